@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` (the main job on SQLite) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: demo test bench bench-quick lint clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/openets demo
+
+# pytest exits 5 when it collected nothing: say so, and fail (a suite that ran nothing is not green)
+test: $(BIN)/.installed
+	@$(BIN)/python -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/registry_bench.py
+
+bench-quick: $(BIN)/.installed
+	$(BIN)/python bench/registry_bench.py --quick
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,1 @@
+"""Command line (Typer + rich): one sub-app per capability."""

@@ -1,0 +1,430 @@
+"""``openets registry …``: every command takes --json and --db; value-moving ones --as and --key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
+from openets.core.actor import Role
+from openets.core.clock import parse_instant
+from openets.core.quantity import parse_tonnes
+from openets.registry.model import AccountStatus, AccountType, PartyKind, UnitKind
+from openets.services.ops import Op
+
+app = typer.Typer(no_args_is_help=True)
+KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key has no second effect.")
+
+
+def _svc(db: str | None):  # type: ignore[no-untyped-def]
+    from openets.services.registry import RegistryService
+
+    return RegistryService(engine(db))
+
+
+def _txn_view(rec) -> dict:  # type: ignore[no-untyped-def]
+    return {"txn": rec.id, "type": rec.type.value, "status": rec.status.value, "market": rec.market,
+            "quantity": rec.quantity, "from": rec.sender_id, "to": rec.receiver_id, "actor": rec.actor_user,
+            "approved_by": rec.approved_by, "serials": [list(r) for r in rec.ranges], "at": rec.at.isoformat()}
+
+
+def _move(db, user, party, op_builder, as_json):  # type: ignore[no-untyped-def]
+    def go() -> None:
+        svc = _svc(db)
+        actor = svc.actor(actor_name(user), party)
+        op = op_builder(svc)
+        outcome = svc.submit(actor, [op])[0]
+        view = _txn_view(outcome.record)
+        view["replayed"] = outcome.replayed
+        emit(view, as_json, title="transaction")
+
+    run(go)
+
+
+@app.command()
+def init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Create or upgrade the schema (Alembic) and the markets' government accounts."""
+
+    def go() -> None:
+        from openets.storage.migrate import upgrade
+
+        eng = engine(db)
+        upgrade(eng)
+        from openets.services.registry import RegistryService
+
+        created = RegistryService(eng).init_markets()
+        emit({"database": str(eng.url.render_as_string(hide_password=True)), "accounts_created": len(created)},
+             as_json, title="registry initialised")
+
+    run(go)
+
+
+@app.command("add-party")
+def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...), name_en: str = "",
+              market: str | None = None, registration_id: str | None = None, sector: str | None = None,
+              region: str | None = None, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Register a party: covered company (控排企业), investor, verifier, exchange."""
+    run(lambda: emit({"party": _svc(db).create_party(kind=kind, name=name, name_en=name_en, market=market,
+                                                     registration_id=registration_id, sector=sector,
+                                                     region=region)}, as_json))
+
+
+@app.command("add-user")
+def add_user(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
+             market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
+             db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Make a user an authorised representative of a party (a regulator: of its market's registry)."""
+
+    def go() -> None:
+        svc = _svc(db)
+        pid = party
+        if pid is None:
+            if role is not Role.REGULATOR or market is None:
+                raise Failure("give --party, or --market for a regulator")
+            pid = svc.registry_party(market)
+        svc.add_user(name=name, party_id=pid, role=role, market=market)
+        emit({"user": name, "party": pid, "role": role.value, "market": market}, as_json)
+
+    run(go)
+
+
+@app.command("open-account")
+def open_account(market: str = typer.Option(...), type: AccountType = typer.Option(AccountType.HOLDING),
+                 number: str | None = None, name: str = "", for_party: int | None = typer.Option(None),
+                 user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+                 as_json: bool = JsonOpt) -> None:
+    """Request an account; the market's regulator approves it with `approve-account`."""
+
+    def go() -> None:
+        svc = _svc(db)
+        acc = svc.request_account(svc.actor(actor_name(user), party), market=market, type=type, number=number,
+                                  name=name, party_id=for_party)
+        emit(acc, as_json, title="account requested")
+
+    run(go)
+
+
+@app.command("approve-account")
+def approve_account(numbers: list[str], reject: bool = False, note: str = "", user: str | None = AsOpt,
+                    party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Approve (or --reject) account opening requests; the approver differs from the requester."""
+
+    def go() -> None:
+        svc = _svc(db)
+        actor = svc.actor(actor_name(user), party)
+        emit([svc.decide_account(actor, n, approve=not reject, note=note) for n in numbers], as_json,
+             title="accounts")
+
+    run(go)
+
+
+@app.command("set-status")
+def set_status(number: str, status: AccountStatus, note: str = "", user: str | None = AsOpt,
+               party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Restrict, suspend, reopen or close an account (regulator)."""
+
+    def go() -> None:
+        svc = _svc(db)
+        emit(svc.set_account_status(svc.actor(actor_name(user), party), number, status, note), as_json)
+
+    run(go)
+
+
+@app.command("create-unit-class")
+def create_unit_class(market: str = typer.Option(...), vintage: int = typer.Option(...),
+                      kind: UnitKind = typer.Option(UnitKind.ALLOWANCE), cap: str | None = None,
+                      standard: str | None = None, project_id: str | None = None, project_type: str | None = None,
+                      location: str | None = None, user: str | None = AsOpt, party: int | None = PartyOpt,
+                      db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Define allowances of a market and vintage (with their cap) or offset credits of a project."""
+
+    def go() -> None:
+        svc = _svc(db)
+        emit(svc.create_unit_class(svc.actor(actor_name(user), party), kind=kind, market=market, vintage=vintage,
+                                   cap=parse_tonnes(cap) if cap is not None else None, standard=standard,
+                                   project_id=project_id, project_type=project_type, location=location), as_json)
+
+    run(go)
+
+
+@app.command("create-restriction")
+def create_restriction(allowed: list[str] = typer.Option(..., help="Transaction types still allowed."),
+                       holder: int | None = None, market: str | None = None, year: int | None = None,
+                       expires: str | None = None, note: str = "", user: str | None = AsOpt,
+                       party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Define what restricted units may do (e.g. only surrender, by their buyer, for 2016)."""
+
+    def go() -> None:
+        svc = _svc(db)
+        rid = svc.create_restriction(svc.actor(actor_name(user), party), allowed_types=allowed, bound_holder=holder,
+                                     bound_market=market, bound_year=year,
+                                     expires_at=parse_instant(expires) if expires else None, note=note)
+        emit({"restriction": rid}, as_json)
+
+    run(go)
+
+
+def _ids(svc, account: str | None, unit_class: str | None):  # type: ignore[no-untyped-def]
+    return (svc.account(account).id if account else None, svc.unit_class(unit_class).id if unit_class else None)
+
+
+@app.command()
+def issue(unit_class: str, quantity: str, to: str = typer.Option(..., help="The issuance account."),
+          restriction: int = 0, key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
+          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Issue new units into an issuance account (never beyond the cap)."""
+
+    def build(svc):  # type: ignore[no-untyped-def]
+        to_id, uc = _ids(svc, to, unit_class)
+        return Op("issue", key=key, to_account=to_id, unit_class=uc, quantity=parse_tonnes(quantity),
+                  restriction=restriction)
+
+    _move(db, user, party, build, as_json)
+
+
+@app.command()
+def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--from"),
+             to: str = typer.Option(...), type: str = typer.Option("transfer", help="transfer, allocate, "
+                                                                   "central_transfer, auction_delivery"),
+             restriction: int = 0, reservation: int | None = None, key: str | None = KeyOpt,
+             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+             as_json: bool = JsonOpt) -> None:
+    """Move units between accounts (lowest serials first)."""
+
+    def build(svc):  # type: ignore[no-untyped-def]
+        frm, uc = _ids(svc, from_, unit_class)
+        return Op(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
+                  quantity=parse_tonnes(quantity), restriction=restriction, reservation=reservation)
+
+    _move(db, user, party, build, as_json)
+
+
+@app.command()
+def surrender(unit_class: str, quantity: str, from_: str = typer.Option(..., "--from"),
+              year: int = typer.Option(..., help="Compliance year the surrender is for."), restriction: int = 0,
+              key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
+              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Surrender (清缴) units for a compliance year into the market's surrender account."""
+
+    def build(svc):  # type: ignore[no-untyped-def]
+        frm, uc = _ids(svc, from_, unit_class)
+        return Op("surrender", key=key, from_account=frm, unit_class=uc, quantity=parse_tonnes(quantity),
+                  compliance_year=year, restriction=restriction)
+
+    _move(db, user, party, build, as_json)
+
+
+@app.command()
+def cancel(unit_class: str, quantity: str, from_: str = typer.Option(..., "--from"), delete: bool = False,
+           restriction: int = 0, key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Cancel (retire) units voluntarily, or --delete them from a government account (regulator)."""
+
+    def build(svc):  # type: ignore[no-untyped-def]
+        frm, uc = _ids(svc, from_, unit_class)
+        return Op("delete" if delete else "cancel", key=key, from_account=frm, unit_class=uc,
+                  quantity=parse_tonnes(quantity), restriction=restriction)
+
+    _move(db, user, party, build, as_json)
+
+
+@app.command()
+def reserve(unit_class: str, quantity: str, account: str = typer.Option(...), kind: str = "hold",
+            restriction: int = 0, key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
+            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Hold units back (a sell order, an auction deposit); `release` gives them back."""
+
+    def build(svc):  # type: ignore[no-untyped-def]
+        acc, uc = _ids(svc, account, unit_class)
+        return Op("reserve", key=key, from_account=acc, unit_class=uc, quantity=parse_tonnes(quantity), kind=kind,
+                  restriction=restriction)
+
+    _move(db, user, party, build, as_json)
+
+
+@app.command()
+def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), note: str = "", restriction: int = 0,
+           key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Freeze units in an account (regulator, e.g. a judicial freeze 司法冻结)."""
+
+    def build(svc):  # type: ignore[no-untyped-def]
+        acc, uc = _ids(svc, account, unit_class)
+        return Op("freeze", key=key, from_account=acc, unit_class=uc, quantity=parse_tonnes(quantity), note=note,
+                  restriction=restriction)
+
+    _move(db, user, party, build, as_json)
+
+
+@app.command()
+def release(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
+            party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Release a reservation, or unfreeze a freeze (regulator)."""
+    _move(db, user, party, lambda svc: Op("release", key=key, reservation=reservation,
+                                          quantity=parse_tonnes(quantity) if quantity else None), as_json)
+
+
+@app.command()
+def unfreeze(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
+             party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Unfreeze frozen units (regulator)."""
+    _move(db, user, party, lambda svc: Op("unfreeze", key=key, reservation=reservation,
+                                          quantity=parse_tonnes(quantity) if quantity else None), as_json)
+
+
+@app.command()
+def approve(txn: int, reject: bool = False, withdraw: bool = False, key: str | None = KeyOpt,
+            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
+    """Approve a transaction awaiting a second person (or --reject it, or --withdraw your own)."""
+    action = "withdraw" if withdraw else "reject" if reject else "approve"
+    _move(db, user, party, lambda svc: Op(action, key=key, txn=txn), as_json)
+
+
+@app.command()
+def reverse(txn: int, note: str = "", key: str | None = KeyOpt, user: str | None = AsOpt,
+            party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Reverse an allocation, surrender or deletion by a compensating entry (regulator)."""
+    _move(db, user, party, lambda svc: Op("reversal", key=key, txn=txn, note=note), as_json)
+
+
+@app.command()
+def balance(account: str, as_of: str | None = typer.Option(None, "--as-of", help="ISO date/time (Asia/Shanghai "
+                                                                                "if no zone)."),
+            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Balances of an account by unit class: total, reserved, available — now or as of a past time."""
+
+    def go() -> None:
+        from openets.services.queries import RegistryQueries
+
+        rows = RegistryQueries(engine(db)).balances(account, as_of=parse_instant(as_of) if as_of else None)
+        emit(rows, as_json, title=f"balances of {account}" + (f" as of {as_of}" if as_of else ""),
+             columns=["unit_class", "restriction_id", "total", "reserved", "available"])
+
+    run(go)
+
+
+@app.command()
+def history(account: str, limit: int = 50, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """An account's journal lines, newest first."""
+
+    def go() -> None:
+        from openets.services.queries import RegistryQueries
+
+        emit(RegistryQueries(engine(db)).history(account, limit=limit), as_json, title=f"history of {account}")
+
+    run(go)
+
+
+@app.command()
+def trace(unit_class: str, serial: int, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Follow one tonne from issuance to surrender or cancellation."""
+
+    def go() -> None:
+        from openets.services.queries import RegistryQueries
+
+        steps = RegistryQueries(engine(db)).trace(unit_class, serial)
+        if not steps:
+            raise Failure(f"serial {serial} of {unit_class} was never issued")
+        emit(steps, as_json, title=f"{unit_class} #{serial}",
+             columns=["txn", "type", "to_account", "serials", "actor", "at"])
+
+    run(go)
+
+
+@app.command()
+def totals(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Per unit class: issued, in circulation, surrendered, cancelled, deleted — and whether they add up."""
+
+    def go() -> None:
+        from openets.services.queries import RegistryQueries
+
+        emit([{**_as_dict(x), "conserved": x.conserved} for x in RegistryQueries(engine(db)).totals()], as_json,
+             title="totals")
+
+    run(go)
+
+
+def _as_dict(x):  # type: ignore[no-untyped-def]
+    from dataclasses import asdict
+
+    return asdict(x)
+
+
+@app.command("verify-journal")
+def verify_journal(checkpoint: Path | None = typer.Option(None, help="Checkpoint file to compare against."),
+                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Check every journal hash chain (and a checkpoint kept outside the database); exit 2 on tampering."""
+
+    def go() -> None:
+        from openets.services.journal import verify
+
+        report = verify(engine(db), checkpoint)
+        emit({"rows": report.rows, "accounts": report.accounts, "ok": report.ok,
+              "problems": [str(p) for p in report.problems]}, as_json, title="journal")
+        if not report.ok:
+            raise Failure(f"journal verification failed: {report.problems[0]}"
+                          + (f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""), 2)
+
+    run(go)
+
+
+@app.command()
+def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outside the database host)."),
+               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Export a checkpoint of the journal chains (line count, head hash, line hashes per account)."""
+
+    def go() -> None:
+        from openets.services.journal import export_checkpoint
+
+        emit(export_checkpoint(engine(db), out), as_json, title="checkpoint")
+
+    run(go)
+
+
+@app.command()
+def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Back the database up (SQLite backup API; pg_dump for PostgreSQL)."""
+
+    def go() -> None:
+        from openets.storage.backup import backup as do_backup
+
+        emit({"backup": str(do_backup(engine(db), out))}, as_json)
+
+    run(go)
+
+
+@app.command()
+def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Restore a backup over the database, then verify its journal."""
+
+    def go() -> None:
+        from openets.services.journal import verify
+        from openets.storage.backup import restore as do_restore
+
+        eng = engine(db)
+        do_restore(eng, source)
+        report = verify(eng)
+        emit({"restored": str(source), "rows": report.rows, "journal_ok": report.ok}, as_json)
+        if not report.ok:
+            raise Failure(f"restored, but the journal does not verify: {report.problems[0]}", 2)
+
+    run(go)
+
+
+@app.command("import")
+def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: parties, installations, "
+                                                                   "generating_units, accounts, issuances, allocations"),
+            encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
+            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Bulk import from CSV or Excel: all rows are checked first, then written at once, or none."""
+
+    def go() -> None:
+        from openets.services.imports import import_rows, read_file
+
+        sheets = read_file(path, kind=kind, encoding=encoding)
+        svc = _svc(db)
+        emit(import_rows(svc, svc.actor(actor_name(user), party), sheets), as_json, title="imported")
+
+    run(go)

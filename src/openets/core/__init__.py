@@ -1,0 +1,1 @@
+"""Pure core types shared by every domain package (stdlib only)."""

@@ -1,0 +1,27 @@
+"""Who acts: a user, for a party, in a role (an authorised representative)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    REGULATOR = "regulator"  # 主管部门
+    COMPANY = "company"  # 控排企业 representative
+    INVESTOR = "investor"
+    VERIFIER = "verifier"
+    EXCHANGE = "exchange"
+    AUDITOR = "auditor"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user: str
+    party_id: int
+    role: Role
+    market: str | None = None  # for regulators: the market they regulate
+
+    def describe(self) -> str:
+        return f"{self.user} ({self.role} of party {self.party_id})"

@@ -1,0 +1,206 @@
+"""An in-memory working set of positions and their blocks, producing hash-chained journal lines.
+
+The book knows nothing of accounts' rules: it refuses only what would break the ledger itself
+(negative or over-reserved balances, overlapping serials). The registry checks business rules first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from openets.ledger import blocks as blk
+from openets.ledger.blocks import Block
+from openets.ledger.journal import GENESIS, JournalLine, line_digest
+
+
+class PositionKey(NamedTuple):
+    account_id: int
+    unit_class_id: int
+    restriction_id: int  # 0 = unrestricted units
+
+
+@dataclass(slots=True)
+class Position:
+    key: PositionKey
+    total: int = 0
+    reserved: int = 0
+    blocks: list[Block] = field(default_factory=list)
+    loaded: bool = False  # True when it existed in storage before this unit of work
+
+    @property
+    def available(self) -> int:
+        return self.total - self.reserved
+
+
+class LedgerError(Exception):
+    pass
+
+
+class Book:
+    def __init__(self) -> None:
+        self.positions: dict[PositionKey, Position] = {}
+        self.heads: dict[int, tuple[int, str]] = {}  # account_id -> (line count, head hash)
+        self.lines: list[JournalLine] = []
+        self.touched: set[PositionKey] = set()
+        # block id -> (key, start, end) as loaded; the storage diff is computed against it
+        self.loaded_blocks: dict[int, tuple[PositionKey, int, int]] = {}
+
+    # -- loading ---------------------------------------------------------------------------------
+    def load_position(self, key: PositionKey, total: int, reserved: int, rows: list[tuple[int, int, int]]) -> None:
+        pos = Position(key, total, reserved, [Block(s, e, i) for i, s, e in sorted(rows, key=lambda r: r[1])], True)
+        self.positions[key] = pos
+        for i, s, e in rows:
+            self.loaded_blocks[i] = (key, s, e)
+
+    def load_head(self, account_id: int, count: int, head: str | None) -> None:
+        self.heads[account_id] = (count, head or GENESIS)
+
+    def position(self, key: PositionKey) -> Position:
+        pos = self.positions.get(key)
+        if pos is None:
+            pos = Position(key)
+            self.positions[key] = pos
+        return pos
+
+    # -- journal ---------------------------------------------------------------------------------
+    def _line(
+        self,
+        txn_id: int,
+        key: PositionKey,
+        kind: str,
+        at_us: int,
+        d_total: int = 0,
+        d_reserved: int = 0,
+        serials: tuple[int, int] | None = None,
+    ) -> None:
+        count, prev = self.heads.get(key.account_id, (0, GENESIS))
+        seq = count + 1
+        start, end = serials if serials else (None, None)
+        digest = line_digest(
+            txn_id=txn_id,
+            account_id=key.account_id,
+            account_seq=seq,
+            unit_class_id=key.unit_class_id,
+            restriction_id=key.restriction_id,
+            d_total=d_total,
+            d_reserved=d_reserved,
+            serial_start=start,
+            serial_end=end,
+            kind=kind,
+            at_us=at_us,
+            prev_hash=prev,
+        )
+        self.lines.append(
+            JournalLine(txn_id, key.account_id, seq, key.unit_class_id, key.restriction_id,
+                        d_total, d_reserved, start, end, kind, at_us, prev, digest)
+        )
+        self.heads[key.account_id] = (seq, digest)
+
+    # -- operations ------------------------------------------------------------------------------
+    def create(self, txn_id: int, key: PositionKey, start: int, end: int, kind: str, at_us: int) -> None:
+        """New serials come into existence (issuance)."""
+        if end < start:
+            raise LedgerError("empty serial range")
+        pos = self.position(key)
+        blk.put(pos.blocks, [Block(start, end)])
+        pos.total += end - start + 1
+        self.touched.add(key)
+        self._line(txn_id, key, kind, at_us, d_total=end - start + 1, serials=(start, end))
+
+    def move(
+        self,
+        txn_id: int,
+        src: PositionKey,
+        dst: PositionKey,
+        quantity: int,
+        kind: str,
+        at_us: int,
+        *,
+        from_reserved: int = 0,
+        ranges: list[tuple[int, int]] | None = None,
+    ) -> list[tuple[int, int]]:
+        """Move units (lowest serials first, or exactly ``ranges``); return the serial ranges moved.
+
+        ``from_reserved`` of the quantity is taken out of the sender's reservation (a reserved
+        transfer settling); the rest must be available.
+        """
+        if src == dst:
+            raise LedgerError("source and destination are the same position")
+        if quantity <= 0 or from_reserved < 0 or from_reserved > quantity:
+            raise LedgerError("bad quantity")
+        spos = self.position(src)
+        if from_reserved > spos.reserved:
+            raise LedgerError("reservation larger than reserved balance")
+        if quantity - from_reserved > spos.available:
+            raise LedgerError(f"available {spos.available} < {quantity - from_reserved}")
+        if ranges is None:
+            moved = blk.take(spos.blocks, quantity)
+        else:
+            if sum(e - s + 1 for s, e in ranges) != quantity:
+                raise LedgerError("ranges do not add up to the quantity")
+            moved = blk.take_ranges(spos.blocks, ranges)
+        spos.total -= quantity
+        spos.reserved -= from_reserved
+        dpos = self.position(dst)
+        moved_ranges = [(b.start, b.end) for b in moved]
+        blk.put(dpos.blocks, moved)
+        dpos.total += quantity
+        self.touched.add(src)
+        self.touched.add(dst)
+        first = True
+        for s, e in moved_ranges:
+            # the released reservation is journaled on the first debit line of the sender
+            self._line(txn_id, src, kind, at_us, d_total=-(e - s + 1),
+                       d_reserved=-from_reserved if first else 0, serials=(s, e))
+            first = False
+        for s, e in moved_ranges:
+            self._line(txn_id, dst, kind, at_us, d_total=e - s + 1, serials=(s, e))
+        return moved_ranges
+
+    def reserve(self, txn_id: int, key: PositionKey, quantity: int, kind: str, at_us: int) -> None:
+        pos = self.position(key)
+        if quantity <= 0:
+            raise LedgerError("bad quantity")
+        if quantity > pos.available:
+            raise LedgerError(f"available {pos.available} < {quantity}")
+        pos.reserved += quantity
+        self.touched.add(key)
+        self._line(txn_id, key, kind, at_us, d_reserved=quantity)
+
+    def release(self, txn_id: int, key: PositionKey, quantity: int, kind: str, at_us: int) -> None:
+        pos = self.position(key)
+        if quantity <= 0 or quantity > pos.reserved:
+            raise LedgerError(f"cannot release {quantity}: reserved is {pos.reserved}")
+        pos.reserved -= quantity
+        self.touched.add(key)
+        self._line(txn_id, key, kind, at_us, d_reserved=-quantity)
+
+    # -- invariants and diff ---------------------------------------------------------------------
+    def check_invariants(self) -> list[str]:
+        problems: list[str] = []
+        for key, pos in self.positions.items():
+            if pos.total < 0 or pos.reserved < 0 or pos.reserved > pos.total:
+                problems.append(f"{key}: total {pos.total}, reserved {pos.reserved}")
+            if blk.total(pos.blocks) != pos.total:
+                problems.append(f"{key}: blocks hold {blk.total(pos.blocks)} but total is {pos.total}")
+            for a, b in zip(pos.blocks, pos.blocks[1:]):
+                if a.end >= b.start:
+                    problems.append(f"{key}: blocks overlap or are unsorted at {a.start}-{a.end}")
+        return problems
+
+    def block_diff(self) -> tuple[list[tuple[int, PositionKey, int, int]], list[tuple[PositionKey, int, int]], list[int]]:
+        """(updates [(id, key, start, end)], inserts [(key, start, end)], deletes [id]) since loading."""
+        updates: list[tuple[int, PositionKey, int, int]] = []
+        inserts: list[tuple[PositionKey, int, int]] = []
+        seen: set[int] = set()
+        for key in self.touched:
+            for b in self.positions[key].blocks:
+                if b.id is None:
+                    inserts.append((key, b.start, b.end))
+                    continue
+                seen.add(b.id)
+                if self.loaded_blocks.get(b.id) != (key, b.start, b.end):
+                    updates.append((b.id, key, b.start, b.end))
+        deletes = [i for i, (key, _, _) in self.loaded_blocks.items() if key in self.touched and i not in seen]
+        return updates, inserts, deletes

@@ -1,0 +1,85 @@
+"""Journal lines and their hash chain.
+
+Each account has its own chain (``account_seq`` 1, 2, 3 …), so writers touching different accounts
+never queue on one head row. A line's hash covers its content and the previous hash of the same
+account; checkpoints exported outside the database catch a chain recomputed by an attacker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class JournalLine:
+    txn_id: int
+    account_id: int
+    account_seq: int
+    unit_class_id: int
+    restriction_id: int
+    d_total: int
+    d_reserved: int
+    serial_start: int | None
+    serial_end: int | None
+    kind: str
+    at_us: int  # microseconds since the Unix epoch, UTC
+    prev_hash: str
+    hash: str
+
+
+def line_digest(
+    *,
+    txn_id: int,
+    account_id: int,
+    account_seq: int,
+    unit_class_id: int,
+    restriction_id: int,
+    d_total: int,
+    d_reserved: int,
+    serial_start: int | None,
+    serial_end: int | None,
+    kind: str,
+    at_us: int,
+    prev_hash: str,
+) -> str:
+    text = (
+        f"{txn_id}|{account_id}|{account_seq}|{unit_class_id}|{restriction_id}|{d_total}|"
+        f"{d_reserved}|{serial_start}|{serial_end}|{kind}|{at_us}|{prev_hash}"
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def recompute(line: JournalLine) -> str:
+    return line_digest(
+        txn_id=line.txn_id,
+        account_id=line.account_id,
+        account_seq=line.account_seq,
+        unit_class_id=line.unit_class_id,
+        restriction_id=line.restriction_id,
+        d_total=line.d_total,
+        d_reserved=line.d_reserved,
+        serial_start=line.serial_start,
+        serial_end=line.serial_end,
+        kind=line.kind,
+        at_us=line.at_us,
+        prev_hash=line.prev_hash,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    account_id: int
+    account_seq: int | None
+    seq: int | None  # global row number, when known
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"account {self.account_id}"
+        if self.account_seq is not None:
+            where += f" line {self.account_seq}"
+        if self.seq is not None:
+            where += f" (journal row {self.seq})"
+        return f"{where}: {self.problem}"

@@ -1,0 +1,186 @@
+"""Named checks for a registry transaction: each a small pure function returning a reason or None.
+
+They run in order and the first failure stops the transaction (as in the UK ETS registry). The
+check's name is the error code the caller sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from openets.core.actor import Actor, Role
+from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, Restriction, UnitClass, UnitKind
+from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, StartedBy, TxType
+from openets.rules.loader import RegistryRules
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    type: TxType
+    actor: Actor
+    now: datetime
+    unit_class: UnitClass
+    quantity: int
+    sender: Account | None
+    receiver: Account | None
+    restriction: Restriction | None
+    available: int  # sender's available balance of this position (0 when no sender)
+    from_reserved: int
+    rules: RegistryRules
+    compliance_year: int | None = None
+    market: str | None = None  # the market the transaction is for (surrender)
+    already_reversed: bool = False
+
+
+Check = Callable[[Ctx], str | None]
+
+
+def quantity_whole_and_positive(c: Ctx) -> str | None:
+    if not isinstance(c.quantity, int) or isinstance(c.quantity, bool) or c.quantity <= 0:
+        return f"quantity must be a whole positive number of tonnes, got {c.quantity!r}"
+    return None
+
+
+def sender_status_allows(c: Ctx) -> str | None:
+    if c.sender and c.type not in STATUS_OUT[c.sender.status]:
+        return f"account {c.sender.number} is {c.sender.status}: no {c.type} out of it"
+    return None
+
+
+def receiver_status_allows(c: Ctx) -> str | None:
+    if c.receiver and not STATUS_IN[c.receiver.status]:
+        return f"account {c.receiver.number} is {c.receiver.status}: it cannot receive units"
+    return None
+
+
+def sender_type_allowed(c: Ctx) -> str | None:
+    spec = SPECS.get(c.type)
+    if spec and c.sender and c.sender.type not in spec.senders:
+        return f"a {c.type} cannot be sent from a {c.sender.type} account"
+    return None
+
+
+def receiver_type_allowed(c: Ctx) -> str | None:
+    spec = SPECS.get(c.type)
+    if spec and c.receiver and c.receiver.type not in spec.receivers:
+        return f"a {c.type} cannot go to a {c.receiver.type} account"
+    return None
+
+
+def receiver_differs(c: Ctx) -> str | None:
+    if c.sender and c.receiver and c.sender.id == c.receiver.id:
+        return "sender and receiver are the same account"
+    return None
+
+
+def one_market(c: Ctx) -> str | None:
+    markets = {a.market for a in (c.sender, c.receiver) if a}
+    if c.market:
+        markets.add(c.market)
+    if len(markets) > 1:
+        return f"accounts of different markets ({', '.join(sorted(markets))}) in one transaction"
+    return None
+
+
+def unit_class_allowed(c: Ctx) -> str | None:
+    account = c.receiver or c.sender
+    if account is None:
+        return None
+    uc = c.unit_class
+    if uc.kind is UnitKind.ALLOWANCE and uc.market != account.market:
+        return f"{uc.code} allowances belong to market {uc.market}, not {account.market}"
+    if uc.kind is UnitKind.OFFSET and uc.standard not in c.rules.accepted_offsets:
+        return f"market {account.market} does not accept {uc.standard} credits"
+    return None
+
+
+def actor_authorised(c: Ctx) -> str | None:
+    spec = SPECS.get(c.type)
+    account = c.sender or c.receiver
+    if account is None:
+        return None
+    if c.type in (TxType.FREEZE, TxType.UNFREEZE) or (spec and spec.started_by is StartedBy.REGULATOR):
+        if c.actor.role in (Role.REGULATOR, Role.SYSTEM) and c.actor.market == account.market:
+            return None
+        return f"{c.actor.describe()} is not a regulator of market {account.market}"
+    if c.actor.party_id == account.party_id and c.actor.role not in (Role.AUDITOR,):
+        return None
+    return f"{c.actor.describe()} does not represent the holder of account {account.number}"
+
+
+def restriction_allows(c: Ctx) -> str | None:
+    r = c.restriction
+    # issuing creates restricted units; releasing, freezing and reversing never hand them on
+    if r is None or c.type in (TxType.ISSUE, TxType.RELEASE, TxType.FREEZE, TxType.UNFREEZE, TxType.REVERSAL):
+        return None
+    if c.type.value not in r.allowed_types:
+        return f"these units are restricted ({r.note or 'restriction ' + str(r.id)}): no {c.type}"
+    if r.bound_holder is not None:
+        # only the bound holder may hold them outside government accounts
+        for acc in (c.sender, c.receiver):
+            if acc and acc.type not in GOVERNMENT_ACCOUNTS and acc.party_id != r.bound_holder:
+                return f"these units are bound to party {r.bound_holder}"
+    if c.type is TxType.SURRENDER:
+        if r.bound_market is not None and c.market != r.bound_market:
+            return f"these units may only be surrendered in market {r.bound_market}"
+        if r.bound_year is not None and c.compliance_year != r.bound_year:
+            return f"these units may only be surrendered for compliance year {r.bound_year}"
+    if r.expires_at is not None and c.now >= r.expires_at:
+        return f"these units' permission expired at {r.expires_at.isoformat()}"
+    return None
+
+
+def compliance_period_given(c: Ctx) -> str | None:
+    if c.type is TxType.SURRENDER and c.compliance_year is None:
+        return "a surrender must name the compliance year it is for"
+    return None
+
+
+def available_balance(c: Ctx) -> str | None:
+    if c.sender is None:
+        return None
+    needed = c.quantity - c.from_reserved
+    if needed > c.available:
+        return f"account {c.sender.number} has {c.available} t of {c.unit_class.code} available, {needed} t needed"
+    return None
+
+
+def within_cap(c: Ctx) -> str | None:
+    if c.type is TxType.ISSUE and c.unit_class.cap is not None and c.quantity > c.unit_class.cap - c.unit_class.issued:
+        return (f"issuing {c.quantity} t of {c.unit_class.code} would exceed its cap {c.unit_class.cap} "
+                f"({c.unit_class.issued} already issued)")
+    return None
+
+
+def not_already_reversed(c: Ctx) -> str | None:
+    if c.type is TxType.REVERSAL and c.already_reversed:
+        return "this transaction was already reversed"
+    return None
+
+
+CHECKS: tuple[Check, ...] = (
+    quantity_whole_and_positive,
+    actor_authorised,
+    sender_status_allows,
+    receiver_status_allows,
+    sender_type_allowed,
+    receiver_type_allowed,
+    receiver_differs,
+    one_market,
+    unit_class_allowed,
+    compliance_period_given,
+    restriction_allows,
+    not_already_reversed,
+    within_cap,
+    available_balance,
+)
+
+
+def first_failure(ctx: Ctx, checks: tuple[Check, ...] = CHECKS) -> tuple[str, str] | None:
+    for check in checks:
+        reason = check(ctx)
+        if reason is not None:
+            return check.__name__, reason
+    return None

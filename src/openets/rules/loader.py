@@ -1,0 +1,143 @@
+"""Loading and looking up rule sets. Files are TOML (stdlib ``tomllib``) under ``rules/data``."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openets.core.errors import DomainError
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    code: str  # CEA, BJ, SH …
+    name_zh: str
+    name_en: str
+    allowance_prefix: str  # BEA → unit classes BEA-2016 …
+    timezone: ZoneInfo
+    launched: date
+    registry_operator: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRules:
+    # transaction type → who approves it ("regulator" or "party": another representative)
+    approvals: dict[str, str]
+    accepted_offsets: frozenset[str]  # offset standards this registry accepts (CCER, PHCER …)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    market: str
+    compliance_years: tuple[int, ...]
+    document: str  # document number, e.g. 沪发改公告〔2017〕3号
+    title: str
+    valid_from: date
+    valid_to: date | None
+    source: str
+    registry: RegistryRules
+    raw: dict[str, Any]
+
+    def governs(self, market: str, year: int, on: date) -> bool:
+        return (
+            self.market == market
+            and year in self.compliance_years
+            and self.valid_from <= on
+            and (self.valid_to is None or on <= self.valid_to)
+        )
+
+
+class RuleBook:
+    def __init__(self, markets: dict[str, Market], rule_sets: list[RuleSet]) -> None:
+        self.markets = markets
+        self.rule_sets = rule_sets
+
+    def market(self, code: str) -> Market:
+        try:
+            return self.markets[code]
+        except KeyError:
+            known = ", ".join(sorted(self.markets))
+            raise DomainError("unknown_market", f"unknown market {code!r} (known: {known})") from None
+
+    def lookup(self, market: str, compliance_year: int, on: date) -> RuleSet:
+        """The rule set governing ``compliance_year`` of ``market`` on the event date ``on``.
+
+        When two are valid (an amendment), the one that became valid last wins.
+        """
+        self.market(market)
+        found = [r for r in self.rule_sets if r.governs(market, compliance_year, on)]
+        if not found:
+            raise DomainError(
+                "no_rule_set",
+                f"no rule set of market {market} governs compliance year {compliance_year} on {on.isoformat()}",
+            )
+        return max(found, key=lambda r: r.valid_from)
+
+
+def _years(value: Any) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,)
+    if isinstance(value, str) and "-" in value:
+        first, last = (int(x) for x in value.split("-"))
+        return tuple(range(first, last + 1))
+    return tuple(int(v) for v in value)
+
+
+def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
+    try:
+        reg = data.get("registry", {})
+        return RuleSet(
+            market=data["market"],
+            compliance_years=_years(data["compliance_years"]),
+            document=data["document"],
+            title=data.get("title", ""),
+            valid_from=data["valid_from"],
+            valid_to=data.get("valid_to"),
+            source=data.get("source", ""),
+            registry=RegistryRules(
+                approvals=dict(reg.get("approvals", {})),
+                accepted_offsets=frozenset(reg.get("accepted_offsets", [])),
+            ),
+            raw=data,
+        )
+    except KeyError as exc:
+        raise DomainError("rule_set_invalid", f"{origin}: missing key {exc.args[0]}") from None
+
+
+def load_rulebook(folder: Path | None = None) -> RuleBook:
+    root = folder or Path(str(resources.files("openets.rules") / "data"))
+    with open(root / "markets.toml", "rb") as fh:
+        mdata = tomllib.load(fh)
+    markets = {
+        m["code"]: Market(
+            code=m["code"],
+            name_zh=m["name_zh"],
+            name_en=m["name_en"],
+            allowance_prefix=m["allowance_prefix"],
+            timezone=ZoneInfo(m.get("timezone", "Asia/Shanghai")),
+            launched=m["launched"],
+            registry_operator=m.get("registry_operator", ""),
+        )
+        for m in mdata["market"]
+    }
+    rule_sets = []
+    for path in sorted((root / "rulesets").glob("*.toml")):
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        for entry in data.get("ruleset", []):
+            rs = _rule_set(entry, path.name)
+            if rs.market not in markets:
+                raise DomainError("rule_set_invalid", f"{path.name}: unknown market {rs.market}")
+            rule_sets.append(rs)
+    return RuleBook(markets, rule_sets)
+
+
+@cache
+def default_rulebook() -> RuleBook:
+    return load_rulebook()

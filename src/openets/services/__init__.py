@@ -1,0 +1,1 @@
+"""Use cases: load through the repositories, call the pure domain, commit once."""

@@ -1,0 +1,209 @@
+"""Bulk import of parties, installations, generating units, accounts, issuances and allocations
+from CSV or Excel. Every row is read and checked first; then everything is written in one
+transaction, or nothing is (a bad row anywhere changes nothing)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from openets.core.actor import Actor
+from openets.core.errors import DomainError
+from openets.core.quantity import parse_tonnes
+from openets.registry.model import AccountType, PartyKind
+from openets.registry.transactions import TxType
+from openets.services.ops import Op
+from openets.services.registry import RegistryService
+from openets.storage import tables as t
+from openets.storage.db import run_in_transaction
+
+KINDS: dict[str, tuple[str, ...]] = {
+    "parties": ("ref", "kind", "name", "name_en", "market", "registration_id", "sector", "region"),
+    "installations": ("ref", "party_ref", "name", "county_code", "sector"),
+    "generating_units": ("installation_ref", "name", "capacity_mw", "fuel", "cooling", "category"),
+    "accounts": ("number", "party_ref", "market", "type", "name"),
+    "issuances": ("key", "unit_class", "account", "quantity"),
+    "allocations": ("key", "unit_class", "from_account", "account", "quantity"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "parties": ("ref", "kind", "name"),
+    "installations": ("ref", "party_ref", "name", "county_code", "sector"),
+    "generating_units": ("installation_ref", "name", "capacity_mw", "fuel", "cooling", "category"),
+    "accounts": ("number", "party_ref", "market", "type"),
+    "issuances": ("key", "unit_class", "account", "quantity"),
+    "allocations": ("key", "unit_class", "from_account", "account", "quantity"),
+}
+ORDER = tuple(KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    where: str  # "file:sheet row N" for messages
+    values: dict[str, str]
+
+
+def read_file(path: Path, *, kind: str | None = None, encoding: str = "utf-8-sig") -> dict[str, list[Row]]:
+    path = Path(path)
+    if not path.is_file():
+        raise DomainError("file_missing", f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if path.suffix.lower() != ".csv":
+        raise DomainError("file_type", f"{path.name}: only .csv and .xlsx files can be imported")
+    kind = kind or path.stem
+    if kind not in KINDS:
+        raise DomainError("file_kind", f"{path.name}: say what it holds with --kind ({', '.join(KINDS)})")
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DomainError("file_encoding", f"{path.name}: not {encoding} text (byte 0x{data[exc.start]:02x} at "
+                                           f"offset {exc.start}); save it as UTF-8 or pass --encoding gbk") from None
+    except LookupError:
+        raise DomainError("file_encoding", f"unknown encoding {encoding!r}") from None
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        raise DomainError("file_malformed", f"{path.name}: malformed CSV ({exc})") from None
+    return {kind: _rows(path.name, kind, records)}
+
+
+def _read_xlsx(path: Path) -> dict[str, list[Row]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise DomainError("file_malformed", f"{path.name}: not a readable Excel workbook ({exc})") from None
+    out: dict[str, list[Row]] = {}
+    try:
+        unknown = [s for s in wb.sheetnames if s not in KINDS]
+        if unknown:
+            raise DomainError("file_kind", f"{path.name}: unknown sheets {unknown} (known: {', '.join(KINDS)})")
+        for name in wb.sheetnames:
+            records = [["" if v is None else _cell(v) for v in row] for row in wb[name].iter_rows(values_only=True)]
+            out[name] = _rows(f"{path.name}:{name}", name, records)
+    finally:
+        wb.close()
+    return out
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, float):
+        # Excel stores numbers as floats; a whole number is written without ".0", a fraction kept
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v).strip()
+
+
+def _rows(origin: str, kind: str, records: list[list[str]]) -> list[Row]:
+    records = [r for r in records if any(c.strip() for c in r)]
+    if not records:
+        raise DomainError("file_empty", f"{origin}: no header row")
+    header = [h.strip().lower() for h in records[0]]
+    unknown = [h for h in header if h not in KINDS[kind]]
+    missing = [h for h in REQUIRED[kind] if h not in header]
+    if unknown or missing:
+        raise DomainError("file_header", f"{origin}: unknown columns {unknown}, missing columns {missing}")
+    rows = []
+    for n, rec in enumerate(records[1:], start=2):
+        if len(rec) != len(header):
+            raise DomainError("file_malformed",
+                              f"{origin} row {n}: {len(rec)} fields, the header has {len(header)} (truncated?)")
+        values = {h: c.strip() for h, c in zip(header, rec)}
+        for col in REQUIRED[kind]:
+            if not values.get(col):
+                raise DomainError("file_value", f"{origin} row {n}: {col} is empty")
+        rows.append(Row(f"{origin} row {n}", values))
+    return rows
+
+
+def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]) -> dict[str, int]:
+    """Check every row, then write all of them in one transaction."""
+
+    def work(conn: Connection) -> dict[str, int]:
+        counts = {k: 0 for k in ORDER}
+        parties: dict[str, int] = {}
+        installations: dict[str, int] = {}
+
+        def party(ref: str, where: str) -> int:
+            if ref in parties:
+                return parties[ref]
+            found = conn.execute(select(t.parties.c.id).where(t.parties.c.registration_id == ref)).scalar()
+            if found is None:
+                raise DomainError("file_reference", f"{where}: unknown party {ref!r}")
+            return int(found)
+
+        def guard(where: str, fn):  # type: ignore[no-untyped-def]
+            try:
+                return fn()
+            except DomainError as exc:
+                raise DomainError(exc.code, f"{where}: {exc.message}") from None
+            except ValueError as exc:
+                raise DomainError("file_value", f"{where}: {exc}") from None
+
+        for row in sheets.get("parties", []):
+            v = row.values
+            if v["ref"] in parties:
+                raise DomainError("file_duplicate", f"{row.where}: party ref {v['ref']!r} twice")
+            parties[v["ref"]] = guard(row.where, lambda v=v: svc.create_party(
+                kind=PartyKind(v["kind"]), name=v["name"], name_en=v.get("name_en", ""),
+                market=v.get("market") or None, registration_id=v.get("registration_id") or None,
+                sector=v.get("sector") or None, region=v.get("region") or None, conn=conn))
+            counts["parties"] += 1
+        for row in sheets.get("installations", []):
+            v = row.values
+            installations[v["ref"]] = guard(row.where, lambda v=v, row=row: svc.add_installation(
+                party_id=party(v["party_ref"], row.where), name=v["name"], county_code=v["county_code"],
+                sector=v["sector"], conn=conn))
+            counts["installations"] += 1
+        for row in sheets.get("generating_units", []):
+            v = row.values
+            if v["installation_ref"] not in installations:
+                raise DomainError("file_reference", f"{row.where}: unknown installation {v['installation_ref']!r}")
+            guard(row.where, lambda v=v: svc.add_generating_unit(
+                installation_id=installations[v["installation_ref"]], name=v["name"],
+                capacity_mw=parse_tonnes(v["capacity_mw"]), fuel=v["fuel"], cooling=v["cooling"],
+                category=v["category"], conn=conn))
+            counts["generating_units"] += 1
+        for row in sheets.get("accounts", []):
+            v = row.values
+            guard(row.where, lambda v=v, row=row: svc.request_account(
+                actor, market=v["market"], type=AccountType(v["type"]), number=v["number"],
+                name=v.get("name", ""), party_id=party(v["party_ref"], row.where), conn=conn))
+            counts["accounts"] += 1
+        ops: list[tuple[str, Op]] = []
+        for kind, action in (("issuances", TxType.ISSUE), ("allocations", TxType.ALLOCATE)):
+            for row in sheets.get(kind, []):
+                v = row.values
+
+                def build(v=v, action=action) -> Op:  # type: ignore[no-untyped-def]
+                    uc = conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == v["unit_class"])).scalar()
+                    if uc is None:
+                        raise DomainError("file_reference", f"unknown unit class {v['unit_class']!r}")
+                    to = _account_id(conn, v["account"])
+                    frm = _account_id(conn, v["from_account"]) if action is TxType.ALLOCATE else None
+                    return Op(action.value, key=v["key"], unit_class=uc, to_account=to, from_account=frm,
+                              quantity=parse_tonnes(v["quantity"]))
+
+                ops.append((row.where, guard(row.where, build)))
+                counts[kind] += 1
+        if ops:
+            outcomes = svc.submit_in(conn, actor, [op for _, op in ops], all_or_nothing=False)
+            for (where, _), outcome in zip(ops, outcomes):
+                if outcome.error is not None:  # raising here rolls the whole import back
+                    raise DomainError(outcome.error.code, f"{where}: {outcome.error.message}")
+        return counts
+
+    return run_in_transaction(svc.engine, work)
+
+
+def _account_id(conn: Connection, number: str) -> int:
+    acc = conn.execute(select(t.accounts.c.id).where(t.accounts.c.number == number)).scalar()
+    if acc is None:
+        raise DomainError("file_reference", f"unknown account {number!r}")
+    return int(acc)

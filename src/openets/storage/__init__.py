@@ -1,0 +1,1 @@
+"""Storage edge: SQLAlchemy 2 Core tables, Alembic migrations, engine factory, repositories."""

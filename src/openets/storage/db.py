@@ -1,0 +1,93 @@
+"""Engine factory and the unit of work.
+
+SQLite (default): WAL, synchronous=FULL (durable), a busy timeout, and every write transaction
+opened with BEGIN IMMEDIATE so writers queue for the lock instead of failing with "database is
+locked" half way. PostgreSQL: READ COMMITTED with row locks (SELECT … FOR UPDATE in a fixed order);
+deadlocks and serialization failures are retried.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
+
+DEFAULT_URL = "sqlite:///openets.db"
+T = TypeVar("T")
+
+
+def database_url(url: str | None = None) -> str:
+    url = url or os.environ.get("OPENETS_DATABASE_URL") or DEFAULT_URL
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, poolclass=NullPool if path == ":memory:" else None,
+                               connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40001", "40P01"):  # serialization failure, deadlock
+        return True
+    if code == "23505" and "idempotency_keys" in str(exc.orig):
+        return True  # a concurrent request with the same key committed first: the retry replays it
+    # SQLite: BEGIN IMMEDIATE waits for the busy timeout; retry if it still found the lock taken
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Connection]:
+    """One database transaction: committed when the block ends, rolled back on any error."""
+    with engine.begin() as conn:
+        yield conn
+
+
+def run_in_transaction(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20) -> T:
+    """Run ``work`` in one transaction, retrying it whole on deadlocks and serialization failures."""
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if attempt + 1 < attempts and _retryable(exc):
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                continue
+            raise
+    raise AssertionError("unreachable")

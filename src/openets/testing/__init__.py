@@ -1,0 +1,1 @@
+"""Builders shipped with the package, for tests, benches and demos."""
