@@ -1,0 +1,62 @@
+"""Writer processes for the concurrency and crash tests (module level, so spawned processes can
+import them)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from openets.core.errors import DomainError
+from openets.services.ops import Op
+from openets.services.registry import RegistryService
+from openets.storage.db import make_engine
+
+
+def hammer(url: str, accounts: list[tuple[int, str]], unit_class: int, n_ops: int, seed: int) -> dict[str, int]:
+    """Random transfers and surrenders between the given (account id, user) pairs. Returns counts
+    of committed and refused attempts; any other error propagates and fails the test."""
+    rng = random.Random(seed)
+    engine = make_engine(url)
+    svc = RegistryService(engine)
+    actors = {user: svc.actor(user) for _, user in accounts}
+    counts: dict[str, int] = {"committed": 0}
+    for i in range(n_ops):
+        (src, user), (dst, _) = rng.sample(accounts, 2)
+        qty = rng.randint(1, 4_000)
+        if rng.random() < 0.1:
+            op = Op("surrender", from_account=src, unit_class=unit_class, quantity=qty, compliance_year=2016)
+        elif rng.random() < 0.05:  # the same key from every process: must have one effect only
+            op = Op("transfer", key=f"shared-{i}", from_account=accounts[0][0], to_account=accounts[1][0],
+                    unit_class=unit_class, quantity=1)
+            user = accounts[0][1]
+        else:
+            op = Op("transfer", key=f"w{seed}-{i}", from_account=src, to_account=dst, unit_class=unit_class,
+                    quantity=qty)
+        try:
+            out = svc.submit(actors[user], [op])[0]
+            counts["replayed" if out.replayed else "committed"] = counts.get(
+                "replayed" if out.replayed else "committed", 0) + 1
+        except DomainError as exc:
+            counts[exc.code] = counts.get(exc.code, 0) + 1
+    engine.dispose()
+    return counts
+
+
+def batch_writer(url: str, accounts: list[tuple[int, str]], unit_class: int, batch: int, seed: int) -> None:
+    """Batches of transfers, forever: the crash test kills this process with SIGKILL."""
+    rng = random.Random(seed)
+    engine = make_engine(url)
+    svc = RegistryService(engine)
+    actors = {user: svc.actor(user) for _, user in accounts}
+    (src, user), (dst, _) = accounts[0], accounts[1]
+    n = 0
+    while True:
+        ops = []
+        for _ in range(batch):
+            n += 1
+            ops.append(Op("transfer", key=f"crash-{seed}-{n}", from_account=src, to_account=dst,
+                          unit_class=unit_class, quantity=rng.randint(1, 3)))
+        svc.submit(actors[user], ops, all_or_nothing=False)
+        src, dst = dst, src
+        user = accounts[0][1] if src == accounts[0][0] else accounts[1][1]
+        time.sleep(0)
