@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+
+try:  # typer ≥ 0.25 carries its own copy of click
+    from typer._click.exceptions import ClickException
+    from typer.exceptions import Abort
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click.exceptions import Abort, ClickException  # type: ignore[no-redef]
 
 from openets.cli import demo, registry
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors as one line on stderr (not a box), with click's exit code (2)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except ClickException as exc:
+            sys.stderr.write(f"error: {exc.format_message()} (see --help)\n")
+            sys.exit(exc.exit_code)
+        except Abort:
+            sys.stderr.write("error: aborted\n")
+            sys.exit(1)
+        if standalone:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
+
+
 app = typer.Typer(help="OpenETS: an open cap-and-trade carbon market system (基于总量控制的碳市场).",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineErrors)
 app.add_typer(registry.app, name="registry", help="The registry (注册登记系统): accounts, units, transactions.")
 app.command("demo")(demo.demo)
 
