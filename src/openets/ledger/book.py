@@ -7,7 +7,7 @@ The book knows nothing of accounts' rules: it refuses only what would break the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from openets.ledger import blocks as blk
 from openets.ledger.blocks import Block
@@ -20,6 +20,18 @@ class PositionKey(NamedTuple):
     restriction_id: int  # 0 = unrestricted units
 
 
+class BlockSource(Protocol):
+    """Where a partly loaded position finds more of its blocks (storage implements it)."""
+
+    def lowest(self, key: PositionKey, after: int, limit: int) -> list[tuple[int, int, int]]:
+        """(id, start, end) of the position's blocks with start > after, lowest first."""
+        ...
+
+    def neighbours(self, key: PositionKey, start: int, end: int) -> list[tuple[int, int, int]]:
+        """The position's blocks ending at start - 1 or starting at end + 1."""
+        ...
+
+
 @dataclass(slots=True)
 class Position:
     key: PositionKey
@@ -27,6 +39,9 @@ class Position:
     reserved: int = 0
     blocks: list[Block] = field(default_factory=list)
     loaded: bool = False  # True when it existed in storage before this unit of work
+    # None: every block is in ``blocks``. Otherwise only those starting at or below it are all there
+    # (more are fetched from the source when a movement needs them; merges fetch neighbours).
+    prefix_end: int | None = None
 
     @property
     def available(self) -> int:
@@ -38,7 +53,8 @@ class LedgerError(Exception):
 
 
 class Book:
-    def __init__(self) -> None:
+    def __init__(self, source: BlockSource | None = None) -> None:
+        self.source = source
         self.positions: dict[PositionKey, Position] = {}
         self.heads: dict[int, tuple[int, str]] = {}  # account_id -> (line count, head hash)
         self.lines: list[JournalLine] = []
@@ -47,11 +63,44 @@ class Book:
         self.loaded_blocks: dict[int, tuple[PositionKey, int, int]] = {}
 
     # -- loading ---------------------------------------------------------------------------------
-    def load_position(self, key: PositionKey, total: int, reserved: int, rows: list[tuple[int, int, int]]) -> None:
-        pos = Position(key, total, reserved, [Block(s, e, i) for i, s, e in sorted(rows, key=lambda r: r[1])], True)
+    def load_position(self, key: PositionKey, total: int, reserved: int, rows: list[tuple[int, int, int]],
+                      *, complete: bool = True) -> None:
+        """``complete=False``: ``rows`` is empty and blocks are fetched from the source when needed."""
+        pos = Position(key, total, reserved, [Block(s, e, i) for i, s, e in sorted(rows, key=lambda r: r[1])], True,
+                       None if complete else 0)
+        if not complete and self.source is None:
+            raise LedgerError("a partly loaded position needs a block source")
         self.positions[key] = pos
         for i, s, e in rows:
             self.loaded_blocks[i] = (key, s, e)
+
+    def _adopt(self, pos: Position, rows: list[tuple[int, int, int]]) -> None:
+        """Add fetched rows; a row already known is skipped (what is in memory is newer)."""
+        fresh = [Block(s, e, i) for i, s, e in rows if i not in self.loaded_blocks]
+        for b in fresh:
+            assert b.id is not None
+            self.loaded_blocks[b.id] = (pos.key, b.start, b.end)
+        if fresh:
+            pos.blocks = sorted(pos.blocks + fresh, key=lambda b: b.start)
+
+    def _ensure_lowest(self, pos: Position, quantity: int) -> None:
+        limit = 16
+        while pos.prefix_end is not None:
+            have = sum(b.end - b.start + 1 for b in pos.blocks if b.start <= pos.prefix_end)
+            if have >= quantity:
+                return
+            assert self.source is not None
+            rows = self.source.lowest(pos.key, pos.prefix_end, limit)
+            self._adopt(pos, rows)
+            pos.prefix_end = None if len(rows) < limit else rows[-1][1]
+            limit *= 4
+
+    def _ensure_neighbours(self, pos: Position, incoming: list[Block]) -> None:
+        if pos.prefix_end is None or not pos.loaded:
+            return
+        assert self.source is not None
+        for b in incoming:
+            self._adopt(pos, self.source.neighbours(pos.key, b.start, b.end))
 
     def load_head(self, account_id: int, count: int, head: str | None) -> None:
         self.heads[account_id] = (count, head or GENESIS)
@@ -103,6 +152,7 @@ class Book:
         if end < start:
             raise LedgerError("empty serial range")
         pos = self.position(key)
+        self._ensure_neighbours(pos, [Block(start, end)])
         blk.put(pos.blocks, [Block(start, end)])
         pos.total += end - start + 1
         self.touched.add(key)
@@ -135,15 +185,19 @@ class Book:
         if quantity - from_reserved > spos.available:
             raise LedgerError(f"available {spos.available} < {quantity - from_reserved}")
         if ranges is None:
+            self._ensure_lowest(spos, quantity)
             moved = blk.take(spos.blocks, quantity)
         else:
             if sum(e - s + 1 for s, e in ranges) != quantity:
                 raise LedgerError("ranges do not add up to the quantity")
+            if spos.prefix_end is not None:
+                self._ensure_lowest(spos, spos.total)  # reversals are rare: load the whole position
             moved = blk.take_ranges(spos.blocks, ranges)
         spos.total -= quantity
         spos.reserved -= from_reserved
         dpos = self.position(dst)
         moved_ranges = [(b.start, b.end) for b in moved]
+        self._ensure_neighbours(dpos, moved)
         blk.put(dpos.blocks, moved)
         dpos.total += quantity
         self.touched.add(src)
@@ -182,7 +236,7 @@ class Book:
         for key, pos in self.positions.items():
             if pos.total < 0 or pos.reserved < 0 or pos.reserved > pos.total:
                 problems.append(f"{key}: total {pos.total}, reserved {pos.reserved}")
-            if blk.total(pos.blocks) != pos.total:
+            if pos.prefix_end is None and blk.total(pos.blocks) != pos.total:
                 problems.append(f"{key}: blocks hold {blk.total(pos.blocks)} but total is {pos.total}")
             for a, b in zip(pos.blocks, pos.blocks[1:]):
                 if a.end >= b.start:

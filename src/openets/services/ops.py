@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from openets.registry.model import UNRESTRICTED
 
@@ -31,6 +30,9 @@ class Op:
     note: str = ""
 
     def payload_hash(self) -> str:
-        data = asdict(self)
-        data.pop("key")
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+        # every field is a str, int or None: their repr is canonical
+        data = tuple(getattr(self, name) for name in _PAYLOAD)
+        return hashlib.sha256(repr(data).encode()).hexdigest()
+
+
+_PAYLOAD = tuple(f.name for f in fields(Op) if f.name != "key")

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from openets.core.actor import Actor, Role
 from openets.core.clock import Clock, SystemClock
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
-from openets.ledger.book import LedgerError, PositionKey
+from openets.ledger.book import Book, LedgerError, PositionKey
 from openets.registry.engine import Registry, WorkingSet, to_us
 from openets.registry.model import (
     GOVERNMENT_ACCOUNTS,
@@ -61,6 +61,7 @@ class RegistryService:
         self.clock = clock or SystemClock()
         self.rulebook = rulebook or default_rulebook()
         self._market_accounts: dict[tuple[str, AccountType], int] | None = None
+        self._uc_cache: dict[int, UnitClass] = {}
 
     # -- actors ----------------------------------------------------------------------------------
     def actor(self, user: str, party_id: int | None = None) -> Actor:
@@ -103,6 +104,18 @@ class RegistryService:
         if acc is None:
             raise DomainError("receiver_missing", f"market {market} has no {type_} account")
         return acc
+
+    def _unit_classes(self, repo: RegistryRepo, ids: set[int], issuing: bool) -> dict[int, UnitClass]:
+        """Unit classes never change but for their issued count, which only issuing reads: others come
+        from a per-service cache; issuing reads (and on PostgreSQL locks) the rows."""
+        if issuing:
+            fresh = repo.unit_classes(ids, lock=True)
+            self._uc_cache.update(fresh)
+            return fresh
+        missing = ids - self._uc_cache.keys()
+        if missing:
+            self._uc_cache.update(repo.unit_classes(missing))
+        return {i: self._uc_cache[i] for i in ids if i in self._uc_cache}
 
     def _submit(self, conn: Connection, actor: Actor, ops: Sequence[Op], all_or_nothing: bool) -> list[Outcome]:
         repo = RegistryRepo(conn)
@@ -156,7 +169,7 @@ class RegistryService:
         for r in originals.values():
             account_ids.update(a for a in (r.sender_id, r.receiver_id) if a is not None)
         account_ids.update(r.account_id for r in reservations.values())
-        accounts = repo.accounts(account_ids)
+        accounts, heads = repo.accounts(account_ids)
         for i in todo:  # the market's surrender / retirement / deletion account is the receiver
             op = ops[i]
             spec = SPECS.get(TxType(op.action)) if op.action in _TYPES else None
@@ -167,21 +180,21 @@ class RegistryService:
                 except DomainError as exc:
                     outcomes[i] = Outcome(op, error=exc)
         if not repo.sqlite or account_ids - set(accounts):
-            accounts = repo.accounts(account_ids, lock=True)  # PostgreSQL: row locks, in id order
-        heads = repo.heads(accounts)
+            accounts, heads = repo.accounts(account_ids, lock=True)  # PostgreSQL: row locks, in id order
 
         uc_ids = {ops[i].unit_class for i in todo if ops[i].unit_class is not None}
         uc_ids |= {r.unit_class_id for r in originals.values() if r.unit_class_id is not None}
         uc_ids |= {r.unit_class_id for r in reservations.values()}
         issuing = any(ops[i].action == TxType.ISSUE.value or
                       (ops[i].txn in originals and originals[ops[i].txn].type is TxType.ISSUE) for i in todo)
-        unit_classes = repo.unit_classes(uc_ids, lock=issuing)
+        unit_classes = self._unit_classes(repo, uc_ids, issuing)
         restr_ids = {ops[i].restriction for i in todo} | {r.restriction_id for r in originals.values()}
         restr_ids |= {r.restriction_id for r in reservations.values()}
 
         ws = WorkingSet(self.rulebook, accounts=accounts, unit_classes=unit_classes,
                         restrictions=repo.restrictions(restr_ids),
-                        market_accounts=dict(self._market_accounts or {}), reservations=reservations)
+                        market_accounts=dict(self._market_accounts or {}), reservations=reservations,
+                        book=Book(source=repo))
         for acc_id, (count, head) in heads.items():
             ws.book.load_head(acc_id, count, head)
         keys: set[PositionKey] = set()
@@ -203,7 +216,9 @@ class RegistryService:
                     keys.add(PositionKey(acc, r.unit_class_id, r.restriction_id))
         for r in reservations.values():
             keys.add(PositionKey(r.account_id, r.unit_class_id, r.restriction_id))
-        repo.load_positions(ws, keys)
+        # one op: fetch only the blocks it touches (lowest ones, neighbours); a batch loads its
+        # positions whole in one query, which is cheaper than a query per op
+        repo.load_positions(ws, keys, complete=len(todo) > 1)
 
         # 3. apply, in order
         todo = [i for i in todo if outcomes[i] is None]

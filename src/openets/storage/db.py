@@ -56,7 +56,8 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front (and queue for it); readers do not block anyone
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
@@ -74,8 +75,8 @@ def _retryable(exc: DBAPIError) -> bool:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Connection]:
-    """One database transaction: committed when the block ends, rolled back on any error."""
-    with engine.begin() as conn:
+    """One write transaction: committed when the block ends, rolled back on any error."""
+    with engine.connect().execution_options(writer=True) as conn, conn.begin():
         yield conn
 
 
@@ -83,7 +84,7 @@ def run_in_transaction(engine: Engine, work: Callable[[Connection], T], *, attem
     """Run ``work`` in one transaction, retrying it whole on deadlocks and serialization failures."""
     for attempt in range(attempts):
         try:
-            with engine.begin() as conn:
+            with unit_of_work(engine) as conn:
                 return work(conn)
         except DBAPIError as exc:
             if attempt + 1 < attempts and _retryable(exc):

@@ -18,8 +18,10 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from openets.storage.db import unit_of_work
+
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with unit_of_work(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

@@ -20,6 +20,7 @@ from openets.registry.model import (
 )
 from openets.registry.transactions import TxRecord, TxStatus, TxType
 from openets.storage import tables as t
+from openets.storage.fastsql import pipeline, run, run_many
 
 
 def from_us(us: int) -> datetime:
@@ -92,25 +93,67 @@ _upd_txn = (
 )
 
 
+_ids = bindparam("ids", expanding=True)
+_sel_accounts = select(t.accounts).where(t.accounts.c.id.in_(_ids)).order_by(t.accounts.c.id)
+_sel_accounts_lock = _sel_accounts.with_for_update()  # in id order: no deadlocks between writers
+_sel_unit_classes = select(t.unit_classes).where(t.unit_classes.c.id.in_(_ids)).order_by(t.unit_classes.c.id)
+_sel_unit_classes_lock = _sel_unit_classes.with_for_update()
+_sel_restrictions = select(t.restrictions).where(t.restrictions.c.id.in_(_ids))
+_sel_reservations = select(t.reservations).where(t.reservations.c.id.in_(_ids))
+_sel_idem = select(t.idempotency.c.key, t.idempotency.c.payload_hash, t.idempotency.c.txn_id).where(
+    t.idempotency.c.party_id == bindparam("party"), t.idempotency.c.operation == bindparam("op"),
+    t.idempotency.c.key.in_(bindparam("keys", expanding=True)))
+_pos_key = tuple_(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id)
+_sel_positions = (
+    select(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id,
+           t.positions.c.total, t.positions.c.reserved, t.blocks.c.id, t.blocks.c.start, t.blocks.c.end)
+    .outerjoin(t.blocks, (t.blocks.c.account_id == t.positions.c.account_id)
+               & (t.blocks.c.unit_class_id == t.positions.c.unit_class_id)
+               & (t.blocks.c.restriction_id == t.positions.c.restriction_id))
+    .where(_pos_key.in_(bindparam("keys", expanding=True)))
+)
+_sel_positions_only = select(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id,
+                             t.positions.c.total, t.positions.c.reserved).where(
+    _pos_key.in_(bindparam("keys", expanding=True)))
+_block_cols = (t.blocks.c.id, t.blocks.c.start, t.blocks.c.end)
+_in_position = ((t.blocks.c.account_id == bindparam("a")) & (t.blocks.c.unit_class_id == bindparam("u"))
+                & (t.blocks.c.restriction_id == bindparam("r")))
+_sel_lowest = (select(*_block_cols).where(_in_position, t.blocks.c.start > bindparam("after"))
+               .order_by(t.blocks.c.start).limit(bindparam("lim")))
+_sel_neighbours = select(*_block_cols).where(
+    _in_position, (t.blocks.c.end == bindparam("before")) | (t.blocks.c.start == bindparam("after")))
+_sel_max_txn = select(func.coalesce(func.max(t.transactions.c.id), 0))
+def _insert(table, columns: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    return insert(table).values({c: bindparam(c) for c in columns})
+
+
+_ins_txn = _insert(t.transactions, ("id", "type", "status", "market", "unit_class_id", "restriction_id", "quantity",
+                                    "sender_id", "receiver_id", "compliance_year", "reverses_id", "reservation_id",
+                                    "actor_user", "actor_party", "actor_role", "approved_by", "at_us", "note"))
+_ins_reservation = _insert(t.reservations, ("id", "account_id", "unit_class_id", "restriction_id", "quantity", "kind",
+                                            "status", "txn_id", "note"))
+_ins_position = _insert(t.positions, ("account_id", "unit_class_id", "restriction_id", "total", "reserved"))
+_ins_block = _insert(t.blocks, ("account_id", "unit_class_id", "restriction_id", "start", "end"))
+_ins_journal = _insert(t.journal, ("txn_id", "account_id", "account_seq", "unit_class_id", "restriction_id", "d_total",
+                                   "d_reserved", "serial_start", "serial_end", "kind", "at_us", "prev_hash", "hash"))
+_ins_idem = _insert(t.idempotency, ("party_id", "operation", "key", "payload_hash", "txn_id", "created_us"))
+_del_blocks = t.blocks.delete().where(t.blocks.c.id.in_(_ids))
+
+
 class RegistryRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.sqlite = conn.dialect.name == "sqlite"
 
     # -- reads -----------------------------------------------------------------------------------
-    def accounts(self, ids: Iterable[int], *, lock: bool = False) -> dict[int, Account]:
+    def accounts(self, ids: Iterable[int], *, lock: bool = False
+                 ) -> tuple[dict[int, Account], dict[int, tuple[int, str | None]]]:
+        """Accounts and the heads of their journal chains (PostgreSQL: row-locked when ``lock``)."""
         ids = sorted(set(ids))
         if not ids:
-            return {}
-        q = select(t.accounts).where(t.accounts.c.id.in_(ids)).order_by(t.accounts.c.id)
-        if lock and not self.sqlite:
-            q = q.with_for_update()  # in id order: no deadlocks between writers
-        return {r.id: account_from_row(r) for r in self.conn.execute(q)}
-
-    def heads(self, ids: Iterable[int]) -> dict[int, tuple[int, str | None]]:
-        q = select(t.accounts.c.id, t.accounts.c.journal_count, t.accounts.c.head_hash).where(
-            t.accounts.c.id.in_(sorted(set(ids))))
-        return {r.id: (r.journal_count, r.head_hash) for r in self.conn.execute(q)}
+            return {}, {}
+        rows = run(self.conn, _sel_accounts_lock if lock and not self.sqlite else _sel_accounts, {"ids": ids})
+        return ({r.id: account_from_row(r) for r in rows}, {r.id: (r.journal_count, r.head_hash) for r in rows})
 
     def account_by_number(self, number: str) -> Account | None:
         r = self.conn.execute(select(t.accounts).where(t.accounts.c.number == number)).first()
@@ -130,10 +173,8 @@ class RegistryRepo:
         ids = sorted(set(ids))
         if not ids:
             return {}
-        q = select(t.unit_classes).where(t.unit_classes.c.id.in_(ids)).order_by(t.unit_classes.c.id)
-        if lock and not self.sqlite:
-            q = q.with_for_update()
-        return {r.id: unit_class_from_row(r) for r in self.conn.execute(q)}
+        q = _sel_unit_classes_lock if lock and not self.sqlite else _sel_unit_classes
+        return {r.id: unit_class_from_row(r) for r in run(self.conn, q, {"ids": ids})}
 
     def unit_class_by_code(self, code: str) -> UnitClass | None:
         r = self.conn.execute(select(t.unit_classes).where(t.unit_classes.c.code == code)).first()
@@ -143,18 +184,16 @@ class RegistryRepo:
         ids = sorted({i for i in ids if i})
         if not ids:
             return {}
-        q = select(t.restrictions).where(t.restrictions.c.id.in_(ids))
-        return {r.id: restriction_from_row(r) for r in self.conn.execute(q)}
+        return {r.id: restriction_from_row(r) for r in self.conn.execute(_sel_restrictions, {"ids": ids})}
 
     def reservations(self, ids: Iterable[int]) -> dict[int, Reservation]:
         ids = sorted(set(ids))
         if not ids:
             return {}
-        q = select(t.reservations).where(t.reservations.c.id.in_(ids))
         return {
             r.id: Reservation(r.id, r.account_id, r.unit_class_id, r.restriction_id, r.quantity, r.kind, r.status,
                               r.txn_id, {"note": r.note} if r.note else {})
-            for r in self.conn.execute(q)
+            for r in self.conn.execute(_sel_reservations, {"ids": ids})
         }
 
     def txn(self, txn_id: int, *, lock: bool = False) -> TxRecord | None:
@@ -175,64 +214,79 @@ class RegistryRepo:
         q = select(t.transactions.c.id).where(t.transactions.c.reverses_id == txn_id)
         return self.conn.execute(q).first() is not None
 
-    def load_positions(self, ws: WorkingSet, keys: Iterable[PositionKey]) -> None:
+    def load_positions(self, ws: WorkingSet, keys: Iterable[PositionKey], *, complete: bool = True) -> None:
+        """Positions with all their blocks, or (``complete=False``) without: the book then fetches the
+        few blocks a movement needs through :meth:`lowest` and :meth:`neighbours`."""
         keys = sorted({k for k in keys if k not in ws.book.positions})
         if not keys:
             return
-        pk = tuple_(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id)
-        rows = self.conn.execute(select(t.positions).where(pk.in_(keys))).all()
-        bk = tuple_(t.blocks.c.account_id, t.blocks.c.unit_class_id, t.blocks.c.restriction_id)
-        found = [PositionKey(r.account_id, r.unit_class_id, r.restriction_id) for r in rows]
-        per_key: dict[PositionKey, list[tuple[int, int, int]]] = {k: [] for k in found}
-        if found:
-            for b in self.conn.execute(
-                select(t.blocks.c.id, t.blocks.c.account_id, t.blocks.c.unit_class_id, t.blocks.c.restriction_id,
-                       t.blocks.c.start, t.blocks.c.end).where(bk.in_(found))
-            ):
-                per_key[PositionKey(b.account_id, b.unit_class_id, b.restriction_id)].append((b.id, b.start, b.end))
-        for r, k in zip(rows, found):
-            ws.book.load_position(k, r.total, r.reserved, per_key[k])
+        if not complete:
+            for r in run(self.conn, _sel_positions_only, {"keys": keys}, raw=True):
+                ws.book.load_position(PositionKey(r[0], r[1], r[2]), r[3], r[4], [], complete=False)
+            return
+        found: dict[PositionKey, tuple[int, int, list[tuple[int, int, int]]]] = {}
+        for r in run(self.conn, _sel_positions, {"keys": keys}, raw=True):
+            key = PositionKey(r[0], r[1], r[2])
+            entry = found.get(key)
+            if entry is None:
+                entry = found[key] = (r[3], r[4], [])
+            if r[5] is not None:
+                entry[2].append((r[5], r[6], r[7]))
+        for key, (total, reserved, rows) in found.items():
+            ws.book.load_position(key, total, reserved, rows)
+
+    # the book's BlockSource
+    def lowest(self, key: PositionKey, after: int, limit: int) -> list[tuple[int, int, int]]:
+        params = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id, "after": after, "lim": limit}
+        return run(self.conn, _sel_lowest, params, raw=True)
+
+    def neighbours(self, key: PositionKey, start: int, end: int) -> list[tuple[int, int, int]]:
+        params = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id, "before": start - 1,
+                  "after": end + 1}
+        return run(self.conn, _sel_neighbours, params, raw=True)
 
     def idempotent_hits(self, party_id: int, operation: str, keys: list[str]) -> dict[str, tuple[str, int]]:
         if not keys:
             return {}
-        q = select(t.idempotency.c.key, t.idempotency.c.payload_hash, t.idempotency.c.txn_id).where(
-            t.idempotency.c.party_id == party_id, t.idempotency.c.operation == operation,
-            t.idempotency.c.key.in_(keys))
-        return {r.key: (r.payload_hash, r.txn_id) for r in self.conn.execute(q)}
+        rows = run(self.conn, _sel_idem, {"party": party_id, "op": operation, "keys": keys})
+        return {r.key: (r.payload_hash, r.txn_id) for r in rows}
 
     def allocate_txn_ids(self, n: int) -> list[int]:
         if n == 0:
             return []
         if self.sqlite:  # safe: BEGIN IMMEDIATE holds the write lock
-            start = self.conn.execute(select(func.coalesce(func.max(t.transactions.c.id), 0))).scalar_one() + 1
+            start = run(self.conn, _sel_max_txn)[0][0] + 1
             return list(range(start, start + n))
         rows = self.conn.execute(text("SELECT nextval('txn_ids') FROM generate_series(1, :n)"), {"n": n})
         return [r[0] for r in rows]
 
     # -- writes ----------------------------------------------------------------------------------
     def persist(self, ws: WorkingSet, idem_rows: list[dict[str, object]] | None = None) -> None:
+        with pipeline(self.conn):  # PostgreSQL: all writes in one round trip
+            self._persist(ws, idem_rows)
+
+    def _persist(self, ws: WorkingSet, idem_rows: list[dict[str, object]] | None) -> None:
         c = self.conn
         book = ws.book
         if ws.new_txns:
-            c.execute(insert(t.transactions), [txn_row(r) for r in ws.new_txns])
+            run_many(c, _ins_txn, [txn_row(r) for r in ws.new_txns])
         if ws.changed_txns:
-            c.execute(_upd_txn, [{"t_id": r.id, "st": r.status.value, "ap": r.approved_by} for r in ws.changed_txns])
+            run_many(c, _upd_txn, [{"t_id": r.id, "st": r.status.value, "ap": r.approved_by} for r in ws.changed_txns])
         if ws.new_reservations:
-            c.execute(insert(t.reservations), [
+            run_many(c, _ins_reservation, [
                 {"id": r.id, "account_id": r.account_id, "unit_class_id": r.unit_class_id,
                  "restriction_id": r.restriction_id, "quantity": r.quantity, "kind": r.kind, "status": r.status,
                  "txn_id": r.txn_id, "note": r.meta.get("note", "")} for r in ws.new_reservations])
         new_ids = {r.id for r in ws.new_reservations}
         changed = [r for r in ws.changed_reservations.values() if r.id not in new_ids]
         if changed:
-            c.execute(_upd_reservation, [{"r_id": r.id, "qty": r.quantity, "st": r.status} for r in changed])
+            run_many(c, _upd_reservation, [{"r_id": r.id, "qty": r.quantity, "st": r.status} for r in changed])
         if new_ids:  # a reservation made and changed in the same batch: write its final state
             later = [r for r in ws.changed_reservations.values() if r.id in new_ids]
             if later:
-                c.execute(_upd_reservation, [{"r_id": r.id, "qty": r.quantity, "st": r.status} for r in later])
+                run_many(c, _upd_reservation, [{"r_id": r.id, "qty": r.quantity, "st": r.status} for r in later])
         if ws.issued:
-            c.execute(_upd_issued, [{"u_id": k, "iss": v} for k, v in ws.issued.items()])
+            run_many(c, _upd_issued, [{"u_id": k, "iss": v} for k, v in ws.issued.items()])
         new_pos, upd_pos = [], []
         for key in book.touched:
             p = book.positions[key]
@@ -244,12 +298,12 @@ class RegistryRepo:
                                 "restriction_id": key.restriction_id, **row})
                 p.loaded = True
         if upd_pos:
-            c.execute(_upd_position, upd_pos)
+            run_many(c, _upd_position, upd_pos)
         if new_pos:
-            c.execute(insert(t.positions), new_pos)
+            run_many(c, _ins_position, new_pos)
         updates, inserts, deletes = book.block_diff()
         if deletes:
-            c.execute(t.blocks.delete().where(t.blocks.c.id.in_(deletes)))
+            run(c, _del_blocks, {"ids": deletes})
         if updates:
             rows = [{"b_id": i, "a": k.account_id, "u": k.unit_class_id, "r": k.restriction_id, "s": s, "e": e}
                     for i, k, s, e in updates]
@@ -257,21 +311,21 @@ class RegistryRepo:
             # with another row of the unique (unit class, start) index while the batch is half applied
             moved = [r for r in rows if book.loaded_blocks[r["b_id"]][1] != r["s"]]
             if moved:
-                c.execute(_upd_block, [{**r, "s": -r["s"]} for r in moved])
-            c.execute(_upd_block, rows)
+                run_many(c, _upd_block, [{**r, "s": -r["s"]} for r in moved])
+            run_many(c, _upd_block, rows)
         if inserts:
-            c.execute(insert(t.blocks), [{"account_id": k.account_id, "unit_class_id": k.unit_class_id,
+            run_many(c, _ins_block, [{"account_id": k.account_id, "unit_class_id": k.unit_class_id,
                                           "restriction_id": k.restriction_id, "start": s, "end": e}
                                          for k, s, e in inserts])
         if book.lines:
-            c.execute(insert(t.journal), [
+            run_many(c, _ins_journal, [
                 {"txn_id": ln.txn_id, "account_id": ln.account_id, "account_seq": ln.account_seq,
                  "unit_class_id": ln.unit_class_id, "restriction_id": ln.restriction_id, "d_total": ln.d_total,
                  "d_reserved": ln.d_reserved, "serial_start": ln.serial_start, "serial_end": ln.serial_end,
                  "kind": ln.kind, "at_us": ln.at_us, "prev_hash": ln.prev_hash, "hash": ln.hash}
                 for ln in book.lines])
             touched_accounts = {ln.account_id for ln in book.lines}
-            c.execute(_upd_head, [{"a_id": a, "cnt": book.heads[a][0], "head": book.heads[a][1]}
+            run_many(c, _upd_head, [{"a_id": a, "cnt": book.heads[a][0], "head": book.heads[a][1]}
                                   for a in sorted(touched_accounts)])
         if idem_rows:
-            c.execute(insert(t.idempotency), idem_rows)
+            run_many(c, _ins_idem, idem_rows)

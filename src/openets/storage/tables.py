@@ -141,6 +141,7 @@ blocks = Table(
     Column("end", BigInteger, nullable=False),
     CheckConstraint('"end" >= start', name="block_not_empty"),
     Index("ix_blocks_position", "account_id", "unit_class_id", "restriction_id", "start"),
+    Index("ix_blocks_position_end", "account_id", "unit_class_id", "restriction_id", "end"),
     Index("ux_blocks_serial", "unit_class_id", "start", unique=True),
 )
 

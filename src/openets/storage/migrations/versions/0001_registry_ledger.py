@@ -28,6 +28,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.create_index('ix_blocks_position', ['account_id', 'unit_class_id', 'restriction_id', 'start'], unique=False)
+        batch_op.create_index('ix_blocks_position_end', ['account_id', 'unit_class_id', 'restriction_id', 'end'], unique=False)
         batch_op.create_index('ux_blocks_serial', ['unit_class_id', 'start'], unique=True)
 
     op.create_table('idempotency_keys',
@@ -301,6 +302,7 @@ def downgrade() -> None:
     op.drop_table('idempotency_keys')
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.drop_index('ux_blocks_serial')
+        batch_op.drop_index('ix_blocks_position_end')
         batch_op.drop_index('ix_blocks_position')
 
     op.drop_table('blocks')

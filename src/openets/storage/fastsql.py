@@ -1,0 +1,137 @@
+"""The registry's hot path runs its prebuilt SQLAlchemy statements on the driver cursor directly.
+
+Each Core statement is compiled once per dialect to the driver's own SQL and parameter style; an
+expanding ``IN`` list is rendered for the number of values it gets (also cached). This skips
+SQLAlchemy's per-execution work (~100 µs a statement here, against ~15 µs for the driver itself)
+while the SQL stays written against the table definitions, in one place. Only for statements whose
+parameters are plain values; results come back as driver tuples in the statement's column order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import namedtuple
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.sql import ClauseElement
+
+_POST = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
+_NAMED = re.compile(r"%\((\w+)\)s|\(__\[POSTCOMPILE_(\w+)\]\)")
+_cache: dict[tuple[int, str, tuple[tuple[str, int, int], ...]], tuple[str, list[str]]] = {}
+_base: dict[tuple[int, str], Any] = {}
+
+
+def _compiled(stmt: ClauseElement, conn: Connection) -> Any:
+    key = (id(stmt), conn.dialect.name)
+    c = _base.get(key)
+    if c is None:
+        c = _base[key] = stmt.compile(dialect=conn.dialect)
+    return c
+
+
+def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
+    compiled = _compiled(stmt, conn)
+    qmark = conn.dialect.paramstyle == "qmark"
+    expanding = [(name, len(params[name]), len(params[name][0]) if params[name] and isinstance(params[name][0], (tuple, list)) else 0)
+                 for name in _POST.findall(compiled.string)]
+    key = (id(stmt), conn.dialect.name, tuple(expanding))
+    hit = _cache.get(key)
+    flat = {**compiled.params, **params}  # literal values in the statement are bound parameters too
+    for name, n, width in expanding:
+        values = flat.pop(name)
+        for i, v in enumerate(values):
+            if width:
+                for j, part in enumerate(v):
+                    flat[f"{name}_{i}_{j}"] = part
+            else:
+                flat[f"{name}_{i}"] = v
+    if hit is None:
+        sql = compiled.string
+        order: list[str] | None
+        if qmark:
+            order = list(compiled.positiontup)
+        else:  # pyformat → positional %s: psycopg then skips matching names for every execution
+            order = []
+
+            def positional(m: re.Match[str]) -> str:
+                order.append(m.group(1) or m.group(2))  # type: ignore[union-attr]
+                return "%s" if m.group(1) else m.group(0)  # an IN list is expanded below
+
+            sql = _NAMED.sub(positional, sql)
+        for name, n, width in expanding:
+            def ph(p: str) -> str:
+                return "?" if qmark else "%s"
+
+            if width:
+                names = [[f"{name}_{i}_{j}" for j in range(width)] for i in range(n)]
+                text = ", ".join("(" + ", ".join(ph(p) for p in row) + ")" for row in names)
+                flat_names = [p for row in names for p in row]
+            else:
+                flat_names = [f"{name}_{i}" for i in range(n)]
+                text = ", ".join(ph(p) for p in flat_names)
+            sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f"({text})")
+            idx = order.index(name)
+            order[idx:idx + 1] = flat_names
+        hit = _cache[key] = (sql, order)
+    return hit[0], hit[1], flat
+
+
+_row_types: dict[int, Any] = {}
+
+
+def _cursor(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+statements = [0]  # driver calls made here (the bench reports statements per transfer)
+
+
+def _row_type(stmt: ClauseElement) -> Any:
+    rt = _row_types.get(id(stmt))
+    if rt is None:
+        names = [c.key for c in stmt.selected_columns]  # type: ignore[attr-defined]
+        rt = _row_types[id(stmt)] = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+    return rt
+
+
+def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None, *,
+        raw: bool = False) -> list[Any]:
+    """Execute and fetch all rows, as named tuples of the statement's columns (``raw``: plain tuples)."""
+    sql, order, flat = _render(stmt, conn, params or {})
+    cur = _cursor(conn)
+    statements[0] += 1
+    try:
+        cur.execute(sql, [flat[n] for n in order])
+        if not cur.description:
+            return []
+        if raw:
+            return cur.fetchall()
+        make = _row_type(stmt)._make
+        return [make(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
+
+
+def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
+    """executemany with the same statement for every row (no expanding parameters)."""
+    if not rows:
+        return
+    sql, order, _ = _render(stmt, conn, rows[0])
+    statements[0] += 1
+    cur = _cursor(conn)
+    try:
+        cur.executemany(sql, [[r[n] for n in order] for r in rows])
+    finally:
+        cur.close()
+
+
+@contextmanager
+def pipeline(conn: Connection) -> Iterator[None]:
+    """Send the statements of the block without waiting for each reply (psycopg's pipeline mode:
+    one network round trip instead of one per statement). Errors surface at the end of the block,
+    inside the same transaction, which is then rolled back as usual. SQLite: nothing to do."""
+    driver = conn.connection.driver_connection
+    ctx = driver.pipeline() if conn.dialect.name == "postgresql" else nullcontext()  # type: ignore[union-attr]
+    with ctx:
+        yield
