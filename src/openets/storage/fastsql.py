@@ -16,6 +16,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 _POST = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
@@ -84,6 +85,17 @@ _row_types: dict[int, Any] = {}
 
 def _cursor(conn: Connection) -> Any:
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+@contextmanager
+def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
+    """Raise driver errors as SQLAlchemy's, as if the statement had gone through it (so retries on
+    deadlocks and the edges' error mapping see one kind of error)."""
+    error = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except error as exc:
+        raise DBAPIError.instance(sql, None, exc, error) from exc
 statements = [0]  # driver calls made here (the bench reports statements per transfer)
 
 
@@ -102,15 +114,15 @@ def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None 
     cur = _cursor(conn)
     statements[0] += 1
     try:
-        cur.execute(sql, [flat[n] for n in order])
-        if not cur.description:
-            return []
-        if raw:
-            return cur.fetchall()
-        make = _row_type(stmt)._make
-        return [make(r) for r in cur.fetchall()]
+        with _driver_errors(conn, sql):
+            cur.execute(sql, [flat[n] for n in order])
+            rows = cur.fetchall() if cur.description else []
     finally:
         cur.close()
+    if raw or not rows:
+        return rows
+    make = _row_type(stmt)._make
+    return [make(r) for r in rows]
 
 
 def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -121,7 +133,8 @@ def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, 
     statements[0] += 1
     cur = _cursor(conn)
     try:
-        cur.executemany(sql, [[r[n] for n in order] for r in rows])
+        with _driver_errors(conn, sql):
+            cur.executemany(sql, [[r[n] for n in order] for r in rows])
     finally:
         cur.close()
 
@@ -133,5 +146,5 @@ def pipeline(conn: Connection) -> Iterator[None]:
     inside the same transaction, which is then rolled back as usual. SQLite: nothing to do."""
     driver = conn.connection.driver_connection
     ctx = driver.pipeline() if conn.dialect.name == "postgresql" else nullcontext()  # type: ignore[union-attr]
-    with ctx:
+    with _driver_errors(conn, "(pipeline)"), ctx:
         yield
