@@ -34,3 +34,4 @@ def test_block_diff_tracks_rows() -> None:
     book.move(1, A, B, 40, "transfer", 0)
     updates, inserts, deletes = book.block_diff()
     assert updates == [(7, A, 1, 60)] and inserts == [(B, 61, 100)] and deletes == []
+
