@@ -361,7 +361,7 @@ def main() -> None:
         pg_url = os.environ.get("OPENETS_BENCH_PG")
         if pg_url:
             p = bench_pg(pg_url, n_pg)
-            print(f"PostgreSQL, 8 client processes, 800 accounts:")
+            print("PostgreSQL, 8 client processes, 800 accounts:")
             print(f"  {p['rate']:8.0f} transfers/s (target ≥ 600); committed {p['committed']}, overdrafts "
                   f"{p['overdrafts']}, conserved {p['conserved']}, reconciled {p['reconciled']}")
             print(f"  pgbench -c 8, the same SQL as a transfer: {p['pgbench_same']:8.0f} tps, our ratio "

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from tests.conftest import ON_PG
 
 from openets.ledger.journal import line_digest
 from openets.services.journal import export_checkpoint, verify
 from openets.services.ops import Op
 from openets.storage.backup import backup, restore
 from openets.testing.builders import build_world
-from tests.conftest import ON_PG
 
 
 def _setup(engine: Engine, clock) -> None:  # type: ignore[no-untyped-def]

@@ -306,6 +306,27 @@ def balance(account: str, as_of: str | None = typer.Option(None, "--as-of", help
 
 
 @app.command()
+def holdings(party: int = typer.Option(..., help="Party id."), db: str | None = DbOpt,
+             as_json: bool = JsonOpt) -> None:
+    """Everything a party holds, account by account."""
+
+    def go() -> None:
+        from openets.services.queries import RegistryQueries
+
+        emit(RegistryQueries(engine(db)).holdings(party), as_json, title=f"holdings of party {party}",
+             columns=["account", "unit_class", "restriction_id", "total", "reserved", "available"])
+
+    run(go)
+
+
+@app.command("purge-keys")
+def purge_keys(older_than_days: int = typer.Option(30, "--older-than-days", help="At least 7."),
+               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Forget idempotency keys older than N days (≥ 7). Transactions and the journal are never purged."""
+    run(lambda: emit({"purged": _svc(db).purge_idempotency_keys(older_than_days=older_than_days)}, as_json))
+
+
+@app.command()
 def history(account: str, limit: int = 50, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """An account's journal lines, newest first."""
 

@@ -113,7 +113,7 @@ def verify(engine: Engine, checkpoint: Path | None = None) -> VerifyReport:
 
     report = _walk(engine, compare)
     report.checkpoint = str(checkpoint)
-    for acc, (count, head, _) in expected.items():
+    for acc, (count, _head, _) in expected.items():
         if acc in first_diff:
             report.problems.append(ChainProblem(acc, first_diff[acc], None,
                                                 "differs from the checkpoint (edited, re-ordered or replaced, "

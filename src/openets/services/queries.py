@@ -68,6 +68,18 @@ class RegistryQueries:
                 rows = [r for r in conn.execute(q).all() if r.total or r.reserved]
         return [BalanceRow(account_number, r.code, r.restriction_id, int(r.total), int(r.reserved)) for r in rows]
 
+    def holdings(self, party_id: int) -> list[BalanceRow]:
+        """Everything a party holds, account by account."""
+        with self.engine.connect() as conn:
+            q = (select(t.accounts.c.number, t.unit_classes.c.code, t.positions.c.restriction_id, t.positions.c.total,
+                        t.positions.c.reserved)
+                 .join(t.accounts, t.accounts.c.id == t.positions.c.account_id)
+                 .join(t.unit_classes, t.unit_classes.c.id == t.positions.c.unit_class_id)
+                 .where(t.accounts.c.party_id == party_id, t.positions.c.total > 0)
+                 .order_by(t.accounts.c.number, t.unit_classes.c.code, t.positions.c.restriction_id))
+            return [BalanceRow(r.number, r.code, r.restriction_id, int(r.total), int(r.reserved))
+                    for r in conn.execute(q)]
+
     def history(self, account_number: str, *, limit: int = 100) -> list[dict[str, object]]:
         with self.engine.connect() as conn:
             acc = _account_id(conn, account_number)

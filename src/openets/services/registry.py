@@ -518,6 +518,22 @@ class RegistryService:
 
         return run_in_transaction(self.engine, work)
 
+    # -- retention -------------------------------------------------------------------------------
+    def purge_idempotency_keys(self, *, older_than_days: int, minimum_days: int = 7) -> int:
+        """Forget client keys older than ``older_than_days`` (never fewer than ``minimum_days``).
+
+        Only the keys go: transactions and the journal are never deleted (the journal's triggers
+        refuse it), so records are kept for as long as the database is (≥ 5 years required)."""
+        if older_than_days < minimum_days:
+            raise DomainError("retention_too_short",
+                              f"idempotency keys are kept at least {minimum_days} days, not {older_than_days}")
+        cutoff = to_us(self.clock.now()) - older_than_days * 86_400 * 1_000_000
+
+        def work(c: Connection) -> int:
+            return c.execute(t.idempotency.delete().where(t.idempotency.c.created_us < cutoff)).rowcount
+
+        return run_in_transaction(self.engine, work)
+
     # -- lookups for the edges -------------------------------------------------------------------
     def account(self, number: str) -> Account:
         with self.engine.connect() as conn:

@@ -41,7 +41,7 @@ def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
     key = (id(stmt), conn.dialect.name, tuple(expanding))
     hit = _cache.get(key)
     flat = {**compiled.params, **params}  # literal values in the statement are bound parameters too
-    for name, n, width in expanding:
+    for name, _n, width in expanding:
         values = flat.pop(name)
         for i, v in enumerate(values):
             if width:
