@@ -221,9 +221,10 @@ UPDATE pgb_positions SET total = total + :q, reserved = reserved WHERE account_i
 UPDATE pgb_blocks SET account_id = :a, unit_class_id = 1, restriction_id = 0, start = start, "end" = "end" WHERE id = :a;
 INSERT INTO pgb_blocks (account_id, unit_class_id, restriction_id, start, "end") VALUES (:b, 1, 0, :k, :k + :q);
 INSERT INTO pgb_journal (txn_id, account_id, account_seq, unit_class_id, restriction_id, d_total, d_reserved,
-  serial_start, serial_end, kind, at_us, prev_hash, hash) VALUES
-  (:k, :a, :k, 1, 0, -:q, 0, :k, :k + :q, 'transfer', 0, md5(:k::text) || md5(:a::text), md5(:q::text) || md5(:b::text)),
-  (:k, :b, :k, 1, 0, :q, 0, :k, :k + :q, 'transfer', 0, md5(:k::text) || md5(:b::text), md5(:q::text) || md5(:a::text));
+  serials, kind, at_us, prev_hash, hash) VALUES
+  (:k, :a, :k, 1, 0, -:q, 0, :k || '-' || :k + :q, 'transfer', 0, md5(:k::text) || md5(:a::text), md5(:q::text) || md5(:b::text)),
+  (:k, :b, :k, 1, 0, :q, 0, :k || '-' || :k + :q, 'transfer', 0, md5(:k::text) || md5(:b::text), md5(:q::text) || md5(:a::text));
+INSERT INTO pgb_movements (txn_id, unit_class_id, start, "end", account_id) VALUES (:k, 1, :k, :k + :q, :b);
 UPDATE pgb_accounts SET journal_count = journal_count + 1, head_hash = md5(:k::text) WHERE id = :a;
 UPDATE pgb_accounts SET journal_count = journal_count + 1, head_hash = md5(:k::text) WHERE id = :b;
 INSERT INTO pgb_idem (party_id, operation, key, payload_hash, txn_id, created_us) VALUES (1, 'transfer', :k::text, md5(:k::text), :k, 0);
@@ -231,7 +232,8 @@ END;
 """
 
 _PGB_SETUP = [
-    "DROP TABLE IF EXISTS pgb_idem, pgb_accounts, pgb_positions, pgb_blocks, pgb_transactions, pgb_journal",
+    "DROP TABLE IF EXISTS pgb_idem, pgb_accounts, pgb_positions, pgb_blocks, pgb_transactions, pgb_journal, "
+    "pgb_movements",
     "DROP SEQUENCE IF EXISTS pgb_txn_ids",
     "CREATE SEQUENCE pgb_txn_ids",
     "CREATE TABLE pgb_idem (LIKE idempotency_keys INCLUDING DEFAULTS)",
@@ -252,7 +254,9 @@ _PGB_SETUP = [
     "CREATE TABLE pgb_journal (LIKE journal INCLUDING DEFAULTS)",
     "CREATE INDEX ON pgb_journal (txn_id)",
     "CREATE INDEX ON pgb_journal (account_id, account_seq)",
-    "CREATE INDEX ON pgb_journal (unit_class_id, serial_start)",
+    "CREATE TABLE pgb_movements (LIKE movements INCLUDING DEFAULTS)",
+    "CREATE INDEX ON pgb_movements (txn_id)",
+    "CREATE INDEX ON pgb_movements (unit_class_id, start)",
     "INSERT INTO pgb_accounts (id, number, market, type, party_id, status, name, created_us, journal_count) "
     "SELECT g, 'PGB' || g, 'BJ', 'holding', 1, 'open', '', 0, 0 FROM generate_series(1, 800) g",
     "INSERT INTO pgb_positions SELECT g, 1, 0, 1000000000, 0 FROM generate_series(1, 800) g",
@@ -327,13 +331,13 @@ def bench_verify(tmp: Path, rows: int) -> tuple[int, float]:
             batch = []
             for s in range(1, per + 1):
                 h = line_digest(txn_id=s, account_id=100_000 + a, account_seq=s, unit_class_id=1, restriction_id=0,
-                                d_total=1, d_reserved=0, serial_start=s, serial_end=s, kind="transfer",
+                                d_total=1, d_reserved=0, serials=f"{s}-{s}", kind="transfer",
                                 at_us=s, prev_hash=prev)
-                batch.append((s, 100_000 + a, s, 1, 0, 1, 0, s, s, "transfer", s, prev, h))
+                batch.append((s, 100_000 + a, s, 1, 0, 1, 0, f"{s}-{s}", "transfer", s, prev, h))
                 prev = h
             cur.executemany("INSERT INTO journal (txn_id, account_id, account_seq, unit_class_id, restriction_id, "
-                            "d_total, d_reserved, serial_start, serial_end, kind, at_us, prev_hash, hash) "
-                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+                            "d_total, d_reserved, serials, kind, at_us, prev_hash, hash) "
+                            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", batch)
             heads.append((per, prev, 100_000 + a))
         cur.executemany("UPDATE accounts SET journal_count = ?, head_hash = ? WHERE id = ?", heads)
     t0 = time.perf_counter()

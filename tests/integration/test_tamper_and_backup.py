@@ -51,14 +51,14 @@ def _recompute_chain(engine: Engine) -> None:
     """A thorough attacker: rewrite every hash and account head so the chains are internally valid."""
     with engine.begin() as conn:
         rows = conn.execute(text("SELECT seq, txn_id, account_id, account_seq, unit_class_id, restriction_id, "
-                                 "d_total, d_reserved, serial_start, serial_end, kind, at_us FROM journal "
+                                 "d_total, d_reserved, serials, kind, at_us FROM journal "
                                  "ORDER BY account_id, account_seq")).all()
         prev: dict[int, tuple[int, str]] = {}
         for r in rows:
             n, p = prev.get(r.account_id, (0, "0" * 64))
             h = line_digest(txn_id=r.txn_id, account_id=r.account_id, account_seq=n + 1,
                             unit_class_id=r.unit_class_id, restriction_id=r.restriction_id, d_total=r.d_total,
-                            d_reserved=r.d_reserved, serial_start=r.serial_start, serial_end=r.serial_end,
+                            d_reserved=r.d_reserved, serials=r.serials,
                             kind=r.kind, at_us=r.at_us, prev_hash=p)
             conn.execute(text("UPDATE journal SET account_seq = -:s WHERE seq = :q"), {"s": n + 1, "q": r.seq})
             conn.execute(text("UPDATE journal SET prev_hash = :p, hash = :h WHERE seq = :q"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import JsonOpt, emit, run
+from openets.cli.common import JsonOpt, console, emit, run
 
 
 def demo(db: str = typer.Option("sqlite:///var/demo.db", "--db", help="Database for the walk-through."),
@@ -23,17 +23,8 @@ def demo(db: str = typer.Option("sqlite:///var/demo.db", "--db", help="Database 
             path = Path(db.removeprefix("sqlite:///"))
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
-        result = registry_walkthrough(db, say=None if as_json else lambda m: emit_line(m))
+        result = registry_walkthrough(db, say=None if as_json else console.print)
         if as_json:
             emit(result, True)
 
     run(go)
-
-
-def emit_line(message: str) -> None:
-    from openets.cli.common import console
-
-    console.print(message)
-
-
-__all__ = ["demo", "emit"]

@@ -11,7 +11,7 @@ from typing import NamedTuple, Protocol
 
 from openets.ledger import blocks as blk
 from openets.ledger.blocks import Block
-from openets.ledger.journal import GENESIS, JournalLine, line_digest
+from openets.ledger.journal import GENESIS, JournalLine, format_serials, line_digest
 
 
 class PositionKey(NamedTuple):
@@ -58,6 +58,8 @@ class Book:
         self.positions: dict[PositionKey, Position] = {}
         self.heads: dict[int, tuple[int, str]] = {}  # account_id -> (line count, head hash)
         self.lines: list[JournalLine] = []
+        # (txn, unit class, start, end, receiving account): where each serial range went, for trace
+        self.movements: list[tuple[int, int, int, int, int]] = []
         self.touched: set[PositionKey] = set()
         # block id -> (key, start, end) as loaded; the storage diff is computed against it
         self.loaded_blocks: dict[int, tuple[PositionKey, int, int]] = {}
@@ -121,11 +123,10 @@ class Book:
         at_us: int,
         d_total: int = 0,
         d_reserved: int = 0,
-        serials: tuple[int, int] | None = None,
+        serials: str = "",
     ) -> None:
         count, prev = self.heads.get(key.account_id, (0, GENESIS))
         seq = count + 1
-        start, end = serials if serials else (None, None)
         digest = line_digest(
             txn_id=txn_id,
             account_id=key.account_id,
@@ -134,15 +135,14 @@ class Book:
             restriction_id=key.restriction_id,
             d_total=d_total,
             d_reserved=d_reserved,
-            serial_start=start,
-            serial_end=end,
+            serials=serials,
             kind=kind,
             at_us=at_us,
             prev_hash=prev,
         )
         self.lines.append(
             JournalLine(txn_id, key.account_id, seq, key.unit_class_id, key.restriction_id,
-                        d_total, d_reserved, start, end, kind, at_us, prev, digest)
+                        d_total, d_reserved, serials, kind, at_us, prev, digest)
         )
         self.heads[key.account_id] = (seq, digest)
 
@@ -156,7 +156,8 @@ class Book:
         blk.put(pos.blocks, [Block(start, end)])
         pos.total += end - start + 1
         self.touched.add(key)
-        self._line(txn_id, key, kind, at_us, d_total=end - start + 1, serials=(start, end))
+        self._line(txn_id, key, kind, at_us, d_total=end - start + 1, serials=f"{start}-{end}")
+        self.movements.append((txn_id, key.unit_class_id, start, end, key.account_id))
 
     def move(
         self,
@@ -202,14 +203,10 @@ class Book:
         dpos.total += quantity
         self.touched.add(src)
         self.touched.add(dst)
-        first = True
-        for s, e in moved_ranges:
-            # the released reservation is journaled on the first debit line of the sender
-            self._line(txn_id, src, kind, at_us, d_total=-(e - s + 1),
-                       d_reserved=-from_reserved if first else 0, serials=(s, e))
-            first = False
-        for s, e in moved_ranges:
-            self._line(txn_id, dst, kind, at_us, d_total=e - s + 1, serials=(s, e))
+        text = format_serials(moved_ranges)
+        self._line(txn_id, src, kind, at_us, d_total=-quantity, d_reserved=-from_reserved, serials=text)
+        self._line(txn_id, dst, kind, at_us, d_total=quantity, serials=text)
+        self.movements.extend((txn_id, dst.unit_class_id, s, e, dst.account_id) for s, e in moved_ranges)
         return moved_ranges
 
     def reserve(self, txn_id: int, key: PositionKey, quantity: int, kind: str, at_us: int) -> None:

@@ -1,5 +1,7 @@
 """Journal lines and their hash chain.
 
+A line is one account's change in one transaction: the change of its total and of its reserved
+units, and the serial ranges that came in or went out (canonical text "s-e s-e …", ascending).
 Each account has its own chain (``account_seq`` 1, 2, 3 …), so writers touching different accounts
 never queue on one head row. A line's hash covers its content and the previous hash of the same
 account; checkpoints exported outside the database catch a chain recomputed by an attacker.
@@ -22,8 +24,7 @@ class JournalLine:
     restriction_id: int
     d_total: int
     d_reserved: int
-    serial_start: int | None
-    serial_end: int | None
+    serials: str  # "1-10 21-30", or "" when no units moved (a reservation)
     kind: str
     at_us: int  # microseconds since the Unix epoch, UTC
     prev_hash: str
@@ -39,15 +40,14 @@ def line_digest(
     restriction_id: int,
     d_total: int,
     d_reserved: int,
-    serial_start: int | None,
-    serial_end: int | None,
+    serials: str,
     kind: str,
     at_us: int,
     prev_hash: str,
 ) -> str:
     text = (
         f"{txn_id}|{account_id}|{account_seq}|{unit_class_id}|{restriction_id}|{d_total}|"
-        f"{d_reserved}|{serial_start}|{serial_end}|{kind}|{at_us}|{prev_hash}"
+        f"{d_reserved}|{serials}|{kind}|{at_us}|{prev_hash}"
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -61,12 +61,23 @@ def recompute(line: JournalLine) -> str:
         restriction_id=line.restriction_id,
         d_total=line.d_total,
         d_reserved=line.d_reserved,
-        serial_start=line.serial_start,
-        serial_end=line.serial_end,
+        serials=line.serials,
         kind=line.kind,
         at_us=line.at_us,
         prev_hash=line.prev_hash,
     )
+
+
+def format_serials(ranges: list[tuple[int, int]]) -> str:
+    return " ".join(f"{s}-{e}" for s, e in sorted(ranges))
+
+
+def parse_serials(text: str) -> list[tuple[int, int]]:
+    out = []
+    for part in text.split():
+        s, _, e = part.partition("-")
+        out.append((int(s), int(e)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

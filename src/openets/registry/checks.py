@@ -76,11 +76,9 @@ def receiver_differs(c: Ctx) -> str | None:
 
 
 def one_market(c: Ctx) -> str | None:
-    markets = {a.market for a in (c.sender, c.receiver) if a}
-    if c.market:
-        markets.add(c.market)
-    if len(markets) > 1:
-        return f"accounts of different markets ({', '.join(sorted(markets))}) in one transaction"
+    markets = [m for m in (c.sender and c.sender.market, c.receiver and c.receiver.market, c.market) if m]
+    if any(m != markets[0] for m in markets):
+        return f"accounts of different markets ({', '.join(sorted(set(markets)))}) in one transaction"
     return None
 
 

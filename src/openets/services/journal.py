@@ -23,7 +23,7 @@ from openets.ledger.journal import GENESIS, ChainProblem
 
 PREFIX = 16  # hex characters of each line hash kept in a checkpoint
 _COLUMNS = ("seq, txn_id, account_id, account_seq, unit_class_id, restriction_id, d_total, d_reserved, "
-            "serial_start, serial_end, kind, at_us, prev_hash, hash")
+            "serials, kind, at_us, prev_hash, hash")
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _walk(engine: Engine, on_line: Callable[[int, int, str], None] | None = None
     seen: dict[int, tuple[int, str]] = {}
     sha256 = hashlib.sha256
     n = 0
-    for (seq, txn, acc, aseq, uc, restr, d_total, d_reserved, s_start, s_end, kind, at_us, stored_prev,
+    for (seq, txn, acc, aseq, uc, restr, d_total, d_reserved, serials, kind, at_us, stored_prev,
          stored_hash) in _rows(engine):
         n += 1
         if acc != current:
@@ -74,7 +74,7 @@ def _walk(engine: Engine, on_line: Callable[[int, int, str], None] | None = None
             problems.append(ChainProblem(acc, aseq, seq, "previous-hash link broken (a line before it was "
                                                           "deleted, or lines were re-ordered)"))
         # the same text as ledger.journal.line_digest, inlined: this loop runs a million times
-        digest = sha256(f"{txn}|{acc}|{aseq}|{uc}|{restr}|{d_total}|{d_reserved}|{s_start}|{s_end}|{kind}|"
+        digest = sha256(f"{txn}|{acc}|{aseq}|{uc}|{restr}|{d_total}|{d_reserved}|{serials}|{kind}|"
                         f"{at_us}|{stored_prev}".encode()).hexdigest()
         if digest != stored_hash:
             problems.append(ChainProblem(acc, aseq, seq, "content does not match its hash (edited)"))

@@ -85,7 +85,7 @@ class RegistryQueries:
             acc = _account_id(conn, account_number)
             j, tx = t.journal, t.transactions
             q = (select(j.c.seq, j.c.account_seq, j.c.txn_id, tx.c.type, tx.c.actor_user, t.unit_classes.c.code,
-                        j.c.d_total, j.c.d_reserved, j.c.serial_start, j.c.serial_end, j.c.at_us, j.c.kind)
+                        j.c.d_total, j.c.d_reserved, j.c.serials, j.c.at_us, j.c.kind)
                  .join(tx, tx.c.id == j.c.txn_id)
                  .join(t.unit_classes, t.unit_classes.c.id == j.c.unit_class_id)
                  .where(j.c.account_id == acc).order_by(j.c.account_seq.desc()).limit(limit))
@@ -97,17 +97,15 @@ class RegistryQueries:
             uc = conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == unit_class)).scalar()
             if uc is None:
                 raise NotFound("unit class", unit_class)
-            j, tx = t.journal, t.transactions
-            q = (select(j.c.seq, j.c.txn_id, tx.c.type, tx.c.actor_user, t.accounts.c.number, j.c.serial_start,
-                        j.c.serial_end, j.c.at_us, j.c.d_total, j.c.account_seq, j.c.d_reserved, j.c.kind,
-                        t.unit_classes.c.code)
-                 .join(tx, tx.c.id == j.c.txn_id)
-                 .join(t.accounts, t.accounts.c.id == j.c.account_id)
-                 .join(t.unit_classes, t.unit_classes.c.id == j.c.unit_class_id)
-                 .where(j.c.unit_class_id == uc, j.c.d_total > 0, j.c.serial_start <= serial,
-                        j.c.serial_end >= serial)
-                 .order_by(j.c.seq))
-            return [{**_line(r), "to_account": r.number} for r in conn.execute(q)]
+            m, tx = t.movements, t.transactions
+            q = (select(m.c.txn_id, tx.c.type, tx.c.actor_user, tx.c.at_us, t.accounts.c.number, m.c.start, m.c.end)
+                 .join(tx, tx.c.id == m.c.txn_id)
+                 .join(t.accounts, t.accounts.c.id == m.c.account_id)
+                 .where(m.c.unit_class_id == uc, m.c.start <= serial, m.c.end >= serial)
+                 .order_by(m.c.id))
+            return [{"txn": r.txn_id, "type": r.type, "to_account": r.number, "serials": [r.start, r.end],
+                     "actor": r.actor_user, "at": from_us(r.at_us).isoformat(), "unit_class": unit_class}
+                    for r in conn.execute(q)]
 
     def totals(self) -> list[Totals]:
         with self.engine.connect() as conn:
@@ -168,7 +166,7 @@ def _line(r: object) -> dict[str, object]:
     return {
         "journal_row": r.seq, "txn": r.txn_id, "type": r.type, "actor": r.actor_user,  # type: ignore[attr-defined]
         "unit_class": r.code, "change": r.d_total, "reserved_change": r.d_reserved,  # type: ignore[attr-defined]
-        "serials": [r.serial_start, r.serial_end] if r.serial_start is not None else None,  # type: ignore[attr-defined]
+        "serials": r.serials,  # type: ignore[attr-defined]
         "at": from_us(r.at_us).isoformat(), "entry": r.kind,  # type: ignore[attr-defined]
     }
 

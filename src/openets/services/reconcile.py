@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from openets.ledger.blocks import Block, put, take_ranges
+from openets.ledger.journal import parse_serials
 
 
 @dataclass
@@ -25,23 +26,25 @@ def replay(engine: Engine) -> Replay:
     with engine.connect() as conn:
         # per position, journal order is commit order: writers hold the account's lock while inserting
         rows = conn.exec_driver_sql(
-            "SELECT seq, txn_id, account_id, unit_class_id, restriction_id, d_total, d_reserved, serial_start, "
-            "serial_end FROM journal ORDER BY seq")
-        for seq, txn, acc, uc, restr, d_total, d_reserved, s, e in rows:
+            "SELECT seq, txn_id, account_id, unit_class_id, restriction_id, d_total, d_reserved, serials "
+            "FROM journal ORDER BY seq")
+        for seq, txn, acc, uc, restr, d_total, d_reserved, serials in rows:
             out.lines += 1
             key = (acc, uc, restr)
             pos = out.positions.setdefault(key, [0, 0])
             blocks = out.blocks.setdefault(key, [])
             pos[0] += d_total
             pos[1] += d_reserved
-            if s is not None:
-                try:
-                    if d_total > 0:
-                        put(blocks, [Block(s, e)])
-                    else:
-                        take_ranges(blocks, [(s, e)])
-                except ValueError as exc:
-                    out.problems.append(f"journal row {seq} (txn {txn}): serials {s}-{e}: {exc}")
+            ranges = parse_serials(serials)
+            if sum(e - s + 1 for s, e in ranges) != abs(d_total):
+                out.problems.append(f"journal row {seq} (txn {txn}): serials {serials!r} do not add up to {d_total}")
+            try:
+                if d_total > 0:
+                    put(blocks, [Block(s, e) for s, e in ranges])
+                elif d_total < 0:
+                    take_ranges(blocks, ranges)
+            except ValueError as exc:
+                out.problems.append(f"journal row {seq} (txn {txn}): serials {serials}: {exc}")
             if pos[0] < 0 or pos[1] < 0 or pos[1] > pos[0]:
                 out.problems.append(f"journal row {seq} (txn {txn}): position {key} at total {pos[0]}, "
                                     f"reserved {pos[1]}")

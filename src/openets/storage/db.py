@@ -31,10 +31,6 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):

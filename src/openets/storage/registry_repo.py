@@ -135,7 +135,8 @@ _ins_reservation = _insert(t.reservations, ("id", "account_id", "unit_class_id",
 _ins_position = _insert(t.positions, ("account_id", "unit_class_id", "restriction_id", "total", "reserved"))
 _ins_block = _insert(t.blocks, ("account_id", "unit_class_id", "restriction_id", "start", "end"))
 _ins_journal = _insert(t.journal, ("txn_id", "account_id", "account_seq", "unit_class_id", "restriction_id", "d_total",
-                                   "d_reserved", "serial_start", "serial_end", "kind", "at_us", "prev_hash", "hash"))
+                                   "d_reserved", "serials", "kind", "at_us", "prev_hash", "hash"))
+_ins_movement = _insert(t.movements, ("txn_id", "unit_class_id", "start", "end", "account_id"))
 _ins_idem = _insert(t.idempotency, ("party_id", "operation", "key", "payload_hash", "txn_id", "created_us"))
 _del_blocks = t.blocks.delete().where(t.blocks.c.id.in_(_ids))
 
@@ -205,10 +206,10 @@ class RegistryRepo:
 
     def txn_ranges(self, rec: TxRecord) -> list[tuple[int, int]]:
         """The serial ranges a completed movement delivered to its receiver."""
-        q = select(t.journal.c.serial_start, t.journal.c.serial_end).where(
-            t.journal.c.txn_id == rec.id, t.journal.c.account_id == rec.receiver_id, t.journal.c.d_total > 0
-        ).order_by(t.journal.c.serial_start)
-        return [(r.serial_start, r.serial_end) for r in self.conn.execute(q)]
+        q = select(t.movements.c.start, t.movements.c.end).where(
+            t.movements.c.txn_id == rec.id, t.movements.c.account_id == rec.receiver_id
+        ).order_by(t.movements.c.start)
+        return [(r.start, r.end) for r in self.conn.execute(q)]
 
     def is_reversed(self, txn_id: int) -> bool:
         q = select(t.transactions.c.id).where(t.transactions.c.reverses_id == txn_id)
@@ -302,8 +303,8 @@ class RegistryRepo:
         if new_pos:
             run_many(c, _ins_position, new_pos)
         updates, inserts, deletes = book.block_diff()
-        if deletes:
-            run(c, _del_blocks, {"ids": deletes})
+        for i in range(0, len(deletes), 1000):  # bound the number of parameters in one statement
+            run(c, _del_blocks, {"ids": deletes[i:i + 1000]})
         if updates:
             rows = [{"b_id": i, "a": k.account_id, "u": k.unit_class_id, "r": k.restriction_id, "s": s, "e": e}
                     for i, k, s, e in updates]
@@ -321,9 +322,11 @@ class RegistryRepo:
             run_many(c, _ins_journal, [
                 {"txn_id": ln.txn_id, "account_id": ln.account_id, "account_seq": ln.account_seq,
                  "unit_class_id": ln.unit_class_id, "restriction_id": ln.restriction_id, "d_total": ln.d_total,
-                 "d_reserved": ln.d_reserved, "serial_start": ln.serial_start, "serial_end": ln.serial_end,
+                 "d_reserved": ln.d_reserved, "serials": ln.serials,
                  "kind": ln.kind, "at_us": ln.at_us, "prev_hash": ln.prev_hash, "hash": ln.hash}
                 for ln in book.lines])
+            run_many(c, _ins_movement, [{"txn_id": m[0], "unit_class_id": m[1], "start": m[2], "end": m[3],
+                                         "account_id": m[4]} for m in book.movements])
             touched_accounts = {ln.account_id for ln in book.lines}
             run_many(c, _upd_head, [{"a_id": a, "cnt": book.heads[a][0], "head": book.heads[a][1]}
                                   for a in sorted(touched_accounts)])

@@ -195,14 +195,25 @@ journal = Table(
     Column("restriction_id", Integer, nullable=False),
     Column("d_total", BigInteger, nullable=False),
     Column("d_reserved", BigInteger, nullable=False),
-    Column("serial_start", BigInteger),
-    Column("serial_end", BigInteger),
+    Column("serials", Text, nullable=False),  # "s-e s-e …": the serial ranges in or out
     Column("kind", String(24), nullable=False),
     Column("at_us", BigInteger, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("account_id", "account_seq", name="ux_journal_account_seq"),
-    Index("ix_journal_serial", "unit_class_id", "serial_start"),
+)
+
+# Where each serial range went (one row per range received): what `trace` searches. Derived from the
+# journal, whose lines carry the same ranges under the hash chain.
+movements = Table(
+    "movements", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("txn_id", BigInteger, nullable=False, index=True),
+    Column("unit_class_id", Integer, nullable=False),
+    Column("start", BigInteger, nullable=False),
+    Column("end", BigInteger, nullable=False),
+    Column("account_id", Integer, nullable=False),
+    Index("ix_movements_serial", "unit_class_id", "start"),
 )
 
 idempotency = Table(

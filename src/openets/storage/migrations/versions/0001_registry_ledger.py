@@ -48,8 +48,7 @@ def upgrade() -> None:
     sa.Column('restriction_id', sa.Integer(), nullable=False),
     sa.Column('d_total', sa.BigInteger(), nullable=False),
     sa.Column('d_reserved', sa.BigInteger(), nullable=False),
-    sa.Column('serial_start', sa.BigInteger(), nullable=True),
-    sa.Column('serial_end', sa.BigInteger(), nullable=True),
+    sa.Column('serials', sa.Text(), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('at_us', sa.BigInteger(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
@@ -58,8 +57,20 @@ def upgrade() -> None:
     sa.UniqueConstraint('account_id', 'account_seq', name='ux_journal_account_seq')
     )
     with op.batch_alter_table('journal', schema=None) as batch_op:
-        batch_op.create_index('ix_journal_serial', ['unit_class_id', 'serial_start'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_txn_id'), ['txn_id'], unique=False)
+
+    op.create_table('movements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('txn_id', sa.BigInteger(), nullable=False),
+    sa.Column('unit_class_id', sa.Integer(), nullable=False),
+    sa.Column('start', sa.BigInteger(), nullable=False),
+    sa.Column('end', sa.BigInteger(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('movements', schema=None) as batch_op:
+        batch_op.create_index('ix_movements_serial', ['unit_class_id', 'start'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movements_txn_id'), ['txn_id'], unique=False)
 
     op.create_table('parties',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -293,9 +304,13 @@ def downgrade() -> None:
 
     op.drop_table('reservations')
     op.drop_table('parties')
+    with op.batch_alter_table('movements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_movements_txn_id'))
+        batch_op.drop_index('ix_movements_serial')
+
+    op.drop_table('movements')
     with op.batch_alter_table('journal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journal_txn_id'))
-        batch_op.drop_index('ix_journal_serial')
 
     op.drop_table('journal')
     op.drop_table('idempotency_keys')
