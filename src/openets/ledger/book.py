@@ -27,8 +27,8 @@ class BlockSource(Protocol):
         """(id, start, end) of the position's blocks with start > after, lowest first."""
         ...
 
-    def neighbours(self, key: PositionKey, start: int, end: int) -> list[tuple[int, int, int]]:
-        """The position's blocks ending at start - 1 or starting at end + 1."""
+    def neighbours(self, key: PositionKey, ranges: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        """The position's blocks that end just before or start just after one of the ranges."""
         ...
 
 
@@ -101,8 +101,7 @@ class Book:
         if pos.prefix_end is None or not pos.loaded:
             return
         assert self.source is not None
-        for b in incoming:
-            self._adopt(pos, self.source.neighbours(pos.key, b.start, b.end))
+        self._adopt(pos, self.source.neighbours(pos.key, [(b.start, b.end) for b in incoming]))
 
     def load_head(self, account_id: int, count: int, head: str | None) -> None:
         self.heads[account_id] = (count, head or GENESIS)

@@ -121,7 +121,8 @@ _in_position = ((t.blocks.c.account_id == bindparam("a")) & (t.blocks.c.unit_cla
 _sel_lowest = (select(*_block_cols).where(_in_position, t.blocks.c.start > bindparam("after"))
                .order_by(t.blocks.c.start).limit(bindparam("lim")))
 _sel_neighbours = select(*_block_cols).where(
-    _in_position, (t.blocks.c.end == bindparam("before")) | (t.blocks.c.start == bindparam("after")))
+    _in_position, t.blocks.c.end.in_(bindparam("before", expanding=True))
+    | t.blocks.c.start.in_(bindparam("after", expanding=True)))
 _sel_max_txn = select(func.coalesce(func.max(t.transactions.c.id), 0))
 def _insert(table, columns: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return insert(table).values({c: bindparam(c) for c in columns})
@@ -241,10 +242,14 @@ class RegistryRepo:
         params = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id, "after": after, "lim": limit}
         return run(self.conn, _sel_lowest, params, raw=True)
 
-    def neighbours(self, key: PositionKey, start: int, end: int) -> list[tuple[int, int, int]]:
-        params = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id, "before": start - 1,
-                  "after": end + 1}
-        return run(self.conn, _sel_neighbours, params, raw=True)
+    def neighbours(self, key: PositionKey, ranges: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        out: list[tuple[int, int, int]] = []
+        for i in range(0, len(ranges), 500):  # bound the number of parameters in one statement
+            part = ranges[i:i + 500]
+            params = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id,
+                      "before": [s - 1 for s, _ in part], "after": [e + 1 for _, e in part]}
+            out.extend(run(self.conn, _sel_neighbours, params, raw=True))
+        return out
 
     def idempotent_hits(self, party_id: int, operation: str, keys: list[str]) -> dict[str, tuple[str, int]]:
         if not keys:
