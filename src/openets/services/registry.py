@@ -128,12 +128,13 @@ class RegistryService:
             if op.key is not None:
                 by_action.setdefault(op.action, []).append(i)
         seen: dict[tuple[str, str], tuple[str, int | None]] = {}
+        hashes: dict[int, str] = {}
         for action, idxs in by_action.items():
             hits = repo.idempotent_hits(actor.party_id, action, [ops[i].key for i in idxs])  # type: ignore[misc]
             for i in idxs:
                 op = ops[i]
                 assert op.key is not None
-                h = op.payload_hash()
+                h = hashes[i] = op.payload_hash()
                 prior = hits.get(op.key) or seen.get((action, op.key))
                 if prior is None:
                     seen[(action, op.key)] = (h, None)
@@ -239,7 +240,7 @@ class RegistryService:
             outcomes[i] = Outcome(op, record=rec)
             if op.key is not None:
                 idem_rows.append({"party_id": actor.party_id, "operation": op.action, "key": op.key,
-                                  "payload_hash": op.payload_hash(), "txn_id": rec.id, "created_us": to_us(now)})
+                                  "payload_hash": hashes[i], "txn_id": rec.id, "created_us": to_us(now)})
         if all_or_nothing:
             for o in outcomes:
                 if o is not None and o.error is not None:

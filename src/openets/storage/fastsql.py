@@ -22,80 +22,75 @@ from sqlalchemy.sql import ClauseElement
 _POST = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
 _NAMED = re.compile(r"%\((\w+)\)s|\(__\[POSTCOMPILE_(\w+)\]\)")
 _cache: dict[tuple[int, str, tuple[tuple[str, int, int], ...]], tuple[str, list[str]]] = {}
-_base: dict[tuple[int, str], Any] = {}
+# per (statement, dialect): its compiled form, the values bound inside it, the names of its IN lists
+_base: dict[tuple[int, str], tuple[Any, dict[str, Any], list[str]]] = {}
 
 
-def _compiled(stmt: ClauseElement, conn: Connection) -> Any:
+def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[Any, dict[str, Any], list[str]]:
     key = (id(stmt), conn.dialect.name)
-    c = _base.get(key)
-    if c is None:
-        c = _base[key] = stmt.compile(dialect=conn.dialect)
-    return c
+    hit = _base.get(key)
+    if hit is None:
+        c = stmt.compile(dialect=conn.dialect)
+        defaults = {k: v for k, v in c.params.items() if v is not None}
+        hit = _base[key] = (c, defaults, _POST.findall(c.string))
+    return hit
 
 
 def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
-    compiled = _compiled(stmt, conn)
+    compiled, defaults, post = _compiled(stmt, conn)
+    flat = {**defaults, **params} if defaults else dict(params)  # literals in a statement are parameters too
+    if not post:
+        key: tuple[Any, ...] = (id(stmt), conn.dialect.name, ())
+        hit = _cache.get(key)  # type: ignore[arg-type]
+        if hit is not None:
+            return hit[0], hit[1], flat
+        expanding: list[tuple[str, int, int]] = []
+    else:
+        expanding = [(name, len(params[name]),
+                      len(params[name][0]) if params[name] and isinstance(params[name][0], (tuple, list)) else 0)
+                     for name in post]
+        key = (id(stmt), conn.dialect.name, tuple(expanding))
+        hit = _cache.get(key)  # type: ignore[arg-type]
+        for name, _n, width in expanding:
+            values = flat.pop(name)
+            for i, v in enumerate(values):
+                if width:
+                    for j, part in enumerate(v):
+                        flat[f"{name}_{i}_{j}"] = part
+                else:
+                    flat[f"{name}_{i}"] = v
+        if hit is not None:
+            return hit[0], hit[1], flat
     qmark = conn.dialect.paramstyle == "qmark"
-    expanding = [(name, len(params[name]), len(params[name][0]) if params[name] and isinstance(params[name][0], (tuple, list)) else 0)
-                 for name in _POST.findall(compiled.string)]
-    key = (id(stmt), conn.dialect.name, tuple(expanding))
-    hit = _cache.get(key)
-    flat = {**compiled.params, **params}  # literal values in the statement are bound parameters too
-    for name, _n, width in expanding:
-        values = flat.pop(name)
-        for i, v in enumerate(values):
-            if width:
-                for j, part in enumerate(v):
-                    flat[f"{name}_{i}_{j}"] = part
-            else:
-                flat[f"{name}_{i}"] = v
-    if hit is None:
-        sql = compiled.string
-        order: list[str] | None
-        if qmark:
-            order = list(compiled.positiontup)
-        else:  # pyformat → positional %s: psycopg then skips matching names for every execution
-            order = []
+    sql = compiled.string
+    order: list[str]
+    if qmark:
+        order = list(compiled.positiontup)
+    else:  # pyformat → positional %s: psycopg then skips matching names for every execution
+        order = []
 
-            def positional(m: re.Match[str]) -> str:
-                order.append(m.group(1) or m.group(2))  # type: ignore[union-attr]
-                return "%s" if m.group(1) else m.group(0)  # an IN list is expanded below
+        def positional(m: re.Match[str]) -> str:
+            order.append(m.group(1) or m.group(2))
+            return "%s" if m.group(1) else m.group(0)  # an IN list is expanded below
 
-            sql = _NAMED.sub(positional, sql)
-        for name, n, width in expanding:
-            def ph(p: str) -> str:
-                return "?" if qmark else "%s"
-
-            if width:
-                names = [[f"{name}_{i}_{j}" for j in range(width)] for i in range(n)]
-                text = ", ".join("(" + ", ".join(ph(p) for p in row) + ")" for row in names)
-                flat_names = [p for row in names for p in row]
-            else:
-                flat_names = [f"{name}_{i}" for i in range(n)]
-                text = ", ".join(ph(p) for p in flat_names)
-            sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f"({text})")
-            idx = order.index(name)
-            order[idx:idx + 1] = flat_names
-        hit = _cache[key] = (sql, order)
-    return hit[0], hit[1], flat
+        sql = _NAMED.sub(positional, sql)
+    for name, n, width in expanding:
+        ph = "?" if qmark else "%s"
+        if width:
+            names = [[f"{name}_{i}_{j}" for j in range(width)] for i in range(n)]
+            text = ", ".join("(" + ", ".join(ph for _ in row) + ")" for row in names)
+            flat_names = [p for row in names for p in row]
+        else:
+            flat_names = [f"{name}_{i}" for i in range(n)]
+            text = ", ".join(ph for _ in flat_names)
+        sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f"({text})")
+        idx = order.index(name)
+        order[idx:idx + 1] = flat_names
+    _cache[key] = (sql, order)  # type: ignore[index]
+    return sql, order, flat
 
 
 _row_types: dict[int, Any] = {}
-
-
-def _cursor(conn: Connection) -> Any:
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-
-
-@contextmanager
-def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
-    """Raise driver errors as SQLAlchemy's, as if the statement had gone through it (so retries on
-    deadlocks and the edges' error mapping see one kind of error)."""
-    error = conn.dialect.loaded_dbapi.Error
-    try:
-        yield
-    except error as exc:
-        raise DBAPIError.instance(sql, None, exc, error) from exc
 statements = [0]  # driver calls made here (the bench reports statements per transfer)
 
 
@@ -107,6 +102,24 @@ def _row_type(stmt: ClauseElement) -> Any:
     return rt
 
 
+def _cursor(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _wrap(conn: Connection, sql: str, exc: Exception) -> DBAPIError:
+    """A driver error as SQLAlchemy's, as if the statement had gone through it (so retries on
+    deadlocks and the edges' error mapping see one kind of error)."""
+    return DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error)
+
+
+@contextmanager
+def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, sql, exc) from exc
+
+
 def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None, *,
         raw: bool = False) -> list[Any]:
     """Execute and fetch all rows, as named tuples of the statement's columns (``raw``: plain tuples)."""
@@ -114,9 +127,10 @@ def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None 
     cur = _cursor(conn)
     statements[0] += 1
     try:
-        with _driver_errors(conn, sql):
-            cur.execute(sql, [flat[n] for n in order])
-            rows = cur.fetchall() if cur.description else []
+        cur.execute(sql, [flat[n] for n in order])
+        rows = cur.fetchall() if cur.description else []
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, sql, exc) from exc
     finally:
         cur.close()
     if raw or not rows:
@@ -133,8 +147,9 @@ def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, 
     statements[0] += 1
     cur = _cursor(conn)
     try:
-        with _driver_errors(conn, sql):
-            cur.executemany(sql, [[r[n] for n in order] for r in rows])
+        cur.executemany(sql, [[r[n] for n in order] for r in rows])
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, sql, exc) from exc
     finally:
         cur.close()
 
