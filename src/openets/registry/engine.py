@@ -84,7 +84,7 @@ class Registry:
 
     def rules(self, market: str, year: int, now: datetime) -> RegistryRules:
         tz = self.ws.rulebook.market(market).timezone
-        return self.ws.rulebook.lookup(market, year, now.astimezone(tz).date()).registry
+        return self.ws.rulebook.lookup(market, year, now.astimezone(tz).date(), "registry").registry
 
     def _receiver(self, type_: TxType, market: str, to_account_id: int | None) -> Account:
         rule = SPECS[type_].receiver_rule

@@ -44,9 +44,10 @@ class RuleSet:
     registry: RegistryRules
     raw: dict[str, Any]
 
-    def governs(self, market: str, year: int, on: date) -> bool:
+    def governs(self, market: str, year: int, on: date, section: str | None = None) -> bool:
         return (
-            self.market == market
+            (section is None or section in self.raw)
+            and self.market == market
             and year in self.compliance_years
             and self.valid_from <= on
             and (self.valid_to is None or on <= self.valid_to)
@@ -65,17 +66,19 @@ class RuleBook:
             known = ", ".join(sorted(self.markets))
             raise DomainError("unknown_market", f"unknown market {code!r} (known: {known})") from None
 
-    def lookup(self, market: str, compliance_year: int, on: date) -> RuleSet:
-        """The rule set governing ``compliance_year`` of ``market`` on the event date ``on``.
+    def lookup(self, market: str, compliance_year: int, on: date, section: str | None = None) -> RuleSet:
+        """The rule set governing ``compliance_year`` of ``market`` on the event date ``on`` (and
+        having rules for ``section``: registry, allocation …).
 
         When two are valid (an amendment), the one that became valid last wins.
         """
         self.market(market)
-        found = [r for r in self.rule_sets if r.governs(market, compliance_year, on)]
+        found = [r for r in self.rule_sets if r.governs(market, compliance_year, on, section)]
         if not found:
+            what = f"{section} rules" if section else "a rule set"
             raise DomainError(
                 "no_rule_set",
-                f"no rule set of market {market} governs compliance year {compliance_year} on {on.isoformat()}",
+                f"market {market} has no {what} for compliance year {compliance_year} on {on.isoformat()}",
             )
         return max(found, key=lambda r: r.valid_from)
 
@@ -89,6 +92,15 @@ def _years(value: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in value)
 
 
+def _date(value: Any, origin: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise DomainError("rule_set_invalid", f"{origin}: {value!r} is not a date") from None
+
+
 def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
     try:
         reg = data.get("registry", {})
@@ -97,8 +109,8 @@ def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
             compliance_years=_years(data["compliance_years"]),
             document=data["document"],
             title=data.get("title", ""),
-            valid_from=data["valid_from"],
-            valid_to=data.get("valid_to"),
+            valid_from=_date(data["valid_from"], origin),
+            valid_to=_date(data["valid_to"], origin) if "valid_to" in data else None,
             source=data.get("source", ""),
             registry=RegistryRules(
                 approvals=dict(reg.get("approvals", {})),

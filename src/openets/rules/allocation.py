@@ -1,0 +1,80 @@
+"""Allocation rules out of a rule set's ``allocation`` section, as typed records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from openets.allocation.methods import ROUNDINGS, LoadPiece, PowerCategory, PowerRules
+from openets.core.errors import DomainError
+from openets.rules.loader import RuleSet
+
+
+@dataclass(frozen=True, slots=True)
+class ProductBenchmark:
+    code: str
+    name_zh: str
+    name_en: str
+    benchmark: Decimal
+    unit: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRules:
+    rule_set: RuleSet
+    rounding: str
+    base_year: int | None
+    pre_allocation: dict[str, Decimal]  # sector → share of base-year output × benchmark
+    products: dict[str, ProductBenchmark]
+    power: PowerRules | None
+    power_values: str  # "published" or "user-supplied"
+    historical_window: int | None
+    historical_coefficient: Decimal | None
+
+
+def _dec(value: Any, where: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise DomainError("rule_set_invalid", f"{where}: {value!r} is not a number") from None
+
+
+def allocation_rules(rs: RuleSet) -> AllocationRules:
+    data = rs.raw.get("allocation")
+    if data is None:
+        raise DomainError("no_rule_set", f"{rs.document} has no allocation rules")
+    where = f"{rs.market} {rs.document}"
+    rounding = data.get("rounding", "half_up")
+    if rounding not in ROUNDINGS:
+        raise DomainError("rule_set_invalid", f"{where}: unknown rounding {rounding!r}")
+    products = {
+        code: ProductBenchmark(code, p.get("name_zh", code), p.get("name_en", code),
+                               _dec(p["benchmark"], f"{where} {code}"), p.get("unit", ""), p.get("status", ""))
+        for code, p in data.get("products", {}).items()
+    }
+    power = None
+    pdata = data.get("power")
+    if pdata:
+        cats = {}
+        for c in pdata.get("categories", []):
+            cats[c["code"]] = PowerCategory(
+                code=c["code"], name_zh=c.get("name_zh", ""), name_en=c.get("name_en", ""),
+                electricity=_dec(c["electricity"], where) if "electricity" in c else None,
+                heat=_dec(c["heat"], where) if "heat" in c else None,
+                fuels=tuple(c.get("fuels", [])), min_mw=c.get("min_mw"), below_mw=c.get("below_mw"))
+        load = tuple(sorted(
+            (LoadPiece(_dec(p["minimum"], where), p["kind"], _dec(p["a"], where), _dec(p.get("b", 0), where),
+                       _dec(p.get("c", 0), where)) for p in pdata.get("load", [])),
+            key=lambda p: -p.minimum))
+        power = PowerRules(cats, {k: _dec(v, where) for k, v in pdata.get("cooling", {}).items()},
+                           _dec(pdata.get("heat_ratio_coefficient", 0), where), load)
+    hist = data.get("historical_intensity", {})
+    return AllocationRules(
+        rule_set=rs, rounding=rounding, base_year=data.get("base_year"),
+        pre_allocation={k: _dec(v, where) for k, v in data.get("pre_allocation", {}).items()},
+        products=products, power=power, power_values=(pdata or {}).get("values", ""),
+        historical_window=hist.get("window"),
+        historical_coefficient=_dec(hist["coefficient"], where) if "coefficient" in hist else None,
+    )
