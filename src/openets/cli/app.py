@@ -14,7 +14,7 @@ try:  # typer ≥ 0.25 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on top of click
     from click.exceptions import Abort, ClickException  # type: ignore[no-redef]
 
-from openets.cli import demo, registry
+from openets.cli import allocation, cap, demo, registry
 
 
 class OneLineErrors(TyperGroup):
@@ -38,6 +38,8 @@ class OneLineErrors(TyperGroup):
 app = typer.Typer(help="OpenETS: an open cap-and-trade carbon market system (基于总量控制的碳市场).",
                   no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineErrors)
 app.add_typer(registry.app, name="registry", help="The registry (注册登记系统): accounts, units, transactions.")
+app.add_typer(cap.app, name="cap", help="Cap setting (总量设定): from the global budget to a yearly path.")
+app.add_typer(allocation.app, name="allocation", help="Allocation (配额分配): run, propose and issue.")
 app.command("demo")(demo.demo)
 
 

@@ -4,10 +4,6 @@ transaction, or nothing is (a bad row anywhere changes nothing)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, select
@@ -19,6 +15,7 @@ from openets.registry.model import AccountType, PartyKind
 from openets.registry.transactions import TxType
 from openets.services.ops import Op
 from openets.services.registry import RegistryService
+from openets.services.tabular import Row, Schema, read_tables
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
@@ -38,88 +35,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "issuances": ("key", "unit_class", "account", "quantity"),
     "allocations": ("key", "unit_class", "from_account", "account", "quantity"),
 }
+SCHEMAS = {k: Schema(KINDS[k], REQUIRED[k]) for k in KINDS}
 ORDER = tuple(KINDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    where: str  # "file:sheet row N" for messages
-    values: dict[str, str]
-
-
 def read_file(path: Path, *, kind: str | None = None, encoding: str = "utf-8-sig") -> dict[str, list[Row]]:
-    path = Path(path)
-    if not path.is_file():
-        raise DomainError("file_missing", f"{path}: no such file")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
-    if path.suffix.lower() != ".csv":
-        raise DomainError("file_type", f"{path.name}: only .csv and .xlsx files can be imported")
-    kind = kind or path.stem
-    if kind not in KINDS:
-        raise DomainError("file_kind", f"{path.name}: say what it holds with --kind ({', '.join(KINDS)})")
-    data = path.read_bytes()
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DomainError("file_encoding", f"{path.name}: not {encoding} text (byte 0x{data[exc.start]:02x} at "
-                                           f"offset {exc.start}); save it as UTF-8 or pass --encoding gbk") from None
-    except LookupError:
-        raise DomainError("file_encoding", f"unknown encoding {encoding!r}") from None
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        raise DomainError("file_malformed", f"{path.name}: malformed CSV ({exc})") from None
-    return {kind: _rows(path.name, kind, records)}
-
-
-def _read_xlsx(path: Path) -> dict[str, list[Row]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DomainError("file_malformed", f"{path.name}: not a readable Excel workbook ({exc})") from None
-    out: dict[str, list[Row]] = {}
-    try:
-        unknown = [s for s in wb.sheetnames if s not in KINDS]
-        if unknown:
-            raise DomainError("file_kind", f"{path.name}: unknown sheets {unknown} (known: {', '.join(KINDS)})")
-        for name in wb.sheetnames:
-            records = [["" if v is None else _cell(v) for v in row] for row in wb[name].iter_rows(values_only=True)]
-            out[name] = _rows(f"{path.name}:{name}", name, records)
-    finally:
-        wb.close()
-    return out
-
-
-def _cell(v: object) -> str:
-    if isinstance(v, float):
-        # Excel stores numbers as floats; a whole number is written without ".0", a fraction kept
-        return str(int(v)) if v.is_integer() else repr(v)
-    return str(v).strip()
-
-
-def _rows(origin: str, kind: str, records: list[list[str]]) -> list[Row]:
-    records = [r for r in records if any(c.strip() for c in r)]
-    if not records:
-        raise DomainError("file_empty", f"{origin}: no header row")
-    header = [h.strip().lower() for h in records[0]]
-    unknown = [h for h in header if h not in KINDS[kind]]
-    missing = [h for h in REQUIRED[kind] if h not in header]
-    if unknown or missing:
-        raise DomainError("file_header", f"{origin}: unknown columns {unknown}, missing columns {missing}")
-    rows = []
-    for n, rec in enumerate(records[1:], start=2):
-        if len(rec) != len(header):
-            raise DomainError("file_malformed",
-                              f"{origin} row {n}: {len(rec)} fields, the header has {len(header)} (truncated?)")
-        values = {h: c.strip() for h, c in zip(header, rec)}
-        for col in REQUIRED[kind]:
-            if not values.get(col):
-                raise DomainError("file_value", f"{origin} row {n}: {col} is empty")
-        rows.append(Row(f"{origin} row {n}", values))
-    return rows
+    return read_tables(path, SCHEMAS, kind=kind, encoding=encoding)
 
 
 def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]) -> dict[str, int]:

@@ -225,3 +225,42 @@ idempotency = Table(
     Column("txn_id", BigInteger, nullable=False),
     Column("created_us", BigInteger, nullable=False),
 )
+
+
+# -- allocation ------------------------------------------------------------------------------------
+
+allocation_runs = Table(
+    "allocation_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),  # pre, final
+    Column("rule_document", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # proposed, issued, rejected
+    Column("total", BigInteger, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_us", BigInteger, nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_us", BigInteger),
+    Column("unit_class_id", Integer),
+    Column("from_account_id", Integer),
+)
+
+# one company's allocation in a run; kind "pre" rows are the initial annual allocation (年度初始分配)
+# that offset caps refer to
+allocations = Table(
+    "allocations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("allocation_runs.id"), nullable=False, index=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("company", String(32), nullable=False),  # registration id
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("exact", Text, nullable=False),  # the Decimal before rounding
+    Column("detail", Text, nullable=False),  # JSON: per unit / installation
+    Column("txn_id", BigInteger),
+    Index("ix_allocations_company", "market", "compliance_year", "kind", "company"),
+)

@@ -1,0 +1,92 @@
+"""``openets allocation run | issue``: allocate from production data, then issue into the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _services(db: str | None):  # type: ignore[no-untyped-def]
+    from openets.services.allocation import AllocationService
+    from openets.services.registry import RegistryService
+
+    reg = RegistryService(engine(db))
+    return reg, AllocationService(reg)
+
+
+@app.command("run")
+def run_(path: Path = typer.Argument(..., help="Production data (CSV or Excel sheet 'production'); English or "
+                                                 "Chinese headers."),
+         market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+         kind: str = typer.Option("final", help="pre: pre-allocation from base-year output; final: actual output."),
+         out: Path | None = typer.Option(None, help="Write the results (.csv or .xlsx)."),
+         propose: bool = typer.Option(False, help="Store the run for a second regulator to issue."),
+         encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
+         db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Allocate every unit and installation in the file, per company; nothing is issued."""
+
+    def go() -> None:
+        from openets.services.allocation import read_production
+
+        reg, svc = _services(db)
+        rows = read_production(path, encoding=encoding)
+        result = svc.compute(rows, market=market, year=year, kind=kind)
+        table = [{"company": c.company, "sectors": ",".join(c.sectors), "units": len(c.rows),
+                  "exact": str(c.exact), "tonnes": c.tonnes} for c in result.companies]
+        if out is not None:
+            _write(out, table)
+        summary = {"companies": len(table), "total": result.total, "kind": kind}
+        if propose:
+            summary["run"] = svc.propose(reg.actor(actor_name(user), party), result, market=market, year=year).run
+        if as_json:
+            emit({"summary": summary, "companies": table}, True)
+        else:
+            emit(table[:50], False, title=f"allocation {market} {year} ({kind})")
+            emit(summary, False, title="total")
+
+    run(go)
+
+
+@app.command()
+def issue(run_id: int = typer.Argument(..., metavar="RUN"), unit_class: str = typer.Option(...),
+          from_: str = typer.Option(..., "--from", help="The government account allocated from."),
+          user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+          as_json: bool = JsonOpt) -> None:
+    """Issue a proposed run (a different regulator than its proposer): one atomic, idempotent batch."""
+
+    def go() -> None:
+        reg, svc = _services(db)
+        emit(svc.issue(reg.actor(actor_name(user), party), run_id, unit_class=unit_class, from_account=from_),
+             as_json, title="allocation issued")
+
+    run(go)
+
+
+def _write(path: Path, table: list[dict]) -> None:  # type: ignore[type-arg]
+    cols = ["company", "sectors", "units", "exact", "tonnes"]
+    tmp = path.with_name(path.name + ".part")
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols)
+            w.writeheader()
+            w.writerows(table)
+    elif path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "allocation"
+        ws.append(["企业 company", "行业 sectors", "设施/机组 units", "精确值 exact (t)", "配额 allowance (t)"])
+        for r in table:
+            ws.append([r["company"], r["sectors"], r["units"], r["exact"], r["tonnes"]])
+        wb.save(tmp)
+    else:
+        raise Failure(f"{path.name}: results are written as .csv or .xlsx")
+    tmp.replace(path)  # never a half-written result

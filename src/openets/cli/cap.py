@@ -1,0 +1,67 @@
+"""``openets cap plan``: the budget from the global carbon budget down to a yearly path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import typer
+
+from openets.cli.common import JsonOpt, console, emit, run
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command()
+def plan(global_budget: str = typer.Option("1200", help="Global budget, Gt CO2 (the seed: ~1,200)."),
+         share: str = typer.Option("0.30", help="The country's share (the seed: 30 %)."),
+         base: str = typer.Option("6", help="Base-year emissions, Gt (2005: 6)."),
+         base_year: int = 2005, target_year: int = 2030,
+         growth: str = typer.Option("0.06", help="Yearly GDP growth to the target year."),
+         cut: str = typer.Option("0.60", help="Intensity cut against the base year (60–65 %)."),
+         peak: str = typer.Option("12.7", help="Emissions in the target year the path starts from, Gt."),
+         emitted_by_target: str = typer.Option("170", help="Cumulative emissions by the target year, Gt."),
+         factor: str = typer.Option("0.9", help="Yearly decline factor after the target year."),
+         end_year: int = 2100, as_json: bool = JsonOpt) -> None:
+    """Plan the cap step by step (基于总量控制的碳市场设计逻辑) and show where the seed's numbers do not add up."""
+
+    def go() -> None:
+        from openets.allocation.cap import (
+            country_budget,
+            cumulative,
+            cut_for,
+            decline_path,
+            growth_for,
+            intensity_target_emissions,
+            solve_decline_factor,
+        )
+
+        d = {k: Decimal(v) for k, v in dict(global_budget=global_budget, share=share, base=base, growth=growth,
+                                             cut=cut, peak=peak, emitted=emitted_by_target, factor=factor).items()}
+        budget = country_budget(d["global_budget"], d["share"])
+        years = target_year - base_year
+        e_target = intensity_target_emissions(d["base"], base_year, target_year, d["growth"], d["cut"])
+        after = cumulative(decline_path(d["peak"], target_year, end_year, d["factor"]))
+        remaining = budget - d["emitted"]
+        solved = solve_decline_factor(d["peak"], target_year, end_year, remaining) if remaining > 0 else None
+        result = {
+            "country_budget_gt": round(budget, 1),
+            f"emissions_{target_year}_from_growth_and_cut_gt": round(e_target, 2),
+            f"growth_that_gives_{peak}_gt": round(growth_for(d["base"], years, d["cut"], d["peak"]), 4),
+            f"cut_that_gives_{peak}_gt": round(cut_for(d["base"], years, d["growth"], d["peak"]), 4),
+            f"added_{target_year + 1}_{end_year}_gt": round(after, 1),
+            f"total_to_{end_year}_gt": round(d["emitted"] + after, 1),
+            "factor_that_uses_the_budget": round(solved, 4) if solved is not None else None,
+        }
+        if as_json:
+            emit({k: str(v) if v is not None else None for k, v in result.items()}, True)
+            return
+        console.print(f"Country budget: {d['share']:.0%} of {global_budget} Gt = [bold]{result['country_budget_gt']} Gt[/bold]")
+        console.print(f"{target_year}: {base} Gt × (1 + {growth})^{years} × (1 − {cut}) = [bold]{e_target:.2f} Gt[/bold]"
+                      f" (the path below starts from {peak} Gt; that needs {result[f'growth_that_gives_{peak}_gt']:.2%} "
+                      f"growth, or a {result[f'cut_that_gives_{peak}_gt']:.1%} cut)")
+        console.print(f"{target_year + 1}–{end_year} at × {factor} a year: {after:.1f} Gt; with {emitted_by_target} Gt by "
+                      f"{target_year}: [bold]{d['emitted'] + after:.1f} Gt[/bold] of the {budget:.0f} Gt budget")
+        if solved is not None:
+            console.print(f"The yearly factor that uses the budget exactly: [bold]{solved:.4f}[/bold]")
+
+    run(go)

@@ -1,0 +1,200 @@
+"""Allocation use cases: read production data, run the allocation, propose it, and issue it into the
+registry as one atomic, idempotent batch once a second regulator approves."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from openets.allocation.plan import PlanResult, ProductionRow, allocate
+from openets.core.actor import Actor, Role
+from openets.core.errors import DomainError, NotFound
+from openets.registry.engine import to_us
+from openets.registry.model import AccountStatus, AccountType
+from openets.rules.allocation import AllocationRules, allocation_rules
+from openets.services.ops import Op
+from openets.services.registry import RegistryService
+from openets.services.tabular import Row, Schema, read_tables
+from openets.storage import tables as t
+from openets.storage.db import run_in_transaction
+
+PRODUCTION = Schema(
+    columns=("company", "source_id", "sector", "output", "output_unit", "local_factor", "fuel", "capacity_mw",
+             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "category"),
+    required=("company", "source_id", "sector"),
+    aliases={"企业": "company", "企业编号": "company", "统一社会信用代码": "company", "设施": "source_id",
+             "设施编号": "source_id", "机组": "source_id", "机组编号": "source_id", "行业": "sector",
+             "产量": "output", "产量单位": "output_unit", "地方调整系数": "local_factor", "燃料": "fuel",
+             "装机容量": "capacity_mw", "冷却方式": "cooling", "供电量": "electricity_mwh", "供热量": "heat_gj",
+             "供热比": "heat_supply_ratio", "负荷率": "load_factor", "负荷系数": "load_factor",
+             "机组类别": "category", "类别": "category"},
+)
+# output units accepted, in tonnes (one unit per file: a file mixing them is refused)
+OUTPUT_UNITS = {"t": Decimal(1), "吨": Decimal(1), "kt": Decimal(1000), "千吨": Decimal(1000),
+                "万t": Decimal(10_000), "万吨": Decimal(10_000)}
+COOLING = {"水冷": "water", "空冷": "air"}
+SECTORS = {"电力": "power", "发电": "power", "水泥": "cement", "电解铝": "aluminium", "铝": "aluminium"}
+
+
+def read_production(path: Path, *, encoding: str = "utf-8-sig") -> list[ProductionRow]:
+    tables = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding)
+    return parse_rows(tables["production"])
+
+
+def _dec(row: Row, col: str, default: str = "0") -> Decimal:
+    text = row.values.get(col) or default
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number")
+    if value < 0:
+        raise DomainError("file_value", f"{row.where}, column {col}: {value} is negative")
+    return value
+
+
+def parse_rows(rows: list[Row]) -> list[ProductionRow]:
+    units = {r.values.get("output_unit", "") or "t" for r in rows}
+    unknown = sorted(u for u in units if u not in OUTPUT_UNITS)
+    if unknown:
+        raise DomainError("file_value", f"column output_unit: unknown units {unknown} (known: {', '.join(OUTPUT_UNITS)})")
+    if len({OUTPUT_UNITS[u] for u in units}) > 1:
+        raise DomainError("file_value", f"column output_unit: mixed units {sorted(units)} in one file")
+    out = []
+    for r in rows:
+        v = r.values
+        scale = OUTPUT_UNITS[v.get("output_unit") or "t"]
+        capacity = _dec(r, "capacity_mw")
+        if capacity != capacity.to_integral_value():
+            raise DomainError("file_value", f"{r.where}, column capacity_mw: whole MW expected")
+        out.append(ProductionRow(
+            where=r.where, company=v["company"], source_id=v["source_id"], sector=SECTORS.get(v["sector"], v["sector"]),
+            output=_dec(r, "output") * scale, local_factor=_dec(r, "local_factor", "1"), fuel=v.get("fuel", ""),
+            capacity_mw=int(capacity), cooling=COOLING.get(v.get("cooling", ""), v.get("cooling", "")),
+            electricity_mwh=_dec(r, "electricity_mwh"), heat_gj=_dec(r, "heat_gj"),
+            heat_supply_ratio=_dec(r, "heat_supply_ratio"), load_factor=_dec(r, "load_factor", "1"),
+            category=v.get("category", "")))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    run: int
+    market: str
+    compliance_year: int
+    kind: str
+    status: str
+    companies: int
+    total: int
+
+
+class AllocationService:
+    def __init__(self, registry: RegistryService) -> None:
+        self.registry = registry
+        self.engine = registry.engine
+
+    def rules(self, market: str, year: int, on: datetime | None = None) -> AllocationRules:
+        now = on or self.registry.clock.now()
+        tz = self.registry.rulebook.market(market).timezone
+        return allocation_rules(self.registry.rulebook.lookup(market, year, now.astimezone(tz).date(), "allocation"))
+
+    def compute(self, rows: list[ProductionRow], *, market: str, year: int, kind: str) -> PlanResult:
+        result = allocate(rows, self.rules(market, year), kind=kind)
+        if result.problems:
+            more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+            raise DomainError("allocation_input", result.problems[0] + more)
+        return result
+
+    def propose(self, actor: Actor, result: PlanResult, *, market: str, year: int) -> RunSummary:
+        """Store the run as proposed (nothing issued yet): a second regulator issues it."""
+        _regulator(actor, market)
+        rules = self.rules(market, year)
+
+        def work(c: Connection) -> RunSummary:
+            companies = {r.registration_id: r for r in c.execute(
+                select(t.parties.c.id, t.parties.c.registration_id).where(
+                    t.parties.c.registration_id.in_([a.company for a in result.companies])))}
+            accounts = {r.party_id: r.id for r in c.execute(
+                select(t.accounts.c.id, t.accounts.c.party_id).where(
+                    t.accounts.c.market == market, t.accounts.c.type == AccountType.COMPLIANCE.value,
+                    t.accounts.c.status == AccountStatus.OPEN.value).order_by(t.accounts.c.id.desc()))}
+            missing = [a.company for a in result.companies if a.company not in companies]
+            if missing:
+                raise DomainError("company_unknown", f"companies not in the registry: {', '.join(missing[:5])}"
+                                  + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
+            no_account = [a.company for a in result.companies if companies[a.company].id not in accounts]
+            if no_account:
+                raise DomainError("account_missing", f"no open {market} compliance account for: "
+                                  + ", ".join(no_account[:5]))
+            now_us = to_us(self.registry.clock.now())
+            run_id = c.execute(insert(t.allocation_runs).values(
+                market=market, compliance_year=year, kind=result.kind, rule_document=rules.rule_set.document,
+                status="proposed", total=result.total, proposed_by=actor.user, proposed_us=now_us,
+            ).returning(t.allocation_runs.c.id)).scalar_one()
+            c.execute(insert(t.allocations), [
+                {"run_id": run_id, "market": market, "compliance_year": year, "kind": result.kind,
+                 "company": a.company, "party_id": companies[a.company].id,
+                 "account_id": accounts[companies[a.company].id], "quantity": a.tonnes, "exact": str(a.exact),
+                 "detail": json.dumps([{"source": r.row.source_id, "sector": r.row.sector, "method": r.method,
+                                        "exact": str(r.exact), **r.detail} for r in a.rows], ensure_ascii=False)}
+                for a in result.companies])
+            return RunSummary(run_id, market, year, result.kind, "proposed", len(result.companies), result.total)
+
+        return run_in_transaction(self.engine, work)
+
+    def issue(self, actor: Actor, run_id: int, *, unit_class: str, from_account: str) -> RunSummary:
+        """Approve a proposed run and allocate it from a government account, all in one transaction;
+        each company's allocation carries the key alloc-<run>-<company>, so a re-run issues nothing twice."""
+        uc = self.registry.unit_class(unit_class)
+        source = self.registry.account(from_account)
+
+        def work(c: Connection) -> RunSummary:
+            run = c.execute(select(t.allocation_runs).where(t.allocation_runs.c.id == run_id)).first()
+            if run is None:
+                raise NotFound("allocation run", run_id)
+            _regulator(actor, run.market)
+            if run.status != "proposed":
+                raise DomainError("run_not_proposed", f"allocation run {run_id} is {run.status}")
+            if run.proposed_by == actor.user:
+                raise DomainError("four_eyes", "the run must be issued by a different user than its proposer")
+            if uc.market != run.market or uc.vintage != run.compliance_year:
+                raise DomainError("unit_class_mismatch",
+                                  f"{uc.code} is not the allowance of {run.market} {run.compliance_year}")
+            rows = c.execute(select(t.allocations.c.id, t.allocations.c.company, t.allocations.c.account_id,
+                                    t.allocations.c.quantity).where(t.allocations.c.run_id == run_id)
+                             .order_by(t.allocations.c.id)).all()
+            ops = [Op("allocate", key=f"alloc-{run_id}-{r.company}", from_account=source.id, to_account=r.account_id,
+                      unit_class=uc.id, quantity=r.quantity, compliance_year=run.compliance_year)
+                   for r in rows if r.quantity > 0]
+            outcomes = self.registry.submit_in(c, actor, ops)
+            txn = {o.op.key: o.record.id for o in outcomes if o.record is not None}
+            c.execute(update(t.allocations).where(t.allocations.c.id == bindparam("a_id")).values(txn_id=bindparam("txn")),
+                      [{"a_id": r.id, "txn": txn.get(f"alloc-{run_id}-{r.company}")} for r in rows])
+            c.execute(update(t.allocation_runs).where(t.allocation_runs.c.id == run_id).values(
+                status="issued", decided_by=actor.user, decided_us=to_us(self.registry.clock.now()),
+                unit_class_id=uc.id, from_account_id=source.id))
+            return RunSummary(run_id, run.market, run.compliance_year, run.kind, "issued", len(rows), run.total)
+
+        return run_in_transaction(self.engine, work)
+
+    def initial_allocation(self, market: str, year: int, company: str) -> int | None:
+        """The company's initial annual allocation (the issued pre-allocation) — what e.g. Hubei's
+        offset cap of 10 % refers to."""
+        with self.engine.connect() as c:
+            q = (select(t.allocations.c.quantity).join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
+                 .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
+                        t.allocations.c.company == company, t.allocations.c.kind == "pre",
+                        t.allocation_runs.c.status == "issued"))
+            got = c.execute(q).scalars().all()
+        return sum(got) if got else None
+
+
+def _regulator(actor: Actor, market: str) -> None:
+    if actor.role is not Role.REGULATOR or actor.market != market:
+        raise DomainError("not_authorised", f"{actor.describe()} is not a regulator of {market}")
