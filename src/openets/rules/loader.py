@@ -59,6 +59,10 @@ class RuleBook:
         self.markets = markets
         self.rule_sets = rule_sets
 
+    def with_file(self, path: Path) -> RuleBook:
+        """This rule book plus the rule sets of a user's own file (which win where both are valid)."""
+        return RuleBook(self.markets, self.rule_sets + _read_rule_sets(Path(path), self.markets))
+
     def market(self, code: str) -> Market:
         try:
             return self.markets[code]
@@ -140,14 +144,25 @@ def load_rulebook(folder: Path | None = None) -> RuleBook:
     }
     rule_sets = []
     for path in sorted((root / "rulesets").glob("*.toml")):
+        rule_sets.extend(_read_rule_sets(path, markets))
+    return RuleBook(markets, rule_sets)
+
+
+def _read_rule_sets(path: Path, markets: dict[str, Market]) -> list[RuleSet]:
+    try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-        for entry in data.get("ruleset", []):
-            rs = _rule_set(entry, path.name)
-            if rs.market not in markets:
-                raise DomainError("rule_set_invalid", f"{path.name}: unknown market {rs.market}")
-            rule_sets.append(rs)
-    return RuleBook(markets, rule_sets)
+    except OSError as exc:
+        raise DomainError("rule_set_invalid", f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DomainError("rule_set_invalid", f"{path.name}: not valid TOML ({exc})") from None
+    out = []
+    for entry in data.get("ruleset", []):
+        rs = _rule_set(entry, path.name)
+        if rs.market not in markets:
+            raise DomainError("rule_set_invalid", f"{path.name}: unknown market {rs.market}")
+        out.append(rs)
+    return out
 
 
 @cache

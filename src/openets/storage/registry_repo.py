@@ -142,6 +142,11 @@ _ins_idem = _insert(t.idempotency, ("party_id", "operation", "key", "payload_has
 _del_blocks = t.blocks.delete().where(t.blocks.c.id.in_(_ids))
 
 
+def _chunks(values: list, size: int = 2000) -> list[list]:  # type: ignore[type-arg]
+    """Bound the parameters of one statement (SQLite allows 32,766, PostgreSQL 65,535)."""
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
 class RegistryRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -154,7 +159,8 @@ class RegistryRepo:
         ids = sorted(set(ids))
         if not ids:
             return {}, {}
-        rows = run(self.conn, _sel_accounts_lock if lock and not self.sqlite else _sel_accounts, {"ids": ids})
+        q = _sel_accounts_lock if lock and not self.sqlite else _sel_accounts
+        rows = [r for part in _chunks(ids) for r in run(self.conn, q, {"ids": part})]
         return ({r.id: account_from_row(r) for r in rows}, {r.id: (r.journal_count, r.head_hash) for r in rows})
 
     def account_by_number(self, number: str) -> Account | None:
@@ -220,6 +226,10 @@ class RegistryRepo:
         """Positions with all their blocks, or (``complete=False``) without: the book then fetches the
         few blocks a movement needs through :meth:`lowest` and :meth:`neighbours`."""
         keys = sorted({k for k in keys if k not in ws.book.positions})
+        if len(keys) > 2000:  # bound the number of parameters in one statement
+            for i in range(0, len(keys), 2000):
+                self.load_positions(ws, keys[i:i + 2000], complete=complete)
+            return
         if not keys:
             return
         if not complete:
@@ -254,7 +264,8 @@ class RegistryRepo:
     def idempotent_hits(self, party_id: int, operation: str, keys: list[str]) -> dict[str, tuple[str, int]]:
         if not keys:
             return {}
-        rows = run(self.conn, _sel_idem, {"party": party_id, "op": operation, "keys": keys})
+        rows = [r for part in _chunks(keys) for r in
+                run(self.conn, _sel_idem, {"party": party_id, "op": operation, "keys": part})]
         return {r.key: (r.payload_hash, r.txn_id) for r in rows}
 
     def allocate_txn_ids(self, n: int) -> list[int]:
