@@ -113,3 +113,46 @@ def test_cement_needs_the_2017_draft(world, tmp_path: Path) -> None:  # type: ig
     assert got.companies[0].tonnes == round(1_000_000 * 0.8534 * 0.5)  # 50 % of base-year clinker × 0.8534
     with pytest.raises(DomainError):  # the 2019–2020 plan covers power only
         alloc.compute(rows, market="CEA", year=2019, kind="final")
+
+
+def test_true_up_gives_more_claws_back_and_records_what_is_owed(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """多退少补: P1 produced more than in the base year (gets the rest), P2 much less (gives back); P2
+    sold most of its units meanwhile, so the claw-back takes what it holds and the rest is owed."""
+    from openets.services.allocation import CsvConfirmedOutput
+
+    svc, alloc, r1, r2 = world
+    base = read_production(csv(tmp_path, GOOD))
+    pre = alloc.compute(base, market="CEA", year=2019, kind="pre")
+    alloc.issue(r2, alloc.propose(r1, pre, market="CEA", year=2019).run, unit_class="CEA-2019",
+                from_account="CEA-ISSUANCE")
+    p2 = svc.account(_compliance(svc, "P2"))
+    buyer = svc.account(_compliance(svc, "P1"))
+    svc.one(svc.actor("u-P2"), Op("transfer", from_account=p2.id, to_account=buyer.id,
+                                  unit_class=svc.unit_class("CEA-2019").id, quantity=1_300_000))
+    actual = tmp_path / "confirmed.csv"
+    actual.write_text(HEADER_ZH + "P1,U1,电力,,coal,600,空冷,3000000,1000000,0.10,0.78\n"
+                      "P1,U2,电力,,gas,400,水冷,1000000,0,0,0.9\n"
+                      "P2,U3,电力,,coal,350,水冷,500000,0,0,0.86\n", encoding="utf-8")
+    run = alloc.true_up_from(r1, CsvConfirmedOutput(actual), market="CEA", year=2019)
+    # P1: final 3,247,332 − pre 2,273,132 = +974,200; P2: final 489,500 − pre 1,370,600 = −881,100
+    assert run.total == 974_200 - 881_100
+    alloc.issue(r2, run.run, unit_class="CEA-2019", from_account="CEA-ISSUANCE")
+    q = RegistryQueries(svc.engine)
+    assert sum(b.total for b in q.balances(p2.number)) == 0  # it held 70,600: all of it went back
+    assert alloc.debts("CEA", 2019) == {"P2": 881_100 - 70_600}
+    assert sum(b.total for b in q.balances(buyer.number)) == 2_273_132 + 1_300_000 + 974_200
+    totals = [x for x in q.totals() if x.unit_class == "CEA-2019"][0]
+    assert totals.conserved
+    # a second true-up with the same data changes nothing more (the debt stays owed, apart)
+    again = alloc.true_up_from(r1, CsvConfirmedOutput(actual), market="CEA", year=2019)
+    assert again.total == 0
+
+
+def _compliance(svc, reg_id: str) -> str:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from openets.storage import tables as t
+
+    with svc.engine.connect() as c:
+        return c.execute(select(t.accounts.c.number).join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+                         .where(t.parties.c.registration_id == reg_id, t.accounts.c.type == "compliance")).scalar_one()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from openets.allocation.methods import PowerUnitOutput, benchmark_allowance, power_allowance, to_tonnes
 from openets.core.errors import DomainError
@@ -36,6 +37,13 @@ class ProductionRow:
     heat_supply_ratio: Decimal = D(0)
     load_factor: Decimal = D(1)
     category: str = ""  # optional: else derived from fuel and capacity
+
+
+class ConfirmedOutput(Protocol):
+    """Where the true-up reads confirmed actual output: a CSV file until MRV reports confirmed by the
+    regulator feed it."""
+
+    def confirmed_output(self, market: str, year: int) -> list[ProductionRow]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,24 @@ def run_(path: Path = typer.Argument(..., help="Production data (CSV or Excel sh
     run(go)
 
 
+@app.command("true-up")
+def true_up(path: Path = typer.Argument(..., help="Confirmed actual output (same columns as the production data)."),
+            market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+            encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
+            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """多退少补: propose the difference between the allocation from confirmed output and what was issued;
+    `issue` then gives the rest or claws back (what a company no longer holds is recorded as owed)."""
+
+    def go() -> None:
+        from openets.services.allocation import CsvConfirmedOutput
+
+        reg, svc = _services(db)
+        emit(svc.true_up_from(reg.actor(actor_name(user), party), CsvConfirmedOutput(path, encoding=encoding),
+                              market=market, year=year), as_json, title="true-up proposed")
+
+    run(go)
+
+
 @app.command()
 def issue(run_id: int = typer.Argument(..., metavar="RUN"), unit_class: str = typer.Option(...),
           from_: str = typer.Option(..., "--from", help="The government account allocated from."),

@@ -20,6 +20,7 @@ class TxType(enum.StrEnum):
     SURRENDER = "surrender"  # 清缴
     CANCEL = "cancel"  # 自愿注销 voluntary cancellation / retirement
     DELETE = "delete"  # 删除 (out of the cap)
+    RETURN_EXCESS = "return_excess"  # 多退: over-allocated units clawed back after the true-up
     REVERSAL = "reversal"  # 冲正: a compensating entry
     RESERVE = "reserve"  # 预留 (sell order, auction deposit, hold)
     RELEASE = "release"
@@ -64,6 +65,8 @@ SPECS: dict[TxType, TxSpec] = {
                              StartedBy.OWNER, reversible=True),
     TxType.CANCEL: TxSpec(frozenset({A.HOLDING, A.COMPLIANCE}), frozenset({A.RETIREMENT}),
                           ReceiverRule.MARKET_RETIREMENT, StartedBy.OWNER),
+    TxType.RETURN_EXCESS: TxSpec(frozenset({A.COMPLIANCE, A.HOLDING}), frozenset({A.ISSUANCE, A.ALLOCATION_RESERVE}),
+                                 ReceiverRule.ENTERED, StartedBy.REGULATOR),
     TxType.DELETE: TxSpec(_CENTRAL, frozenset({A.DELETION}), ReceiverRule.MARKET_DELETION, StartedBy.REGULATOR,
                           reversible=True),
     TxType.REVERSAL: TxSpec(frozenset(A), frozenset(A), ReceiverRule.ORIGINAL_SENDER, StartedBy.REGULATOR),
@@ -72,7 +75,7 @@ SPECS: dict[TxType, TxSpec] = {
 # What an account status lets out and in. Reservations count as "out" (they prepare an outflow).
 _ANY = frozenset(TxType)
 _COMPLIANCE_OUT = frozenset({TxType.SURRENDER, TxType.CANCEL, TxType.REVERSAL, TxType.RELEASE,
-                             TxType.FREEZE, TxType.UNFREEZE})
+                             TxType.FREEZE, TxType.UNFREEZE, TxType.RETURN_EXCESS})
 _REGULATORY = frozenset({TxType.FREEZE, TxType.UNFREEZE, TxType.RELEASE})
 STATUS_OUT: dict[AccountStatus, frozenset[TxType]] = {
     AccountStatus.OPEN: _ANY,

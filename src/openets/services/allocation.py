@@ -9,9 +9,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from openets.allocation.plan import PlanResult, ProductionRow, allocate
+from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
 from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError, NotFound
 from openets.registry.engine import to_us
@@ -83,6 +83,18 @@ def parse_rows(rows: list[Row]) -> list[ProductionRow]:
     return out
 
 
+class CsvConfirmedOutput:
+    """The true-up's source of confirmed output, read from a CSV or Excel file (same columns as the
+    production data). To be replaced by MRV reports confirmed by the regulator."""
+
+    def __init__(self, path: Path, *, encoding: str = "utf-8-sig") -> None:
+        self.path = path
+        self.encoding = encoding
+
+    def confirmed_output(self, market: str, year: int) -> list[ProductionRow]:
+        return read_production(self.path, encoding=self.encoding)
+
+
 @dataclass(frozen=True, slots=True)
 class RunSummary:
     run: int
@@ -114,43 +126,73 @@ class AllocationService:
     def propose(self, actor: Actor, result: PlanResult, *, market: str, year: int) -> RunSummary:
         """Store the run as proposed (nothing issued yet): a second regulator issues it."""
         _regulator(actor, market)
-        rules = self.rules(market, year)
+        items = [(a.company, a.tonnes, str(a.exact), _detail(a)) for a in result.companies]
+        return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, result.kind, items))
+
+    def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int) -> RunSummary:
+        """多退少补: the allocation from confirmed actual output minus what was issued so far, per company.
+        A company issued before but absent from the confirmed data owes back everything."""
+        _regulator(actor, market)
+        if confirmed.kind != "final":
+            raise DomainError("kind_invalid", "a true-up is computed from the final (actual output) allocation")
 
         def work(c: Connection) -> RunSummary:
-            companies = {r.registration_id: r for r in c.execute(
-                select(t.parties.c.id, t.parties.c.registration_id).where(
-                    t.parties.c.registration_id.in_([a.company for a in result.companies])))}
-            accounts = {r.party_id: r.id for r in c.execute(
-                select(t.accounts.c.id, t.accounts.c.party_id).where(
-                    t.accounts.c.market == market, t.accounts.c.type == AccountType.COMPLIANCE.value,
-                    t.accounts.c.status == AccountStatus.OPEN.value).order_by(t.accounts.c.id.desc()))}
-            missing = [a.company for a in result.companies if a.company not in companies]
-            if missing:
-                raise DomainError("company_unknown", f"companies not in the registry: {', '.join(missing[:5])}"
-                                  + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
-            no_account = [a.company for a in result.companies if companies[a.company].id not in accounts]
-            if no_account:
-                raise DomainError("account_missing", f"no open {market} compliance account for: "
-                                  + ", ".join(no_account[:5]))
-            now_us = to_us(self.registry.clock.now())
-            run_id = c.execute(insert(t.allocation_runs).values(
-                market=market, compliance_year=year, kind=result.kind, rule_document=rules.rule_set.document,
-                status="proposed", total=result.total, proposed_by=actor.user, proposed_us=now_us,
-            ).returning(t.allocation_runs.c.id)).scalar_one()
-            c.execute(insert(t.allocations), [
-                {"run_id": run_id, "market": market, "compliance_year": year, "kind": result.kind,
-                 "company": a.company, "party_id": companies[a.company].id,
-                 "account_id": accounts[companies[a.company].id], "quantity": a.tonnes, "exact": str(a.exact),
-                 "detail": json.dumps([{"source": r.row.source_id, "sector": r.row.sector, "method": r.method,
-                                        "exact": str(r.exact), **r.detail} for r in a.rows], ensure_ascii=False)}
-                for a in result.companies])
-            return RunSummary(run_id, market, year, result.kind, "proposed", len(result.companies), result.total)
+            issued = self._issued(c, market, year)
+            items = []
+            final = {a.company: a for a in confirmed.companies}
+            for company in sorted(set(final) | set(issued)):
+                a = final.get(company)
+                target = a.tonnes if a else 0
+                delta = target - issued.get(company, 0)
+                items.append((company, delta, str(a.exact) if a else "0", _detail(a) if a else "[]"))
+            return self._store(c, actor, market, year, "trueup", items)
 
         return run_in_transaction(self.engine, work)
 
+    def true_up_from(self, actor: Actor, source: ConfirmedOutput, *, market: str, year: int) -> RunSummary:
+        confirmed = self.compute(source.confirmed_output(market, year), market=market, year=year, kind="final")
+        return self.propose_true_up(actor, confirmed, market=market, year=year)
+
+    def _issued(self, c: Connection, market: str, year: int) -> dict[str, int]:
+        q = (select(t.allocations.c.company, func.sum(t.allocations.c.quantity).label("n"))
+             .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
+             .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
+                    t.allocation_runs.c.status == "issued").group_by(t.allocations.c.company))
+        return {r.company: int(r.n) for r in c.execute(q)}
+
+    def _store(self, c: Connection, actor: Actor, market: str, year: int, kind: str,
+               items: list[tuple[str, int, str, str]]) -> RunSummary:
+        rules = self.rules(market, year)
+        names = [company for company, *_ in items]
+        companies = {r.registration_id: r.id for part in _chunks(names) for r in c.execute(
+            select(t.parties.c.id, t.parties.c.registration_id).where(t.parties.c.registration_id.in_(part)))}
+        accounts = {r.party_id: r.id for r in c.execute(
+            select(t.accounts.c.id, t.accounts.c.party_id).where(
+                t.accounts.c.market == market, t.accounts.c.type == AccountType.COMPLIANCE.value,
+                t.accounts.c.status.in_([AccountStatus.OPEN.value, AccountStatus.SOME_RESTRICTED.value]))
+            .order_by(t.accounts.c.id.desc()))}
+        missing = [n for n in names if n not in companies]
+        if missing:
+            raise DomainError("company_unknown", f"companies not in the registry: {', '.join(missing[:5])}"
+                              + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
+        no_account = [n for n in names if companies[n] not in accounts]
+        if no_account:
+            raise DomainError("account_missing", f"no open {market} compliance account for: {', '.join(no_account[:5])}")
+        total = sum(q for _, q, _, _ in items)
+        run_id = c.execute(insert(t.allocation_runs).values(
+            market=market, compliance_year=year, kind=kind, rule_document=rules.rule_set.document,
+            status="proposed", total=total, proposed_by=actor.user, proposed_us=to_us(self.registry.clock.now()),
+        ).returning(t.allocation_runs.c.id)).scalar_one()
+        c.execute(insert(t.allocations), [
+            {"run_id": run_id, "market": market, "compliance_year": year, "kind": kind, "company": company,
+             "party_id": companies[company], "account_id": accounts[companies[company]], "quantity": qty,
+             "exact": exact, "detail": detail} for company, qty, exact, detail in items])
+        return RunSummary(run_id, market, year, kind, "proposed", len(items), total)
+
     def issue(self, actor: Actor, run_id: int, *, unit_class: str, from_account: str) -> RunSummary:
-        """Approve a proposed run and allocate it from a government account, all in one transaction;
-        each company's allocation carries the key alloc-<run>-<company>, so a re-run issues nothing twice."""
+        """Approve a proposed run and carry it out in one transaction: allocations from a government
+        account; for a true-up, claw-backs to it (return_excess) up to what the company holds, the rest
+        recorded as owed. Keys alloc-<run>-<company> make a repeat issue nothing twice."""
         uc = self.registry.unit_class(unit_class)
         source = self.registry.account(from_account)
 
@@ -166,22 +208,53 @@ class AllocationService:
             if uc.market != run.market or uc.vintage != run.compliance_year:
                 raise DomainError("unit_class_mismatch",
                                   f"{uc.code} is not the allowance of {run.market} {run.compliance_year}")
-            rows = c.execute(select(t.allocations.c.id, t.allocations.c.company, t.allocations.c.account_id,
-                                    t.allocations.c.quantity).where(t.allocations.c.run_id == run_id)
-                             .order_by(t.allocations.c.id)).all()
-            ops = [Op("allocate", key=f"alloc-{run_id}-{r.company}", from_account=source.id, to_account=r.account_id,
-                      unit_class=uc.id, quantity=r.quantity, compliance_year=run.compliance_year)
-                   for r in rows if r.quantity > 0]
+            rows = c.execute(select(t.allocations.c.id, t.allocations.c.company, t.allocations.c.party_id,
+                                    t.allocations.c.account_id, t.allocations.c.quantity)
+                             .where(t.allocations.c.run_id == run_id).order_by(t.allocations.c.id)).all()
+            held = self._available(c, [r.account_id for r in rows if r.quantity < 0], uc.id)
+            ops, debts = [], []
+            for r in rows:
+                key = f"alloc-{run_id}-{r.company}"
+                if r.quantity > 0:
+                    ops.append(Op("allocate", key=key, from_account=source.id, to_account=r.account_id,
+                                  unit_class=uc.id, quantity=r.quantity, compliance_year=run.compliance_year))
+                elif r.quantity < 0:
+                    back = min(-r.quantity, held.get(r.account_id, 0))
+                    if back:
+                        ops.append(Op("return_excess", key=key, from_account=r.account_id, to_account=source.id,
+                                      unit_class=uc.id, quantity=back, compliance_year=run.compliance_year))
+                    if back < -r.quantity:
+                        debts.append({"run_id": run_id, "market": run.market, "compliance_year": run.compliance_year,
+                                      "company": r.company, "party_id": r.party_id, "quantity": -r.quantity - back,
+                                      "created_us": to_us(self.registry.clock.now())})
             outcomes = self.registry.submit_in(c, actor, ops)
             txn = {o.op.key: o.record.id for o in outcomes if o.record is not None}
             c.execute(update(t.allocations).where(t.allocations.c.id == bindparam("a_id")).values(txn_id=bindparam("txn")),
                       [{"a_id": r.id, "txn": txn.get(f"alloc-{run_id}-{r.company}")} for r in rows])
+            if debts:
+                c.execute(insert(t.allocation_debts), debts)
             c.execute(update(t.allocation_runs).where(t.allocation_runs.c.id == run_id).values(
                 status="issued", decided_by=actor.user, decided_us=to_us(self.registry.clock.now()),
                 unit_class_id=uc.id, from_account_id=source.id))
             return RunSummary(run_id, run.market, run.compliance_year, run.kind, "issued", len(rows), run.total)
 
         return run_in_transaction(self.engine, work)
+
+    def _available(self, c: Connection, account_ids: list[int], unit_class_id: int) -> dict[int, int]:
+        if not account_ids:
+            return {}
+        q = select(t.positions.c.account_id, (t.positions.c.total - t.positions.c.reserved).label("n")).where(
+            t.positions.c.account_id.in_(account_ids), t.positions.c.unit_class_id == unit_class_id,
+            t.positions.c.restriction_id == 0)
+        return {r.account_id: int(r.n) for r in c.execute(q)}
+
+    def debts(self, market: str, year: int) -> dict[str, int]:
+        """What companies owe after claw-backs larger than their holdings."""
+        with self.engine.connect() as c:
+            q = (select(t.allocation_debts.c.company, func.sum(t.allocation_debts.c.quantity).label("n"))
+                 .where(t.allocation_debts.c.market == market, t.allocation_debts.c.compliance_year == year)
+                 .group_by(t.allocation_debts.c.company))
+            return {r.company: int(r.n) for r in c.execute(q)}
 
     def initial_allocation(self, market: str, year: int, company: str) -> int | None:
         """The company's initial annual allocation (the issued pre-allocation) — what e.g. Hubei's
@@ -193,6 +266,15 @@ class AllocationService:
                         t.allocation_runs.c.status == "issued"))
             got = c.execute(q).scalars().all()
         return sum(got) if got else None
+
+
+def _detail(a: CompanyAllocation) -> str:
+    return json.dumps([{"source": r.row.source_id, "sector": r.row.sector, "method": r.method, "exact": str(r.exact),
+                        **r.detail} for r in a.rows], ensure_ascii=False)
+
+
+def _chunks(values: list[str], size: int = 2000) -> list[list[str]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def _regulator(actor: Actor, market: str) -> None:

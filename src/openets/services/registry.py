@@ -36,7 +36,7 @@ _MARKET_RECEIVER = {
     ReceiverRule.MARKET_DELETION: AccountType.DELETION,
 }
 _MOVES = {TxType.ALLOCATE, TxType.CENTRAL_TRANSFER, TxType.AUCTION_DELIVERY, TxType.TRANSFER, TxType.SURRENDER,
-          TxType.CANCEL, TxType.DELETE}
+          TxType.CANCEL, TxType.DELETE, TxType.RETURN_EXCESS}
 _DECISIONS = {"approve", "reject", "withdraw"}
 _TYPES = {x.value for x in TxType}
 

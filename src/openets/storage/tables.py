@@ -264,3 +264,18 @@ allocations = Table(
     Column("txn_id", BigInteger),
     Index("ix_allocations_company", "market", "compliance_year", "kind", "company"),
 )
+
+# a claw-back larger than the company's holding: the rest is owed, never a negative balance (the
+# compliance year adds it to the obligation)
+allocation_debts = Table(
+    "allocation_debts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("allocation_runs.id"), nullable=False),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    CheckConstraint("quantity > 0", name="debt_positive"),
+)

@@ -54,6 +54,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_allocations_company', ['market', 'compliance_year', 'kind', 'company'], unique=False)
         batch_op.create_index(batch_op.f('ix_allocations_run_id'), ['run_id'], unique=False)
 
+    op.create_table('allocation_debts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('market', sa.String(length=8), nullable=False),
+    sa.Column('compliance_year', sa.Integer(), nullable=False),
+    sa.Column('company', sa.String(length=32), nullable=False),
+    sa.Column('party_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('created_us', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name='debt_positive'),
+    sa.ForeignKeyConstraint(['party_id'], ['parties.id'], ),
+    sa.ForeignKeyConstraint(['run_id'], ['allocation_runs.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+
     # ### end Alembic commands ###
 
 
@@ -63,6 +78,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_allocations_run_id'))
         batch_op.drop_index('ix_allocations_company')
 
+    op.drop_table('allocation_debts')
     op.drop_table('allocations')
     op.drop_table('allocation_runs')
     # ### end Alembic commands ###
