@@ -32,3 +32,20 @@ def test_allocation_run_writes_results_and_refuses_bad_rows(db_url: str, tmp_pat
     r = runner.invoke(app, ["allocation", "run", str(bad), "--kind", "final", "--market", "CEA", "--year", "2019",
                             "--out", str(out2), "--db", db_url])
     assert r.exit_code == 1 and "column electricity_mwh" in r.stderr and not out2.exists()
+
+
+def test_compare_writes_png_and_html(tmp_path: Path) -> None:
+    data = tmp_path / "history.csv"
+    data.write_text("企业编号,设施编号,行业,产量,历史强度\n早减排,S1,cement,1000000,0.90;0.82;0.78\n"
+                    "后进,S2,cement,1000000,0.99;0.98;0.97\n", encoding="utf-8")
+    png, page = tmp_path / "c.png", tmp_path / "c.html"
+    r = runner.invoke(app, ["allocation", "compare", str(data), "--png", str(png), "--html", str(page),
+                            "--db", f"sqlite:///{tmp_path / 'x.db'}", "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert {x["company"]: x["difference"] for x in json.loads(r.stdout)} == {"早减排": 28_400, "后进": -116_800}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "data:image/png;base64," in page.read_text(encoding="utf-8") and "早减排" in page.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("企业编号,设施编号,行业,产量,历史强度\n早减排,S1,cement,1000000,0.9;x\n", encoding="utf-8")
+    r = runner.invoke(app, ["allocation", "compare", str(bad), "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert r.exit_code == 1 and "column history" in r.stderr

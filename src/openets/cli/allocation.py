@@ -52,6 +52,36 @@ def run_(path: Path = typer.Argument(..., help="Production data (CSV or Excel sh
     run(go)
 
 
+@app.command()
+def compare(path: Path = typer.Argument(..., help="Production data with a 'history' column (历史强度): the last "
+                                                  "years' intensities, oldest first, e.g. 1.95;1.90;1.85."),
+            market: str = typer.Option("CEA"), year: int = typer.Option(2017, help="Compliance year of the rules."),
+            png: Path | None = typer.Option(None, help="Write the chart as PNG."),
+            html: Path | None = typer.Option(None, help="Write a page with the chart and the table."),
+            rules: Path | None = typer.Option(None, help="A rule set file of your own."),
+            encoding: str = "utf-8-sig", db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Benchmark vs historical intensity for the same companies: who gains, who loses (鞭打快牛)."""
+
+    def go() -> None:
+        from openets.allocation.compare import compare as do_compare
+        from openets.services.allocation import AllocationService, read_histories
+        from openets.services.registry import RegistryService
+
+        reg = RegistryService(engine(db))
+        if rules is not None:
+            reg.rulebook = reg.rulebook.with_file(rules)
+        rows, histories = read_histories(path, encoding=encoding)
+        result = do_compare(rows, histories, AllocationService(reg).rules(market, year))
+        if png is not None or html is not None:
+            from openets.reports.allocation_compare import write
+
+            write(result, png=png, html_path=html, title=f"{market} {year}: benchmark vs historical intensity")
+        emit([{"company": r.company, "benchmark": r.benchmark, "historical": r.historical,
+               "difference": r.difference} for r in result], as_json, title="benchmark − historical")
+
+    run(go)
+
+
 @app.command("true-up")
 def true_up(path: Path = typer.Argument(..., help="Confirmed actual output (same columns as the production data)."),
             market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),

@@ -25,14 +25,14 @@ from openets.storage.db import run_in_transaction
 
 PRODUCTION = Schema(
     columns=("company", "source_id", "sector", "output", "output_unit", "local_factor", "fuel", "capacity_mw",
-             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "category"),
+             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "category", "history"),
     required=("company", "source_id", "sector"),
     aliases={"企业": "company", "企业编号": "company", "统一社会信用代码": "company", "设施": "source_id",
              "设施编号": "source_id", "机组": "source_id", "机组编号": "source_id", "行业": "sector",
              "产量": "output", "产量单位": "output_unit", "地方调整系数": "local_factor", "燃料": "fuel",
              "装机容量": "capacity_mw", "冷却方式": "cooling", "供电量": "electricity_mwh", "供热量": "heat_gj",
              "供热比": "heat_supply_ratio", "负荷率": "load_factor", "负荷系数": "load_factor",
-             "机组类别": "category", "类别": "category"},
+             "机组类别": "category", "类别": "category", "历史强度": "history"},
 )
 # output units accepted, in tonnes (one unit per file: a file mixing them is refused)
 OUTPUT_UNITS = {"t": Decimal(1), "吨": Decimal(1), "kt": Decimal(1000), "千吨": Decimal(1000),
@@ -44,6 +44,21 @@ SECTORS = {"电力": "power", "发电": "power", "水泥": "cement", "电解铝"
 def read_production(path: Path, *, encoding: str = "utf-8-sig") -> list[ProductionRow]:
     tables = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding)
     return parse_rows(tables["production"])
+
+
+def read_histories(path: Path, *, encoding: str = "utf-8-sig") -> tuple[list[ProductionRow], dict[tuple[str, str], list[Decimal]]]:
+    """Production rows and, from the column ``history`` (历史强度), the intensities of the last years,
+    oldest first, separated by semicolons: "1.95;1.90;1.85"."""
+    rows = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding)["production"]
+    histories: dict[tuple[str, str], list[Decimal]] = {}
+    for r in rows:
+        text = r.values.get("history", "")
+        try:
+            values = [Decimal(x) for x in text.replace("；", ";").split(";") if x.strip()]
+        except InvalidOperation:
+            raise DomainError("file_value", f"{r.where}, column history: {text!r} is not a list of numbers") from None
+        histories[(r.values["company"], r.values["source_id"])] = values
+    return parse_rows(rows), histories
 
 
 def _dec(row: Row, col: str, default: str = "0") -> Decimal:

@@ -1,0 +1,1 @@
+"""Charts and documents (edges: they write files)."""
