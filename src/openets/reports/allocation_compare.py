@@ -9,7 +9,6 @@ from pathlib import Path
 
 from openets.allocation.compare import Comparison
 
-
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei")
 
 
