@@ -156,3 +156,42 @@ def _compliance(svc, reg_id: str) -> str:  # type: ignore[no-untyped-def]
     with svc.engine.connect() as c:
         return c.execute(select(t.accounts.c.number).join(t.parties, t.parties.c.id == t.accounts.c.party_id)
                          .where(t.parties.c.registration_id == reg_id, t.accounts.c.type == "compliance")).scalar_one()
+
+
+def test_shenzhen_withholds_what_is_owed_from_the_next_allocation(engine) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal as D
+
+    from openets.allocation.plan import CompanyAllocation, PlanResult
+
+    svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 1, tzinfo=UTC)))
+    svc.init_markets()
+    party = svc.registry_party("SZ")
+    svc.add_user(name="sz-1", party_id=party, role=Role.REGULATOR, market="SZ")
+    svc.add_user(name="sz-2", party_id=party, role=Role.REGULATOR, market="SZ")
+    r1, r2 = svc.actor("sz-1"), svc.actor("sz-2")
+    accounts = {}
+    for reg_id in ("S1", "S2"):
+        pid = svc.create_party(kind=PartyKind.COMPANY, name=reg_id, market="SZ", registration_id=reg_id)
+        svc.add_user(name=f"u-{reg_id}", party_id=pid, role=Role.COMPANY)
+        acc = svc.request_account(svc.actor(f"u-{reg_id}"), market="SZ", type=AccountType.COMPLIANCE)
+        accounts[reg_id] = svc.decide_account(r1, acc.number, approve=True)
+    for year in (2016, 2017):
+        uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="SZ", vintage=year, cap=10_000)
+        rec = svc.one(r1, Op("issue", to_account=svc.account("SZ-ISSUANCE").id, unit_class=uc.id, quantity=10_000))
+        svc.one(r2, Op("approve", txn=rec.id))
+    alloc = AllocationService(svc)
+
+    def plan(tonnes: int) -> PlanResult:
+        return PlanResult("final", (CompanyAllocation("S1", ("power",), D(tonnes), tonnes, ()),), ())
+
+    alloc.issue(r2, alloc.propose(r1, plan(1000), market="SZ", year=2016).run, unit_class="SZEA-2016",
+                from_account="SZ-ISSUANCE")
+    svc.one(svc.actor("u-S1"), Op("transfer", from_account=accounts["S1"].id, to_account=accounts["S2"].id,
+                                  unit_class=svc.unit_class("SZEA-2016").id, quantity=900))
+    trueup = alloc.propose_true_up(r1, plan(0), market="SZ", year=2016)  # it produced nothing after all
+    alloc.issue(r2, trueup.run, unit_class="SZEA-2016", from_account="SZ-ISSUANCE")
+    assert alloc.debts("SZ") == {"S1": 900}  # 100 clawed back, 900 owed
+    alloc.issue(r2, alloc.propose(r1, plan(1200), market="SZ", year=2017).run, unit_class="SZEA-2017",
+                from_account="SZ-ISSUANCE")
+    held = {b.unit_class: b.total for b in RegistryQueries(svc.engine).balances(accounts["S1"].number)}
+    assert held == {"SZEA-2017": 300} and alloc.debts("SZ") == {}

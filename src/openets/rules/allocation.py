@@ -32,6 +32,7 @@ class AllocationRules:
     power_values: str  # "published" or "user-supplied"
     historical_window: int | None
     historical_coefficient: Decimal | None
+    withhold_debts: bool  # deduct what a company owes from its next allocation (Shenzhen)
 
 
 def _dec(value: Any, where: str) -> Decimal:
@@ -77,4 +78,5 @@ def allocation_rules(rs: RuleSet) -> AllocationRules:
         products=products, power=power, power_values=(pdata or {}).get("values", ""),
         historical_window=hist.get("window"),
         historical_coefficient=_dec(hist["coefficient"], where) if "coefficient" in hist else None,
+        withhold_debts=bool(data.get("withhold_debts", False)),
     )

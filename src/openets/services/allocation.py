@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
 from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
 from openets.core.actor import Actor, Role
@@ -227,19 +227,28 @@ class AllocationService:
                                     t.allocations.c.account_id, t.allocations.c.quantity)
                              .where(t.allocations.c.run_id == run_id).order_by(t.allocations.c.id)).all()
             held = self._available(c, [r.account_id for r in rows if r.quantity < 0], uc.id)
+            owed = self._outstanding(c, run.market) if self._withholds(run.market, run.compliance_year) else {}
             ops, debts = [], []
+            now_us = to_us(self.registry.clock.now())
             for r in rows:
                 key = f"alloc-{run_id}-{r.company}"
-                if r.quantity > 0:
+                quantity = r.quantity
+                withheld = min(owed.get(r.company, 0), quantity) if quantity > 0 else 0
+                if withheld:  # the Shenzhen rule: an unpaid shortfall comes out of the next allocation
+                    quantity -= withheld
+                    debts.append({"kind": "withheld", "run_id": run_id, "market": run.market,
+                                  "compliance_year": run.compliance_year, "company": r.company,
+                                  "party_id": r.party_id, "quantity": withheld, "created_us": now_us})
+                if quantity > 0:
                     ops.append(Op("allocate", key=key, from_account=source.id, to_account=r.account_id,
-                                  unit_class=uc.id, quantity=r.quantity, compliance_year=run.compliance_year))
+                                  unit_class=uc.id, quantity=quantity, compliance_year=run.compliance_year))
                 elif r.quantity < 0:
                     back = min(-r.quantity, held.get(r.account_id, 0))
                     if back:
                         ops.append(Op("return_excess", key=key, from_account=r.account_id, to_account=source.id,
                                       unit_class=uc.id, quantity=back, compliance_year=run.compliance_year))
                     if back < -r.quantity:
-                        debts.append({"run_id": run_id, "market": run.market, "compliance_year": run.compliance_year,
+                        debts.append({"kind": "owed", "run_id": run_id, "market": run.market, "compliance_year": run.compliance_year,
                                       "company": r.company, "party_id": r.party_id, "quantity": -r.quantity - back,
                                       "created_us": to_us(self.registry.clock.now())})
             outcomes = self.registry.submit_in(c, actor, ops)
@@ -263,13 +272,24 @@ class AllocationService:
             t.positions.c.restriction_id == 0)
         return {r.account_id: int(r.n) for r in c.execute(q)}
 
-    def debts(self, market: str, year: int) -> dict[str, int]:
-        """What companies owe after claw-backs larger than their holdings."""
+    def debts(self, market: str, year: int | None = None) -> dict[str, int]:
+        """What companies still owe (owed − withheld), for one compliance year or all."""
         with self.engine.connect() as c:
-            q = (select(t.allocation_debts.c.company, func.sum(t.allocation_debts.c.quantity).label("n"))
-                 .where(t.allocation_debts.c.market == market, t.allocation_debts.c.compliance_year == year)
-                 .group_by(t.allocation_debts.c.company))
-            return {r.company: int(r.n) for r in c.execute(q)}
+            return self._outstanding(c, market, year)
+
+    def _outstanding(self, c: Connection, market: str, year: int | None = None) -> dict[str, int]:
+        d = t.allocation_debts
+        signed = case((d.c.kind == "withheld", -d.c.quantity), else_=d.c.quantity)
+        q = select(d.c.company, func.sum(signed).label("n")).where(d.c.market == market).group_by(d.c.company)
+        if year is not None:
+            q = q.where(d.c.compliance_year == year)
+        return {r.company: int(r.n) for r in c.execute(q) if r.n}
+
+    def _withholds(self, market: str, year: int) -> bool:
+        try:
+            return self.rules(market, year).withhold_debts
+        except DomainError:
+            return False
 
     def initial_allocation(self, market: str, year: int, company: str) -> int | None:
         """The company's initial annual allocation (the issued pre-allocation) — what e.g. Hubei's

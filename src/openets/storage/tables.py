@@ -265,11 +265,13 @@ allocations = Table(
     Index("ix_allocations_company", "market", "compliance_year", "kind", "company"),
 )
 
-# a claw-back larger than the company's holding: the rest is owed, never a negative balance (the
-# compliance year adds it to the obligation)
+# Tonnes a company owes, append-only: "owed" rows (a claw-back larger than its holding; later an unpaid
+# compliance shortfall) and "withheld" rows (deducted from a later allocation, the Shenzhen rule).
+# Outstanding = owed − withheld. Never a negative balance.
 allocation_debts = Table(
     "allocation_debts", metadata,
     Column("id", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),  # owed, withheld
     Column("run_id", Integer, ForeignKey("allocation_runs.id"), nullable=False),
     Column("market", String(8), nullable=False),
     Column("compliance_year", Integer, nullable=False),

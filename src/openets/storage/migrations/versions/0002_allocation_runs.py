@@ -56,6 +56,7 @@ def upgrade() -> None:
 
     op.create_table('allocation_debts',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('market', sa.String(length=8), nullable=False),
     sa.Column('compliance_year', sa.Integer(), nullable=False),
