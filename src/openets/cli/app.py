@@ -14,7 +14,7 @@ try:  # typer ≥ 0.25 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on top of click
     from click.exceptions import Abort, ClickException  # type: ignore[no-redef]
 
-from openets.cli import allocation, cap, demo, registry
+from openets.cli import allocation, cap, demo, mrv, registry
 
 
 class OneLineErrors(TyperGroup):
@@ -40,6 +40,7 @@ app = typer.Typer(help="OpenETS: an open cap-and-trade carbon market system (基
 app.add_typer(registry.app, name="registry", help="The registry (注册登记系统): accounts, units, transactions.")
 app.add_typer(cap.app, name="cap", help="Cap setting (总量设定): from the global budget to a yearly path.")
 app.add_typer(allocation.app, name="allocation", help="Allocation (配额分配): run, propose and issue.")
+app.add_typer(mrv.app, name="mrv", help="MRV (监测-报告-核查): emission reports and their checks.")
 app.command("demo")(demo.demo)
 
 

@@ -62,10 +62,11 @@ def _read_xlsx(path: Path, schemas: dict[str, Schema]) -> dict[str, list[Row]]:
         raise DomainError("file_malformed", f"{path.name}: not a readable Excel workbook ({exc})") from None
     out: dict[str, list[Row]] = {}
     try:
-        unknown = [s for s in wb.sheetnames if s not in schemas]
+        sheets = [s for s in wb.sheetnames if not s.lower().startswith(("readme", "说明"))]  # instructions
+        unknown = [s for s in sheets if s not in schemas]
         if unknown:
             raise DomainError("file_kind", f"{path.name}: unknown sheets {unknown} (known: {', '.join(schemas)})")
-        for name in wb.sheetnames:
+        for name in sheets:
             records = [["" if v is None else _cell(v) for v in row] for row in wb[name].iter_rows(values_only=True)]
             out[name] = _rows(f"{path.name}:{name}", schemas[name], records)
     finally:

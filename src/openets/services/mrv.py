@@ -1,0 +1,151 @@
+"""Emission reports from Excel/CSV templates: read, resolve every stream's factors once, compute,
+check the data; and the template itself, with Chinese and English headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from openets.core.errors import DomainError
+from openets.mrv import quality
+from openets.mrv.accounting import Stream, StreamEmissions, Totals, emissions, resolve, totals
+from openets.mrv.factors import Factor, FactorTable, default_factors
+from openets.services.tabular import Row, Schema, read_tables
+
+STREAMS = Schema(
+    columns=("installation", "stream_id", "kind", "fuel", "activity_unit", "ncv", "ncv_unit", "carbon_content",
+             "carbon_content_unit", "oxidation", "oxidation_unit", "parameters", "gas", "grid_series"),
+    required=("installation", "stream_id", "kind", "activity_unit"),
+    aliases={"设施": "installation", "排放源": "stream_id", "源流": "stream_id", "类型": "kind", "燃料": "fuel",
+             "活动数据单位": "activity_unit", "单位": "activity_unit", "低位发热量": "ncv", "低位发热量单位": "ncv_unit",
+             "单位热值含碳量": "carbon_content", "单位热值含碳量单位": "carbon_content_unit", "碳氧化率": "oxidation",
+             "碳氧化率单位": "oxidation_unit", "参数": "parameters", "气体": "gas", "电网因子系列": "grid_series"},
+)
+ACTIVITY = Schema(
+    columns=("stream_id", "month", "quantity", "output"),
+    required=("stream_id", "month", "quantity"),
+    aliases={"排放源": "stream_id", "源流": "stream_id", "月份": "month", "活动数据": "quantity", "消耗量": "quantity",
+             "产量": "output"},
+)
+SCHEMAS = {"streams": STREAMS, "activity": ACTIVITY}
+KIND_ALIASES = {"燃烧": "combustion", "化石燃料燃烧": "combustion", "熟料": "clinker", "阳极": "anode",
+                "外购电力": "electricity", "外购热力": "heat", "电力": "electricity", "热力": "heat"}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    streams: list[StreamEmissions]
+    per_installation: dict[str, Totals]
+    findings: list[quality.Finding]
+
+
+def _dec(row: Row, col: str) -> Decimal:
+    text = row.values.get(col, "")
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number")
+    return value
+
+
+def _stream(row: Row) -> Stream:
+    v = row.values
+    measured = {}
+    for name in ("ncv", "carbon_content", "oxidation"):
+        if v.get(name):
+            unit = v.get(f"{name}_unit") or ""
+            if not unit:
+                raise DomainError("file_value", f"{row.where}, column {name}_unit: a measured {name} needs its unit")
+            value = _dec(row, name)
+            if value < 0:
+                raise DomainError("file_value", f"{row.where}, column {name}: cannot be negative")
+            measured[name] = Factor(value, unit, f"measured ({row.where})", "measured")
+    params = {}
+    for part in (v.get("parameters") or "").replace("；", ";").split(";"):
+        if not part.strip():
+            continue
+        key, sep, val = part.partition("=")
+        try:
+            if not sep:
+                raise InvalidOperation
+            params[key.strip()] = Decimal(val.strip())
+        except InvalidOperation:
+            raise DomainError("file_value", f"{row.where}, column parameters: {part!r} is not name=number") from None
+    return Stream(v["installation"], v["stream_id"], KIND_ALIASES.get(v["kind"], v["kind"]), v["activity_unit"],
+                  fuel=v.get("fuel", ""), measured=measured, parameters=params, gas=v.get("gas", ""),
+                  grid_series=v.get("grid_series") or "ets_reporting")
+
+
+def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_set: str = "SAR",
+                encoding: str = "utf-8-sig") -> Report:
+    sheets = read_tables(path, SCHEMAS, encoding=encoding)
+    if set(sheets) != {"streams", "activity"}:
+        raise DomainError("file_kind", f"{Path(path).name}: a report has the sheets streams and activity")
+    table = table or default_factors()
+    resolved = {}
+    for row in sheets["streams"]:
+        sid = row.values["stream_id"]
+        if sid in resolved:
+            raise DomainError("file_value", f"{row.where}, column stream_id: {sid} appears twice")
+        try:
+            resolved[sid] = resolve(_stream(row), table, year=year, gwp_set=gwp_set)  # factors resolved once here
+        except DomainError as exc:
+            if exc.code == "file_value":
+                raise
+            raise DomainError(exc.code, f"{row.where}: {exc.message}") from None
+    monthly: dict[str, list[tuple[int, Decimal]]] = {sid: [] for sid in resolved}
+    for row in sheets["activity"]:
+        sid = row.values["stream_id"]
+        if sid not in resolved:
+            raise DomainError("file_value", f"{row.where}, column stream_id: {sid} is not in the streams sheet")
+        month = _dec(row, "month")
+        if month != month.to_integral_value():
+            raise DomainError("file_value", f"{row.where}, column month: whole months 1–12")
+        quantity = _dec(row, "quantity")
+        if quantity < 0:
+            raise DomainError("file_value", f"{row.where}, column quantity: negative consumption {quantity}")
+        monthly[sid].append((int(month), quantity))
+    findings: list[quality.Finding] = []
+    out = []
+    for sid, r in resolved.items():
+        rows = monthly[sid]
+        findings += quality.month_rows(f"stream {sid}", rows)
+        by_month = dict(rows)
+        findings += quality.identical_neighbours(f"stream {sid}", by_month)
+        findings += quality.jumps(f"stream {sid}", by_month)
+        out.append(emissions(r, by_month))
+    return Report(out, totals(out), findings)
+
+
+def write_template(path: Path) -> Path:
+    """An empty report workbook: headers in Chinese and English (the Chinese ones are read too)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    readme = wb.active
+    readme.title = "说明 readme"
+    for line in (
+        "排放报告模板 Emission report template (OpenETS)",
+        "streams: one row per source stream 每个排放源一行. kind 类型: combustion 燃烧, clinker 熟料, anode 阳极, pfc, gas, "
+        "electricity 外购电力, heat 外购热力.",
+        "Measured values 实测值 (ncv 低位发热量, carbon_content 单位热值含碳量, oxidation 碳氧化率) override the defaults; give "
+        "each its unit, e.g. GJ/t, tC/TJ, %.",
+        "parameters 参数: clinker cao=0.65;cao_nc=0.01;mgo=0.02;mgo_nc=0 — anode sulphur=0.02;ash=0.004 — pfc "
+        "ef_cf4=0.034;ef_c2f6=0.0034 (kg/t).",
+        "activity: one row per stream and month 每个排放源每月一行; quantity 活动数据 in the stream's activity_unit.",
+    ):
+        readme.append([line])
+    ws = wb.create_sheet("streams")
+    ws.append(list(STREAMS.columns))
+    ws.append(["I1", "gas-1", "combustion", "natural_gas", "10**4 Nm3", "", "", "", "", "", "", "", "", ""])
+    act = wb.create_sheet("activity")
+    act.append(list(ACTIVITY.columns))
+    for m in range(1, 13):
+        act.append(["gas-1", m, "", ""])
+    tmp = path.with_name(path.name + ".part")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path

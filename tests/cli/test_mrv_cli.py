@@ -1,0 +1,73 @@
+"""openets mrv template | calc: a filled template computes; bad input names sheet, row and column."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+
+runner = CliRunner()
+
+
+def filled(tmp_path: Path, streams: list[list[str]], activity: list[list[object]]) -> Path:
+    path = tmp_path / "report.xlsx"
+    assert runner.invoke(app, ["mrv", "template", str(path)]).exit_code == 0
+    wb = openpyxl.load_workbook(path)
+    for name, rows in (("streams", streams), ("activity", activity)):
+        ws = wb[name]
+        ws.delete_rows(2, ws.max_row)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def row(*cells: str) -> list[str]:
+    base = [""] * 14
+    base[: len(cells)] = cells
+    return base
+
+
+GAS = row("I1", "gas-1", "combustion", "natural_gas", "10**4 Nm3")
+COAL = row("I1", "coal-1", "燃烧", "bituminous", "t", "20.908", "GJ/t", "26.18", "tC/TJ", "98", "%")
+
+
+def test_calc_with_measured_coal_and_default_gas(tmp_path: Path) -> None:
+    path = filled(tmp_path, [GAS, COAL], [["gas-1", m, 100 / 12, ""] for m in range(1, 13)]
+                  + [["coal-1", m, 1000 if m == 1 else 0, ""] for m in range(1, 13)])
+    r = runner.invoke(app, ["mrv", "calc", str(path), "--year", "2021", "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    by = {s["stream"]: s for s in out["streams"]}
+    assert by["coal-1"]["emissions_t"] == "1966.89"  # the by-hand case of the unit tests
+    assert Decimal(by["gas-1"]["emissions_t"]) == Decimal("2165.02")
+    assert "measured" in by["coal-1"]["factors"]["ncv"]
+    assert out["installations"]["I1"]["total_t"] == "4131.90"  # 1,966.888 + 2,165.015: rounded once, at the end
+
+
+@pytest.mark.parametrize("streams, activity, needle", [
+    ([row("I1", "c", "combustion", "lignite", "t")], [["c", 1, 1, ""]], "streams row 2: unknown fuel 'lignite'"),
+    ([GAS], [["gas-1", 1, -5, ""]], "activity row 2, column quantity: negative consumption"),
+    ([row("I1", "g", "combustion", "natural_gas", "t")], [["g", 1, 1, ""]], "cannot be expressed"),
+    ([row("I1", "c", "combustion", "x", "t", "20", "GJ/t")], [["c", 1, 1, ""]], "no carbon_content"),
+    ([GAS], [["nope", 1, 1, ""]], "activity row 2, column stream_id: nope is not in the streams sheet"),
+    ([row("I1", "k", "clinker", "", "t", "", "", "", "", "", "", "cao=0.6;mgo")], [["k", 1, 1, ""]],
+     "column parameters"),
+])
+def test_bad_report_names_where(tmp_path: Path, streams: list[list[str]], activity: list[list[object]],
+                                needle: str) -> None:
+    path = filled(tmp_path, streams, activity)
+    r = runner.invoke(app, ["mrv", "calc", str(path), "--year", "2021"])
+    assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert needle in r.stderr, r.stderr
+
+
+def test_malformed_workbook(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    r = runner.invoke(app, ["mrv", "calc", str(bad), "--year", "2021"])
+    assert r.exit_code == 1 and "not a readable Excel workbook" in r.stderr
