@@ -22,10 +22,12 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/registry_bench.py
 	$(BIN)/python bench/allocation_bench.py
+	$(BIN)/python bench/mrv_bench.py
 
 bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/registry_bench.py --quick
 	$(BIN)/python bench/allocation_bench.py --quick
+	$(BIN)/python bench/mrv_bench.py --quick
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
