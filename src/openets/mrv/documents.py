@@ -100,20 +100,22 @@ class EmissionReport:
     company: str
     year: int
     emissions: Decimal  # as reported, tCO2e
-    output: Mapping[str, Decimal]  # product → quantity
+    output: object  # what was produced: product → quantity, or per-unit production rows
     state: str = "draft"
     verifier: str | None = None
     verified_emissions: Decimal | None = None  # possibly corrected by the verifier
-    verified_output: Mapping[str, Decimal] | None = None
+    verified_output: object = None
     findings: tuple[Finding, ...] = ()
     statement: str = ""
     determined: bool = False  # the regulator's determination, not a verified report
     trail: tuple[Step, ...] = ()
 
-    def apply(self, event: str, *, actor: str, role: str, at: datetime, note: str = "") -> EmissionReport:
+    def apply(self, event: str, *, actor: str, role: str, at: datetime, note: str = "",
+              org: str | None = None) -> EmissionReport:
+        """``org``: the acting user's organisation, when it is not the actor itself (verifiers)."""
         _role_ok(REPORT_ROLES, event, role)
-        if event in ("start_verification", "verify") and actor != self.verifier:
-            raise DomainError("not_assigned", f"{actor} is not the verifier assigned to this report")
+        if event in ("start_verification", "verify") and (org or actor) != self.verifier:
+            raise DomainError("not_assigned", f"{org or actor} is not the verifier assigned to this report")
         return replace(self, state=_next(REPORT_TRANSITIONS, "report", self.state, event),
                        trail=(*self.trail, Step(event, actor, at, note)))
 
@@ -122,13 +124,13 @@ class EmissionReport:
             raise DomainError("transition_refused", f"a verifier is assigned to a submitted report (this is {self.state})")
         return replace(self, verifier=verifier, trail=(*self.trail, Step("assign", actor, at, verifier)))
 
-    def verify(self, *, actor: str, at: datetime, emissions: Decimal, output: Mapping[str, Decimal],
-               findings: Iterable[Finding] = (), statement: str) -> EmissionReport:
+    def verify(self, *, actor: str, at: datetime, emissions: Decimal, output: object,
+               findings: Iterable[Finding] = (), statement: str, org: str | None = None) -> EmissionReport:
         """The verifier's result: verified (possibly corrected) emissions and output, findings, statement."""
-        if emissions < 0 or any(v < 0 for v in output.values()):
-            raise DomainError("value_negative", "verified emissions and output cannot be negative")
-        done = self.apply("verify", actor=actor, role="verifier", at=at, note=statement)
-        return replace(done, verified_emissions=emissions, verified_output=dict(output), findings=tuple(findings),
+        if emissions < 0:
+            raise DomainError("value_negative", "verified emissions cannot be negative")
+        done = self.apply("verify", actor=actor, role="verifier", at=at, note=statement, org=org)
+        return replace(done, verified_emissions=emissions, verified_output=output, findings=tuple(findings),
                        statement=statement)
 
     def determine(self, *, actor: str, at: datetime, emissions: Decimal, rule: str) -> EmissionReport:

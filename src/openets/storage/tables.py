@@ -281,3 +281,43 @@ allocation_debts = Table(
     Column("created_us", BigInteger, nullable=False),
     CheckConstraint("quantity > 0", name="debt_positive"),
 )
+
+
+# -- MRV -------------------------------------------------------------------------------------------
+
+emission_reports = Table(
+    "emission_reports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("company", String(32), nullable=False),  # registration id
+    Column("year", Integer, nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("emissions", Text, nullable=False),  # Decimal as reported, tCO2e
+    Column("output", Text, nullable=False),  # JSON: per installation / unit production rows
+    Column("verifier", String(64)),
+    Column("verified_emissions", Text),
+    Column("verified_output", Text),
+    Column("findings", Text, nullable=False, default="[]"),
+    Column("statement", Text, nullable=False, default=""),
+    Column("determined", Integer, nullable=False, default=0),
+    UniqueConstraint("market", "company", "year", name="ux_report_company_year"),
+)
+
+# the audit trail of every report: append-only, like the journal
+report_steps = Table(
+    "report_steps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("emission_reports.id"), nullable=False, index=True),
+    Column("event", String(24), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+)
+
+# what the conflict-of-interest check needs: a verifier's consultancy and relations
+verifier_relations = Table(
+    "verifier_relations", metadata,
+    Column("verifier", String(64), primary_key=True),
+    Column("company", String(32), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # consulted, related
+)
