@@ -7,6 +7,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from tests.integration.test_allocation_service import GOOD, csv, world  # noqa: F401  (fixture)
 
 from openets.core.actor import Role
 from openets.core.errors import DomainError
@@ -15,7 +16,6 @@ from openets.registry.model import PartyKind
 from openets.services.allocation import read_production
 from openets.services.queries import RegistryQueries
 from openets.services.reports import MrvConfirmedOutput, ReportService
-from tests.integration.test_allocation_service import GOOD, csv, world  # noqa: F401  (fixture)
 
 U1 = {"source_id": "U1", "sector": "power", "fuel": "coal", "capacity_mw": 600, "cooling": "air",
       "electricity_mwh": "3000000", "heat_gj": "1000000", "heat_supply_ratio": "0.10", "load_factor": "0.78"}
