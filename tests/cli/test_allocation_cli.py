@@ -49,3 +49,21 @@ def test_compare_writes_png_and_html(tmp_path: Path) -> None:
     bad.write_text("企业编号,设施编号,行业,产量,历史强度\n早减排,S1,cement,1000000,0.9;x\n", encoding="utf-8")
     r = runner.invoke(app, ["allocation", "compare", str(bad), "--db", f"sqlite:///{tmp_path / 'x.db'}"])
     assert r.exit_code == 1 and "column history" in r.stderr
+
+
+def test_allocation_run_with_changes(db_url: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["registry", "init", "--db", db_url]).exit_code == 0
+    prod = tmp_path / "production.csv"
+    prod.write_text("company,source_id,sector,fuel,capacity_mw,cooling,electricity_mwh\n"
+                    "P1,U1,power,gas,400,water,365000\nP2,U2,power,gas,400,water,365000\n", encoding="utf-8")
+    changes = tmp_path / "changes.csv"
+    changes.write_text("类型,生效日期,企业,机组,转入企业\n关停,2019-07-02,P1,U1,\n合并,2019-01-01,P2,,P3\n", encoding="utf-8")
+    r = runner.invoke(app, ["allocation", "run", str(prod), "--market", "CEA", "--year", "2019", "--changes",
+                            str(changes), "--db", db_url, "--json"])
+    assert r.exit_code == 0, r.stderr
+    got = {c["company"]: c["tonnes"] for c in json.loads(r.stdout)["companies"]}
+    assert got == {"P1": round(182_000 * 0.392), "P3": round(365_000 * 0.392)}
+    changes.write_text("类型,生效日期,企业\n关停,2019-13-01,P1\n", encoding="utf-8")
+    r = runner.invoke(app, ["allocation", "run", str(prod), "--market", "CEA", "--year", "2019", "--changes",
+                            str(changes), "--db", db_url])
+    assert r.exit_code == 1 and "column on" in r.stderr

@@ -26,16 +26,19 @@ def run_(path: Path = typer.Argument(..., help="Production data (CSV or Excel sh
          kind: str = typer.Option("final", help="pre: pre-allocation from base-year output; final: actual output."),
          out: Path | None = typer.Option(None, help="Write the results (.csv or .xlsx)."),
          propose: bool = typer.Option(False, help="Store the run for a second regulator to issue."),
+         changes: Path | None = typer.Option(None, help="New entrants, closures, mergers, boundary changes "
+                                                        "(CSV: kind, on, company, source_id, to_company)."),
          encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Allocate every unit and installation in the file, per company; nothing is issued."""
 
     def go() -> None:
-        from openets.services.allocation import read_production
+        from openets.services.allocation import read_changes, read_production
 
         reg, svc = _services(db)
         rows = read_production(path, encoding=encoding)
-        result = svc.compute(rows, market=market, year=year, kind=kind)
+        events = read_changes(changes, encoding=encoding) if changes else None
+        result = svc.compute(rows, market=market, year=year, kind=kind, changes=events)
         table = [{"company": c.company, "sectors": ",".join(c.sectors), "units": len(c.rows),
                   "exact": str(c.exact), "tonnes": c.tonnes} for c in result.companies]
         if out is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
+from openets.allocation.changes import KINDS as CHANGE_KIND_NAMES
+from openets.allocation.changes import Change, apply_changes
 from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
 from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError, NotFound
@@ -110,6 +112,33 @@ class CsvConfirmedOutput:
         return read_production(self.path, encoding=self.encoding)
 
 
+CHANGES = Schema(
+    columns=("kind", "on", "company", "source_id", "to_company", "note"),
+    required=("kind", "on", "company"),
+    aliases={"类型": "kind", "变更类型": "kind", "日期": "on", "生效日期": "on", "企业": "company", "企业编号": "company",
+             "设施": "source_id", "机组": "source_id", "转入企业": "to_company", "备注": "note"},
+)
+CHANGE_KINDS = {"新增": "entrant", "新建": "entrant", "关停": "closure", "合并": "merger", "边界变化": "boundary",
+                "不符合纳入条件": "exclusion"}
+
+
+def read_changes(path: Path, *, encoding: str = "utf-8-sig") -> list[Change]:
+    """New entrants, closures, mergers, boundary changes, exclusions: kind, on (date), company …"""
+    out = []
+    for r in read_tables(path, {"changes": CHANGES}, kind="changes", encoding=encoding)["changes"]:
+        v = r.values
+        try:
+            on = date.fromisoformat(v["on"])
+        except ValueError:
+            raise DomainError("file_value", f"{r.where}, column on: {v['on']!r} is not a date (YYYY-MM-DD)") from None
+        kind = CHANGE_KINDS.get(v["kind"], v["kind"])
+        if kind not in CHANGE_KIND_NAMES:
+            raise DomainError("file_value", f"{r.where}, column kind: unknown change {v['kind']!r}")
+        out.append(Change(kind, on, v["company"], v.get("source_id") or None, v.get("to_company") or None,
+                          v.get("note", "")))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class RunSummary:
     run: int
@@ -131,7 +160,10 @@ class AllocationService:
         tz = self.registry.rulebook.market(market).timezone
         return allocation_rules(self.registry.rulebook.lookup(market, year, now.astimezone(tz).date(), "allocation"))
 
-    def compute(self, rows: list[ProductionRow], *, market: str, year: int, kind: str) -> PlanResult:
+    def compute(self, rows: list[ProductionRow], *, market: str, year: int, kind: str,
+                changes: list[Change] | None = None) -> PlanResult:
+        if changes:
+            rows = apply_changes(rows, changes, year)
         result = allocate(rows, self.rules(market, year), kind=kind)
         if result.problems:
             more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
