@@ -86,7 +86,8 @@ def compare(path: Path = typer.Argument(..., help="Production data with a 'histo
 
 
 @app.command("true-up")
-def true_up(path: Path = typer.Argument(..., help="Confirmed actual output (same columns as the production data)."),
+def true_up(path: Path | None = typer.Argument(None, help="Confirmed actual output (same columns as the production "
+                                                         "data); without it, the confirmed MRV reports."),
             market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
             encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
             db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
@@ -95,10 +96,12 @@ def true_up(path: Path = typer.Argument(..., help="Confirmed actual output (same
 
     def go() -> None:
         from openets.services.allocation import CsvConfirmedOutput
+        from openets.services.reports import MrvConfirmedOutput
 
         reg, svc = _services(db)
-        emit(svc.true_up_from(reg.actor(actor_name(user), party), CsvConfirmedOutput(path, encoding=encoding),
-                              market=market, year=year), as_json, title="true-up proposed")
+        source = CsvConfirmedOutput(path, encoding=encoding) if path is not None else MrvConfirmedOutput(reg.engine)
+        emit(svc.true_up_from(reg.actor(actor_name(user), party), source, market=market, year=year), as_json,
+             title="true-up proposed")
 
     run(go)
 

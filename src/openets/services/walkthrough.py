@@ -92,5 +92,85 @@ def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> 
     report = verify(engine, cp)
     out(f"[bold]10. Journal[/bold]: {report.rows} lines in {report.accounts} hash chains, verified against the "
         f"checkpoint {cp}: {'OK' if report.ok else report.problems}")
+    national = national_walkthrough(engine, out)
     return {"trace": steps, "issued": totals.issued, "surrendered": totals.surrendered,
-            "conserved": totals.conserved, "journal_rows": report.rows, "journal_ok": report.ok}
+            "conserved": totals.conserved, "journal_rows": report.rows, "journal_ok": report.ok,
+            "national": national}
+
+
+POWER_UNITS = [
+    # company, unit, fuel, MW, cooling, MWh supplied (base year), GJ heat, heat ratio, load factor
+    ("911000000000000101", "U1", "coal", 600, "air", 3_000_000, 1_000_000, "0.10", "0.78"),
+    ("911000000000000101", "U2", "gas", 400, "water", 1_000_000, 0, "0", "0.90"),
+    ("911000000000000102", "U3", "coal", 350, "water", 2_000_000, 0, "0", "0.86"),
+]
+
+
+def national_walkthrough(engine, out: Callable[[str], None]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The national market, 2019: pre-allocation from base-year output, an MRV report verified and
+    confirmed, the true-up (多退少补) from the confirmed output."""
+    from decimal import Decimal
+
+    from openets.allocation.plan import ProductionRow
+    from openets.mrv.documents import Finding
+    from openets.services.allocation import AllocationService
+    from openets.services.reports import MrvConfirmedOutput, ReportService
+
+    clock = FixedClock(datetime(2021, 6, 1, 2, 0, tzinfo=UTC))
+    svc = RegistryService(engine, clock=clock)
+    cea = svc.registry_party("CEA")
+    svc.add_user(name="mee-chen", party_id=cea, role=Role.REGULATOR, market="CEA")
+    svc.add_user(name="mee-liu", party_id=cea, role=Role.REGULATOR, market="CEA")
+    chen, liu = svc.actor("mee-chen"), svc.actor("mee-liu")
+    users = {}
+    for reg_id, name in (("911000000000000101", "华北某发电有限公司"), ("911000000000000102", "华东某热电有限公司")):
+        pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="CEA", registration_id=reg_id, sector="power")
+        svc.add_user(name=f"rep-{reg_id[-3:]}", party_id=pid, role=Role.COMPANY)
+        users[reg_id] = svc.actor(f"rep-{reg_id[-3:]}")
+        acc = svc.request_account(users[reg_id], market="CEA", type=AccountType.COMPLIANCE)
+        svc.decide_account(chen, acc.number, approve=True)
+    cea_2019 = svc.create_unit_class(chen, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=20_000_000)
+    rec = svc.one(chen, Op("issue", key="cea-2019", to_account=svc.account("CEA-ISSUANCE").id,
+                           unit_class=cea_2019.id, quantity=20_000_000))
+    svc.one(liu, Op("approve", txn=rec.id))
+
+    def rows(units: list[tuple]) -> list[ProductionRow]:  # type: ignore[type-arg]
+        return [ProductionRow(f"unit {u[1]}", u[0], u[1], "power", fuel=u[2], capacity_mw=u[3], cooling=u[4],
+                              electricity_mwh=Decimal(u[5]), heat_gj=Decimal(u[6]), heat_supply_ratio=Decimal(u[7]),
+                              load_factor=Decimal(u[8])) for u in units]
+
+    alloc = AllocationService(svc)
+    pre = alloc.compute(rows(POWER_UNITS), market="CEA", year=2019, kind="pre")
+    run = alloc.propose(chen, pre, market="CEA", year=2019)
+    alloc.issue(liu, run.run, unit_class=cea_2019.code, from_account="CEA-ISSUANCE")
+    out("[bold]11. National market 2019[/bold] (国环规气候〔2020〕3号): pre-allocation, 70 % of base-year output × "
+        "benchmark × correction factors: " + ", ".join(f"{c.company[-3:]} {c.tonnes:,} t" for c in pre.companies)
+        + f"; proposed by mee-chen, issued by mee-liu (run {run.run})")
+
+    reports = ReportService(svc)
+    verifier = svc.create_party(kind=PartyKind.VERIFIER, name="某第三方核查机构", registration_id="VER-001")
+    svc.add_user(name="ver-zhou", party_id=verifier, role=Role.VERIFIER)
+    zhou = svc.actor("ver-zhou")
+    actual = [(*u[:5], int(u[5] * 1.1), *u[6:]) for u in POWER_UNITS]  # 10 % more power than in the base year
+    for reg_id, user in users.items():
+        mine = [dict(source_id=u[1], sector="power", fuel=u[2], capacity_mw=u[3], cooling=u[4],
+                     electricity_mwh=str(u[5]), heat_gj=str(u[6]), heat_supply_ratio=u[7], load_factor=u[8])
+                for u in actual if u[0] == reg_id]
+        rid = reports.submit(user, market="CEA", year=2019, emissions=Decimal(sum(int(r["electricity_mwh"]) for r in mine)),
+                             output=mine)
+        reports.assign(chen, rid, str(verifier))
+        reports.step(zhou, rid, "start_verification")
+        reports.verify(zhou, rid, emissions=Decimal(sum(int(r["electricity_mwh"]) for r in mine)), output=mine,
+                       findings=[Finding("minor", "meter calibration certificate renewed late")],
+                       statement="verified")
+        reports.step(liu, rid, "confirm")
+    out("[bold]12. MRV[/bold]: both companies filed 2019 reports; verifier ver-zhou (conflict-checked) verified "
+        "them with a minor finding; mee-liu confirmed")
+
+    trueup = alloc.true_up_from(chen, MrvConfirmedOutput(engine), market="CEA", year=2019)
+    alloc.issue(liu, trueup.run, unit_class=cea_2019.code, from_account="CEA-ISSUANCE")
+    q = RegistryQueries(engine)
+    t2019 = [x for x in q.totals() if x.unit_class == cea_2019.code][0]
+    out(f"[bold]13. True-up (多退少补)[/bold] from the confirmed output: {trueup.total:+,} t in all; "
+        f"{cea_2019.code} in circulation {t2019.in_circulation:,} t, conserved: {t2019.conserved}")
+    return {"pre_allocation": pre.total, "true_up": trueup.total, "conserved": t2019.conserved}

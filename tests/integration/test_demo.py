@@ -1,0 +1,21 @@
+"""The main job (`make demo`) runs end to end on the embedded default and adds up."""
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+from openets.services.walkthrough import registry_walkthrough
+
+
+def test_walkthrough(tmp_path: Path) -> None:
+    result = registry_walkthrough(f"sqlite:///{tmp_path / 'demo.db'}")
+    assert result["conserved"] and result["journal_ok"]
+    assert [s["type"] for s in result["trace"]][:3] == ["issue", "allocate", "transfer"]  # type: ignore[index]
+    national = result["national"]
+    assert national["conserved"] and national["true_up"] > 0  # type: ignore[index]
+
+
+def test_demo_command_json(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path / 'd.db'}", "--json"])
+    assert r.exit_code == 0, r.stderr
