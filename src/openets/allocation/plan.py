@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from openets.allocation.methods import PowerUnitOutput, benchmark_allowance, power_allowance, to_tonnes
+from openets.allocation.methods import (
+    PowerUnitOutput,
+    benchmark_allowance,
+    grandfathering_allowance,
+    historical_intensity_allowance,
+    power_allowance,
+    to_tonnes,
+)
 from openets.core.errors import DomainError
 from openets.rules.allocation import AllocationRules
 
@@ -37,6 +44,7 @@ class ProductionRow:
     heat_supply_ratio: Decimal = D(0)
     load_factor: Decimal = D(1)
     category: str = ""  # optional: else derived from fuel and capacity
+    history: tuple[Decimal, ...] = ()  # historical methods: intensities (or emissions), oldest first
 
 
 class ConfirmedOutput(Protocol):
@@ -111,7 +119,33 @@ def allocate(rows: Sequence[ProductionRow], rules: AllocationRules, *, kind: str
     return PlanResult(kind, tuple(companies), tuple(problems))
 
 
+def _historical(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
+    m = rules.methods[row.sector]
+    if not row.history:
+        raise DomainError("history_missing", f"history: sector {row.sector} is allocated by {m.method}: give the "
+                                             f"last {m.window} years")
+    if m.method == "historical_intensity":
+        if m.coefficient is None:
+            raise DomainError("rule_value_missing", f"the rule set has no reduction coefficient for {row.sector}")
+        try:
+            exact = historical_intensity_allowance(row.history, row.output, coefficient=m.coefficient, years=m.years,
+                                                   window=m.window)
+        except DomainError as exc:
+            raise DomainError(exc.code, f"history: {exc.message}") from None
+        return RowAllocation(row, "historical_intensity", exact, {"coefficient": str(m.coefficient),
+                                                                  "window": str(m.window)})
+    if m.method == "grandfathering":
+        if m.factor is None:
+            raise DomainError("rule_value_missing", f"the control factor of {row.sector} is user-supplied: give a "
+                                                    "rule set file with its value")
+        return RowAllocation(row, "grandfathering", grandfathering_allowance(row.history[-m.window:], m.factor),
+                             {"factor": str(m.factor), "window": str(m.window)})
+    raise DomainError("method_unknown", f"unknown allocation method {m.method!r}")
+
+
 def _one(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
+    if row.sector in rules.methods:
+        return _historical(row, rules)
     if not D(0) < row.local_factor <= D(1):
         raise DomainError("local_factor_invalid", f"local_factor: {row.local_factor} is not in (0, 1]: a local "
                                                   "adjustment factor may only make the benchmark stricter")

@@ -22,6 +22,18 @@ class ProductBenchmark:
 
 
 @dataclass(frozen=True, slots=True)
+class SectorMethod:
+    """A sector allocated by history rather than a benchmark."""
+
+    method: str  # historical_intensity, grandfathering
+    coefficient: Decimal | None = None  # historical intensity: reduction coefficient a year
+    window: int = 3  # years of history averaged
+    years: int = 1  # years the coefficient applies for
+    factor: Decimal | None = None  # grandfathering: control factor; None = user-supplied, not shipped
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class AllocationRules:
     rule_set: RuleSet
     rounding: str
@@ -33,6 +45,7 @@ class AllocationRules:
     historical_window: int | None
     historical_coefficient: Decimal | None
     withhold_debts: bool  # deduct what a company owes from its next allocation (Shenzhen)
+    methods: dict[str, SectorMethod]  # sector → historical method
 
 
 def _dec(value: Any, where: str) -> Decimal:
@@ -79,4 +92,10 @@ def allocation_rules(rs: RuleSet) -> AllocationRules:
         historical_window=hist.get("window"),
         historical_coefficient=_dec(hist["coefficient"], where) if "coefficient" in hist else None,
         withhold_debts=bool(data.get("withhold_debts", False)),
+        methods={
+            sector: SectorMethod(m["method"], _dec(m["coefficient"], where) if "coefficient" in m else None,
+                                 int(m.get("window", 3)), int(m.get("years", 1)),
+                                 _dec(m["factor"], where) if "factor" in m else None, m.get("status", ""))
+            for sector, m in data.get("methods", {}).items()
+        },
     )

@@ -52,14 +52,7 @@ def read_histories(path: Path, *, encoding: str = "utf-8-sig") -> tuple[list[Pro
     """Production rows and, from the column ``history`` (历史强度), the intensities of the last years,
     oldest first, separated by semicolons: "1.95;1.90;1.85"."""
     rows = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding)["production"]
-    histories: dict[tuple[str, str], list[Decimal]] = {}
-    for r in rows:
-        text = r.values.get("history", "")
-        try:
-            values = [Decimal(x) for x in text.replace("；", ";").split(";") if x.strip()]
-        except InvalidOperation:
-            raise DomainError("file_value", f"{r.where}, column history: {text!r} is not a list of numbers") from None
-        histories[(r.values["company"], r.values["source_id"])] = values
+    histories = {(r.values["company"], r.values["source_id"]): list(_history(r)) for r in rows}
     return parse_rows(rows), histories
 
 
@@ -96,7 +89,7 @@ def parse_rows(rows: list[Row]) -> list[ProductionRow]:
             capacity_mw=int(capacity), cooling=COOLING.get(v.get("cooling", ""), v.get("cooling", "")),
             electricity_mwh=_dec(r, "electricity_mwh"), heat_gj=_dec(r, "heat_gj"),
             heat_supply_ratio=_dec(r, "heat_supply_ratio"), load_factor=_dec(r, "load_factor", "1"),
-            category=v.get("category", "")))
+            category=v.get("category", ""), history=_history(r)))
     return out
 
 
@@ -137,6 +130,14 @@ def read_changes(path: Path, *, encoding: str = "utf-8-sig") -> list[Change]:
         out.append(Change(kind, on, v["company"], v.get("source_id") or None, v.get("to_company") or None,
                           v.get("note", "")))
     return out
+
+
+def _history(r: Row) -> tuple[Decimal, ...]:
+    text = r.values.get("history", "")
+    try:
+        return tuple(Decimal(x) for x in text.replace("；", ";").split(";") if x.strip())
+    except InvalidOperation:
+        raise DomainError("file_value", f"{r.where}, column history: {text!r} is not a list of numbers") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,3 +135,30 @@ def test_power_allowance_never_negative(e: D, h: D, ratio: D, load: D) -> None:
     assert r.power is not None
     got = power_allowance(PowerUnitOutput("U", "gas", "water", e, h, ratio, load), r.power)
     assert got.total >= 0 and got.electricity_part >= 0
+
+
+def test_runs_allocate_steel_by_history_and_a_pilot_by_grandfathering(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openets.allocation.plan import ProductionRow, allocate
+
+    draft = allocation_rules(default_rulebook().lookup("CEA", 2017, date(2017, 6, 1), "allocation"))
+    steel = ProductionRow("r2", "BAOSTEEL", "S1", "steel", output=D(10_000_000),
+                          history=(D("1.95"), D("1.90"), D("1.88")))  # 2013–2015, tCO2/t (2015: 1.88, the seed)
+    got = allocate([steel], draft)
+    # mean 1.91 × 0.99 × 10,000,000 = 18,909,000 t
+    assert got.companies[0].tonnes == 18_909_000 and got.companies[0].rows[0].method == "historical_intensity"
+    assert "history" in allocate([ProductionRow("r3", "X", "S", "steel", output=D(1))], draft).problems[0]
+
+    hubei = allocation_rules(default_rulebook().lookup("HB", 2016, date(2016, 6, 1), "allocation"))
+    plant = ProductionRow("r2", "HB1", "K1", "industry", history=(D(100_000), D(110_000), D(120_000)))
+    assert "user-supplied" in allocate([plant], hubei).problems[0]
+    own = tmp_path / "hubei.toml"
+    own.write_text("""[[ruleset]]
+market = "HB"
+compliance_years = [2016]
+document = "my Hubei 2016 factor"
+valid_from = 2016-01-01
+[ruleset.allocation]
+methods.industry = { method = "grandfathering", factor = "0.9712", window = 3 }
+""", encoding="utf-8")
+    mine = allocation_rules(default_rulebook().with_file(own).lookup("HB", 2016, date(2016, 6, 1), "allocation"))
+    assert allocate([plant], mine).companies[0].tonnes == round(110_000 * D("0.9712"))  # mean × factor
