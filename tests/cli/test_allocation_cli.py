@@ -67,3 +67,23 @@ def test_allocation_run_with_changes(db_url: str, tmp_path: Path) -> None:
     r = runner.invoke(app, ["allocation", "run", str(prod), "--market", "CEA", "--year", "2019", "--changes",
                             str(changes), "--db", db_url])
     assert r.exit_code == 1 and "column on" in r.stderr
+
+
+def test_cap_sectors_and_split(tmp_path: Path) -> None:
+    s = tmp_path / "sectors.csv"
+    s.write_text("sector,base,potential,growth,policy\npower,3000,1,1,1\ncement,1000,1,1.5,1\n"
+                 "aluminium,400,0.8,1,0.9\naviation,17,1,1.2,1\n", encoding="utf-8")
+    r = runner.invoke(app, ["cap", "sectors", str(s), "--json"])
+    assert r.exit_code == 0, r.stderr
+    parts = {x["sector"]: x["allowances"] for x in json.loads(r.stdout)}
+    assert sum(parts.values()) == 4_417_000_000
+    c = tmp_path / "companies.csv"
+    c.write_text("id,weight\nA,1\nB,1\nC,1\n", encoding="utf-8")
+    r = runner.invoke(app, ["cap", "split", str(c), "--total", str(parts["cement"]), "--json"])
+    assert r.exit_code == 0 and sum(x["allowances"] for x in json.loads(r.stdout)) == parts["cement"]
+    c.write_text("id,weight\nA,1\nA,2\n", encoding="utf-8")
+    r = runner.invoke(app, ["cap", "split", str(c), "--total", "10"])
+    assert r.exit_code == 1 and "twice" in r.stderr
+    s.write_text("sector,base,potential,growth\npower,3000,1,x\n", encoding="utf-8")
+    r = runner.invoke(app, ["cap", "sectors", str(s)])
+    assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import typer
 
@@ -65,3 +66,70 @@ def plan(global_budget: str = typer.Option("1200", help="Global budget, Gt CO2 (
             console.print(f"The yearly factor that uses the budget exactly: [bold]{solved:.4f}[/bold]")
 
     run(go)
+
+
+@app.command()
+def sectors(path: Path = typer.Argument(..., help="CSV: sector, base, and one column per criterion (scores)."),
+            covered: str = typer.Option("4417000000", help="Covered companies' total, t (the seed: 44.17 亿吨)."),
+            weights: str = typer.Option("potential=0.4,growth=0.3,policy=0.3",
+                                        help="Criterion weights, name=weight,…"),
+            as_json: bool = JsonOpt) -> None:
+    """Split the covered total among sectors: share ∝ base × Σ weight × score, whole tonnes, exact sum."""
+
+    def go() -> None:
+        from openets.allocation.cap import SectorScore, sector_totals
+        from openets.core.quantity import parse_tonnes
+
+        w = _pairs(weights)
+        rows = _csv(path, ["sector", "base", *w])
+        scores = {r["sector"]: SectorScore(_d(r, "base"), {c: _d(r, c) for c in w}) for r in rows}
+        parts = sector_totals(parse_tonnes(covered), scores, w)
+        emit([{"sector": k, "allowances": v} for k, v in parts.items()], as_json, title="sector totals")
+
+    run(go)
+
+
+@app.command()
+def split(path: Path = typer.Argument(..., help="CSV: id, weight (e.g. each company's forecast emissions)."),
+          total: str = typer.Option(..., help="The total to split, whole tonnes."),
+          as_json: bool = JsonOpt) -> None:
+    """Split a total among companies in whole tonnes (largest remainder, ties to the smaller id)."""
+
+    def go() -> None:
+        from openets.allocation.split import largest_remainder
+        from openets.core.quantity import parse_tonnes
+
+        rows = _csv(path, ["id", "weight"])
+        ids = [r["id"] for r in rows]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{path.name}: an id appears twice")
+        parts = largest_remainder(parse_tonnes(total), {r["id"]: _d(r, "weight") for r in rows})
+        emit([{"id": k, "allowances": v} for k, v in parts.items()], as_json, title="split")
+
+    run(go)
+
+
+def _pairs(text: str) -> dict[str, Decimal]:
+    out = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"weights: {part!r} is not name=weight")
+        out[name.strip()] = Decimal(value)
+    return out
+
+
+def _csv(path: Path, required: list[str]) -> list[dict[str, str]]:
+    from openets.services.tabular import Schema, read_tables
+
+    table = read_tables(path, {"t": Schema(tuple(required), tuple(required))}, kind="t")["t"]
+    return [dict(r.values, _where=r.where) for r in table]
+
+
+def _d(row: dict[str, str], col: str) -> Decimal:
+    from decimal import InvalidOperation
+
+    try:
+        return Decimal(row[col])
+    except InvalidOperation:
+        raise ValueError(f"{row['_where']}, column {col}: {row[col]!r} is not a number") from None
