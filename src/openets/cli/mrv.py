@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import JsonOpt, console, emit, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, console, emit, run
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -56,5 +56,153 @@ def calc(path: Path = typer.Argument(..., help="A report workbook (sheets stream
         emit([{"installation": k, **v} for k, v in installations.items()], False, title="installations")
         for f in report.findings:
             console.print(str(f), style="yellow", markup=False, highlight=False)
+
+    run(go)
+
+
+def _reports(db: str | None):  # type: ignore[no-untyped-def]
+    from openets.cli.common import engine
+    from openets.services.registry import RegistryService
+    from openets.services.reports import PlanService, ReportService
+
+    reg = RegistryService(engine(db))
+    return reg, ReportService(reg), PlanService(reg)
+
+
+@app.command("plan-submit")
+def plan_submit(market: str = typer.Option(...), installation: str = typer.Option(...),
+                streams: str = typer.Option(..., help="Source stream ids, comma-separated."),
+                user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+                as_json: bool = JsonOpt) -> None:
+    """File a monitoring plan (监测计划) for an installation; a new one after approval is a new version."""
+
+    def go() -> None:
+        reg, _, plans = _reports(db)
+        pid = plans.submit(reg.actor(actor_name(user), party), market=market, installation=installation,
+                           streams=[s.strip() for s in streams.split(",") if s.strip()])
+        emit({"plan": pid, "state": "submitted"}, as_json)
+
+    run(go)
+
+
+@app.command("plan-approve")
+def plan_approve(plan_id: int = typer.Argument(..., metavar="PLAN"), reject: bool = False, note: str = "",
+                 user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+                 as_json: bool = JsonOpt) -> None:
+    """Approve (or --reject, returning it to draft) a monitoring plan (regulator)."""
+
+    def go() -> None:
+        reg, _, plans = _reports(db)
+        state = plans.decide(reg.actor(actor_name(user), party), plan_id, "return" if reject else "approve", note)
+        emit({"plan": plan_id, "state": state}, as_json)
+
+    run(go)
+
+
+@app.command()
+def submit(path: Path = typer.Argument(..., help="The report workbook."), market: str = typer.Option(...),
+           year: int = typer.Option(...), user: str | None = AsOpt, party: int | None = PartyOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """File the year's report: computed, checked against the data-quality rules and the approved plan."""
+
+    def go() -> None:
+        reg, reports, _ = _reports(db)
+        rid = reports.submit_workbook(reg.actor(actor_name(user), party), path, market=market, year=year)
+        emit({"report": rid, "state": "submitted"}, as_json)
+
+    run(go)
+
+
+@app.command()
+def assign(report_id: int = typer.Argument(..., metavar="REPORT"), verifier: int = typer.Option(..., help="Verifier "
+                                                                                                        "party id."),
+           user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+           as_json: bool = JsonOpt) -> None:
+    """Assign a verifier organisation (regulator), after the conflict-of-interest check."""
+
+    def go() -> None:
+        reg, reports, _ = _reports(db)
+        reports.assign(reg.actor(actor_name(user), party), report_id, str(verifier))
+        emit({"report": report_id, "verifier": verifier}, as_json)
+
+    run(go)
+
+
+@app.command()
+def verify(report_id: int = typer.Argument(..., metavar="REPORT"),
+           emissions: str = typer.Option(..., help="Verified emissions, tCO2e (corrected if needed)."),
+           finding: list[str] = typer.Option([], help="severity:text, e.g. major:March purchases missing"),
+           statement: str = typer.Option(...), user: str | None = AsOpt, party: int | None = PartyOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """The assigned verifier's result: verified emissions (output as filed), findings, statement."""
+
+    def go() -> None:
+        from decimal import Decimal, InvalidOperation
+
+        from openets.mrv.documents import Finding
+
+        reg, reports, _ = _reports(db)
+        actor = reg.actor(actor_name(user), party)
+        found = []
+        for f in finding:
+            sev, sep, text = f.partition(":")
+            if not sep or sev not in ("major", "minor", "observation"):
+                raise ValueError(f"finding {f!r}: write severity:text, severity major, minor or observation")
+            found.append(Finding(sev, text.strip()))
+        try:
+            value = Decimal(emissions)
+        except InvalidOperation:
+            raise ValueError(f"emissions {emissions!r} is not a number") from None
+        report = reports.get(report_id)
+        if report.state == "submitted":
+            reports.step(actor, report_id, "start_verification")
+        reports.verify(actor, report_id, emissions=value, output=report.output, findings=found, statement=statement)
+        emit({"report": report_id, "state": "verified", "verified_emissions": str(value)}, as_json)
+
+    run(go)
+
+
+@app.command()
+def confirm(report_id: int = typer.Argument(..., metavar="REPORT"), send_back: bool = typer.Option(
+                False, "--return", help="Send it back to the company instead."), note: str = "",
+            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
+    """Confirm a verified report (regulator), or --return it."""
+
+    def go() -> None:
+        reg, reports, _ = _reports(db)
+        reports.step(reg.actor(actor_name(user), party), report_id, "return" if send_back else "confirm", note)
+        emit({"report": report_id, "state": reports.get(report_id).state}, as_json)
+
+    run(go)
+
+
+@app.command()
+def check(path: Path = typer.Argument(..., help="A report workbook."), year: int = typer.Option(...),
+          as_json: bool = JsonOpt) -> None:
+    """Data-quality checks only (missing, duplicated, substituted months; jumps); exit 1 on errors."""
+
+    def go() -> None:
+        from openets.services.mrv import read_report
+
+        findings = read_report(path, year=year).findings
+        emit([{"severity": f.severity, "where": f.where, "check": f.check, "message": f.message} for f in findings],
+             as_json, title="findings")
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            raise Failure(f"{len(errors)} data-quality errors, first: {errors[0]}")
+
+    run(go)
+
+
+@app.command()
+def export(report_id: int = typer.Argument(..., metavar="REPORT"),
+           out: Path = typer.Option(..., help=".html or .xlsx"), db: str | None = DbOpt,
+           as_json: bool = JsonOpt) -> None:
+    """Export a report with its streams, factors, findings and audit trail."""
+
+    def go() -> None:
+        _, reports, _ = _reports(db)
+        emit({"export": str(reports.export(report_id, out))}, as_json)
 
     run(go)

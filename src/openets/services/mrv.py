@@ -28,6 +28,13 @@ ACTIVITY = Schema(
     aliases={"排放源": "stream_id", "源流": "stream_id", "月份": "month", "活动数据": "quantity", "消耗量": "quantity",
              "产量": "output"},
 )
+def _output_schema() -> Schema:
+    from openets.services.allocation import PRODUCTION
+
+    cols = tuple(c for c in PRODUCTION.columns if c not in ("company", "history", "output_unit"))
+    return Schema(cols, ("source_id", "sector"), {k: v for k, v in PRODUCTION.aliases.items() if v in cols})
+
+
 SCHEMAS = {"streams": STREAMS, "activity": ACTIVITY}
 KIND_ALIASES = {"燃烧": "combustion", "化石燃料燃烧": "combustion", "熟料": "clinker", "阳极": "anode",
                 "外购电力": "electricity", "外购热力": "heat", "电力": "electricity", "热力": "heat"}
@@ -38,6 +45,15 @@ class Report:
     streams: list[StreamEmissions]
     per_installation: dict[str, Totals]
     findings: list[quality.Finding]
+    output: list[dict[str, str]]  # production rows per unit or installation (the "output" sheet)
+
+    @property
+    def direct(self) -> Decimal:
+        return sum((t.direct for t in self.per_installation.values()), Decimal(0))
+
+    @property
+    def indirect(self) -> Decimal:
+        return sum((t.indirect for t in self.per_installation.values()), Decimal(0))
 
 
 def _dec(row: Row, col: str) -> Decimal:
@@ -81,8 +97,8 @@ def _stream(row: Row) -> Stream:
 
 def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_set: str = "SAR",
                 encoding: str = "utf-8-sig") -> Report:
-    sheets = read_tables(path, SCHEMAS, encoding=encoding)
-    if set(sheets) != {"streams", "activity"}:
+    sheets = read_tables(path, {**SCHEMAS, "output": _output_schema()}, encoding=encoding)
+    if not {"streams", "activity"} <= set(sheets):
         raise DomainError("file_kind", f"{Path(path).name}: a report has the sheets streams and activity")
     table = table or default_factors()
     resolved = {}
@@ -117,7 +133,8 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
         findings += quality.identical_neighbours(f"stream {sid}", by_month)
         findings += quality.jumps(f"stream {sid}", by_month)
         out.append(emissions(r, by_month))
-    return Report(out, totals(out), findings)
+    output = [{k: v for k, v in r.values.items() if v != ""} for r in sheets.get("output", [])]
+    return Report(out, totals(out), findings, output)
 
 
 def write_template(path: Path) -> Path:
@@ -145,6 +162,8 @@ def write_template(path: Path) -> Path:
     act.append(list(ACTIVITY.columns))
     for m in range(1, 13):
         act.append(["gas-1", m, "", ""])
+    out = wb.create_sheet("output")
+    out.append(list(_output_schema().columns))
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
     tmp.replace(path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -13,7 +14,14 @@ from sqlalchemy import Connection, insert, select, update
 from openets.allocation.plan import ProductionRow
 from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError, NotFound
-from openets.mrv.documents import EmissionReport, Finding, Step, VerifierHistory, conflict_of_interest
+from openets.mrv.documents import (
+    EmissionReport,
+    Finding,
+    MonitoringPlan,
+    Step,
+    VerifierHistory,
+    conflict_of_interest,
+)
 from openets.registry.engine import to_us
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
@@ -37,8 +45,39 @@ class ReportService:
             raise DomainError("not_a_company", f"{actor.describe()} does not act for a registered company")
         return str(reg_id)
 
+    def submit_workbook(self, actor: Actor, path: Path, *, market: str, year: int) -> int:
+        """File a report workbook: computed, checked (data quality; the approved monitoring plan), stored.
+        Findings of severity error refuse the filing; warnings go to the verifier with the report."""
+        from openets.mrv import quality
+        from openets.mrv.accounting import display
+        from openets.services.mrv import read_report
+
+        report = read_report(path, year=year)
+        with self.engine.connect() as c:
+            company = self._company_of(c, actor)
+        findings = list(report.findings)
+        plans = PlanService(self.registry).approved_streams(market, company)
+        if plans is not None:
+            reported: dict[str, list[str]] = {}
+            for s in report.streams:
+                reported.setdefault(s.resolved.stream.installation, []).append(s.resolved.stream.stream_id)
+            for inst in sorted(set(plans) | set(reported)):
+                findings += quality.plan_consistency(f"installation {inst}", plans.get(inst, []), reported.get(inst, []))
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise DomainError("report_invalid", f"{Path(path).name}: {errors[0]}{more}")
+        streams = [{"installation": s.resolved.stream.installation, "stream": s.resolved.stream.stream_id,
+                    "kind": s.resolved.stream.kind, "activity": str(s.activity), "unit": s.resolved.stream.activity_unit,
+                    "emissions": str(display(s.emissions)), "indirect": s.resolved.indirect,
+                    "factors": s.resolved.factors} for s in report.streams]
+        return self.submit(actor, market=market, year=year, emissions=report.direct, output=report.output,
+                           indirect=report.indirect, streams=streams,
+                           notes=[str(f) for f in findings])
+
     def submit(self, actor: Actor, *, market: str, year: int, emissions: Decimal,
-               output: list[dict[str, Any]]) -> int:
+               output: list[dict[str, Any]], indirect: Decimal = Decimal(0),
+               streams: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> int:
         """A company files its report for the year (production rows per unit or installation)."""
         now = self.registry.clock.now()
 
@@ -54,7 +93,10 @@ class ReportService:
                 raise DomainError("report_exists", f"{company} already filed its {year} report")
             rid = c.execute(insert(t.emission_reports).values(
                 market=market, company=company, year=year, state=report.state, emissions=str(emissions),
-                output=json.dumps(output, default=str), findings="[]", statement="", determined=0,
+                indirect=str(indirect), streams=json.dumps(streams or [], ensure_ascii=False, default=str),
+                output=json.dumps(output, default=str), findings=json.dumps([["warning", n] for n in notes or []],
+                                                                            ensure_ascii=False),
+                statement="", determined=0,
             ).returning(t.emission_reports.c.id)).scalar_one()
             self._steps(c, rid, report.trail)
             return rid
@@ -103,6 +145,16 @@ class ReportService:
     def get(self, report_id: int) -> EmissionReport:
         with self.engine.connect() as c:
             return self._load(c, report_id)[0]
+
+    def export(self, report_id: int, path: Path) -> Path:
+        """The report as a self-contained HTML page or an Excel workbook (written whole, or not at all)."""
+        from openets.reports.mrv_report import write
+
+        with self.engine.connect() as c:
+            report, market = self._load(c, report_id)
+            row = c.execute(select(t.emission_reports.c.streams, t.emission_reports.c.indirect).where(
+                t.emission_reports.c.id == report_id)).one()
+        return write(path, report, market=market, streams=json.loads(row.streams), indirect=Decimal(row.indirect))
 
     # -- storage ---------------------------------------------------------------------------------
     def _change(self, report_id: int, change) -> None:  # type: ignore[no-untyped-def]
@@ -159,6 +211,72 @@ class ReportService:
             raise DomainError("not_authorised", "relations are recorded by a regulator")
         run_in_transaction(self.engine, lambda c: c.execute(insert(t.verifier_relations).values(
             verifier=verifier, company=company, kind=kind)))
+
+
+class PlanService:
+    """Monitoring plans (监测计划): filed by the company, approved by the regulator; a change is a new
+    version. The approved plan is what a report is checked against."""
+
+    def __init__(self, registry: RegistryService) -> None:
+        self.registry = registry
+        self.engine = registry.engine
+
+    def submit(self, actor: Actor, *, market: str, installation: str, streams: list[str],
+               detail: dict[str, str] | None = None) -> int:
+        now = self.registry.clock.now()
+
+        def work(c: Connection) -> int:
+            if actor.role is not Role.COMPANY:
+                raise DomainError("not_authorised", "a monitoring plan is filed by the company's representative")
+            company = ReportService(self.registry)._company_of(c, actor)
+            if not streams or len(set(streams)) != len(streams):
+                raise DomainError("streams_invalid", "a plan lists its source streams, each once")
+            last = c.execute(select(t.monitoring_plans).where(
+                t.monitoring_plans.c.market == market, t.monitoring_plans.c.company == company,
+                t.monitoring_plans.c.installation == installation).order_by(t.monitoring_plans.c.version.desc())).first()
+            if last is not None and last.state != "approved":
+                raise DomainError("plan_pending", f"version {last.version} of this plan is still {last.state}")
+            plan = MonitoringPlan(company, installation, (last.version + 1) if last else 1, tuple(streams),
+                                  detail or {})
+            plan = plan.apply("submit", actor=actor.user, role="company", at=now)
+            pid = c.execute(insert(t.monitoring_plans).values(
+                market=market, company=company, installation=installation, version=plan.version,
+                streams=json.dumps(list(plan.streams)), detail=json.dumps(dict(plan.detail), ensure_ascii=False),
+                state=plan.state).returning(t.monitoring_plans.c.id)).scalar_one()
+            c.execute(insert(t.plan_steps), [{"plan_id": pid, "event": st.event, "actor": st.actor,
+                                              "at_us": to_us(st.at), "note": st.note} for st in plan.trail])
+            return pid
+
+        return run_in_transaction(self.engine, work)
+
+    def decide(self, actor: Actor, plan_id: int, event: str, note: str = "") -> str:
+        now = self.registry.clock.now()
+
+        def work(c: Connection) -> str:
+            r = c.execute(select(t.monitoring_plans).where(t.monitoring_plans.c.id == plan_id)).first()
+            if r is None:
+                raise NotFound("monitoring plan", plan_id)
+            _regulator(actor, r.market)
+            plan = MonitoringPlan(r.company, r.installation, r.version, tuple(json.loads(r.streams)),
+                                  json.loads(r.detail), r.state)
+            after = plan.apply(event, actor=actor.user, role="regulator", at=now, note=note)
+            c.execute(update(t.monitoring_plans).where(t.monitoring_plans.c.id == plan_id).values(state=after.state))
+            st = after.trail[-1]
+            c.execute(insert(t.plan_steps).values(plan_id=plan_id, event=st.event, actor=st.actor, at_us=to_us(st.at),
+                                                  note=st.note))
+            return after.state
+
+        return run_in_transaction(self.engine, work)
+
+    def approved_streams(self, market: str, company: str) -> dict[str, list[str]] | None:
+        """Installation → streams of its latest approved plan (None: the company has no approved plan)."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(t.monitoring_plans).where(
+                t.monitoring_plans.c.market == market, t.monitoring_plans.c.company == company,
+                t.monitoring_plans.c.state == "approved").order_by(t.monitoring_plans.c.version)).all()
+        if not rows:
+            return None
+        return {r.installation: json.loads(r.streams) for r in rows}  # later versions overwrite earlier ones
 
 
 class MrvConfirmedOutput:

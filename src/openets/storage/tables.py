@@ -292,7 +292,9 @@ emission_reports = Table(
     Column("company", String(32), nullable=False),  # registration id
     Column("year", Integer, nullable=False),
     Column("state", String(24), nullable=False),
-    Column("emissions", Text, nullable=False),  # Decimal as reported, tCO2e
+    Column("emissions", Text, nullable=False),  # Decimal as reported, tCO2e (direct)
+    Column("indirect", Text, nullable=False, default="0"),  # indirect, apart: a market may include it or not
+    Column("streams", Text, nullable=False, default="[]"),  # JSON: per stream, activity, factors used, emissions
     Column("output", Text, nullable=False),  # JSON: per installation / unit production rows
     Column("verifier", String(64)),
     Column("verified_emissions", Text),
@@ -308,6 +310,29 @@ report_steps = Table(
     "report_steps", metadata,
     Column("id", Integer, primary_key=True),
     Column("report_id", Integer, ForeignKey("emission_reports.id"), nullable=False, index=True),
+    Column("event", String(24), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+)
+
+monitoring_plans = Table(
+    "monitoring_plans", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("installation", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("streams", Text, nullable=False),  # JSON list of stream ids
+    Column("detail", Text, nullable=False),  # JSON: meters, sampling frequency, data sources
+    Column("state", String(16), nullable=False),
+    UniqueConstraint("market", "company", "installation", "version", name="ux_plan_version"),
+)
+
+plan_steps = Table(
+    "plan_steps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("monitoring_plans.id"), nullable=False, index=True),
     Column("event", String(24), nullable=False),
     Column("actor", String(64), nullable=False),
     Column("at_us", BigInteger, nullable=False),

@@ -1,8 +1,8 @@
-"""mrv reports
+"""mrv reports and plans
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 14:47:05.426408
+Create Date: 2026-11-26 14:53:25.813029
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,6 +23,8 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=24), nullable=False),
     sa.Column('emissions', sa.Text(), nullable=False),
+    sa.Column('indirect', sa.Text(), nullable=False),
+    sa.Column('streams', sa.Text(), nullable=False),
     sa.Column('output', sa.Text(), nullable=False),
     sa.Column('verifier', sa.String(length=64), nullable=True),
     sa.Column('verified_emissions', sa.Text(), nullable=True),
@@ -33,12 +35,37 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('market', 'company', 'year', name='ux_report_company_year')
     )
+    op.create_table('monitoring_plans',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('market', sa.String(length=8), nullable=False),
+    sa.Column('company', sa.String(length=32), nullable=False),
+    sa.Column('installation', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('streams', sa.Text(), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('market', 'company', 'installation', 'version', name='ux_plan_version')
+    )
     op.create_table('verifier_relations',
     sa.Column('verifier', sa.String(length=64), nullable=False),
     sa.Column('company', sa.String(length=32), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('verifier', 'company', 'kind')
     )
+    op.create_table('plan_steps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=24), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('at_us', sa.BigInteger(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['monitoring_plans.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('plan_steps', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_plan_steps_plan_id'), ['plan_id'], unique=False)
+
     op.create_table('report_steps',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -61,6 +88,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_steps_report_id'))
 
     op.drop_table('report_steps')
+    with op.batch_alter_table('plan_steps', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_steps_plan_id'))
+
+    op.drop_table('plan_steps')
     op.drop_table('verifier_relations')
+    op.drop_table('monitoring_plans')
     op.drop_table('emission_reports')
     # ### end Alembic commands ###

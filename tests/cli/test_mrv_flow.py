@@ -1,0 +1,69 @@
+"""A cement plant end to end on the command line: monitoring plan → monthly data → report →
+verification with a finding and a correction → confirmation → export."""
+
+import json
+from pathlib import Path
+
+import openpyxl
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+from tests.cli.test_mrv_cli import filled, row
+
+runner = CliRunner()
+
+
+def cli(db: str, *args: str, ok: bool = True) -> dict:  # type: ignore[type-arg]
+    r = runner.invoke(app, [args[0], args[1], "--db", db, "--json", *args[2:]])
+    if ok:
+        assert r.exit_code == 0, r.stderr
+        return json.loads(r.stdout)
+    assert r.exit_code != 0 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    return {"stderr": r.stderr}
+
+
+def test_cement_plant(db_url: str, tmp_path: Path) -> None:
+    cli(db_url, "registry", "init")
+    cli(db_url, "registry", "add-user", "li", "--role", "regulator", "--market", "GD")
+    cli(db_url, "registry", "add-user", "wang", "--role", "regulator", "--market", "GD")
+    co = cli(db_url, "registry", "add-party", "--kind", "company", "--name", "广东某水泥", "--market", "GD",
+             "--registration-id", "GD-C1")["party"]
+    ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查机构", "--registration-id", "V1")["party"]
+    cli(db_url, "registry", "add-user", "zhao", "--role", "company", "--party", str(co))
+    cli(db_url, "registry", "add-user", "wu", "--role", "verifier", "--party", str(ver))
+
+    plan = cli(db_url, "mrv", "plan-submit", "--market", "GD", "--installation", "K1", "--streams", "coal-1,kiln",
+               "--as", "zhao")["plan"]
+    cli(db_url, "mrv", "plan-approve", str(plan), "--as", "li")
+
+    coal = row("K1", "coal-1", "combustion", "bituminous", "t", "22.0", "GJ/t", "26.0", "tC/TJ", "94", "%")
+    kiln = row("K1", "kiln", "clinker", "", "t", "", "", "", "", "", "", "cao=0.65;cao_nc=0.01;mgo=0.02;mgo_nc=0")
+    dust = row("K1", "dryer", "combustion", "diesel", "t")
+    monthly = [["coal-1", m, 10_000 + 37 * m, ""] for m in range(1, 13)] + \
+              [["kiln", m, 100_000 + 113 * m, ""] for m in range(1, 13)]
+    off_plan = filled(tmp_path, [coal, kiln, dust], monthly + [["dryer", m, 5 + m, ""] for m in range(1, 13)])
+    refused = cli(db_url, "mrv", "submit", str(off_plan), "--market", "GD", "--year", "2016", "--as", "zhao", ok=False)
+    assert "stream dryer is not in the monitoring plan" in refused["stderr"]
+    missing_month = filled(tmp_path, [coal, kiln], monthly[:-1])
+    r = runner.invoke(app, ["mrv", "check", str(missing_month), "--year", "2016"])
+    assert r.exit_code == 1 and "month 12 has no data" in r.stderr
+
+    good = filled(tmp_path, [coal, kiln], monthly)
+    wb = openpyxl.load_workbook(good)
+    wb["output"].append(["K1", "cement", "1300000"])  # clinker output
+    wb.save(good)
+    rid = cli(db_url, "mrv", "submit", str(good), "--market", "GD", "--year", "2016", "--as", "zhao")["report"]
+    cli(db_url, "mrv", "assign", str(rid), "--verifier", str(ver), "--as", "li")
+    done = cli(db_url, "mrv", "verify", str(rid), "--emissions", "952000", "--finding",
+               "major:kiln feed CaO sampled monthly, not weekly as planned", "--statement",
+               "verified with a correction of +3,000 t", "--as", "wu")
+    assert done["state"] == "verified"
+    assert cli(db_url, "mrv", "confirm", str(rid), "--as", "wang")["state"] == "confirmed"
+    html, xlsx = tmp_path / "r.html", tmp_path / "r.xlsx"
+    cli(db_url, "mrv", "export", str(rid), "--out", str(html))
+    cli(db_url, "mrv", "export", str(rid), "--out", str(xlsx))
+    page = html.read_text(encoding="utf-8")
+    assert "952000" in page and "kiln feed CaO" in page and "confirm" in page
+    assert openpyxl.load_workbook(xlsx).sheetnames == ["report", "streams", "findings", "trail"]
+    # confirmed is final
+    assert "cannot be" in cli(db_url, "mrv", "confirm", str(rid), "--as", "li", ok=False)["stderr"]
