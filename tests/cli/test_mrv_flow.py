@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 import openpyxl
+from tests.cli.test_mrv_cli import filled, row
 from typer.testing import CliRunner
 
 from openets.cli.app import app
-from tests.cli.test_mrv_cli import filled, row
 
 runner = CliRunner()
 
