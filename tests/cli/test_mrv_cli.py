@@ -27,7 +27,7 @@ def filled(tmp_path: Path, streams: list[list[str]], activity: list[list[object]
 
 
 def row(*cells: str) -> list[str]:
-    base = [""] * 14
+    base = [""] * 15
     base[: len(cells)] = cells
     return base
 
@@ -71,3 +71,22 @@ def test_malformed_workbook(tmp_path: Path) -> None:
     bad.write_bytes(b"PK\x03\x04 not really")
     r = runner.invoke(app, ["mrv", "calc", str(bad), "--year", "2021"])
     assert r.exit_code == 1 and "not a readable Excel workbook" in r.stderr
+
+
+def test_batches_purchases_and_stock(tmp_path: Path) -> None:
+    """Two coal batches measured on their own; purchases that do not cover consumption are reported."""
+    coal = row("I1", "coal-1", "combustion", "bituminous", "t", "20", "GJ/t", "26", "tC/TJ", "100", "%")
+    coal[14] = "500"  # opening stock
+    path = filled(tmp_path, [coal], [["coal-1", m, 1000, "", "", "", "", ""] for m in range(1, 13)])
+    wb = openpyxl.load_workbook(path)
+    act = wb["activity"]
+    act.cell(row=2, column=5, value="22")  # January's batch: NCV 22 GJ/t instead of 20
+    act.cell(row=2, column=7, value="900")  # purchased in January …
+    act.cell(row=13, column=8, value="400")  # … and the stock at the end of December
+    wb.save(path)
+    r = runner.invoke(app, ["mrv", "calc", str(path), "--year", "2021", "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    # 12,000 t × 20 GJ/t × 0.026 tC/GJ × 44/12 = 22,880 t, + January's extra 1,000 × 2 × 0.026 × 44/12 = 190.67
+    assert out["streams"][0]["emissions_t"] == "23070.67"
+    assert any("fuel_balance" in f for f in out["findings"])  # 900 bought vs 12,000 used − 100 from stock

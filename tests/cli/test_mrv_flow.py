@@ -2,6 +2,7 @@
 verification with a finding and a correction → confirmation → export."""
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -67,3 +68,12 @@ def test_cement_plant(db_url: str, tmp_path: Path) -> None:
     assert openpyxl.load_workbook(xlsx).sheetnames == ["report", "streams", "findings", "trail"]
     # confirmed is final
     assert "cannot be" in cli(db_url, "mrv", "confirm", str(rid), "--as", "li", ok=False)["stderr"]
+
+
+def test_determination_by_rule(db_url: str, tmp_path: Path) -> None:
+    test_cement_plant(db_url, tmp_path)  # GD-C1 has a confirmed 2016 report of 952,000 t
+    got = cli(db_url, "mrv", "determine", "--company", "GD-C1", "--market", "GD", "--year", "2017", "--as", "li")
+    assert got["state"] == "determined" and Decimal(got["emissions"]) == 952000 * Decimal("1.1")
+    r = runner.invoke(app, ["mrv", "determine", "--company", "GD-NOPE", "--market", "GD", "--year", "2017",
+                            "--as", "li", "--db", db_url])
+    assert r.exit_code == 1 and "give the emissions" in r.stderr

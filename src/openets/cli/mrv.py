@@ -178,6 +178,30 @@ def confirm(report_id: int = typer.Argument(..., metavar="REPORT"), send_back: b
 
 
 @app.command()
+def determine(company: str = typer.Option(..., help="Registration id of the company."),
+              market: str = typer.Option(...), year: int = typer.Option(...),
+              emissions: str | None = typer.Option(None, help="tCO2e; without it, the market's rule."),
+              user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+              as_json: bool = JsonOpt) -> None:
+    """Determine the emissions of a missing or rejected report (regulator), recorded as a determination."""
+
+    def go() -> None:
+        from decimal import Decimal, InvalidOperation
+
+        reg, reports, _ = _reports(db)
+        try:
+            value = Decimal(emissions) if emissions is not None else None
+        except InvalidOperation:
+            raise ValueError(f"emissions {emissions!r} is not a number") from None
+        rid = reports.determine_missing(reg.actor(actor_name(user), party), market=market, year=year,
+                                        company=company, emissions=value)
+        r = reports.get(rid)
+        emit({"report": rid, "state": r.state, "emissions": str(r.verified_emissions)}, as_json)
+
+    run(go)
+
+
+@app.command()
 def check(path: Path = typer.Argument(..., help="A report workbook."), year: int = typer.Option(...),
           as_json: bool = JsonOpt) -> None:
     """Data-quality checks only (missing, duplicated, substituted months; jumps); exit 1 on errors."""

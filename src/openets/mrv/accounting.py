@@ -53,6 +53,22 @@ class Resolved:
     per_unit: Decimal  # tCO2e per unit of activity data
     indirect: bool
     factors: dict[str, str]  # what was used, with unit, source and status, for the report
+    # combustion: the NCV (GJ per activity unit) and carbon content (tC/GJ) inside per_unit, so that a
+    # batch measured on its own replaces them for its rows only
+    ncv: Decimal | None = None
+    carbon: Decimal | None = None
+
+    def batch(self, ncv: Decimal | None, carbon: Decimal | None) -> Decimal:
+        """tCO2e per unit for a batch with its own measured NCV and/or carbon content (stream units)."""
+        if self.ncv is None or self.carbon is None:
+            raise DomainError("batch_values_not_combustion", f"stream {self.stream.stream_id}: batch NCV and "
+                                                             "carbon content apply to combustion only")
+        per = self.per_unit
+        if ncv is not None:
+            per = per * ncv / self.ncv
+        if carbon is not None:
+            per = per * carbon / self.carbon
+        return per
 
 
 def _in(f: Factor, unit: str) -> Decimal:
@@ -81,8 +97,9 @@ def resolve(stream: Stream, table: FactorTable, *, year: int, gwp_set: str = "SA
             used[name] = _describe(name, f)
         # NCV per activity unit (GJ per t, or per 10⁴ Nm³ …): the activity unit must fit the NCV's
         ncv = _in(chosen["ncv"], f"GJ/({stream.activity_unit})")
-        per = ncv * _in(chosen["carbon_content"], "tC/GJ") * _in(chosen["oxidation"], "dimensionless") * C_TO_CO2
-        return Resolved(stream, per, False, used)
+        carbon = _in(chosen["carbon_content"], "tC/GJ")
+        per = ncv * carbon * _in(chosen["oxidation"], "dimensionless") * C_TO_CO2
+        return Resolved(stream, per, False, used, ncv, carbon)
     p = stream.parameters
     if k == "clinker":
         need = ("cao", "cao_nc", "mgo", "mgo_nc")

@@ -15,18 +15,20 @@ from openets.services.tabular import Row, Schema, read_tables
 
 STREAMS = Schema(
     columns=("installation", "stream_id", "kind", "fuel", "activity_unit", "ncv", "ncv_unit", "carbon_content",
-             "carbon_content_unit", "oxidation", "oxidation_unit", "parameters", "gas", "grid_series"),
+             "carbon_content_unit", "oxidation", "oxidation_unit", "parameters", "gas", "grid_series", "stock_start"),
     required=("installation", "stream_id", "kind", "activity_unit"),
     aliases={"设施": "installation", "排放源": "stream_id", "源流": "stream_id", "类型": "kind", "燃料": "fuel",
              "活动数据单位": "activity_unit", "单位": "activity_unit", "低位发热量": "ncv", "低位发热量单位": "ncv_unit",
              "单位热值含碳量": "carbon_content", "单位热值含碳量单位": "carbon_content_unit", "碳氧化率": "oxidation",
-             "碳氧化率单位": "oxidation_unit", "参数": "parameters", "气体": "gas", "电网因子系列": "grid_series"},
+             "碳氧化率单位": "oxidation_unit", "参数": "parameters", "气体": "gas", "电网因子系列": "grid_series",
+             "期初库存": "stock_start"},
 )
 ACTIVITY = Schema(
-    columns=("stream_id", "month", "quantity", "output"),
+    columns=("stream_id", "month", "quantity", "output", "ncv", "carbon_content", "purchased", "stock_end"),
     required=("stream_id", "month", "quantity"),
     aliases={"排放源": "stream_id", "源流": "stream_id", "月份": "month", "活动数据": "quantity", "消耗量": "quantity",
-             "产量": "output"},
+             "产量": "output", "批次低位发热量": "ncv", "批次单位热值含碳量": "carbon_content", "购入量": "purchased",
+             "期末库存": "stock_end"},
 )
 def _output_schema() -> Schema:
     from openets.services.allocation import PRODUCTION
@@ -102,8 +104,11 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
         raise DomainError("file_kind", f"{Path(path).name}: a report has the sheets streams and activity")
     table = table or default_factors()
     resolved = {}
+    opening: dict[str, Decimal] = {}
     for row in sheets["streams"]:
         sid = row.values["stream_id"]
+        if row.values.get("stock_start"):
+            opening[sid] = _dec(row, "stock_start")
         if sid in resolved:
             raise DomainError("file_value", f"{row.where}, column stream_id: {sid} appears twice")
         try:
@@ -113,6 +118,9 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
                 raise
             raise DomainError(exc.code, f"{row.where}: {exc.message}") from None
     monthly: dict[str, list[tuple[int, Decimal]]] = {sid: [] for sid in resolved}
+    batch_emissions: dict[str, Decimal] = {}  # streams with batch-measured values: emissions row by row
+    purchases: dict[str, list[Decimal]] = {}
+    stocks: dict[str, dict[int, Decimal]] = {}
     for row in sheets["activity"]:
         sid = row.values["stream_id"]
         if sid not in resolved:
@@ -124,6 +132,20 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
         if quantity < 0:
             raise DomainError("file_value", f"{row.where}, column quantity: negative consumption {quantity}")
         monthly[sid].append((int(month), quantity))
+        v = row.values
+        if v.get("ncv") or v.get("carbon_content"):
+            # a batch measured on its own (per fuel batch, 每批次实测): its values, in the stream's units,
+            # replace the stream's for this row only
+            try:
+                per = resolved[sid].batch(_dec(row, "ncv") if v.get("ncv") else None,
+                                          _dec(row, "carbon_content") if v.get("carbon_content") else None)
+            except DomainError as exc:
+                raise DomainError(exc.code, f"{row.where}: {exc.message}") from None
+            batch_emissions[sid] = batch_emissions.get(sid, Decimal(0)) + quantity * per - quantity * resolved[sid].per_unit
+        if v.get("purchased"):
+            purchases.setdefault(sid, []).append(_dec(row, "purchased"))
+        if v.get("stock_end"):
+            stocks.setdefault(sid, {})[int(month)] = _dec(row, "stock_end")
     findings: list[quality.Finding] = []
     out = []
     for sid, r in resolved.items():
@@ -132,7 +154,15 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
         by_month = dict(rows)
         findings += quality.identical_neighbours(f"stream {sid}", by_month)
         findings += quality.jumps(f"stream {sid}", by_month)
-        out.append(emissions(r, by_month))
+        if sid in purchases:  # purchases vs consumption vs the change of stock over the year
+            s = stocks.get(sid, {})
+            findings += quality.fuel_balance(f"stream {sid}", sum(purchases[sid], Decimal(0)),
+                                             sum(by_month.values(), Decimal(0)), opening.get(sid, Decimal(0)),
+                                             s[max(s)] if s else opening.get(sid, Decimal(0)))
+        e = emissions(r, by_month)
+        if sid in batch_emissions:
+            e = StreamEmissions(e.resolved, e.activity, e.emissions + batch_emissions[sid])
+        out.append(e)
     output = [{k: v for k, v in r.values.items() if v != ""} for r in sheets.get("output", [])]
     return Report(out, totals(out), findings, output)
 

@@ -63,6 +63,7 @@ class ReportService:
                 reported.setdefault(s.resolved.stream.installation, []).append(s.resolved.stream.stream_id)
             for inst in sorted(set(plans) | set(reported)):
                 findings += quality.plan_consistency(f"installation {inst}", plans.get(inst, []), reported.get(inst, []))
+        findings += self._plausibility(market, year, report)
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -74,6 +75,26 @@ class ReportService:
         return self.submit(actor, market=market, year=year, emissions=report.direct, output=report.output,
                            indirect=report.indirect, streams=streams,
                            notes=[str(f) for f in findings])
+
+    def _plausibility(self, market: str, year: int, report) -> list:  # type: ignore[no-untyped-def,type-arg]
+        """The company's intensity against its sector's plausible range (a rule as data), when the
+        report's output is of one sector."""
+        from openets.mrv import quality
+
+        tz = self.registry.rulebook.market(market).timezone
+        try:
+            rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "mrv")
+        except DomainError:
+            return []
+        sectors = {o.get("sector") for o in report.output}
+        ranges = rs.raw["mrv"].get("intensity_ranges", {})
+        if len(sectors) != 1 or next(iter(sectors)) not in ranges:
+            return []
+        sector = next(iter(sectors))
+        col = "electricity_mwh" if sector == "power" else "output"
+        produced = sum((Decimal(str(o.get(col, "0") or "0")) for o in report.output), Decimal(0))
+        low, high = (Decimal(x) for x in ranges[sector])
+        return quality.intensity_range(f"{sector} output", report.direct, produced, low, high)
 
     def submit(self, actor: Actor, *, market: str, year: int, emissions: Decimal,
                output: list[dict[str, Any]], indirect: Decimal = Decimal(0),
@@ -134,6 +155,51 @@ class ReportService:
                             findings=findings, statement=statement, org=str(actor.party_id))
 
         self._change(report_id, change)
+
+    def determine_missing(self, actor: Actor, *, market: str, year: int, company: str,
+                          emissions: Decimal | None = None) -> int:
+        """The regulator determines a company's emissions when its report is missing or rejected: the
+        given value, or the market's rule (e.g. the highest of the last 3 years × 1.1)."""
+        _regulator(actor, market)
+        now = self.registry.clock.now()
+
+        def work(c: Connection) -> int:
+            row = c.execute(select(t.emission_reports).where(
+                t.emission_reports.c.market == market, t.emission_reports.c.company == company,
+                t.emission_reports.c.year == year)).first()
+            value, rule = (emissions, "given by the regulator") if emissions is not None else \
+                self._by_rule(c, market, year, company)
+            if row is None:
+                report = EmissionReport(company, year, Decimal(0), [])
+                rid = c.execute(insert(t.emission_reports).values(
+                    market=market, company=company, year=year, state="draft", emissions="0", indirect="0",
+                    streams="[]", output="[]", findings="[]", statement="", determined=0,
+                ).returning(t.emission_reports.c.id)).scalar_one()
+            else:
+                report, rid = self._load(c, row.id)[0], row.id
+            after = report.determine(actor=actor.user, at=now, emissions=value, rule=rule)
+            c.execute(update(t.emission_reports).where(t.emission_reports.c.id == rid).values(
+                state=after.state, verified_emissions=str(value), determined=1))
+            self._steps(c, rid, after.trail[len(report.trail):])
+            return rid
+
+        return run_in_transaction(self.engine, work)
+
+    def _by_rule(self, c: Connection, market: str, year: int, company: str) -> tuple[Decimal, str]:
+        tz = self.registry.rulebook.market(market).timezone
+        rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "mrv")
+        rule = rs.raw["mrv"].get("determination")
+        if not rule or rule.get("method") != "max_of_last":
+            raise DomainError("rule_missing", f"{rs.document}: no determination rule; give the emissions")
+        years, factor = int(rule.get("years", 3)), Decimal(str(rule.get("factor", "1")))
+        past = [Decimal(r.verified_emissions) for r in c.execute(select(t.emission_reports.c.verified_emissions).where(
+            t.emission_reports.c.market == market, t.emission_reports.c.company == company,
+            t.emission_reports.c.year.between(year - years, year - 1),
+            t.emission_reports.c.state.in_(["confirmed", "determined"])))]
+        if not past:
+            raise DomainError("history_missing", f"{company} has no confirmed emissions in the last {years} years: "
+                                                 "give the emissions")
+        return max(past) * factor, f"highest of the last {years} years × {factor} ({rs.document})"
 
     def determine(self, actor: Actor, report_id: int, *, emissions: Decimal, rule: str) -> None:
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
