@@ -1,0 +1,254 @@
+"""A price-time priority order book and its matching core: pure, no I/O (nautilus style). Every
+state change is reported as an event through one callback.
+
+Prices are integer fen on the instrument's tick; quantities whole tonnes in lots. Limit orders rest;
+market orders are immediate-or-cancel (what cannot trade at once is cancelled), and never trade
+outside the price band.
+
+Self-trade prevention, policy "cancel newest": an order never trades with a resting order of the
+same party; when it reaches one, its own remaining quantity is cancelled (OrderCancelled with reason
+``self_trade``) and the resting order stays. Amending: a lower quantity keeps time priority; a price
+change or a higher quantity loses it (the order goes to the back of its new level).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sortedcontainers import SortedDict
+
+BUY, SELL = "buy", "sell"
+LIMIT, MARKET = "limit", "market"
+
+
+class Order:
+    __slots__ = ("id", "party", "side", "type", "price", "quantity", "remaining", "seq", "active")
+
+    def __init__(self, id: int, party: int, side: str, type: str, price: int | None, quantity: int) -> None:
+        self.id = id
+        self.party = party
+        self.side = side
+        self.type = type
+        self.price = price
+        self.quantity = quantity
+        self.remaining = quantity
+        self.seq = 0
+        self.active = False
+
+    def __repr__(self) -> str:
+        return f"Order({self.id}, {self.side} {self.remaining}/{self.quantity} @ {self.price}, party {self.party})"
+
+
+# events: small immutable records; ``kind`` says which
+@dataclass(frozen=True, slots=True)
+class OrderAccepted:
+    order_id: int
+    kind: str = "accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected:
+    order_id: int
+    reason: str
+    kind: str = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class TradeExecuted:
+    buy_id: int
+    sell_id: int
+    buyer: int
+    seller: int
+    price: int  # fen: always the resting order's price
+    quantity: int
+    aggressor: str  # buy or sell
+    kind: str = "trade"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled:
+    order_id: int
+    remaining: int
+    reason: str  # requested, ioc_remainder, self_trade, session_closed
+    kind: str = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAmended:
+    order_id: int
+    price: int | None
+    quantity: int
+    lost_priority: bool
+    kind: str = "amended"
+
+
+Event = OrderAccepted | OrderRejected | TradeExecuted | OrderCancelled | OrderAmended
+
+
+@dataclass(frozen=True, slots=True)
+class BookRules:
+    tick: int = 1  # fen
+    lot: int = 1  # tonnes
+    min_quantity: int = 1
+    band_low: int | None = None  # fen, inclusive
+    band_high: int | None = None
+
+
+class OrderBook:
+    """One instrument's book. ``on_event`` receives every event, in order."""
+
+    def __init__(self, instrument: str, rules: BookRules, on_event: Callable[[Event], None]) -> None:
+        self.instrument = instrument
+        self.rules = rules
+        self.emit = on_event
+        self.bids: SortedDict = SortedDict()  # -price → deque of orders (best = first)
+        self.asks: SortedDict = SortedDict()  # price → deque
+        self.orders: dict[int, Order] = {}
+        self._seq = 0
+
+    # -- checks ------------------------------------------------------------------------------------
+    def _reason(self, o: Order) -> str | None:
+        r = self.rules
+        if o.id in self.orders:
+            return "duplicate_order_id"
+        if o.side not in (BUY, SELL) or o.type not in (LIMIT, MARKET):
+            return "order_invalid"
+        if type(o.quantity) is not int or o.quantity < r.min_quantity or o.quantity <= 0:
+            return "quantity_invalid"
+        if o.quantity % r.lot:
+            return "quantity_not_in_lots"
+        if o.type == LIMIT:
+            if type(o.price) is not int or o.price <= 0:
+                return "price_invalid"
+            if o.price % r.tick:
+                return "price_off_tick"
+            if (r.band_low is not None and o.price < r.band_low) or (r.band_high is not None and o.price > r.band_high):
+                return "price_outside_band"
+        elif o.price is not None:
+            return "market_order_with_price"
+        return None
+
+    # -- commands ----------------------------------------------------------------------------------
+    def submit(self, o: Order) -> None:
+        reason = self._reason(o)
+        if reason:
+            self.emit(OrderRejected(o.id, reason))
+            return
+        self._seq += 1
+        o.seq = self._seq
+        self.emit(OrderAccepted(o.id))
+        self._match(o)
+        if o.remaining:
+            if o.type == MARKET:
+                self.emit(OrderCancelled(o.id, o.remaining, "ioc_remainder"))
+                o.remaining = 0
+            else:
+                self._rest(o)
+
+    def _match(self, o: Order) -> None:
+        buying = o.side == BUY
+        book = self.asks if buying else self.bids
+        limit = o.price
+        if limit is None:  # a market order trades only inside the band
+            limit = self.rules.band_high if buying else self.rules.band_low
+        while o.remaining and book:
+            key = book.keys()[0]
+            price = key if buying else -key
+            if limit is not None and (price > limit if buying else price < limit):
+                break
+            level: deque[Order] = book[key]
+            while o.remaining and level:
+                rest = level[0]
+                if rest.party == o.party:  # self-trade prevention: cancel newest
+                    self.emit(OrderCancelled(o.id, o.remaining, "self_trade"))
+                    o.remaining = 0
+                    return
+                qty = o.remaining if o.remaining < rest.remaining else rest.remaining
+                o.remaining -= qty
+                rest.remaining -= qty
+                if buying:
+                    self.emit(TradeExecuted(o.id, rest.id, o.party, rest.party, price, qty, BUY))
+                else:
+                    self.emit(TradeExecuted(rest.id, o.id, rest.party, o.party, price, qty, SELL))
+                if not rest.remaining:
+                    level.popleft()
+                    rest.active = False
+                    del self.orders[rest.id]
+            if not level:
+                del book[key]
+
+    def _rest(self, o: Order) -> None:
+        book, key = (self.bids, -o.price) if o.side == BUY else (self.asks, o.price)  # type: ignore[operator]
+        level = book.get(key)
+        if level is None:
+            level = book[key] = deque()
+        level.append(o)
+        o.active = True
+        self.orders[o.id] = o
+
+    def _unrest(self, o: Order) -> None:
+        book, key = (self.bids, -o.price) if o.side == BUY else (self.asks, o.price)  # type: ignore[operator]
+        level = book[key]
+        level.remove(o)
+        if not level:
+            del book[key]
+        o.active = False
+        del self.orders[o.id]
+
+    def cancel(self, order_id: int, reason: str = "requested") -> None:
+        o = self.orders.get(order_id)
+        if o is None:
+            self.emit(OrderRejected(order_id, "order_not_open"))
+            return
+        self._unrest(o)
+        self.emit(OrderCancelled(order_id, o.remaining, reason))
+        o.remaining = 0
+
+    def amend(self, order_id: int, *, price: int | None = None, quantity: int | None = None) -> None:
+        """New price and/or new total quantity. Lower quantity keeps priority; anything else loses it."""
+        o = self.orders.get(order_id)
+        if o is None:
+            self.emit(OrderRejected(order_id, "order_not_open"))
+            return
+        new_price = o.price if price is None else price
+        filled = o.quantity - o.remaining
+        new_qty = o.quantity if quantity is None else quantity
+        probe = Order(-1, o.party, o.side, LIMIT, new_price, new_qty)
+        reason = self._reason(probe)
+        if reason is None and new_qty <= filled:
+            reason = "quantity_below_filled"
+        if reason:
+            self.emit(OrderRejected(order_id, reason))
+            return
+        if new_price == o.price and new_qty <= o.quantity:  # keeps its place
+            o.remaining = new_qty - filled
+            o.quantity = new_qty
+            self.emit(OrderAmended(order_id, o.price, new_qty, False))
+            return
+        self._unrest(o)
+        o.price, o.quantity, o.remaining = new_price, new_qty, new_qty - filled
+        self._seq += 1
+        o.seq = self._seq
+        self.emit(OrderAmended(order_id, new_price, new_qty, True))
+        self._match(o)  # a new price may cross the book
+        if o.remaining:
+            self._rest(o)
+
+    def close_session(self) -> None:
+        """End of the day: resting orders are cancelled (day orders)."""
+        for o in sorted(self.orders.values(), key=lambda x: x.seq):
+            self.cancel(o.id, "session_closed")
+
+    # -- views -------------------------------------------------------------------------------------
+    def depth(self, levels: int = 5) -> dict[str, list[tuple[int, int]]]:
+        """Best ``levels`` price levels each side: (price fen, total tonnes)."""
+        bids = [(-k, sum(o.remaining for o in self.bids[k])) for k in self.bids.keys()[:levels]]
+        asks = [(k, sum(o.remaining for o in self.asks[k])) for k in self.asks.keys()[:levels]]
+        return {"bids": bids, "asks": asks}
+
+    def best(self) -> tuple[int | None, int | None]:
+        bid = -self.bids.keys()[0] if self.bids else None
+        ask = self.asks.keys()[0] if self.asks else None
+        return bid, ask
