@@ -236,6 +236,52 @@ class OrderBook:
         if o.remaining:
             self._rest(o)
 
+    def select_quote(self, taker: Order, level: int, *, max_levels: int = 5) -> None:
+        """Listed agreement trading (挂牌协议, the national market): the taker picks one of the other
+        side's best ``max_levels`` price levels (1 = best) and trades at that quoted price, in time
+        order within the level; what the level cannot fill is cancelled."""
+        if not 1 <= level <= max_levels:
+            self.emit(OrderRejected(taker.id, "level_outside_best_five"))
+            return
+        book = self.asks if taker.side == BUY else self.bids
+        if len(book) < level:
+            self.emit(OrderRejected(taker.id, "no_quote_at_level"))
+            return
+        key = book.keys()[level - 1]
+        price = key if taker.side == BUY else -key
+        probe = Order(taker.id, taker.party, taker.side, LIMIT, price, taker.quantity)
+        reason = self._reason(probe)
+        if reason:
+            self.emit(OrderRejected(taker.id, reason))
+            return
+        self._seq += 1
+        taker.seq = self._seq
+        taker.price = price
+        self.emit(OrderAccepted(taker.id))
+        queue: deque[Order] = book[key]
+        while taker.remaining and queue:
+            rest = queue[0]
+            if rest.party == taker.party:
+                self.emit(OrderCancelled(taker.id, taker.remaining, "self_trade"))
+                taker.remaining = 0
+                break
+            qty = min(taker.remaining, rest.remaining)
+            taker.remaining -= qty
+            rest.remaining -= qty
+            if taker.side == BUY:
+                self.emit(TradeExecuted(taker.id, rest.id, taker.party, rest.party, price, qty, BUY))
+            else:
+                self.emit(TradeExecuted(rest.id, taker.id, rest.party, taker.party, price, qty, SELL))
+            if not rest.remaining:
+                queue.popleft()
+                rest.active = False
+                del self.orders[rest.id]
+        if not queue:
+            del book[key]
+        if taker.remaining:
+            self.emit(OrderCancelled(taker.id, taker.remaining, "ioc_remainder"))
+            taker.remaining = 0
+
     def close_session(self) -> None:
         """End of the day: resting orders are cancelled (day orders)."""
         for o in sorted(self.orders.values(), key=lambda x: x.seq):

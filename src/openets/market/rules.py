@@ -1,0 +1,122 @@
+"""Market rules as data: sessions and the trading calendar, price bands and their rounding, the close
+price, block-trade limits. Pure: the rule values come from the market's rule set; time is passed in.
+
+Trading days: Chinese working days (chinese-calendar: public holidays and make-up workdays) that fall
+on Monday–Friday — exchanges do not open on make-up Saturdays — plus a market's extra days (Beijing:
+Saturday and Sunday 10–11 June 2017), minus its closed days (Shanghai: the auction day 30 June 2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openets.core.errors import DomainError
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True)
+class TradingRules:
+    market: str
+    tick: int  # fen
+    lot: int  # tonnes
+    listed_band: Decimal  # ±, of the reference price (previous close)
+    block_band: Decimal
+    block_min: int  # tonnes
+    listed_max: int | None  # a listed trade is below this size (national market: < 100,000 t)
+    sessions: tuple[tuple[time, time], ...]
+    block_sessions: tuple[tuple[time, time], ...]
+    first_reference: int | None  # fen: a new instrument's first reference price
+    close_rule: str  # vwap_listed, last
+    extra_days: frozenset[date] = field(default_factory=frozenset)
+    closed_days: frozenset[date] = field(default_factory=frozenset)
+
+
+def parse_trading_rules(market: str, data: dict[str, Any]) -> TradingRules:
+    def sessions(items: Iterable[list[str]]) -> tuple[tuple[time, time], ...]:
+        return tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in items)
+
+    try:
+        return TradingRules(
+            market=market, tick=int(data.get("tick_fen", 1)), lot=int(data.get("lot", 1)),
+            listed_band=Decimal(str(data["listed_band"])), block_band=Decimal(str(data.get("block_band", "0"))),
+            block_min=int(data.get("block_min", 0)), listed_max=data.get("listed_max"),
+            sessions=sessions(data["sessions"]), block_sessions=sessions(data.get("block_sessions", data["sessions"])),
+            first_reference=data.get("first_reference_fen"), close_rule=data.get("close_rule", "vwap_listed"),
+            extra_days=frozenset(date.fromisoformat(str(d)) for d in data.get("extra_days", [])),
+            closed_days=frozenset(date.fromisoformat(str(d)) for d in data.get("closed_days", [])),
+        )
+    except (KeyError, ValueError) as exc:
+        raise DomainError("rule_set_invalid", f"{market} trading rules: {exc}") from None
+
+
+def is_trading_day(rules: TradingRules, day: date) -> bool:
+    import chinese_calendar
+
+    if day in rules.closed_days:
+        return False
+    if day in rules.extra_days:
+        return True
+    try:
+        return day.weekday() < 5 and chinese_calendar.is_workday(day)
+    except NotImplementedError:  # a year the calendar does not know yet: weekdays only, said openly
+        return day.weekday() < 5
+
+
+def in_session(rules: TradingRules, at: datetime, *, block: bool = False) -> bool:
+    local = at.astimezone(TZ)
+    if not is_trading_day(rules, local.date()):
+        return False
+    t = local.time()
+    return any(a <= t < b for a, b in (rules.block_sessions if block else rules.sessions))
+
+
+def band(reference: int, pct: Decimal, tick: int) -> tuple[int, int]:
+    """(low, high) in fen around the reference price, rounded inward to the tick, so that no price
+    outside ±pct is ever allowed: low rounded up, high rounded down."""
+    if reference <= 0:
+        raise DomainError("reference_invalid", "a band needs a positive reference price")
+    low = (Decimal(reference) * (1 - pct) / tick).to_integral_value(rounding=ROUND_CEILING) * tick
+    high = (Decimal(reference) * (1 + pct) / tick).to_integral_value(rounding=ROUND_FLOOR) * tick
+    return int(low), int(high)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    price: int  # fen
+    quantity: int
+    mode: str  # listed, block, auction
+
+
+def close_price(rules: TradingRules, fills: Iterable[Fill], previous: int | None) -> int | None:
+    """The day's close: the national market's VWAP of listed (agreement) trades, block trades
+    excluded, half-up to the tick; without trades, the previous close (or the first reference)."""
+    fills = list(fills)
+    if rules.close_rule == "last":
+        listed = [f for f in fills if f.mode == "listed"]
+        return listed[-1].price if listed else (previous or rules.first_reference)
+    listed = [f for f in fills if f.mode == "listed"]
+    qty = sum(f.quantity for f in listed)
+    if not qty:
+        return previous if previous is not None else rules.first_reference
+    vwap = Decimal(sum(f.price * f.quantity for f in listed)) / qty
+    return int((vwap / rules.tick).to_integral_value(rounding=ROUND_HALF_UP)) * rules.tick
+
+
+def check_block(rules: TradingRules, *, price: int, quantity: int, reference: int, at: datetime) -> str | None:
+    """A block agreement trade (大宗协议) between two named parties: size, band, session."""
+    if quantity < rules.block_min:
+        return f"block trades are at least {rules.block_min:,} t"
+    if quantity % rules.lot:
+        return "quantity_not_in_lots"
+    low, high = band(reference, rules.block_band, rules.tick)
+    if not low <= price <= high:
+        return f"price {price} outside the block band {low}–{high}"
+    if not in_session(rules, at, block=True):
+        return "outside the block-trading session"
+    return None
