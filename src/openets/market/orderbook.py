@@ -158,26 +158,31 @@ class OrderBook:
             price = key if buying else -key
             if limit is not None and (price > limit if buying else price < limit):
                 break
-            level: deque[Order] = book[key]
-            while o.remaining and level:
-                rest = level[0]
-                if rest.party == o.party:  # self-trade prevention: cancel newest
-                    self.emit(OrderCancelled(o.id, o.remaining, "self_trade"))
-                    o.remaining = 0
-                    return
-                qty = o.remaining if o.remaining < rest.remaining else rest.remaining
-                o.remaining -= qty
-                rest.remaining -= qty
-                if buying:
-                    self.emit(TradeExecuted(o.id, rest.id, o.party, rest.party, price, qty, BUY))
-                else:
-                    self.emit(TradeExecuted(rest.id, o.id, rest.party, o.party, price, qty, SELL))
-                if not rest.remaining:
-                    level.popleft()
-                    rest.active = False
-                    del self.orders[rest.id]
-            if not level:
-                del book[key]
+            self._fill_level(o, book, key, price)
+
+    def _fill_level(self, taker: Order, book: SortedDict, key: int, price: int) -> None:
+        """Trade ``taker`` against one price level in time order. Meeting its own party's order, its
+        remaining quantity is cancelled (self-trade prevention), which ends any matching."""
+        level: deque[Order] = book[key]
+        while taker.remaining and level:
+            rest = level[0]
+            if rest.party == taker.party:  # self-trade prevention: cancel newest
+                self.emit(OrderCancelled(taker.id, taker.remaining, "self_trade"))
+                taker.remaining = 0
+                break
+            qty = taker.remaining if taker.remaining < rest.remaining else rest.remaining
+            taker.remaining -= qty
+            rest.remaining -= qty
+            if taker.side == BUY:
+                self.emit(TradeExecuted(taker.id, rest.id, taker.party, rest.party, price, qty, BUY))
+            else:
+                self.emit(TradeExecuted(rest.id, taker.id, rest.party, taker.party, price, qty, SELL))
+            if not rest.remaining:
+                level.popleft()
+                rest.active = False
+                del self.orders[rest.id]
+        if not level:
+            del book[key]
 
     def _rest(self, o: Order) -> None:
         book, key = (self.bids, -o.price) if o.side == BUY else (self.asks, o.price)  # type: ignore[operator]
@@ -258,26 +263,7 @@ class OrderBook:
         taker.seq = self._seq
         taker.price = price
         self.emit(OrderAccepted(taker.id))
-        queue: deque[Order] = book[key]
-        while taker.remaining and queue:
-            rest = queue[0]
-            if rest.party == taker.party:
-                self.emit(OrderCancelled(taker.id, taker.remaining, "self_trade"))
-                taker.remaining = 0
-                break
-            qty = min(taker.remaining, rest.remaining)
-            taker.remaining -= qty
-            rest.remaining -= qty
-            if taker.side == BUY:
-                self.emit(TradeExecuted(taker.id, rest.id, taker.party, rest.party, price, qty, BUY))
-            else:
-                self.emit(TradeExecuted(rest.id, taker.id, rest.party, taker.party, price, qty, SELL))
-            if not rest.remaining:
-                queue.popleft()
-                rest.active = False
-                del self.orders[rest.id]
-        if not queue:
-            del book[key]
+        self._fill_level(taker, book, key, price)
         if taker.remaining:
             self.emit(OrderCancelled(taker.id, taker.remaining, "ioc_remainder"))
             taker.remaining = 0

@@ -137,19 +137,6 @@ class Restriction:
 UNRESTRICTED = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Balance:
-    account_id: int
-    unit_class: str
-    restriction_id: int
-    total: int
-    reserved: int
-
-    @property
-    def available(self) -> int:
-        return self.total - self.reserved
-
-
 @dataclass(slots=True)
 class Reservation:
     id: int
