@@ -24,12 +24,14 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/allocation_bench.py
 	$(BIN)/python bench/mrv_bench.py
 	$(BIN)/python bench/matching_bench.py
+	$(BIN)/python bench/auction_offsets_bench.py
 
 bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/registry_bench.py --quick
 	$(BIN)/python bench/allocation_bench.py --quick
 	$(BIN)/python bench/mrv_bench.py --quick
 	$(BIN)/python bench/matching_bench.py --quick
+	$(BIN)/python bench/auction_offsets_bench.py --quick
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench

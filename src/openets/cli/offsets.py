@@ -1,0 +1,56 @@
+"""``openets offsets check-eligibility``: which credits a company may surrender, and why not."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from openets.cli.common import JsonOpt, emit, run
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("check-eligibility")
+def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standard, project_id, project_type, province,"
+                                                               " county, period_start, period_end, quantity, "
+                                                               "boundary_of, tags (;-separated)."),
+                      market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+                      company: str = typer.Option(..., help="The surrendering company's registration id."),
+                      basis: int = typer.Option(..., help="Its initial annual allocation or obligation, t."),
+                      applied_on: str | None = typer.Option(None, help="Date of the application (YYYY-MM-DD)."),
+                      on: str | None = typer.Option(None, help="Date the rules are read at (default: applied_on or "
+                                                               "today)."),
+                      as_json: bool = JsonOpt) -> None:
+    """Each credit: usable tonnes and the reasons it is not (fully) usable."""
+
+    def go() -> None:
+        from openets.core.quantity import parse_tonnes
+        from openets.offsets.eligibility import Credit, check, parse_offset_rules
+        from openets.rules.loader import default_rulebook
+        from openets.services.tabular import Schema, read_tables
+
+        cols = ("id", "standard", "project_id", "project_type", "province", "county", "period_start", "period_end",
+                "quantity", "boundary_of", "tags")
+        rows = read_tables(credits, {"credits": Schema(cols, cols[:9])}, kind="credits")["credits"]
+        parsed = []
+        for r in rows:
+            v = r.values
+            try:
+                parsed.append(Credit(v["id"], v["standard"], v["project_id"], v["project_type"], v["province"],
+                                     v["county"], date.fromisoformat(v["period_start"]),
+                                     date.fromisoformat(v["period_end"]), parse_tonnes(v["quantity"]),
+                                     frozenset(x for x in v.get("boundary_of", "").split(";") if x),
+                                     frozenset(x for x in v.get("tags", "").split(";") if x)))
+            except ValueError as exc:
+                raise ValueError(f"{r.where}: {exc}") from None
+        applied = date.fromisoformat(applied_on) if applied_on else None
+        when = date.fromisoformat(on) if on else (applied or date.today())
+        rs = default_rulebook().lookup(market, year, when, "offsets")
+        verdicts = check(parsed, company, parse_offset_rules(market, year, rs.document, rs.raw["offsets"]),
+                         basis=basis, applied_on=applied)
+        emit([{"credit": x.credit_id, "usable": x.usable, "counts_for": str(x.counts_for),
+               "reasons": "; ".join(x.reasons)} for x in verdicts], as_json, title=f"{rs.document}")
+
+    run(go)
