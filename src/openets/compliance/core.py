@@ -1,0 +1,160 @@
+"""Obligations, the working-day calendar, compliance status from events, penalties and rates.
+
+Status is recomputed from the events every time (as the UK registry does), so a correction of
+verified emissions after the deadline gives the right answer:
+not_applicable → excluded → emissions_missing → (before the deadline) due or compliant →
+(after it) compliant, late (inside the order period: Beijing orders compliance within 10 working
+days), compliant_late, non_compliant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from openets.core.errors import DomainError
+
+TZ = ZoneInfo("Asia/Shanghai")
+ROUNDING = {"ceiling": ROUND_CEILING, "half_up": ROUND_HALF_UP}
+
+
+# -- obligations ---------------------------------------------------------------------------------
+
+def obligation(verified_emissions: Decimal, *, rounding: str = "ceiling") -> int:
+    """Whole tonnes owed for the verified emissions; the market's rule says how to round
+    (ceiling: a fraction of a tonne is still owed)."""
+    if verified_emissions < 0:
+        raise DomainError("value_negative", "verified emissions cannot be negative")
+    try:
+        return int(verified_emissions.to_integral_value(rounding=ROUNDING[rounding]))
+    except KeyError:
+        raise DomainError("rounding_unknown", f"unknown rounding {rounding!r}") from None
+
+
+def unit_obligation(verified: int, free_allocation: int, *, gas: bool = False,
+                    gap_cap_share: Decimal | None = Decimal("0.20")) -> int:
+    """The national power market's obligation per generating unit (2019–2020 onwards): a gas unit owes
+    at most its free allocation; a unit whose shortfall exceeds ``gap_cap_share`` of its verified
+    emissions owes at most its free allocation plus that share: min(VE, allocation + 20 % × VE)."""
+    if gas:
+        return min(verified, free_allocation)
+    if gap_cap_share is None:
+        return verified
+    cap = free_allocation + int((gap_cap_share * verified).to_integral_value(rounding=ROUND_CEILING))
+    return min(verified, cap)
+
+
+# -- calendar ------------------------------------------------------------------------------------
+
+def is_working_day(day: date) -> bool:
+    """A Chinese working day (工作日): public holidays off, make-up working days (调休) on."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:  # a year the calendar does not know: weekdays only
+        return day.weekday() < 5
+
+
+def add_working_days(start: date, n: int) -> date:
+    """The n-th working day after ``start`` (Beijing: comply within 10 working days of the order)."""
+    d, left = start, n
+    while left > 0:
+        d += timedelta(days=1)
+        if is_working_day(d):
+            left -= 1
+    return d
+
+
+def end_of(day: date, closing: time | None = None) -> datetime:
+    """A deadline day's last moment in the markets' zone (or the registry's closing hour)."""
+    if closing is None:
+        return datetime.combine(day + timedelta(days=1), time(0), TZ) - timedelta(microseconds=1)
+    return datetime.combine(day, closing, TZ)
+
+
+# -- status ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Surrendered:
+    at: datetime
+    quantity: int  # a reversal is negative
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    code: str  # not_applicable, excluded, emissions_missing, due, compliant, late, compliant_late, non_compliant
+    owed: int | None
+    surrendered: int
+    shortfall: int
+
+    @property
+    def letter(self) -> str:
+        """The EU/UK codes: A compliant, B must surrender, C must enter emissions."""
+        return {"compliant": "A", "compliant_late": "A", "due": "B", "late": "B", "non_compliant": "B",
+                "emissions_missing": "C"}.get(self.code, "-")
+
+
+def status(*, owed: int | None, surrenders: Iterable[Surrendered], deadline: datetime,
+           order_deadline: datetime | None, now: datetime, covered: bool = True,
+           excluded: bool = False) -> Status:
+    events = sorted(surrenders, key=lambda s: s.at)
+    done = sum(s.quantity for s in events if s.at <= now)
+    if not covered:
+        return Status("not_applicable", None, done, 0)
+    if excluded:
+        return Status("excluded", None, done, 0)
+    if owed is None:
+        return Status("emissions_missing", None, done, 0)
+    shortfall = max(0, owed - done)
+    by_deadline = sum(s.quantity for s in events if s.at <= min(deadline, now))
+    if by_deadline >= owed:
+        return Status("compliant", owed, done, 0)
+    if now <= deadline:
+        return Status("due", owed, done, shortfall)
+    if shortfall == 0:
+        return Status("compliant_late", owed, done, 0)
+    if order_deadline is not None and now <= order_deadline:
+        return Status("late", owed, done, shortfall)
+    return Status("non_compliant", owed, done, shortfall)
+
+
+# -- penalties and statistics -------------------------------------------------------------------------
+
+def average_price(fills: Iterable[tuple[date, int, int]], start: date, end: date) -> Decimal:
+    """The market average price (fen): volume-weighted, over trades (day, price fen, tonnes) in the window."""
+    chosen = [(p, q) for d, p, q in fills if start <= d <= end]
+    qty = sum(q for _, q in chosen)
+    if not qty:
+        raise DomainError("no_trades", f"no trades from {start} to {end} to set the fine's price")
+    return Decimal(sum(p * q for p, q in chosen)) / qty
+
+
+def fine(shortfall: int, multiplier: Decimal, price_fen: Decimal, *, low: Decimal, high: Decimal) -> int:
+    """multiplier × market average price × missing tonnes, in fen (half up). Beijing: 3–5 ×."""
+    if not low <= multiplier <= high:
+        raise DomainError("multiplier_outside_range", f"the multiplier is set between {low} and {high}")
+    return int((multiplier * price_fen * shortfall).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    compliant: int
+    covered: int
+
+    @property
+    def exact(self) -> Decimal:
+        return Decimal(self.compliant) / Decimal(self.covered)
+
+    def as_published(self, places: int = 0) -> str:
+        """As a percentage, half up (Beijing 2016: 925/947 = 97.7 %, published as 98 %)."""
+        q = Decimal(1).scaleb(-places) if places else Decimal(1)
+        return f"{(self.exact * 100).quantize(q, rounding=ROUND_HALF_UP)} %"
+
+
+def rate(statuses: Sequence[Status]) -> Rate:
+    covered = [s for s in statuses if s.code not in ("not_applicable", "excluded")]
+    return Rate(sum(1 for s in covered if s.code in ("compliant", "compliant_late")), len(covered))

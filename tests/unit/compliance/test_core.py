@@ -1,0 +1,86 @@
+"""Every outcome of a compliance year, by hand; Beijing's working days and rate; the national caps."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from openets.compliance.core import (
+    Rate,
+    Status,
+    Surrendered,
+    add_working_days,
+    average_price,
+    end_of,
+    fine,
+    obligation,
+    rate,
+    status,
+    unit_obligation,
+)
+from openets.core.errors import DomainError
+
+DEADLINE = end_of(date(2017, 6, 15))  # Beijing 2016: 15 June 2017, end of day, Asia/Shanghai
+ORDER = end_of(add_working_days(date(2017, 6, 15), 10))
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour - 8, tzinfo=UTC)
+
+
+def test_working_days_and_deadlines() -> None:
+    # 10 working days after Thursday 15 June 2017: 16, 19–23, 26–29 June → 29 June
+    assert add_working_days(date(2017, 6, 15), 10) == date(2017, 6, 29)
+    # over the National Day holiday 2017: Saturday 30 Sep is a make-up working day (1st), 1–8 Oct are off,
+    # Monday 9 Oct is the 2nd
+    assert add_working_days(date(2017, 9, 29), 2) == date(2017, 10, 9)
+    assert DEADLINE.isoformat().startswith("2017-06-15T23:59:59")
+
+
+def test_every_outcome() -> None:
+    owed = obligation(D("10000.2"))  # a fraction of a tonne is still owed
+    assert owed == 10_001
+    s = [Surrendered(at(date(2017, 6, 10)), 10_001)]
+    assert status(owed=owed, surrenders=s, deadline=DEADLINE, order_deadline=ORDER, now=at(date(2017, 7, 1))).code == \
+        "compliant"
+    early = [Surrendered(at(date(2017, 6, 10)), 9_000)]
+    assert status(owed=owed, surrenders=early, deadline=DEADLINE, order_deadline=ORDER,
+                  now=at(date(2017, 6, 12))).code == "due"
+    assert status(owed=owed, surrenders=early, deadline=DEADLINE, order_deadline=ORDER,
+                  now=at(date(2017, 6, 20))).code == "late"
+    late_then = early + [Surrendered(at(date(2017, 6, 25)), 1_001)]
+    got = status(owed=owed, surrenders=late_then, deadline=DEADLINE, order_deadline=ORDER, now=at(date(2017, 7, 1)))
+    assert got.code == "compliant_late" and got.letter == "A"
+    never = status(owed=owed, surrenders=early, deadline=DEADLINE, order_deadline=ORDER, now=at(date(2017, 7, 1)))
+    assert (never.code, never.shortfall, never.letter) == ("non_compliant", 1_001, "B")
+    # verified emissions corrected upward after the deadline: recomputed, the status follows
+    corrected = status(owed=obligation(D("10500")), surrenders=s, deadline=DEADLINE, order_deadline=ORDER,
+                       now=at(date(2017, 7, 1)))
+    assert corrected.code == "non_compliant" and corrected.shortfall == 499
+    assert status(owed=None, surrenders=[], deadline=DEADLINE, order_deadline=ORDER,
+                  now=at(date(2017, 6, 1))).letter == "C"
+
+
+def test_beijing_fine_by_hand() -> None:
+    trades = [(date(2017, 1, 10), 5200, 10_000), (date(2017, 3, 10), 5000, 30_000), (date(2016, 1, 1), 1, 10**9)]
+    price = average_price(trades, date(2016, 12, 16), date(2017, 6, 15))  # the preceding six months
+    assert price == D(5050)  # (5,200 × 10,000 + 5,000 × 30,000) / 40,000 fen
+    assert fine(1_001, D(3), price, low=D(3), high=D(5)) == 15_165_150  # 3 × 50.50 yuan × 1,001 t = 151,651.50 yuan
+    with pytest.raises(DomainError):
+        fine(1, D(6), price, low=D(3), high=D(5))
+
+
+def test_rates_as_the_seed_reports_them() -> None:
+    bj = Rate(925, 947)
+    assert bj.as_published() == "98 %" and bj.as_published(1) == "97.7 %"
+    sz = Rate(469, 824)
+    assert sz.as_published(1) == "56.9 %"  # the seed says 60 %
+    statuses = [Status("compliant", 1, 1, 0)] * 3 + [Status("non_compliant", 1, 0, 1), Status("excluded", None, 0, 0)]
+    assert rate(statuses) == Rate(3, 4)
+
+
+def test_national_unit_obligation_caps() -> None:
+    # a coal unit: VE 1,000,000, free allocation 700,000: shortfall 300,000 > 20 % of VE → owes 900,000
+    assert unit_obligation(1_000_000, 700_000) == 900_000
+    assert unit_obligation(1_000_000, 850_000) == 1_000_000  # a small shortfall: the whole VE
+    assert unit_obligation(500_000, 400_000, gas=True) == 400_000  # gas: at most its free allocation
