@@ -58,6 +58,7 @@ class RuleBook:
     def __init__(self, markets: dict[str, Market], rule_sets: list[RuleSet]) -> None:
         self.markets = markets
         self.rule_sets = rule_sets
+        self._found: dict[tuple[str, int, date, str | None], RuleSet] = {}  # lookups repeat on every transaction
 
     def with_file(self, path: Path) -> RuleBook:
         """This rule book plus the rule sets of a user's own file (which win where both are valid)."""
@@ -76,6 +77,9 @@ class RuleBook:
 
         When two are valid (an amendment), the one that became valid last wins.
         """
+        hit = self._found.get((market, compliance_year, on, section))
+        if hit is not None:
+            return hit
         self.market(market)
         found = [r for r in self.rule_sets if r.governs(market, compliance_year, on, section)]
         if not found:
@@ -84,7 +88,8 @@ class RuleBook:
                 "no_rule_set",
                 f"market {market} has no {what} for compliance year {compliance_year} on {on.isoformat()}",
             )
-        return max(found, key=lambda r: r.valid_from)
+        best = self._found[(market, compliance_year, on, section)] = max(found, key=lambda r: r.valid_from)
+        return best
 
 
 def _years(value: Any) -> tuple[int, ...]:
