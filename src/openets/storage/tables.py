@@ -346,3 +346,32 @@ verifier_relations = Table(
     Column("company", String(32), primary_key=True),
     Column("kind", String(16), primary_key=True),  # consulted, related
 )
+
+
+# -- auctions --------------------------------------------------------------------------------------
+
+auctions = Table(
+    "auctions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("unit_class_id", Integer, nullable=False),
+    Column("restriction_id", Integer, nullable=False),
+    Column("clearing_price_fen", BigInteger),
+    Column("volume_sold", BigInteger, nullable=False),
+    Column("bidders", Integer, nullable=False),
+    Column("winners", Integer, nullable=False),
+    Column("cover_ratio", Text, nullable=False),
+    Column("revenue_fen", BigInteger, nullable=False),  # to the treasury
+    Column("settled_by", String(64), nullable=False),
+    Column("settled_us", BigInteger, nullable=False),
+)
+
+auction_fills = Table(
+    "auction_fills", metadata,
+    Column("auction_id", Integer, ForeignKey("auctions.id"), primary_key=True),
+    Column("party_id", Integer, ForeignKey("parties.id"), primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("paid_fen", BigInteger, nullable=False),
+    Column("txn_id", BigInteger),
+)
