@@ -111,7 +111,7 @@ def status(*, owed: int | None, surrenders: Iterable[Surrendered], deadline: dat
         return Status("emissions_missing", None, done, 0)
     shortfall = max(0, owed - done)
     by_deadline = sum(s.quantity for s in events if s.at <= min(deadline, now))
-    if by_deadline >= owed:
+    if by_deadline >= owed and done >= owed:  # in time, and not undone since by a reversal
         return Status("compliant", owed, done, 0)
     if now <= deadline:
         return Status("due", owed, done, shortfall)

@@ -1,0 +1,84 @@
+"""Compliance status per company and year, recomputed from what the database holds: confirmed (or
+determined) verified emissions, surrenders and their reversals, and the market's rule set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from openets.compliance.core import Status, Surrendered, add_working_days, end_of, obligation, rate, status
+from openets.core.errors import DomainError
+from openets.services.registry import RegistryService
+from openets.storage import tables as t
+from openets.storage.registry_repo import from_us
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyStatus:
+    company: str
+    status: Status
+
+
+class ComplianceService:
+    def __init__(self, registry: RegistryService) -> None:
+        self.registry = registry
+        self.engine = registry.engine
+
+    def rules(self, market: str, year: int) -> dict:  # type: ignore[type-arg]
+        tz = self.registry.rulebook.market(market).timezone
+        rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "compliance")
+        return rs.raw["compliance"]
+
+    def deadlines(self, market: str, year: int) -> tuple[datetime, datetime | None]:
+        r = self.rules(market, year)
+        deadline_day = date.fromisoformat(str(r["deadline"]))
+        if "order_deadline" in r:
+            order = end_of(date.fromisoformat(str(r["order_deadline"])))
+        elif "order_working_days" in r:
+            order = end_of(add_working_days(deadline_day, int(r["order_working_days"])))
+        else:
+            order = None
+        return end_of(deadline_day), order
+
+    def statuses(self, market: str, year: int, *, now: datetime | None = None) -> list[CompanyStatus]:
+        now = now or self.registry.clock.now()
+        r = self.rules(market, year)
+        deadline, order = self.deadlines(market, year)
+        with self.engine.connect() as c:
+            reports = {row.company: row for row in c.execute(select(t.emission_reports).where(
+                t.emission_reports.c.market == market, t.emission_reports.c.year == year))}
+            covered = {row.registration_id for row in c.execute(
+                select(t.parties.c.registration_id).join(t.accounts, t.accounts.c.party_id == t.parties.c.id).where(
+                    t.accounts.c.market == market, t.accounts.c.type == "compliance"))}
+            tx = t.transactions
+            surrenders = c.execute(
+                select(tx.c.id, tx.c.quantity, tx.c.at_us, t.parties.c.registration_id)
+                .join(t.accounts, t.accounts.c.id == tx.c.sender_id)
+                .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+                .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
+                       tx.c.status == "completed")).all()
+            reversed_at = {row.reverses_id: row.at_us for row in c.execute(
+                select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None)))}
+        per: dict[str, list[Surrendered]] = {}
+        for s in surrenders:
+            per.setdefault(s.registration_id, []).append(Surrendered(from_us(s.at_us), s.quantity))
+            if s.id in reversed_at:  # a reversal takes the units back from its own moment on
+                per[s.registration_id].append(Surrendered(from_us(reversed_at[s.id]), -s.quantity))
+        out = []
+        for company in sorted(covered | set(reports)):
+            rep = reports.get(company)
+            owed = None
+            if rep is not None and rep.state in ("confirmed", "determined") and rep.verified_emissions is not None:
+                owed = obligation(Decimal(rep.verified_emissions), rounding=r.get("rounding", "ceiling"))
+            out.append(CompanyStatus(company, status(owed=owed, surrenders=per.get(company, []), deadline=deadline,
+                                                     order_deadline=order, now=now, covered=company in covered)))
+        return out
+
+    def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
+        got = rate([s.status for s in self.statuses(market, year, now=now)])
+        if not got.covered:
+            raise DomainError("nothing_covered", f"no covered companies in {market} {year}")
+        return got.as_published(1)

@@ -1,0 +1,68 @@
+"""A Beijing compliance year for a handful of companies, every outcome, from what the database holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+from sqlalchemy import select
+
+from openets.core.actor import Role
+from openets.core.clock import FixedClock
+from openets.registry.model import AccountType, PartyKind, UnitKind
+from openets.services.compliance import ComplianceService
+from openets.services.ops import Op
+from openets.services.registry import RegistryService
+from openets.services.reports import ReportService
+from openets.storage import tables as t
+
+
+def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
+    clock = FixedClock(datetime(2017, 5, 1, 2, 0, tzinfo=UTC))
+    svc = RegistryService(engine, clock=clock)
+    svc.init_markets()
+    bj = svc.registry_party("BJ")
+    svc.add_user(name="bj-1", party_id=bj, role=Role.REGULATOR, market="BJ")
+    svc.add_user(name="bj-2", party_id=bj, role=Role.REGULATOR, market="BJ")
+    r1, r2 = svc.actor("bj-1"), svc.actor("bj-2")
+    uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="BJ", vintage=2016, cap=1_000_000)
+    rec = svc.one(r1, Op("issue", to_account=svc.account("BJ-ISSUANCE").id, unit_class=uc.id, quantity=100_000))
+    svc.one(r2, Op("approve", txn=rec.id))
+    reports = ReportService(svc)
+    acc, who = {}, {}
+    for name in ("A", "B", "C", "D"):
+        pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="BJ", registration_id=name)
+        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        who[name] = svc.actor(f"u-{name}")
+        a = svc.request_account(who[name], market="BJ", type=AccountType.COMPLIANCE)
+        acc[name] = svc.decide_account(r1, a.number, approve=True)
+        svc.one(r1, Op("allocate", from_account=svc.account("BJ-ISSUANCE").id, to_account=acc[name].id,
+                       unit_class=uc.id, quantity=10_000))
+        if name != "D":  # D files nothing
+            reports.determine_missing(r1, market="BJ", year=2016, company=name, emissions=D("10000"))
+
+    def surrender(name: str, qty: int, when: datetime) -> None:
+        clock.at = when
+        svc.one(who[name], Op("surrender", from_account=acc[name].id, unit_class=uc.id, quantity=qty,
+                              compliance_year=2016))
+
+    surrender("A", 10_000, datetime(2017, 6, 10, 2, tzinfo=UTC))
+    surrender("B", 6_000, datetime(2017, 6, 14, 2, tzinfo=UTC))
+    surrender("B", 4_000, datetime(2017, 6, 20, 2, tzinfo=UTC))  # after 15 June, within 10 working days
+    surrender("C", 9_000, datetime(2017, 6, 14, 2, tzinfo=UTC))
+    cs = ComplianceService(svc)
+    deadline, order = cs.deadlines("BJ", 2016)
+    assert order.date().isoformat() == "2017-06-29"
+    got = {s.company: s.status for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC))}
+    assert {k: v.code for k, v in got.items()} == {"A": "compliant", "B": "compliant_late", "C": "non_compliant",
+                                                   "D": "emissions_missing"}
+    assert got["C"].shortfall == 1_000
+    assert cs.rate("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC)) == "50.0 %"  # 2 of 4 covered
+    # A's surrender reversed after the deadline: recomputed, A is no longer compliant
+    clock.at = datetime(2017, 7, 2, tzinfo=UTC)
+    with engine.connect() as c:
+        txn = c.execute(select(t.transactions.c.id).where(t.transactions.c.type == "surrender",
+                                                          t.transactions.c.sender_id == acc["A"].id)).scalar_one()
+    svc.one(r1, Op("reversal", txn=txn))
+    after = {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 3, tzinfo=UTC))}
+    assert after["A"] == "non_compliant"
