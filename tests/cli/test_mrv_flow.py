@@ -77,3 +77,43 @@ def test_determination_by_rule(db_url: str, tmp_path: Path) -> None:
     r = runner.invoke(app, ["mrv", "determine", "--company", "GD-NOPE", "--market", "GD", "--year", "2017",
                             "--as", "li", "--db", db_url])
     assert r.exit_code == 1 and "give the emissions" in r.stderr
+
+
+def test_coal_power_plant_and_sector_mixing(db_url: str, tmp_path: Path) -> None:
+    """A coal-fired power plant end to end: plan → monthly data → report → verification with a finding and
+    a correction → confirmation; then the sector check against a peer using default factors."""
+    cli(db_url, "registry", "init")
+    cli(db_url, "registry", "add-user", "mee-1", "--role", "regulator", "--market", "CEA")
+    cli(db_url, "registry", "add-user", "mee-2", "--role", "regulator", "--market", "CEA")
+    ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查", "--registration-id", "V9")["party"]
+    cli(db_url, "registry", "add-user", "v", "--role", "verifier", "--party", str(ver))
+    for reg_id, user in (("PWR1", "p1"), ("PWR2", "p2")):
+        pid = cli(db_url, "registry", "add-party", "--kind", "company", "--name", reg_id, "--market", "CEA",
+                  "--registration-id", reg_id)["party"]
+        cli(db_url, "registry", "add-user", user, "--role", "company", "--party", str(pid))
+    plan = cli(db_url, "mrv", "plan-submit", "--market", "CEA", "--installation", "PLANT", "--streams",
+               "coal-1,grid", "--as", "p1")["plan"]
+    cli(db_url, "mrv", "plan-approve", str(plan), "--as", "mee-1")
+    coal = row("PLANT", "coal-1", "combustion", "bituminous", "t", "20.908", "GJ/t", "26.18", "tC/TJ", "98", "%")
+    grid = row("PLANT", "grid", "electricity", "", "MWh")
+    monthly = [["coal-1", m, 90_000 + 500 * m, ""] for m in range(1, 13)] + \
+              [["grid", m, 2_000 + 10 * m, ""] for m in range(1, 13)]
+    path = filled(tmp_path, [coal, grid], monthly)
+    wb = openpyxl.load_workbook(path)
+    wb["output"].append(["U1", "power", "", "", "coal", "600", "water", "2400000"])
+    wb.save(path)
+    rid = cli(db_url, "mrv", "submit", str(path), "--market", "CEA", "--year", "2021", "--as", "p1")["report"]
+    cli(db_url, "mrv", "assign", str(rid), "--verifier", str(ver), "--as", "mee-1")
+    cli(db_url, "mrv", "verify", str(rid), "--emissions", "4000000", "--finding",
+        "major:December coal receipts booked in January", "--statement", "verified, corrected", "--as", "v")
+    assert cli(db_url, "mrv", "confirm", str(rid), "--as", "mee-2")["state"] == "confirmed"
+    # a peer in the same sector filing with the default (here: gas) factors
+    gas = row("G", "gas-1", "combustion", "natural_gas", "10**4 Nm3")
+    peer = filled(tmp_path, [gas], [["gas-1", m, 100 + m, ""] for m in range(1, 13)])
+    wb = openpyxl.load_workbook(peer)
+    wb["output"].append(["U9", "power", "", "", "gas", "400", "water", "500000"])
+    wb.save(peer)
+    cli(db_url, "mrv", "submit", str(peer), "--market", "CEA", "--year", "2021", "--as", "p2")
+    r = runner.invoke(app, ["mrv", "check-sector", "--market", "CEA", "--year", "2021", "--sector", "power",
+                            "--db", db_url])
+    assert r.exit_code == 1 and "measured (PWR1)" in r.stderr and "default (PWR2)" in r.stderr

@@ -219,6 +219,21 @@ def check(path: Path = typer.Argument(..., help="A report workbook."), year: int
     run(go)
 
 
+@app.command("check-sector")
+def check_sector(market: str = typer.Option(...), year: int = typer.Option(...), sector: str = typer.Option(...),
+                 db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Within one benchmark sector: all measured or all default NCV and carbon content; exit 1 if mixed."""
+
+    def go() -> None:
+        _, reports, _ = _reports(db)
+        found = reports.sector_mixing(market, year, sector)
+        emit([{"where": f.where, "message": f.message} for f in found], as_json, title=f"{sector} {year}")
+        if found:
+            raise Failure(f"{sector}: {found[0].message}")
+
+    run(go)
+
+
 @app.command()
 def export(report_id: int = typer.Argument(..., metavar="REPORT"),
            out: Path = typer.Option(..., help=".html or .xlsx"), db: str | None = DbOpt,

@@ -156,6 +156,32 @@ class ReportService:
 
         self._change(report_id, change)
 
+    def sector_mixing(self, market: str, year: int, sector: str) -> list:  # type: ignore[type-arg]
+        """Within one benchmark sector NCV and carbon content are all measured or all default (the
+        seed): each company's combustion factors, from its filed report, checked across the sector."""
+        from openets.mrv import quality
+
+        statuses: dict[str, str] = {}
+        with self.engine.connect() as c:
+            for r in c.execute(select(t.emission_reports).where(t.emission_reports.c.market == market,
+                                                               t.emission_reports.c.year == year)):
+                if sector not in {o.get("sector") for o in json.loads(r.output or "[]")}:
+                    continue
+                kinds = set()
+                for st in json.loads(r.streams or "[]"):
+                    for name in ("ncv", "carbon_content"):
+                        text = st.get("factors", {}).get(name, "")
+                        if text:
+                            kinds.add("measured" if "(measured;" in text else "default")
+                if kinds:
+                    statuses[r.company] = "measured" if kinds == {"measured"} else \
+                        "default" if kinds == {"default"} else "mixed"
+        found = quality.mixed_factor_sources(sector, {k: v for k, v in statuses.items() if v != "mixed"})
+        found += [quality.Finding("mixed_default_measured", "error", f"company {k}",
+                                  "measured and default factors mixed within the company")
+                  for k, v in sorted(statuses.items()) if v == "mixed"]
+        return found
+
     def determine_missing(self, actor: Actor, *, market: str, year: int, company: str,
                           emissions: Decimal | None = None) -> int:
         """The regulator determines a company's emissions when its report is missing or rejected: the
