@@ -25,3 +25,13 @@ class Actor:
 
     def describe(self) -> str:
         return f"{self.user} ({self.role} of party {self.party_id})"
+
+    def is_regulator_of(self, market: str) -> bool:
+        return self.role is Role.REGULATOR and self.market == market
+
+    def require_regulator(self, market: str) -> None:
+        """Refuse (not_authorised) unless this actor regulates ``market``."""
+        from openets.core.errors import DomainError
+
+        if not self.is_regulator_of(market):
+            raise DomainError("not_authorised", f"{self.describe()} is not a regulator of {market}")

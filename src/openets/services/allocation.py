@@ -14,7 +14,8 @@ from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from openets.allocation.changes import KINDS as CHANGE_KIND_NAMES
 from openets.allocation.changes import Change, apply_changes
 from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
-from openets.core.actor import Actor, Role
+from openets.core.actor import Actor
+from openets.core.batching import chunks as _chunks
 from openets.core.errors import DomainError, NotFound
 from openets.registry.engine import to_us
 from openets.registry.model import AccountStatus, AccountType
@@ -173,14 +174,14 @@ class AllocationService:
 
     def propose(self, actor: Actor, result: PlanResult, *, market: str, year: int) -> RunSummary:
         """Store the run as proposed (nothing issued yet): a second regulator issues it."""
-        _regulator(actor, market)
+        actor.require_regulator(market)
         items = [(a.company, a.tonnes, str(a.exact), _detail(a)) for a in result.companies]
         return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, result.kind, items))
 
     def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int) -> RunSummary:
         """多退少补: the allocation from confirmed actual output minus what was issued so far, per company.
         A company issued before but absent from the confirmed data owes back everything."""
-        _regulator(actor, market)
+        actor.require_regulator(market)
         if confirmed.kind != "final":
             raise DomainError("kind_invalid", "a true-up is computed from the final (actual output) allocation")
 
@@ -248,7 +249,7 @@ class AllocationService:
             run = c.execute(select(t.allocation_runs).where(t.allocation_runs.c.id == run_id)).first()
             if run is None:
                 raise NotFound("allocation run", run_id)
-            _regulator(actor, run.market)
+            actor.require_regulator(run.market)
             if run.status != "proposed":
                 raise DomainError("run_not_proposed", f"allocation run {run_id} is {run.status}")
             if run.proposed_by == actor.user:
@@ -341,10 +342,3 @@ def _detail(a: CompanyAllocation) -> str:
                         **r.detail} for r in a.rows], ensure_ascii=False)
 
 
-def _chunks(values: list[str], size: int = 2000) -> list[list[str]]:
-    return [values[i:i + size] for i in range(0, len(values), size)]
-
-
-def _regulator(actor: Actor, market: str) -> None:
-    if actor.role is not Role.REGULATOR or actor.market != market:
-        raise DomainError("not_authorised", f"{actor.describe()} is not a regulator of {market}")

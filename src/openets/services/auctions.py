@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select
 
-from openets.core.actor import Actor, Role
+from openets.core.actor import Actor
 from openets.core.errors import DomainError
 from openets.market.auction import AuctionResult
 from openets.registry.engine import to_us
@@ -23,8 +23,7 @@ class AuctionService:
 
     def settle(self, actor: Actor, *, market: str, document: str, unit_class: str, restriction_id: int,
                result: AuctionResult) -> int:
-        if actor.role is not Role.REGULATOR or actor.market != market:
-            raise DomainError("not_authorised", f"{actor.describe()} is not a regulator of {market}")
+        actor.require_regulator(market)
         if result.cancelled:
             raise DomainError("auction_cancelled", f"the auction was cancelled: {result.cancelled}")
         uc = self.registry.unit_class(unit_class)

@@ -434,8 +434,7 @@ class RegistryService:
             acc = _account_by_number(c, number, lock=True)
             if acc.status is not AccountStatus.REQUESTED:
                 raise DomainError("not_requested", f"account {number} is {acc.status}, not awaiting approval")
-            if actor.role is not Role.REGULATOR or actor.market != acc.market:
-                raise DomainError("not_authorised", f"{actor.describe()} is not a regulator of {acc.market}")
+            actor.require_regulator(acc.market)
             requester = c.execute(select(t.account_events.c.actor_user).where(
                 t.account_events.c.account_id == acc.id, t.account_events.c.event == "requested")).scalar()
             if requester == actor.user:
@@ -448,8 +447,7 @@ class RegistryService:
     def set_account_status(self, actor: Actor, number: str, status: AccountStatus, note: str = "") -> Account:
         def work(c: Connection) -> Account:
             acc = _account_by_number(c, number, lock=True)
-            if actor.role is not Role.REGULATOR or actor.market != acc.market:
-                raise DomainError("not_authorised", f"{actor.describe()} is not a regulator of {acc.market}")
+            actor.require_regulator(acc.market)
             if acc.status in (AccountStatus.REQUESTED, AccountStatus.REJECTED, AccountStatus.CLOSED):
                 raise DomainError("status_final", f"account {number} is {acc.status}")
             if status in (AccountStatus.REQUESTED, AccountStatus.REJECTED):
@@ -476,8 +474,7 @@ class RegistryService:
                           conn: Connection | None = None) -> UnitClass:
         m = self.rulebook.market(market)
         kind = _enum(UnitKind, kind, "unit kind")
-        if actor.role is not Role.REGULATOR or actor.market != market:
-            raise DomainError("not_authorised", f"{actor.describe()} is not a regulator of {market}")
+        actor.require_regulator(market)
         if not 2005 <= vintage <= 2100:
             raise DomainError("vintage_invalid", f"vintage {vintage} is out of range")
         if cap is not None and cap < 0:

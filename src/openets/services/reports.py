@@ -127,7 +127,7 @@ class ReportService:
     def assign(self, actor: Actor, report_id: int, verifier_org: str) -> None:
         """The regulator assigns a verifier organisation, after the conflict-of-interest check."""
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
-            _regulator(actor, market)
+            actor.require_regulator(market)
             reason = conflict_of_interest(self._history(c, verifier_org), r.company, r.year,
                                           max_consecutive=self.max_consecutive_years)
             if reason:
@@ -140,7 +140,7 @@ class ReportService:
         """start_verification (verifier), confirm (regulator), return (any of them, with a reason)."""
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
             if actor.role is Role.REGULATOR:
-                _regulator(actor, market)
+                actor.require_regulator(market)
             return r.apply(event, actor=actor.user, role=ROLE.get(actor.role, "other"), at=self.registry.clock.now(),
                            note=note, org=str(actor.party_id) if actor.role is Role.VERIFIER else None)
 
@@ -186,7 +186,7 @@ class ReportService:
                           emissions: Decimal | None = None) -> int:
         """The regulator determines a company's emissions when its report is missing or rejected: the
         given value, or the market's rule (e.g. the highest of the last 3 years × 1.1)."""
-        _regulator(actor, market)
+        actor.require_regulator(market)
         now = self.registry.clock.now()
 
         def work(c: Connection) -> int:
@@ -229,7 +229,7 @@ class ReportService:
 
     def determine(self, actor: Actor, report_id: int, *, emissions: Decimal, rule: str) -> None:
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
-            _regulator(actor, market)
+            actor.require_regulator(market)
             return r.determine(actor=actor.user, at=self.registry.clock.now(), emissions=emissions, rule=rule)
 
         self._change(report_id, change)
@@ -348,7 +348,7 @@ class PlanService:
             r = c.execute(select(t.monitoring_plans).where(t.monitoring_plans.c.id == plan_id)).first()
             if r is None:
                 raise NotFound("monitoring plan", plan_id)
-            _regulator(actor, r.market)
+            actor.require_regulator(r.market)
             plan = MonitoringPlan(r.company, r.installation, r.version, tuple(json.loads(r.streams)),
                                   json.loads(r.detail), r.state)
             after = plan.apply(event, actor=actor.user, role="regulator", at=now, note=note)
@@ -392,7 +392,3 @@ class MrvConfirmedOutput:
                     rows.append(replace(ProductionRow(f"report {r.id} row {i + 1}", r.company, "", ""), **fields))
         return rows
 
-
-def _regulator(actor: Actor, market: str) -> None:
-    if actor.role is not Role.REGULATOR or actor.market != market:
-        raise DomainError("not_authorised", f"{actor.describe()} is not a regulator of {market}")

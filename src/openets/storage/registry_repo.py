@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, select, text, tuple_, update
 
+from openets.core.batching import chunks as _chunks
 from openets.ledger.book import PositionKey
 from openets.registry.engine import WorkingSet, to_us
 from openets.registry.model import (
@@ -140,11 +141,6 @@ _ins_journal = _insert(t.journal, ("txn_id", "account_id", "account_seq", "unit_
 _ins_movement = _insert(t.movements, ("txn_id", "unit_class_id", "start", "end", "account_id"))
 _ins_idem = _insert(t.idempotency, ("party_id", "operation", "key", "payload_hash", "txn_id", "created_us"))
 _del_blocks = t.blocks.delete().where(t.blocks.c.id.in_(_ids))
-
-
-def _chunks(values: list, size: int = 2000) -> list[list]:  # type: ignore[type-arg]
-    """Bound the parameters of one statement (SQLite allows 32,766, PostgreSQL 65,535)."""
-    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 class RegistryRepo:
