@@ -1,0 +1,76 @@
+"""``openets serve`` and ``openets users create | grant | revoke``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from openets.cli.common import DbOpt, Failure, JsonOpt, emit, engine, run
+from openets.core.actor import Role
+
+users = typer.Typer(no_args_is_help=True)
+
+
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000), db: str | None = DbOpt) -> None:
+    """Start the API (OpenAPI documentation at /docs) on the embedded default or PostgreSQL."""
+
+    def go() -> None:
+        import uvicorn
+
+        from openets.api.app import create_app
+
+        uvicorn.run(create_app(engine(db)), host=host, port=port, log_level="info")
+
+    run(go)
+
+
+@users.command()
+def create(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
+           market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
+           password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Create a user who represents a party (a regulator: its market's registry) and set their password."""
+
+    def go() -> None:
+        from openets.services.auth import AuthService
+        from openets.services.registry import RegistryService
+
+        svc = RegistryService(engine(db))
+        pid = party if party is not None else (svc.registry_party(market) if role is Role.REGULATOR and market
+                                               else None)
+        if pid is None:
+            raise Failure("give --party, or --market for a regulator")
+        svc.add_user(name=name, party_id=pid, role=role, market=market)
+        if password_stdin:
+            AuthService(svc).set_password(name, sys.stdin.readline().rstrip("\n"))
+        emit({"user": name, "party": pid, "role": role.value, "password_set": password_stdin}, as_json)
+
+    run(go)
+
+
+@users.command()
+def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Set a user's password, read from stdin."""
+
+    def go() -> None:
+        from openets.services.auth import AuthService
+        from openets.services.registry import RegistryService
+
+        AuthService(RegistryService(engine(db))).set_password(name, sys.stdin.readline().rstrip("\n"))
+        emit({"user": name, "password_set": True}, as_json)
+
+    run(go)
+
+
+@users.command()
+def revoke(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Revoke every token of a user."""
+
+    def go() -> None:
+        from openets.services.auth import AuthService
+        from openets.services.registry import RegistryService
+
+        emit({"user": name, "revoked": AuthService(RegistryService(engine(db))).revoke(name)}, as_json)
+
+    run(go)

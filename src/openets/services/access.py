@@ -1,0 +1,20 @@
+"""Who may see what: enforced here, below the routes. A company sees its own accounts; a regulator
+those of its market; an auditor everything; anyone else gets "not found" (not "forbidden"), so that
+account numbers cannot be probed."""
+
+from __future__ import annotations
+
+from openets.core.actor import Actor, Role
+from openets.core.errors import NotFound
+from openets.registry.model import Account
+from openets.services.registry import RegistryService
+
+
+def visible_account(registry: RegistryService, actor: Actor, number: str) -> Account:
+    try:
+        acc = registry.account(number)
+    except NotFound:
+        raise NotFound("account", number) from None
+    if actor.role is Role.AUDITOR or actor.is_regulator_of(acc.market) or acc.party_id == actor.party_id:
+        return acc
+    raise NotFound("account", number)
