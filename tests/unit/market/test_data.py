@@ -22,7 +22,8 @@ def test_daily_and_intraday_bars_leave_block_trades_out() -> None:
 
 
 def test_vwap_window_and_cumulative_stats() -> None:
-    assert vwap(TAPE, datetime(2021, 7, 16, tzinfo=UTC), datetime(2021, 7, 17, tzinfo=UTC)) == D(3_010_000) / 600  # (480,000 + 1,530,000 + 1,000,000) / 600
+    # (4,800 × 100 + 5,100 × 300 + 5,000 × 200) / 600
+    assert vwap(TAPE, datetime(2021, 7, 16, tzinfo=UTC), datetime(2021, 7, 17, tzinfo=UTC)) == D(3_010_000) / 600
     assert vwap(TAPE, datetime(2021, 8, 1, tzinfo=UTC), datetime(2021, 8, 2, tzinfo=UTC)) is None
     stats = daily_stats(TAPE)
     assert (stats[0].volume, stats[1].cumulative_volume) == (100_600, 100_650)  # block trades count in volume
