@@ -29,7 +29,6 @@ C_TO_CO2 = D(44) / D(12)
 CAO_TO_CO2 = D(44) / D(56)
 MGO_TO_CO2 = D(44) / D("40.3")
 KINDS = ("combustion", "clinker", "anode", "pfc", "gas", "electricity", "heat")
-INDIRECT = ("electricity", "heat")
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,10 +115,6 @@ class UnitClass:
     cap: int | None = None  # most units that may ever be issued (allowances: the cap of that vintage)
     issued: int = 0
 
-    @property
-    def headroom(self) -> int | None:
-        return None if self.cap is None else self.cap - self.issued
-
 
 @dataclass(frozen=True, slots=True)
 class Restriction:

@@ -159,10 +159,6 @@ class RegistryRepo:
         rows = [r for part in _chunks(ids) for r in run(self.conn, q, {"ids": part})]
         return ({r.id: account_from_row(r) for r in rows}, {r.id: (r.journal_count, r.head_hash) for r in rows})
 
-    def account_by_number(self, number: str) -> Account | None:
-        r = self.conn.execute(select(t.accounts).where(t.accounts.c.number == number)).first()
-        return account_from_row(r) if r else None
-
     def market_accounts(self) -> dict[tuple[str, AccountType], int]:
         gov = (AccountType.SURRENDER, AccountType.RETIREMENT, AccountType.DELETION, AccountType.ISSUANCE,
                AccountType.ALLOCATION_RESERVE, AccountType.AUCTION)
