@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from tempfile import gettempdir
 
@@ -92,10 +93,87 @@ def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> 
     report = verify(engine, cp)
     out(f"[bold]10. Journal[/bold]: {report.rows} lines in {report.accounts} hash chains, verified against the "
         f"checkpoint {cp}: {'OK' if report.ok else report.problems}")
+    beijing = beijing_compliance(svc, clock, out, heat_reg="911100000000000001", cement_reg="911100000000000002")
+    shanghai = shanghai_auction(engine, out)
     national = national_walkthrough(engine, out)
     return {"trace": steps, "issued": totals.issued, "surrendered": totals.surrendered,
             "conserved": totals.conserved, "journal_rows": report.rows, "journal_ok": report.ok,
-            "national": national}
+            "beijing": beijing, "shanghai": shanghai, "national": national}
+
+
+def beijing_compliance(svc: RegistryService, clock: FixedClock, out: Callable[[str], None], *, heat_reg: str,
+                       cement_reg: str) -> dict[str, object]:
+    """Beijing 2016: emissions (here determined by the regulator), the deadline of 15 June, the order
+    to comply within 10 working days, the fine for what is still missing."""
+    from decimal import Decimal
+
+    from openets.compliance.core import average_price, fine
+    from openets.services.compliance import ComplianceService
+    from openets.services.reports import ReportService
+
+    li = svc.actor("bj-reg-li")
+    reports = ReportService(svc)
+    reports.determine_missing(li, market="BJ", year=2016, company=heat_reg, emissions=Decimal("1100000"))
+    reports.determine_missing(li, market="BJ", year=2016, company=cement_reg, emissions=Decimal("760000"))
+    cs = ComplianceService(svc)
+    _, order = cs.deadlines("BJ", 2016)
+    after = datetime(2017, 7, 3, 2, 0, tzinfo=UTC)
+    statuses = {s.company: s.status for s in cs.statuses("BJ", 2016, now=after)}
+    cement = statuses[cement_reg]
+    price = average_price([(datetime(2017, 3, 1).date(), 5000, 100_000), (datetime(2017, 5, 2).date(), 5200, 50_000)],
+                          datetime(2016, 12, 16).date(), datetime(2017, 6, 15).date())
+    due = fine(cement.shortfall, Decimal(3), price, low=Decimal(3), high=Decimal(5))
+    out(f"[bold]11. Beijing compliance 2016[/bold] (deadline 15 June, order until {order.date()}): "
+        f"热电 {statuses[heat_reg].code}, 水泥 {cement.code} ({cement.shortfall:,} t short) → fine 3 × "
+        f"{price / 100:.2f} yuan × {cement.shortfall:,} t = {due / 100:,.2f} yuan; compliance rate "
+        f"{cs.rate('BJ', 2016, now=after)}")
+    return {"statuses": {k: v.code for k, v in statuses.items()}, "fine_fen": due}
+
+
+def shanghai_auction(engine, out: Callable[[str], None]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Shanghai, 30 June 2017 (沪发改公告〔2017〕3号): reserve from the VWAP, uniform price, units for 2016 only."""
+    from datetime import date, timedelta
+
+    from openets.market.auction import AuctionRules, Bid, DatedFill, ReserveRule, clear
+    from openets.services.auctions import AuctionService
+
+    svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 30, 3, 0, tzinfo=UTC)))
+    party = svc.registry_party("SH")
+    svc.add_user(name="sh-reg-xu", party_id=party, role=Role.REGULATOR, market="SH")
+    svc.add_user(name="sh-reg-ma", party_id=party, role=Role.REGULATOR, market="SH")
+    xu, ma = svc.actor("sh-reg-xu"), svc.actor("sh-reg-ma")
+    bidders = {}
+    for i in range(1, 4):
+        pid = svc.create_party(kind=PartyKind.COMPANY, name=f"上海某企业{i}", market="SH",
+                               registration_id=f"91310000000000000{i}")
+        svc.add_user(name=f"sh-co-{i}", party_id=pid, role=Role.COMPANY)
+        acc = svc.request_account(svc.actor(f"sh-co-{i}"), market="SH", type=AccountType.COMPLIANCE)
+        svc.decide_account(xu, acc.number, approve=True)
+        bidders[i] = pid
+    uc = svc.create_unit_class(xu, kind=UnitKind.ALLOWANCE, market="SH", vintage=2016, cap=200_000_000)
+    rid = svc.create_restriction(xu, allowed_types=["central_transfer", "auction_delivery", "surrender"],
+                                 bound_market="SH", bound_year=2016, note="沪发改公告〔2017〕3号")
+    rec = svc.one(xu, Op("issue", key="sh-auction-2017", to_account=svc.account("SH-ISSUANCE").id,
+                         unit_class=uc.id, quantity=2_000_000, restriction=rid))
+    svc.one(ma, Op("approve", txn=rec.id))
+    svc.one(xu, Op("central_transfer", from_account=svc.account("SH-ISSUANCE").id,
+                   to_account=svc.account("SH-AUCTION").id, unit_class=uc.id, quantity=2_000_000, restriction=rid))
+    tape = [DatedFill(date(2016, 12, 1) + timedelta(days=20 * k), 3000 + 40 * k, 20_000) for k in range(10)]
+    reserve = ReserveRule(Decimal("1.2"), 4200, (date(2016, 11, 18), date(2017, 6, 29))).reserve(tape)
+    close = datetime(2017, 6, 30, 2, 30, tzinfo=UTC)
+    bids = [Bid(bidders[1], "1", 4400, 900_000, close - timedelta(minutes=50)),
+            Bid(bidders[2], "1", 4200, 800_000, close - timedelta(minutes=40)),
+            Bid(bidders[3], "1", 4200, 600_000, close - timedelta(minutes=30)),
+            Bid(bidders[3], "2", reserve - 10, 100_000, close - timedelta(minutes=20))]
+    result = clear(bids, AuctionRules(volume=2_000_000, closes_at=close, reserve=reserve,
+                                      eligible=frozenset(bidders.values())))
+    AuctionService(svc).settle(xu, market="SH", document="沪发改公告〔2017〕3号", unit_class=uc.code, restriction_id=rid,
+                               result=result)
+    pub = result.published()
+    out(f"[bold]12. Shanghai auction[/bold] 30 June 2017: reserve {reserve / 100:.2f} yuan (1.2 × VWAP, ≤ 42), "
+        f"clearing {pub['clearing_price_fen'] / 100:.2f} yuan, {pub['volume_sold_t']:,} t to {pub['winners']} "
+        f"winners, cover {pub['cover_ratio']}; the units may only be surrendered for 2016")
+    return pub
 
 
 POWER_UNITS = [
@@ -143,7 +221,7 @@ def national_walkthrough(engine, out: Callable[[str], None]) -> dict[str, object
     pre = alloc.compute(rows(POWER_UNITS), market="CEA", year=2019, kind="pre")
     run = alloc.propose(chen, pre, market="CEA", year=2019)
     alloc.issue(liu, run.run, unit_class=cea_2019.code, from_account="CEA-ISSUANCE")
-    out("[bold]11. National market 2019[/bold] (国环规气候〔2020〕3号): pre-allocation, 70 % of base-year output × "
+    out("[bold]13. National market 2019[/bold] (国环规气候〔2020〕3号): pre-allocation, 70 % of base-year output × "
         "benchmark × correction factors: " + ", ".join(f"{c.company[-3:]} {c.tonnes:,} t" for c in pre.companies)
         + f"; proposed by mee-chen, issued by mee-liu (run {run.run})")
 
@@ -164,13 +242,13 @@ def national_walkthrough(engine, out: Callable[[str], None]) -> dict[str, object
                        findings=[Finding("minor", "meter calibration certificate renewed late")],
                        statement="verified")
         reports.step(liu, rid, "confirm")
-    out("[bold]12. MRV[/bold]: both companies filed 2019 reports; verifier ver-zhou (conflict-checked) verified "
+    out("[bold]14. MRV[/bold]: both companies filed 2019 reports; verifier ver-zhou (conflict-checked) verified "
         "them with a minor finding; mee-liu confirmed")
 
     trueup = alloc.true_up_from(chen, MrvConfirmedOutput(engine), market="CEA", year=2019)
     alloc.issue(liu, trueup.run, unit_class=cea_2019.code, from_account="CEA-ISSUANCE")
     q = RegistryQueries(engine)
     t2019 = [x for x in q.totals() if x.unit_class == cea_2019.code][0]
-    out(f"[bold]13. True-up (多退少补)[/bold] from the confirmed output: {trueup.total:+,} t in all; "
+    out(f"[bold]15. True-up (多退少补)[/bold] from the confirmed output: {trueup.total:+,} t in all; "
         f"{cea_2019.code} in circulation {t2019.in_circulation:,} t, conserved: {t2019.conserved}")
     return {"pre_allocation": pre.total, "true_up": trueup.total, "conserved": t2019.conserved}
