@@ -58,16 +58,7 @@ def read_histories(path: Path, *, encoding: str = "utf-8-sig") -> tuple[list[Pro
 
 
 def _dec(row: Row, col: str, default: str = "0") -> Decimal:
-    text = row.values.get(col) or default
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number") from None
-    if not value.is_finite():
-        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number")
-    if value < 0:
-        raise DomainError("file_value", f"{row.where}, column {col}: {value} is negative")
-    return value
+    return row.number(col, default, negative=False)
 
 
 def parse_rows(rows: list[Row]) -> list[ProductionRow]:

@@ -59,14 +59,7 @@ class Report:
 
 
 def _dec(row: Row, col: str) -> Decimal:
-    text = row.values.get(col, "")
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number") from None
-    if not value.is_finite():
-        raise DomainError("file_value", f"{row.where}, column {col}: {text!r} is not a number")
-    return value
+    return row.number(col)
 
 
 def _stream(row: Row) -> Stream:

@@ -7,6 +7,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from openets.core.errors import DomainError
@@ -23,6 +24,19 @@ class Schema:
 class Row:
     where: str  # "file:sheet row N"
     values: dict[str, str]
+
+    def number(self, col: str, default: str | None = None, *, negative: bool = True) -> Decimal:
+        """A cell as a Decimal (thousands separators allowed); a clear error naming row and column."""
+        text = self.values.get(col) or (default if default is not None else "")
+        try:
+            value = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise DomainError("file_value", f"{self.where}, column {col}: {text!r} is not a number") from None
+        if not value.is_finite():
+            raise DomainError("file_value", f"{self.where}, column {col}: {text!r} is not a number")
+        if not negative and value < 0:
+            raise DomainError("file_value", f"{self.where}, column {col}: {value} is negative")
+        return value
 
 
 def read_tables(path: Path, schemas: dict[str, Schema], *, kind: str | None = None,
