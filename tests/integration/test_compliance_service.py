@@ -66,3 +66,39 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     svc.one(r1, Op("reversal", txn=txn))
     after = {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 3, tzinfo=UTC))}
     assert after["A"] == "non_compliant"
+
+
+def test_offsets_count_up_to_the_national_cap(engine) -> None:  # type: ignore[no-untyped-def]
+    """National market: CCER count for at most 5 % of the obligation."""
+    clock = FixedClock(datetime(2021, 6, 1, 2, 0, tzinfo=UTC))
+    svc = RegistryService(engine, clock=clock)
+    svc.init_markets()
+    cea = svc.registry_party("CEA")
+    svc.add_user(name="m-1", party_id=cea, role=Role.REGULATOR, market="CEA")
+    svc.add_user(name="m-2", party_id=cea, role=Role.REGULATOR, market="CEA")
+    r1, r2 = svc.actor("m-1"), svc.actor("m-2")
+    cea_2019 = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=1_000_000)
+    ccer = svc.create_unit_class(r1, kind=UnitKind.OFFSET, market="CEA", vintage=2019, standard="CCER",
+                                 project_id="0001", project_type="wind", location="620100", cap=100_000)
+    issuance = svc.account("CEA-ISSUANCE")
+    for uc, qty in ((cea_2019, 500_000), (ccer, 50_000)):
+        rec = svc.one(r1, Op("issue", to_account=issuance.id, unit_class=uc.id, quantity=qty))
+        svc.one(r2, Op("approve", txn=rec.id))
+    reports = ReportService(svc)
+    plan = {"P-OK": 96_000, "P-SHORT": 94_000}
+    for name, allowances in plan.items():
+        pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="CEA", registration_id=name)
+        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        actor = svc.actor(f"u-{name}")
+        a = svc.decide_account(r1, svc.request_account(actor, market="CEA", type=AccountType.COMPLIANCE).number,
+                               approve=True)
+        for uc, qty in ((cea_2019, allowances), (ccer, 8_000)):
+            svc.one(r1, Op("allocate", from_account=issuance.id, to_account=a.id, unit_class=uc.id, quantity=qty))
+            svc.one(actor, Op("surrender", from_account=a.id, unit_class=uc.id, quantity=qty, compliance_year=2019))
+        reports.determine_missing(r1, market="CEA", year=2019, company=name, emissions=D("100000"))
+    got = {s.company: s.status for s in ComplianceService(svc).statuses("CEA", 2019,
+                                                                       now=datetime(2022, 1, 2, tzinfo=UTC))}
+    # P-OK: 96,000 + 5,000 counted of 8,000 CCER (5 % of 100,000) = 101,000 ≥ 100,000
+    assert got["P-OK"].code == "compliant" and got["P-OK"].surrendered == 101_000
+    # P-SHORT: 94,000 + 5,000 = 99,000: 1,000 short although 102,000 t were surrendered
+    assert got["P-SHORT"].code == "non_compliant" and got["P-SHORT"].shortfall == 1_000

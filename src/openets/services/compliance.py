@@ -55,26 +55,65 @@ class ComplianceService:
                     t.accounts.c.market == market, t.accounts.c.type == "compliance"))}
             tx = t.transactions
             surrenders = c.execute(
-                select(tx.c.id, tx.c.quantity, tx.c.at_us, t.parties.c.registration_id)
+                select(tx.c.id, tx.c.quantity, tx.c.at_us, t.parties.c.registration_id, t.unit_classes.c.kind)
                 .join(t.accounts, t.accounts.c.id == tx.c.sender_id)
                 .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+                .join(t.unit_classes, t.unit_classes.c.id == tx.c.unit_class_id)
                 .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
                        tx.c.status == "completed")).all()
             reversed_at = {row.reverses_id: row.at_us for row in c.execute(
                 select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None)))}
-        per: dict[str, list[Surrendered]] = {}
+        per: dict[str, list[tuple[Surrendered, bool]]] = {}
         for s in surrenders:
-            per.setdefault(s.registration_id, []).append(Surrendered(from_us(s.at_us), s.quantity))
+            offset = s.kind == "offset"
+            per.setdefault(s.registration_id, []).append((Surrendered(from_us(s.at_us), s.quantity), offset))
             if s.id in reversed_at:  # a reversal takes the units back from its own moment on
-                per[s.registration_id].append(Surrendered(from_us(reversed_at[s.id]), -s.quantity))
+                per[s.registration_id].append((Surrendered(from_us(reversed_at[s.id]), -s.quantity), offset))
+        offset_rules = self._offset_rules(market, year)
         out = []
         for company in sorted(covered | set(reports)):
             rep = reports.get(company)
             owed = None
             if rep is not None and rep.state in ("confirmed", "determined") and rep.verified_emissions is not None:
                 owed = obligation(Decimal(rep.verified_emissions), rounding=r.get("rounding", "ceiling"))
-            out.append(CompanyStatus(company, status(owed=owed, surrenders=per.get(company, []), deadline=deadline,
+            events = self._count_offsets(per.get(company, []), offset_rules, market, year, company, owed)
+            out.append(CompanyStatus(company, status(owed=owed, surrenders=events, deadline=deadline,
                                                      order_deadline=order, now=now, covered=company in covered)))
+        return out
+
+    def _offset_rules(self, market: str, year: int) -> dict | None:  # type: ignore[type-arg]
+        tz = self.registry.rulebook.market(market).timezone
+        try:
+            rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "offsets")
+        except DomainError:
+            return None
+        return rs.raw["offsets"]
+
+    def _count_offsets(self, events: list[tuple[Surrendered, bool]], rules: dict | None, market: str,  # type: ignore[type-arg]
+                       year: int, company: str, owed: int | None) -> list[Surrendered]:
+        """Offsets count, in the order surrendered, up to the market's cap (a share of the obligation or of
+        the initial annual allocation), at its exchange rate; beyond the cap they do not count (the
+        regulator reverses them). Without offset rules for the year, the registry's own limits apply."""
+        if rules is None or not any(off for _, off in events):
+            return [e for e, _ in events]
+        if rules.get("cap_basis") == "initial_allocation":
+            from openets.services.allocation import AllocationService
+
+            basis = AllocationService(self.registry).initial_allocation(market, year, company) or 0
+        else:
+            basis = owed or 0
+        cap = int(Decimal(basis) * Decimal(str(rules.get("cap_share", "0"))))
+        rate_ = Decimal(str(rules.get("exchange_rate", "1")))
+        counted, out = 0, []
+        for e, off in sorted(events, key=lambda x: x[0].at):
+            if not off:
+                out.append(e)
+                continue
+            worth = int(e.quantity * rate_)
+            # a reversal takes back at most what was counted
+            take = -min(-worth, counted) if worth < 0 else max(0, min(worth, cap - counted))
+            counted += take
+            out.append(Surrendered(e.at, take))
         return out
 
     def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
