@@ -39,3 +39,24 @@ def test_offsets_check_eligibility(tmp_path: Path) -> None:
     out = {x["credit"]: x for x in json.loads(r.stdout)}
     assert out["a"]["usable"] == 50_000 and "over the cap" in out["a"]["reasons"]
     assert out["b"]["usable"] == 0 and "outside 2013-01-01–2015-12-31" in out["b"]["reasons"]
+
+
+def test_offsets_project_and_issue_on_the_command_line(db_url: str) -> None:
+    def cli(*args: str) -> dict:  # type: ignore[type-arg]
+        r = runner.invoke(app, [args[0], args[1], "--db", db_url, "--json", *args[2:]])
+        assert r.exit_code == 0, r.stderr
+        return json.loads(r.stdout)
+
+    cli("registry", "init")
+    cli("registry", "add-user", "hb-1", "--role", "regulator", "--market", "HB")
+    cli("registry", "add-user", "hb-2", "--role", "regulator", "--market", "HB")
+    owner = cli("registry", "add-party", "--kind", "investor", "--name", "业主", "--registration-id", "O1")["party"]
+    cli("offsets", "project", "--project-id", "001", "--name", "沼气", "--type", "rural_biogas", "--province", "42",
+        "--county", "421123", "--owner", str(owner), "--crediting-start", "2013-01-01", "--crediting-end",
+        "2016-12-31", "--market", "HB", "--tag", "hubei_key_poverty_county_yangtze_cluster", "--as", "hb-1")
+    got = cli("offsets", "issue", "001", "--vintage", "2014", "--quantity", "5000", "--as", "hb-1")
+    assert got["status"] == "awaiting_approval"
+    assert cli("registry", "approve", str(got["txn"]), "--as", "hb-2")["status"] == "completed"
+    bad = runner.invoke(app, ["offsets", "issue", "999", "--vintage", "2014", "--quantity", "1", "--as", "hb-1",
+                              "--db", db_url])
+    assert bad.exit_code == 1 and "not found" in bad.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import JsonOpt, emit, run
+from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, emit, run
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -54,3 +54,55 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
                "reasons": "; ".join(x.reasons)} for x in verdicts], as_json, title=f"{rs.document}")
 
     run(go)
+
+
+@app.command()
+def project(standard: str = typer.Option("CCER"), project_id: str = typer.Option(...), name: str = typer.Option(...),
+            type: str = typer.Option(..., help="rural_biogas, forestry, wind, pv, hydro, inclusion, methane, other"),
+            province: str = typer.Option(..., help="GB/T 2260 two digits, e.g. 42 (Hubei)"),
+            county: str = typer.Option(..., help="GB/T 2260 six digits"), owner: int = typer.Option(...),
+            crediting_start: str = typer.Option(...), crediting_end: str = typer.Option(...),
+            market: str = typer.Option(..., help="The registry that holds its credits."),
+            tag: list[str] = typer.Option([], help="e.g. hubei_key_poverty_county_yangtze_cluster"),
+            boundary_of: list[str] = typer.Option([], help="Companies whose boundary includes the project."),
+            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
+    """Register an offset project (regulator)."""
+
+    def go() -> None:
+        from openets.services.offsets import OffsetService, Project
+
+        reg = _registry(db)
+        pid = OffsetService(reg).register(reg.actor(actor_name(user), party), market, Project(
+            standard, project_id, name, type, province, county, owner, date.fromisoformat(crediting_start),
+            date.fromisoformat(crediting_end), frozenset(boundary_of), frozenset(tag)))
+        emit({"project": pid}, as_json)
+
+    run(go)
+
+
+@app.command()
+def issue(project_id: str = typer.Argument(...), vintage: int = typer.Option(...), quantity: str = typer.Option(...),
+          standard: str = typer.Option("CCER"), key: str | None = typer.Option(None, "--key"),
+          user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+          as_json: bool = JsonOpt) -> None:
+    """Propose issuing a vintage of a project's credits (a second regulator approves with
+    `openets registry approve`; then allocate them to the owner)."""
+
+    def go() -> None:
+        from openets.core.quantity import parse_tonnes
+        from openets.services.offsets import OffsetService
+
+        reg = _registry(db)
+        txn = OffsetService(reg).propose_issue(reg.actor(actor_name(user), party), standard, project_id, vintage,
+                                               parse_tonnes(quantity), key=key)
+        emit({"txn": txn, "unit_class": f"{standard}:{project_id}:{vintage}", "status": "awaiting_approval"}, as_json)
+
+    run(go)
+
+
+def _registry(db: str | None):  # type: ignore[no-untyped-def]
+    from openets.cli.common import engine
+    from openets.services.registry import RegistryService
+
+    return RegistryService(engine(db))

@@ -1,0 +1,50 @@
+"""Offset projects registered, credits issued by vintage and delivered, checked against Hubei's rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from openets.core.actor import Role
+from openets.core.clock import FixedClock
+from openets.core.errors import DomainError
+from openets.registry.model import AccountType, PartyKind
+from openets.services.offsets import OffsetService, Project
+from openets.services.ops import Op
+from openets.services.registry import RegistryService
+
+TAG = frozenset({"hubei_key_poverty_county_yangtze_cluster"})
+
+
+def test_projects_credits_and_eligibility(engine) -> None:  # type: ignore[no-untyped-def]
+    svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 1, 2, tzinfo=UTC)))
+    svc.init_markets()
+    hb = svc.registry_party("HB")
+    svc.add_user(name="hb-1", party_id=hb, role=Role.REGULATOR, market="HB")
+    svc.add_user(name="hb-2", party_id=hb, role=Role.REGULATOR, market="HB")
+    r1, r2 = svc.actor("hb-1"), svc.actor("hb-2")
+    owner = svc.create_party(kind=PartyKind.INVESTOR, name="沼气项目业主", registration_id="OWNER")
+    company = svc.create_party(kind=PartyKind.COMPANY, name="湖北某钢厂", market="HB", registration_id="HB-STEEL")
+    svc.add_user(name="steel", party_id=company, role=Role.COMPANY)
+    acc = svc.decide_account(r1, svc.request_account(svc.actor("steel"), market="HB",
+                                                     type=AccountType.COMPLIANCE).number, approve=True)
+    offsets = OffsetService(svc)
+    offsets.register(r1, "HB", Project("CCER", "001", "某县农村户用沼气", "rural_biogas", "42", "421123", owner,
+                                       date(2013, 1, 1), date(2016, 12, 31), tags=TAG))
+    offsets.register(r1, "HB", Project("CCER", "002", "某风电场", "wind", "42", "421123", owner,
+                                       date(2013, 1, 1), date(2016, 12, 31), tags=TAG))
+    with pytest.raises(DomainError):
+        offsets.register(r1, "HB", Project("CCER", "003", "x", "wind", "42", "441100", owner, date(2013, 1, 1),
+                                           date(2014, 1, 1)))  # a Guangdong county in Hubei
+    for project, vintage, qty in (("001", 2014, 60_000), ("001", 2016, 10_000), ("002", 2014, 10_000)):
+        txn = offsets.propose_issue(r1, "CCER", project, vintage, qty)
+        svc.one(r2, Op("approve", txn=txn))
+        uc = svc.unit_class(f"CCER:{project}:{vintage}")
+        svc.one(r1, Op("allocate", from_account=svc.account("HB-ISSUANCE").id, to_account=acc.id, unit_class=uc.id,
+                       quantity=qty))
+    verdicts = {v.credit_id: v for v in offsets.eligibility(acc.number, year=2016, on=date(2017, 6, 15),
+                                                              basis=500_000, applied_on=date(2017, 6, 15))}
+    assert verdicts["CCER:001:2014"].usable == 50_000  # 10 % of a 500,000 t initial allocation
+    assert verdicts["CCER:001:2016"].usable == 0 and "outside 2013-01-01–2015-12-31" in verdicts["CCER:001:2016"].reasons[0]
+    assert verdicts["CCER:002:2014"].usable == 0 and "wind is not eligible" in verdicts["CCER:002:2014"].reasons[0]
