@@ -60,3 +60,20 @@ def test_offsets_project_and_issue_on_the_command_line(db_url: str) -> None:
     bad = runner.invoke(app, ["offsets", "issue", "999", "--vintage", "2014", "--quantity", "1", "--as", "hb-1",
                               "--db", db_url])
     assert bad.exit_code == 1 and "not found" in bad.stderr
+
+
+def test_market_replay(tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text("at,instrument,order_id,party,side,type,price,quantity,action\n"
+                      "2021-07-16T09:30:00,CEA,1,10,sell,limit,49.00,100,\n"
+                      "2021-07-16T09:30:01,CEA,2,11,sell,limit,48.50,50,\n"
+                      "2021-07-16T09:30:02,CEA,3,20,buy,limit,49.00,120,\n"
+                      "2021-07-16T09:30:03,CEA,1,10,sell,limit,,0,cancel\n"
+                      "2021-07-16T09:30:04,CEA,4,20,buy,limit,60.00,10,\n", encoding="utf-8")
+    r = runner.invoke(app, ["market", "replay", str(orders), "--band-low", "43.20", "--band-high", "52.80", "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    trades = [(e["buy_id"], e["sell_id"], e["price"], e["quantity"]) for e in out["events"] if e["kind"] == "trade"]
+    assert trades == [(3, 2, 4850, 50), (3, 1, 4900, 70)]
+    assert [e for e in out["events"] if e["kind"] == "rejected"][0]["reason"] == "price_outside_band"
+    assert out["books"]["CEA"] == {"bids": [], "asks": []}  # order 1's rest cancelled
