@@ -428,3 +428,57 @@ offset_projects = Table(
     Column("market", String(8), nullable=False),  # the registry it is held in
     UniqueConstraint("standard", "project_id", name="ux_offset_project"),
 )
+
+
+# -- the exchange: cash, orders, trades ---------------------------------------------------------------
+
+cash_accounts = Table(
+    "cash_accounts", metadata,
+    Column("party_id", Integer, ForeignKey("parties.id"), primary_key=True),
+    Column("market", String(8), primary_key=True),
+    Column("balance_fen", BigInteger, nullable=False),
+    Column("reserved_fen", BigInteger, nullable=False),
+    CheckConstraint("reserved_fen >= 0 AND balance_fen >= reserved_fen", name="cash_never_negative"),
+)
+
+cash_journal = Table(
+    "cash_journal", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("party_id", Integer, nullable=False, index=True),
+    Column("market", String(8), nullable=False),
+    Column("d_balance", BigInteger, nullable=False),
+    Column("d_reserved", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),  # deposit, withdrawal, reserve, release, trade
+    Column("ref", String(64), nullable=False, default=""),
+    Column("at_us", BigInteger, nullable=False),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("market", String(8), nullable=False),
+    Column("instrument", String(64), nullable=False),
+    Column("party_id", Integer, nullable=False),
+    Column("account_id", Integer, nullable=False),
+    Column("side", String(4), nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # open, filled, cancelled, rejected
+    Column("reservation_id", BigInteger),  # sell: the registry reservation of the units
+    Column("seq", BigInteger, nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Index("ix_orders_open", "instrument", "status"),
+)
+
+trades = Table(
+    "trades", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instrument", String(64), nullable=False, index=True),
+    Column("buy_order", BigInteger, nullable=False),
+    Column("sell_order", BigInteger, nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("txn_id", BigInteger, nullable=False),  # the registry transfer that delivered the units
+    Column("at_us", BigInteger, nullable=False),
+)

@@ -1,0 +1,96 @@
+"""Orders reserve cash or units; a fill settles delivery versus payment in the registry; nothing is
+lost or invented; a refused order changes nothing and the book follows the database."""
+
+from __future__ import annotations
+
+import pytest
+
+from openets.core.errors import DomainError
+from openets.market.orderbook import BUY, SELL, BookRules
+from openets.services.exchange import ExchangeService
+from openets.services.queries import RegistryQueries
+from openets.testing.builders import build_world
+
+
+def test_dvp_settlement_and_cancel(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    w = build_world(engine, clock)  # two Beijing companies, 10,000 t of BEA-2016 each
+    seller, buyer = w.companies
+    sa, ba = w.accounts
+    ex = ExchangeService(w.svc, market="BJ", instrument="BEA-2016", rules=BookRules(band_low=4000, band_high=6000))
+    ex.deposit(buyer, 1_000_000)  # 10,000.00 yuan
+    s = ex.submit(seller, account=sa.number, side=SELL, price_fen=5000, quantity=300)
+    assert s.status == "open"
+    q = RegistryQueries(engine)
+    assert [(b.total, b.reserved) for b in q.balances(sa.number)] == [(10_000, 300)]
+    b = ex.submit(buyer, account=ba.number, side=BUY, price_fen=5200, quantity=100)  # crosses at the resting 50.00
+    assert b.status == "filled" and b.trades == [(5000, 100)]
+    assert [(x.total, x.reserved) for x in q.balances(sa.number)] == [(9_900, 200)]
+    assert [x.total for x in q.balances(ba.number)] == [10_100]
+    assert ex.cash(buyer.party_id) == (1_000_000 - 500_000, 0)  # paid 50.00 × 100; the 2.00 margin released
+    assert ex.cash(seller.party_id) == (500_000, 0)
+    with pytest.raises(DomainError) as e:  # not enough cash: refused, nothing changed
+        ex.submit(buyer, account=ba.number, side=BUY, price_fen=5000, quantity=200)
+    assert e.value.code == "cash_insufficient"
+    assert ex.book.depth()["asks"] == [(5000, 200)] and ex.cash(buyer.party_id) == (500_000, 0)
+    rejected = ex.submit(buyer, account=ba.number, side=BUY, price_fen=7000, quantity=1)
+    assert rejected.status == "rejected" and rejected.reason == "price_outside_band"
+    ex.cancel(seller, s.order_id)
+    assert [(x.total, x.reserved) for x in q.balances(sa.number)] == [(9_900, 0)]
+    # a restart rebuilds the book from the open orders
+    ex.submit(seller, account=sa.number, side=SELL, price_fen=5100, quantity=50)
+    again = ExchangeService(w.svc, market="BJ", instrument="BEA-2016", rules=BookRules(band_low=4000, band_high=6000))
+    assert again.book.depth()["asks"] == [(5100, 50)]
+    totals = [x for x in q.totals() if x.unit_class == "BEA-2016"][0]
+    assert totals.conserved
+
+
+def test_only_own_accounts(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    w = build_world(engine, clock)
+    ex = ExchangeService(w.svc, market="BJ", instrument="BEA-2016", rules=BookRules())
+    with pytest.raises(DomainError) as e:
+        ex.submit(w.companies[1], account=w.accounts[0].number, side=SELL, price_fen=5000, quantity=1)
+    assert e.value.code == "not_found"
+
+
+def test_units_and_cash_conserved_across_random_orders(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from sqlalchemy import text
+
+    w = build_world(engine, clock, companies=4)
+    ex = ExchangeService(w.svc, market="BJ", instrument="BEA-2016", rules=BookRules(band_low=4000, band_high=6000))
+    for co in w.companies:
+        ex.deposit(co, 2_000_000)
+    rng = random.Random(5)
+    open_orders: list[tuple[object, int]] = []
+    for _ in range(80):
+        i = rng.randrange(4)
+        co, acc = w.companies[i], w.accounts[i]
+        if open_orders and rng.random() < 0.15:
+            who, oid = open_orders.pop(rng.randrange(len(open_orders)))
+            try:
+                ex.cancel(who, oid)  # type: ignore[arg-type]
+            except DomainError:
+                pass  # already filled
+            continue
+        try:
+            placed = ex.submit(co, account=acc.number, side=rng.choice([BUY, SELL]),
+                               price_fen=rng.randint(45, 55) * 100, quantity=rng.randint(1, 30) * 10)
+        except DomainError as exc:
+            assert exc.code in ("cash_insufficient", "available_balance")
+            continue
+        if placed.status == "open":
+            open_orders.append((co, placed.order_id))
+    with engine.connect() as c:
+        cash, reserved = c.execute(text("SELECT sum(balance_fen), sum(reserved_fen) FROM cash_accounts")).one()
+        open_buys = c.execute(text("SELECT coalesce(sum(price_fen * remaining), 0) FROM orders "
+                                   "WHERE side = 'buy' AND status = 'open'")).scalar_one()
+        open_sells = c.execute(text("SELECT coalesce(sum(remaining), 0) FROM orders "
+                                    "WHERE side = 'sell' AND status = 'open'")).scalar_one()
+        units_reserved = c.execute(text("SELECT sum(reserved) FROM positions")).scalar_one()
+        traded = c.execute(text("SELECT count(*) FROM trades")).scalar_one()
+    assert traded > 0
+    assert cash == 4 * 2_000_000  # cash only changes hands
+    assert reserved == open_buys and units_reserved == open_sells  # what is held back is what is still offered
+    totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == "BEA-2016"][0]
+    assert totals.conserved and totals.in_circulation == 1_000_000
