@@ -170,17 +170,20 @@ class RegistryService:
         for r in originals.values():
             account_ids.update(a for a in (r.sender_id, r.receiver_id) if a is not None)
         account_ids.update(r.account_id for r in reservations.values())
-        accounts, heads = repo.accounts(account_ids)
-        for i in todo:  # the market's surrender / retirement / deletion account is the receiver
-            op = ops[i]
-            spec = SPECS.get(TxType(op.action)) if op.action in _TYPES else None
-            if spec and spec.receiver_rule in _MARKET_RECEIVER and op.from_account in accounts:
-                try:
-                    account_ids.add(self._gov(repo, accounts[op.from_account].market,
-                                              _MARKET_RECEIVER[spec.receiver_rule]))
-                except DomainError as exc:
-                    outcomes[i] = Outcome(op, error=exc)
-        if not repo.sqlite or account_ids - set(accounts):
+        # ops whose receiver is the market's own surrender / retirement / deletion account
+        market_receiver = {i: _MARKET_RECEIVER[SPECS[TxType(ops[i].action)].receiver_rule] for i in todo
+                           if ops[i].action in _TYPES and TxType(ops[i].action) in SPECS
+                           and SPECS[TxType(ops[i].action)].receiver_rule in _MARKET_RECEIVER}
+        if market_receiver:  # their markets are needed before the locking read
+            accounts, heads = repo.accounts(account_ids)
+            for i, kind in market_receiver.items():
+                op = ops[i]
+                if op.from_account in accounts:
+                    try:
+                        account_ids.add(self._gov(repo, accounts[op.from_account].market, kind))
+                    except DomainError as exc:
+                        outcomes[i] = Outcome(op, error=exc)
+        if not market_receiver or not repo.sqlite or account_ids - set(accounts):
             accounts, heads = repo.accounts(account_ids, lock=True)  # PostgreSQL: row locks, in id order
 
         uc_ids = {ops[i].unit_class for i in todo if ops[i].unit_class is not None}
@@ -206,9 +209,8 @@ class RegistryService:
             for acc in (op.from_account, op.to_account):
                 if acc is not None:
                     keys.add(PositionKey(acc, op.unit_class, op.restriction))
-            spec = SPECS.get(TxType(op.action)) if op.action in _TYPES else None
-            if spec and spec.receiver_rule in _MARKET_RECEIVER and op.from_account in accounts:
-                gov = ws.market_accounts.get((accounts[op.from_account].market, _MARKET_RECEIVER[spec.receiver_rule]))
+            if i in market_receiver and op.from_account in accounts:
+                gov = ws.market_accounts.get((accounts[op.from_account].market, market_receiver[i]))
                 if gov is not None:
                     keys.add(PositionKey(gov, op.unit_class, op.restriction))
         for r in originals.values():
