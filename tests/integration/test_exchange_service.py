@@ -94,3 +94,23 @@ def test_units_and_cash_conserved_across_random_orders(engine, clock) -> None:  
     assert reserved == open_buys and units_reserved == open_sells  # what is held back is what is still offered
     totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == "BEA-2016"][0]
     assert totals.conserved and totals.in_circulation == 1_000_000
+
+
+def test_orders_outside_sessions_are_rejected(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, date, datetime
+
+    from openets.market.rules import parse_trading_rules
+    from openets.rules.loader import default_rulebook
+
+    w = build_world(engine, clock)
+    rs = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "trading")
+    ex = ExchangeService(w.svc, market="BJ", instrument="BEA-2016", rules=BookRules(),
+                         trading=parse_trading_rules("BJ", rs.raw["trading"]))
+    clock.at = datetime(2017, 6, 10, 2, 0, tzinfo=UTC)  # Saturday 10 June 2017, 10:00: an extra trading day
+    assert ex.submit(w.companies[0], account=w.accounts[0].number, side=SELL, price_fen=5000, quantity=1).status == "open"
+    clock.at = datetime(2017, 6, 17, 2, 0, tzinfo=UTC)  # the next Saturday: closed
+    placed = ex.submit(w.companies[0], account=w.accounts[0].number, side=SELL, price_fen=5000, quantity=1)
+    assert (placed.status, placed.reason) == ("rejected", "market_closed")
+    clock.at = datetime(2017, 6, 12, 4, 0, tzinfo=UTC)  # Monday 12:00, between the sessions
+    assert ex.submit(w.companies[0], account=w.accounts[0].number, side=SELL, price_fen=5000,
+                     quantity=1).reason == "market_closed"

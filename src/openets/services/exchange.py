@@ -28,6 +28,7 @@ from openets.market.orderbook import (
     OrderCancelled,
     TradeExecuted,
 )
+from openets.market.rules import TradingRules, in_session
 from openets.registry.engine import to_us
 from openets.services.ops import Op
 from openets.services.registry import RegistryService
@@ -46,8 +47,11 @@ class Placed:
 
 
 class ExchangeService:
-    def __init__(self, registry: RegistryService, *, market: str, instrument: str, rules: BookRules) -> None:
+    def __init__(self, registry: RegistryService, *, market: str, instrument: str, rules: BookRules,
+                 trading: TradingRules | None = None) -> None:
+        """``trading``: sessions and calendar; orders outside them are rejected (market_closed)."""
         self.registry = registry
+        self.trading = trading
         self.engine = registry.engine
         self.market = market
         self.instrument = instrument
@@ -124,6 +128,8 @@ class ExchangeService:
         oid = self._next_order_id(c)
         probe = Order(oid, actor.party_id, side, LIMIT, price, qty)
         reason = self.book._reason(probe)
+        if reason is None and self.trading is not None and not in_session(self.trading, self.registry.clock.now()):
+            reason = "market_closed"
         if reason:
             return Placed(oid, "rejected", qty, [], reason)
         reservation = None
