@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from openets.core.errors import DomainError
+from openets.core.prices import vwap
 
 TZ = ZoneInfo("Asia/Shanghai")
 ROUNDING = {"ceiling": ROUND_CEILING, "half_up": ROUND_HALF_UP}
@@ -126,11 +127,10 @@ def status(*, owed: int | None, surrenders: Iterable[Surrendered], deadline: dat
 
 def average_price(fills: Iterable[tuple[date, int, int]], start: date, end: date) -> Decimal:
     """The market average price (fen): volume-weighted, over trades (day, price fen, tonnes) in the window."""
-    chosen = [(p, q) for d, p, q in fills if start <= d <= end]
-    qty = sum(q for _, q in chosen)
-    if not qty:
+    avg = vwap((p, q) for d, p, q in fills if start <= d <= end)
+    if avg is None:
         raise DomainError("no_trades", f"no trades from {start} to {end} to set the fine's price")
-    return Decimal(sum(p * q for p, q in chosen)) / qty
+    return avg
 
 
 def fine(shortfall: int, multiplier: Decimal, price_fen: Decimal, *, low: Decimal, high: Decimal) -> int:

@@ -17,6 +17,8 @@ from datetime import date, datetime
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from openets.core.errors import DomainError
+from openets.core.prices import vwap as volume_weighted
+from openets.market.data import Print
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,23 +133,6 @@ def _reason(b: Bid, r: AuctionRules) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class DatedFill:
-    day: date
-    price: int  # fen
-    quantity: int
-    mode: str = "listed"
-
-
-def vwap(fills: Iterable[DatedFill], start: date, end: date, *, mode: str = "listed") -> Decimal | None:
-    """Volume-weighted average price (fen) of the trades of ``mode`` from start to end, inclusive."""
-    chosen = [f for f in fills if start <= f.day <= end and f.mode == mode]
-    qty = sum(f.quantity for f in chosen)
-    if not qty:
-        return None
-    return Decimal(sum(f.price * f.quantity for f in chosen)) / qty
-
-
-@dataclass(frozen=True, slots=True)
 class ReserveRule:
     """Shanghai 2017 (沪发改公告〔2017〕3号): min(1.2 × VWAP of all listed trades in the window, 42 yuan)."""
 
@@ -157,8 +142,9 @@ class ReserveRule:
     tick: int = 1
     notes: list[str] = field(default_factory=list)
 
-    def reserve(self, fills: Iterable[DatedFill]) -> int:
-        avg = vwap(fills, *self.window)
+    def reserve(self, tape: Iterable[Print]) -> int:
+        start, end = self.window
+        avg = volume_weighted((p.price, p.quantity) for p in tape if p.mode == "listed" and start <= p.day <= end)
         if avg is None:
             raise DomainError("no_trades", f"no listed trades from {self.window[0]} to {self.window[1]}")
         value = int((avg * self.multiple / self.tick).to_integral_value(rounding=ROUND_HALF_UP)) * self.tick

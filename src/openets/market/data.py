@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from openets.core.prices import vwap as volume_weighted
+
 TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -21,6 +23,11 @@ class Print:
     price: int
     quantity: int
     mode: str = "listed"  # listed, block, auction
+
+    @property
+    def day(self) -> date:
+        """The trading day, in the markets' zone."""
+        return self.at.astimezone(TZ).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +68,7 @@ def bars(prints: Iterable[Print], *, minutes: int | None = None, modes: tuple[st
 
 
 def vwap(prints: Iterable[Print], start: datetime, end: datetime, *, modes: tuple[str, ...] = ("listed",)) -> Decimal | None:
-    chosen = [p for p in prints if start <= p.at <= end and p.mode in modes]
-    qty = sum(p.quantity for p in chosen)
-    return Decimal(sum(p.price * p.quantity for p in chosen)) / qty if qty else None
+    return volume_weighted((p.price, p.quantity) for p in prints if start <= p.at <= end and p.mode in modes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,7 @@ def daily_stats(prints: Iterable[Print]) -> list[DayStats]:
     cumulative figures: Beijing 17.88 Mt by 10 June 2017 …)."""
     per: dict[date, list[int]] = {}
     for p in prints:
-        d = p.at.astimezone(TZ).date()
+        d = p.day
         v = per.setdefault(d, [0, 0])
         v[0] += p.quantity
         v[1] += p.price * p.quantity

@@ -16,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openets.core.errors import DomainError
+from openets.core.prices import vwap
+from openets.market.data import Print
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -86,26 +88,17 @@ def band(reference: int, pct: Decimal, tick: int) -> tuple[int, int]:
     return int(low), int(high)
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
-    price: int  # fen
-    quantity: int
-    mode: str  # listed, block, auction
-
-
-def close_price(rules: TradingRules, fills: Iterable[Fill], previous: int | None) -> int | None:
+def close_price(rules: TradingRules, fills: Iterable[Print], previous: int | None) -> int | None:
     """The day's close: the national market's VWAP of listed (agreement) trades, block trades
     excluded, half-up to the tick; without trades, the previous close (or the first reference)."""
     fills = list(fills)
     if rules.close_rule == "last":
         listed = [f for f in fills if f.mode == "listed"]
         return listed[-1].price if listed else (previous or rules.first_reference)
-    listed = [f for f in fills if f.mode == "listed"]
-    qty = sum(f.quantity for f in listed)
-    if not qty:
+    avg = vwap((f.price, f.quantity) for f in fills if f.mode == "listed")
+    if avg is None:
         return previous if previous is not None else rules.first_reference
-    vwap = Decimal(sum(f.price * f.quantity for f in listed)) / qty
-    return int((vwap / rules.tick).to_integral_value(rounding=ROUND_HALF_UP)) * rules.tick
+    return int((avg / rules.tick).to_integral_value(rounding=ROUND_HALF_UP)) * rules.tick
 
 
 def check_block(rules: TradingRules, *, price: int, quantity: int, reference: int, at: datetime) -> str | None:

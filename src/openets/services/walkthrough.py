@@ -134,7 +134,8 @@ def shanghai_auction(engine, out: Callable[[str], None]) -> dict[str, object]:  
     """Shanghai, 30 June 2017 (沪发改公告〔2017〕3号): reserve from the VWAP, uniform price, units for 2016 only."""
     from datetime import date, timedelta
 
-    from openets.market.auction import AuctionRules, Bid, DatedFill, ReserveRule, clear
+    from openets.market.auction import AuctionRules, Bid, ReserveRule, clear
+    from openets.market.data import Print
     from openets.services.auctions import AuctionService
 
     svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 30, 3, 0, tzinfo=UTC)))
@@ -158,7 +159,8 @@ def shanghai_auction(engine, out: Callable[[str], None]) -> dict[str, object]:  
     svc.one(ma, Op("approve", txn=rec.id))
     svc.one(xu, Op("central_transfer", from_account=svc.account("SH-ISSUANCE").id,
                    to_account=svc.account("SH-AUCTION").id, unit_class=uc.id, quantity=2_000_000, restriction=rid))
-    tape = [DatedFill(date(2016, 12, 1) + timedelta(days=20 * k), 3000 + 40 * k, 20_000) for k in range(10)]
+    tape = [Print(datetime(2016, 12, 1, 3, tzinfo=UTC) + timedelta(days=20 * k), "SHEA-2016", 3000 + 40 * k, 20_000)
+            for k in range(10)]
     reserve = ReserveRule(Decimal("1.2"), 4200, (date(2016, 11, 18), date(2017, 6, 29))).reserve(tape)
     close = datetime(2017, 6, 30, 2, 30, tzinfo=UTC)
     bids = [Bid(bidders[1], "1", 4400, 900_000, close - timedelta(minutes=50)),

@@ -3,7 +3,8 @@
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
-from openets.market.auction import AuctionRules, Bid, DatedFill, ReserveRule, clear
+from openets.market.auction import AuctionRules, Bid, ReserveRule, clear
+from openets.market.data import Print
 
 OPEN = datetime(2017, 6, 30, 1, 30, tzinfo=UTC)  # 9:30 in Shanghai
 CLOSE = OPEN + timedelta(hours=1)
@@ -15,9 +16,12 @@ def at(minutes: int) -> datetime:
 
 def test_shanghai_2017() -> None:
     # reserve: 1.2 × VWAP of the listed SHEA trades 18 Nov 2016 – 29 Jun 2017, capped at 42 yuan
-    history = [DatedFill(date(2016, 11, 20), 3000, 10_000), DatedFill(date(2017, 3, 1), 3500, 30_000),
-               DatedFill(date(2017, 6, 29), 3800, 10_000), DatedFill(date(2017, 6, 29), 1000, 50_000, "block"),
-               DatedFill(date(2016, 11, 1), 1, 1_000_000)]  # outside the window
+    def on(day: date, price: int, qty: int, mode: str = "listed") -> Print:
+        return Print(datetime(day.year, day.month, day.day, 3, tzinfo=UTC), "SHEA-2016", price, qty, mode)
+
+    history = [on(date(2016, 11, 20), 3000, 10_000), on(date(2017, 3, 1), 3500, 30_000),
+               on(date(2017, 6, 29), 3800, 10_000), on(date(2017, 6, 29), 1000, 50_000, "block"),
+               on(date(2016, 11, 1), 1, 1_000_000)]  # outside the window
     rule = ReserveRule(D("1.2"), 4200, (date(2016, 11, 18), date(2017, 6, 29)))
     reserve = rule.reserve(history)
     assert reserve == 4152  # VWAP (3,000 × 1 + 3,500 × 3 + 3,800 × 1) / 5 = 3,460 fen × 1.2 = 4,152 < 4,200

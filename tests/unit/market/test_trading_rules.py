@@ -1,8 +1,9 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
+from openets.market.data import Print
 from openets.market.orderbook import BUY, LIMIT, SELL, BookRules, Order, OrderBook, TradeExecuted
-from openets.market.rules import Fill, band, check_block, close_price, in_session, is_trading_day, parse_trading_rules
+from openets.market.rules import band, check_block, close_price, in_session, is_trading_day, parse_trading_rules
 from openets.rules.loader import default_rulebook
 
 
@@ -33,7 +34,9 @@ def test_calendar_sessions_extra_and_closed_days() -> None:
 
 def test_close_is_vwap_of_listed_trades_only() -> None:
     cea = rules("CEA", 2021, date(2021, 7, 16))
-    fills = [Fill(5100, 100, "listed"), Fill(5200, 300, "listed"), Fill(4000, 1_000_000, "block")]
+    day = datetime(2021, 7, 16, 3, tzinfo=UTC)
+    fills = [Print(day, "CEA", 5100, 100, "listed"), Print(day, "CEA", 5200, 300, "listed"),
+             Print(day, "CEA", 4000, 1_000_000, "block")]
     assert close_price(cea, fills, 4800) == 5175  # (5,100 × 100 + 5,200 × 300) / 400
     assert close_price(cea, [], None) == 4800  # no trades on the first day: the first reference price
     at = datetime(2021, 7, 16, 6, 0, tzinfo=UTC)
