@@ -13,12 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
+from openets.core.clock import MARKET_TZ as TZ
 from openets.core.errors import DomainError
 from openets.core.prices import vwap
 
-TZ = ZoneInfo("Asia/Shanghai")
 ROUNDING = {"ceiling": ROUND_CEILING, "half_up": ROUND_HALF_UP}
 
 
