@@ -171,9 +171,11 @@ class RegistryService:
             account_ids.update(a for a in (r.sender_id, r.receiver_id) if a is not None)
         account_ids.update(r.account_id for r in reservations.values())
         # ops whose receiver is the market's own surrender / retirement / deletion account
-        market_receiver = {i: _MARKET_RECEIVER[SPECS[TxType(ops[i].action)].receiver_rule] for i in todo
-                           if ops[i].action in _TYPES and TxType(ops[i].action) in SPECS
-                           and SPECS[TxType(ops[i].action)].receiver_rule in _MARKET_RECEIVER}
+        market_receiver = {}
+        for i in todo:
+            spec = SPECS.get(TxType(ops[i].action)) if ops[i].action in _TYPES else None
+            if spec is not None and spec.receiver_rule in _MARKET_RECEIVER:
+                market_receiver[i] = _MARKET_RECEIVER[spec.receiver_rule]
         if market_receiver:  # their markets are needed before the locking read
             accounts, heads = repo.accounts(account_ids)
             for i, kind in market_receiver.items():
