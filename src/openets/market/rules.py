@@ -35,6 +35,8 @@ class TradingRules:
     close_rule: str  # vwap_listed, last
     extra_days: frozenset[date] = field(default_factory=frozenset)
     closed_days: frozenset[date] = field(default_factory=frozenset)
+    delivery_days: int = 0  # T+0 or T+1: trading days between a trade and its delivery versus payment
+    fee_rate: Decimal = Decimal(0)  # of the turnover, each side; rounded down to the fen per trade
 
 
 def parse_trading_rules(market: str, data: dict[str, Any]) -> TradingRules:
@@ -50,9 +52,32 @@ def parse_trading_rules(market: str, data: dict[str, Any]) -> TradingRules:
             first_reference=data.get("first_reference_fen"), close_rule=data.get("close_rule", "vwap_listed"),
             extra_days=frozenset(date.fromisoformat(str(d)) for d in data.get("extra_days", [])),
             closed_days=frozenset(date.fromisoformat(str(d)) for d in data.get("closed_days", [])),
+            delivery_days=_delivery(str(data.get("delivery", "T+0"))), fee_rate=Decimal(str(data.get("fee_rate", "0"))),
         )
     except (KeyError, ValueError) as exc:
         raise DomainError("rule_set_invalid", f"{market} trading rules: {exc}") from None
+
+
+def _delivery(text: str) -> int:
+    if text not in ("T+0", "T+1"):
+        raise ValueError(f"delivery {text!r} is neither T+0 nor T+1")
+    return int(text[2:])
+
+
+def fee(rules: TradingRules, turnover_fen: int) -> int:
+    """One side's fee on one trade: turnover × rate, rounded down to the fen — so the fees of an
+    order's fills never exceed the fee on its whole reserved amount."""
+    return int((turnover_fen * rules.fee_rate).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def next_trading_day(rules: TradingRules, day: date, n: int = 1) -> date:
+    from datetime import timedelta
+
+    while n > 0:
+        day += timedelta(days=1)
+        if is_trading_day(rules, day):
+            n -= 1
+    return day
 
 
 def is_trading_day(rules: TradingRules, day: date) -> bool:

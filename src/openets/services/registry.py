@@ -570,3 +570,85 @@ def _account_by_number(conn: Connection, number: str, lock: bool = False) -> Acc
     if row is None:
         raise NotFound("account", number)
     return account_from_row(row)
+
+
+class RegistrySession:
+    """Many ops inside one transaction the caller holds, each checked and applied at once, all written
+    by one :meth:`flush` — for a caller whose own decisions interleave with registry ops (the
+    exchange's batch: reserve for a sell order, then deliver its fills). A refused op raises its
+    DomainError and changes nothing; the ops before it stand. Do not mix with ``submit_in`` on the
+    same connection before :meth:`flush` (transaction ids come from the session's own pool)."""
+
+    def __init__(self, svc: RegistryService, conn: Connection) -> None:
+        self.svc = svc
+        self.repo = RegistryRepo(conn)
+        if svc._market_accounts is None:
+            svc._market_accounts = self.repo.market_accounts()
+        self.ws = WorkingSet(svc.rulebook, market_accounts=dict(svc._market_accounts),
+                             book=Book(source=self.repo))
+        self.reg = Registry(self.ws)
+        self._pool: list[int] = []
+        self._next_sqlite: int | None = None
+
+    def _ids(self):  # type: ignore[no-untyped-def]
+        while True:
+            if self.repo.sqlite:  # the write lock is held: count on from the highest id
+                if self._next_sqlite is None:
+                    self._next_sqlite = self.repo.allocate_txn_ids(1)[0]
+                self._next_sqlite += 1
+                yield self._next_sqlite - 1
+            else:
+                if not self._pool:
+                    self._pool = self.repo.allocate_txn_ids(64)[::-1]
+                yield self._pool.pop()
+
+    def load(self, account_ids: set[int], unit_class_ids: set[int], restriction_ids: set[int] | None = None) -> None:
+        """Bring accounts (PostgreSQL: row-locked), unit classes and their positions into the working set."""
+        ws = self.ws
+        missing = account_ids - ws.accounts.keys()
+        if missing:
+            accounts, heads = self.repo.accounts(missing, lock=True)
+            ws.accounts.update(accounts)
+            for acc_id, (count, head) in heads.items():
+                ws.book.load_head(acc_id, count, head)
+        missing_uc = unit_class_ids - ws.unit_classes.keys()
+        if missing_uc:
+            ws.unit_classes.update(self.svc._unit_classes(self.repo, missing_uc, False))
+        restrictions = (restriction_ids or set()) - ws.restrictions.keys()
+        if restrictions - {0}:
+            ws.restrictions.update(self.repo.restrictions(restrictions))
+        self.repo.load_positions(ws, {PositionKey(a, u, r) for a in account_ids for u in unit_class_ids
+                                      for r in (restriction_ids or {0})}, complete=False)
+
+    def apply(self, actor: Actor, op: Op) -> TxRecord:
+        ws = self.ws
+        restriction = op.restriction
+        accounts = {a for a in (op.from_account, op.to_account) if a is not None}
+        if op.reservation is not None and op.reservation not in ws.reservations:
+            ws.reservations.update(self.repo.reservations({op.reservation}))
+        res = ws.reservations.get(op.reservation) if op.reservation is not None else None
+        ucs = {op.unit_class} if op.unit_class is not None else set()
+        if res is not None:
+            accounts.add(res.account_id)
+            ucs.add(res.unit_class_id)
+            restriction = res.restriction_id
+        spec = SPECS.get(TxType(op.action)) if op.action in _TYPES else None
+        if spec is not None and spec.receiver_rule in _MARKET_RECEIVER and op.from_account is not None:
+            self.load({op.from_account}, set())
+            acc = ws.accounts.get(op.from_account)
+            if acc is not None:
+                accounts.add(self.svc._gov(self.repo, acc.market, _MARKET_RECEIVER[spec.receiver_rule]))
+        self.load(accounts, ucs, {restriction})
+        try:
+            return self.svc._apply(self.reg, self.repo, actor, self.svc.clock.now(), op, self._ids(), {})
+        except LedgerError as exc:  # the domain checks should have prevented this
+            raise AssertionError(f"ledger refused a checked operation: {exc}") from exc
+
+    def available(self, account_id: int, unit_class_id: int) -> int:
+        self.load({account_id}, {unit_class_id})
+        return self.ws.book.position(PositionKey(account_id, unit_class_id, 0)).available
+
+    def flush(self) -> None:
+        self.repo.persist(self.ws)
+        self.ws = WorkingSet(self.svc.rulebook, market_accounts=self.ws.market_accounts, book=Book(source=self.repo))
+        self.reg = Registry(self.ws)

@@ -464,11 +464,17 @@ orders = Table(
     Column("price_fen", BigInteger, nullable=False),
     Column("quantity", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
-    Column("status", String(16), nullable=False),  # open, filled, cancelled, rejected
+    Column("status", String(16), nullable=False),  # pending (logged, not matched yet), open, filled, cancelled, rejected
     Column("reservation_id", BigInteger),  # sell: the registry reservation of the units
     Column("seq", BigInteger, nullable=False),
     Column("at_us", BigInteger, nullable=False),
+    Column("type", String(8), nullable=False, server_default="limit"),  # limit, market, select (挂牌协议)
+    Column("level", Integer),  # select: the quote level chosen (1 = best)
+    Column("client_id", String(64)),  # the client's order id: unique per party
+    Column("reason", String(48)),  # why it was rejected or cancelled
+    Column("reserved_fen", BigInteger, nullable=False, server_default="0"),  # buy: cash still held for it
     Index("ix_orders_open", "instrument", "status"),
+    Index("ux_orders_client", "party_id", "client_id", unique=True),
 )
 
 trades = Table(
@@ -479,6 +485,14 @@ trades = Table(
     Column("sell_order", BigInteger, nullable=False),
     Column("price_fen", BigInteger, nullable=False),
     Column("quantity", BigInteger, nullable=False),
-    Column("txn_id", BigInteger, nullable=False),  # the registry transfer that delivered the units
+    Column("txn_id", BigInteger),  # the registry transfer that delivered the units (None: delivery due)
     Column("at_us", BigInteger, nullable=False),
+    Column("market", String(8), nullable=False, server_default=""),
+    Column("mode", String(8), nullable=False, server_default="listed"),  # listed, block
+    Column("buyer_id", Integer, nullable=False, server_default="0"),
+    Column("seller_id", Integer, nullable=False, server_default="0"),
+    Column("buyer_fee_fen", BigInteger, nullable=False, server_default="0"),
+    Column("seller_fee_fen", BigInteger, nullable=False, server_default="0"),
+    Column("due_day", String(10)),  # T+1: the trading day the delivery is due (ISO date)
+    Column("settled_us", BigInteger),  # when units and cash changed hands
 )

@@ -60,3 +60,41 @@ def batch_writer(url: str, accounts: list[tuple[int, str]], unit_class: int, bat
         src, dst = dst, src
         user = accounts[0][1] if src == accounts[0][0] else accounts[1][1]
         time.sleep(0)
+
+
+def exchange_crash(url: str, clock_iso: str, market: str, instrument: str, orders: list[tuple[str, str, str, int, int]],
+                   snapshot: str) -> None:
+    """Submit ``orders`` (user, account, side, quantity, price fen) as one batch and die between
+    matching and settlement, after writing the in-memory book to ``snapshot`` (JSON)."""
+    import json
+    import os
+    import signal
+    from datetime import datetime
+
+    from openets.core.clock import FixedClock
+    from openets.market.rules import parse_trading_rules
+    from openets.rules.loader import default_rulebook
+    from openets.services import exchange as ex_mod
+
+    at = datetime.fromisoformat(clock_iso)
+    svc = RegistryService(make_engine(url), clock=FixedClock(at))
+    rs = default_rulebook().lookup(market, at.year - 1, at.date(), "trading")
+    ex = ex_mod.ExchangeService(svc, market=market, instrument=instrument,
+                                trading=parse_trading_rules(market, rs.raw["trading"]))
+
+    def crash(name: str) -> None:
+        if name == "exchange.after_match":
+            with open(snapshot, "w") as f:
+                json.dump(book_state(ex), f)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    ex_mod._crash_point = crash
+    ex.submit_many([ex_mod.OrderRequest(svc.actor(u), acc, side, q, p) for u, acc, side, q, p in orders])
+
+
+def book_state(ex) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Everything that makes a book: each side's orders in priority order, with what remains."""
+    def side(levels) -> list[list[int]]:  # type: ignore[no-untyped-def]
+        return [[o.id, o.party, o.price, o.remaining] for k in levels.keys() for o in levels[k]]
+
+    return {"bids": side(ex.book.bids), "asks": side(ex.book.asks)}
