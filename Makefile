@@ -24,6 +24,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/allocation_bench.py
 	$(BIN)/python bench/mrv_bench.py
 	$(BIN)/python bench/matching_bench.py
+	$(BIN)/python bench/exchange_bench.py
 	$(BIN)/python bench/auction_offsets_bench.py
 
 bench-quick: $(BIN)/.installed
@@ -31,6 +32,7 @@ bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/allocation_bench.py --quick
 	$(BIN)/python bench/mrv_bench.py --quick
 	$(BIN)/python bench/matching_bench.py --quick
+	$(BIN)/python bench/exchange_bench.py --quick
 	$(BIN)/python bench/auction_offsets_bench.py --quick
 
 lint: $(BIN)/.installed

@@ -57,9 +57,29 @@ from openets.services.ops import Op
 from openets.services.registry import RegistryService, RegistrySession
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
+from openets.storage.fastsql import run_many
 from openets.storage.registry_repo import RegistryRepo, from_us
 
 SELECT = "select"  # 挂牌协议: the taker picks one of the other side's best five quotes
+
+# the batch's bulk writes, prebuilt (run on the driver cursor: see storage/fastsql.py)
+_ORDER_COLS = ("id", "market", "instrument", "party_id", "account_id", "side", "price_fen", "quantity", "remaining",
+               "status", "reservation_id", "seq", "at_us", "type", "level", "client_id", "reason", "reserved_fen")
+_TRADE_COLS = ("instrument", "market", "mode", "buy_order", "sell_order", "buyer_id", "seller_id", "price_fen",
+               "quantity", "buyer_fee_fen", "seller_fee_fen", "at_us", "txn_id", "due_day", "settled_us")
+_CASH_COLS = ("party_id", "market", "d_balance", "d_reserved", "kind", "ref", "at_us")
+_UPD_COLS = ("remaining", "status", "reason", "reservation_id", "reserved_fen")
+_ins_orders = insert(t.orders).values({c: bindparam(c) for c in _ORDER_COLS})
+_ins_trades = insert(t.trades).values({c: bindparam(c) for c in _TRADE_COLS})
+_ins_cash_journal = insert(t.cash_journal).values({c: bindparam(c) for c in _CASH_COLS})
+_upd_orders = update(t.orders).where(t.orders.c.id == bindparam("o_id")).values({c: bindparam(c) for c in _UPD_COLS})
+_upd_orders_priced = update(t.orders).where(t.orders.c.id == bindparam("o_id")).values(
+    {c: bindparam(c) for c in (*_UPD_COLS, "price_fen")})
+_ins_cash = insert(t.cash_accounts).values({c: bindparam(c) for c in ("party_id", "market", "balance_fen",
+                                                                       "reserved_fen")})
+_upd_cash = update(t.cash_accounts).where(t.cash_accounts.c.party_id == bindparam("p"),
+                                          t.cash_accounts.c.market == bindparam("m")).values(
+    balance_fen=bindparam("b"), reserved_fen=bindparam("r"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +121,12 @@ class _Batch:
     conn: Connection
     session: RegistrySession
     cash: dict[int, list[int]] = field(default_factory=dict)  # party → [balance, reserved]
+    cash_before: dict[int, tuple[int, int] | None] = field(default_factory=dict)  # None: no account yet
     cash_rows: list[dict[str, object]] = field(default_factory=list)
     order_rows: dict[int, dict[str, object]] = field(default_factory=dict)
     trade_rows: list[dict[str, object]] = field(default_factory=list)
     published: list[Print] = field(default_factory=list)
+    now_us: int = 0  # the batch's time: every effect of one batch happens at one instant
 
 
 def _crash_point(name: str) -> None:
@@ -304,8 +326,7 @@ class ExchangeService:
                              remaining=r.quantity, status="pending", reservation_id=None, seq=oid, at_us=now,
                              type=r.type, level=r.level, client_id=r.client_id, reason=None, reserved_fen=0))
             out.append(oid)
-        if rows:
-            c.execute(insert(t.orders), rows)
+        run_many(c, _ins_orders, rows)
         return out
 
     def _next_order_id(self, c: Connection, n: int) -> int:
@@ -338,7 +359,9 @@ class ExchangeService:
                                                 t.orders.c.status == "pending").order_by(t.orders.c.seq)).all()
         if not rows:
             return {}, []
-        b = _Batch(c, RegistrySession(self.registry, c))
+        b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
+        self._load_cash(b, {r.party_id for r in rows} | {st.party for st in self._resting.values()}
+                        | {self.exchange_party})
         now = self.clock.now()
         open_market = self.trading is None or in_session(self.trading, now)
         done = {}
@@ -421,9 +444,24 @@ class ExchangeService:
     def _cash(self, b: _Batch, party: int) -> list[int]:
         got = b.cash.get(party)
         if got is None:
-            got = b.cash[party] = self._cash_row(b.conn, party)
-            b.cash[-party - 1] = list(got)  # what it was, to know insert from update at the end
+            self._load_cash(b, {party})
+            got = b.cash[party]
         return got
+
+    def _load_cash(self, b: _Batch, parties: set[int]) -> None:
+        """Cash accounts into the batch, in one query (PostgreSQL: row-locked, in party order)."""
+        want = sorted(p for p in parties if p not in b.cash)
+        ca = t.cash_accounts
+        for i in range(0, len(want), 1000):
+            part = want[i:i + 1000]
+            q = select(ca.c.party_id, ca.c.balance_fen, ca.c.reserved_fen).where(
+                ca.c.market == self.market, ca.c.party_id.in_(part)).order_by(ca.c.party_id)
+            if b.conn.dialect.name != "sqlite":
+                q = q.with_for_update()
+            found = {r[0]: [r[1], r[2]] for r in b.conn.execute(q)}
+            for p in part:
+                b.cash[p] = found.get(p, [0, 0])
+                b.cash_before[p] = tuple(found[p]) if p in found else None
 
     def _cash_delta(self, b: _Batch, party: int, d_balance: int, d_reserved: int, kind: str, ref: str) -> None:
         cash = self._cash(b, party)
@@ -432,7 +470,7 @@ class ExchangeService:
         if cash[1] < 0 or cash[0] < cash[1]:  # the checks before should have made this impossible
             raise AssertionError(f"cash of party {party} would be {cash}")
         b.cash_rows.append({"party_id": party, "market": self.market, "d_balance": d_balance, "d_reserved": d_reserved,
-                            "kind": kind, "ref": ref, "at_us": to_us(self.clock.now())})
+                            "kind": kind, "ref": ref, "at_us": b.now_us})
 
     def _order_row(self, b: _Batch, oid: int, remaining: int, status: str, reason: str | None,
                    price: int | None = None) -> None:
@@ -515,25 +553,15 @@ class ExchangeService:
     def _flush(self, b: _Batch) -> None:
         c = b.conn
         b.session.flush()
-        for party, now in b.cash.items():
-            if party < 0:
-                continue
-            before = b.cash[-party - 1]
-            exists = c.execute(select(t.cash_accounts.c.party_id).where(
-                t.cash_accounts.c.party_id == party, t.cash_accounts.c.market == self.market)).first()
-            if now != before or exists is None:
-                self._write_cash(c, party, tuple(before) if exists else None, now)  # type: ignore[arg-type]
-        if b.cash_rows:
-            c.execute(insert(t.cash_journal), b.cash_rows)
-        cols = ("remaining", "status", "reason", "reservation_id", "reserved_fen")
-        for priced in (False, True):
-            rows = [r for r in b.order_rows.values() if ("price_fen" in r) == priced]
-            if rows:
-                names = cols + ("price_fen",) if priced else cols
-                c.execute(update(t.orders).where(t.orders.c.id == bindparam("o_id")).values(
-                    {n: bindparam(n) for n in names}), rows)
-        if b.trade_rows:
-            c.execute(insert(t.trades), b.trade_rows)
+        new = [{"party_id": p, "market": self.market, "balance_fen": v[0], "reserved_fen": v[1]}
+               for p, v in b.cash.items() if b.cash_before[p] is None]
+        run_many(c, _ins_cash, new)
+        run_many(c, _upd_cash, [{"p": p, "m": self.market, "b": v[0], "r": v[1]} for p, v in b.cash.items()
+                                if b.cash_before[p] is not None and tuple(v) != b.cash_before[p]])
+        run_many(c, _ins_cash_journal, b.cash_rows)
+        run_many(c, _upd_orders, [r for r in b.order_rows.values() if "price_fen" not in r])
+        run_many(c, _upd_orders_priced, [r for r in b.order_rows.values() if "price_fen" in r])
+        run_many(c, _ins_trades, b.trade_rows)
 
     # -- cancel, the day's close, T+1 delivery -------------------------------------------------------
     def cancel(self, actor: Actor, order_id: int) -> None:
@@ -544,7 +572,7 @@ class ExchangeService:
             if (row is None or row.party_id != actor.party_id or row.status != "open"
                     or row.instrument != self.instrument):
                 raise NotFound("open order", order_id)
-            b = _Batch(c, RegistrySession(self.registry, c))
+            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
             self._cancel_in(b, order_id, "requested")
             self._flush(b)
 
@@ -566,7 +594,7 @@ class ExchangeService:
         given back; the close price becomes the next day's reference (and moves the band)."""
 
         def work(c: Connection) -> None:
-            b = _Batch(c, RegistrySession(self.registry, c))
+            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
             self._flush(b)
@@ -596,7 +624,7 @@ class ExchangeService:
                 return 0
             sells = dict(c.execute(select(t.orders.c.id, t.orders.c.reservation_id).where(
                 t.orders.c.id.in_({r.sell_order for r in rows}))).all())
-            b = _Batch(c, RegistrySession(self.registry, c))
+            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
             done = []
             for r in rows:
                 row = dict(r._mapping)
@@ -632,7 +660,7 @@ class ExchangeService:
                 raise NotFound("account", buyer_account)
             if seller.party_id == buyer.party_id:
                 raise DomainError("self_trade", "a party cannot trade with itself")
-            b = _Batch(c, RegistrySession(self.registry, c))
+            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
             amount = price_fen * quantity
             bf, sf = self._fee(amount), self._fee(amount)
             cash = self._cash(b, buyer.party_id)

@@ -579,8 +579,11 @@ class RegistrySession:
     DomainError and changes nothing; the ops before it stand. Do not mix with ``submit_in`` on the
     same connection before :meth:`flush` (transaction ids come from the session's own pool)."""
 
-    def __init__(self, svc: RegistryService, conn: Connection) -> None:
+    def __init__(self, svc: RegistryService, conn: Connection, *, complete: bool = False) -> None:
+        """``complete``: load each position with all its blocks at once (cheaper when a batch moves
+        an account's units many times); otherwise the book fetches the few blocks each op needs."""
         self.svc = svc
+        self.complete = complete
         self.repo = RegistryRepo(conn)
         if svc._market_accounts is None:
             svc._market_accounts = self.repo.market_accounts()
@@ -618,27 +621,30 @@ class RegistrySession:
         if restrictions - {0}:
             ws.restrictions.update(self.repo.restrictions(restrictions))
         self.repo.load_positions(ws, {PositionKey(a, u, r) for a in account_ids for u in unit_class_ids
-                                      for r in (restriction_ids or {0})}, complete=False)
+                                      for r in (restriction_ids or {0})}, complete=self.complete)
 
     def apply(self, actor: Actor, op: Op) -> TxRecord:
         ws = self.ws
         restriction = op.restriction
-        accounts = {a for a in (op.from_account, op.to_account) if a is not None}
         if op.reservation is not None and op.reservation not in ws.reservations:
             ws.reservations.update(self.repo.reservations({op.reservation}))
         res = ws.reservations.get(op.reservation) if op.reservation is not None else None
-        ucs = {op.unit_class} if op.unit_class is not None else set()
+        uc = op.unit_class
+        accounts = [a for a in (op.from_account, op.to_account) if a is not None]
         if res is not None:
-            accounts.add(res.account_id)
-            ucs.add(res.unit_class_id)
+            accounts.append(res.account_id)
+            uc = res.unit_class_id if uc is None else uc
             restriction = res.restriction_id
         spec = SPECS.get(TxType(op.action)) if op.action in _TYPES else None
         if spec is not None and spec.receiver_rule in _MARKET_RECEIVER and op.from_account is not None:
             self.load({op.from_account}, set())
             acc = ws.accounts.get(op.from_account)
             if acc is not None:
-                accounts.add(self.svc._gov(self.repo, acc.market, _MARKET_RECEIVER[spec.receiver_rule]))
-        self.load(accounts, ucs, {restriction})
+                accounts.append(self.svc._gov(self.repo, acc.market, _MARKET_RECEIVER[spec.receiver_rule]))
+        positions = ws.book.positions
+        if uc is None or any(a not in ws.accounts or PositionKey(a, uc, restriction) not in positions
+                             for a in accounts) or uc not in ws.unit_classes:
+            self.load(set(accounts), {uc} if uc is not None else set(), {restriction})
         try:
             return self.svc._apply(self.reg, self.repo, actor, self.svc.clock.now(), op, self._ids(), {})
         except LedgerError as exc:  # the domain checks should have prevented this
