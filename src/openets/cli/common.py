@@ -43,6 +43,20 @@ def engine(url: str | None) -> Engine:
     return make_engine(url)
 
 
+def clock():  # type: ignore[no-untyped-def]
+    """The system clock, or the instant in $OPENETS_NOW (replays, demos, tests: trading sessions and
+    deadlines are judged at that time)."""
+    from openets.core.clock import FixedClock, SystemClock, parse_instant
+
+    at = os.environ.get("OPENETS_NOW")
+    if not at:
+        return SystemClock()
+    try:
+        return FixedClock(parse_instant(at))
+    except ValueError:
+        raise Failure(f"OPENETS_NOW={at!r} is not an ISO time") from None
+
+
 def actor_name(user: str | None) -> str:
     name = user or os.environ.get("OPENETS_USER")
     if not name:

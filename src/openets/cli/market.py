@@ -1,4 +1,6 @@
-"""``openets market replay``: a file of timestamped orders through fresh books, every event printed."""
+"""``openets market …``: the exchange from the command line — cash, orders, the book, the tape, bars,
+statistics, the day's close, T+1 delivery, reconciliation; and ``replay``, a file of timestamped
+orders through fresh books with every event printed (the harness for tests and benchmarks)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,224 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import JsonOpt, emit, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
+InstrumentArg = typer.Argument(..., help="The instrument: a unit class code such as BEA-2016 or CEA-2021.")
+
+
+def _exchange(db: str | None, instrument: str):  # type: ignore[no-untyped-def]
+    from openets.services.exchange import open_exchange
+    from openets.services.registry import RegistryService
+
+    return open_exchange(RegistryService(engine(db), clock=clock()), instrument)
+
+
+def _yuan(fen: int | None) -> str | None:
+    return None if fen is None else f"{fen / 100:.2f}"
+
+
+def _fen(text: str, what: str) -> int:
+    from openets.cli.auction import yuan_to_fen
+
+    return yuan_to_fen(text, what)
+
+
+@app.command()
+def deposit(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
+            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
+    """Pay cash into the party's account at the instrument's exchange (入金)."""
+
+    def go() -> None:
+        ex = _exchange(db, instrument)
+        actor = ex.registry.actor(actor_name(user), party)
+        ex.deposit(actor, _fen(amount, "--amount"))
+        bal, res = ex.cash(actor.party_id)
+        emit({"party": actor.party_id, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
+             as_json, title="cash")
+
+    run(go)
+
+
+@app.command()
+def withdraw(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
+             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+             as_json: bool = JsonOpt) -> None:
+    """Take cash out of the party's account at the exchange (出金); reserved cash stays."""
+
+    def go() -> None:
+        ex = _exchange(db, instrument)
+        actor = ex.registry.actor(actor_name(user), party)
+        ex.withdraw(actor, _fen(amount, "--amount"))
+        bal, res = ex.cash(actor.party_id)
+        emit({"party": actor.party_id, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
+             as_json, title="cash")
+
+    run(go)
+
+
+@app.command()
+def submit(instrument: str = InstrumentArg, side: str = typer.Option(..., help="buy or sell."),
+           quantity: str = typer.Option(..., help="Tonnes, whole."),
+           price: str | None = typer.Option(None, help="Limit price in yuan (not for market or select orders)."),
+           type: str = typer.Option("limit", "--type", help="limit, market (immediate or cancel), or select "
+                                                            "(挂牌协议: take the quote at --level)."),
+           level: int | None = typer.Option(None, help="select: which of the best five quotes, 1 = best."),
+           account: str = typer.Option(..., help="Your registry account: units come from or go to it."),
+           client_id: str | None = typer.Option(None, help="Your order id: used once, a repeat is refused."),
+           user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+           as_json: bool = JsonOpt) -> None:
+    """Place an order. It is acknowledged after it is logged; the answer says what it traded."""
+
+    def go() -> None:
+        from openets.core.quantity import parse_tonnes
+
+        ex = _exchange(db, instrument)
+        actor = ex.registry.actor(actor_name(user), party)
+        qty = parse_tonnes(quantity)
+        fen = _fen(price, "--price") if price is not None else None
+        placed = ex.submit(actor, account=account, side=side, quantity=qty, price_fen=fen, type=type, level=level,
+                           client_id=client_id)
+        view = {"order": placed.order_id, "status": placed.status, "remaining": placed.remaining,
+                "reason": placed.reason, "trades": [{"price_yuan": _yuan(p), "quantity": q} for p, q in placed.trades]}
+        emit(view, as_json, title="order")
+        if placed.status == "rejected":
+            raise Failure(f"order rejected: {placed.reason}")
+
+    run(go)
+
+
+@app.command()
+def cancel(instrument: str = InstrumentArg, order: int = typer.Argument(..., help="The order id."),
+           user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+           as_json: bool = JsonOpt) -> None:
+    """Cancel one of your open orders; what it held is given back."""
+
+    def go() -> None:
+        ex = _exchange(db, instrument)
+        ex.cancel(ex.registry.actor(actor_name(user), party), order)
+        emit({"order": order, "status": "cancelled"}, as_json, title="order")
+
+    run(go)
+
+
+@app.command()
+def book(instrument: str = InstrumentArg, levels: int = typer.Option(5, min=1, max=50), db: str | None = DbOpt,
+         as_json: bool = JsonOpt) -> None:
+    """Depth: the best price levels each side (price, tonnes), and the band in force."""
+
+    def go() -> None:
+        ex = _exchange(db, instrument)
+        d = ex.depth(levels)
+        if as_json:
+            emit({"instrument": instrument, "reference_yuan": _yuan(ex.reference), "band_yuan":
+                  [_yuan(ex.rules.band_low), _yuan(ex.rules.band_high)],
+                  "bids": [{"price_yuan": _yuan(p), "quantity": q} for p, q in d["bids"]],
+                  "asks": [{"price_yuan": _yuan(p), "quantity": q} for p, q in d["asks"]]}, True)
+            return
+        rows = []
+        for i in range(max(len(d["bids"]), len(d["asks"]))):
+            b = d["bids"][i] if i < len(d["bids"]) else (None, None)
+            a = d["asks"][i] if i < len(d["asks"]) else (None, None)
+            rows.append({"bid t": b[1], "bid": _yuan(b[0]), "ask": _yuan(a[0]), "ask t": a[1]})
+        emit(rows, False, title=f"{instrument} · reference {_yuan(ex.reference)} · band "
+                                f"{_yuan(ex.rules.band_low)}–{_yuan(ex.rules.band_high)}")
+
+    run(go)
+
+
+@app.command()
+def trades(instrument: str = InstrumentArg, since: str | None = typer.Option(None, help="ISO time."),
+           limit: int = typer.Option(100, min=1), db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """The trades tape (latest last): time, price, tonnes, mode (listed or block)."""
+
+    def go() -> None:
+        from openets.core.clock import parse_instant
+
+        ex = _exchange(db, instrument)
+        prints = ex.prints(parse_instant(since) if since else None)[-limit:]
+        emit([{"at": p.at, "price_yuan": _yuan(p.price), "quantity": p.quantity, "mode": p.mode} for p in prints],
+             as_json, title=f"{instrument} trades")
+
+    run(go)
+
+
+@app.command()
+def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(None, min=1, help="Intraday bars "
+                                                                                                "of N minutes; "
+                                                                                                "default daily."),
+         db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """OHLCV bars (the 碳 K 线): listed trades only, Asia/Shanghai time."""
+
+    def go() -> None:
+        from openets.market.data import bars as make_bars
+
+        ex = _exchange(db, instrument)
+        out = make_bars(ex.prints(), minutes=minutes)
+        emit([{"start": b.start, "open": _yuan(b.open), "high": _yuan(b.high), "low": _yuan(b.low),
+               "close": _yuan(b.close), "volume": b.volume, "turnover_yuan": _yuan(b.turnover),
+               "vwap_yuan": f"{b.vwap / 100:.2f}"} for b in out], as_json, title=f"{instrument} bars")
+
+    run(go)
+
+
+@app.command()
+def stats(instrument: str = InstrumentArg, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Per day: volume and turnover (all trade modes) and their running totals."""
+
+    def go() -> None:
+        from openets.market.data import daily_stats
+
+        ex = _exchange(db, instrument)
+        emit([{"day": d.day, "volume": d.volume, "turnover_yuan": _yuan(d.turnover),
+               "cumulative_volume": d.cumulative_volume, "cumulative_turnover_yuan": _yuan(d.cumulative_turnover)}
+              for d in daily_stats(ex.prints())], as_json, title=f"{instrument} statistics")
+
+    run(go)
+
+
+@app.command()
+def close(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int | None = PartyOpt,
+          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """End the trading day (the exchange operator or regulator): resting orders cancelled, the close
+    price set as the next reference."""
+
+    def go() -> None:
+        ex = _exchange(db, instrument)
+        ref = ex.close_day(ex.registry.actor(actor_name(user), party))
+        emit({"instrument": instrument, "close_yuan": _yuan(ref)}, as_json, title="close")
+
+    run(go)
+
+
+@app.command()
+def settle(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int | None = PartyOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Deliver the T+1 trades due today, versus payment (the exchange operator or regulator)."""
+
+    def go() -> None:
+        ex = _exchange(db, instrument)
+        n = ex.settle_due(actor=ex.registry.actor(actor_name(user), party))
+        emit({"instrument": instrument, "settled": n}, as_json, title="delivery")
+
+    run(go)
+
+
+@app.command()
+def reconcile(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int | None = PartyOpt,
+              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """The exchange's positions against the registry and its cash journal; exit 1 on any difference."""
+
+    def go() -> None:
+        ex = _exchange(db, instrument)
+        problems = ex.reconcile(ex.registry.actor(actor_name(user), party))
+        emit({"instrument": instrument, "differences": problems, "clean": not problems}, as_json,
+             title="reconciliation")
+        if problems:
+            raise Failure(f"{len(problems)} difference(s)")
+
+    run(go)
 
 
 @app.command()

@@ -129,6 +129,18 @@ class _Batch:
     now_us: int = 0  # the batch's time: every effect of one batch happens at one instant
 
 
+def require_operator(actor: Actor | None, market: str) -> None:
+    """Closing the day, delivering T+1 trades, reconciling: the market's exchange operator or its
+    regulator (``None``: the system's own scheduled job)."""
+    if actor is None:
+        return
+    if actor.role is Role.EXCHANGE and actor.market in (None, market):
+        return
+    if actor.role is Role.REGULATOR and actor.market == market:
+        return
+    raise DomainError("not_authorised", f"{actor.describe()} does not operate the {market} exchange")
+
+
 def _crash_point(name: str) -> None:
     """The crash tests kill the process here (OPENETS_CRASH_AT=name)."""
     if os.environ.get("OPENETS_CRASH_AT") == name:
@@ -197,13 +209,15 @@ class ExchangeService:
         self._rebuild()
         self._process_pending()
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, conn: Connection | None = None) -> None:
         self.rules = self.book_rules()
         self.book = OrderBook(self.instrument, self.rules, self._events.append)
         self._resting: dict[int, _Resting] = {}
-        with self.engine.connect() as c:
-            rows = c.execute(select(t.orders).where(t.orders.c.instrument == self.instrument,
-                                                    t.orders.c.status == "open").order_by(t.orders.c.seq)).all()
+        if conn is None:
+            with self.engine.connect() as c:
+                rows = self._open_rows(c)
+        else:
+            rows = self._open_rows(conn)
         for r in rows:  # rest them again, in their original time order, without matching
             o = Order(r.id, r.party_id, r.side, LIMIT, r.price_fen, r.quantity)
             o.remaining = r.remaining
@@ -212,6 +226,32 @@ class ExchangeService:
             self.book._rest(o)
             self._resting[r.id] = _Resting(r.account_id, r.party_id, r.price_fen, r.reservation_id, r.reserved_fen)
         self._events.clear()
+
+    def _open_rows(self, c: Connection) -> list:  # type: ignore[type-arg]
+        self._seen = self._version(c)
+        return c.execute(select(t.orders).where(t.orders.c.instrument == self.instrument,
+                                                t.orders.c.status == "open").order_by(t.orders.c.seq)).all()
+
+    def _version(self, c: Connection) -> tuple[int, int]:
+        """What identifies the state of the book in the database: the last processed order and the
+        number of open ones (another process's batch raises the first, its cancel lowers the second)."""
+        o = t.orders
+        last = c.execute(select(func.coalesce(func.max(o.c.id), 0)).where(
+            o.c.instrument == self.instrument, o.c.status != "pending")).scalar_one()
+        n = c.execute(select(func.count()).select_from(o).where(o.c.instrument == self.instrument,
+                                                                 o.c.status == "open")).scalar_one()
+        return int(last), int(n)
+
+    def _sync(self, c: Connection) -> None:
+        """First thing in every write of the exchange: take the instrument's lock (SQLite: the write
+        lock is already held; PostgreSQL: an advisory lock), and rebuild the book if another process
+        changed it since — so several processes can serve one instrument without their books drifting."""
+        if c.dialect.name != "sqlite":
+            from sqlalchemy import text
+
+            c.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"exchange:{self.instrument}"})
+        if self._version(c) != self._seen:
+            self._rebuild(c)
 
     # -- cash --------------------------------------------------------------------------------------
     def _cash_row(self, c: Connection, party: int) -> list[int]:
@@ -355,6 +395,7 @@ class ExchangeService:
         return done
 
     def _process(self, c: Connection) -> tuple[dict[int, Placed], list[Print]]:
+        self._sync(c)
         rows = c.execute(select(t.orders).where(t.orders.c.instrument == self.instrument,
                                                 t.orders.c.status == "pending").order_by(t.orders.c.seq)).all()
         if not rows:
@@ -369,6 +410,7 @@ class ExchangeService:
             done[r.id] = self._one(b, r, open_market)
         _crash_point("exchange.after_match")
         self._flush(b)
+        self._seen = (max(r.id for r in rows), len(self.book.orders))
         return done, b.published
 
     def _one(self, b: _Batch, r: object, open_market: bool) -> Placed:
@@ -568,6 +610,7 @@ class ExchangeService:
         """Cancel an open order of the actor's party (someone else's looks like no order at all)."""
 
         def work(c: Connection) -> None:
+            self._sync(c)
             row = c.execute(select(t.orders).where(t.orders.c.id == order_id)).first()
             if (row is None or row.party_id != actor.party_id or row.status != "open"
                     or row.instrument != self.instrument):
@@ -575,6 +618,7 @@ class ExchangeService:
             b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
             self._cancel_in(b, order_id, "requested")
             self._flush(b)
+            self._seen = (self._seen[0], len(self.book.orders))
 
         try:
             run_in_transaction(self.engine, work, attempts=1)
@@ -589,11 +633,13 @@ class ExchangeService:
         self._finish(b, order_id, remaining)
         self._order_row(b, order_id, remaining, "cancelled", reason)
 
-    def close_day(self) -> int | None:
+    def close_day(self, actor: Actor | None = None) -> int | None:
         """End of the trading day: resting orders are cancelled (day orders) and what they held is
         given back; the close price becomes the next day's reference (and moves the band)."""
+        require_operator(actor, self.market)
 
         def work(c: Connection) -> None:
+            self._sync(c)
             b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
@@ -610,9 +656,10 @@ class ExchangeService:
         self._rebuild()
         return self.reference
 
-    def settle_due(self, day: date | None = None) -> int:
+    def settle_due(self, day: date | None = None, actor: Actor | None = None) -> int:
         """T+1: deliver every trade due on or before ``day`` (default today), versus payment, in one
         transaction. Returns the number of trades settled."""
+        require_operator(actor, self.market)
         day = day or self.clock.now().astimezone(MARKET_TZ).date()
 
         def work(c: Connection) -> int:
@@ -693,7 +740,7 @@ class ExchangeService:
         return self.book.depth(levels)
 
     # -- daily reconciliation --------------------------------------------------------------------------
-    def reconcile(self) -> list[str]:
+    def reconcile(self, actor: Actor | None = None) -> list[str]:
         """The exchange's positions against the registry and its own cash journal; each difference as
         one line (empty: they agree). Units: each sell order's registry reservation holds what is still
         offered plus what is sold but not yet delivered; every settled trade has its registry transfer
@@ -702,6 +749,7 @@ class ExchangeService:
         still hold."""
         from sqlalchemy import and_
 
+        require_operator(actor, self.market)
         out: list[str] = []
         o, tr, res, tx = t.orders, t.trades, t.reservations, t.transactions
         with self.engine.connect() as c:
@@ -740,3 +788,18 @@ class ExchangeService:
                 if r.reserved_fen != want:
                     out.append(f"party {r.party_id}: {r.reserved_fen} fen reserved, orders and deliveries hold {want}")
         return out
+
+
+def open_exchange(registry: RegistryService, instrument: str) -> ExchangeService:
+    """The exchange for one instrument with its market's trading rules in force today (looked up by
+    market, the instrument's vintage as compliance year, and today's date)."""
+    from openets.market.rules import parse_trading_rules
+
+    uc = registry.unit_class(instrument)
+    market = uc.market
+    if market is None:
+        raise DomainError("instrument_not_traded", f"{instrument} is not traded on a market's exchange")
+    today = registry.clock.now().astimezone(MARKET_TZ).date()
+    rs = registry.rulebook.lookup(market, uc.vintage or today.year, today, "trading")
+    return ExchangeService(registry, market=market, instrument=instrument,
+                           trading=parse_trading_rules(market, rs.raw["trading"]))
