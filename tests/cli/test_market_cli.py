@@ -4,6 +4,7 @@ reconciliation; bad orders refused with a reason code and nothing changed."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -59,6 +60,9 @@ def test_market_walkthrough(world: str) -> None:
     assert [t["price_yuan"] for t in m("trades", "BEA-2016")] == ["50.00"]
     assert m("bars", "BEA-2016")[0]["close"] == "50.00"
     assert m("stats", "BEA-2016")[0]["volume"] == 100
+    png = Path(world.split("///")[-1]).parent / "k.png" if world.startswith("sqlite") else Path("/tmp/openets-k.png")
+    assert m("chart", "BEA-2016", "--out", str(png))["bars"] == {"BEA-2016": 1}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # bad orders: a reason code, a non-zero exit, nothing changed
     for args, reason in (
         (("--quantity", "0", "--price", "50"), None),  # not a whole positive tonnage: refused before it is an order

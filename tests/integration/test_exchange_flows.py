@@ -168,3 +168,69 @@ def test_listed_agreement_and_block_trades(engine, clock) -> None:  # type: igno
     assert tid > 0 and units(engine, w.accounts[3].number) == (600_100, 0)
     assert ex.close_day() == 5100  # block trades do not make the close
     assert ex.reconcile() == []
+
+
+def test_any_sequence_conserves_units_and_cash(_template, db_url, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Random batches of orders and cancels (hypothesis): every trade inside the band and at a resting
+    order's price, cash (with fees) and units conserved, the exchange and the registry agreeing."""
+    import shutil
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from sqlalchemy import text
+
+    from openets.storage.db import make_engine
+    from openets.storage.tables import metadata
+
+    order = st.tuples(st.integers(0, 3), st.sampled_from([BUY, SELL]), st.integers(1, 40).map(lambda q: q * 10),
+                      st.integers(40, 62).map(lambda p: p * 100), st.booleans())
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.lists(order, min_size=1, max_size=12), min_size=1, max_size=5))
+    def check(batches) -> None:  # type: ignore[no-untyped-def]
+        if db_url.startswith("sqlite"):  # a fresh world for each example: a copy of the empty schema
+            path = tmp_path / "example.db"
+            shutil.copy(_template, path)
+            engine = make_engine(f"sqlite:///{path}")
+        else:
+            engine = make_engine(db_url)
+            with engine.begin() as c:
+                names = ", ".join(t.name for t in metadata.sorted_tables)
+                c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                c.execute(text("ALTER SEQUENCE txn_ids RESTART WITH 1"))
+        try:
+            run_example(engine, clock, batches)
+        finally:
+            engine.dispose()
+
+    check()
+
+
+def run_example(engine, clock, batches) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    w = build_world(engine, clock, market="BJ", companies=4)
+    ex = exchange(w, "BJ", 2016, date(2017, 6, 1), 5000)
+    for co in w.companies:
+        ex.deposit(co, 5_000_000)
+    low, high = ex.rules.band_low, ex.rules.band_high
+    placed: list[tuple[int, int]] = []
+    for batch in batches:
+        reqs = [OrderRequest(w.companies[k], w.accounts[k].number, side, q, p) for k, side, q, p, _ in batch]
+        for (k, *_rest, cancel), p in zip(batch, ex.submit_many(reqs)):
+            assert all(low <= price <= high for price, _q in p.trades)
+            if p.status == "open":
+                placed.append((k, p.order_id))
+            if cancel and placed:
+                who, oid = placed.pop(0)
+                if oid in ex.book.orders:
+                    ex.cancel(w.companies[who], oid)
+    assert ex.reconcile() == []
+    with engine.connect() as c:
+        cash = c.execute(text("SELECT sum(balance_fen) FROM cash_accounts")).scalar_one()
+        bad_price = c.execute(text(
+            "SELECT count(*) FROM trades t JOIN orders b ON b.id = t.buy_order JOIN orders s ON s.id = t.sell_order "
+            "WHERE t.price_fen NOT IN (b.price_fen, s.price_fen)")).scalar_one()
+    assert cash == 4 * 5_000_000 and bad_price == 0  # fees only move cash to the exchange
+    totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == w.unit_class.code][0]
+    assert totals.conserved and totals.in_circulation == 1_000_000

@@ -186,6 +186,27 @@ def stats(instrument: str = InstrumentArg, db: str | None = DbOpt, as_json: bool
 
 
 @app.command()
+def chart(instruments: list[str] = typer.Argument(..., help="One instrument: its K-line; several: their prices."),
+          out: Path = typer.Option(..., help="PNG file to write."), db: str | None = DbOpt,
+          as_json: bool = JsonOpt) -> None:
+    """Draw the K-line (碳 K 线) of one instrument, or compare several markets' daily closes."""
+
+    def go() -> None:
+        from openets.market.data import bars as make_bars
+        from openets.reports.market_charts import kline_png, price_comparison_png
+
+        series = {i: make_bars(_exchange(db, i).prints()) for i in instruments}
+        if not any(series.values()):
+            raise Failure("no listed trades to draw")
+        png = kline_png(series[instruments[0]], f"{instruments[0]} 碳 K 线") if len(instruments) == 1 \
+            else price_comparison_png(series)
+        out.write_bytes(png)
+        emit({"file": str(out), "bars": {k: len(v) for k, v in series.items()}}, as_json, title="chart")
+
+    run(go)
+
+
+@app.command()
 def close(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int | None = PartyOpt,
           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """End the trading day (the exchange operator or regulator): resting orders cancelled, the close
