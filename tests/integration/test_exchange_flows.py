@@ -234,3 +234,19 @@ def run_example(engine, clock, batches) -> None:  # type: ignore[no-untyped-def]
     assert cash == 4 * 5_000_000 and bad_price == 0  # fees only move cash to the exchange
     totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == w.unit_class.code][0]
     assert totals.conserved and totals.in_circulation == 1_000_000
+
+
+def test_holding_limit_where_a_market_sets_one(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    w = build_world(engine, clock, market="BJ", companies=2)  # each account holds 10,000 t
+    rules = replace(rules_of("BJ", 2016, date(2017, 6, 1)), holding_limit=10_100)
+    ex = ExchangeService(w.svc, market="BJ", instrument=w.unit_class.code, trading=rules)
+    a, b = w.companies
+    ex.deposit(b, 10_000_000)
+    assert ex.submit(b, account=w.accounts[1].number, side=BUY, quantity=60, price_fen=5000).status == "open"
+    assert ex.submit(b, account=w.accounts[1].number, side=BUY, quantity=40, price_fen=4900).status == "open"
+    over = ex.submit(b, account=w.accounts[1].number, side=BUY, quantity=1, price_fen=4900)
+    assert (over.status, over.reason) == ("rejected", "holding_limit")  # 10,000 held + 100 bid for
+    assert ex.submit(a, account=w.accounts[0].number, side=SELL, quantity=10, price_fen=5000).trades == [(5000, 10)]
+    assert ex.submit(b, account=w.accounts[1].number, side=BUY, quantity=1, price_fen=4900).reason == "holding_limit"

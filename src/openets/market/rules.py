@@ -37,6 +37,7 @@ class TradingRules:
     closed_days: frozenset[date] = field(default_factory=frozenset)
     delivery_days: int = 0  # T+0 or T+1: trading days between a trade and its delivery versus payment
     fee_rate: Decimal = Decimal(0)  # of the turnover, each side; rounded down to the fen per trade
+    holding_limit: int | None = None  # most tonnes one account may hold plus have bid for (None: no limit)
 
 
 def parse_trading_rules(market: str, data: dict[str, Any]) -> TradingRules:
@@ -53,6 +54,7 @@ def parse_trading_rules(market: str, data: dict[str, Any]) -> TradingRules:
             extra_days=frozenset(date.fromisoformat(str(d)) for d in data.get("extra_days", [])),
             closed_days=frozenset(date.fromisoformat(str(d)) for d in data.get("closed_days", [])),
             delivery_days=_delivery(str(data.get("delivery", "T+0"))), fee_rate=Decimal(str(data.get("fee_rate", "0"))),
+            holding_limit=int(data["holding_limit"]) if data.get("holding_limit") is not None else None,
         )
     except (KeyError, ValueError) as exc:
         raise DomainError("rule_set_invalid", f"{market} trading rules: {exc}") from None

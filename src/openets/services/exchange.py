@@ -442,6 +442,12 @@ class ExchangeService:
         limit = probe.price if probe.price is not None else (self.rules.band_high if side == BUY else self.rules.band_low)
         assert limit is not None
         state = _Resting(r.account_id, party, limit, None)  # type: ignore[attr-defined]
+        if side == BUY and self.trading is not None and self.trading.holding_limit is not None:
+            held = b.session.total(state.account_id, self.unit_class.id)
+            bidding = sum(o.remaining for o in self.book.orders.values()
+                          if o.side == BUY and self._resting[o.id].account_id == state.account_id)
+            if held + bidding + qty > self.trading.holding_limit:
+                return reject("holding_limit")
         if side == BUY:
             need = limit * qty + self._fee(limit * qty)
             cash = self._cash(b, party)

@@ -650,9 +650,16 @@ class RegistrySession:
         except LedgerError as exc:  # the domain checks should have prevented this
             raise AssertionError(f"ledger refused a checked operation: {exc}") from exc
 
-    def available(self, account_id: int, unit_class_id: int) -> int:
+    def total(self, account_id: int, unit_class_id: int) -> int:
+        """What the account holds of the unit class, restricted units included, as of this session."""
+        from sqlalchemy import func as f
+
         self.load({account_id}, {unit_class_id})
-        return self.ws.book.position(PositionKey(account_id, unit_class_id, 0)).available
+        own = self.ws.book.position(PositionKey(account_id, unit_class_id, 0)).total
+        restricted = self.repo.conn.execute(select(f.coalesce(f.sum(t.positions.c.total), 0)).where(
+            t.positions.c.account_id == account_id, t.positions.c.unit_class_id == unit_class_id,
+            t.positions.c.restriction_id != 0)).scalar_one()
+        return own + int(restricted)
 
     def flush(self) -> None:
         self.repo.persist(self.ws)
