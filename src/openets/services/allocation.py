@@ -317,15 +317,19 @@ class AllocationService:
             return False
 
     def initial_allocation(self, market: str, year: int, company: str) -> int | None:
-        """The company's initial annual allocation (the issued pre-allocation) — what e.g. Hubei's
-        offset cap of 10 % refers to."""
+        """The company's initial annual allocation — the issued pre-allocation, or where a market
+        allocates the year at once, that allocation (true-ups excluded) — what e.g. Hubei's offset
+        cap of 10 % refers to."""
         with self.engine.connect() as c:
-            q = (select(t.allocations.c.quantity).join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
+            q = (select(t.allocations.c.kind, t.allocations.c.quantity)
+                 .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
                  .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
-                        t.allocations.c.company == company, t.allocations.c.kind == "pre",
+                        t.allocations.c.company == company, t.allocations.c.kind.in_(["pre", "final"]),
                         t.allocation_runs.c.status == "issued"))
-            got = c.execute(q).scalars().all()
-        return sum(got) if got else None
+            got = c.execute(q).all()
+        pre = [q for k, q in got if k == "pre"]
+        final = [q for k, q in got if k == "final"]
+        return sum(pre) if pre else (sum(final) if final else None)
 
 
 def _detail(a: CompanyAllocation) -> str:

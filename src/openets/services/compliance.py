@@ -121,3 +121,88 @@ class ComplianceService:
         if not got.covered:
             raise DomainError("nothing_covered", f"no covered companies in {market} {year}")
         return got.as_published(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Penalty:
+    company: str
+    kind: str  # fine, listed
+    shortfall: int
+    amount_fen: int
+    basis: str
+
+
+class Consequences:
+    """What follows non-compliance, as the market's rules say (a regulator decides, after the order
+    deadline): a fine of multiplier × market average price × missing tonnes, the price being the
+    volume-weighted average of the market's own listed trades over the rule's window before the
+    deadline; and an entry on the published list of non-compliant companies. Recorded once each."""
+
+    def __init__(self, registry: RegistryService) -> None:
+        self.registry = registry
+        self.engine = registry.engine
+        self.compliance = ComplianceService(registry)
+
+    def average_price(self, market: str, year: int) -> tuple[Decimal, date, date]:
+        """The fine's price (fen) and its window: the rule's months up to the deadline."""
+        from openets.compliance.core import average_price
+        from openets.core.clock import MARKET_TZ
+
+        r = self.compliance.rules(market, year)
+        deadline, _ = self.compliance.deadlines(market, year)
+        end = deadline.astimezone(MARKET_TZ).date()
+        months = int(r.get("fine_price_months", 6))
+        start = date(end.year - (1 if end.month <= months else 0), (end.month - months - 1) % 12 + 1, 1)
+        with self.engine.connect() as c:
+            fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
+                select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
+                    t.trades.c.market == market, t.trades.c.mode == "listed"))]
+        return average_price(fills, start, end), start, end
+
+    def decide(self, actor, market: str, year: int, *, multiplier: Decimal | None = None,  # type: ignore[no-untyped-def]
+               now: datetime | None = None) -> list[Penalty]:
+        from sqlalchemy import insert
+
+        from openets.compliance.core import fine
+        from openets.registry.engine import to_us
+        from openets.storage.db import run_in_transaction
+
+        actor.require_regulator(market)
+        now = now or self.registry.clock.now()
+        deadline, order = self.compliance.deadlines(market, year)
+        if now <= (order or deadline):
+            raise DomainError("too_early", f"consequences are decided after {(order or deadline).isoformat()}")
+        r = self.compliance.rules(market, year)
+        late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
+        out: list[Penalty] = []
+        if "fine_multiplier" in r and late:
+            low, high = (Decimal(str(x)) for x in r["fine_multiplier"])
+            m = low if multiplier is None else multiplier
+            price, start, end = self.average_price(market, year)
+            for s in late:
+                amount = fine(s.status.shortfall, m, price, low=low, high=high)
+                out.append(Penalty(s.company, "fine", s.status.shortfall, amount,
+                                   f"{m} × {price / 100:.2f} yuan (VWAP of listed trades {start}–{end}) × "
+                                   f"{s.status.shortfall:,} t"))
+        for s in late:
+            out.append(Penalty(s.company, "listed", s.status.shortfall, 0, "published list of non-compliant companies"))
+
+        def work(c) -> list[Penalty]:  # type: ignore[no-untyped-def]
+            have = {(x.company, x.kind) for x in c.execute(select(t.penalties.c.company, t.penalties.c.kind).where(
+                t.penalties.c.market == market, t.penalties.c.compliance_year == year))}
+            new = [p for p in out if (p.company, p.kind) not in have]
+            if new:
+                c.execute(insert(t.penalties), [
+                    {"market": market, "compliance_year": year, "company": p.company, "kind": p.kind,
+                     "shortfall": p.shortfall, "amount_fen": p.amount_fen, "basis": p.basis,
+                     "decided_by": actor.user, "decided_us": to_us(now)} for p in new])
+            return new
+
+        return run_in_transaction(self.engine, work)
+
+    def published(self, market: str, year: int) -> list[Penalty]:
+        """The public list: every decided penalty of the market and year."""
+        with self.engine.connect() as c:
+            return [Penalty(x.company, x.kind, x.shortfall, x.amount_fen, x.basis) for x in c.execute(
+                select(t.penalties).where(t.penalties.c.market == market, t.penalties.c.compliance_year == year)
+                .order_by(t.penalties.c.company, t.penalties.c.kind))]

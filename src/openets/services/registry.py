@@ -385,7 +385,8 @@ class RegistryService:
 
         return work(conn) if conn is not None else run_in_transaction(self.engine, work)
 
-    def add_user(self, *, name: str, party_id: int, role: Role, market: str | None = None) -> None:
+    def add_user(self, *, name: str, party_id: int, role: Role, market: str | None = None,
+                 conn: Connection | None = None) -> None:
         """Make ``name`` an authorised representative of a party (creating the user if new)."""
 
         def work(c: Connection) -> None:
@@ -399,7 +400,7 @@ class RegistryService:
             c.execute(insert(t.representatives).values(user_name=name, party_id=party_id, role=role.value,
                                                        market=market))
 
-        run_in_transaction(self.engine, work)
+        work(conn) if conn is not None else run_in_transaction(self.engine, work)
 
     def request_account(self, actor: Actor, *, market: str, type: AccountType, number: str | None = None,
                         name: str = "", party_id: int | None = None, conn: Connection | None = None) -> Account:

@@ -282,6 +282,24 @@ allocation_debts = Table(
     CheckConstraint("quantity > 0", name="debt_positive"),
 )
 
+# Consequences of non-compliance decided by a regulator, append-only: fines (amount in fen, the price
+# and multiplier it was computed from), deductions of the shortfall, and entries on the published
+# list of non-compliant companies (credit blacklist, loss of subsidies).
+penalties = Table(
+    "penalties", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # fine, deduction, listed
+    Column("shortfall", BigInteger, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False, default=0),
+    Column("basis", Text, nullable=False, default=""),  # how it was computed, in words
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_us", BigInteger, nullable=False),
+    Index("ux_penalties_once", "market", "compliance_year", "company", "kind", unique=True),
+)
+
 
 # -- MRV -------------------------------------------------------------------------------------------
 
