@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
+import pytest
 from sqlalchemy import select
 
 from openets.core.actor import Role
 from openets.core.clock import FixedClock
+from openets.core.errors import DomainError
 from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.compliance import ComplianceService
 from openets.services.ops import Op
@@ -41,6 +43,19 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
         if name != "D":  # D files nothing
             reports.determine_missing(r1, market="BJ", year=2016, company=name, emissions=D("10000"))
 
+    # the market's own trades set the fine's price: D sells 150 t to A, 100 t at 50.00 and 50 t at 52.00
+    from openets.services.exchange import open_exchange
+
+    clock.at = datetime(2017, 5, 2, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Beijing
+    ex = open_exchange(svc, uc.code)
+    ex.reference = 5000
+    ex._rebuild()
+    ex.deposit(who["A"], 10_000_000)
+    ex.submit(who["D"], account=acc["D"].number, side="sell", quantity=100, price_fen=5000)
+    ex.submit(who["D"], account=acc["D"].number, side="sell", quantity=50, price_fen=5200)
+    assert ex.submit(who["A"], account=acc["A"].number, side="buy", quantity=150, price_fen=5200).trades == [
+        (5000, 100), (5200, 50)]
+
     def surrender(name: str, qty: int, when: datetime) -> None:
         clock.at = when
         svc.one(who[name], Op("surrender", from_account=acc[name].id, unit_class=uc.id, quantity=qty,
@@ -58,6 +73,23 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
                                                    "D": "emissions_missing"}
     assert got["C"].shortfall == 1_000
     assert cs.rate("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC)) == "50.0 %"  # 2 of 4 covered
+    # consequences, after the order deadline: C fined 3 × the average price × 1,000 t, and listed
+    from openets.services.compliance import Consequences
+
+    clock.at = datetime(2017, 6, 20, 2, tzinfo=UTC)
+    with pytest.raises(DomainError) as e:
+        Consequences(svc).decide(r1, "BJ", 2016)
+    assert e.value.code == "too_early"
+    clock.at = datetime(2017, 7, 1, 2, tzinfo=UTC)
+    with pytest.raises(DomainError):
+        Consequences(svc).decide(who["A"], "BJ", 2016)  # a company decides nothing
+    decided = Consequences(svc).decide(r1, "BJ", 2016)
+    fine = [p for p in decided if p.kind == "fine"]
+    # (5,000 × 100 + 5,200 × 50) / 150 = 5,066.67 fen; × 3 × 1,000 t = 15,200,000 fen = 152,000.00 yuan
+    assert [(p.company, p.shortfall, p.amount_fen) for p in fine] == [("C", 1_000, 15_200_000)]
+    assert [p.company for p in decided if p.kind == "listed"] == ["C"]
+    assert Consequences(svc).decide(r1, "BJ", 2016) == []  # decided once
+    assert [p.kind for p in Consequences(svc).published("BJ", 2016)] == ["fine", "listed"]
     # A's surrender reversed after the deadline: recomputed, A is no longer compliant
     clock.at = datetime(2017, 7, 2, tzinfo=UTC)
     with engine.connect() as c:

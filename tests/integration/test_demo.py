@@ -21,6 +21,6 @@ def test_walkthrough(tmp_path: Path) -> None:
     assert result["shanghai"]["volume_sold_t"] == 2_000_000 and result["shanghai"]["winners"] == 3  # type: ignore[index]
 
 
-def test_demo_command_json(tmp_path: Path) -> None:
-    r = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path / 'd.db'}", "--json"])
+def test_walkthrough_command_json(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["walkthrough", "--db", f"sqlite:///{tmp_path / 'd.db'}", "--json"])
     assert r.exit_code == 0, r.stderr

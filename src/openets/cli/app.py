@@ -48,6 +48,8 @@ app.add_typer(compliance.app, name="compliance", help="Compliance (履约): stat
 app.add_typer(service.users, name="users", help="Users of the service: create, password, revoke.")
 app.command("serve")(service.serve)
 app.command("demo")(demo.demo)
+app.command("run")(demo.run_scenario)
+app.command("walkthrough")(demo.walkthrough)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
-"""``openets demo``: the main job. For now a registry walk-through on the embedded database;
-later capabilities grow it into a whole compliance year."""
+"""``openets demo`` (the main job: the bundled compliance year), ``openets run SCENARIO`` (your own),
+and ``openets walkthrough`` (the registry walk-through, step by step)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,111 @@ import typer
 
 from openets.cli.common import JsonOpt, console, emit, run
 
+SCHEMA_HELP = ("A scenario file (TOML): [scenario] name, seed, rules (rule-set files next to it); then one "
+               "[[markets]] table per market: code, year, companies, investors, price_yuan, sectors, "
+               "emissions_t = [low, high], emissions_change = [low, high], trading_days, orders_per_day, "
+               "late_share, never_share, and optionally auction = {rules, bidders_share} and "
+               "offsets = {projects, credits_per_project, buyers_share}. Copy src/openets/scenarios/pilots-2016.toml.")
 
-def demo(db: str = typer.Option("sqlite:///var/demo.db", "--db", help="Database for the walk-through."),
-         fresh: bool = typer.Option(True, help="Start from an empty database."),
+
+def _fresh(db: str) -> None:
+    if db.startswith("sqlite:///"):
+        path = Path(db.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+class _Bars:
+    """Progress bars (rich) for the runner's stages."""
+
+    def __init__(self, progress) -> None:  # type: ignore[no-untyped-def]
+        self.p = progress
+
+    def stage(self, name: str, total: int):  # type: ignore[no-untyped-def]
+        task = self.p.add_task(name, total=max(total, 1))
+        return lambda n: self.p.advance(task, n)
+
+
+def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from openets.services.scenario import YearRunner, load_scenario
+
+    scenario, rule_files = load_scenario(path)
+    if fresh:
+        _fresh(db)
+    if as_json:
+        result = YearRunner(scenario, url=db, rule_files=rule_files, report_dir=report).run()
+    else:
+        cols = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*cols, console=console, transient=False) as p:
+            result = YearRunner(scenario, url=db, rule_files=rule_files, progress=_Bars(p), report_dir=report).run()
+    markets = [{"market": m.code, "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
+                "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "close_yuan":
+                    None if m.close_fen is None else f"{m.close_fen / 100:.2f}", "surrendered_t": m.surrendered,
+                "offsets_t": m.offsets_used, "compliance": m.rate, "fines_yuan": f"{m.fines_fen / 100:,.2f}",
+                "listed": m.listed} for m in result.markets]
+    stages = [{"stage": s.name, "seconds": round(s.seconds, 2), "budget": round(s.budget, 1), "detail": s.detail}
+              for s in result.stages]
+    if as_json:
+        emit({"scenario": result.name, "markets": markets, "stages": stages, "conserved": result.conserved,
+              "unit_classes": result.unit_classes, "report": str(result.report_dir),
+              "files": [str(f) for f in result.files],
+              "auctions": {m.code: m.auction for m in result.markets if m.auction}}, True)
+        return
+    t = Table(title=f"{result.name} — every unit class conserved: {result.conserved}")
+    t.add_column("")
+    for m in markets:
+        t.add_column(str(m["market"]), justify="right")
+    for key in ("companies", "allocated_t", "verified_t", "orders", "trades", "volume_t", "close_yuan", "surrendered_t",
+                "offsets_t", "compliance", "fines_yuan", "listed"):
+        t.add_row(key, *(f"{m[key]:,}" if isinstance(m[key], int) else str(m[key]) for m in markets))
+    console.print(t)
+    st = Table(title="time per stage (s) against its budget")
+    for c in ("stage", "seconds", "budget", "detail"):
+        st.add_column(c)
+    for s in stages:
+        over = s["seconds"] > s["budget"]
+        st.add_row(s["stage"], f"{s['seconds']:.1f}", f"{s['budget']:.1f}" + (" [red]over[/red]" if over else ""),
+                   str(s["detail"]))
+    st.add_row("total", f"{sum(s['seconds'] for s in stages):.1f}", "120.0", "")
+    console.print(st)
+    console.print(f"report: [bold]{result.report_dir}[/bold] (report.html, report.xlsx, charts)")
+
+
+def demo(db: str = typer.Option("sqlite:///var/demo.db", "--db", help="Database for the year."),
+         report: Path = typer.Option(Path("var/report"), help="Folder for the annual report."),
+         fresh: bool = typer.Option(True, help="Start from an empty database (SQLite)."),
          as_json: bool = JsonOpt) -> None:
-    """Walk through the registry: markets, a company, issuance with approval, allocation, a transfer,
-    a freeze, a surrender for 2016, a trace of one tonne, totals and the journal check."""
+    """The main job: one whole compliance year of Beijing, Shanghai and Hubei side by side, from the
+    bundled scenario — accounts, allocation, MRV, trading, the Shanghai auction, Hubei offsets,
+    surrender, fines, and the annual report."""
+    from openets.services.scenario import BUNDLED
+
+    run(lambda: _run_year(BUNDLED / "pilots-2016.toml", db, report, fresh, as_json))
+
+
+def run_scenario(scenario: Path = typer.Argument(..., help=SCHEMA_HELP),
+                 db: str = typer.Option("sqlite:///var/scenario.db", "--db", help="Database for the year."),
+                 report: Path = typer.Option(Path("var/report"), help="Folder for the annual report."),
+                 fresh: bool = typer.Option(True, help="Start from an empty database (SQLite)."),
+                 as_json: bool = JsonOpt) -> None:
+    """Run your own scenario file (checked first: every problem named with its place in the file)."""
+    run(lambda: _run_year(scenario, db, report, fresh, as_json))
+
+
+def walkthrough(db: str = typer.Option("sqlite:///var/walkthrough.db", "--db", help="Database for the walk-through."),
+                fresh: bool = typer.Option(True, help="Start from an empty database."),
+                as_json: bool = JsonOpt) -> None:
+    """Walk through the registry step by step: markets, a company, issuance with approval, allocation,
+    a transfer, a freeze, a surrender for 2016, a trace of one tonne, totals and the journal check."""
 
     def go() -> None:
         from openets.services.walkthrough import registry_walkthrough
 
-        if fresh and db.startswith("sqlite:///"):
-            path = Path(db.removeprefix("sqlite:///"))
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
+        if fresh:
+            _fresh(db)
         result = registry_walkthrough(db, say=None if as_json else console.print)
         if as_json:
             emit(result, True)

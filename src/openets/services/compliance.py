@@ -116,6 +116,37 @@ class ComplianceService:
             out.append(Surrendered(e.at, take))
         return out
 
+    def public_data(self, market: str, year: int, *, now: datetime | None = None) -> list[dict[str, object]]:
+        """Per company and year, what the EU Transaction Log publishes: allocation issued, verified
+        emissions, units surrendered (of which offsets), and the compliance status."""
+        from sqlalchemy import func
+
+        statuses = self.statuses(market, year, now=now)
+        tx, al = t.transactions, t.allocations
+        with self.engine.connect() as c:
+            allocated = dict(c.execute(select(al.c.company, func.sum(al.c.quantity)).join(
+                t.allocation_runs, t.allocation_runs.c.id == al.c.run_id).where(
+                al.c.market == market, al.c.compliance_year == year, t.allocation_runs.c.status == "issued")
+                .group_by(al.c.company)).all())
+            verified = {r.company: r.verified_emissions for r in c.execute(select(
+                t.emission_reports.c.company, t.emission_reports.c.verified_emissions).where(
+                t.emission_reports.c.market == market, t.emission_reports.c.year == year))}
+            given: dict[str, list[int]] = {}
+            for r in c.execute(select(t.parties.c.registration_id, t.unit_classes.c.kind, func.sum(tx.c.quantity))
+                               .join(t.accounts, t.accounts.c.id == tx.c.sender_id)
+                               .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+                               .join(t.unit_classes, t.unit_classes.c.id == tx.c.unit_class_id)
+                               .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
+                                      tx.c.status == "completed")
+                               .group_by(t.parties.c.registration_id, t.unit_classes.c.kind)):
+                got = given.setdefault(r[0], [0, 0])
+                got[1 if r[1] == "offset" else 0] += int(r[2])
+        return [{"company": s.company, "allocated": int(allocated.get(s.company) or 0),
+                 "verified_emissions": str(verified[s.company]) if verified.get(s.company) is not None else None,
+                 "obligation": s.status.owed, "surrendered_allowances": given.get(s.company, [0, 0])[0],
+                 "surrendered_offsets": given.get(s.company, [0, 0])[1], "status": s.status.code,
+                 "shortfall": s.status.shortfall} for s in statuses]
+
     def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
         got = rate([s.status for s in self.statuses(market, year, now=now)])
         if not got.covered:

@@ -647,6 +647,7 @@ class ExchangeService:
         def work(c: Connection) -> None:
             self._sync(c)
             b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
+            self._load_cash(b, {o.party for o in self.book.orders.values()})
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
             self._flush(b)
@@ -656,9 +657,10 @@ class ExchangeService:
         except Exception:
             self._rebuild()
             raise
-        today = self.clock.now().astimezone(MARKET_TZ).date()
+        now = self.clock.now().astimezone(MARKET_TZ)
         if self.trading is not None:
-            self.reference = close_price(self.trading, [p for p in self.prints() if p.day == today], self.reference)
+            start = datetime(now.year, now.month, now.day, tzinfo=MARKET_TZ)
+            self.reference = close_price(self.trading, self.prints(since=start), self.reference)
         self._rebuild()
         return self.reference
 
@@ -678,6 +680,8 @@ class ExchangeService:
             sells = dict(c.execute(select(t.orders.c.id, t.orders.c.reservation_id).where(
                 t.orders.c.id.in_({r.sell_order for r in rows}))).all())
             b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
+            self._load_cash(b, {r.buyer_id for r in rows} | {r.seller_id for r in rows} | {self.exchange_party})
+            b.session.ws.reservations.update(b.session.repo.reservations(set(sells.values()) - {None}))
             done = []
             for r in rows:
                 row = dict(r._mapping)

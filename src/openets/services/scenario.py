@@ -133,6 +133,14 @@ class StageTime:
     name: str
     seconds: float
     detail: str
+    budget: float = 0.0  # seconds this stage may take within the year's 120 s
+
+
+# each stage's share of the 120 s the bundled year may take; trading's is set by the exchange's
+# end-to-end rate (5,000 orders/s) times the orders the agents sent
+BUDGET = {"parties and accounts": 10.0, "cap and allocation": 5.0, "MRV: monthly data, reports, verification": 30.0,
+          "auctions": 5.0, "offsets": 5.0, "surrender, late payers, fines": 10.0, "annual report": 10.0}
+EXCHANGE_RATE = 5_000
 
 
 @dataclass
@@ -199,6 +207,7 @@ class Market:
     auction: dict[str, object] | None = None
     auction_restriction: int | None = None
     offsets_used: int = 0
+    offsets_sold: int = 0
 
 
 def _at(day: date, hh: int, mm: int = 0) -> datetime:
@@ -227,7 +236,8 @@ class YearRunner:
     def _stage(self, name: str, detail: Callable[[], str] = lambda: "") -> Iterator[None]:
         t0 = time.perf_counter()
         yield
-        self.stages.append(StageTime(name, time.perf_counter() - t0, detail()))
+        budget = (sum(m.orders for m in self.markets) / EXCHANGE_RATE if name == "trading" else BUDGET.get(name, 0.0))
+        self.stages.append(StageTime(name, time.perf_counter() - t0, detail(), budget))
 
     def run(self) -> YearResult:
         from openets.services.registry import RegistryService
@@ -255,7 +265,7 @@ class YearRunner:
             for m in self.markets:
                 if m.spec.auction:
                     self._auction(m)
-        with self._stage("offsets", lambda: f"{sum(m.offsets_used for m in self.markets):,} t counted"):
+        with self._stage("offsets", lambda: f"{sum(m.offsets_sold for m in self.markets):,} t of credits sold"):
             for m in self.markets:
                 if m.spec.offsets:
                     self._offsets(m)
@@ -269,12 +279,25 @@ class YearRunner:
         result = YearResult(self.sc.scenario.name, self.stages, outcomes, all(x.conserved for x in totals), len(totals))
         if self.report_dir is not None:
             with self._stage("annual report", lambda: str(self.report_dir)):
-                from openets.reports.annual import write_annual_report
-
-                result.files = write_annual_report(self.engine, result, self.report_dir)
+                result.files = self._report(result, self.report_dir)
                 result.report_dir = self.report_dir
         self.engine.dispose()
         return result
+
+    def _report(self, result: YearResult, out: Path) -> list[Path]:
+        from openets.market.data import bars, daily_stats
+        from openets.reports.annual import AnnualData, write_annual_report
+        from openets.services.compliance import ComplianceService, Consequences
+
+        data = AnnualData(result.name, result.markets, self.stages, result.conserved)
+        for m in self.markets:
+            code = m.spec.code
+            prints = m.exchange.prints() if m.exchange else []
+            data.bars[code] = bars(prints)
+            data.daily[code] = daily_stats(prints)
+            data.public[code] = ComplianceService(m.svc).public_data(code, m.spec.year, now=m.clock.now())
+            data.penalties[code] = Consequences(m.svc).published(code, m.spec.year)
+        return write_annual_report(data, out)
 
     # -- 1. parties and accounts -----------------------------------------------------------------------
     def _set_up(self, m: Market) -> None:
@@ -457,24 +480,29 @@ class YearRunner:
         trades both ways around the reference. Prices stay inside the band."""
         ex = m.exchange
         low, high = ex.rules.band_low or 1, ex.rules.band_high or ref * 2
-        if m.investors and rng.random() < 0.15:
-            c = rng.choice(m.investors)
-            side = rng.choice([BUY, SELL])
-            price = ref + int(ref * rng.uniform(-0.03, 0.03))
-            qty = rng.randint(1, 20) * 100
-        else:
+        for _ in range(4):  # a company with nothing to do passes its turn to another agent
+            if m.investors and rng.random() < 0.2:
+                c = rng.choice(m.investors)
+                side = rng.choice([BUY, SELL])
+                price = ref + int(ref * rng.uniform(-0.03, 0.03))
+                qty = rng.randint(1, 20) * 100
+                break
             c = rng.choice(m.companies)
             gap = c.obligation - held.get(c.account, 0)
             if gap > 0:  # short: buy a slice of the gap, the whole of it on the last days
                 side = BUY
                 qty = gap if days_left <= 2 else max(gap * rng.randint(1, 3) // days_left, 100)
                 price = ref + int(ref * (0.08 if days_left <= 2 else rng.uniform(-0.01, 0.02 + 0.06 * urgency)))
-            elif gap < -100:  # long: sell part of the surplus, keeping a margin
+                break
+            if gap < -100:  # long: sell part of the surplus, keeping a margin
                 side = SELL
                 qty = max(-gap * rng.randint(1, 2) // (2 * days_left), 100)
                 price = ref + int(ref * rng.uniform(-0.03 - 0.03 * urgency, 0.02))
-            else:
-                return None
+                break
+        else:
+            return None
+        if c.obligation:  # a company counts what it has asked for today as done: never oversell or overbuy
+            held[c.account] = held.get(c.account, 0) + (qty if side == BUY else -qty)
         price = min(max(price, low), high)
         return OrderRequest(c.actor, c.number, side, int(qty), int(price))
 
@@ -567,6 +595,7 @@ class YearRunner:
             svc.one(owner_actor, Op("transfer", from_account=acc.id, to_account=c.account, unit_class=uc.id,
                                     quantity=qty))
             left[uc.id] -= qty
+            m.offsets_sold += qty
         self._offset_buyers = {c.reg_id for c in buyers}
 
     # -- 7. surrender and consequences -----------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The main job end to end on a small scenario: one compliance year of three markets through the
+command line; every unit class conserved across the whole year; the report files exist and hold
+the figures the run printed; a bad scenario file is refused with its place named."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+from openets.services.queries import RegistryQueries
+from openets.services.scenario import BUNDLED
+from openets.storage.db import make_engine
+
+SMALL = {"companies = 600": "companies = 30", "companies = 310": "companies = 24", "companies = 300": "companies = 24",
+         "trading_days = 40": "trading_days = 4", "trading_days = 30": "trading_days = 4",
+         "orders_per_day = 1400": "orders_per_day = 150", "orders_per_day = 1300": "orders_per_day = 150"}
+
+
+def small_scenario(tmp: Path) -> Path:
+    text = (BUNDLED / "pilots-2016.toml").read_text(encoding="utf-8")
+    for a, b in SMALL.items():
+        text = text.replace(a, b)
+    shutil.copy(BUNDLED / "pilots-2016-rules.toml", tmp / "pilots-2016-rules.toml")
+    path = tmp / "small.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_small_year_end_to_end(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'year.db'}"
+    report = tmp_path / "report"
+    r = CliRunner().invoke(app, ["run", str(small_scenario(tmp_path)), "--db", db, "--report", str(report), "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["conserved"] and [m["market"] for m in out["markets"]] == ["BJ", "SH", "HB"]
+    totals = RegistryQueries(make_engine(db)).totals()
+    assert totals and all(t.conserved for t in totals)  # allowances of each market and every CCER vintage
+    assert len(totals) == out["unit_classes"]
+    by = {m["market"]: m for m in out["markets"]}
+    assert all(m["orders"] > 0 and m["trades"] > 0 for m in out["markets"])
+    assert by["HB"]["offsets_t"] > 0 and by["SH"]["offsets_t"] == 0  # only Hubei's rules let credits count here
+    assert out["auctions"]["SH"]["reserve_fen"] <= 4200  # min(1.2 × VWAP, 42 yuan)
+    for m in out["markets"]:
+        rate = float(m["compliance"].split()[0])
+        assert 50 <= rate <= 100
+    # the report: files, and the same totals in the workbook and the page
+    names = {Path(f).name for f in out["files"]}
+    assert {"report.html", "report.xlsx", "prices.png", "compliance.png", "kline-BJ.png"} <= names
+    wb = openpyxl.load_workbook(report / "report.xlsx")
+    ws = wb["Markets 市场"]
+    head = [c.value for c in ws[1]]
+    rows = {r[0]: dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    for code, m in by.items():
+        assert rows[code]["allocated_t"] == m["allocated_t"] and rows[code]["surrendered_t"] == m["surrendered_t"]
+        assert rows[code]["trades"] == m["trades"] and rows[code]["compliance_rate"] == m["compliance"]
+    companies = list(wb["Companies 企业"].iter_rows(min_row=2, values_only=True))
+    assert len(companies) == 30 + 24 + 24
+    page = (report / "report.html").read_text(encoding="utf-8")
+    for code, m in by.items():
+        assert f"<td>{code}</td>" in page and f"<td>{m['allocated_t']}</td>" in page
+    assert page.count("data:image/png;base64,") >= 5
+
+
+def test_bad_scenario_files_are_named(tmp_path: Path) -> None:
+    path = small_scenario(tmp_path)
+    for broken, expect in ((("companies = 30", "companies = 1"), "markets.0.companies"),
+                           (("price_yuan = \"50.00\"", "price_yuan = \"free\""), "markets.0.price_yuan"),
+                           (("code = \"BJ\"", "code = \"XX\""), "XX"),
+                           (("[scenario]", "[scenari]"), "scenario")):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(path.read_text(encoding="utf-8").replace(*broken), encoding="utf-8")
+        r = CliRunner().invoke(app, ["run", str(bad), "--db", f"sqlite:///{tmp_path / 'bad.db'}", "--json"])
+        assert r.exit_code == 1 and "Traceback" not in r.stderr
+        line = r.stderr.strip().splitlines()
+        assert len(line) == 1 and re.search(re.escape(expect), line[0]), r.stderr
