@@ -65,6 +65,17 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
     for code, m in by.items():
         assert f"<td>{code}</td>" in page and f"<td>{m['allocated_t']}</td>" in page
     assert page.count("data:image/png;base64,") >= 5
+    # the public list and the per-company data through the compliance commands
+    for code, m in by.items():
+        r = CliRunner().invoke(app, ["compliance", "published", "--market", code, "--year", "2016", "--db", db, "--json"])
+        assert r.exit_code == 0, r.stderr
+        listed = [p for p in json.loads(r.stdout) if p["kind"] == "listed"]
+        assert len(listed) == m["listed"]
+    r = CliRunner().invoke(app, ["compliance", "public-data", "--market", "HB", "--year", "2016", "--at", "2017-08-05",
+                                 "--rules", str(tmp_path / "pilots-2016-rules.toml"), "--db", db, "--json"])
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) == 24 and sum(x["surrendered_offsets"] for x in rows) >= by["HB"]["offsets_t"]
 
 
 def test_bad_scenario_files_are_named(tmp_path: Path) -> None:

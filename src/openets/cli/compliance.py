@@ -1,26 +1,39 @@
-"""``openets compliance status``: each covered company's status for a market and year."""
+"""``openets compliance status | decide | published | public-data``: each covered company's status, the
+consequences of non-compliance, the public list and the per-company public data."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from openets.cli.common import DbOpt, JsonOpt, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
+RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
+
+
+def _registry(db: str | None, rules: list[Path] | None, *, with_clock: bool = False):  # type: ignore[no-untyped-def]
+    from openets.rules.loader import default_rulebook
+    from openets.services.registry import RegistryService
+
+    book = default_rulebook()
+    for f in rules or []:
+        book = book.with_file(f)
+    return RegistryService(engine(db), rulebook=book, clock=clock() if with_clock else None)
 
 
 @app.command()
 def status(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
            at: str | None = typer.Option(None, help="As of this time (ISO; Asia/Shanghai if no zone)."),
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Obligation, surrendered, shortfall and status (A compliant, B must surrender, C emissions missing)."""
 
     def go() -> None:
         from openets.core.clock import parse_instant
         from openets.services.compliance import ComplianceService
-        from openets.services.registry import RegistryService
 
-        svc = ComplianceService(RegistryService(engine(db)))
+        svc = ComplianceService(_registry(db, rules))
         now = parse_instant(at) if at else None
         rows = [{"company": s.company, "status": s.status.code, "code": s.status.letter, "owed": s.status.owed,
                  "surrendered": s.status.surrendered, "shortfall": s.status.shortfall}
@@ -29,3 +42,65 @@ def status(market: str = typer.Option(...), year: int = typer.Option(..., help="
              if rows else f"{market} {year}")
 
     run(go)
+
+
+@app.command()
+def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+           multiplier: str | None = typer.Option(None, help="Fine multiplier within the rules' range (default: "
+                                                            "its low end)."),
+           user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """After the order deadline, the regulator decides the consequences: fines (multiplier × market
+    average price × shortfall) and the published list. Decided once per company and kind."""
+
+    def go() -> None:
+        from decimal import Decimal, InvalidOperation
+
+        from openets.services.compliance import Consequences
+
+        try:
+            m = Decimal(multiplier) if multiplier is not None else None
+        except InvalidOperation:
+            raise Failure(f"--multiplier {multiplier!r} is not a number") from None
+        svc = _registry(db, rules, with_clock=True)
+        done = Consequences(svc).decide(svc.actor(actor_name(user), party), market, year, multiplier=m)
+        emit([_penalty(p) for p in done], as_json, title=f"{market} {year}: decided now")
+
+    run(go)
+
+
+@app.command()
+def published(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """The public list of non-compliant companies and their fines."""
+
+    def go() -> None:
+        from openets.services.compliance import Consequences
+
+        emit([_penalty(p) for p in Consequences(_registry(db, None)).published(market, year)], as_json,
+             title=f"{market} {year}: non-compliance list")
+
+    run(go)
+
+
+@app.command("public-data")
+def public_data(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+                at: str | None = typer.Option(None, help="As of this time (ISO)."),
+                rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Per company, in the EU Transaction Log manner: allocation, verified emissions, units surrendered
+    (allowances, offsets counted or not), status."""
+
+    def go() -> None:
+        from openets.core.clock import parse_instant
+        from openets.services.compliance import ComplianceService
+
+        svc = ComplianceService(_registry(db, rules))
+        emit(svc.public_data(market, year, now=parse_instant(at) if at else None), as_json,
+             title=f"{market} {year}: public data")
+
+    run(go)
+
+
+def _penalty(p) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {"company": p.company, "kind": p.kind, "shortfall_t": p.shortfall, "amount_yuan": f"{p.amount_fen / 100:.2f}",
+            "basis": p.basis}
