@@ -134,3 +134,70 @@ def test_offsets_count_up_to_the_national_cap(engine) -> None:  # type: ignore[n
     assert got["P-OK"].code == "compliant" and got["P-OK"].surrendered == 101_000
     # P-SHORT: 94,000 + 5,000 = 99,000: 1,000 short although 102,000 t were surrendered
     assert got["P-SHORT"].code == "non_compliant" and got["P-SHORT"].shortfall == 1_000
+
+
+def test_banking_and_borrowing_are_rule_data(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    from openets.testing.builders import build_world
+
+    w = build_world(engine, clock, market="BJ", vintage=2016, companies=1)
+    svc, acc, who = w.svc, w.accounts[0], w.companies[0]
+    got = {}
+    for vintage in (2015, 2017):
+        uc = svc.create_unit_class(w.reg, kind=UnitKind.ALLOWANCE, market="BJ", vintage=vintage, cap=1000)
+        rec = svc.one(w.reg, Op("issue", to_account=w.issuance.id, unit_class=uc.id, quantity=100))
+        svc.one(w.reg2, Op("approve", txn=rec.id))
+        svc.one(w.reg, Op("allocate", from_account=w.issuance.id, to_account=acc.id, unit_class=uc.id, quantity=100))
+        got[vintage] = uc
+    # Beijing banks (2015 counts for 2016) and does not borrow (2017 does not)
+    svc.one(who, Op("surrender", from_account=acc.id, unit_class=got[2015].id, quantity=10, compliance_year=2016))
+    with pytest.raises(DomainError) as e:
+        svc.one(who, Op("surrender", from_account=acc.id, unit_class=got[2017].id, quantity=10, compliance_year=2016))
+    assert e.value.code == "vintage_counts"
+
+
+def test_national_power_obligation_per_unit(engine) -> None:  # type: ignore[no-untyped-def]
+    """2019–2020: a unit short by more than 20 % of its verified emissions owes its free allocation +
+    20 % of them; a gas unit owes at most its free allocation (国环规气候〔2020〕3号)."""
+    import math
+
+    from openets.allocation.plan import ProductionRow
+    from openets.mrv.documents import Finding
+    from openets.services.allocation import AllocationService
+
+    clock = FixedClock(datetime(2021, 6, 1, 2, 0, tzinfo=UTC))
+    svc = RegistryService(engine, clock=clock)
+    svc.init_markets()
+    cea = svc.registry_party("CEA")
+    for n in (1, 2):
+        svc.add_user(name=f"m-{n}", party_id=cea, role=Role.REGULATOR, market="CEA")
+    r1, r2 = svc.actor("m-1"), svc.actor("m-2")
+    pid = svc.create_party(kind=PartyKind.COMPANY, name="发电", market="CEA", registration_id="P1", sector="power")
+    svc.add_user(name="u-p1", party_id=pid, role=Role.COMPANY)
+    co = svc.actor("u-p1")
+    svc.decide_account(r1, svc.request_account(co, market="CEA", type=AccountType.COMPLIANCE).number, approve=True)
+    uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=20_000_000)
+    rec = svc.one(r1, Op("issue", to_account=svc.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=20_000_000))
+    svc.one(r2, Op("approve", txn=rec.id))
+    rows = [ProductionRow("u1", "P1", "U1", "power", fuel="coal", capacity_mw=600, cooling="air",
+                          electricity_mwh=D(3_000_000), heat_gj=D(0), heat_supply_ratio=D(0), load_factor=D("0.8")),
+            ProductionRow("u2", "P1", "U2", "power", fuel="gas", capacity_mw=400, cooling="water",
+                          electricity_mwh=D(1_000_000), heat_gj=D(0), heat_supply_ratio=D(0), load_factor=D("0.9"))]
+    alloc = AllocationService(svc)
+    pre = alloc.compute(rows, market="CEA", year=2019, kind="pre")
+    alloc.issue(r2, alloc.propose(r1, pre, market="CEA", year=2019).run, unit_class=uc.code, from_account="CEA-ISSUANCE")
+    free = {r.row.source_id: int(r.exact.to_integral_value(rounding="ROUND_HALF_UP")) for r in pre.companies[0].rows}
+    ve = {"U1": free["U1"] * 3 // 2, "U2": free["U2"] + 1_000}  # U1 50 % short; U2 (gas) 1,000 t over
+    out = [{"source_id": u, "sector": "power", "fuel": "coal" if u == "U1" else "gas", "emissions": str(v)}
+           for u, v in ve.items()]
+    reports = ReportService(svc)
+    ver = svc.create_party(kind=PartyKind.VERIFIER, name="核查", registration_id="V1")
+    svc.add_user(name="v", party_id=ver, role=Role.VERIFIER)
+    rid = reports.submit(co, market="CEA", year=2019, emissions=D(sum(ve.values())), output=out)
+    reports.assign(r1, rid, str(ver))
+    reports.step(svc.actor("v"), rid, "start_verification")
+    reports.verify(svc.actor("v"), rid, emissions=D(sum(ve.values())), output=out, findings=[Finding("minor", "ok")],
+                   statement="verified")
+    reports.step(r2, rid, "confirm")
+    got = ComplianceService(svc).statuses("CEA", 2019, now=datetime(2021, 7, 1, tzinfo=UTC))[0].status
+    want = min(ve["U1"], free["U1"] + math.ceil(0.2 * ve["U1"])) + free["U2"]
+    assert got.owed == want < sum(ve.values())

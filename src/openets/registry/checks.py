@@ -136,6 +136,20 @@ def compliance_period_given(c: Ctx) -> str | None:
     return None
 
 
+def vintage_counts(c: Ctx) -> str | None:
+    """Banking and borrowing as rule data: allowances of a later vintage than the compliance year only
+    within the market's borrowing, of an earlier one only where it allows banking."""
+    if c.type is not TxType.SURRENDER or c.compliance_year is None or c.unit_class.kind is not UnitKind.ALLOWANCE:
+        return None
+    v, y = c.unit_class.vintage, c.compliance_year
+    if v > y + c.rules.borrowing:
+        return (f"{c.unit_class.code} cannot be surrendered for {y}" +
+                (f": borrowing reaches {c.rules.borrowing} year(s) ahead" if c.rules.borrowing else ": no borrowing"))
+    if v < y and not c.rules.banking:
+        return f"{c.unit_class.code} cannot be surrendered for {y}: earlier vintages are not banked in this market"
+    return None
+
+
 def available_balance(c: Ctx) -> str | None:
     if c.sender is None:
         return None
@@ -169,6 +183,7 @@ CHECKS: tuple[Check, ...] = (
     one_market,
     unit_class_allowed,
     compliance_period_given,
+    vintage_counts,
     restriction_allows,
     not_already_reversed,
     within_cap,

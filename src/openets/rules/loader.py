@@ -30,6 +30,10 @@ class RegistryRules:
     # transaction type → who approves it ("regulator" or "party": another representative)
     approvals: dict[str, str]
     accepted_offsets: frozenset[str]  # offset standards this registry accepts (CCER, PHCER …)
+    # which allowance vintages a surrender for compliance year Y may use: earlier ones if banking is
+    # allowed, and up to ``borrowing`` years later (0: none)
+    banking: bool = True
+    borrowing: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,7 @@ def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
             registry=RegistryRules(
                 approvals=dict(reg.get("approvals", {})),
                 accepted_offsets=frozenset(reg.get("accepted_offsets", [])),
+                banking=bool(reg.get("banking", True)), borrowing=int(reg.get("borrowing", 0)),
             ),
             raw=data,
         )

@@ -70,16 +70,61 @@ class ComplianceService:
             if s.id in reversed_at:  # a reversal takes the units back from its own moment on
                 per[s.registration_id].append((Surrendered(from_us(reversed_at[s.id]), -s.quantity), offset))
         offset_rules = self._offset_rules(market, year)
+        per_unit = "unit_gap_cap" in r or r.get("gas_capped_at_allocation")
+        unit_alloc = self._unit_allocations(market, year) if per_unit else {}
         out = []
         for company in sorted(covered | set(reports)):
             rep = reports.get(company)
             owed = None
             if rep is not None and rep.state in ("confirmed", "determined") and rep.verified_emissions is not None:
                 owed = obligation(Decimal(rep.verified_emissions), rounding=r.get("rounding", "ceiling"))
+                if per_unit:
+                    owed = self._per_unit(owed, rep, unit_alloc.get(company, {}), r)
             events = self._count_offsets(per.get(company, []), offset_rules, market, year, company, owed)
             out.append(CompanyStatus(company, status(owed=owed, surrenders=events, deadline=deadline,
                                                      order_deadline=order, now=now, covered=company in covered)))
         return out
+
+    def _unit_allocations(self, market: str, year: int) -> dict[str, dict[str, Decimal]]:
+        """Per company, each generating unit's free allocation for the year: the true-up's final
+        figures where there is one (its detail holds the final allocation), else the issued run's."""
+        import json
+
+        runs: dict[str, tuple[int, str]] = {}
+        with self.engine.connect() as c:
+            for x in c.execute(select(t.allocations.c.company, t.allocations.c.kind, t.allocations.c.detail,
+                                      t.allocations.c.run_id)
+                               .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
+                               .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
+                                      t.allocation_runs.c.status == "issued")):
+                rank = {"trueup": 2, "final": 1, "pre": 0}.get(x.kind, -1)
+                if x.company not in runs or rank >= runs[x.company][0]:
+                    runs[x.company] = (rank, x.detail)
+        out: dict[str, dict[str, Decimal]] = {}
+        for company, (_, detail) in runs.items():
+            out[company] = {str(d["source"]): Decimal(str(d["exact"])) for d in json.loads(detail or "[]")}
+        return out
+
+    @staticmethod
+    def _per_unit(owed: int, rep, allocation: dict[str, Decimal], r: dict) -> int:  # type: ignore[no-untyped-def,type-arg]
+        """The national power market's variant: Σ over units of min(VE, free allocation + cap × VE), gas
+        units at most their free allocation. Needs each unit's verified emissions in the verified
+        output (column ``emissions``); without them the company's total obligation stands."""
+        import json
+
+        from openets.compliance.core import unit_obligation
+
+        rows = json.loads(rep.verified_output or "[]") if getattr(rep, "verified_output", None) else []
+        if not rows or any("emissions" not in x for x in rows):
+            return owed
+        cap = Decimal(str(r["unit_gap_cap"])) if "unit_gap_cap" in r else None
+        total = 0
+        for x in rows:
+            ve = obligation(Decimal(str(x["emissions"])), rounding=r.get("rounding", "ceiling"))
+            free = int(allocation.get(str(x.get("source_id")), Decimal(0)).to_integral_value(rounding="ROUND_HALF_UP"))
+            gas = bool(r.get("gas_capped_at_allocation")) and "gas" in f"{x.get('fuel', '')}{x.get('category', '')}"
+            total += unit_obligation(ve, free, gas=gas, gap_cap_share=cap)
+        return total
 
     def _offset_rules(self, market: str, year: int) -> dict | None:  # type: ignore[type-arg]
         tz = self.registry.rulebook.market(market).timezone
