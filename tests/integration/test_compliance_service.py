@@ -201,3 +201,29 @@ def test_national_power_obligation_per_unit(engine) -> None:  # type: ignore[no-
     got = ComplianceService(svc).statuses("CEA", 2019, now=datetime(2021, 7, 1, tzinfo=UTC))[0].status
     want = min(ve["U1"], free["U1"] + math.ceil(0.2 * ve["U1"])) + free["U2"]
     assert got.owed == want < sum(ve.values())
+
+
+def test_no_double_coverage_when_the_national_market_takes_over(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Beijing power company with a national compliance account is covered by the national market
+    from 2019 (the national rule says so) and excluded from Beijing's list and rate; a cement one stays."""
+    from openets.rules.loader import default_rulebook
+
+    rules = tmp_path / "bj-2019.toml"  # Beijing's 2019 deadline is not in the seed: a test rule set
+    rules.write_text('[[ruleset]]\nmarket = "BJ"\ncompliance_years = [2019]\ndocument = "test"\ntitle = "test"\n'
+                     'valid_from = 2020-01-01\nsource = "test"\n\n[ruleset.compliance]\ndeadline = "2020-06-30"\n'
+                     'rounding = "ceiling"\n', encoding="utf-8")
+    svc = RegistryService(engine, clock=FixedClock(datetime(2021, 6, 1, 2, tzinfo=UTC)),
+                          rulebook=default_rulebook().with_file(rules))
+    svc.init_markets()
+    for m in ("BJ", "CEA"):
+        svc.add_user(name=f"{m}-r", party_id=svc.registry_party(m), role=Role.REGULATOR, market=m)
+    for name, sector, markets in (("POWER", "power", ("BJ", "CEA")), ("CEMENT", "cement", ("BJ",))):
+        pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="BJ", registration_id=name, sector=sector)
+        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        for m in markets:
+            a = svc.request_account(svc.actor(f"u-{name}"), market=m, type=AccountType.COMPLIANCE)
+            svc.decide_account(svc.actor(f"{m}-r"), a.number, approve=True)
+    cs = ComplianceService(svc)
+    bj = {s.company: s.status.code for s in cs.statuses("BJ", 2019)}
+    cea = {s.company: s.status.code for s in cs.statuses("CEA", 2019)}
+    assert bj == {"POWER": "excluded", "CEMENT": "emissions_missing"} and cea == {"POWER": "emissions_missing"}

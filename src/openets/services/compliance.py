@@ -70,6 +70,7 @@ class ComplianceService:
             if s.id in reversed_at:  # a reversal takes the units back from its own moment on
                 per[s.registration_id].append((Surrendered(from_us(reversed_at[s.id]), -s.quantity), offset))
         offset_rules = self._offset_rules(market, year)
+        elsewhere = self._covered_elsewhere(market, year)
         per_unit = "unit_gap_cap" in r or r.get("gas_capped_at_allocation")
         unit_alloc = self._unit_allocations(market, year) if per_unit else {}
         out = []
@@ -82,8 +83,30 @@ class ComplianceService:
                     owed = self._per_unit(owed, rep, unit_alloc.get(company, {}), r)
             events = self._count_offsets(per.get(company, []), offset_rules, market, year, company, owed)
             out.append(CompanyStatus(company, status(owed=owed, surrenders=events, deadline=deadline,
-                                                     order_deadline=order, now=now, covered=company in covered)))
+                                                     order_deadline=order, now=now, covered=company in covered,
+                                                     excluded=company in elsewhere)))
         return out
+
+    def _covered_elsewhere(self, market: str, year: int) -> set[str]:
+        """Companies of a pilot that the national market takes over for this year (its rule
+        ``takes_over``: sectors, pilots), i.e. that hold a national compliance account: excluded here."""
+        if market == "CEA":
+            return set()
+        try:
+            rs = self.registry.rulebook.lookup("CEA", year, self.registry.clock.now().astimezone(
+                self.registry.rulebook.market("CEA").timezone).date(), "compliance")
+        except DomainError:
+            return set()
+        rule = rs.raw["compliance"].get("takes_over")
+        if not rule or market not in rule.get("from_pilots", []):
+            return set()
+        p, a = t.parties, t.accounts
+        with self.engine.connect() as c:
+            national = {r[0] for r in c.execute(select(p.c.registration_id).join(a, a.c.party_id == p.c.id).where(
+                a.c.market == "CEA", a.c.type == "compliance"))}
+            here = {r[0] for r in c.execute(select(p.c.registration_id).join(a, a.c.party_id == p.c.id).where(
+                a.c.market == market, a.c.type == "compliance", p.c.sector.in_(list(rule.get("sectors", [])))))}
+        return here & national
 
     def _unit_allocations(self, market: str, year: int) -> dict[str, dict[str, Decimal]]:
         """Per company, each generating unit's free allocation for the year: the true-up's final
