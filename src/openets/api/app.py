@@ -1,9 +1,10 @@
 """``create_app``: the REST API. Errors are RFC 9457 problem details; bad input never answers 500."""
 
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
@@ -11,7 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, insert, text
 
 from openets import __version__
-from openets.core.actor import Actor
+from openets.api.exchanges import Exchanges
+from openets.core.actor import Actor, Role
+from openets.core.clock import Clock
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.registry.engine import to_us
 from openets.services.access import visible_account
@@ -23,6 +26,7 @@ from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
 PROBLEM = "application/problem+json"
+COOKIE = "openets_token"
 STATUS = {"not_found": 404, "idempotency_conflict": 409, "too_many_attempts": 429}
 
 
@@ -65,8 +69,40 @@ class BalanceRead(BaseModel):
     unit: str = "tCO2e"
 
 
-def create_app(engine: Engine, *, secret: str | None = None) -> FastAPI:
-    registry = RegistryService(engine)
+class OrderCreate(BaseModel):
+    account: str = Field(description="your registry account: units come from or go to it")
+    side: str = Field(pattern="^(buy|sell)$")
+    quantity: int = Field(gt=0, le=10**12, description="whole tonnes")
+    price_fen: int | None = Field(None, gt=0, le=10**9, description="limit price in fen (CNY); none for market "
+                                                                  "and select orders")
+    type: str = Field("limit", pattern="^(limit|market|select)$")
+    level: int | None = Field(None, ge=1, le=5, description="select (挂牌协议): the quote level, 1 = best")
+    client_id: str | None = Field(None, min_length=1, max_length=64)
+
+
+class OrderRead(BaseModel):
+    order_id: int
+    status: str
+    remaining: int
+    reason: str | None
+    trades: list[dict[str, int]]
+    currency: str = "CNY"
+
+
+class DepositCreate(BaseModel):
+    amount_fen: int = Field(gt=0, le=10**15, description="fen (CNY)")
+
+
+class CashRead(BaseModel):
+    market: str
+    balance_fen: int
+    reserved_fen: int
+    currency: str = "CNY"
+
+
+def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None = None) -> FastAPI:
+    registry = RegistryService(engine, clock=clock)
+    hub = Exchanges(registry)
     auth = AuthService(registry, secret=secret)
     queries = RegistryQueries(engine)
     app = FastAPI(title="OpenETS", version=__version__,
@@ -103,6 +139,7 @@ def create_app(engine: Engine, *, secret: str | None = None) -> FastAPI:
         return response
 
     def current(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+        token = token or request.cookies.get(COOKIE)  # the dashboard keeps its token in a cookie
         if not token:
             raise AuthError("not_authenticated", "log in first (POST /auth/token)")
         actor = auth.actor_for(token)
@@ -160,4 +197,101 @@ def create_app(engine: Engine, *, secret: str | None = None) -> FastAPI:
         return run(me, Op("surrender", key=idempotency_key, from_account=frm.id, unit_class=uc.id,
                           quantity=body.quantity, compliance_year=body.compliance_year))
 
+    # -- the exchange --------------------------------------------------------------------------------
+    @app.get("/market/instruments")
+    def instruments() -> list[dict[str, object]]:
+        """Public: the instruments traded, with their market and last close (fen)."""
+        return hub.instruments()
+
+    @app.get("/market/{instrument}/book")
+    def book(instrument: str, levels: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, object]:
+        """Public: depth (price fen, tonnes) each side, the reference price and the band."""
+        ex = hub.get(instrument)
+        with hub.lock(instrument):
+            d = ex.depth(levels)
+        return {"instrument": instrument, "currency": "CNY", "reference_fen": ex.reference,
+                "band_fen": [ex.rules.band_low, ex.rules.band_high],
+                "bids": [{"price_fen": p, "quantity": q} for p, q in d["bids"]],
+                "asks": [{"price_fen": p, "quantity": q} for p, q in d["asks"]]}
+
+    @app.get("/market/{instrument}/trades")
+    def trades(instrument: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               since: datetime | None = None) -> list[dict[str, object]]:
+        """Public: the tape, oldest first (ISO times, prices in fen, tonnes)."""
+        prints = hub.get(instrument).prints(since)[-limit:]
+        return [{"at": p.at.isoformat(), "price_fen": p.price, "quantity": p.quantity, "mode": p.mode} for p in prints]
+
+    @app.get("/market/{instrument}/bars")
+    def bars_(instrument: str, minutes: Annotated[int | None, Query(ge=1, le=1440)] = None) -> list[dict[str, object]]:
+        """Public: OHLCV bars (daily, or intraday of N minutes), listed trades only, Asia/Shanghai."""
+        from openets.market.data import bars
+
+        return [{"start": b.start.isoformat(), "open": b.open, "high": b.high, "low": b.low, "close": b.close,
+                 "volume": b.volume, "turnover_fen": b.turnover} for b in bars(hub.get(instrument).prints(), minutes=minutes)]
+
+    @app.post("/market/{instrument}/orders", response_model=OrderRead, status_code=201)
+    def place(instrument: str, body: OrderCreate, me: Me) -> OrderRead:
+        """Place an order for your own account; a refused order answers 422 with its reason code."""
+        ex = hub.get(instrument)
+        with hub.lock(instrument):
+            placed = ex.submit(me, account=body.account, side=body.side, quantity=body.quantity,
+                               price_fen=body.price_fen, type=body.type, level=body.level, client_id=body.client_id)
+        if placed.status == "rejected":
+            if placed.reason == "account_not_found":
+                raise NotFound("account", body.account)
+            raise DomainError(placed.reason or "order_rejected", f"order refused: {placed.reason}")
+        return OrderRead(order_id=placed.order_id, status=placed.status, remaining=placed.remaining,
+                         reason=placed.reason, trades=[{"price_fen": p, "quantity": q} for p, q in placed.trades])
+
+    @app.delete("/market/{instrument}/orders/{order_id}")
+    def cancel(instrument: str, order_id: int, me: Me) -> dict[str, object]:
+        ex = hub.get(instrument)
+        with hub.lock(instrument):
+            ex.cancel(me, order_id)
+        return {"order_id": order_id, "status": "cancelled"}
+
+    @app.get("/market/{instrument}/orders")
+    def my_orders(instrument: str, me: Me) -> list[dict[str, object]]:
+        """Your party's open orders."""
+        return hub.open_orders(instrument, me.party_id)
+
+    @app.post("/market/{instrument}/deposits", response_model=CashRead, status_code=201)
+    def deposit(instrument: str, body: DepositCreate, me: Me) -> CashRead:
+        """Pay cash in at the instrument's exchange (入金); cash is kept per market."""
+        ex = hub.get(instrument)
+        ex.deposit(me, body.amount_fen)
+        bal, res = ex.cash(me.party_id)
+        return CashRead(market=ex.market, balance_fen=bal, reserved_fen=res)
+
+    @app.get("/market/{instrument}/cash", response_model=CashRead)
+    def cash(instrument: str, me: Me) -> CashRead:
+        ex = hub.get(instrument)
+        bal, res = ex.cash(me.party_id)
+        return CashRead(market=ex.market, balance_fen=bal, reserved_fen=res)
+
+    # -- compliance --------------------------------------------------------------------------------
+    @app.get("/compliance/{market}/{year}/statuses")
+    def statuses(market: str, year: Annotated[int, Path(ge=2005, le=2100)], me: Me) -> list[dict[str, object]]:
+        """Regulators of the market and auditors see every company; a company sees its own."""
+        from openets.services.compliance import ComplianceService
+
+        rows = ComplianceService(registry).statuses(market, year)
+        if not (me.role is Role.AUDITOR or me.is_regulator_of(market)):
+            mine = registry.registration_id(me.party_id)
+            rows = [r for r in rows if r.company == mine]
+        return [{"company": r.company, "status": r.status.code, "code": r.status.letter, "owed": r.status.owed,
+                 "surrendered": r.status.surrendered, "shortfall": r.status.shortfall} for r in rows]
+
+    @app.get("/compliance/{market}/{year}/published")
+    def published(market: str, year: Annotated[int, Path(ge=2005, le=2100)]) -> list[dict[str, object]]:
+        """Public: the non-compliance list and fines (amounts in fen, CNY)."""
+        from openets.services.compliance import Consequences
+
+        registry.rulebook.market(market)
+        return [{"company": p.company, "kind": p.kind, "shortfall": p.shortfall, "amount_fen": p.amount_fen,
+                 "currency": "CNY", "basis": p.basis} for p in Consequences(registry).published(market, year)]
+
+    from openets.web.pages import mount_dashboard
+
+    mount_dashboard(app, registry=registry, auth=auth, hub=hub, queries=queries, current=current)
     return app

@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -90,7 +90,7 @@ class AuthService:
             self._failed(key)
             raise AuthError("login_failed", "wrong user name or password") from None
         actor = self.registry.actor(user, party_id)
-        now = self.registry.clock.now()
+        now = datetime.now(UTC)  # tokens live in wall-clock time, whatever the market's clock says
         jti = secrets.token_hex(16)
         exp = now + self.lifetime
         token = jwt.encode({"sub": user, "party": actor.party_id, "jti": jti, "exp": exp, "iat": now},

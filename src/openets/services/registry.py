@@ -542,6 +542,10 @@ class RegistryService:
         with self.engine.connect() as conn:
             return _account_by_number(conn, number)
 
+    def registration_id(self, party_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.parties.c.registration_id).where(t.parties.c.id == party_id)).scalar()
+
     def unit_class(self, code: str) -> UnitClass:
         with self.engine.connect() as conn:
             uc = RegistryRepo(conn).unit_class_by_code(code)

@@ -1,0 +1,246 @@
+"""The dashboard's pages, mounted on the API app. Thin like the routes: read through the services,
+render with Jinja2. Logged-in users carry their token in an HttpOnly, SameSite=Strict cookie; forms
+post back and redirect (or show the refusal in one line). Chinese by default, English with ?lang=en
+(remembered in a cookie)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+
+from openets.core.actor import Actor, Role
+from openets.core.errors import DomainError
+from openets.web.i18n import words
+
+COOKIE = "openets_token"
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+
+
+def _yuan(fen: int | None) -> str:
+    return "" if fen is None else f"{fen / 100:,.2f}"
+
+
+def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: ignore[no-untyped-def]
+                    current: Callable[..., Actor]) -> None:
+    from openets.storage import tables as t
+
+    def who(request: Request) -> Actor | None:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        try:
+            return auth.actor_for(token)
+        except DomainError:
+            return None
+
+    def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+        lang = "en" if lang == "en" else "zh"
+        me = ctx.pop("me", None) or who(request)
+        body = _env.get_template(name).render(w=words(lang), lang=lang, me=me, **ctx)
+        resp = HTMLResponse(body, status_code=status)
+        if request.query_params.get("lang"):
+            resp.set_cookie("lang", lang, samesite="strict")
+        return resp
+
+    def to_login() -> RedirectResponse:
+        return RedirectResponse("/ui/login", status_code=303)
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        import plotly
+
+        return FileResponse(Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
+                            media_type="text/javascript")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview(request: Request) -> HTMLResponse:
+        from openets.market.data import bars
+        from openets.services.compliance import ComplianceService
+
+        rows, series = [], {}
+        for i in hub.instruments():
+            prints = hub.get(str(i["instrument"])).prints()
+            daily = bars(prints)
+            rows.append({"instrument": i["instrument"], "market": i["market"],
+                         "close": _yuan(daily[-1].close) if daily else "", "count": len(prints)})
+            if daily:
+                series[str(i["instrument"])] = {"x": [b.start.date().isoformat() for b in daily],
+                                                "y": [b.close / 100 for b in daily]}
+        compliance = []
+        with registry.engine.connect() as c:
+            years = c.execute(select(t.emission_reports.c.market, t.emission_reports.c.year).distinct()
+                              .order_by(t.emission_reports.c.market, t.emission_reports.c.year)).all()
+        cs = ComplianceService(registry)
+        for market, year in years:
+            try:
+                compliance.append({"market": market, "year": year, "rate": cs.rate(market, year)})
+            except DomainError:
+                continue  # no rules or nobody covered: nothing to show
+        return page(request, "overview.html", instruments=rows, series=series, compliance=compliance)
+
+    @app.get("/ui/market/{instrument}", response_class=HTMLResponse, include_in_schema=False)
+    def market(request: Request, instrument: str, error: str | None = None) -> HTMLResponse:
+        from openets.market.data import bars
+
+        ex = hub.get(instrument)
+        me = who(request)
+        with hub.lock(instrument):
+            depth = ex.depth(10)
+        prints = ex.prints()
+        daily = [{"day": b.start.date().isoformat(), "open": b.open / 100, "high": b.high / 100, "low": b.low / 100,
+                  "close": b.close / 100, "volume": b.volume} for b in bars(prints)]
+        accounts, orders = [], []
+        if me is not None:
+            with registry.engine.connect() as c:
+                accounts = [r[0] for r in c.execute(select(t.accounts.c.number).where(
+                    t.accounts.c.party_id == me.party_id, t.accounts.c.market == ex.market,
+                    t.accounts.c.status == "open").order_by(t.accounts.c.number))]
+            orders = [{**o, "price": _yuan(o["price_fen"])} for o in hub.open_orders(instrument, me.party_id)]
+        band = (f"{_yuan(ex.rules.band_low)} – {_yuan(ex.rules.band_high)}" if ex.rules.band_low is not None
+                else "—")
+        return page(request, "market.html", me=me, instrument=instrument, bars=daily, band=band, error=error,
+                    bids=[{"price": _yuan(p), "quantity": q} for p, q in depth["bids"]],
+                    asks=[{"price": _yuan(p), "quantity": q} for p, q in depth["asks"]],
+                    tape=[{"at": p.at.astimezone().strftime("%Y-%m-%d %H:%M"), "price": _yuan(p.price),
+                           "quantity": p.quantity} for p in prints[-20:][::-1]], accounts=accounts, orders=orders)
+
+    @app.post("/ui/market/{instrument}/orders", include_in_schema=False)
+    def place(request: Request, instrument: str, account: str = Form(...), side: str = Form(...),
+              quantity: str = Form(...), price: str = Form("")) -> Response:
+        from decimal import Decimal, InvalidOperation
+
+        me = who(request)
+        if me is None:
+            return to_login()
+        try:
+            qty = int(quantity)
+            fen = Decimal(price) * 100 if price else None
+            if fen is not None and fen != fen.to_integral_value():
+                raise ValueError
+        except (ValueError, InvalidOperation):
+            return market(request, instrument, error="quantity: whole tonnes; price: yuan to 0.01")
+        ex = hub.get(instrument)
+        with hub.lock(instrument):
+            placed = ex.submit(me, account=account, side=side, quantity=qty, price_fen=int(fen) if fen else None,
+                               type="limit" if fen else "market")
+        if placed.status == "rejected":
+            return market(request, instrument, error=f"order refused: {placed.reason}")
+        return RedirectResponse(f"/ui/market/{instrument}", status_code=303)
+
+    @app.post("/ui/market/{instrument}/orders/{order_id}/cancel", include_in_schema=False)
+    def cancel(request: Request, instrument: str, order_id: int) -> Response:
+        me = who(request)
+        if me is None:
+            return to_login()
+        try:
+            with hub.lock(instrument):
+                hub.get(instrument).cancel(me, order_id)
+        except DomainError as exc:
+            return market(request, instrument, error=exc.message)
+        return RedirectResponse(f"/ui/market/{instrument}", status_code=303)
+
+    @app.get("/ui/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request) -> HTMLResponse:
+        return page(request, "login.html")
+
+    @app.post("/ui/login", include_in_schema=False)
+    def login(request: Request, username: str = Form(...), password: str = Form(...)) -> Response:
+        try:
+            tok = auth.login(username, password, client=request.client.host if request.client else "")
+        except DomainError as exc:
+            return page(request, "login.html", status=401, error=exc.message)
+        resp = RedirectResponse("/ui/me", status_code=303)
+        resp.set_cookie(COOKIE, tok.access_token, max_age=tok.expires_in, httponly=True, samesite="strict")
+        return resp
+
+    @app.get("/ui/logout", include_in_schema=False)
+    def logout(request: Request) -> Response:
+        me = who(request)
+        if me is not None:
+            auth.revoke(me.user)
+        resp = RedirectResponse("/", status_code=303)
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    @app.get("/ui/me", response_class=HTMLResponse, include_in_schema=False)
+    def me_page(request: Request) -> Response:
+        from openets.services.compliance import ComplianceService
+
+        me = who(request)
+        if me is None:
+            return to_login()
+        holdings = queries.holdings(me.party_id)
+        with registry.engine.connect() as c:
+            cash = [{"market": r.market, "balance": _yuan(r.balance_fen), "reserved": _yuan(r.reserved_fen)}
+                    for r in c.execute(select(t.cash_accounts).where(t.cash_accounts.c.party_id == me.party_id))]
+            reg_id = c.execute(select(t.parties.c.registration_id).where(t.parties.c.id == me.party_id)).scalar()
+            years = c.execute(select(t.emission_reports.c.market, t.emission_reports.c.year).where(
+                t.emission_reports.c.company == reg_id).distinct()).all() if reg_id else []
+        obligations = []
+        cs = ComplianceService(registry)
+        for market_, year in years:
+            try:
+                for s in cs.statuses(market_, year):
+                    if s.company == reg_id:
+                        obligations.append({"market": market_, "year": year, "owed": s.status.owed,
+                                            "surrendered": s.status.surrendered, "shortfall": s.status.shortfall,
+                                            "status": s.status.code})
+            except DomainError:
+                continue
+        return page(request, "me.html", me=me, holdings=holdings, cash=cash, obligations=obligations)
+
+    @app.get("/ui/compliance/{market}/{year}", response_class=HTMLResponse, include_in_schema=False)
+    def compliance(request: Request, market: str, year: int) -> HTMLResponse:
+        from openets.services.compliance import ComplianceService, Consequences
+
+        registry.rulebook.market(market)
+        me = who(request)
+        cs = ComplianceService(registry)
+        late = None
+        if me is not None and (me.is_regulator_of(market) or me.role is Role.AUDITOR):
+            late = [{"company": s.company, "status": s.status.code, "owed": s.status.owed,
+                     "shortfall": s.status.shortfall} for s in cs.statuses(market, year)
+                    if s.status.code in ("due", "late", "non_compliant", "emissions_missing")]
+        published = [{"company": p.company, "kind": p.kind, "shortfall": p.shortfall, "amount": _yuan(p.amount_fen)}
+                     for p in Consequences(registry).published(market, year)]
+        try:
+            rate = cs.rate(market, year)
+        except DomainError:
+            rate = "—"
+        return page(request, "compliance.html", me=me, market=market, year=year, rate=rate, published=published,
+                    late=late)
+
+    @app.get("/ui/accounts", response_class=HTMLResponse, include_in_schema=False)
+    def accounts(request: Request) -> Response:
+        me = who(request)
+        if me is None:
+            return to_login()
+        pending = []
+        if me.role is Role.REGULATOR and me.market:
+            with registry.engine.connect() as c:
+                pending = [{"number": r.number, "party": r.name, "type": r.type} for r in c.execute(
+                    select(t.accounts.c.number, t.accounts.c.type, t.parties.c.name)
+                    .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+                    .where(t.accounts.c.market == me.market, t.accounts.c.status == "requested")
+                    .order_by(t.accounts.c.number))]
+        return page(request, "accounts.html", me=me, pending=pending)
+
+    @app.post("/ui/accounts/{number}/{decision}", include_in_schema=False)
+    def decide(request: Request, number: str, decision: str) -> Response:
+        me = who(request)
+        if me is None:
+            return to_login()
+        if decision not in ("approve", "reject"):
+            return page(request, "accounts.html", status=404, me=me, pending=[], error="unknown decision")
+        try:
+            registry.decide_account(me, number, approve=decision == "approve")
+        except DomainError as exc:
+            return page(request, "accounts.html", status=422, me=me, pending=[], error=exc.message)
+        return RedirectResponse("/ui/accounts", status_code=303)

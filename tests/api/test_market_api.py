@@ -1,0 +1,90 @@
+"""The exchange and compliance through the API: public market data for anyone, orders only for your
+own accounts, each forbidden action refused (404 for what is not yours), compliance statuses by role."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openets.api.app import create_app
+from openets.core.actor import Role
+from openets.registry.model import PartyKind
+from openets.services.auth import AuthService
+from openets.testing.builders import build_world
+
+PW = "correct horse battery"
+
+
+@pytest.fixture
+def client(engine, clock):  # type: ignore[no-untyped-def]
+    w = build_world(engine, clock)  # Beijing, two companies with 10,000 t of BEA-2016; Thursday 1 June 2017 10:00
+    auditor = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
+    w.svc.add_user(name="auditor", party_id=auditor, role=Role.AUDITOR)
+    auth = AuthService(w.svc)
+    for user in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "auditor"):
+        auth.set_password(user, PW)
+    app = create_app(engine, secret="test-secret-of-thirty-two-bytes-or-more", clock=clock)
+    return TestClient(app), w
+
+
+def login(c: TestClient, user: str) -> dict[str, str]:
+    r = c.post("/auth/token", data={"username": user, "password": PW})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_orders_and_public_market_data(client) -> None:  # type: ignore[no-untyped-def]
+    c, w = client
+    a, b = w.accounts
+    h0, h1 = login(c, "BJ-co-0"), login(c, "BJ-co-1")
+    assert c.post("/market/BEA-2016/deposits", json={"amount_fen": 1_000_000}, headers=h1).json()["balance_fen"] \
+        == 1_000_000
+    sell = c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 300,
+                                                   "price_fen": 5000}, headers=h0)
+    assert sell.status_code == 201 and sell.json()["status"] == "open"
+    buy = c.post("/market/BEA-2016/orders", json={"account": b.number, "side": "buy", "quantity": 100,
+                                                  "price_fen": 5100, "client_id": "b-1"}, headers=h1)
+    assert buy.json()["trades"] == [{"price_fen": 5000, "quantity": 100}]
+    # anyone sees the market: book, tape, bars, instruments
+    book = c.get("/market/BEA-2016/book").json()
+    assert book["asks"] == [{"price_fen": 5000, "quantity": 200}] and book["currency"] == "CNY"
+    assert [t["price_fen"] for t in c.get("/market/BEA-2016/trades").json()] == [5000]
+    assert c.get("/market/BEA-2016/bars").json()[0]["close"] == 5000
+    assert any(i["instrument"] == "BEA-2016" for i in c.get("/market/instruments").json())
+    # forbidden: someone else's account (404, like no account), someone else's order, no login
+    other = c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 1,
+                                                    "price_fen": 5000}, headers=h1)
+    assert other.status_code == 404
+    assert c.delete(f"/market/BEA-2016/orders/{sell.json()['order_id']}", headers=h1).status_code == 404
+    assert c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 1,
+                                                   "price_fen": 5000}).status_code == 401
+    hr, ha = login(c, "BJ-reg-1"), login(c, "auditor")
+    for h in (hr, ha):  # regulators and auditors do not trade for companies
+        r = c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 1,
+                                                    "price_fen": 5000}, headers=h)
+        assert r.status_code == 404
+    # refusals carry their reason code
+    dup = c.post("/market/BEA-2016/orders", json={"account": b.number, "side": "buy", "quantity": 1,
+                                                  "price_fen": 5000, "client_id": "b-1"}, headers=h1)
+    assert dup.status_code == 422 and dup.json()["title"] == "duplicate client order id"
+    assert c.post("/market/BEA-2016/orders", json={"account": b.number, "side": "buy", "quantity": 1,
+                                                   "price_fen": 5000, "type": "limit", "level": 9},
+                  headers=h1).status_code == 422
+    assert c.get("/market/NOPE-2016/book").status_code == 404
+    assert [o["remaining"] for o in c.get("/market/BEA-2016/orders", headers=h0).json()] == [200]
+    assert c.get("/market/BEA-2016/orders", headers=h1).json() == []
+    assert c.delete(f"/market/BEA-2016/orders/{sell.json()['order_id']}", headers=h0).status_code == 200
+    assert c.get("/market/BEA-2016/book").json()["asks"] == []
+
+
+def test_compliance_statuses_by_role(client) -> None:  # type: ignore[no-untyped-def]
+    c, w = client
+    h0, hr, ha = login(c, "BJ-co-0"), login(c, "BJ-reg-1"), login(c, "auditor")
+    everyone = c.get("/compliance/BJ/2016/statuses", headers=hr).json()
+    assert {r["company"] for r in everyone} == {"BJ-REG-00000", "BJ-REG-00001"}
+    assert {r["company"] for r in c.get("/compliance/BJ/2016/statuses", headers=ha).json()} == {
+        "BJ-REG-00000", "BJ-REG-00001"}
+    assert [r["company"] for r in c.get("/compliance/BJ/2016/statuses", headers=h0).json()] == ["BJ-REG-00000"]
+    assert c.get("/compliance/BJ/2016/statuses").status_code == 401
+    assert c.get("/compliance/BJ/2016/published").json() == []  # public
+    assert c.get("/compliance/XX/2016/published").status_code == 422
