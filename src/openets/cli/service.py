@@ -6,21 +6,22 @@ import sys
 
 import typer
 
-from openets.cli.common import DbOpt, Failure, JsonOpt, emit, engine, run
+from openets.cli.common import DbOpt, Failure, JsonOpt, clock, emit, engine, run
 from openets.core.actor import Role
 
 users = typer.Typer(no_args_is_help=True)
 
 
 def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000), db: str | None = DbOpt) -> None:
-    """Start the API (OpenAPI documentation at /docs) on the embedded default or PostgreSQL."""
+    """Start the API (OpenAPI documentation at /docs) and the dashboard (/) on the embedded default or
+    PostgreSQL. $OPENETS_NOW fixes the market clock (e.g. to browse the demo year in its own time)."""
 
     def go() -> None:
         import uvicorn
 
         from openets.api.app import create_app
 
-        uvicorn.run(create_app(engine(db)), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(engine(db), clock=clock()), host=host, port=port, log_level="info")
 
     run(go)
 
