@@ -26,6 +26,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/matching_bench.py
 	$(BIN)/python bench/exchange_bench.py
 	$(BIN)/python bench/auction_offsets_bench.py
+	$(BIN)/python bench/api_bench.py
 
 bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/registry_bench.py --quick
@@ -34,6 +35,7 @@ bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/matching_bench.py --quick
 	$(BIN)/python bench/exchange_bench.py --quick
 	$(BIN)/python bench/auction_offsets_bench.py --quick
+	$(BIN)/python bench/api_bench.py --quick
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench

@@ -48,6 +48,13 @@ def test_company_sees_and_moves_only_its_own(client) -> None:  # type: ignore[no
     assert r1.status_code == 201 and r2.json()["replayed"] and r1.json()["txn"] == r2.json()["txn"]
     clash = c.post("/registry/transfers", json={**body, "quantity": 101}, headers={**h0, "Idempotency-Key": "t-1"})
     assert clash.status_code == 409
+    # every state-changing request is in the audit log with its acting user and answer
+    from sqlalchemy import text
+
+    with w.svc.engine.connect() as conn:
+        rows = conn.execute(text("SELECT user_name, status FROM audit_log WHERE path = '/registry/transfers' "
+                                 "ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("BJ-co-1", 404), ("BJ-co-0", 201), ("BJ-co-0", 201), ("BJ-co-0", 409)]
     # the regulator sees every account of its market
     hr = login(c, "BJ-reg-1")
     assert c.get(f"/registry/accounts/{b.number}/balances", headers=hr).json()[0]["total"] == 10_100

@@ -542,6 +542,13 @@ class RegistryService:
         with self.engine.connect() as conn:
             return _account_by_number(conn, number)
 
+    def unit_class_id(self, code: str) -> int:
+        """The id of a unit class by its code (codes and ids never change: cached)."""
+        cache = self.__dict__.setdefault("_uc_ids", {})
+        if code not in cache:
+            cache[code] = self.unit_class(code).id
+        return cache[code]
+
     def registration_id(self, party_id: int) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(select(t.parties.c.registration_id).where(t.parties.c.id == party_id)).scalar()

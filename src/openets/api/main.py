@@ -1,0 +1,14 @@
+"""``uvicorn openets.api.main:app`` (several workers): the app built from the environment —
+OPENETS_DATABASE_URL, OPENETS_SECRET, and OPENETS_NOW to fix the market clock."""
+
+from __future__ import annotations
+
+import os
+
+from openets.api.app import create_app
+from openets.core.clock import FixedClock, parse_instant
+from openets.storage.db import make_engine
+
+_now = os.environ.get("OPENETS_NOW")
+app = create_app(make_engine(), secret=os.environ.get("OPENETS_SECRET"),
+                 clock=FixedClock(parse_instant(_now)) if _now else None)
