@@ -53,6 +53,8 @@ from openets.market.orderbook import (
 from openets.market.rules import TradingRules, band, check_block, close_price, fee, in_session, next_trading_day
 from openets.registry.engine import to_us
 from openets.registry.model import PartyKind
+from openets.services.cash import CashLedger
+from openets.services.cash import balance as cash_balance
 from openets.services.ops import Op
 from openets.services.registry import RegistryService, RegistrySession
 from openets.storage import tables as t
@@ -67,19 +69,12 @@ _ORDER_COLS = ("id", "market", "instrument", "party_id", "account_id", "side", "
                "status", "reservation_id", "seq", "at_us", "type", "level", "client_id", "reason", "reserved_fen")
 _TRADE_COLS = ("instrument", "market", "mode", "buy_order", "sell_order", "buyer_id", "seller_id", "price_fen",
                "quantity", "buyer_fee_fen", "seller_fee_fen", "at_us", "txn_id", "due_day", "settled_us")
-_CASH_COLS = ("party_id", "market", "d_balance", "d_reserved", "kind", "ref", "at_us")
 _UPD_COLS = ("remaining", "status", "reason", "reservation_id", "reserved_fen")
 _ins_orders = insert(t.orders).values({c: bindparam(c) for c in _ORDER_COLS})
 _ins_trades = insert(t.trades).values({c: bindparam(c) for c in _TRADE_COLS})
-_ins_cash_journal = insert(t.cash_journal).values({c: bindparam(c) for c in _CASH_COLS})
 _upd_orders = update(t.orders).where(t.orders.c.id == bindparam("o_id")).values({c: bindparam(c) for c in _UPD_COLS})
 _upd_orders_priced = update(t.orders).where(t.orders.c.id == bindparam("o_id")).values(
     {c: bindparam(c) for c in (*_UPD_COLS, "price_fen")})
-_ins_cash = insert(t.cash_accounts).values({c: bindparam(c) for c in ("party_id", "market", "balance_fen",
-                                                                       "reserved_fen")})
-_upd_cash = update(t.cash_accounts).where(t.cash_accounts.c.party_id == bindparam("p"),
-                                          t.cash_accounts.c.market == bindparam("m")).values(
-    balance_fen=bindparam("b"), reserved_fen=bindparam("r"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +115,10 @@ class _Batch:
 
     conn: Connection
     session: RegistrySession
-    cash: dict[int, list[int]] = field(default_factory=dict)  # party → [balance, reserved]
-    cash_before: dict[int, tuple[int, int] | None] = field(default_factory=dict)  # None: no account yet
-    cash_rows: list[dict[str, object]] = field(default_factory=list)
+    cash: CashLedger
     order_rows: dict[int, dict[str, object]] = field(default_factory=dict)
     trade_rows: list[dict[str, object]] = field(default_factory=list)
     published: list[Print] = field(default_factory=list)
-    now_us: int = 0  # the batch's time: every effect of one batch happens at one instant
 
 
 def require_operator(actor: Actor | None, market: str) -> None:
@@ -254,35 +246,10 @@ class ExchangeService:
             self._rebuild(c)
 
     # -- cash --------------------------------------------------------------------------------------
-    def _cash_row(self, c: Connection, party: int) -> list[int]:
-        q = select(t.cash_accounts.c.balance_fen, t.cash_accounts.c.reserved_fen).where(
-            t.cash_accounts.c.party_id == party, t.cash_accounts.c.market == self.market)
-        if c.dialect.name != "sqlite":
-            q = q.with_for_update()
-        row = c.execute(q).first()
-        return [row[0], row[1]] if row else [0, 0]
-
-    def _write_cash(self, c: Connection, party: int, before: tuple[int, int] | None, after: list[int]) -> None:
-        if before is None:
-            c.execute(insert(t.cash_accounts).values(party_id=party, market=self.market, balance_fen=after[0],
-                                                     reserved_fen=after[1]))
-        else:
-            c.execute(update(t.cash_accounts).where(t.cash_accounts.c.party_id == party,
-                                                    t.cash_accounts.c.market == self.market)
-                      .values(balance_fen=after[0], reserved_fen=after[1]))
-
     def _move_cash(self, c: Connection, party: int, d_balance: int, kind: str, ref: str) -> None:
-        def exists() -> bool:
-            return c.execute(select(t.cash_accounts.c.party_id).where(
-                t.cash_accounts.c.party_id == party, t.cash_accounts.c.market == self.market)).first() is not None
-
-        had = exists()
-        bal, res = self._cash_row(c, party)
-        if bal + d_balance < res:
-            raise DomainError("cash_insufficient", f"available cash {(bal - res) / 100:.2f} yuan is not enough")
-        self._write_cash(c, party, (bal, res) if had else None, [bal + d_balance, res])
-        c.execute(insert(t.cash_journal).values(party_id=party, market=self.market, d_balance=d_balance, d_reserved=0,
-                                                kind=kind, ref=ref, at_us=to_us(self.clock.now())))
+        cash = CashLedger(c, self.market, to_us(self.clock.now()))
+        cash.move(party, d_balance, 0, kind, ref)
+        cash.flush()
 
     def deposit(self, actor: Actor, amount_fen: int) -> None:
         if type(amount_fen) is not int or amount_fen <= 0:
@@ -298,9 +265,7 @@ class ExchangeService:
     def cash(self, party: int) -> tuple[int, int]:
         """(balance, reserved) in fen."""
         with self.engine.connect() as c:
-            row = c.execute(select(t.cash_accounts).where(t.cash_accounts.c.party_id == party,
-                                                          t.cash_accounts.c.market == self.market)).first()
-        return (row.balance_fen, row.reserved_fen) if row else (0, 0)
+            return cash_balance(c, party, self.market)
 
     # -- orders: log ---------------------------------------------------------------------------------
     def submit(self, actor: Actor, *, account: str, side: str, quantity: int, price_fen: int | None = None,
@@ -400,9 +365,8 @@ class ExchangeService:
                                                 t.orders.c.status == "pending").order_by(t.orders.c.seq)).all()
         if not rows:
             return {}, []
-        b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
-        self._load_cash(b, {r.party_id for r in rows} | {st.party for st in self._resting.values()}
-                        | {self.exchange_party})
+        b = self._batch(c)
+        b.cash.load({r.party_id for r in rows} | {st.party for st in self._resting.values()} | {self.exchange_party})
         now = self.clock.now()
         open_market = self.trading is None or in_session(self.trading, now)
         done = {}
@@ -450,10 +414,9 @@ class ExchangeService:
                 return reject("holding_limit")
         if side == BUY:
             need = limit * qty + self._fee(limit * qty)
-            cash = self._cash(b, party)
-            if cash[0] - cash[1] < need:
+            if b.cash.available(party) < need:
                 return reject("cash_insufficient")
-            self._cash_delta(b, party, 0, need, "reserve", f"order {oid}")
+            b.cash.move(party, 0, need, "reserve", f"order {oid}")
             state.reserved_fen = need
         else:
             actor = Actor(f"exchange-order:{oid}", party, Role.COMPANY)
@@ -489,36 +452,8 @@ class ExchangeService:
     def _fee(self, turnover: int) -> int:
         return fee(self.trading, turnover) if self.trading is not None else 0
 
-    def _cash(self, b: _Batch, party: int) -> list[int]:
-        got = b.cash.get(party)
-        if got is None:
-            self._load_cash(b, {party})
-            got = b.cash[party]
-        return got
-
-    def _load_cash(self, b: _Batch, parties: set[int]) -> None:
-        """Cash accounts into the batch, in one query (PostgreSQL: row-locked, in party order)."""
-        want = sorted(p for p in parties if p not in b.cash)
-        ca = t.cash_accounts
-        for i in range(0, len(want), 1000):
-            part = want[i:i + 1000]
-            q = select(ca.c.party_id, ca.c.balance_fen, ca.c.reserved_fen).where(
-                ca.c.market == self.market, ca.c.party_id.in_(part)).order_by(ca.c.party_id)
-            if b.conn.dialect.name != "sqlite":
-                q = q.with_for_update()
-            found = {r[0]: [r[1], r[2]] for r in b.conn.execute(q)}
-            for p in part:
-                b.cash[p] = found.get(p, [0, 0])
-                b.cash_before[p] = tuple(found[p]) if p in found else None
-
-    def _cash_delta(self, b: _Batch, party: int, d_balance: int, d_reserved: int, kind: str, ref: str) -> None:
-        cash = self._cash(b, party)
-        cash[0] += d_balance
-        cash[1] += d_reserved
-        if cash[1] < 0 or cash[0] < cash[1]:  # the checks before should have made this impossible
-            raise AssertionError(f"cash of party {party} would be {cash}")
-        b.cash_rows.append({"party_id": party, "market": self.market, "d_balance": d_balance, "d_reserved": d_reserved,
-                            "kind": kind, "ref": ref, "at_us": b.now_us})
+    def _batch(self, c: Connection) -> _Batch:
+        return _Batch(c, RegistrySession(self.registry, c), CashLedger(c, self.market, to_us(self.clock.now())))
 
     def _order_row(self, b: _Batch, oid: int, remaining: int, status: str, reason: str | None,
                    price: int | None = None) -> None:
@@ -537,7 +472,7 @@ class ExchangeService:
         """An order is done: give back what it still holds (cash; units not traded)."""
         st = self._resting[oid]
         if st.reserved_fen:
-            self._cash_delta(b, st.party, 0, -st.reserved_fen, "release", f"order {oid}")
+            b.cash.move(st.party, 0, -st.reserved_fen, "release", f"order {oid}")
             st.reserved_fen = 0
         if st.reservation is not None and unfilled:
             actor = Actor(f"exchange-order:{oid}", st.party, Role.COMPANY)
@@ -582,10 +517,10 @@ class ExchangeService:
                                         reservation=reservation))
         ref = f"trade {row['buy_order']}/{row['sell_order']}"
         bf, sf = int(row["buyer_fee_fen"]), int(row["seller_fee_fen"])  # type: ignore[call-overload]
-        self._cash_delta(b, buyer, -(amount + bf), -(amount + bf), "trade", ref)
-        self._cash_delta(b, seller, amount - sf, 0, "trade", ref)
+        b.cash.move(buyer, -(amount + bf), -(amount + bf), "trade", ref)
+        b.cash.move(seller, amount - sf, 0, "trade", ref)
         if bf + sf:
-            self._cash_delta(b, self.exchange_party, bf + sf, 0, "fee", ref)
+            b.cash.move(self.exchange_party, bf + sf, 0, "fee", ref)
         row["txn_id"] = rec.id
         row["settled_us"] = to_us(self.clock.now())
 
@@ -601,12 +536,7 @@ class ExchangeService:
     def _flush(self, b: _Batch) -> None:
         c = b.conn
         b.session.flush()
-        new = [{"party_id": p, "market": self.market, "balance_fen": v[0], "reserved_fen": v[1]}
-               for p, v in b.cash.items() if b.cash_before[p] is None]
-        run_many(c, _ins_cash, new)
-        run_many(c, _upd_cash, [{"p": p, "m": self.market, "b": v[0], "r": v[1]} for p, v in b.cash.items()
-                                if b.cash_before[p] is not None and tuple(v) != b.cash_before[p]])
-        run_many(c, _ins_cash_journal, b.cash_rows)
+        b.cash.flush()
         run_many(c, _upd_orders, [r for r in b.order_rows.values() if "price_fen" not in r])
         run_many(c, _upd_orders_priced, [r for r in b.order_rows.values() if "price_fen" in r])
         run_many(c, _ins_trades, b.trade_rows)
@@ -621,7 +551,7 @@ class ExchangeService:
             if (row is None or row.party_id != actor.party_id or row.status != "open"
                     or row.instrument != self.instrument):
                 raise NotFound("open order", order_id)
-            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
+            b = self._batch(c)
             self._cancel_in(b, order_id, "requested")
             self._flush(b)
             self._seen = (self._seen[0], len(self.book.orders))
@@ -646,8 +576,8 @@ class ExchangeService:
 
         def work(c: Connection) -> None:
             self._sync(c)
-            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
-            self._load_cash(b, {o.party for o in self.book.orders.values()})
+            b = self._batch(c)
+            b.cash.load({o.party for o in self.book.orders.values()})
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
             self._flush(b)
@@ -679,8 +609,8 @@ class ExchangeService:
                 return 0
             sells = dict(c.execute(select(t.orders.c.id, t.orders.c.reservation_id).where(
                 t.orders.c.id.in_({r.sell_order for r in rows}))).all())
-            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
-            self._load_cash(b, {r.buyer_id for r in rows} | {r.seller_id for r in rows} | {self.exchange_party})
+            b = self._batch(c)
+            b.cash.load({r.buyer_id for r in rows} | {r.seller_id for r in rows} | {self.exchange_party})
             b.session.ws.reservations.update(b.session.repo.reservations(set(sells.values()) - {None}))
             done = []
             for r in rows:
@@ -717,16 +647,16 @@ class ExchangeService:
                 raise NotFound("account", buyer_account)
             if seller.party_id == buyer.party_id:
                 raise DomainError("self_trade", "a party cannot trade with itself")
-            b = _Batch(c, RegistrySession(self.registry, c), now_us=to_us(self.clock.now()))
+            b = self._batch(c)
             amount = price_fen * quantity
             bf, sf = self._fee(amount), self._fee(amount)
-            cash = self._cash(b, buyer.party_id)
-            if cash[0] - cash[1] < amount + bf:
-                raise DomainError("cash_insufficient", f"the buyer's available cash {(cash[0] - cash[1]) / 100:.2f} "
-                                                       f"yuan does not cover {(amount + bf) / 100:.2f}")
+            if b.cash.available(buyer.party_id) < amount + bf:
+                raise DomainError("cash_insufficient", f"the buyer's available cash "
+                                                       f"{b.cash.available(buyer.party_id) / 100:.2f} yuan does not "
+                                                       f"cover {(amount + bf) / 100:.2f}")
             rec = b.session.apply(seller, Op("reserve", from_account=sa[0], unit_class=self.unit_class.id,
                                              quantity=quantity, kind="order", note="block trade"))
-            self._cash_delta(b, buyer.party_id, 0, amount + bf, "reserve", "block trade")
+            b.cash.move(buyer.party_id, 0, amount + bf, "reserve", "block trade")
             row = {"instrument": self.instrument, "market": self.market, "mode": "block", "buy_order": 0,
                    "sell_order": 0, "buyer_id": buyer.party_id, "seller_id": seller.party_id, "price_fen": price_fen,
                    "quantity": quantity, "buyer_fee_fen": bf, "seller_fee_fen": sf, "at_us": to_us(self.clock.now()),
