@@ -41,7 +41,7 @@ app.add_typer(registry.app, name="registry", help="The registry (注册登记系
 app.add_typer(cap.app, name="cap", help="Cap setting (总量设定): from the global budget to a yearly path.")
 app.add_typer(allocation.app, name="allocation", help="Allocation (配额分配): run, propose and issue.")
 app.add_typer(mrv.app, name="mrv", help="MRV (监测-报告-核查): emission reports and their checks.")
-app.add_typer(auction.app, name="auction", help="Primary auctions (有偿竞价发放).")
+app.add_typer(auction.app, name="auction", help="Primary auctions (有偿竞价发放): notice, reserve, bid, close, results.")
 app.add_typer(market.app, name="market", help="The exchange (交易系统): cash, orders, book, tape, bars, close, delivery.")
 app.add_typer(offsets.app, name="offsets", help="Offset credits (抵消机制): eligibility.")
 app.add_typer(compliance.app, name="compliance", help="Compliance (履约): status per company and year.")

@@ -1,4 +1,5 @@
-"""``openets auction clear``: the pure clearing on files (test and benchmark harness)."""
+"""``openets auction notice | reserve | bid | close | results`` (the auction as a service) and
+``openets auction clear`` (the pure clearing on files: the test and benchmark harness)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import JsonOpt, emit, run
+from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -71,3 +72,80 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
         emit(out, as_json, title="auction result")
 
     run(go)
+
+
+def _svc(db: str | None):  # type: ignore[no-untyped-def]
+    from openets.services.auctions import AuctionService
+    from openets.services.registry import RegistryService
+
+    return AuctionService(RegistryService(engine(db), clock=clock()))
+
+
+@app.command()
+def notice(rules: Path = typer.Option(..., help="The notice's rules (TOML, section [auction]); see "
+                                                "src/openets/rules/data/auctions/."),
+           unit_class: str = typer.Option(..., help="The units sold (already in the market's auction account)."),
+           restriction: int = typer.Option(0, help="The restriction those units carry (0: none)."),
+           user: str | None = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Announce an auction (the market's regulator)."""
+
+    def go() -> None:
+        try:
+            data = tomllib.loads(rules.read_text(encoding="utf-8"))["auction"]
+        except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+            raise ValueError(f"{rules}: not an auction rule file ({exc})") from None
+        svc = _svc(db)
+        nid = svc.announce(svc.registry.actor(actor_name(user)), data, unit_class=unit_class, restriction_id=restriction)
+        emit(svc.results(nid), as_json, title="auction notice")
+
+    run(go)
+
+
+@app.command()
+def reserve(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | None = AsOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
+    """Compute the reserve price by the notice's rule from the market's own trades, and publish it."""
+
+    def go() -> None:
+        svc = _svc(db)
+        fen = svc.publish_reserve(svc.registry.actor(actor_name(user)), notice_id)
+        emit({"notice": notice_id, "reserve_yuan": f"{fen / 100:.2f}"}, as_json, title="reserve price")
+
+    run(go)
+
+
+@app.command()
+def bid(notice_id: int = typer.Argument(..., metavar="NOTICE"), bid_id: str = typer.Option("1", help="Your bid's id: "
+                                                                                                   "the same id revises it."),
+        price: str = typer.Option(..., help="Yuan per tonne."), quantity: str = typer.Option(..., help="Tonnes."),
+        user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Submit or revise a sealed bid inside the window (a deposit is held where the rules ask)."""
+
+    def go() -> None:
+        from openets.core.quantity import parse_tonnes
+
+        svc = _svc(db)
+        out = svc.bid(svc.registry.actor(actor_name(user), party), notice_id, bid_id=bid_id,
+                      price_fen=yuan_to_fen(price, "--price"), quantity=parse_tonnes(quantity))
+        emit(out, as_json, title="bid")
+
+    run(go)
+
+
+@app.command("close")
+def close_(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | None = AsOpt, db: str | None = DbOpt,
+           as_json: bool = JsonOpt) -> None:
+    """After the window (the market's regulator): clear, deliver, collect, refund, publish."""
+
+    def go() -> None:
+        svc = _svc(db)
+        emit(svc.close(svc.registry.actor(actor_name(user)), notice_id), as_json, title="auction result")
+
+    run(go)
+
+
+@app.command()
+def results(notice_id: int = typer.Argument(..., metavar="NOTICE"), db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
+    """The public result: clearing price, volume sold, bidders, winners, cover ratio — no individual bid."""
+    run(lambda: emit(_svc(db).results(notice_id), as_json, title="auction result"))

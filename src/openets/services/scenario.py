@@ -515,14 +515,13 @@ class YearRunner:
         return tomllib.loads(path.read_text(encoding="utf-8"))["auction"]
 
     def _auction(self, m: Market) -> None:
-        from openets.market.auction import AuctionRules, Bid, ReserveRule, clear
         from openets.services.auctions import AuctionService
 
         a = self._auction_rules(m)
         assert m.spec.auction is not None
         svc, code = m.svc, m.spec.code
         opens, closes = datetime.fromisoformat(a["opens_at"]), datetime.fromisoformat(a["closes_at"])
-        m.clock.at = opens.astimezone(UTC)
+        m.clock.at = opens.astimezone(UTC) - timedelta(hours=18)  # the notice and reserve: the day before
         r = a["restriction"]
         rid = svc.create_restriction(m.r1, allowed_types=["issue", "central_transfer", "auction_delivery", *r["allowed_types"]],
                                      bound_market=r.get("bound_market"), bound_year=r.get("bound_year"),
@@ -536,24 +535,24 @@ class YearRunner:
         svc.one(m.r1, Op("central_transfer", from_account=svc.account(f"{code}-ISSUANCE").id,
                          to_account=svc.account(f"{code}-AUCTION").id, unit_class=m.uc.id, quantity=volume,
                          restriction=rid))
-        res = a["reserve"]
-        window = (date.fromisoformat(res["window"][0]), date.fromisoformat(res["window"][1]))
-        reserve = ReserveRule(Decimal(res["multiple"]), res.get("cap_fen"), window).reserve(m.exchange.prints())
+        svc_a = AuctionService(svc)
+        nid = svc_a.announce(m.r1, a, unit_class=m.uc.code, restriction_id=rid)
+        reserve = svc_a.publish_reserve(m.r1, nid)
         holdings = self._holdings(m)
         short = [c for c in m.companies if c.obligation > holdings.get(c.account, 0)]
         rng = m.rng
         bidders = [c for c in short if rng.random() < float(m.spec.auction.bidders_share)]
-        bids = []
         for k, c in enumerate(bidders):
+            m.clock.at = opens.astimezone(UTC) + timedelta(seconds=30 + 7 * k)
             gap = c.obligation - holdings.get(c.account, 0)
-            price = reserve + rng.randint(-2, 12) * 10  # a few bid just under the reserve: refused
-            bids.append(Bid(c.party, "1", price, gap, opens + timedelta(seconds=30 + 7 * k)))
-        result = clear(bids, AuctionRules(volume=volume, closes_at=closes, reserve=reserve,
-                                          eligible=frozenset(c.party for c in m.companies)))
-        if result.sold:
-            AuctionService(svc).settle(m.r1, market=code, document=a["document"], unit_class=m.uc.code,
-                                       restriction_id=rid, result=result)
-        m.auction = {"reserve_fen": reserve, **result.published()}
+            price = reserve + rng.randint(0, 12) * 10
+            try:
+                svc_a.bid(c.actor, nid, bid_id="1", price_fen=price, quantity=gap)
+            except DomainError as exc:  # a bidder without the cash for its deposit stays out
+                if exc.code != "cash_insufficient":
+                    raise
+        m.clock.at = closes.astimezone(UTC) + timedelta(minutes=1)
+        m.auction = svc_a.close(m.r1, nid)
 
     # -- 6. offsets ------------------------------------------------------------------------------------
     def _offsets(self, m: Market) -> None:
