@@ -18,6 +18,7 @@ from openets.services.scenario import BUNDLED
 from openets.storage.db import make_engine
 
 SMALL = {"companies = 600": "companies = 30", "companies = 310": "companies = 24", "companies = 300": "companies = 24",
+         "companies = 150": "companies = 12", "orders_per_day = 600": "orders_per_day = 150",
          "trading_days = 40": "trading_days = 4", "trading_days = 30": "trading_days = 4",
          "orders_per_day = 1400": "orders_per_day = 150", "orders_per_day = 1300": "orders_per_day = 150"}
 
@@ -38,7 +39,7 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["run", str(small_scenario(tmp_path)), "--db", db, "--report", str(report), "--json"])
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["conserved"] and [m["market"] for m in out["markets"]] == ["BJ", "SH", "HB"]
+    assert out["conserved"] and [m["market"] for m in out["markets"]] == ["BJ", "SH", "HB", "CEA"]
     totals = RegistryQueries(make_engine(db)).totals()
     assert totals and all(t.conserved for t in totals)  # allowances of each market and every CCER vintage
     assert len(totals) == out["unit_classes"]
@@ -60,7 +61,7 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
         assert rows[code]["allocated_t"] == m["allocated_t"] and rows[code]["surrendered_t"] == m["surrendered_t"]
         assert rows[code]["trades"] == m["trades"] and rows[code]["compliance_rate"] == m["compliance"]
     companies = list(wb["Companies 企业"].iter_rows(min_row=2, values_only=True))
-    assert len(companies) == 30 + 24 + 24
+    assert len(companies) == 30 + 24 + 24 + 12
     page = (report / "report.html").read_text(encoding="utf-8")
     for code, m in by.items():
         assert f"<td>{code}</td>" in page and f"<td>{m['allocated_t']}</td>" in page

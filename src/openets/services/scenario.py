@@ -65,6 +65,9 @@ class MarketSpec(_Strict):
     never_share: Decimal = Field(Decimal(0), ge=0, le=1)
     auction: AuctionSpec | None = None
     offsets: OffsetSpec | None = None
+    power: bool = Field(False, description="a power market: generating units, pre-allocation from base-year "
+                                           "output by benchmark, true-up from verified output (national market)")
+    starts: date | None = Field(None, description="when the year's set-up happens (default: 30 June of the year)")
 
     @model_validator(mode="after")
     def _ranges(self) -> MarketSpec:
@@ -138,7 +141,8 @@ class StageTime:
 
 # each stage's share of the 120 s the bundled year may take; trading's is set by the exchange's
 # end-to-end rate (5,000 orders/s) times the orders the agents sent
-BUDGET = {"parties and accounts": 10.0, "cap and allocation": 5.0, "MRV: monthly data, reports, verification": 30.0,
+BUDGET = {"parties and accounts": 10.0, "cap and allocation": 5.0, "true-up (多退少补)": 3.0,
+          "MRV: monthly data, reports, verification": 30.0,
           "auctions": 5.0, "offsets": 5.0, "surrender, late payers, fines": 10.0, "annual report": 10.0}
 EXCHANGE_RATE = 5_000
 
@@ -186,6 +190,7 @@ class Company:
     history: tuple[Decimal, ...]
     actual: Decimal  # this year's emissions, before verification
     behaviour: str = "on_time"  # on_time, late, never
+    units: list[dict[str, Any]] = field(default_factory=list)  # power: generating units (base and actual year)
     allocated: int = 0
     verified: Decimal = Decimal(0)
     obligation: int = 0
@@ -208,6 +213,7 @@ class Market:
     auction_restriction: int | None = None
     offsets_used: int = 0
     offsets_sold: int = 0
+    true_up: int = 0
 
 
 def _at(day: date, hh: int, mm: int = 0) -> datetime:
@@ -247,7 +253,7 @@ class YearRunner:
         RegistryService(self.engine, rulebook=self.rulebook).init_markets()
         for i, spec in enumerate(self.sc.markets):
             self.rulebook.market(spec.code)  # an unknown market is named before anything runs
-            clock = FixedClock(_at(date(spec.year, 6, 30), 10))
+            clock = FixedClock(_at(spec.starts or date(spec.year, 6, 30), 10))
             svc = RegistryService(self.engine, clock=clock, rulebook=self.rulebook)
             self.markets.append(Market(spec, svc, clock, random.Random(self.sc.scenario.seed * 1000 + i)))
         with self._stage("parties and accounts", lambda: f"{sum(len(m.companies) for m in self.markets):,} companies"):
@@ -259,6 +265,11 @@ class YearRunner:
         with self._stage("MRV: monthly data, reports, verification",
                          lambda: f"{sum(len(m.companies) for m in self.markets):,} reports"):
             self._mrv()
+        with self._stage("true-up (多退少补)", lambda: ", ".join(f"{m.spec.code} {m.true_up:+,} t" for m in self.markets
+                                                             if m.spec.power) or "none"):
+            for m in self.markets:
+                if m.spec.power:
+                    self._true_up(m)
         with self._stage("trading", lambda: f"{sum(m.orders for m in self.markets):,} orders"):
             self._trade()
         with self._stage("auctions", lambda: ", ".join(m.spec.code for m in self.markets if m.auction) or "none"):
@@ -335,6 +346,9 @@ class YearRunner:
                 change = Decimal(str(rng.uniform(float(s.emissions_change[0]), float(s.emissions_change[1]))))
                 co = Company(reg_id, pid, actor, acc.id, acc.number, sector, history,
                              (sum(history) / 3 * (1 + change)).quantize(Decimal("0.01")))
+                if s.power and not investor:
+                    co.units = self._units(rng, base, change)
+                    co.actual = sum((u["emissions"] for u in co.units), Decimal(0))
                 (inv if investor else out).append(co)
                 tick(1)
             return out, inv
@@ -347,6 +361,28 @@ class YearRunner:
         for k in order[n_never:n_never + n_late]:
             m.companies[k].behaviour = "late"
 
+    @staticmethod
+    def _units(rng: random.Random, target: Decimal, change: Decimal) -> list[dict[str, Any]]:
+        """Generating units whose base-year emissions come to about ``target``: coal (300 or 600 MW,
+        air or water cooled) or gas, each with its base-year and this year's supply and intensity."""
+        units, left, k = [], target, 0
+        while left > 0 and k < 4:
+            gas = rng.random() < 0.2
+            mw = 400 if gas else rng.choice([300, 600, 1000])
+            hours = Decimal(rng.randint(3800, 5600))
+            intensity = Decimal(str(rng.uniform(0.37, 0.42) if gas else rng.uniform(0.84, 1.06)))
+            base = (Decimal(mw) * hours).quantize(Decimal(1))
+            if base * intensity > left * Decimal("1.3") and units:
+                break
+            actual = (base * (1 + change)).quantize(Decimal(1))
+            units.append({"source_id": f"U{k + 1}", "fuel": "gas" if gas else "coal", "capacity_mw": mw,
+                          "cooling": rng.choice(["air", "water"]), "base_mwh": base, "mwh": actual,
+                          "load_factor": (hours / 8760).quantize(Decimal("0.01")), "intensity": intensity,
+                          "emissions": (actual * intensity).quantize(Decimal("0.01"))})
+            left -= base * intensity
+            k += 1
+        return units
+
     # -- 2. cap and allocation -------------------------------------------------------------------------
     def _allocate(self, m: Market) -> None:
         from openets.allocation.plan import ProductionRow
@@ -354,15 +390,24 @@ class YearRunner:
 
         code, svc = m.spec.code, m.svc
         alloc = AllocationService(svc)
-        rows = [ProductionRow(f"company {c.reg_id}", c.reg_id, "I1", c.sector, history=c.history) for c in m.companies]
-        result = alloc.compute(rows, market=code, year=m.spec.year, kind="final")
+        if m.spec.power:  # pre-allocation: base-year supply × benchmark × corrections × the pre share
+            rows = [ProductionRow(f"{c.reg_id} {u['source_id']}", c.reg_id, u["source_id"], "power", fuel=u["fuel"],
+                                  capacity_mw=u["capacity_mw"], cooling=u["cooling"], electricity_mwh=u["base_mwh"],
+                                  heat_gj=Decimal(0), heat_supply_ratio=Decimal(0), load_factor=u["load_factor"])
+                    for c in m.companies for u in c.units]
+            result = alloc.compute(rows, market=code, year=m.spec.year, kind="pre")
+        else:
+            rows = [ProductionRow(f"company {c.reg_id}", c.reg_id, "I1", c.sector, history=c.history)
+                    for c in m.companies]
+            result = alloc.compute(rows, market=code, year=m.spec.year, kind="final")
         total = result.total
         auction_volume = self._auction_rules(m)["volume"] if m.spec.auction else 0
+        reserve = total if m.spec.power else 0  # room for the true-up (多退少补) of a pre-allocation
         m.uc = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year,
-                                     cap=total + auction_volume)
+                                     cap=total + auction_volume + reserve)
         issuance = svc.account(f"{code}-ISSUANCE")
         rec = svc.one(m.r1, Op("issue", key=f"{code}-{m.spec.year}-cap", to_account=issuance.id, unit_class=m.uc.id,
-                               quantity=total))
+                               quantity=total + reserve))
         if rec.status.value == "awaiting_approval":
             svc.one(m.r2, Op("approve", txn=rec.id))
         run = alloc.propose(m.r1, result, market=code, year=m.spec.year)
@@ -387,7 +432,8 @@ class YearRunner:
         for m in self.markets:
             code, year, svc, rng = m.spec.code, m.spec.year, m.svc, m.rng
             per = {s.stream_id: resolve(s, table, year=year).per_unit for s in (gas, diesel)}
-            m.clock.at = _at(date(year + 1, 3, 20), 10)
+            d0 = max(date(year + 1, 3, 20), (m.spec.starts or date(year, 6, 30)) + timedelta(days=10))
+            m.clock.at = _at(d0, 10)
             rounding = ComplianceService(svc).rules(code, year).get("rounding", "ceiling")
             reports = ReportService(svc)
             ver = svc.create_party(kind=PartyKind.VERIFIER, name=f"{code}核查机构", registration_id=f"VER-{code}")
@@ -395,35 +441,95 @@ class YearRunner:
             verifier = svc.actor(f"{code.lower()}-verifier")
             tick = self.progress.stage(f"{code} MRV", len(m.companies))
             for c in m.companies:
-                # monthly activity data: gas for ~85 %, diesel for the rest, with a seasonal shape
-                monthly: dict[str, list[Decimal]] = {"S1": [], "S2": []}
-                for month in range(1, 13):
-                    season = Decimal(str(1 + 0.25 * math.cos((month - 1) / 12 * 2 * math.pi)))
-                    share = c.actual / 12 * season / Decimal("1.0")
-                    monthly["S1"].append((share * Decimal("0.85") / per["S1"]).quantize(Decimal("0.001")))
-                    monthly["S2"].append((share * Decimal("0.15") / per["S2"]).quantize(Decimal("0.001")))
-                direct = display(sum((sum(v) * per[k] for k, v in monthly.items()), Decimal(0)))
-                streams = [{"stream": k, "fuel": f, "monthly": [str(x) for x in v], "tco2_per_unit": str(per[k])}
-                           for (k, v), f in zip(monthly.items(), ("natural_gas", "diesel"))]
-                m.clock.at = _at(date(year + 1, 3, 20), 10)
-                rid = reports.submit(c.actor, market=code, year=year, emissions=direct,
-                                     output=[{"source_id": "I1", "sector": c.sector}], streams=streams)
-                m.clock.at = _at(date(year + 1, 4, 10), 10)
+                if m.spec.power:
+                    streams, output, direct = self._power_streams(c, table, year)
+                else:
+                    # monthly activity data: gas for ~85 %, diesel for the rest, with a seasonal shape
+                    monthly: dict[str, list[Decimal]] = {"S1": [], "S2": []}
+                    for month in range(1, 13):
+                        share = c.actual / 12 * Decimal(str(1 + 0.25 * math.cos((month - 1) / 12 * 2 * math.pi)))
+                        monthly["S1"].append((share * Decimal("0.85") / per["S1"]).quantize(Decimal("0.001")))
+                        monthly["S2"].append((share * Decimal("0.15") / per["S2"]).quantize(Decimal("0.001")))
+                    direct = display(sum((sum(v) * per[k] for k, v in monthly.items()), Decimal(0)))
+                    streams = [{"stream": k, "fuel": f, "monthly": [str(x) for x in v], "tco2_per_unit": str(per[k])}
+                               for (k, v), f in zip(monthly.items(), ("natural_gas", "diesel"))]
+                    output = [{"source_id": "I1", "sector": c.sector}]
+                m.clock.at = _at(d0, 10)
+                rid = reports.submit(c.actor, market=code, year=year, emissions=direct, output=output, streams=streams)
+                m.clock.at = _at(d0 + timedelta(days=21), 10)
                 reports.assign(m.r1, rid, str(ver))
                 reports.step(verifier, rid, "start_verification")
                 findings, verified = [], direct
                 if rng.random() < 0.06:  # the verifier finds fuel purchases missing from the records
-                    verified = display(direct * Decimal(str(1 + rng.uniform(0.01, 0.04))))
+                    factor = Decimal(str(1 + rng.uniform(0.01, 0.04)))
+                    verified = display(direct * factor)
+                    if m.spec.power:  # the correction lands on the units too
+                        output = [{**o, "emissions": str(display(Decimal(o["emissions"]) * factor))} for o in output]
+                        verified = sum((Decimal(o["emissions"]) for o in output), Decimal(0))
                     findings = [Finding("major", "fuel purchase records missing for two months: corrected")]
                 elif rng.random() < 0.1:
                     findings = [Finding("minor", "meter calibration certificate renewed late")]
-                reports.verify(verifier, rid, emissions=verified, output=[{"source_id": "I1", "sector": c.sector}],
-                               findings=findings, statement="verified")
-                m.clock.at = _at(date(year + 1, 4, 25), 10)
+                reports.verify(verifier, rid, emissions=verified, output=output, findings=findings,
+                               statement="verified")
+                m.clock.at = _at(d0 + timedelta(days=36), 10)
                 reports.step(m.r2, rid, "confirm")
                 c.verified = verified
                 c.obligation = obligation(verified, rounding=str(rounding))
                 tick(1)
+
+    def _power_streams(self, c: Company, table: Any, year: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                                                          Decimal]:
+        """A power company's units: coal with measured NCV, carbon content and oxidation (no coal
+        defaults are shipped), gas with the defaults; monthly fuel from each unit's emissions."""
+        from openets.mrv.accounting import Stream, display, resolve
+        from openets.mrv.factors import Factor
+
+        coal = {"ncv": Factor(Decimal("20.91"), "GJ/t", "monthly lab analysis", "measured"),
+                "carbon_content": Factor(Decimal("26.2"), "tC/TJ", "monthly lab analysis", "measured"),
+                "oxidation": Factor(Decimal("98"), "percent", "monthly lab analysis", "measured")}
+        streams, output, total = [], [], Decimal(0)
+        for u in c.units:
+            st = (Stream(u["source_id"], f"{u['source_id']}-F", "combustion", "t", fuel="coal", measured=coal)
+                  if u["fuel"] == "coal" else
+                  Stream(u["source_id"], f"{u['source_id']}-F", "combustion", "10**4 Nm3", fuel="natural_gas"))
+            per = resolve(st, table, year=year).per_unit
+            monthly = [(u["emissions"] / 12 * Decimal(str(1 + 0.2 * math.cos((mo - 1) / 12 * 2 * math.pi))) / per)
+                       .quantize(Decimal("0.001")) for mo in range(1, 13)]
+            emitted = display(sum(monthly, Decimal(0)) * per)
+            total += emitted
+            streams.append({"stream": st.stream_id, "fuel": st.fuel, "monthly": [str(x) for x in monthly],
+                            "tco2_per_unit": str(per)})
+            output.append({"source_id": u["source_id"], "sector": "power", "fuel": u["fuel"],
+                           "capacity_mw": u["capacity_mw"], "cooling": u["cooling"], "electricity_mwh": str(u["mwh"]),
+                           "heat_gj": "0", "heat_supply_ratio": "0", "load_factor": str(u["load_factor"]),
+                           "emissions": str(emitted)})
+        return streams, output, total
+
+    def _true_up(self, m: Market) -> None:
+        """多退少补: the final allocation from the verified actual output, less what was pre-allocated."""
+        from openets.services.allocation import AllocationService
+        from openets.services.reports import MrvConfirmedOutput
+
+        alloc = AllocationService(m.svc)
+        m.clock.at = m.clock.now() + timedelta(days=5)
+        run = alloc.true_up_from(m.r1, MrvConfirmedOutput(self.engine), market=m.spec.code, year=m.spec.year)
+        alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{m.spec.code}-ISSUANCE")
+        final = {c.reg_id: c for c in m.companies}
+        with self.engine.connect() as conn:
+            from sqlalchemy import select
+
+            from openets.storage import tables as t
+
+            for r in conn.execute(select(t.allocations.c.company, t.allocations.c.quantity).where(
+                    t.allocations.c.run_id == run.run)):
+                if r.company in final:
+                    final[r.company].allocated += int(r.quantity)
+        m.true_up = run.total
+        from openets.services.compliance import ComplianceService
+
+        for st in ComplianceService(m.svc).statuses(m.spec.code, m.spec.year, now=m.clock.now()):
+            if st.company in final and st.status.owed is not None:  # per-unit obligations, with the final allocation
+                final[st.company].obligation = st.status.owed
 
     # -- 4. trading ------------------------------------------------------------------------------------
     def _trade(self) -> None:
@@ -503,6 +609,8 @@ class YearRunner:
             return None
         if c.obligation:  # a company counts what it has asked for today as done: never oversell or overbuy
             held[c.account] = held.get(c.account, 0) + (qty if side == BUY else -qty)
+        anchor = int(m.spec.price_yuan * 100)  # agents keep a view of value: sell no lower than 80 % of it,
+        price = max(price, anchor * 8 // 10) if side == SELL else min(price, anchor * 13 // 10)  # buy ≤ 130 %
         price = min(max(price, low), high)
         return OrderRequest(c.actor, c.number, side, int(qty), int(price))
 
@@ -538,13 +646,14 @@ class YearRunner:
         svc_a = AuctionService(svc)
         nid = svc_a.announce(m.r1, a, unit_class=m.uc.code, restriction_id=rid)
         reserve = svc_a.publish_reserve(m.r1, nid)
-        holdings = self._holdings(m)
-        short = [c for c in m.companies if c.obligation > holdings.get(c.account, 0)]
+        # companies short of their allocation bid for part of that gap: what they win they surrender
+        # first (it may only be surrendered), banking the allowances it frees
         rng = m.rng
+        short = [c for c in m.companies if c.obligation > c.allocated]
         bidders = [c for c in short if rng.random() < float(m.spec.auction.bidders_share)]
         for k, c in enumerate(bidders):
             m.clock.at = opens.astimezone(UTC) + timedelta(seconds=30 + 7 * k)
-            gap = c.obligation - holdings.get(c.account, 0)
+            gap = max((c.obligation - c.allocated) * rng.randint(3, 8) // 10, 100)
             price = reserve + rng.randint(0, 12) * 10
             try:
                 svc_a.bid(c.actor, nid, bid_id="1", price_fen=price, quantity=gap)
