@@ -312,7 +312,9 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
         return [{"company": p.company, "kind": p.kind, "shortfall": p.shortfall, "amount_fen": p.amount_fen,
                  "currency": "CNY", "basis": p.basis} for p in Consequences(registry).published(market, year)]
 
+    from openets.api.capabilities import mount_capabilities
     from openets.web.pages import mount_dashboard
 
+    mount_capabilities(app, registry=registry, current=current)
     mount_dashboard(app, registry=registry, auth=auth, hub=hub, queries=queries, current=current)
     return app

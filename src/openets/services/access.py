@@ -18,3 +18,13 @@ def visible_account(registry: RegistryService, actor: Actor, number: str) -> Acc
     if actor.role is Role.AUDITOR or actor.is_regulator_of(acc.market) or acc.party_id == actor.party_id:
         return acc
     raise NotFound("account", number)
+
+
+def may_see_report(registry: RegistryService, actor: Actor, *, market: str, company: str, verifier: str | None) -> bool:
+    """An emission report is seen by its company, the verifier organisation assigned to it, the
+    market's regulators and auditors — nobody else (they get "not found")."""
+    if actor.role is Role.AUDITOR or actor.is_regulator_of(market):
+        return True
+    if actor.role is Role.VERIFIER:
+        return verifier is not None and verifier == str(actor.party_id)
+    return registry.registration_id(actor.party_id) == company

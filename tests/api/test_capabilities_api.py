@@ -1,0 +1,85 @@
+"""MRV reports, allocation results, auctions and offsets through the API, each role boundary tried:
+a company sees only its reports, a verifier only those assigned to it, a regulator only its market's."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openets.api.app import create_app
+from openets.core.actor import Role
+from openets.registry.model import PartyKind
+from openets.services.auth import AuthService
+from openets.testing.builders import build_world
+
+PW = "correct horse battery"
+
+
+@pytest.fixture
+def client(engine, clock):  # type: ignore[no-untyped-def]
+    w = build_world(engine, clock)  # Beijing: two companies
+    svc = w.svc
+    for name in ("V1", "V2"):
+        pid = svc.create_party(kind=PartyKind.VERIFIER, name=f"核查{name}", registration_id=name)
+        svc.add_user(name=f"ver-{name}", party_id=pid, role=Role.VERIFIER)
+    sh = svc.registry_party("SH")
+    svc.add_user(name="SH-reg", party_id=sh, role=Role.REGULATOR, market="SH")
+    aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
+    svc.add_user(name="auditor", party_id=aud, role=Role.AUDITOR)
+    auth = AuthService(svc)
+    for user in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor"):
+        auth.set_password(user, PW)
+    app = create_app(engine, secret="test-secret-of-thirty-two-bytes-or-more", clock=clock)
+    return TestClient(app), w
+
+
+def login(c: TestClient, user: str) -> dict[str, str]:
+    r = c.post("/auth/token", data={"username": user, "password": PW})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_mrv_report_through_its_roles(client) -> None:  # type: ignore[no-untyped-def]
+    c, w = client
+    h = {u: login(c, u) for u in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor")}
+    filed = c.post("/mrv/BJ/2016/reports", json={"emissions": "12000.50", "output": [{"source_id": "I1",
+                                                                                      "sector": "heat"}]},
+                   headers=h["BJ-co-0"])
+    assert filed.status_code == 201, filed.text
+    rid = filed.json()["id"]
+    for who in ("BJ-co-1", "ver-V1", "SH-reg"):  # not theirs: as if it did not exist
+        assert c.get(f"/mrv/reports/{rid}", headers=h[who]).status_code == 404
+    v1_party = w.svc.actor("ver-V1").party_id
+    assert c.post(f"/mrv/reports/{rid}/assign", json={"verifier_org": v1_party}, headers=h["BJ-co-0"]).status_code == 422
+    assert c.post(f"/mrv/reports/{rid}/assign", json={"verifier_org": v1_party}, headers=h["SH-reg"]).status_code == 404
+    assert c.post(f"/mrv/reports/{rid}/assign", json={"verifier_org": v1_party}, headers=h["BJ-reg-1"]).status_code == 200
+    assert c.get(f"/mrv/reports/{rid}", headers=h["ver-V1"]).json()["verifier"] == str(v1_party)  # now theirs
+    assert c.post(f"/mrv/reports/{rid}/start", headers=h["ver-V2"]).status_code == 404
+    assert c.post(f"/mrv/reports/{rid}/start", headers=h["ver-V1"]).status_code == 200
+    body = {"emissions": "12100", "findings": [["major", "fuel records missing"]], "statement": "verified, corrected"}
+    assert c.post(f"/mrv/reports/{rid}/verify", json={**body, "findings": [["bad", "x"]]},
+                  headers=h["ver-V1"]).status_code == 422
+    assert c.post(f"/mrv/reports/{rid}/verify", json=body, headers=h["BJ-co-0"]).status_code == 422  # not a verifier
+    assert c.post(f"/mrv/reports/{rid}/verify", json=body, headers=h["ver-V1"]).json()["verified_emissions"] == "12100"
+    assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["BJ-co-0"]).status_code == 422
+    assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["auditor"]).status_code == 422  # reads, never acts
+    assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["BJ-reg-2"]).json()["state"] == "confirmed"
+    # listings by role
+    assert c.get("/mrv/reports", headers=h["BJ-co-0"]).json()["total"] == 1
+    assert c.get("/mrv/reports", headers=h["BJ-co-1"]).json()["total"] == 0
+    assert c.get("/mrv/reports", headers=h["ver-V2"]).json()["total"] == 0
+    assert c.get("/mrv/reports", headers=h["SH-reg"]).json()["total"] == 0
+    assert c.get("/mrv/reports?limit=1", headers=h["auditor"]).json()["items"][0]["id"] == rid
+
+
+def test_public_allocations_projects_and_auctions(client) -> None:  # type: ignore[no-untyped-def]
+    c, _ = client
+    r = c.get("/allocation/BJ/2016?limit=1")
+    assert r.status_code == 200 and r.json()["limit"] == 1  # public, paginated (nothing issued by a run here)
+    assert c.get("/allocation/XX/2016").status_code == 422
+    assert c.get("/offsets/projects").json()["total"] == 0
+    assert c.get("/auctions/99").status_code == 404
+    h = login(c, "BJ-co-0")
+    assert c.post("/auctions/99/bids", json={"price_fen": 4000, "quantity": 10}, headers=h).status_code == 404
+    assert c.get("/offsets/eligibility/BJ-C00001?year=2016&on=2017-06-10&basis=1000",
+                 headers=h).status_code == 404  # someone else's account
