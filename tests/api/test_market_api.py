@@ -88,3 +88,27 @@ def test_compliance_statuses_by_role(client) -> None:  # type: ignore[no-untyped
     assert c.get("/compliance/BJ/2016/statuses").status_code == 401
     assert c.get("/compliance/BJ/2016/published").json() == []  # public
     assert c.get("/compliance/XX/2016/published").status_code == 422
+
+
+def test_dashboard_forms_without_a_browser(client) -> None:  # type: ignore[no-untyped-def]
+    c, w = client
+    assert c.get("/ui/me", follow_redirects=False).status_code == 303  # log in first
+    bad = c.post("/ui/login", data={"username": "BJ-co-1", "password": "wrong"})
+    assert bad.status_code == 401 and "wrong user name or password" in bad.text
+    ok = c.post("/ui/login", data={"username": "BJ-co-1", "password": PW}, follow_redirects=False)
+    assert ok.status_code == 303 and "openets_token" in ok.headers["set-cookie"]
+    assert "HttpOnly" in ok.headers["set-cookie"] and "SameSite=strict" in ok.headers["set-cookie"]
+    c.post("/market/BEA-2016/deposits", json={"amount_fen": 1_000_000})  # the cookie authenticates the API too
+    placed = c.post("/ui/market/BEA-2016/orders", data={"account": w.accounts[1].number, "side": "buy",
+                                                        "quantity": "10", "price": "49.00"}, follow_redirects=False)
+    assert placed.status_code == 303
+    oid = c.get("/market/BEA-2016/orders").json()[0]["order_id"]
+    assert "49.00" in c.get("/ui/market/BEA-2016").text
+    assert c.post(f"/ui/market/BEA-2016/orders/{oid}/cancel", follow_redirects=False).status_code == 303
+    assert c.get("/market/BEA-2016/orders").json() == []
+    assert c.post(f"/ui/market/BEA-2016/orders/{2**70}/cancel").status_code == 422  # not a 500
+    assert c.get(f"/ui/compliance/BJ/{10**30}").status_code == 422
+    refused = c.post("/ui/market/BEA-2016/orders", data={"account": w.accounts[0].number, "side": "sell",
+                                                         "quantity": "1", "price": "50"})
+    assert "account_not_found" in refused.text  # someone else's account
+    assert "English" in c.get("/").text and "Market overview" in c.get("/?lang=en").text

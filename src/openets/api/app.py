@@ -265,7 +265,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
                          reason=placed.reason, trades=[{"price_fen": p, "quantity": q} for p, q in placed.trades])
 
     @app.delete("/market/{instrument}/orders/{order_id}")
-    def cancel(instrument: str, order_id: int, me: Me) -> dict[str, object]:
+    def cancel(instrument: str, order_id: Annotated[int, Path(ge=1, le=2**53)], me: Me) -> dict[str, object]:
         ex = hub.get(instrument)
         with hub.lock(instrument):
             ex.cancel(me, order_id)

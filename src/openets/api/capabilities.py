@@ -20,6 +20,7 @@ from openets.storage import tables as t
 Year = Annotated[int, Path(ge=2005, le=2100)]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+Id = Annotated[int, Path(ge=1, le=2**53, description="a record's id")]
 
 
 class ReportCreate(BaseModel):
@@ -114,24 +115,24 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
                           for r in rows]}
 
     @app.get("/mrv/reports/{report_id}")
-    def get_report(report_id: int, me: Me) -> dict[str, object]:
+    def get_report(report_id: Id, me: Me) -> dict[str, object]:
         return report_view(report_id, me)
 
     @app.post("/mrv/reports/{report_id}/assign")
-    def assign(report_id: int, body: Assign, me: Me) -> dict[str, object]:
+    def assign(report_id: Id, body: Assign, me: Me) -> dict[str, object]:
         """The market's regulator assigns a verifier organisation (conflicts of interest checked)."""
         report_view(report_id, me)
         reports.assign(me, report_id, str(body.verifier_org))
         return report_view(report_id, me)
 
     @app.post("/mrv/reports/{report_id}/start")
-    def start(report_id: int, me: Me) -> dict[str, object]:
+    def start(report_id: Id, me: Me) -> dict[str, object]:
         report_view(report_id, me)
         reports.step(me, report_id, "start_verification")
         return report_view(report_id, me)
 
     @app.post("/mrv/reports/{report_id}/verify")
-    def verify(report_id: int, body: Verification, me: Me) -> dict[str, object]:
+    def verify(report_id: Id, body: Verification, me: Me) -> dict[str, object]:
         from openets.mrv.documents import Finding
 
         report_view(report_id, me)
@@ -143,19 +144,19 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
         return report_view(report_id, me)
 
     @app.post("/mrv/reports/{report_id}/confirm")
-    def confirm(report_id: int, me: Me) -> dict[str, object]:
+    def confirm(report_id: Id, me: Me) -> dict[str, object]:
         report_view(report_id, me)
         reports.step(me, report_id, "confirm")
         return report_view(report_id, me)
 
     # -- auctions --------------------------------------------------------------------------------------
     @app.get("/auctions/{notice_id}")
-    def auction(notice_id: int) -> dict[str, object]:
+    def auction(notice_id: Id) -> dict[str, object]:
         """Public: the notice and, once settled, its result (never an individual bid)."""
         return auctions.results(notice_id)
 
     @app.post("/auctions/{notice_id}/bids", status_code=201)
-    def bid(notice_id: int, body: BidCreate, me: Me) -> dict[str, object]:
+    def bid(notice_id: Id, body: BidCreate, me: Me) -> dict[str, object]:
         """Submit or revise your sealed bid inside the window."""
         return auctions.bid(me, notice_id, bid_id=body.bid_id, price_fen=body.price_fen, quantity=body.quantity)
 

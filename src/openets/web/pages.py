@@ -6,10 +6,10 @@ post back and redirect (or show the refusal in one line). Chinese by default, En
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from pathlib import Path as FsPath
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from openets.core.errors import DomainError
 from openets.web.i18n import words
 
 COOKIE = "openets_token"
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+_env = Environment(loader=FileSystemLoader(FsPath(__file__).parent / "templates"), autoescape=select_autoescape())
 
 
 def _yuan(fen: int | None) -> str:
@@ -56,7 +56,7 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
     def plotly_js() -> FileResponse:
         import plotly
 
-        return FileResponse(Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
+        return FileResponse(FsPath(plotly.__file__).parent / "package_data" / "plotly.min.js",
                             media_type="text/javascript")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -135,7 +135,7 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
         return RedirectResponse(f"/ui/market/{instrument}", status_code=303)
 
     @app.post("/ui/market/{instrument}/orders/{order_id}/cancel", include_in_schema=False)
-    def cancel(request: Request, instrument: str, order_id: int) -> Response:
+    def cancel(request: Request, instrument: str, order_id: Annotated[int, Path(ge=1, le=2**53)]) -> Response:
         me = who(request)
         if me is None:
             return to_login()
@@ -197,7 +197,7 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
         return page(request, "me.html", me=me, holdings=holdings, cash=cash, obligations=obligations)
 
     @app.get("/ui/compliance/{market}/{year}", response_class=HTMLResponse, include_in_schema=False)
-    def compliance(request: Request, market: str, year: int) -> HTMLResponse:
+    def compliance(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)]) -> HTMLResponse:
         from openets.services.compliance import ComplianceService, Consequences
 
         registry.rulebook.market(market)
