@@ -112,3 +112,37 @@ def test_dashboard_forms_without_a_browser(client) -> None:  # type: ignore[no-u
                                                          "quantity": "1", "price": "50"})
     assert "account_not_found" in refused.text  # someone else's account
     assert "English" in c.get("/").text and "Market overview" in c.get("/?lang=en").text
+
+
+def test_users_commands_and_account_approval_in_the_dashboard(db_url, engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """Bootstrap the first regulator from the command line; a company's account request is approved by
+    the market's regulator in the dashboard."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from openets.cli.app import app
+    from openets.registry.model import AccountType
+    from openets.services.registry import RegistryService
+
+    svc = RegistryService(engine, clock=clock)
+    svc.init_markets()
+    run = lambda *a, inp=None: CliRunner().invoke(app, ["users", *a, "--db", db_url, "--json"], input=inp)  # noqa: E731
+    r = run("create", "li", "--role", "regulator", "--market", "BJ", "--password-stdin", inp=PW + "\n")
+    assert r.exit_code == 0 and json.loads(r.stdout)["password_set"], r.stderr
+    assert run("grant", "nobody", "--role", "auditor", "--party", "1").exit_code == 1  # create first
+    pid = svc.create_party(kind=PartyKind.COMPANY, name="甲", market="BJ", registration_id="R1")
+    assert run("create", "zhao", "--role", "company", "--party", str(pid), "--password-stdin",
+               inp=PW + "\n").exit_code == 0
+    acc = svc.request_account(svc.actor("zhao"), market="BJ", type=AccountType.COMPLIANCE, number="BJ-NEW")
+    c = TestClient(create_app(engine, secret="test-secret-of-thirty-two-bytes-or-more", clock=clock))
+    c.post("/ui/login", data={"username": "zhao", "password": PW})
+    assert "BJ-NEW" not in c.get("/ui/accounts").text  # a company approves nothing
+    assert c.post("/ui/accounts/BJ-NEW/approve").status_code == 422
+    c.get("/ui/logout")
+    c.post("/ui/login", data={"username": "li", "password": PW})
+    assert "BJ-NEW" in c.get("/ui/accounts").text
+    assert c.post("/ui/accounts/BJ-NEW/approve", follow_redirects=False).status_code == 303
+    assert svc.account(acc.number).status.value == "open"
+    assert run("revoke", "li").exit_code == 0
+    assert c.get("/ui/me", follow_redirects=False).status_code == 303  # the revoked session is gone

@@ -1,4 +1,4 @@
-"""``openets serve`` and ``openets users create | grant | revoke``."""
+"""``openets serve`` and ``openets users create | grant | password | revoke``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,32 @@ def create(name: str, role: Role = typer.Option(...), party: int | None = typer.
         if password_stdin:
             AuthService(svc).set_password(name, sys.stdin.readline().rstrip("\n"))
         emit({"user": name, "party": pid, "role": role.value, "password_set": password_stdin}, as_json)
+
+    run(go)
+
+
+@users.command()
+def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
+          market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
+          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Let an existing user also act for another party or in another role (they then log in naming it)."""
+
+    def go() -> None:
+        from sqlalchemy import select
+
+        from openets.services.registry import RegistryService
+        from openets.storage import tables as t
+
+        svc = RegistryService(engine(db))
+        with svc.engine.connect() as c:
+            if c.execute(select(t.users.c.name).where(t.users.c.name == name)).first() is None:
+                raise Failure(f"no user {name!r}: create them first (openets users create)")
+        pid = party if party is not None else (svc.registry_party(market) if role is Role.REGULATOR and market
+                                               else None)
+        if pid is None:
+            raise Failure("give --party, or --market for a regulator")
+        svc.add_user(name=name, party_id=pid, role=role, market=market)
+        emit({"user": name, "party": pid, "role": role.value, "market": market}, as_json)
 
     run(go)
 
