@@ -14,6 +14,7 @@ from openets.core.errors import DomainError
 from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.compliance import ComplianceService
 from openets.services.ops import Op
+from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.reports import ReportService
 from openets.storage import tables as t
@@ -227,3 +228,45 @@ def test_no_double_coverage_when_the_national_market_takes_over(engine, tmp_path
     bj = {s.company: s.status.code for s in cs.statuses("BJ", 2019)}
     cea = {s.company: s.status.code for s in cs.statuses("CEA", 2019)}
     assert bj == {"POWER": "excluded", "CEMENT": "emissions_missing"} and cea == {"POWER": "emissions_missing"}
+
+
+def test_shenzhen_deducts_the_shortfall_then_withholds_it(engine) -> None:  # type: ignore[no-untyped-def]
+    """Shenzhen 2016: not surrendered by 10 July → fined 3 × the 6-month average price × shortfall, the
+    shortfall deducted from the account, and what the account lacks withheld from the next allocation."""
+    from openets.allocation.plan import CompanyAllocation, PlanResult
+    from openets.services.allocation import AllocationService
+    from openets.services.compliance import Consequences
+    from openets.services.exchange import open_exchange
+    from openets.testing.builders import build_world
+
+    clock = FixedClock(datetime(2017, 3, 1, 2, 0, tzinfo=UTC))
+    w = build_world(engine, clock, market="SZ", companies=2, issue=1_000_000, allocate=0)
+    a, b = w.companies
+    alloc = AllocationService(w.svc)
+    plan = PlanResult("final", (CompanyAllocation("SZ-REG-00000", ("power",), D(10_000), 10_000, ()),
+                                CompanyAllocation("SZ-REG-00001", ("power",), D(10_000), 10_000, ())), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan, market="SZ", year=2016).run, unit_class=w.unit_class.code,
+                from_account="SZ-ISSUANCE")
+    ex = open_exchange(w.svc, w.unit_class.code)  # A sells 2,000 t to B at 40.00: the market's average price
+    ex.reference = 4000
+    ex._rebuild()
+    ex.deposit(b, 100_000_000)
+    ex.submit(a, account=w.accounts[0].number, side="sell", quantity=2000, price_fen=4000)
+    ex.submit(b, account=w.accounts[1].number, side="buy", quantity=2000, price_fen=4000)
+    reports = ReportService(w.svc)
+    for company in ("SZ-REG-00000", "SZ-REG-00001"):
+        reports.determine_missing(w.reg, market="SZ", year=2016, company=company, emissions=D("11000"))
+    clock.at = datetime(2017, 6, 20, 2, tzinfo=UTC)  # A holds 8,000 t and surrenders 7,000: 4,000 short
+    w.svc.one(a, Op("surrender", from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=7_000,
+                    compliance_year=2016))
+    w.svc.one(b, Op("surrender", from_account=w.accounts[1].id, unit_class=w.unit_class.id, quantity=11_000,
+                    compliance_year=2016))
+    clock.at = datetime(2017, 7, 12, 2, tzinfo=UTC)
+    got = {(p.company, p.kind): p for p in Consequences(w.svc).decide(w.reg, "SZ", 2016)}
+    assert set(got) == {("SZ-REG-00000", "fine"), ("SZ-REG-00000", "listed"), ("SZ-REG-00000", "deduction")}
+    assert got[("SZ-REG-00000", "fine")].amount_fen == 3 * 4000 * 4000  # 3 × 40.00 yuan × 4,000 t
+    assert got[("SZ-REG-00000", "deduction")].basis.startswith("1,000 t deducted")
+    assert sum(x.total for x in RegistryQueries(engine).balances(w.accounts[0].number)) == 0  # all deducted
+    assert alloc.debts("SZ") == {"SZ-REG-00000": 3_000}  # withheld from the next allocation
+    totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == w.unit_class.code][0]
+    assert totals.conserved

@@ -289,6 +289,9 @@ class Consequences:
         def work(c) -> list[Penalty]:  # type: ignore[no-untyped-def]
             have = {(x.company, x.kind) for x in c.execute(select(t.penalties.c.company, t.penalties.c.kind).where(
                 t.penalties.c.market == market, t.penalties.c.compliance_year == year))}
+            if r.get("deduct_shortfall"):
+                out.extend(self._deduct(c, actor, market, year, [s for s in late if (s.company, "deduction") not in have],
+                                        now))
             new = [p for p in out if (p.company, p.kind) not in have]
             if new:
                 c.execute(insert(t.penalties), [
@@ -298,6 +301,51 @@ class Consequences:
             return new
 
         return run_in_transaction(self.engine, work)
+
+    def _deduct(self, c, actor, market: str, year: int, late: list[CompanyStatus], now: datetime) -> list[Penalty]:  # type: ignore[no-untyped-def]
+        """Shenzhen: the shortfall is deducted from the company's account (its available allowances of
+        the market, vintages up to the year, returned to the issuance account), and what is still
+        missing is owed against the next allocation (which withholds it: ``withhold_debts``)."""
+        from sqlalchemy import insert
+
+        from openets.registry.engine import to_us
+        from openets.services.ops import Op
+        from openets.services.registry import RegistrySession
+
+        if not late:
+            return []
+        p, a, pos, uc = t.parties, t.accounts, t.positions, t.unit_classes
+        runs = t.allocation_runs
+        run_id = c.execute(select(runs.c.id).where(runs.c.market == market, runs.c.compliance_year == year,
+                                                   runs.c.status == "issued").order_by(runs.c.id.desc())).scalar()
+        issuance = self.registry.account(f"{market}-ISSUANCE").id
+        session = RegistrySession(self.registry, c)
+        out, debts = [], []
+        for s in late:
+            row = c.execute(select(p.c.id, a.c.id.label("account")).join(a, a.c.party_id == p.c.id).where(
+                p.c.registration_id == s.company, a.c.market == market, a.c.type == "compliance")).first()
+            if row is None:
+                continue
+            need, taken = s.status.shortfall, 0
+            for h in c.execute(select(pos.c.unit_class_id, pos.c.total - pos.c.reserved).join(
+                    uc, uc.c.id == pos.c.unit_class_id).where(
+                    pos.c.account_id == row.account, pos.c.restriction_id == 0, uc.c.kind == "allowance",
+                    uc.c.market == market, uc.c.vintage <= year).order_by(uc.c.vintage)).all():
+                take = min(int(h[1]), need - taken)
+                if take > 0:
+                    session.apply(actor, Op("return_excess", from_account=row.account, to_account=issuance,
+                                            unit_class=h[0], quantity=take, note=f"deduction: {year} shortfall"))
+                    taken += take
+            rest = need - taken
+            if rest and run_id is not None:
+                debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,
+                              "company": s.company, "party_id": row.id, "quantity": rest, "created_us": to_us(now)})
+            out.append(Penalty(s.company, "deduction", need, 0,
+                               f"{taken:,} t deducted from the account; {rest:,} t withheld from the next allocation"))
+        session.flush()
+        if debts:
+            c.execute(insert(t.allocation_debts), debts)
+        return out
 
     def published(self, market: str, year: int) -> list[Penalty]:
         """The public list: every decided penalty of the market and year."""
