@@ -270,3 +270,25 @@ def test_shenzhen_deducts_the_shortfall_then_withholds_it(engine) -> None:  # ty
     assert alloc.debts("SZ") == {"SZ-REG-00000": 3_000}  # withheld from the next allocation
     totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == w.unit_class.code][0]
     assert totals.conserved
+
+
+def test_an_extension_moves_one_company_deadline(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    from openets.testing.builders import build_world
+
+    w = build_world(engine, clock, market="BJ", companies=2)
+    reports = ReportService(w.svc)
+    for co in ("BJ-REG-00000", "BJ-REG-00001"):
+        reports.determine_missing(w.reg, market="BJ", year=2016, company=co, emissions=D("5000"))
+    cs = ComplianceService(w.svc)
+    with pytest.raises(DomainError):
+        cs.extend(w.companies[0], "BJ", 2016, "BJ-REG-00000", datetime(2017, 7, 31).date(), "flood")  # not a regulator
+    with pytest.raises(DomainError):
+        cs.extend(w.reg, "BJ", 2016, "BJ-REG-00000", datetime(2017, 6, 1).date(), "flood")  # before the deadline
+    cs.extend(w.reg, "BJ", 2016, "BJ-REG-00000", datetime(2017, 7, 31).date(), "plant flooded in May (recorded)")
+    after = datetime(2017, 7, 15, 2, tzinfo=UTC)  # past the order deadline of 29 June
+    got = {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=after)}
+    assert got == {"BJ-REG-00000": "due", "BJ-REG-00001": "non_compliant"}
+    clock.at = datetime(2017, 7, 20, 2, tzinfo=UTC)
+    w.svc.one(w.companies[0], Op("surrender", from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=5000,
+                                 compliance_year=2016))
+    assert cs.statuses("BJ", 2016, now=datetime(2017, 8, 1, tzinfo=UTC))[0].status.code == "compliant"

@@ -1,4 +1,4 @@
-"""``openets compliance status | decide | published | public-data``: each covered company's status, the
+"""``openets compliance status | extend | decide | published | public-data``: each covered company's status, the
 consequences of non-compliance, the public list and the per-company public data."""
 
 from __future__ import annotations
@@ -104,3 +104,28 @@ def public_data(market: str = typer.Option(...), year: int = typer.Option(..., h
 def _penalty(p) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {"company": p.company, "kind": p.kind, "shortfall_t": p.shortfall, "amount_yuan": f"{p.amount_fen / 100:.2f}",
             "basis": p.basis}
+
+
+@app.command()
+def extend(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+           company: str = typer.Option(..., help="The company's registration id."),
+           until: str = typer.Option(..., help="The new deadline (a date, end of day in the market's zone)."),
+           reason: str = typer.Option(..., help="Why: recorded with the extension."),
+           user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Extend one company's deadline (the market's regulator); its status is recomputed against it."""
+
+    def go() -> None:
+        from datetime import date
+
+        from openets.services.compliance import ComplianceService
+
+        try:
+            day = date.fromisoformat(until)
+        except ValueError:
+            raise Failure(f"--until {until!r} is not a date (YYYY-MM-DD)") from None
+        svc = _registry(db, rules, with_clock=True)
+        new = ComplianceService(svc).extend(svc.actor(actor_name(user), party), market, year, company, day, reason)
+        emit({"company": company, "market": market, "year": year, "deadline": new}, as_json, title="extension")
+
+    run(go)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from openets.compliance.core import Status, Surrendered, add_working_days, end_of, obligation, rate, status
-from openets.core.errors import DomainError
+from openets.core.errors import DomainError, NotFound
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.registry_repo import from_us
@@ -43,10 +43,39 @@ class ComplianceService:
             order = None
         return end_of(deadline_day), order
 
+    def extend(self, actor, market: str, year: int, company: str, until: date, reason: str) -> datetime:  # type: ignore[no-untyped-def]
+        """The regulator extends one company's deadline (recorded; the latest extension counts)."""
+        from sqlalchemy import insert
+
+        from openets.registry.engine import to_us
+        from openets.storage.db import run_in_transaction
+
+        actor.require_regulator(market)
+        if not reason.strip():
+            raise DomainError("reason_missing", "an extension states its reason")
+        deadline, _ = self.deadlines(market, year)
+        new = end_of(until)
+        if new <= deadline:
+            raise DomainError("extension_invalid", f"an extension ends after the deadline {deadline.date()}")
+        with self.engine.connect() as c:
+            if c.execute(select(t.parties.c.id).where(t.parties.c.registration_id == company)).first() is None:
+                raise NotFound("company", company)
+        run_in_transaction(self.engine, lambda c: c.execute(insert(t.deadline_extensions).values(
+            market=market, compliance_year=year, company=company, until_us=to_us(new), reason=reason,
+            decided_by=actor.user, decided_us=to_us(self.registry.clock.now()))))
+        return new
+
+    def _extensions(self, market: str, year: int) -> dict[str, datetime]:
+        with self.engine.connect() as c:
+            return {r.company: from_us(r.until_us) for r in c.execute(select(t.deadline_extensions).where(
+                t.deadline_extensions.c.market == market, t.deadline_extensions.c.compliance_year == year)
+                .order_by(t.deadline_extensions.c.id))}
+
     def statuses(self, market: str, year: int, *, now: datetime | None = None) -> list[CompanyStatus]:
         now = now or self.registry.clock.now()
         r = self.rules(market, year)
         deadline, order = self.deadlines(market, year)
+        extended = self._extensions(market, year)
         with self.engine.connect() as c:
             reports = {row.company: row for row in c.execute(select(t.emission_reports).where(
                 t.emission_reports.c.market == market, t.emission_reports.c.year == year))}
@@ -82,9 +111,10 @@ class ComplianceService:
                 if per_unit:
                     owed = self._per_unit(owed, rep, unit_alloc.get(company, {}), r)
             events = self._count_offsets(per.get(company, []), offset_rules, market, year, company, owed)
-            out.append(CompanyStatus(company, status(owed=owed, surrenders=events, deadline=deadline,
-                                                     order_deadline=order, now=now, covered=company in covered,
-                                                     excluded=company in elsewhere)))
+            mine = extended.get(company, deadline)
+            out.append(CompanyStatus(company, status(owed=owed, surrenders=events, deadline=mine,
+                                                     order_deadline=max(order, mine) if order else None, now=now,
+                                                     covered=company in covered, excluded=company in elsewhere)))
         return out
 
     def _covered_elsewhere(self, market: str, year: int) -> set[str]:

@@ -282,6 +282,20 @@ allocation_debts = Table(
     CheckConstraint("quantity > 0", name="debt_positive"),
 )
 
+# A company's surrender deadline extended by its regulator (recorded, append-only; the latest counts).
+deadline_extensions = Table(
+    "deadline_extensions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("until_us", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_us", BigInteger, nullable=False),
+    Index("ix_extensions", "market", "compliance_year", "company"),
+)
+
 # Consequences of non-compliance decided by a regulator, append-only: fines (amount in fen, the price
 # and multiplier it was computed from), deductions of the shortfall, and entries on the published
 # list of non-compliant companies (credit blacklist, loss of subsidies).
