@@ -212,7 +212,7 @@ def test_no_double_coverage_when_the_national_market_takes_over(engine, tmp_path
     rules = tmp_path / "bj-2019.toml"  # Beijing's 2019 deadline is not in the seed: a test rule set
     rules.write_text('[[ruleset]]\nmarket = "BJ"\ncompliance_years = [2019]\ndocument = "test"\ntitle = "test"\n'
                      'valid_from = 2020-01-01\nsource = "test"\n\n[ruleset.compliance]\ndeadline = "2020-06-30"\n'
-                     'rounding = "ceiling"\n', encoding="utf-8")
+                     'rounding = "ceiling"\nclosing_time = "17:00"\n', encoding="utf-8")
     svc = RegistryService(engine, clock=FixedClock(datetime(2021, 6, 1, 2, tzinfo=UTC)),
                           rulebook=default_rulebook().with_file(rules))
     svc.init_markets()
@@ -225,6 +225,7 @@ def test_no_double_coverage_when_the_national_market_takes_over(engine, tmp_path
             a = svc.request_account(svc.actor(f"u-{name}"), market=m, type=AccountType.COMPLIANCE)
             svc.decide_account(svc.actor(f"{m}-r"), a.number, approve=True)
     cs = ComplianceService(svc)
+    assert cs.deadlines("BJ", 2019)[0].isoformat() == "2020-06-30T17:00:00+08:00"  # the registry's closing hour
     bj = {s.company: s.status.code for s in cs.statuses("BJ", 2019)}
     cea = {s.company: s.status.code for s in cs.statuses("CEA", 2019)}
     assert bj == {"POWER": "excluded", "CEMENT": "emissions_missing"} and cea == {"POWER": "emissions_missing"}

@@ -60,6 +60,7 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
     for code, m in by.items():
         assert rows[code]["allocated_t"] == m["allocated_t"] and rows[code]["surrendered_t"] == m["surrendered_t"]
         assert rows[code]["trades"] == m["trades"] and rows[code]["compliance_rate"] == m["compliance"]
+    assert rows["BJ"]["banked_t"] == by["BJ"]["allocated_t"] - by["BJ"]["surrendered_t"]  # no auction, no offsets
     companies = list(wb["Companies 企业"].iter_rows(min_row=2, values_only=True))
     assert len(companies) == 30 + 24 + 24 + 12
     page = (report / "report.html").read_text(encoding="utf-8")

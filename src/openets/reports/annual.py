@@ -3,7 +3,8 @@ as an Excel workbook, and the charts as PNG files. Input is plain data (``Annual
 here reads the database.
 
 Figures: per market the companies covered, allowances allocated, verified emissions, units
-surrendered (allowances and offsets), banked (allocated + bought at auction − surrendered), orders,
+surrendered (allowances and offsets), banked (allowances of the year's vintage still in circulation
+after surrender), orders,
 trades, volume, turnover, the close, the compliance rate (rounded half up to 0.1 %, the exact ratio
 beside it), fines and listed companies; the per-company table in the EU Transaction Log manner.
 """
@@ -84,7 +85,8 @@ def _summary_rows(data: AnnualData) -> list[dict[str, object]]:
         auction_sold = int(m.auction["volume_sold_t"]) if m.auction else 0
         rows.append({
             "market": m.code, "companies": m.companies, "allocated_t": m.allocated, "auctioned_t": auction_sold,
-            "verified_t": m.verified, "surrendered_t": m.surrendered, "offsets_counted_t": m.offsets_used,
+            "verified_t": m.verified, "surrendered_t": m.surrendered, "banked_t": m.banked,
+            "offsets_counted_t": m.offsets_used,
             "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "turnover_yuan": _yuan(m.turnover_fen),
             "close_yuan": _yuan(m.close_fen), "compliance_rate": m.rate,
             "compliant": m.statuses.get("compliant", 0) + m.statuses.get("compliant_late", 0),

@@ -33,15 +33,20 @@ class ComplianceService:
         return rs.raw["compliance"]
 
     def deadlines(self, market: str, year: int) -> tuple[datetime, datetime | None]:
+        """The deadline and the order deadline (None: none): end of day in the market's zone, or the
+        registry's closing hour where the rules give one (``closing_time = "17:00"``)."""
+        from datetime import time
+
         r = self.rules(market, year)
+        closing = time.fromisoformat(str(r["closing_time"])) if "closing_time" in r else None
         deadline_day = date.fromisoformat(str(r["deadline"]))
         if "order_deadline" in r:
-            order = end_of(date.fromisoformat(str(r["order_deadline"])))
+            order = end_of(date.fromisoformat(str(r["order_deadline"])), closing)
         elif "order_working_days" in r:
-            order = end_of(add_working_days(deadline_day, int(r["order_working_days"])))
+            order = end_of(add_working_days(deadline_day, int(r["order_working_days"])), closing)
         else:
             order = None
-        return end_of(deadline_day), order
+        return end_of(deadline_day, closing), order
 
     def extend(self, actor, market: str, year: int, company: str, until: date, reason: str) -> datetime:  # type: ignore[no-untyped-def]
         """The regulator extends one company's deadline (recorded; the latest extension counts)."""

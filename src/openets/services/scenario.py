@@ -159,6 +159,7 @@ class MarketOutcome:
     turnover_fen: int
     close_fen: int | None
     surrendered: int
+    banked: int  # allowances of the year's vintage still held after surrender (carried into later years)
     offsets_used: int
     auction: dict[str, object] | None
     statuses: dict[str, int]
@@ -805,6 +806,12 @@ class YearRunner:
             if exc.code != "no_trades":
                 raise
 
+    def _banked(self, m: Market) -> int:
+        from openets.services.queries import RegistryQueries
+
+        got = [x for x in RegistryQueries(self.engine).totals() if x.unit_class == m.uc.code]
+        return got[0].in_circulation if got else 0
+
     def _outcome(self, m: Market) -> MarketOutcome:
         from sqlalchemy import func, select
 
@@ -826,6 +833,7 @@ class YearRunner:
         return MarketOutcome(
             m.spec.code, len(m.companies), sum(c.allocated for c in m.companies),
             int(sum((c.verified for c in m.companies), Decimal(0))), m.orders, int(trades), int(vol), int(turnover),
-            m.exchange.reference if m.exchange else None, int(surrendered), m.offsets_used, m.auction, statuses,
+            m.exchange.reference if m.exchange else None, int(surrendered), self._banked(m), m.offsets_used, m.auction,
+            statuses,
             cs.rate(m.spec.code, m.spec.year, now=m.clock.now()), sum(p.amount_fen for p in pen if p.kind == "fine"),
             sum(1 for p in pen if p.kind == "listed"))
