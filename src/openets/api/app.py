@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import DataError
 
 from openets import __version__
 from openets.api.exchanges import Exchanges
@@ -27,6 +28,9 @@ from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
 PROBLEM = "application/problem+json"
+Instrument = Annotated[str, Path(min_length=1, max_length=64, description="a unit class code: BEA-2016, CEA-2021 …")]
+MarketCode = Annotated[str, Path(pattern="^[A-Z]{2,8}$", description="a market code: CEA, BJ, SH …")]
+AccountNo = Annotated[str, Path(min_length=1, max_length=32)]
 COOKIE = "openets_token"
 STATUS = {"not_found": 404, "idempotency_conflict": 409, "too_many_attempts": 429}
 
@@ -38,16 +42,16 @@ def problem(status: int, code: str, detail: str, instance: str = "") -> JSONResp
 
 
 class TransferCreate(BaseModel):
-    unit_class: str = Field(examples=["BEA-2016"])
+    unit_class: str = Field(min_length=1, max_length=64, examples=["BEA-2016"])
     quantity: int = Field(gt=0, description="whole tonnes")
-    from_account: str
-    to_account: str
+    from_account: str = Field(min_length=1, max_length=32)
+    to_account: str = Field(min_length=1, max_length=32)
 
 
 class SurrenderCreate(BaseModel):
-    unit_class: str
+    unit_class: str = Field(min_length=1, max_length=64)
     quantity: int = Field(gt=0, description="whole tonnes")
-    from_account: str
+    from_account: str = Field(min_length=1, max_length=32)
     compliance_year: int = Field(ge=2005, le=2100)
 
 
@@ -71,7 +75,7 @@ class BalanceRead(BaseModel):
 
 
 class OrderCreate(BaseModel):
-    account: str = Field(description="your registry account: units come from or go to it")
+    account: str = Field(min_length=1, max_length=32, description="your registry account: units come from or go to it")
     side: str = Field(pattern="^(buy|sell)$")
     quantity: int = Field(gt=0, le=10**12, description="whole tonnes")
     price_fen: int | None = Field(None, gt=0, le=10**9, description="limit price in fen (CNY); none for market "
@@ -123,7 +127,8 @@ class AuditLog:
             await self.app(scope, receive, watch)
         finally:
             state = scope.get("state") or {}
-            row = {"user_name": state.get("user"), "method": scope["method"], "path": scope["path"],
+            row = {"user_name": state.get("user"), "method": scope["method"],
+                   "path": scope["path"].replace("\x00", "\ufffd")[:2000],
                    "status": status[0], "at_us": to_us(self.registry.clock.now())}
             await run_in_threadpool(run_in_transaction, self.engine,
                                     lambda c: c.execute(insert(t.audit_log).values(**row)))
@@ -153,6 +158,13 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
         return problem(422, "request_invalid", f"{where}: {first.get('msg', 'invalid')}", request.url.path)
+
+    @app.exception_handler(DataError)
+    async def bad_data(request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value the routes let through (a NUL byte, a string too long for
+        # its column …): the request's fault, said as such
+        return problem(422, "request_invalid", "a value in the request is not acceptable (its length or characters)",
+                       request.url.path)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -190,7 +202,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
         return {"revoked": auth.revoke(me.user)}
 
     @app.get("/registry/accounts/{number}/balances", response_model=list[BalanceRead])
-    def balances(number: str, me: Me) -> list[BalanceRead]:
+    def balances(number: AccountNo, me: Me) -> list[BalanceRead]:
         visible_account(registry, me, number)
         return [BalanceRead(unit_class=b.unit_class, restriction_id=b.restriction_id, total=b.total,
                             reserved=b.reserved, available=b.available) for b in queries.balances(number)]
@@ -225,7 +237,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
         return hub.instruments()
 
     @app.get("/market/{instrument}/book")
-    def book(instrument: str, levels: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, object]:
+    def book(instrument: Instrument, levels: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, object]:
         """Public: depth (price fen, tonnes) each side, the reference price and the band."""
         ex = hub.get(instrument)
         with hub.lock(instrument):
@@ -236,14 +248,14 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
                 "asks": [{"price_fen": p, "quantity": q} for p, q in d["asks"]]}
 
     @app.get("/market/{instrument}/trades")
-    def trades(instrument: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    def trades(instrument: Instrument, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                since: datetime | None = None) -> list[dict[str, object]]:
         """Public: the tape, oldest first (ISO times, prices in fen, tonnes)."""
         prints = hub.get(instrument).prints(since)[-limit:]
         return [{"at": p.at.isoformat(), "price_fen": p.price, "quantity": p.quantity, "mode": p.mode} for p in prints]
 
     @app.get("/market/{instrument}/bars")
-    def bars_(instrument: str, minutes: Annotated[int | None, Query(ge=1, le=1440)] = None) -> list[dict[str, object]]:
+    def bars_(instrument: Instrument, minutes: Annotated[int | None, Query(ge=1, le=1440)] = None) -> list[dict[str, object]]:
         """Public: OHLCV bars (daily, or intraday of N minutes), listed trades only, Asia/Shanghai."""
         from openets.market.data import bars
 
@@ -251,7 +263,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
                  "volume": b.volume, "turnover_fen": b.turnover} for b in bars(hub.get(instrument).prints(), minutes=minutes)]
 
     @app.post("/market/{instrument}/orders", response_model=OrderRead, status_code=201)
-    def place(instrument: str, body: OrderCreate, me: Me) -> OrderRead:
+    def place(instrument: Instrument, body: OrderCreate, me: Me) -> OrderRead:
         """Place an order for your own account; a refused order answers 422 with its reason code."""
         ex = hub.get(instrument)
         with hub.lock(instrument):
@@ -265,19 +277,19 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
                          reason=placed.reason, trades=[{"price_fen": p, "quantity": q} for p, q in placed.trades])
 
     @app.delete("/market/{instrument}/orders/{order_id}")
-    def cancel(instrument: str, order_id: Annotated[int, Path(ge=1, le=2**53)], me: Me) -> dict[str, object]:
+    def cancel(instrument: Instrument, order_id: Annotated[int, Path(ge=1, le=2**53)], me: Me) -> dict[str, object]:
         ex = hub.get(instrument)
         with hub.lock(instrument):
             ex.cancel(me, order_id)
         return {"order_id": order_id, "status": "cancelled"}
 
     @app.get("/market/{instrument}/orders")
-    def my_orders(instrument: str, me: Me) -> list[dict[str, object]]:
+    def my_orders(instrument: Instrument, me: Me) -> list[dict[str, object]]:
         """Your party's open orders."""
         return hub.open_orders(instrument, me.party_id)
 
     @app.post("/market/{instrument}/deposits", response_model=CashRead, status_code=201)
-    def deposit(instrument: str, body: DepositCreate, me: Me) -> CashRead:
+    def deposit(instrument: Instrument, body: DepositCreate, me: Me) -> CashRead:
         """Pay cash in at the instrument's exchange (入金); cash is kept per market."""
         ex = hub.get(instrument)
         ex.deposit(me, body.amount_fen)
@@ -285,14 +297,14 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
         return CashRead(market=ex.market, balance_fen=bal, reserved_fen=res)
 
     @app.get("/market/{instrument}/cash", response_model=CashRead)
-    def cash(instrument: str, me: Me) -> CashRead:
+    def cash(instrument: Instrument, me: Me) -> CashRead:
         ex = hub.get(instrument)
         bal, res = ex.cash(me.party_id)
         return CashRead(market=ex.market, balance_fen=bal, reserved_fen=res)
 
     # -- compliance --------------------------------------------------------------------------------
     @app.get("/compliance/{market}/{year}/statuses")
-    def statuses(market: str, year: Annotated[int, Path(ge=2005, le=2100)], me: Me) -> list[dict[str, object]]:
+    def statuses(market: MarketCode, year: Annotated[int, Path(ge=2005, le=2100)], me: Me) -> list[dict[str, object]]:
         """Regulators of the market and auditors see every company; a company sees its own."""
         from openets.services.compliance import ComplianceService
 
@@ -304,7 +316,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
                  "surrendered": r.status.surrendered, "shortfall": r.status.shortfall} for r in rows]
 
     @app.get("/compliance/{market}/{year}/published")
-    def published(market: str, year: Annotated[int, Path(ge=2005, le=2100)]) -> list[dict[str, object]]:
+    def published(market: MarketCode, year: Annotated[int, Path(ge=2005, le=2100)]) -> list[dict[str, object]]:
         """Public: the non-compliance list and fines (amounts in fen, CNY)."""
         from openets.services.compliance import Consequences
 

@@ -21,6 +21,9 @@ Year = Annotated[int, Path(ge=2005, le=2100)]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Id = Annotated[int, Path(ge=1, le=2**53, description="a record's id")]
+MARKET = "^[A-Z]{2,8}$"
+Market = Annotated[str, Path(pattern=MARKET, description="a market code: CEA, BJ, SH …")]
+MarketQ = Annotated[str | None, Query(pattern=MARKET)]
 
 
 class ReportCreate(BaseModel):
@@ -57,7 +60,7 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
 
     # -- allocation (public results, as the EU Transaction Log publishes them) -------------------------
     @app.get("/allocation/{market}/{year}")
-    def allocations(market: str, year: Year, offset: Offset = 0, limit: Limit = 100) -> dict[str, object]:
+    def allocations(market: Market, year: Year, offset: Offset = 0, limit: Limit = 100) -> dict[str, object]:
         """Allocations issued per company (tonnes), all runs (pre-allocation, final, true-up) summed."""
         registry.rulebook.market(market)
         al, runs = t.allocations, t.allocation_runs
@@ -85,13 +88,13 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
                 "trail": [{"event": s.event, "actor": s.actor, "at": s.at.isoformat()} for s in r.trail]}
 
     @app.post("/mrv/{market}/{year}/reports", status_code=201)
-    def file_report(market: str, year: Year, body: ReportCreate, me: Me) -> dict[str, object]:
+    def file_report(market: Market, year: Year, body: ReportCreate, me: Me) -> dict[str, object]:
         """A company files its report for the year."""
         rid = reports.submit(me, market=market, year=year, emissions=body.emissions, output=body.output)
         return report_view(rid, me)
 
     @app.get("/mrv/reports")
-    def list_reports(me: Me, market: str | None = None, year: Annotated[int | None, Query(ge=2005, le=2100)] = None,
+    def list_reports(me: Me, market: MarketQ = None, year: Annotated[int | None, Query(ge=2005, le=2100)] = None,
                      offset: Offset = 0, limit: Limit = 100) -> dict[str, object]:
         """The reports you may see: a company its own, a verifier those assigned to it, a regulator its
         market's, an auditor all."""
@@ -162,7 +165,7 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
 
     # -- offsets ---------------------------------------------------------------------------------------
     @app.get("/offsets/projects")
-    def projects(market: str | None = None, offset: Offset = 0, limit: Limit = 100) -> dict[str, object]:
+    def projects(market: MarketQ = None, offset: Offset = 0, limit: Limit = 100) -> dict[str, object]:
         """Public: registered offset projects (type, location down to county, crediting period)."""
         op = t.offset_projects
         q = select(op).order_by(op.c.id)
@@ -177,8 +180,8 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
              "crediting_end": r.crediting_end} for r in rows]}
 
     @app.get("/offsets/eligibility/{account}")
-    def eligibility(account: str, year: Annotated[int, Query(ge=2005, le=2100)], on: date, basis: Annotated[int, Query(ge=0)],
-                    me: Me) -> list[dict[str, object]]:
+    def eligibility(account: Annotated[str, Path(max_length=32)], year: Annotated[int, Query(ge=2005, le=2100)],
+                    on: date, basis: Annotated[int, Query(ge=0, le=10**12)], me: Me) -> list[dict[str, object]]:
         """For each credit your account holds: whether it counts for ``year``'s compliance, and why not."""
         from openets.services.offsets import OffsetService
 
