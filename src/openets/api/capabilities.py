@@ -50,6 +50,13 @@ class BidCreate(BaseModel):
     quantity: int = Field(gt=0, le=10**12, description="whole tonnes")
 
 
+def _page(registry: RegistryService, q: Any, offset: int, limit: int) -> tuple[int, list[Any]]:
+    """One page of a query's rows and how many there are in all."""
+    with registry.engine.connect() as c:
+        total = c.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+        return int(total), c.execute(q.offset(offset).limit(limit)).all()
+
+
 def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Callable[..., Actor]) -> None:
     from openets.services.auctions import AuctionService
     from openets.services.reports import ReportService
@@ -64,12 +71,10 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
         """Allocations issued per company (tonnes), all runs (pre-allocation, final, true-up) summed."""
         registry.rulebook.market(market)
         al, runs = t.allocations, t.allocation_runs
-        with registry.engine.connect() as c:
-            q = (select(al.c.company, func.sum(al.c.quantity).label("tonnes")).join(runs, runs.c.id == al.c.run_id)
-                 .where(al.c.market == market, al.c.compliance_year == year, runs.c.status == "issued")
-                 .group_by(al.c.company).order_by(al.c.company))
-            total = c.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-            rows = c.execute(q.offset(offset).limit(limit)).all()
+        q = (select(al.c.company, func.sum(al.c.quantity).label("tonnes")).join(runs, runs.c.id == al.c.run_id)
+             .where(al.c.market == market, al.c.compliance_year == year, runs.c.status == "issued")
+             .group_by(al.c.company).order_by(al.c.company))
+        total, rows = _page(registry, q, offset, limit)
         return {"market": market, "year": year, "total": total, "offset": offset, "limit": limit, "unit": "tCO2e",
                 "items": [{"company": r.company, "allocated": int(r.tonnes)} for r in rows]}
 
@@ -110,9 +115,7 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
             q = q.where(er.c.market == me.market)
         elif me.role is not Role.AUDITOR:
             q = q.where(er.c.company == (registry.registration_id(me.party_id) or ""))
-        with registry.engine.connect() as c:
-            total = c.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-            rows = c.execute(q.offset(offset).limit(limit)).all()
+        total, rows = _page(registry, q, offset, limit)
         return {"total": total, "offset": offset, "limit": limit,
                 "items": [{"id": r.id, "market": r.market, "company": r.company, "year": r.year, "state": r.state}
                           for r in rows]}
@@ -171,9 +174,7 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
         q = select(op).order_by(op.c.id)
         if market:
             q = q.where(op.c.market == market)
-        with registry.engine.connect() as c:
-            total = c.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-            rows = c.execute(q.offset(offset).limit(limit)).all()
+        total, rows = _page(registry, q, offset, limit)
         return {"total": total, "offset": offset, "limit": limit, "items": [
             {"standard": r.standard, "project_id": r.project_id, "name": r.name, "type": r.type, "market": r.market,
              "province": r.province, "county": r.county, "crediting_start": r.crediting_start,
