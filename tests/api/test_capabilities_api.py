@@ -4,42 +4,26 @@ a company sees only its reports, a verifier only those assigned to it, a regulat
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from openets.api.app import create_app
 from openets.core.actor import Role
 from openets.registry.model import PartyKind
-from openets.services.auth import AuthService
-from openets.testing.builders import build_world
-
-PW = "correct horse battery"
 
 
 @pytest.fixture
-def client(engine, clock):  # type: ignore[no-untyped-def]
-    w = build_world(engine, clock)  # Beijing: two companies
-    svc = w.svc
-    for name in ("V1", "V2"):
-        pid = svc.create_party(kind=PartyKind.VERIFIER, name=f"核查{name}", registration_id=name)
-        svc.add_user(name=f"ver-{name}", party_id=pid, role=Role.VERIFIER)
-    sh = svc.registry_party("SH")
-    svc.add_user(name="SH-reg", party_id=sh, role=Role.REGULATOR, market="SH")
-    aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-    svc.add_user(name="auditor", party_id=aud, role=Role.AUDITOR)
-    auth = AuthService(svc)
-    for user in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor"):
-        auth.set_password(user, PW)
-    app = create_app(engine, secret="test-secret-of-thirty-two-bytes-or-more", clock=clock)
-    return TestClient(app), w
+def client(make_api):  # type: ignore[no-untyped-def]
+    def setup(w) -> None:  # type: ignore[no-untyped-def]
+        svc = w.svc
+        for name in ("V1", "V2"):
+            pid = svc.create_party(kind=PartyKind.VERIFIER, name=f"核查{name}", registration_id=name)
+            svc.add_user(name=f"ver-{name}", party_id=pid, role=Role.VERIFIER)
+        svc.add_user(name="SH-reg", party_id=svc.registry_party("SH"), role=Role.REGULATOR, market="SH")
+        aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
+        svc.add_user(name="auditor", party_id=aud, role=Role.AUDITOR)
+
+    return make_api(("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor"), setup)
 
 
-def login(c: TestClient, user: str) -> dict[str, str]:
-    r = c.post("/auth/token", data={"username": user, "password": PW})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def test_mrv_report_through_its_roles(client) -> None:  # type: ignore[no-untyped-def]
+def test_mrv_report_through_its_roles(client, login) -> None:  # type: ignore[no-untyped-def]
     c, w = client
     h = {u: login(c, u) for u in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor")}
     filed = c.post("/mrv/BJ/2016/reports", json={"emissions": "12000.50", "output": [{"source_id": "I1",
@@ -72,7 +56,7 @@ def test_mrv_report_through_its_roles(client) -> None:  # type: ignore[no-untype
     assert c.get("/mrv/reports?limit=1", headers=h["auditor"]).json()["items"][0]["id"] == rid
 
 
-def test_public_allocations_projects_and_auctions(client) -> None:  # type: ignore[no-untyped-def]
+def test_public_allocations_projects_and_auctions(client, login) -> None:  # type: ignore[no-untyped-def]
     c, _ = client
     r = c.get("/allocation/BJ/2016?limit=1")
     assert r.status_code == 200 and r.json()["limit"] == 1  # public, paginated (nothing issued by a run here)

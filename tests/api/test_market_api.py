@@ -9,31 +9,21 @@ from fastapi.testclient import TestClient
 from openets.api.app import create_app
 from openets.core.actor import Role
 from openets.registry.model import PartyKind
-from openets.services.auth import AuthService
-from openets.testing.builders import build_world
 
 PW = "correct horse battery"
+SECRET = "test-secret-of-thirty-two-bytes-or-more"
 
 
 @pytest.fixture
-def client(engine, clock):  # type: ignore[no-untyped-def]
-    w = build_world(engine, clock)  # Beijing, two companies with 10,000 t of BEA-2016; Thursday 1 June 2017 10:00
-    auditor = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-    w.svc.add_user(name="auditor", party_id=auditor, role=Role.AUDITOR)
-    auth = AuthService(w.svc)
-    for user in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "auditor"):
-        auth.set_password(user, PW)
-    app = create_app(engine, secret="test-secret-of-thirty-two-bytes-or-more", clock=clock)
-    return TestClient(app), w
+def client(make_api):  # type: ignore[no-untyped-def]
+    def setup(w) -> None:  # type: ignore[no-untyped-def]
+        auditor = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
+        w.svc.add_user(name="auditor", party_id=auditor, role=Role.AUDITOR)
+
+    return make_api(("BJ-co-0", "BJ-co-1", "BJ-reg-1", "auditor"), setup)
 
 
-def login(c: TestClient, user: str) -> dict[str, str]:
-    r = c.post("/auth/token", data={"username": user, "password": PW})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def test_orders_and_public_market_data(client) -> None:  # type: ignore[no-untyped-def]
+def test_orders_and_public_market_data(client, login) -> None:  # type: ignore[no-untyped-def]
     c, w = client
     a, b = w.accounts
     h0, h1 = login(c, "BJ-co-0"), login(c, "BJ-co-1")
@@ -77,7 +67,7 @@ def test_orders_and_public_market_data(client) -> None:  # type: ignore[no-untyp
     assert c.get("/market/BEA-2016/book").json()["asks"] == []
 
 
-def test_compliance_statuses_by_role(client) -> None:  # type: ignore[no-untyped-def]
+def test_compliance_statuses_by_role(client, login) -> None:  # type: ignore[no-untyped-def]
     c, w = client
     h0, hr, ha = login(c, "BJ-co-0"), login(c, "BJ-reg-1"), login(c, "auditor")
     everyone = c.get("/compliance/BJ/2016/statuses", headers=hr).json()
@@ -135,7 +125,7 @@ def test_users_commands_and_account_approval_in_the_dashboard(db_url, engine, cl
     assert run("create", "zhao", "--role", "company", "--party", str(pid), "--password-stdin",
                inp=PW + "\n").exit_code == 0
     acc = svc.request_account(svc.actor("zhao"), market="BJ", type=AccountType.COMPLIANCE, number="BJ-NEW")
-    c = TestClient(create_app(engine, secret="test-secret-of-thirty-two-bytes-or-more", clock=clock))
+    c = TestClient(create_app(engine, secret=SECRET, clock=clock))
     c.post("/ui/login", data={"username": "zhao", "password": PW})
     assert "BJ-NEW" not in c.get("/ui/accounts").text  # a company approves nothing
     assert c.post("/ui/accounts/BJ-NEW/approve").status_code == 422
