@@ -250,3 +250,23 @@ def test_holding_limit_where_a_market_sets_one(engine, clock) -> None:  # type: 
     assert (over.status, over.reason) == ("rejected", "holding_limit")  # 10,000 held + 100 bid for
     assert ex.submit(a, account=w.accounts[0].number, side=SELL, quantity=10, price_fen=5000).trades == [(5000, 10)]
     assert ex.submit(b, account=w.accounts[1].number, side=BUY, quantity=1, price_fen=4900).reason == "holding_limit"
+
+
+def test_two_processes_serve_one_instrument(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """Two services (two API workers) on one instrument: each write resyncs under the instrument's lock,
+    and a read refreshes first, so neither book drifts from the database."""
+    w = build_world(engine, clock, market="BJ", companies=2)
+    one = exchange(w, "BJ", 2016, date(2017, 6, 1), 5000)
+    two = exchange(w, "BJ", 2016, date(2017, 6, 1), 5000)
+    a, b = w.companies
+    one.deposit(b, 10_000_000)
+    one.submit(a, account=w.accounts[0].number, side=SELL, quantity=100, price_fen=5000)
+    two.refresh()
+    assert two.depth()["asks"] == [(5000, 100)]  # a read sees the other worker's order
+    placed = two.submit(b, account=w.accounts[1].number, side=BUY, quantity=60, price_fen=5000)
+    assert placed.trades == [(5000, 60)]  # the write matched against it
+    one.refresh()
+    assert one.depth()["asks"] == [(5000, 40)]
+    one.cancel(a, next(iter(one.book.orders)))
+    two.refresh()
+    assert two.depth() == {"bids": [], "asks": []} and one.reconcile() == []

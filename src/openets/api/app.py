@@ -241,6 +241,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
         """Public: depth (price fen, tonnes) each side, the reference price and the band."""
         ex = hub.get(instrument)
         with hub.lock(instrument):
+            ex.refresh()  # another worker may have changed the book
             d = ex.depth(levels)
         return {"instrument": instrument, "currency": "CNY", "reference_fen": ex.reference,
                 "band_fen": [ex.rules.band_low, ex.rules.band_high],

@@ -234,6 +234,12 @@ class ExchangeService:
                                                                  o.c.status == "open")).scalar_one()
         return int(last), int(n)
 
+    def refresh(self) -> None:
+        """Before a read of the book: catch up with what another process (another API worker) wrote."""
+        with self.engine.connect() as c:
+            if self._version(c) != self._seen:
+                self._rebuild(c)
+
     def _sync(self, c: Connection) -> None:
         """First thing in every write of the exchange: take the instrument's lock (SQLite: the write
         lock is already held; PostgreSQL: an advisory lock), and rebuild the book if another process

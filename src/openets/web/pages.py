@@ -92,6 +92,7 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
         ex = hub.get(instrument)
         me = who(request)
         with hub.lock(instrument):
+            ex.refresh()
             depth = ex.depth(10)
         prints = ex.prints()
         daily = [{"day": b.start.date().isoformat(), "open": b.open / 100, "high": b.high / 100, "low": b.low / 100,
