@@ -224,15 +224,17 @@ class ExchangeService:
         return c.execute(select(t.orders).where(t.orders.c.instrument == self.instrument,
                                                 t.orders.c.status == "open").order_by(t.orders.c.seq)).all()
 
-    def _version(self, c: Connection) -> tuple[int, int]:
-        """What identifies the state of the book in the database: the last processed order and the
-        number of open ones (another process's batch raises the first, its cancel lowers the second)."""
-        o = t.orders
-        last = c.execute(select(func.coalesce(func.max(o.c.id), 0)).where(
-            o.c.instrument == self.instrument, o.c.status != "pending")).scalar_one()
-        n = c.execute(select(func.count()).select_from(o).where(o.c.instrument == self.instrument,
-                                                                 o.c.status == "open")).scalar_one()
-        return int(last), int(n)
+    def _version(self, c: Connection) -> int:
+        """The book's version in the database (0: never written)."""
+        v = c.execute(select(t.exchange_books.c.version).where(t.exchange_books.c.instrument == self.instrument)).scalar()
+        return int(v or 0)
+
+    def _bump(self, c: Connection) -> None:
+        """A write changed the book: the next version, which this process has already seen."""
+        eb = t.exchange_books
+        if c.execute(update(eb).where(eb.c.instrument == self.instrument).values(version=eb.c.version + 1)).rowcount == 0:
+            c.execute(insert(eb).values(instrument=self.instrument, version=1))
+        self._seen = self._version(c)
 
     def refresh(self) -> None:
         """Before a read of the book: catch up with what another process (another API worker) wrote."""
@@ -380,7 +382,7 @@ class ExchangeService:
             done[r.id] = self._one(b, r, open_market)
         _crash_point("exchange.after_match")
         self._flush(b)
-        self._seen = (max(r.id for r in rows), len(self.book.orders))
+        self._bump(c)
         return done, b.published
 
     def _one(self, b: _Batch, r: object, open_market: bool) -> Placed:
@@ -560,7 +562,7 @@ class ExchangeService:
             b = self._batch(c)
             self._cancel_in(b, order_id, "requested")
             self._flush(b)
-            self._seen = (self._seen[0], len(self.book.orders))
+            self._bump(c)
 
         try:
             run_in_transaction(self.engine, work, attempts=1)
@@ -587,6 +589,7 @@ class ExchangeService:
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
             self._flush(b)
+            self._bump(c)
 
         try:
             run_in_transaction(self.engine, work, attempts=1)

@@ -543,6 +543,14 @@ orders = Table(
     Index("ux_orders_client", "party_id", "client_id", unique=True),
 )
 
+# Each instrument's book version: bumped by every write that changes the book, so that a process
+# holding the book in memory knows with one read whether another process changed it.
+exchange_books = Table(
+    "exchange_books", metadata,
+    Column("instrument", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 trades = Table(
     "trades", metadata,
     Column("id", Integer, primary_key=True),
