@@ -29,10 +29,11 @@ from openets.testing.builders import build_world  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--companies", type=int, default=200)
+    ap.add_argument("--orders", type=int, default=0)
     args = ap.parse_args()
-    n = 20_000 if args.quick else 200_000
+    n = args.orders or (20_000 if args.quick else 200_000)
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         upgrade(engine)
@@ -58,9 +59,12 @@ def main() -> None:
             reqs.append(OrderRequest(w.companies[k], w.accounts[k].number, side, rng.randint(1, 10) * 10, price))
         t0 = time.perf_counter()
         statuses: dict[str, int] = {}
+        lat = []
         for i in range(0, n, args.batch):
+            s0 = time.perf_counter()
             for p in ex.submit_many(reqs[i:i + args.batch]):
                 statuses[p.status] = statuses.get(p.status, 0) + 1
+            lat.append(time.perf_counter() - s0)
         dt = time.perf_counter() - t0
         with engine.connect() as c:
             from sqlalchemy import text
@@ -68,7 +72,8 @@ def main() -> None:
             trades = c.execute(text("SELECT count(*) FROM trades")).scalar_one()
         problems = ex.reconcile()
         print(f"exchange end to end (SQLite, batches of {args.batch}): {n / dt:,.0f} orders/s (target ≥ 5,000; "
-              f"{n:,} orders, {trades:,} trades settled in the registry, {statuses}); reconciliation: "
+              f"{n:,} orders, {trades:,} trades settled in the registry, {statuses}; a batch acknowledged in "
+              f"{sorted(lat)[len(lat) // 2] * 1000:,.0f} ms at the median); reconciliation: "
               f"{'clean' if not problems else problems[:3]}")
         if problems:
             raise SystemExit(1)

@@ -60,6 +60,7 @@ class WorkingSet:
 class Registry:
     def __init__(self, ws: WorkingSet) -> None:
         self.ws = ws
+        self._rules: dict[tuple[str, int, datetime], RegistryRules] = {}  # a batch asks the same many times
 
     # -- lookups ---------------------------------------------------------------------------------
     def account(self, account_id: int) -> Account:
@@ -83,8 +84,12 @@ class Registry:
             raise NotFound("restriction", restriction_id) from None
 
     def rules(self, market: str, year: int, now: datetime) -> RegistryRules:
-        tz = self.ws.rulebook.market(market).timezone
-        return self.ws.rulebook.lookup(market, year, now.astimezone(tz).date(), "registry").registry
+        key = (market, year, now)
+        got = self._rules.get(key)
+        if got is None:
+            tz = self.ws.rulebook.market(market).timezone
+            got = self._rules[key] = self.ws.rulebook.lookup(market, year, now.astimezone(tz).date(), "registry").registry
+        return got
 
     def _receiver(self, type_: TxType, market: str, to_account_id: int | None) -> Account:
         rule = SPECS[type_].receiver_rule
