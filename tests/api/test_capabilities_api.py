@@ -67,3 +67,30 @@ def test_public_allocations_projects_and_auctions(client, login) -> None:  # typ
     assert c.post("/auctions/99/bids", json={"price_fen": 4000, "quantity": 10}, headers=h).status_code == 404
     assert c.get("/offsets/eligibility/BJ-C00001?year=2016&on=2017-06-10&basis=1000",
                  headers=h).status_code == 404  # someone else's account
+
+
+def test_an_auction_through_the_api(client, login) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from openets.services.ops import Op
+
+    c, w = client
+    w.svc.one(w.reg, Op("central_transfer", from_account=w.issuance.id, to_account=w.svc.account("BJ-AUCTION").id,
+                        unit_class=w.unit_class.id, quantity=100_000))
+    rules = {"market": "BJ", "document": "test", "volume": 100_000, "opens_at": "2017-06-01T09:00:00+08:00",
+             "closes_at": "2017-06-01T11:00:00+08:00", "reserve_fen": 4000, "deposit": "none", "eligible_rule": "covered"}
+    hc, hr = login(c, "BJ-co-0"), login(c, "BJ-reg-1")
+    body = {"rules": rules, "unit_class": "BEA-2016"}
+    assert c.post("/auctions", json=body, headers=hc).status_code == 422  # a company announces nothing
+    assert c.post("/auctions", json={**body, "rules": {"market": "BJ"}}, headers=hr).status_code == 422  # no window
+    nid = c.post("/auctions", json=body, headers=hr).json()["notice"]
+    w.svc.clock.at = datetime(2017, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing: inside the window
+    c.post("/market/BEA-2016/deposits", json={"amount_fen": 10**9}, headers=hc)
+    assert c.post(f"/auctions/{nid}/bids", json={"price_fen": 4100, "quantity": 50_000}, headers=hc).status_code == 201
+    assert c.post(f"/auctions/{nid}/bids", json={"price_fen": 4100, "quantity": 1}, headers=hr).status_code == 422
+    assert c.post(f"/auctions/{nid}/close", headers=hr).status_code == 422  # still open
+    w.svc.clock.at = datetime(2017, 6, 1, 3, 30, tzinfo=UTC)
+    assert c.post(f"/auctions/{nid}/close", headers=hc).status_code == 422  # a company closes nothing
+    out = c.post(f"/auctions/{nid}/close", headers=hr).json()
+    assert (out["clearing_price_fen"], out["volume_sold_t"]) == (4100, 50_000)
+    assert c.get(f"/auctions/{nid}").json()["status"] == "settled"

@@ -44,6 +44,12 @@ class Verification(BaseModel):
     statement: str = Field("verified", max_length=2000)
 
 
+class NoticeCreate(BaseModel):
+    rules: dict[str, Any] = Field(description="the notice's [auction] table (see src/openets/rules/data/auctions)")
+    unit_class: str = Field(min_length=1, max_length=64)
+    restriction_id: int = Field(0, ge=0, le=2**31)
+
+
 class BidCreate(BaseModel):
     bid_id: str = Field("1", min_length=1, max_length=32)
     price_fen: int = Field(gt=0, le=10**9, description="fen per tonne (CNY)")
@@ -156,6 +162,22 @@ def mount_capabilities(app: FastAPI, *, registry: RegistryService, current: Call
         return report_view(report_id, me)
 
     # -- auctions --------------------------------------------------------------------------------------
+    @app.post("/auctions", status_code=201)
+    def announce(body: NoticeCreate, me: Me) -> dict[str, object]:
+        """The market's regulator announces an auction of units already in its auction account."""
+        return auctions.results(auctions.announce(me, body.rules, unit_class=body.unit_class,
+                                                  restriction_id=body.restriction_id))
+
+    @app.post("/auctions/{notice_id}/reserve")
+    def publish_reserve(notice_id: Id, me: Me) -> dict[str, object]:
+        """Compute and publish the reserve price by the notice's rule, from the market's own trades."""
+        return {"notice": notice_id, "reserve_fen": auctions.publish_reserve(me, notice_id), "currency": "CNY"}
+
+    @app.post("/auctions/{notice_id}/close")
+    def close(notice_id: Id, me: Me) -> dict[str, object]:
+        """After the window: clear, deliver, collect, refund, book the revenue; the public result."""
+        return auctions.close(me, notice_id)
+
     @app.get("/auctions/{notice_id}")
     def auction(notice_id: Id) -> dict[str, object]:
         """Public: the notice and, once settled, its result (never an individual bid)."""

@@ -11,14 +11,14 @@ market registry's own cash account), and the public result stored — never an i
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, parse_instant
 from openets.core.errors import DomainError, NotFound
 from openets.market.auction import AuctionResult, AuctionRules, Bid, ReserveRule, clear
 from openets.market.data import Print
@@ -36,13 +36,13 @@ def rules_of(data: dict[str, Any], *, reserve: int | None, eligible: frozenset[i
     """The clearing rules a notice states (its [auction] table)."""
     try:
         return AuctionRules(
-            volume=int(data["volume"]), closes_at=datetime.fromisoformat(data["closes_at"]), reserve=reserve,
+            volume=int(data["volume"]), closes_at=parse_instant(str(data["closes_at"])), reserve=reserve,
             lot=int(data.get("lot", 1)), min_bid=int(data.get("min_bid", 1)),
             max_share_per_bidder=Decimal(str(data["max_share_per_bidder"])) if "max_share_per_bidder" in data else None,
             eligible=eligible, tie_break=data.get("tie_break", "time"), random_seed=int(data.get("random_seed", 0)),
             cancel_if_undersubscribed=bool(data.get("cancel_if_undersubscribed", False)))
-    except (KeyError, ValueError) as exc:
-        raise DomainError("auction_rules_invalid", f"auction rules: {exc}") from None
+    except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
+        raise DomainError("auction_rules_invalid", f"auction rules: {exc!r}") from None
 
 
 class AuctionService:
@@ -57,7 +57,12 @@ class AuctionService:
         actor.require_regulator(market)
         uc = self.registry.unit_class(unit_class)
         rules = rules_of(data, reserve=None, eligible=None)
-        opens = datetime.fromisoformat(data["opens_at"])
+        try:
+            opens = parse_instant(str(data["opens_at"]))
+        except (KeyError, ValueError) as exc:
+            raise DomainError("auction_rules_invalid", f"auction rules: opens_at: {exc!r}") from None
+        if rules.volume <= 0:
+            raise DomainError("auction_rules_invalid", "an auction sells a positive volume")
         if opens >= rules.closes_at:
             raise DomainError("window_invalid", "the bid window closes before it opens")
         auction_acc = self.registry.account(f"{market}-AUCTION")
