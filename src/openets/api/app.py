@@ -218,7 +218,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
     def transfer(body: TransferCreate, me: Me,
                  idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> TxnRead:
         frm = visible_account(registry, me, body.from_account)
-        to = registry.account(body.to_account)
+        to = registry.account_ref(body.to_account)
         return run(me, Op("transfer", key=idempotency_key, from_account=frm.id, to_account=to.id,
                           unit_class=registry.unit_class_id(body.unit_class), quantity=body.quantity))
 

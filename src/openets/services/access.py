@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from openets.core.actor import Actor, Role
 from openets.core.errors import NotFound
-from openets.registry.model import Account
-from openets.services.registry import RegistryService
+from openets.services.registry import AccountRef, RegistryService
 
 
-def visible_account(registry: RegistryService, actor: Actor, number: str) -> Account:
-    try:
-        acc = registry.account(number)
-    except NotFound:
-        raise NotFound("account", number) from None
+def visible_account(registry: RegistryService, actor: Actor, number: str) -> AccountRef:
+    acc = registry.account_ref(number)  # NotFound for an unknown number
     if actor.role is Role.AUDITOR or actor.is_regulator_of(acc.market) or acc.party_id == actor.party_id:
         return acc
     raise NotFound("account", number)

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import insert, select, update
 
-from openets.core.actor import Actor
+from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError
 from openets.registry.engine import to_us
 from openets.services.registry import RegistryService
@@ -107,11 +107,16 @@ class AuthService:
             raise AuthError("token_expired", "the token has expired: log in again") from None
         except jwt.PyJWTError:
             raise AuthError("token_invalid", "not a valid token") from None
-        with self.engine.connect() as c:
-            row = c.execute(select(t.api_tokens).where(t.api_tokens.c.jti == claims["jti"])).first()
+        tk, rep = t.api_tokens, t.representatives
+        with self.engine.connect() as c:  # the token's standing and its user's role, in one round trip
+            row = c.execute(select(tk.c.revoked, tk.c.user_name, tk.c.party_id, rep.c.role, rep.c.market).outerjoin(
+                rep, (rep.c.user_name == tk.c.user_name) & (rep.c.party_id == tk.c.party_id)).where(
+                tk.c.jti == claims["jti"])).first()
         if row is None or row.revoked:
             raise AuthError("token_revoked", "the token was revoked: log in again")
-        return self.registry.actor(claims["sub"], claims.get("party"))
+        if row.role is None:  # no longer a representative of that party
+            raise AuthError("token_revoked", "the user no longer represents this party: log in again")
+        return Actor(row.user_name, row.party_id, Role(row.role), row.market)
 
     def revoke(self, user: str) -> int:
         """Revoke every token of the user (a lost laptop, a person leaving)."""

@@ -42,6 +42,14 @@ _TYPES = {x.value for x in TxType}
 
 
 @dataclass(frozen=True, slots=True)
+class AccountRef:
+    id: int
+    number: str
+    party_id: int
+    market: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one op: the transaction, or the domain error that refused it."""
 
@@ -541,6 +549,20 @@ class RegistryService:
     def account(self, number: str) -> Account:
         with self.engine.connect() as conn:
             return _account_by_number(conn, number)
+
+    def account_ref(self, number: str) -> AccountRef:
+        """An account's id, owner and market by its number — facts that never change, so cached (its
+        status, which does change, is checked inside every transaction)."""
+        cache = self.__dict__.setdefault("_acc_refs", {})
+        got = cache.get(number)
+        if got is None:
+            with self.engine.connect() as conn:
+                r = conn.execute(select(t.accounts.c.id, t.accounts.c.party_id, t.accounts.c.market).where(
+                    t.accounts.c.number == number)).first()
+            if r is None:
+                raise NotFound("account", number)
+            got = cache[number] = AccountRef(r.id, number, r.party_id, r.market)
+        return got
 
     def unit_class_id(self, code: str) -> int:
         """The id of a unit class by its code (codes and ids never change: cached)."""
