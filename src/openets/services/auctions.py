@@ -197,8 +197,9 @@ class AuctionService:
             held: dict[tuple[int, str], int] = {}
             for v in versions:  # the deposit each bid holds now: its last version's
                 held[(v.party_id, v.bid_id)] = v.deposit_fen
+            treasury = self._treasury(n.market)
             cash = CashLedger(c, n.market, to_us(now))
-            cash.load({p for p, _ in held} | {self._treasury(c, n.market)})
+            cash.load({p for p, _ in held} | {treasury})
             for key, amount in held.items():
                 if amount:
                     cash.move(key[0], 0, -amount, "auction_refund", f"notice {notice_id} bid {key[1]}")
@@ -215,7 +216,7 @@ class AuctionService:
                 won[party] = won.get(party, 0) + qty
             for party, qty in sorted(won.items()):
                 cash.move(party, -price * qty, 0, "auction_payment", f"auction {aid}")
-            cash.move(self._treasury(c, n.market), price * result.sold, 0, "auction_revenue", f"auction {aid}")
+            cash.move(treasury, price * result.sold, 0, "auction_revenue", f"auction {aid}")
             cash.flush()
             c.execute(update(t.auction_notices).where(t.auction_notices.c.id == notice_id).values(
                 status="settled", auction_id=aid))
@@ -238,7 +239,7 @@ class AuctionService:
                        revenue_fen=a.revenue_fen)
         return out
 
-    def _treasury(self, c: Connection, market: str) -> int:
+    def _treasury(self, market: str) -> int:
         """Revenue goes to the treasury: held as the market registry party's cash at the exchange."""
         return self.registry.registry_party(market)
 

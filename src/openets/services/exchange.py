@@ -156,7 +156,6 @@ class ExchangeService:
         self._fixed_rules = rules
         self.on_trade: list[Callable[[Print], None]] = []  # called after the settlement commits
         self._events: list[Event] = []
-        self._accounts: dict[str, tuple[int, int]] = {}  # account number → (id, party)
         self.exchange_party = self._exchange_party()
         self.reference = self._reference()
         self._recover()
@@ -290,14 +289,13 @@ class ExchangeService:
             out.append(done.get(item, Placed(0, "rejected", 0, [], "unknown")) if isinstance(item, int) else item)
         return out
 
-    def _account(self, c: Connection, number: str) -> tuple[int, int] | None:
-        hit = self._accounts.get(number)
-        if hit is None:
-            row = c.execute(select(t.accounts.c.id, t.accounts.c.party_id).where(t.accounts.c.number == number)).first()
-            if row is None:
-                return None
-            hit = self._accounts[number] = (row.id, row.party_id)
-        return hit
+    def _account(self, number: str) -> tuple[int, int] | None:
+        """(id, owner) of an account number, or None: the registry's cached reference."""
+        try:
+            ref = self.registry.account_ref(number)
+        except NotFound:
+            return None
+        return ref.id, ref.party_id
 
     def _log(self, c: Connection, requests: Sequence[OrderRequest]) -> list[int | Placed]:
         """Append the acceptable requests as pending orders; refuse the rest (not logged)."""
@@ -313,7 +311,7 @@ class ExchangeService:
         first = self._next_order_id(c, len(requests))
         now = to_us(self.clock.now())
         for i, r in enumerate(requests):
-            acc = self._account(c, r.account)
+            acc = self._account(r.account)
             reason = None
             if acc is None or acc[1] != r.actor.party_id or r.actor.role not in (Role.COMPANY, Role.INVESTOR):
                 reason = "account_not_found"  # someone else's account looks like no account at all
@@ -520,8 +518,7 @@ class ExchangeService:
         seller, buyer = int(row["seller_id"]), int(row["buyer_id"])  # type: ignore[call-overload]
         # the seller's order is its standing instruction to deliver out of the reservation
         actor = Actor(f"exchange-settlement:{seller}", seller, Role.COMPANY)
-        rec = b.session.apply(actor, Op("transfer", from_account=self._reservation_account(b, reservation),
-                                        to_account=buyer_account, unit_class=self.unit_class.id, quantity=qty,
+        rec = b.session.apply(actor, Op("transfer", to_account=buyer_account, unit_class=self.unit_class.id, quantity=qty,
                                         reservation=reservation))
         ref = f"trade {row['buy_order']}/{row['sell_order']}"
         bf, sf = int(row["buyer_fee_fen"]), int(row["seller_fee_fen"])  # type: ignore[call-overload]
@@ -531,15 +528,6 @@ class ExchangeService:
             b.cash.move(self.exchange_party, bf + sf, 0, "fee", ref)
         row["txn_id"] = rec.id
         row["settled_us"] = to_us(self.clock.now())
-
-    @staticmethod
-    def _reservation_account(b: _Batch, reservation: int | None) -> int:
-        assert reservation is not None
-        res = b.session.ws.reservations.get(reservation)
-        if res is None:
-            b.session.ws.reservations.update(b.session.repo.reservations({reservation}))
-            res = b.session.ws.reservations[reservation]
-        return res.account_id
 
     def _flush(self, b: _Batch) -> None:
         c = b.conn
@@ -649,7 +637,7 @@ class ExchangeService:
             raise DomainError("block_invalid", problem)
 
         def work(c: Connection) -> int:
-            sa, ba = self._account(c, seller_account), self._account(c, buyer_account)
+            sa, ba = self._account(seller_account), self._account(buyer_account)
             if sa is None or sa[1] != seller.party_id:
                 raise NotFound("account", seller_account)
             if ba is None or ba[1] != buyer.party_id:

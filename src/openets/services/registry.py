@@ -4,7 +4,7 @@ one database transaction, idempotent per client key, checked by the domain befor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -663,6 +663,8 @@ class RegistrySession:
         if op.reservation is not None and op.reservation not in ws.reservations:
             ws.reservations.update(self.repo.reservations({op.reservation}))
         res = ws.reservations.get(op.reservation) if op.reservation is not None else None
+        if res is not None and op.from_account is None:  # a move out of a reservation: from its account
+            op = replace(op, from_account=res.account_id)
         uc = op.unit_class
         accounts = [a for a in (op.from_account, op.to_account) if a is not None]
         if res is not None:

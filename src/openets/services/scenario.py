@@ -28,7 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ, FixedClock
 from openets.core.errors import DomainError
+from openets.market.orderbook import BUY, SELL
 from openets.registry.model import AccountType, PartyKind, UnitKind
+from openets.services.exchange import OrderRequest
 from openets.services.ops import Op
 
 BUNDLED = Path(__file__).resolve().parents[1] / "scenarios"
@@ -534,9 +536,8 @@ class YearRunner:
 
     # -- 4. trading ------------------------------------------------------------------------------------
     def _trade(self) -> None:
-        from openets.market.orderbook import BUY, SELL
         from openets.market.rules import is_trading_day
-        from openets.services.exchange import OrderRequest, open_exchange
+        from openets.services.exchange import open_exchange
 
         calendars = {}
         for m in self.markets:
@@ -570,7 +571,7 @@ class YearRunner:
                 held = self._holdings(m, total=True)  # what each agent holds this morning (day orders: none open)
                 reqs = []
                 for _ in range(m.spec.orders_per_day):
-                    reqs.append(self._agent_order(m, rng, ref, urgency, len(days) - n, held, BUY, SELL, OrderRequest))
+                    reqs.append(self._agent_order(m, rng, ref, urgency, len(days) - n, held))
                 for i in range(0, len(reqs), 2000):
                     ex.submit_many([r for r in reqs[i:i + 2000] if r is not None])
                 m.orders += sum(1 for r in reqs if r is not None)
@@ -581,7 +582,7 @@ class YearRunner:
             ex.settle_due()
 
     def _agent_order(self, m: Market, rng: random.Random, ref: int, urgency: float, days_left: int,
-                     held: dict[int, int], BUY: str, SELL: str, OrderRequest: Any) -> Any:  # noqa: N803
+                     held: dict[int, int]) -> OrderRequest | None:
         """One agent's order: a short company buys a slice of its gap at up to a few % over the
         reference (more as the deadline nears); a long one sells part of its surplus; an investor
         trades both ways around the reference. Prices stay inside the band."""
@@ -815,13 +816,14 @@ class YearRunner:
     def _outcome(self, m: Market) -> MarketOutcome:
         from sqlalchemy import func, select
 
+        from openets.compliance.core import rate as compliance_rate
         from openets.services.compliance import ComplianceService, Consequences
         from openets.storage import tables as t
 
-        cs = ComplianceService(m.svc)
+        every = [x.status for x in ComplianceService(m.svc).statuses(m.spec.code, m.spec.year, now=m.clock.now())]
         statuses: dict[str, int] = {}
-        for s in cs.statuses(m.spec.code, m.spec.year, now=m.clock.now()):
-            statuses[s.status.code] = statuses.get(s.status.code, 0) + 1
+        for st in every:
+            statuses[st.code] = statuses.get(st.code, 0) + 1
         with self.engine.connect() as c:
             trades, vol, turnover = c.execute(select(func.count(), func.coalesce(func.sum(t.trades.c.quantity), 0),
                                                      func.coalesce(func.sum(t.trades.c.quantity * t.trades.c.price_fen), 0))
@@ -835,5 +837,5 @@ class YearRunner:
             int(sum((c.verified for c in m.companies), Decimal(0))), m.orders, int(trades), int(vol), int(turnover),
             m.exchange.reference if m.exchange else None, int(surrendered), self._banked(m), m.offsets_used, m.auction,
             statuses,
-            cs.rate(m.spec.code, m.spec.year, now=m.clock.now()), sum(p.amount_fen for p in pen if p.kind == "fine"),
+            compliance_rate(every).as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
             sum(1 for p in pen if p.kind == "listed"))
