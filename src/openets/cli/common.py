@@ -113,7 +113,7 @@ def run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     except SQLAlchemyError as exc:
         text = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         if "no such table" in text or "does not exist" in text:
-            text = "the database is not initialised: run `openets registry init`"
+            text = "the database is not initialised, or its schema is older than this version: run `openets registry init`"
         err_console.print(f"error: database: {text}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
     except (ValueError, OSError) as exc:
