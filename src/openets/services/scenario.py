@@ -740,7 +740,9 @@ class YearRunner:
         with self.engine.connect() as c:
             positions = [(r.account_id, r.unit_class_id, r.restriction_id, r.total - r.reserved) for r in c.execute(
                 select(t.positions).where(t.positions.c.account_id.in_([x.account for x in m.companies])))]
-            offset_classes = {r.id for r in c.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.kind == "offset"))}
+            classes = c.execute(select(t.unit_classes.c.id, t.unit_classes.c.code, t.unit_classes.c.kind)).all()
+        codes = {r.code: r.id for r in classes}
+        offset_classes = {r.id for r in classes if r.kind == "offset"}
         held: dict[int, list[tuple[int, int, int]]] = {}
         for acc, uc, rid, avail in positions:
             if avail > 0:
@@ -757,10 +759,6 @@ class YearRunner:
                     basis = alloc.initial_allocation(code, year, c.reg_id) or 0
                     usable[c.reg_id] = {v.credit_id: v.usable for v in offsets.eligibility(
                         c.number, year=year, on=m.clock.now().date(), basis=basis, applied_on=date(year + 1, 6, 15))}
-        codes = {}
-        with self.engine.connect() as c:
-            codes = {r.code: r.id for r in c.execute(select(t.unit_classes.c.id, t.unit_classes.c.code))}
-
         def plan(c: Company, share: Decimal = Decimal(1)) -> list[Op]:
             """Offsets first (what counts), then compliance-only auction units, then allowances."""
             need = int((Decimal(c.obligation) * share).to_integral_value(rounding=ROUND_HALF_UP))
