@@ -172,3 +172,12 @@ def test_verify_journal_exit_code_on_tampering(world: str) -> None:
     eng.dispose()
     result = runner.invoke(app, ["registry", "verify-journal", "--db", world])
     assert result.exit_code == 2 and "edited" in result.stderr
+
+
+def test_serve_refuses_what_would_break_before_starting(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("OPENETS_SECRET", raising=False)
+    r = runner.invoke(app, ["serve", "--workers", "2", "--db", "sqlite:///unused.db"])
+    assert r.exit_code != 0 and "OPENETS_SECRET" in r.stderr and "Traceback" not in r.stderr
+    monkeypatch.setenv("OPENETS_NOW", "not a time")
+    r = runner.invoke(app, ["serve", "--db", "sqlite:///unused.db"])
+    assert r.exit_code != 0 and "OPENETS_NOW" in r.stderr

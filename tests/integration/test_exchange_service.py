@@ -109,3 +109,20 @@ def test_orders_outside_sessions_are_rejected(engine, clock) -> None:  # type: i
     clock.at = datetime(2017, 6, 12, 4, 0, tzinfo=UTC)  # Monday 12:00, between the sessions
     assert ex.submit(w.companies[0], account=w.accounts[0].number, side=SELL, price_fen=5000,
                      quantity=1).reason == "market_closed"
+
+
+def test_tape_reads_the_last_trades_oldest_first(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    w = build_world(engine, clock)
+    seller, buyer = w.companies
+    sa, ba = w.accounts
+    ex = ExchangeService(w.svc, market="BJ", instrument="BEA-2016", rules=BookRules(band_low=4000, band_high=6000))
+    ex.deposit(buyer, 10_000_000)
+    for i, price in enumerate((5000, 5010, 5020, 5030)):
+        ex.submit(seller, account=sa.number, side=SELL, price_fen=price, quantity=10 + i)
+        ex.submit(buyer, account=ba.number, side=BUY, price_fen=price, quantity=10 + i)
+    tape = ex.prints()
+    assert [(p.price, p.quantity) for p in tape] == [(5000, 10), (5010, 11), (5020, 12), (5030, 13)]
+    assert ex.prints(last=2) == tape[-2:]
+    assert ex.prints(last=10) == tape
+    assert ex.prints(since=tape[-1].at) == [p for p in tape if p.at >= tape[-1].at]
+    assert ex.prints(since=tape[-1].at, last=1) == tape[-1:]

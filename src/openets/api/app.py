@@ -25,7 +25,7 @@ from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
-from openets.storage.db import run_in_transaction
+from openets.storage.db import autocommit, run_in_transaction
 
 PROBLEM = "application/problem+json"
 Instrument = Annotated[str, Path(min_length=1, max_length=64, description="a unit class code: BEA-2016, CEA-2021 …")]
@@ -130,8 +130,17 @@ class AuditLog:
             row = {"user_name": state.get("user"), "method": scope["method"],
                    "path": scope["path"].replace("\x00", "\ufffd")[:2000],
                    "status": status[0], "at_us": to_us(self.registry.clock.now())}
-            await run_in_threadpool(run_in_transaction, self.engine,
-                                    lambda c: c.execute(insert(t.audit_log).values(**row)))
+            await run_in_threadpool(_audit, self.engine, row)
+
+
+def _audit(engine: Engine, row: dict[str, object]) -> None:
+    """One audit row. PostgreSQL: a single INSERT in autocommit, atomic and durable by itself (one
+    round trip); SQLite: a write transaction (BEGIN IMMEDIATE queues for the lock)."""
+    if engine.dialect.name == "sqlite":
+        run_in_transaction(engine, lambda c: c.execute(insert(t.audit_log).values(**row)))
+        return
+    with autocommit(engine) as c:
+        c.execute(insert(t.audit_log).values(**row))
 
 
 def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None = None) -> FastAPI:
@@ -252,7 +261,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
     def trades(instrument: Instrument, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                since: datetime | None = None) -> list[dict[str, object]]:
         """Public: the tape, oldest first (ISO times, prices in fen, tonnes)."""
-        prints = hub.get(instrument).prints(since)[-limit:]
+        prints = hub.get(instrument).prints(since, last=limit)
         return [{"at": p.at.isoformat(), "price_fen": p.price, "quantity": p.quantity, "mode": p.mode} for p in prints]
 
     @app.get("/market/{instrument}/bars")

@@ -144,7 +144,7 @@ def trades(instrument: str = InstrumentArg, since: str | None = typer.Option(Non
         from openets.core.clock import parse_instant
 
         ex = _exchange(db, instrument)
-        prints = ex.prints(parse_instant(since) if since else None)[-limit:]
+        prints = ex.prints(parse_instant(since) if since else None, last=limit)
         emit([{"at": p.at, "price_yuan": _yuan(p.price), "quantity": p.quantity, "mode": p.mode} for p in prints],
              as_json, title=f"{instrument} trades")
 

@@ -12,16 +12,28 @@ from openets.core.actor import Role
 users = typer.Typer(no_args_is_help=True)
 
 
-def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000), db: str | None = DbOpt) -> None:
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000), db: str | None = DbOpt,
+          workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL; they need one "
+                                      "$OPENETS_SECRET to accept each other's tokens).")) -> None:
     """Start the API (OpenAPI documentation at /docs) and the dashboard (/) on the embedded default or
     PostgreSQL. $OPENETS_NOW fixes the market clock (e.g. to browse the demo year in its own time)."""
 
     def go() -> None:
+        import os
+
         import uvicorn
 
         from openets.api.app import create_app
+        from openets.storage.db import database_url
 
-        uvicorn.run(create_app(engine(db), clock=clock()), host=host, port=port, log_level="info")
+        clock()  # a malformed $OPENETS_NOW is refused here, before any worker starts
+        if workers == 1:
+            uvicorn.run(create_app(engine(db), clock=clock()), host=host, port=port, log_level="info")
+            return
+        if not os.environ.get("OPENETS_SECRET"):
+            raise Failure("several workers need one OPENETS_SECRET (e.g. $(openssl rand -hex 32))")
+        os.environ["OPENETS_DATABASE_URL"] = database_url(db)  # each worker builds the app from the environment
+        uvicorn.run("openets.api.main:app", host=host, port=port, workers=workers, log_level="info")
 
     run(go)
 

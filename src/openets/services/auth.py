@@ -20,7 +20,7 @@ from openets.core.errors import DomainError
 from openets.registry.engine import to_us
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
-from openets.storage.db import run_in_transaction
+from openets.storage.db import autocommit, run_in_transaction
 
 _hasher = PasswordHasher()
 
@@ -108,7 +108,7 @@ class AuthService:
         except jwt.PyJWTError:
             raise AuthError("token_invalid", "not a valid token") from None
         tk, rep = t.api_tokens, t.representatives
-        with self.engine.connect() as c:  # the token's standing and its user's role, in one round trip
+        with autocommit(self.engine) as c:  # the token's standing and its user's role, in one round trip
             row = c.execute(select(tk.c.revoked, tk.c.user_name, tk.c.party_id, rep.c.role, rep.c.market).outerjoin(
                 rep, (rep.c.user_name == tk.c.user_name) & (rep.c.party_id == tk.c.party_id)).where(
                 tk.c.jti == claims["jti"])).first()

@@ -58,8 +58,8 @@ from openets.services.cash import balance as cash_balance
 from openets.services.ops import Op
 from openets.services.registry import RegistryService, RegistrySession
 from openets.storage import tables as t
-from openets.storage.db import run_in_transaction
-from openets.storage.fastsql import run_many
+from openets.storage.db import autocommit, run_in_transaction
+from openets.storage.fastsql import run, run_many
 from openets.storage.registry_repo import RegistryRepo, from_us
 
 SELECT = "select"  # 挂牌协议: the taker picks one of the other side's best five quotes
@@ -70,6 +70,13 @@ _ORDER_COLS = ("id", "market", "instrument", "party_id", "account_id", "side", "
 _TRADE_COLS = ("instrument", "market", "mode", "buy_order", "sell_order", "buyer_id", "seller_id", "price_fen",
                "quantity", "buyer_fee_fen", "seller_fee_fen", "at_us", "txn_id", "due_day", "settled_us")
 _UPD_COLS = ("remaining", "status", "reason", "reservation_id", "reserved_fen")
+
+# the reads every market-data request makes, built once (the driver runs them directly)
+_SEL_VERSION = select(t.exchange_books.c.version).where(t.exchange_books.c.instrument == bindparam("instrument"))
+_tape = select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity, t.trades.c.mode).where(
+    t.trades.c.instrument == bindparam("instrument"), t.trades.c.at_us >= bindparam("since"))
+_SEL_TAPE = _tape.order_by(t.trades.c.id)
+_SEL_TAPE_LAST = _tape.order_by(t.trades.c.id.desc()).limit(bindparam("last"))
 _ins_orders = insert(t.orders).values({c: bindparam(c) for c in _ORDER_COLS})
 _ins_trades = insert(t.trades).values({c: bindparam(c) for c in _TRADE_COLS})
 _upd_orders = update(t.orders).where(t.orders.c.id == bindparam("o_id")).values({c: bindparam(c) for c in _UPD_COLS})
@@ -224,9 +231,10 @@ class ExchangeService:
                                                 t.orders.c.status == "open").order_by(t.orders.c.seq)).all()
 
     def _version(self, c: Connection) -> int:
-        """The book's version in the database (0: never written)."""
-        v = c.execute(select(t.exchange_books.c.version).where(t.exchange_books.c.instrument == self.instrument)).scalar()
-        return int(v or 0)
+        """The book's version in the database (0: never written). Every read of the book asks this
+        first, so it goes straight to the driver (one primary-key lookup)."""
+        rows = run(c, _SEL_VERSION, {"instrument": self.instrument}, raw=True)
+        return int(rows[0][0]) if rows else 0
 
     def _bump(self, c: Connection) -> None:
         """A write changed the book: the next version, which this process has already seen."""
@@ -237,9 +245,10 @@ class ExchangeService:
 
     def refresh(self) -> None:
         """Before a read of the book: catch up with what another process (another API worker) wrote."""
-        with self.engine.connect() as c:
-            if self._version(c) != self._seen:
-                self._rebuild(c)
+        with autocommit(self.engine) as c:
+            if self._version(c) == self._seen:
+                return
+        self._rebuild()  # reads the version and the open orders in one snapshot
 
     def _sync(self, c: Connection) -> None:
         """First thing in every write of the exchange: take the instrument's lock (SQLite: the write
@@ -665,13 +674,17 @@ class ExchangeService:
         return run_in_transaction(self.engine, work, attempts=5)
 
     # -- market data ---------------------------------------------------------------------------------
-    def prints(self, since: datetime | None = None) -> list[Print]:
-        q = select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity, t.trades.c.mode).where(
-            t.trades.c.instrument == self.instrument).order_by(t.trades.c.id)
-        if since is not None:
-            q = q.where(t.trades.c.at_us >= to_us(since))
-        with self.engine.connect() as c:
-            return [Print(from_us(r.at_us), self.instrument, r.price_fen, r.quantity, r.mode) for r in c.execute(q)]
+    def prints(self, since: datetime | None = None, *, last: int | None = None) -> list[Print]:
+        """The tape, oldest first: every trade since ``since``, or only the ``last`` N of them (read
+        from the newest end, so the cost does not grow with the tape's length)."""
+        params = {"instrument": self.instrument, "since": -1 if since is None else to_us(since)}
+        with autocommit(self.engine) as c:
+            if last is None:
+                rows = run(c, _SEL_TAPE, params, raw=True)
+            else:
+                rows = run(c, _SEL_TAPE_LAST, {**params, "last": last}, raw=True)
+                rows.reverse()
+        return [Print(from_us(at), self.instrument, price, qty, mode) for at, price, qty, mode in rows]
 
     def depth(self, levels: int = 5) -> dict[str, list[tuple[int, int]]]:
         return self.book.depth(levels)

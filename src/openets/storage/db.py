@@ -56,7 +56,9 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+    # no pre-ping: it would cost a round trip per checkout; a connection the server dropped is
+    # recognised as a disconnect on first use and the pool discarded (one failed request, not many)
+    return create_engine(url, isolation_level="READ COMMITTED", pool_recycle=3600)
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -74,6 +76,21 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
     """One write transaction: committed when the block ends, rolled back on any error."""
     with engine.connect().execution_options(writer=True) as conn, conn.begin():
         yield conn
+
+
+@contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection for work that is one statement (a lookup, a version check, an audit row): on
+    PostgreSQL in autocommit, so it costs one round trip, not BEGIN … COMMIT/ROLLBACK around it (one
+    statement is atomic by itself). Statements that must see one snapshot or commit together use
+    ``engine.connect()`` / :func:`run_in_transaction` instead. SQLite: a plain connection."""
+    conn = engine.connect()
+    try:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+    finally:
+        conn.close()
 
 
 def run_in_transaction(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20) -> T:
