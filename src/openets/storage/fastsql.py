@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -124,6 +124,12 @@ def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None 
         raw: bool = False) -> list[Any]:
     """Execute and fetch all rows, as named tuples of the statement's columns (``raw``: plain tuples)."""
     sql, order, flat = _render(stmt, conn, params or {})
+    batch = conn.info.get(_BATCH)
+    if batch is not None:
+        if not getattr(stmt, "is_select", False) and not getattr(stmt, "_returning", None):
+            batch.append((sql, [flat[n] for n in order]))  # sent with the rest of the block
+            return []
+        _flush(conn, batch)  # a read inside the block sees the block's writes so far
     cur = _cursor(conn)
     statements[0] += 1
     try:
@@ -144,6 +150,10 @@ def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, 
     if not rows:
         return
     sql, order, _ = _render(stmt, conn, rows[0])
+    batch = conn.info.get(_BATCH)
+    if batch is not None:
+        batch.extend((sql, [r[n] for n in order]) for r in rows)
+        return
     statements[0] += 1
     cur = _cursor(conn)
     try:
@@ -154,12 +164,43 @@ def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, 
         cur.close()
 
 
+_BATCH = "openets.fastsql.batch"
+
+
+def _flush(conn: Connection, batch: list[tuple[str, list[Any]]]) -> None:
+    """PostgreSQL: the collected writes as one simple-protocol message (values quoted by psycopg's own
+    client-side binding), so the whole batch costs one round trip and one driver call instead of a
+    bind/execute per row. It runs inside the caller's transaction; any error aborts it as usual."""
+    if not batch:
+        return
+    import psycopg
+
+    driver = conn.connection.driver_connection
+    cur = psycopg.ClientCursor(driver)  # type: ignore[arg-type]
+    try:
+        text = ";\n".join(cur.mogrify(sql, params) for sql, params in batch)
+        statements[0] += 1
+        cur.execute(text.encode(), prepare=False)  # type: ignore[arg-type]
+    except psycopg.Error as exc:
+        raise _wrap(conn, "(batch)", exc) from exc
+    finally:
+        cur.close()
+        batch.clear()
+
+
 @contextmanager
 def pipeline(conn: Connection) -> Iterator[None]:
-    """Send the statements of the block without waiting for each reply (psycopg's pipeline mode:
-    one network round trip instead of one per statement). Errors surface at the end of the block,
-    inside the same transaction, which is then rolled back as usual. SQLite: nothing to do."""
-    driver = conn.connection.driver_connection
-    ctx = driver.pipeline() if conn.dialect.name == "postgresql" else nullcontext()  # type: ignore[union-attr]
-    with _driver_errors(conn, "(pipeline)"), ctx:
+    """Send the writes of the block together. PostgreSQL: statements that return nothing are collected
+    and sent as one message at the end of the block (a read inside the block first sends what is
+    collected); errors surface there, inside the same transaction, which is then rolled back as usual.
+    SQLite: nothing to do (its driver runs in-process)."""
+    if conn.dialect.name != "postgresql" or conn.info.get(_BATCH) is not None:
         yield
+        return
+    batch: list[tuple[str, list[Any]]] = []
+    conn.info[_BATCH] = batch
+    try:
+        yield
+        _flush(conn, batch)
+    finally:
+        conn.info.pop(_BATCH, None)

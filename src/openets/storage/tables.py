@@ -165,8 +165,6 @@ transactions = Table(
     Column("approved_by", String(64)),
     Column("at_us", BigInteger, nullable=False),
     Column("note", Text, nullable=False, default=""),
-    Index("ix_transactions_sender", "sender_id"),
-    Index("ix_transactions_receiver", "receiver_id"),
 )
 
 reservations = Table(
