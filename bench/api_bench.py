@@ -31,7 +31,8 @@ RECONNECT = 25
 
 
 def setup(url: str) -> list[tuple[str, str, str]]:
-    """Eight companies with a compliance account and a password; a market with a book and trades."""
+    """Eight companies with a compliance account and a password, eight more to receive; a market with a
+    book and trades."""
     from datetime import UTC, datetime
 
     from openets.core.clock import FixedClock
@@ -48,7 +49,10 @@ def setup(url: str) -> list[tuple[str, str, str]]:
             c.execute(text("CREATE SCHEMA public"))
     upgrade(engine)
     clock = FixedClock(datetime(2017, 6, 1, 2, 0, tzinfo=UTC))
-    w = build_world(engine, clock, companies=CLIENTS + 1, cap=10**10, issue=10**9, allocate=10_000_000)
+    # each client moves tonnes from its own company to a company of its own (as the registry bench moves
+    # them between random pairs of 800 accounts): the row locks of one transfer do not queue another
+    # client's; the last company makes the market
+    w = build_world(engine, clock, companies=2 * CLIENTS + 1, cap=10**10, issue=10**9, allocate=10_000_000)
     auth = AuthService(w.svc)
     for actor in w.companies:
         auth.set_password(actor.user, PW)
@@ -59,7 +63,7 @@ def setup(url: str) -> list[tuple[str, str, str]]:
                   price_fen=5000 + 10 * (i % 10))
         ex.submit(w.companies[-1], account=w.accounts[-1].number, side="buy", quantity=50, price_fen=5000)
     engine.dispose()
-    return [(w.companies[i].user, w.accounts[i].number, w.accounts[(i + 1) % CLIENTS].number) for i in range(CLIENTS)]
+    return [(w.companies[i].user, w.accounts[i].number, w.accounts[CLIENTS + i].number) for i in range(CLIENTS)]
 
 
 def client(port: int, user: str, src: str, dst: str, n: int, ready, go, reads, out) -> None:  # type: ignore[no-untyped-def]

@@ -133,14 +133,17 @@ class AuditLog:
             await run_in_threadpool(_audit, self.engine, row)
 
 
+_INSERT_AUDIT = insert(t.audit_log)  # built once: a statement per request would be compiled per request
+
+
 def _audit(engine: Engine, row: dict[str, object]) -> None:
     """One audit row. PostgreSQL: a single INSERT in autocommit, atomic and durable by itself (one
     round trip); SQLite: a write transaction (BEGIN IMMEDIATE queues for the lock)."""
     if engine.dialect.name == "sqlite":
-        run_in_transaction(engine, lambda c: c.execute(insert(t.audit_log).values(**row)))
+        run_in_transaction(engine, lambda c: c.execute(_INSERT_AUDIT, row))
         return
     with autocommit(engine) as c:
-        c.execute(insert(t.audit_log).values(**row))
+        c.execute(_INSERT_AUDIT, row)
 
 
 def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None = None) -> FastAPI:
