@@ -677,7 +677,7 @@ class ExchangeService:
     def prints(self, since: datetime | None = None, *, last: int | None = None) -> list[Print]:
         """The tape, oldest first: every trade since ``since``, or only the ``last`` N of them (read
         from the newest end, so the cost does not grow with the tape's length)."""
-        params = {"instrument": self.instrument, "since": -1 if since is None else to_us(since)}
+        params = {"instrument": self.instrument, "since": -(2**62) if since is None else to_us(since)}
         with autocommit(self.engine) as c:
             if last is None:
                 rows = run(c, _SEL_TAPE, params, raw=True)

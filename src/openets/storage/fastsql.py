@@ -112,21 +112,13 @@ def _wrap(conn: Connection, sql: str, exc: Exception) -> DBAPIError:
     return DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error)
 
 
-@contextmanager
-def _driver_errors(conn: Connection, sql: str) -> Iterator[None]:
-    try:
-        yield
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise _wrap(conn, sql, exc) from exc
-
-
 def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None, *,
         raw: bool = False) -> list[Any]:
     """Execute and fetch all rows, as named tuples of the statement's columns (``raw``: plain tuples)."""
     sql, order, flat = _render(stmt, conn, params or {})
     batch = conn.info.get(_BATCH)
     if batch is not None:
-        if not getattr(stmt, "is_select", False) and not getattr(stmt, "_returning", None):
+        if getattr(stmt, "is_dml", False) and not getattr(stmt, "_returning", None):  # writes that return nothing
             batch.append((sql, [flat[n] for n in order]))  # sent with the rest of the block
             return []
         _flush(conn, batch)  # a read inside the block sees the block's writes so far
