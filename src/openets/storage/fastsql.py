@@ -126,7 +126,9 @@ def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None 
     statements[0] += 1
     try:
         cur.execute(sql, [flat[n] for n in order])
-        rows = cur.fetchall() if cur.description else []
+        # a SELECT has rows to fetch; asking the driver for a description instead costs a column
+        # object per column on psycopg
+        rows = cur.fetchall() if getattr(stmt, "is_select", False) or cur.description else []
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrap(conn, sql, exc) from exc
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, tuple_, update
 
 from openets.core.batching import chunks as _chunks
 from openets.ledger.book import PositionKey
@@ -125,6 +125,8 @@ _sel_neighbours = select(*_block_cols).where(
     _in_position, t.blocks.c.end.in_(bindparam("before", expanding=True))
     | t.blocks.c.start.in_(bindparam("after", expanding=True)))
 _sel_max_txn = select(func.coalesce(func.max(t.transactions.c.id), 0))
+_sel_next_txn_ids = select(func.nextval(literal_column("'txn_ids'::regclass"))).select_from(
+    func.generate_series(1, bindparam("n")))
 def _insert(table, columns: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return insert(table).values({c: bindparam(c) for c in columns})
 
@@ -266,8 +268,7 @@ class RegistryRepo:
         if self.sqlite:  # safe: BEGIN IMMEDIATE holds the write lock
             start = run(self.conn, _sel_max_txn)[0][0] + 1
             return list(range(start, start + n))
-        rows = self.conn.execute(text("SELECT nextval('txn_ids') FROM generate_series(1, :n)"), {"n": n})
-        return [r[0] for r in rows]
+        return [r[0] for r in run(self.conn, _sel_next_txn_ids, {"n": n}, raw=True)]
 
     # -- writes ----------------------------------------------------------------------------------
     def persist(self, ws: WorkingSet, idem_rows: list[dict[str, object]] | None = None) -> None:
