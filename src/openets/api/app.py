@@ -25,7 +25,7 @@ from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
-from openets.storage.db import autocommit, run_in_transaction
+from openets.storage.db import PendingAudit, audit_with_writes, autocommit, run_in_transaction
 
 PROBLEM = "application/problem+json"
 Instrument = Annotated[str, Path(min_length=1, max_length=64, description="a unit class code: BEA-2016, CEA-2021 …")]
@@ -123,14 +123,23 @@ class AuditLog:
                 status[0] = message["status"]
             await send(message)
 
+        def row(answer: int | None = None) -> dict[str, object]:
+            # written with the request's change, before its answer exists: the route's success status
+            route = scope.get("route")
+            code = answer if answer is not None else getattr(route, "status_code", None) or 200
+            return {"user_name": (scope.get("state") or {}).get("user"), "method": scope["method"],
+                    "path": scope["path"].replace("\x00", "\ufffd")[:2000], "status": code,
+                    "at_us": to_us(self.registry.clock.now())}
+
+        pending = PendingAudit(row)
         try:
-            await self.app(scope, receive, watch)
+            with audit_with_writes(pending):
+                await self.app(scope, receive, watch)
         finally:
-            state = scope.get("state") or {}
-            row = {"user_name": state.get("user"), "method": scope["method"],
-                   "path": scope["path"].replace("\x00", "\ufffd")[:2000],
-                   "status": status[0], "at_us": to_us(self.registry.clock.now())}
-            await run_in_threadpool(_audit, self.engine, row)
+            # a request that changed nothing (refused, invalid), or whose answer is not the status
+            # written with its change, gets a row of its own with the answer it got
+            if not pending.written or (pending.row or {}).get("status") != status[0]:
+                await run_in_threadpool(_audit, self.engine, row(status[0]))
 
 
 _INSERT_AUDIT = insert(t.audit_log)  # built once: a statement per request would be compiled per request

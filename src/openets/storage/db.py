@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 
@@ -71,11 +72,46 @@ def _retryable(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+class PendingAudit:
+    """An audit row to write inside the first write transaction that commits while it is pending (so
+    a committed change is never without its audit row, and costs no commit of its own). ``make_row``
+    is called inside that transaction; ``written`` tells the caller whether it happened."""
+
+    def __init__(self, make_row: Callable[[], dict[str, object]]) -> None:
+        self.make_row = make_row
+        self.row: dict[str, object] | None = None
+        self.written = False
+
+
+_pending_audit: ContextVar[PendingAudit | None] = ContextVar("openets_pending_audit", default=None)
+
+
+@contextmanager
+def audit_with_writes(pending: PendingAudit) -> Iterator[PendingAudit]:
+    """Within the block (and the threads it hands work to, which copy the context), the first write
+    transaction to commit also writes ``pending``'s audit row."""
+    token = _pending_audit.set(pending)
+    try:
+        yield pending
+    finally:
+        _pending_audit.reset(token)
+
+
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Connection]:
     """One write transaction: committed when the block ends, rolled back on any error."""
+    pending = _pending_audit.get()
+    if pending is not None and pending.written:
+        pending = None
     with engine.connect().execution_options(writer=True) as conn, conn.begin():
         yield conn
+        if pending is not None:
+            from openets.storage.tables import audit_log
+
+            pending.row = pending.make_row()
+            conn.execute(audit_log.insert(), pending.row)
+    if pending is not None:
+        pending.written = True  # only once committed: a retried transaction writes it again
 
 
 @contextmanager
