@@ -16,6 +16,7 @@ from openets.storage.migrate import upgrade
 _ins = t.idempotency.insert()
 _count = select(func.count()).select_from(t.idempotency)
 _keys = select(t.idempotency.c.key).order_by(t.idempotency.c.key)
+_only_y = _keys.where(t.idempotency.c.key == "y")  # module-level: fastsql caches statements by identity
 
 
 def _row(key: str) -> dict[str, object]:
@@ -41,3 +42,16 @@ def test_batched_writes_are_seen_quoted_and_atomic(engine) -> None:  # type: ign
         run_in_transaction(engine, failing)
     with engine.connect() as c:
         assert c.execute(_count).scalar() == 3  # "b" went with the failed transaction
+
+
+def test_reads_sent_together_answer_in_order(engine) -> None:  # type: ignore[no-untyped-def]
+    from openets.storage.fastsql import run_together
+
+    upgrade(engine)
+    run_in_transaction(engine, lambda c: run_many(c, _ins, [_row("x"), _row("y")]))
+
+    def work(c):  # type: ignore[no-untyped-def]
+        return run_together(c, [(_keys, {}), (_count, {}), (_only_y, {})])
+
+    keys, count, only_y = run_in_transaction(engine, work)
+    assert [r.key for r in keys] == ["x", "y"] and count[0][0] == 2 and [r.key for r in only_y] == ["y"]

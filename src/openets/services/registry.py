@@ -125,10 +125,25 @@ class RegistryService:
             self._uc_cache.update(repo.unit_classes(missing))
         return {i: self._uc_cache[i] for i in ids if i in self._uc_cache}
 
+    @staticmethod
+    def _prefetch(repo: RegistryRepo, actor: Actor, op: Op) -> None:
+        """One move between two named accounts (the common request): read what it needs in one round
+        trip (PostgreSQL; the steps below then find the answers already there)."""
+        if (op.action not in _TYPES or TxType(op.action) not in _MOVES or op.txn is not None
+                or op.reservation is not None or op.from_account is None or op.to_account is None
+                or op.unit_class is None):
+            return
+        repo.prefetch(party_id=actor.party_id, operation=op.action, keys=[op.key] if op.key is not None else [],
+                      account_ids=(op.from_account, op.to_account),
+                      positions=(PositionKey(op.from_account, op.unit_class, op.restriction),
+                                 PositionKey(op.to_account, op.unit_class, op.restriction)), txn_ids=1)
+
     def _submit(self, conn: Connection, actor: Actor, ops: Sequence[Op], all_or_nothing: bool) -> list[Outcome]:
         repo = RegistryRepo(conn)
         now = self.clock.now()
         outcomes: list[Outcome | None] = [None] * len(ops)
+        if len(ops) == 1:
+            self._prefetch(repo, actor, ops[0])
 
         # 1. idempotency: repeats return what the first request did
         by_action: dict[str, list[int]] = {}

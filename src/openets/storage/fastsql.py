@@ -24,6 +24,9 @@ _NAMED = re.compile(r"%\((\w+)\)s|\(__\[POSTCOMPILE_(\w+)\]\)")
 _cache: dict[tuple[int, str, tuple[tuple[str, int, int], ...]], tuple[str, list[str]]] = {}
 # per (statement, dialect): its compiled form, the values bound inside it, the names of its IN lists
 _base: dict[tuple[int, str], tuple[Any, dict[str, Any], list[str]]] = {}
+# the statements themselves, kept alive: the caches are keyed by identity, which a freed statement's
+# successor could otherwise reuse (meant for prebuilt, module-level statements anyway)
+_keep: dict[int, ClauseElement] = {}
 
 
 def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[Any, dict[str, Any], list[str]]:
@@ -33,6 +36,7 @@ def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[Any, dict[str, Any
         c = stmt.compile(dialect=conn.dialect)
         defaults = {k: v for k, v in c.params.items() if v is not None}
         hit = _base[key] = (c, defaults, _POST.findall(c.string))
+        _keep[id(stmt)] = stmt
     return hit
 
 
@@ -137,6 +141,31 @@ def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None 
         return rows
     make = _row_type(stmt)._make
     return [make(r) for r in rows]
+
+
+def run_together(conn: Connection, items: Sequence[tuple[ClauseElement, Mapping[str, Any]]]) -> list[list[Any]]:
+    """Several reads whose parameters are all known up front, answered in order (rows as named tuples).
+    PostgreSQL: sent in one pipeline, so they cost one round trip together; the server still runs them
+    one after another (a row lock taken by one is held when the next runs). SQLite: one by one."""
+    if conn.dialect.name != "postgresql" or conn.info.get(_BATCH) is not None:
+        return [run(conn, stmt, params) for stmt, params in items]
+    driver = conn.connection.driver_connection
+    rendered = [_render(stmt, conn, params) for stmt, params in items]
+    curs = []
+    try:
+        with driver.pipeline():  # type: ignore[union-attr]
+            for sql, order, flat in rendered:
+                cur = driver.cursor()  # type: ignore[union-attr]
+                curs.append(cur)
+                statements[0] += 1
+                cur.execute(sql, [flat[n] for n in order])
+            out = [cur.fetchall() for cur in curs]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, "(pipeline)", exc) from exc
+    finally:
+        for cur in curs:
+            cur.close()
+    return [[_row_type(stmt)._make(r) for r in rows] for (stmt, _), rows in zip(items, out, strict=True)]
 
 
 def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:

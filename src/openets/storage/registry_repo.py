@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, tuple_, update
 
@@ -21,7 +22,7 @@ from openets.registry.model import (
 )
 from openets.registry.transactions import TxRecord, TxStatus, TxType
 from openets.storage import tables as t
-from openets.storage.fastsql import pipeline, run, run_many
+from openets.storage.fastsql import pipeline, run, run_many, run_together
 
 
 def from_us(us: int) -> datetime:
@@ -149,6 +150,27 @@ class RegistryRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.sqlite = conn.dialect.name == "sqlite"
+        self._pre: dict[tuple[object, ...], list[Any]] = {}  # answers read ahead by prefetch()
+
+    def prefetch(self, *, party_id: int, operation: str, keys: list[str], account_ids: Iterable[int],
+                 positions: Iterable[PositionKey], txn_ids: int) -> None:
+        """PostgreSQL: the reads a small request will make — its idempotency keys, its accounts
+        (row-locked, in id order), their positions and its transaction ids — sent together, one round
+        trip instead of four. The later calls with the same arguments are answered from them (once)."""
+        if self.sqlite:
+            return
+        ids = sorted(set(account_ids))
+        pos = sorted(set(positions))
+        items: list[tuple[Any, dict[str, Any]]] = [(_sel_accounts_lock, {"ids": ids}),
+                                                   (_sel_positions_only, {"keys": pos})]
+        names: list[tuple[object, ...]] = [("accounts", tuple(ids)), ("positions", tuple(pos))]
+        if keys:
+            items.append((_sel_idem, {"party": party_id, "op": operation, "keys": keys}))
+            names.append(("idem", party_id, operation, tuple(keys)))
+        if txn_ids:
+            items.append((_sel_next_txn_ids, {"n": txn_ids}))
+            names.append(("txn_ids", txn_ids))
+        self._pre.update(zip(names, run_together(self.conn, items), strict=True))
 
     # -- reads -----------------------------------------------------------------------------------
     def accounts(self, ids: Iterable[int], *, lock: bool = False
@@ -158,7 +180,9 @@ class RegistryRepo:
         if not ids:
             return {}, {}
         q = _sel_accounts_lock if lock and not self.sqlite else _sel_accounts
-        rows = [r for part in _chunks(ids) for r in run(self.conn, q, {"ids": part})]
+        rows = self._pre.pop(("accounts", tuple(ids)), None) if lock else None
+        if rows is None:
+            rows = [r for part in _chunks(ids) for r in run(self.conn, q, {"ids": part})]
         return ({r.id: account_from_row(r) for r in rows}, {r.id: (r.journal_count, r.head_hash) for r in rows})
 
     def market_accounts(self) -> dict[tuple[str, AccountType], int]:
@@ -227,7 +251,8 @@ class RegistryRepo:
         if not keys:
             return
         if not complete:
-            for r in run(self.conn, _sel_positions_only, {"keys": keys}, raw=True):
+            rows = self._pre.pop(("positions", tuple(keys)), None)
+            for r in rows if rows is not None else run(self.conn, _sel_positions_only, {"keys": keys}, raw=True):
                 ws.book.load_position(PositionKey(r[0], r[1], r[2]), r[3], r[4], [], complete=False)
             return
         found: dict[PositionKey, tuple[int, int, list[tuple[int, int, int]]]] = {}
@@ -258,8 +283,10 @@ class RegistryRepo:
     def idempotent_hits(self, party_id: int, operation: str, keys: list[str]) -> dict[str, tuple[str, int]]:
         if not keys:
             return {}
-        rows = [r for part in _chunks(keys) for r in
-                run(self.conn, _sel_idem, {"party": party_id, "op": operation, "keys": part})]
+        rows = self._pre.pop(("idem", party_id, operation, tuple(keys)), None)
+        if rows is None:
+            rows = [r for part in _chunks(keys) for r in
+                    run(self.conn, _sel_idem, {"party": party_id, "op": operation, "keys": part})]
         return {r.key: (r.payload_hash, r.txn_id) for r in rows}
 
     def allocate_txn_ids(self, n: int) -> list[int]:
@@ -268,7 +295,8 @@ class RegistryRepo:
         if self.sqlite:  # safe: BEGIN IMMEDIATE holds the write lock
             start = run(self.conn, _sel_max_txn)[0][0] + 1
             return list(range(start, start + n))
-        return [r[0] for r in run(self.conn, _sel_next_txn_ids, {"n": n}, raw=True)]
+        rows = self._pre.pop(("txn_ids", n), None)
+        return [r[0] for r in (rows if rows is not None else run(self.conn, _sel_next_txn_ids, {"n": n}, raw=True))]
 
     # -- writes ----------------------------------------------------------------------------------
     def persist(self, ws: WorkingSet, idem_rows: list[dict[str, object]] | None = None) -> None:
