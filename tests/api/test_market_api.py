@@ -98,6 +98,14 @@ def test_dashboard_forms_without_a_browser(client) -> None:  # type: ignore[no-u
     assert c.get("/market/BEA-2016/orders").json() == []
     assert c.post(f"/ui/market/BEA-2016/orders/{2**70}/cancel").status_code == 422  # not a 500
     assert c.get(f"/ui/compliance/BJ/{10**30}").status_code == 422
+    # each form post is in the audit log once, with the answer it got (a redirect)
+    from sqlalchemy import text
+
+    with w.svc.engine.connect() as conn:
+        rows = conn.execute(text("SELECT path, status FROM audit_log WHERE path LIKE '/ui/%' ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("/ui/login", 401), ("/ui/login", 303), ("/ui/market/BEA-2016/orders", 303),
+                                        (f"/ui/market/BEA-2016/orders/{oid}/cancel", 303),
+                                        (f"/ui/market/BEA-2016/orders/{2**70}/cancel", 422)]
     refused = c.post("/ui/market/BEA-2016/orders", data={"account": w.accounts[0].number, "side": "sell",
                                                          "quantity": "1", "price": "50"})
     assert "account_not_found" in refused.text  # someone else's account

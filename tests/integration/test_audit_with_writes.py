@@ -33,3 +33,11 @@ def test_the_row_goes_with_the_first_committed_write(engine) -> None:  # type: i
         run_in_transaction(engine, lambda c: c.execute(count))  # a second transaction adds nothing
     run_in_transaction(engine, lambda c: c.execute(count))  # outside the block: no row
     assert pending.written and _rows(engine) == [("li", 201)]
+
+
+def test_a_row_not_known_yet_is_left_to_the_caller(engine) -> None:  # type: ignore[no-untyped-def]
+    upgrade(engine)
+    pending = PendingAudit(lambda: None)
+    with audit_with_writes(pending):
+        run_in_transaction(engine, lambda c: c.execute(select(func.count()).select_from(t.parties)))
+    assert not pending.written and _rows(engine) == []

@@ -123,9 +123,12 @@ class AuditLog:
                 status[0] = message["status"]
             await send(message)
 
-        def row(answer: int | None = None) -> dict[str, object]:
-            # written with the request's change, before its answer exists: the route's success status
+        def row(answer: int | None = None) -> dict[str, object] | None:
+            # written with the request's change, before its answer exists: the route's success status.
+            # The dashboard's forms answer with redirects of their own: their row waits for the answer.
             route = scope.get("route")
+            if answer is None and not getattr(route, "include_in_schema", False):
+                return None
             code = answer if answer is not None else getattr(route, "status_code", None) or 200
             return {"user_name": (scope.get("state") or {}).get("user"), "method": scope["method"],
                     "path": scope["path"].replace("\x00", "\ufffd")[:2000], "status": code,
@@ -139,7 +142,7 @@ class AuditLog:
             # a request that changed nothing (refused, invalid), or whose answer is not the status
             # written with its change, gets a row of its own with the answer it got
             if not pending.written or (pending.row or {}).get("status") != status[0]:
-                await run_in_threadpool(_audit, self.engine, row(status[0]))
+                await run_in_threadpool(_audit, self.engine, row(status[0]))  # type: ignore[arg-type]
 
 
 _INSERT_AUDIT = insert(t.audit_log)  # built once: a statement per request would be compiled per request

@@ -75,9 +75,10 @@ def _retryable(exc: DBAPIError) -> bool:
 class PendingAudit:
     """An audit row to write inside the first write transaction that commits while it is pending (so
     a committed change is never without its audit row, and costs no commit of its own). ``make_row``
-    is called inside that transaction; ``written`` tells the caller whether it happened."""
+    is called inside that transaction (None: not known yet, leave it to the caller); ``written`` tells
+    the caller whether it happened."""
 
-    def __init__(self, make_row: Callable[[], dict[str, object]]) -> None:
+    def __init__(self, make_row: Callable[[], dict[str, object] | None]) -> None:
         self.make_row = make_row
         self.row: dict[str, object] | None = None
         self.written = False
@@ -109,8 +110,9 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
             from openets.storage.tables import audit_log
 
             pending.row = pending.make_row()
-            conn.execute(audit_log.insert(), pending.row)
-    if pending is not None:
+            if pending.row is not None:
+                conn.execute(audit_log.insert(), pending.row)
+    if pending is not None and pending.row is not None:
         pending.written = True  # only once committed: a retried transaction writes it again
 
 
