@@ -10,6 +10,7 @@ registry's own service-level rate on the same database (no HTTP).
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing as mp
 import os
 import socket
@@ -67,7 +68,7 @@ def setup(url: str) -> list[tuple[str, str, str]]:
 
 
 def client(port: int, user: str, src: str, dst: str, n: int, ready, go, reads, out) -> None:  # type: ignore[no-untyped-def]
-    # the standard library's HTTP client on one keep-alive connection: about a quarter of httpx's CPU per
+    # the standard library's HTTP client on keep-alive connections: about a quarter of httpx's CPU per
     # request, which matters when the load generator shares the server's 2 cores
     import http.client
     import json
@@ -75,17 +76,17 @@ def client(port: int, user: str, src: str, dst: str, n: int, ready, go, reads, o
 
     # A keep-alive connection stays with the worker that accepted it; 8 long-lived connections can all land
     # on one worker. Clients reconnect every RECONNECT requests, as real ones come and go, so the workers
-    # share the load (an idle worker accepts first).
-    conn = [http.client.HTTPConnection("127.0.0.1", port, timeout=60), 0]
+    # share the load (an idle worker accepts first). A closed HTTPConnection opens anew on its next request.
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    calls = itertools.count(1)
 
     def call(method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        if conn[1] == RECONNECT:
-            conn[0].close()
-            conn[:] = [http.client.HTTPConnection("127.0.0.1", port, timeout=60), 0]
-        conn[1] += 1
-        conn[0].request(method, path, body=body, headers=headers or {})
-        r = conn[0].getresponse()
-        return r.status, r.read()
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        answer = r.status, r.read()
+        if next(calls) % RECONNECT == 0:
+            c.close()
+        return answer
 
     status, raw = call("POST", "/auth/token", urlencode({"username": user, "password": PW}).encode(),
                        {"Content-Type": "application/x-www-form-urlencoded"})
@@ -113,7 +114,7 @@ def client(port: int, user: str, src: str, dst: str, n: int, ready, go, reads, o
         assert status == 200, raw
         r_lat.append(time.perf_counter() - s)
     t2 = time.perf_counter()
-    conn[0].close()
+    c.close()
     out.put((t0, t_done, t1, t2, t_lat, r_lat, time.process_time() - cpu0))
 
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError
 
 from openets import __version__
@@ -24,8 +24,7 @@ from openets.services.auth import AuthError, AuthService
 from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
-from openets.storage import tables as t
-from openets.storage.db import PendingAudit, audit_with_writes, autocommit, run_in_transaction
+from openets.storage.db import PendingAudit, audit_with_writes, write_audit
 
 PROBLEM = "application/problem+json"
 Instrument = Annotated[str, Path(min_length=1, max_length=64, description="a unit class code: BEA-2016, CEA-2021 …")]
@@ -142,20 +141,7 @@ class AuditLog:
             # a request that changed nothing (refused, invalid), or whose answer is not the status
             # written with its change, gets a row of its own with the answer it got
             if not pending.written or (pending.row or {}).get("status") != status[0]:
-                await run_in_threadpool(_audit, self.engine, row(status[0]))  # type: ignore[arg-type]
-
-
-_INSERT_AUDIT = insert(t.audit_log)  # built once: a statement per request would be compiled per request
-
-
-def _audit(engine: Engine, row: dict[str, object]) -> None:
-    """One audit row. PostgreSQL: a single INSERT in autocommit, atomic and durable by itself (one
-    round trip); SQLite: a write transaction (BEGIN IMMEDIATE queues for the lock)."""
-    if engine.dialect.name == "sqlite":
-        run_in_transaction(engine, lambda c: c.execute(_INSERT_AUDIT, row))
-        return
-    with autocommit(engine) as c:
-        c.execute(_INSERT_AUDIT, row)
+                await run_in_threadpool(write_audit, self.engine, row(status[0]))  # type: ignore[arg-type]
 
 
 def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None = None) -> FastAPI:
@@ -263,10 +249,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
     @app.get("/market/{instrument}/book")
     def book(instrument: Instrument, levels: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, object]:
         """Public: depth (price fen, tonnes) each side, the reference price and the band."""
-        ex = hub.get(instrument)
-        with hub.lock(instrument):
-            ex.refresh()  # another worker may have changed the book
-            d = ex.depth(levels)
+        ex, d = hub.depth(instrument, levels)
         return {"instrument": instrument, "currency": "CNY", "reference_fen": ex.reference,
                 "band_fen": [ex.rules.band_low, ex.rules.band_high],
                 "bids": [{"price_fen": p, "quantity": q} for p, q in d["bids"]],
@@ -290,8 +273,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
     @app.post("/market/{instrument}/orders", response_model=OrderRead, status_code=201)
     def place(instrument: Instrument, body: OrderCreate, me: Me) -> OrderRead:
         """Place an order for your own account; a refused order answers 422 with its reason code."""
-        ex = hub.get(instrument)
-        with hub.lock(instrument):
+        with hub.locked(instrument) as ex:
             placed = ex.submit(me, account=body.account, side=body.side, quantity=body.quantity,
                                price_fen=body.price_fen, type=body.type, level=body.level, client_id=body.client_id)
         if placed.status == "rejected":
@@ -303,8 +285,7 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
 
     @app.delete("/market/{instrument}/orders/{order_id}")
     def cancel(instrument: Instrument, order_id: Annotated[int, Path(ge=1, le=2**53)], me: Me) -> dict[str, object]:
-        ex = hub.get(instrument)
-        with hub.lock(instrument):
+        with hub.locked(instrument) as ex:
             ex.cancel(me, order_id)
         return {"order_id": order_id, "status": "cancelled"}
 

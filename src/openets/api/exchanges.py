@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
@@ -23,19 +24,32 @@ class Exchanges:
         self._guard = threading.Lock()
 
     def get(self, instrument: str) -> ExchangeService:
+        ex = self._ex.get(instrument)
+        if ex is not None:  # built already: no need to queue on the guard
+            return ex
         with self._guard:
             ex = self._ex.get(instrument)
             if ex is None:
                 uc = self.registry.unit_class(instrument)  # NotFound for an unknown code
                 if uc.kind is not UnitKind.ALLOWANCE and uc.kind is not UnitKind.OFFSET:
                     raise NotFound("instrument", instrument)
-                ex = self._ex[instrument] = open_exchange(self.registry, instrument)
-                self._locks[instrument] = threading.Lock()
+                ex = open_exchange(self.registry, instrument)
+                self._locks[instrument] = threading.Lock()  # before the exchange: the fast path needs both
+                self._ex[instrument] = ex
             return ex
 
-    def lock(self, instrument: str) -> AbstractContextManager[bool]:
-        self.get(instrument)
-        return self._locks[instrument]
+    @contextmanager
+    def locked(self, instrument: str) -> Iterator[ExchangeService]:
+        """The instrument's exchange, its book held by this process's threads for the block."""
+        ex = self.get(instrument)
+        with self._locks[instrument]:
+            yield ex
+
+    def depth(self, instrument: str, levels: int) -> tuple[ExchangeService, dict[str, list[tuple[int, int]]]]:
+        """The book's depth as the database has it now (another worker may have changed the book)."""
+        with self.locked(instrument) as ex:
+            ex.refresh()
+            return ex, ex.depth(levels)
 
     def instruments(self) -> list[dict[str, object]]:
         with self.registry.engine.connect() as c:

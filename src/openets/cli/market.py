@@ -31,21 +31,25 @@ def _fen(text: str, what: str) -> int:
     return yuan_to_fen(text, what)
 
 
-@app.command()
-def deposit(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
-            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
-    """Pay cash into the party's account at the instrument's exchange (入金)."""
-
+def _cash(instrument: str, amount: str, user: str | None, party: int | None, db: str | None, as_json: bool,
+          move: str) -> None:
     def go() -> None:
         ex = _exchange(db, instrument)
         actor = ex.registry.actor(actor_name(user), party)
-        ex.deposit(actor, _fen(amount, "--amount"))
+        getattr(ex, move)(actor, _fen(amount, "--amount"))
         bal, res = ex.cash(actor.party_id)
         emit({"party": actor.party_id, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
              as_json, title="cash")
 
     run(go)
+
+
+@app.command()
+def deposit(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
+            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
+    """Pay cash into the party's account at the instrument's exchange (入金)."""
+    _cash(instrument, amount, user, party, db, as_json, "deposit")
 
 
 @app.command()
@@ -53,16 +57,7 @@ def withdraw(instrument: str = InstrumentArg, amount: str = typer.Option(..., he
              user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
              as_json: bool = JsonOpt) -> None:
     """Take cash out of the party's account at the exchange (出金); reserved cash stays."""
-
-    def go() -> None:
-        ex = _exchange(db, instrument)
-        actor = ex.registry.actor(actor_name(user), party)
-        ex.withdraw(actor, _fen(amount, "--amount"))
-        bal, res = ex.cash(actor.party_id)
-        emit({"party": actor.party_id, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
-             as_json, title="cash")
-
-    run(go)
+    _cash(instrument, amount, user, party, db, as_json, "withdraw")
 
 
 @app.command()

@@ -26,9 +26,9 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
         from openets.api.app import create_app
         from openets.storage.db import database_url
 
-        clock()  # a malformed $OPENETS_NOW is refused here, before any worker starts
+        at = clock()  # a malformed $OPENETS_NOW is refused here, before any worker starts
         if workers == 1:
-            uvicorn.run(create_app(engine(db), clock=clock()), host=host, port=port, log_level="info")
+            uvicorn.run(create_app(engine(db), clock=at), host=host, port=port, log_level="info")
             return
         if not os.environ.get("OPENETS_SECRET"):
             raise Failure("several workers need one OPENETS_SECRET (e.g. $(openssl rand -hex 32))")

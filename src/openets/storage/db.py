@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from openets.storage.tables import audit_log
+
 DEFAULT_URL = "sqlite:///openets.db"
 T = TypeVar("T")
 
@@ -72,6 +74,9 @@ def _retryable(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
+_INSERT_AUDIT = audit_log.insert()  # built once: compiled once
+
+
 class PendingAudit:
     """An audit row to write inside the first write transaction that commits while it is pending (so
     a committed change is never without its audit row, and costs no commit of its own). ``make_row``
@@ -107,11 +112,9 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
     with engine.connect().execution_options(writer=True) as conn, conn.begin():
         yield conn
         if pending is not None:
-            from openets.storage.tables import audit_log
-
             pending.row = pending.make_row()
             if pending.row is not None:
-                conn.execute(audit_log.insert(), pending.row)
+                conn.execute(_INSERT_AUDIT, pending.row)
     if pending is not None and pending.row is not None:
         pending.written = True  # only once committed: a retried transaction writes it again
 
@@ -129,6 +132,17 @@ def autocommit(engine: Engine) -> Iterator[Connection]:
         yield conn
     finally:
         conn.close()
+
+
+def write_audit(engine: Engine, row: dict[str, object]) -> None:
+    """An audit row on its own (a request that changed nothing). PostgreSQL: a single INSERT in
+    autocommit, atomic and durable by itself (one round trip); SQLite: a write transaction (BEGIN
+    IMMEDIATE queues for the lock)."""
+    if engine.dialect.name == "sqlite":
+        run_in_transaction(engine, lambda c: c.execute(_INSERT_AUDIT, row))
+        return
+    with autocommit(engine) as c:
+        c.execute(_INSERT_AUDIT, row)
 
 
 def run_in_transaction(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20) -> T:

@@ -89,11 +89,8 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
     def market(request: Request, instrument: str, error: str | None = None) -> HTMLResponse:
         from openets.market.data import bars
 
-        ex = hub.get(instrument)
         me = who(request)
-        with hub.lock(instrument):
-            ex.refresh()
-            depth = ex.depth(10)
+        ex, depth = hub.depth(instrument, 10)
         prints = ex.prints()
         daily = [{"day": b.start.date().isoformat(), "open": b.open / 100, "high": b.high / 100, "low": b.low / 100,
                   "close": b.close / 100, "volume": b.volume} for b in bars(prints)]
@@ -127,8 +124,7 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
                 raise ValueError
         except (ValueError, InvalidOperation):
             return market(request, instrument, error="quantity: whole tonnes; price: yuan to 0.01")
-        ex = hub.get(instrument)
-        with hub.lock(instrument):
+        with hub.locked(instrument) as ex:
             placed = ex.submit(me, account=account, side=side, quantity=qty, price_fen=int(fen) if fen else None,
                                type="limit" if fen else "market")
         if placed.status == "rejected":
@@ -141,8 +137,8 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
         if me is None:
             return to_login()
         try:
-            with hub.lock(instrument):
-                hub.get(instrument).cancel(me, order_id)
+            with hub.locked(instrument) as ex:
+                ex.cancel(me, order_id)
         except DomainError as exc:
             return market(request, instrument, error=exc.message)
         return RedirectResponse(f"/ui/market/{instrument}", status_code=303)
