@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class Block:
-    """A block in a position. ``id`` is the storage row id, ``None`` until stored."""
+    """A block in a position. ``id`` names its stored row (the start it was stored with), ``None`` until
+    stored."""
 
     start: int
     end: int

@@ -23,11 +23,11 @@ class PositionKey(NamedTuple):
 class BlockSource(Protocol):
     """Where a partly loaded position finds more of its blocks (storage implements it)."""
 
-    def lowest(self, key: PositionKey, after: int, limit: int) -> list[tuple[int, int, int]]:
-        """(id, start, end) of the position's blocks with start > after, lowest first."""
+    def lowest(self, key: PositionKey, after: int, limit: int) -> list[tuple[int, int]]:
+        """(start, end) of the position's blocks with start > after, lowest first."""
         ...
 
-    def neighbours(self, key: PositionKey, ranges: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    def neighbours(self, key: PositionKey, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """The position's blocks that end just before or start just after one of the ranges."""
         ...
 
@@ -61,27 +61,31 @@ class Book:
         # (txn, unit class, start, end, receiving account): where each serial range went, for trace
         self.movements: list[tuple[int, int, int, int, int]] = []
         self.touched: set[PositionKey] = set()
-        # block id -> (key, start, end) as loaded; the storage diff is computed against it
-        self.loaded_blocks: dict[int, tuple[PositionKey, int, int]] = {}
+        # (unit class, start) -> (key, start, end) of each block as loaded: a stored block is named by
+        # its position and start (serials are unique within a unit class), and a Block's ``id`` is the
+        # start it was stored with; the storage diff is computed against this
+        self.loaded_blocks: dict[tuple[int, int], tuple[PositionKey, int, int]] = {}
 
     # -- loading ---------------------------------------------------------------------------------
-    def load_position(self, key: PositionKey, total: int, reserved: int, rows: list[tuple[int, int, int]],
+    def load_position(self, key: PositionKey, total: int, reserved: int, rows: list[tuple[int, int]],
                       *, complete: bool = True) -> None:
-        """``complete=False``: ``rows`` is empty and blocks are fetched from the source when needed."""
-        pos = Position(key, total, reserved, [Block(s, e, i) for i, s, e in sorted(rows, key=lambda r: r[1])], True,
-                       None if complete else 0)
+        """``rows``: the stored (start, end) blocks. ``complete=False``: ``rows`` is empty and blocks are
+        fetched from the source when needed."""
+        rows = sorted(rows)
+        pos = Position(key, total, reserved, [Block(s, e, s) for s, e in rows], True, None if complete else 0)
         if not complete and self.source is None:
             raise LedgerError("a partly loaded position needs a block source")
         self.positions[key] = pos
-        for i, s, e in rows:
-            self.loaded_blocks[i] = (key, s, e)
+        uc = key.unit_class_id
+        for s, e in rows:
+            self.loaded_blocks[(uc, s)] = (key, s, e)
 
-    def _adopt(self, pos: Position, rows: list[tuple[int, int, int]]) -> None:
+    def _adopt(self, pos: Position, rows: list[tuple[int, int]]) -> None:
         """Add fetched rows; a row already known is skipped (what is in memory is newer)."""
-        fresh = [Block(s, e, i) for i, s, e in rows if i not in self.loaded_blocks]
+        uc = pos.key.unit_class_id
+        fresh = [Block(s, e, s) for s, e in rows if (uc, s) not in self.loaded_blocks]
         for b in fresh:
-            assert b.id is not None
-            self.loaded_blocks[b.id] = (pos.key, b.start, b.end)
+            self.loaded_blocks[(uc, b.start)] = (pos.key, b.start, b.end)
         if fresh:
             pos.blocks = sorted(pos.blocks + fresh, key=lambda b: b.start)
 
@@ -94,7 +98,7 @@ class Book:
             assert self.source is not None
             rows = self.source.lowest(pos.key, pos.prefix_end, limit)
             self._adopt(pos, rows)
-            pos.prefix_end = None if len(rows) < limit else rows[-1][1]
+            pos.prefix_end = None if len(rows) < limit else rows[-1][0]
             limit *= 4
 
     def _ensure_neighbours(self, pos: Position, incoming: list[Block]) -> None:
@@ -239,18 +243,23 @@ class Book:
                     problems.append(f"{key}: blocks overlap or are unsorted at {a.start}-{a.end}")
         return problems
 
-    def block_diff(self) -> tuple[list[tuple[int, PositionKey, int, int]], list[tuple[PositionKey, int, int]], list[int]]:
-        """(updates [(id, key, start, end)], inserts [(key, start, end)], deletes [id]) since loading."""
-        updates: list[tuple[int, PositionKey, int, int]] = []
+    def block_diff(self) -> tuple[list[tuple[PositionKey, int, PositionKey, int, int]],
+                                  list[tuple[PositionKey, int, int]], list[tuple[PositionKey, int]]]:
+        """Since loading: updates [(stored key, stored start, key, start, end)], inserts [(key, start,
+        end)], deletes [(stored key, stored start)]."""
+        updates: list[tuple[PositionKey, int, PositionKey, int, int]] = []
         inserts: list[tuple[PositionKey, int, int]] = []
-        seen: set[int] = set()
+        seen: set[tuple[int, int]] = set()
         for key in self.touched:
+            uc = key.unit_class_id
             for b in self.positions[key].blocks:
                 if b.id is None:
                     inserts.append((key, b.start, b.end))
                     continue
-                seen.add(b.id)
-                if self.loaded_blocks.get(b.id) != (key, b.start, b.end):
-                    updates.append((b.id, key, b.start, b.end))
-        deletes = [i for i, (key, _, _) in self.loaded_blocks.items() if key in self.touched and i not in seen]
+                seen.add((uc, b.id))
+                stored = self.loaded_blocks[(uc, b.id)]
+                if stored != (key, b.start, b.end):
+                    updates.append((stored[0], b.id, key, b.start, b.end))
+        deletes = [(key, s) for ident, (key, s, _) in self.loaded_blocks.items()
+                   if key in self.touched and ident not in seen]
         return updates, inserts, deletes

@@ -102,7 +102,7 @@ class RegistryQueries:
                  .join(tx, tx.c.id == m.c.txn_id)
                  .join(t.accounts, t.accounts.c.id == m.c.account_id)
                  .where(m.c.unit_class_id == uc, m.c.start <= serial, m.c.end >= serial)
-                 .order_by(m.c.id))
+                 .order_by(m.c.txn_id, m.c.start))
             return [{"txn": r.txn_id, "type": r.type, "to_account": r.number, "serials": [r.start, r.end],
                      "actor": r.actor_user, "at": from_us(r.at_us).isoformat(), "unit_class": unit_class}
                     for r in conn.execute(q)]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, tuple_, union_all, update
 
 from openets.core.batching import chunks as _chunks
 from openets.ledger.book import PositionKey
@@ -75,11 +75,11 @@ _upd_position = (
            t.positions.c.restriction_id == bindparam("k_r"))
     .values(total=bindparam("total"), reserved=bindparam("reserved"))
 )
-_upd_block = (
-    update(t.blocks).where(t.blocks.c.id == bindparam("b_id"))
-    .values(account_id=bindparam("a"), unit_class_id=bindparam("u"), restriction_id=bindparam("r"),
-            start=bindparam("s"), end=bindparam("e"))
-)
+_stored_block = ((t.blocks.c.account_id == bindparam("oa")) & (t.blocks.c.unit_class_id == bindparam("u"))
+                 & (t.blocks.c.restriction_id == bindparam("or")) & (t.blocks.c.start == bindparam("os")))
+_upd_block = (update(t.blocks).where(_stored_block)
+              .values(account_id=bindparam("a"), restriction_id=bindparam("r"), start=bindparam("s"), end=bindparam("e")))
+_del_block = t.blocks.delete().where(_stored_block)
 _upd_head = (
     update(t.accounts).where(t.accounts.c.id == bindparam("a_id"))
     .values(journal_count=bindparam("cnt"), head_hash=bindparam("head"))
@@ -108,7 +108,7 @@ _sel_idem = select(t.idempotency.c.key, t.idempotency.c.payload_hash, t.idempote
 _pos_key = tuple_(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id)
 _sel_positions = (
     select(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id,
-           t.positions.c.total, t.positions.c.reserved, t.blocks.c.id, t.blocks.c.start, t.blocks.c.end)
+           t.positions.c.total, t.positions.c.reserved, t.blocks.c.start, t.blocks.c.end)
     .outerjoin(t.blocks, (t.blocks.c.account_id == t.positions.c.account_id)
                & (t.blocks.c.unit_class_id == t.positions.c.unit_class_id)
                & (t.blocks.c.restriction_id == t.positions.c.restriction_id))
@@ -117,14 +117,25 @@ _sel_positions = (
 _sel_positions_only = select(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id,
                              t.positions.c.total, t.positions.c.reserved).where(
     _pos_key.in_(bindparam("keys", expanding=True)))
-_block_cols = (t.blocks.c.id, t.blocks.c.start, t.blocks.c.end)
+_block_cols = (t.blocks.c.start, t.blocks.c.end)
 _in_position = ((t.blocks.c.account_id == bindparam("a")) & (t.blocks.c.unit_class_id == bindparam("u"))
                 & (t.blocks.c.restriction_id == bindparam("r")))
 _sel_lowest = (select(*_block_cols).where(_in_position, t.blocks.c.start > bindparam("after"))
                .order_by(t.blocks.c.start).limit(bindparam("lim")))
-_sel_neighbours = select(*_block_cols).where(
-    _in_position, t.blocks.c.end.in_(bindparam("before", expanding=True))
-    | t.blocks.c.start.in_(bindparam("after", expanding=True)))
+_NEIGHBOUR_PROBES = 8  # ranges per neighbours statement
+
+
+def _neighbours_stmt(k: int):  # type: ignore[no-untyped-def]
+    """The position's blocks starting right after one of k ranges, and for each range the block
+    starting highest below it (the only one that can end right before it: a position's blocks do not
+    overlap). Probes on the position's key, so no index on ``end`` is needed."""
+    below = [select(*_block_cols).where(_in_position, t.blocks.c.start < bindparam(f"s{i}"))
+             .order_by(t.blocks.c.start.desc()).limit(1).subquery() for i in range(k)]
+    return union_all(*(select(b.c.start, b.c.end) for b in below),
+                     select(*_block_cols).where(_in_position, t.blocks.c.start.in_(bindparam("after", expanding=True))))
+
+
+_sel_neighbours = [_neighbours_stmt(k) for k in range(_NEIGHBOUR_PROBES + 1)]
 _sel_max_txn = select(func.coalesce(func.max(t.transactions.c.id), 0))
 _sel_next_txn_ids = select(func.nextval(literal_column("'txn_ids'::regclass"))).select_from(
     func.generate_series(1, bindparam("n")))
@@ -143,7 +154,6 @@ _ins_journal = _insert(t.journal, ("txn_id", "account_id", "account_seq", "unit_
                                    "d_reserved", "serials", "kind", "at_us", "prev_hash", "hash"))
 _ins_movement = _insert(t.movements, ("txn_id", "unit_class_id", "start", "end", "account_id"))
 _ins_idem = _insert(t.idempotency, ("party_id", "operation", "key", "payload_hash", "txn_id", "created_us"))
-_del_blocks = t.blocks.delete().where(t.blocks.c.id.in_(_ids))
 
 
 class RegistryRepo:
@@ -255,30 +265,34 @@ class RegistryRepo:
             for r in rows if rows is not None else run(self.conn, _sel_positions_only, {"keys": keys}, raw=True):
                 ws.book.load_position(PositionKey(r[0], r[1], r[2]), r[3], r[4], [], complete=False)
             return
-        found: dict[PositionKey, tuple[int, int, list[tuple[int, int, int]]]] = {}
+        found: dict[PositionKey, tuple[int, int, list[tuple[int, int]]]] = {}
         for r in run(self.conn, _sel_positions, {"keys": keys}, raw=True):
             key = PositionKey(r[0], r[1], r[2])
             entry = found.get(key)
             if entry is None:
                 entry = found[key] = (r[3], r[4], [])
             if r[5] is not None:
-                entry[2].append((r[5], r[6], r[7]))
+                entry[2].append((r[5], r[6]))
         for key, (total, reserved, rows) in found.items():
             ws.book.load_position(key, total, reserved, rows)
 
     # the book's BlockSource
-    def lowest(self, key: PositionKey, after: int, limit: int) -> list[tuple[int, int, int]]:
+    def lowest(self, key: PositionKey, after: int, limit: int) -> list[tuple[int, int]]:
         params = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id, "after": after, "lim": limit}
         return run(self.conn, _sel_lowest, params, raw=True)
 
-    def neighbours(self, key: PositionKey, ranges: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-        out: list[tuple[int, int, int]] = []
-        for i in range(0, len(ranges), 500):  # bound the number of parameters in one statement
-            part = ranges[i:i + 500]
-            params = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id,
-                      "before": [s - 1 for s, _ in part], "after": [e + 1 for _, e in part]}
-            out.extend(run(self.conn, _sel_neighbours, params, raw=True))
-        return out
+    def neighbours(self, key: PositionKey, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        out: dict[int, tuple[int, int]] = {}
+        starts, ends = {s for s, _ in ranges}, {e for _, e in ranges}
+        for i in range(0, len(ranges), _NEIGHBOUR_PROBES):
+            part = ranges[i:i + _NEIGHBOUR_PROBES]
+            params: dict[str, Any] = {"a": key.account_id, "u": key.unit_class_id, "r": key.restriction_id,
+                                      "after": [e + 1 for _, e in part]}
+            params.update((f"s{j}", s) for j, (s, _) in enumerate(part))
+            for s, e in run(self.conn, _sel_neighbours[len(part)], params, raw=True):
+                if e + 1 in starts or s - 1 in ends:  # the highest block below a range may not touch it
+                    out[s] = (s, e)
+        return list(out.values())
 
     def idempotent_hits(self, party_id: int, operation: str, keys: list[str]) -> dict[str, tuple[str, int]]:
         if not keys:
@@ -340,14 +354,20 @@ class RegistryRepo:
         if new_pos:
             run_many(c, _ins_position, new_pos)
         updates, inserts, deletes = book.block_diff()
-        for i in range(0, len(deletes), 1000):  # bound the number of parameters in one statement
-            run(c, _del_blocks, {"ids": deletes[i:i + 1000]})
+        if deletes:
+            run_many(c, _del_block, [{"oa": k.account_id, "u": k.unit_class_id, "or": k.restriction_id, "os": s}
+                                     for k, s in deletes])
         if updates:
-            rows = [{"b_id": i, "a": k.account_id, "u": k.unit_class_id, "r": k.restriction_id, "s": s, "e": e}
-                    for i, k, s, e in updates]
-            # a block whose start moved goes through a negative start first, so that it never collides
-            # with another row of the unique (unit class, start) index while the batch is half applied
-            moved = [r for r in rows if book.loaded_blocks[r["b_id"]][1] != r["s"]]
+            rows, moved = [], []
+            for ok, os_, k, s, e in updates:
+                row = {"oa": ok.account_id, "u": k.unit_class_id, "or": ok.restriction_id, "os": os_,
+                       "a": k.account_id, "r": k.restriction_id, "s": s, "e": e}
+                if s == os_:
+                    rows.append(row)
+                else:  # its start moved: through a negative start first, so that it never collides with
+                    # another row's key while the batch is half applied
+                    moved.append(row)
+                    rows.append({**row, "oa": k.account_id, "or": k.restriction_id, "os": -s})
             if moved:
                 run_many(c, _upd_block, [{**r, "s": -r["s"]} for r in moved])
             run_many(c, _upd_block, rows)

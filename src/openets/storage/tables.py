@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -131,23 +132,24 @@ positions = Table(
     CheckConstraint("total >= 0 AND reserved >= 0 AND reserved <= total", name="no_negative_available"),
 )
 
+# A block is named by its position and first serial. SQLite keeps the table clustered on that key
+# (WITHOUT ROWID): a position's blocks share pages, so a transfer rewrites few of them.
 blocks = Table(
     "blocks", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("account_id", Integer, nullable=False),
-    Column("unit_class_id", Integer, nullable=False),
-    Column("restriction_id", Integer, nullable=False),
-    Column("start", BigInteger, nullable=False),
+    Column("account_id", Integer, primary_key=True, autoincrement=False),
+    Column("unit_class_id", Integer, primary_key=True, autoincrement=False),
+    Column("restriction_id", Integer, primary_key=True, autoincrement=False),
+    Column("start", BigInteger, primary_key=True, autoincrement=False),
     Column("end", BigInteger, nullable=False),
     CheckConstraint('"end" >= start', name="block_not_empty"),
-    Index("ix_blocks_position", "account_id", "unit_class_id", "restriction_id", "start"),
-    Index("ix_blocks_position_end", "account_id", "unit_class_id", "restriction_id", "end"),
     Index("ux_blocks_serial", "unit_class_id", "start", unique=True),
+    sqlite_with_rowid=False,
 )
 
 transactions = Table(
     "transactions", metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),  # allocated by the repository
+    # allocated by the repository; on SQLite the rowid itself (no separate key index to write)
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("type", String(24), nullable=False),
     Column("status", String(24), nullable=False),
     Column("market", String(8), nullable=False),
@@ -157,7 +159,7 @@ transactions = Table(
     Column("sender_id", Integer),
     Column("receiver_id", Integer),
     Column("compliance_year", Integer),
-    Column("reverses_id", BigInteger, unique=True),  # one reversal per transaction
+    Column("reverses_id", BigInteger),
     Column("reservation_id", BigInteger),
     Column("actor_user", String(64), nullable=False),
     Column("actor_party", Integer, nullable=False),
@@ -165,6 +167,9 @@ transactions = Table(
     Column("approved_by", String(64)),
     Column("at_us", BigInteger, nullable=False),
     Column("note", Text, nullable=False, default=""),
+    # one reversal per transaction; partial, so the many transactions that reverse nothing are not indexed
+    Index("ux_transactions_reverses", "reverses_id", unique=True,
+          sqlite_where=text("reverses_id IS NOT NULL"), postgresql_where=text("reverses_id IS NOT NULL")),
 )
 
 reservations = Table(
@@ -203,15 +208,16 @@ journal = Table(
 
 # Where each serial range went (one row per range received): what `trace` searches. Derived from the
 # journal, whose lines carry the same ranges under the hash chain.
+# A transaction moves each serial once: (txn, start) names a row; SQLite clusters on it (WITHOUT ROWID).
 movements = Table(
     "movements", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("txn_id", BigInteger, nullable=False, index=True),
+    Column("txn_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("start", BigInteger, primary_key=True, autoincrement=False),
     Column("unit_class_id", Integer, nullable=False),
-    Column("start", BigInteger, nullable=False),
     Column("end", BigInteger, nullable=False),
     Column("account_id", Integer, nullable=False),
     Index("ix_movements_serial", "unit_class_id", "start"),
+    sqlite_with_rowid=False,
 )
 
 idempotency = Table(
@@ -222,6 +228,7 @@ idempotency = Table(
     Column("payload_hash", String(64), nullable=False),
     Column("txn_id", BigInteger, nullable=False),
     Column("created_us", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # the key is the table: one B-tree to write, not a table and an index
 )
 
 

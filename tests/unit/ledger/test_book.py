@@ -29,9 +29,9 @@ def test_move_reserve_release_and_journal_chain() -> None:
 
 def test_block_diff_tracks_rows() -> None:
     book = Book()
-    book.load_position(A, 100, 0, [(7, 1, 100)])
+    book.load_position(A, 100, 0, [(1, 100)])
     book.load_position(B, 0, 0, [])
     book.move(1, A, B, 40, "transfer", 0)
     updates, inserts, deletes = book.block_diff()
-    assert updates == [(7, A, 1, 60)] and inserts == [(B, 61, 100)] and deletes == []
+    assert updates == [(A, 1, A, 1, 60)] and inserts == [(B, 61, 100)] and deletes == []
 
