@@ -208,17 +208,20 @@ SELECT key, payload_hash, txn_id FROM pgb_idem WHERE party_id = 1 AND operation 
 SELECT * FROM pgb_accounts WHERE id IN (:a, :b) ORDER BY id FOR UPDATE;
 SELECT account_id, unit_class_id, restriction_id, total, reserved FROM pgb_positions
   WHERE (account_id, unit_class_id, restriction_id) IN ((:a, 1, 0), (:b, 1, 0));
-SELECT id, start, "end" FROM pgb_blocks WHERE account_id = :a AND unit_class_id = 1 AND restriction_id = 0
+SELECT start, "end" FROM pgb_blocks WHERE account_id = :a AND unit_class_id = 1 AND restriction_id = 0
   AND start > 0 ORDER BY start LIMIT 16;
-SELECT id, start, "end" FROM pgb_blocks WHERE account_id = :b AND unit_class_id = 1 AND restriction_id = 0
-  AND ("end" = :b * 1000000 - 1 OR start = :b * 1000000 + 1000000);
+SELECT start, "end" FROM (SELECT start, "end" FROM pgb_blocks WHERE account_id = :b AND unit_class_id = 1
+  AND restriction_id = 0 AND start < :b * 1000000 ORDER BY start DESC LIMIT 1) AS below
+  UNION ALL SELECT start, "end" FROM pgb_blocks WHERE account_id = :b AND unit_class_id = 1 AND restriction_id = 0
+  AND start IN (:b * 1000000 + 1000000);
 SELECT nextval('pgb_txn_ids') FROM generate_series(1, 1);
 INSERT INTO pgb_transactions (id, type, status, market, unit_class_id, restriction_id, quantity, sender_id,
   receiver_id, actor_user, actor_party, actor_role, at_us, note)
   VALUES (:k, 'transfer', 'completed', 'BJ', 1, 0, :q, :a, :b, 'trader', 1, 'investor', 0, '');
 UPDATE pgb_positions SET total = total - :q, reserved = reserved WHERE account_id = :a AND unit_class_id = 1 AND restriction_id = 0;
 UPDATE pgb_positions SET total = total + :q, reserved = reserved WHERE account_id = :b AND unit_class_id = 1 AND restriction_id = 0;
-UPDATE pgb_blocks SET account_id = :a, unit_class_id = 1, restriction_id = 0, start = start, "end" = "end" WHERE id = :a;
+UPDATE pgb_blocks SET account_id = :a, restriction_id = 0, start = start, "end" = "end" WHERE account_id = :a
+  AND unit_class_id = 1 AND restriction_id = 0 AND start = :a * 1000000;
 INSERT INTO pgb_blocks (account_id, unit_class_id, restriction_id, start, "end") VALUES (:b, 1, 0, :k, :k + :q);
 INSERT INTO pgb_journal (txn_id, account_id, account_seq, unit_class_id, restriction_id, d_total, d_reserved,
   serials, kind, at_us, prev_hash, hash) VALUES
@@ -243,25 +246,20 @@ _PGB_SETUP = [
     "CREATE TABLE pgb_positions (LIKE positions INCLUDING DEFAULTS)",
     "ALTER TABLE pgb_positions ADD PRIMARY KEY (account_id, unit_class_id, restriction_id)",
     "CREATE TABLE pgb_blocks (LIKE blocks INCLUDING DEFAULTS)",
-    "CREATE INDEX ON pgb_blocks (id)",
     "CREATE INDEX ON pgb_blocks (account_id, unit_class_id, restriction_id, start)",
-    "CREATE INDEX ON pgb_blocks (account_id, unit_class_id, restriction_id, \"end\")",
     "CREATE INDEX ON pgb_blocks (unit_class_id, start)",
     "CREATE TABLE pgb_transactions (LIKE transactions INCLUDING DEFAULTS)",
     "CREATE INDEX ON pgb_transactions (id)",
-    "CREATE INDEX ON pgb_transactions (sender_id)",
-    "CREATE INDEX ON pgb_transactions (receiver_id)",
     "CREATE TABLE pgb_journal (LIKE journal INCLUDING DEFAULTS)",
-    "CREATE INDEX ON pgb_journal (txn_id)",
+    "CREATE INDEX ON pgb_journal (seq)",
     "CREATE INDEX ON pgb_journal (account_id, account_seq)",
     "CREATE TABLE pgb_movements (LIKE movements INCLUDING DEFAULTS)",
-    "CREATE INDEX ON pgb_movements (txn_id)",
-    "CREATE INDEX ON pgb_movements (unit_class_id, start)",
+    "CREATE INDEX ON pgb_movements (txn_id, start)",
     "INSERT INTO pgb_accounts (id, number, market, type, party_id, status, name, created_us, journal_count) "
     "SELECT g, 'PGB' || g, 'BJ', 'holding', 1, 'open', '', 0, 0 FROM generate_series(1, 800) g",
     "INSERT INTO pgb_positions SELECT g, 1, 0, 1000000000, 0 FROM generate_series(1, 800) g",
-    "INSERT INTO pgb_blocks (id, account_id, unit_class_id, restriction_id, start, \"end\") "
-    "SELECT g, g, 1, 0, g * 1000000, g * 1000000 + 999999 FROM generate_series(1, 800) g",
+    "INSERT INTO pgb_blocks (account_id, unit_class_id, restriction_id, start, \"end\") "
+    "SELECT g, 1, 0, g * 1000000, g * 1000000 + 999999 FROM generate_series(1, 800) g",
 ]
 
 

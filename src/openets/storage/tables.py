@@ -191,7 +191,7 @@ reservations = Table(
 journal = Table(
     "journal", metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("txn_id", BigInteger, nullable=False, index=True),
+    Column("txn_id", BigInteger, nullable=False),
     Column("account_id", Integer, nullable=False),
     Column("account_seq", BigInteger, nullable=False),
     Column("unit_class_id", Integer, nullable=False),
@@ -209,6 +209,7 @@ journal = Table(
 # Where each serial range went (one row per range received): what `trace` searches. Derived from the
 # journal, whose lines carry the same ranges under the hash chain.
 # A transaction moves each serial once: (txn, start) names a row; SQLite clusters on it (WITHOUT ROWID).
+# No serial index: `trace` scans a unit class's movements (see migration 0015).
 movements = Table(
     "movements", metadata,
     Column("txn_id", BigInteger, primary_key=True, autoincrement=False),
@@ -216,7 +217,6 @@ movements = Table(
     Column("unit_class_id", Integer, nullable=False),
     Column("end", BigInteger, nullable=False),
     Column("account_id", Integer, nullable=False),
-    Index("ix_movements_serial", "unit_class_id", "start"),
     sqlite_with_rowid=False,
 )
 
