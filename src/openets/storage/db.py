@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,8 +56,14 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # type: ignore[no-untyped-def]
-            # writers take the write lock up front (and queue for it); readers do not block anyone
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+            # writers take the write lock up front (and queue for it); readers do not block anyone.
+            # On the driver itself (SQLAlchemy's execution path costs more than the statement), its
+            # error wrapped as SQLAlchemy's would be, so that a lock still busy is retried
+            sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN"
+            try:
+                conn.connection.dbapi_connection.execute(sql)
+            except sqlite3.Error as exc:
+                raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
         return engine
     # no pre-ping: it would cost a round trip per checkout; a connection the server dropped is

@@ -40,6 +40,23 @@ def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[Any, dict[str, Any
     return hit
 
 
+# per (statement, dialect), for statements without IN lists: (driver SQL, parameter names in order,
+# values bound inside the statement) — the one lookup an execution needs
+_plain: dict[tuple[int, str], tuple[str, list[str], dict[str, Any]]] = {}
+
+
+def _values(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The driver SQL and its positional values."""
+    hit = _plain.get((id(stmt), conn.dialect.name))
+    if hit is not None:
+        sql, order, defaults = hit
+        if defaults:
+            return sql, [params[n] if n in params else defaults[n] for n in order]
+        return sql, [params[n] for n in order]
+    sql, order, flat = _render(stmt, conn, params)
+    return sql, [flat[n] for n in order]
+
+
 def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
     compiled, defaults, post = _compiled(stmt, conn)
     flat = {**defaults, **params} if defaults else dict(params)  # literals in a statement are parameters too
@@ -91,6 +108,8 @@ def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
         idx = order.index(name)
         order[idx:idx + 1] = flat_names
     _cache[key] = (sql, order)  # type: ignore[index]
+    if not post:
+        _plain[(id(stmt), conn.dialect.name)] = (sql, order, defaults)
     return sql, order, flat
 
 
@@ -119,17 +138,17 @@ def _wrap(conn: Connection, sql: str, exc: Exception) -> DBAPIError:
 def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None, *,
         raw: bool = False) -> list[Any]:
     """Execute and fetch all rows, as named tuples of the statement's columns (``raw``: plain tuples)."""
-    sql, order, flat = _render(stmt, conn, params or {})
-    batch = conn.info.get(_BATCH)
+    sql, values = _values(stmt, conn, params or {})
+    batch = conn.info.get(_BATCH) if conn.dialect.name == "postgresql" else None
     if batch is not None:
         if getattr(stmt, "is_dml", False) and not getattr(stmt, "_returning", None):  # writes that return nothing
-            batch.append((sql, [flat[n] for n in order]))  # sent with the rest of the block
+            batch.append((sql, values))  # sent with the rest of the block
             return []
         _flush(conn, batch)  # a read inside the block sees the block's writes so far
     cur = _cursor(conn)
     statements[0] += 1
     try:
-        cur.execute(sql, [flat[n] for n in order])
+        cur.execute(sql, values)
         # a SELECT has rows to fetch; asking the driver for a description instead costs a column
         # object per column on psycopg
         rows = cur.fetchall() if getattr(stmt, "is_select", False) or cur.description else []
@@ -172,15 +191,19 @@ def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, 
     """executemany with the same statement for every row (no expanding parameters)."""
     if not rows:
         return
-    sql, order, _ = _render(stmt, conn, rows[0])
-    batch = conn.info.get(_BATCH)
+    hit = _plain.get((id(stmt), conn.dialect.name))
+    sql, order = (hit[0], hit[1]) if hit is not None else _render(stmt, conn, rows[0])[:2]
+    batch = conn.info.get(_BATCH) if conn.dialect.name == "postgresql" else None
     if batch is not None:
         batch.extend((sql, [r[n] for n in order]) for r in rows)
         return
     statements[0] += 1
     cur = _cursor(conn)
     try:
-        cur.executemany(sql, [[r[n] for n in order] for r in rows])
+        if len(rows) == 1:  # one row: execute skips executemany's per-call set-up
+            cur.execute(sql, [rows[0][n] for n in order])
+        else:
+            cur.executemany(sql, [[r[n] for n in order] for r in rows])
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrap(conn, sql, exc) from exc
     finally:
