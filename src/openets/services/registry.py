@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from openets.core.actor import Actor, Role
+from openets.core.batching import gc_paused
 from openets.core.clock import Clock, SystemClock
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.ledger.book import Book, LedgerError, PositionKey
@@ -93,7 +94,8 @@ class RegistryService:
         all_or_nothing: the first refusal rolls everything back and is raised. Otherwise refused
         ops are reported in their outcome and the rest commit.
         """
-        return run_in_transaction(self.engine, lambda conn: self._submit(conn, actor, ops, all_or_nothing))
+        with gc_paused():
+            return run_in_transaction(self.engine, lambda conn: self._submit(conn, actor, ops, all_or_nothing))
 
     def submit_in(self, conn: Connection, actor: Actor, ops: Sequence[Op], *,
                   all_or_nothing: bool = True) -> list[Outcome]:

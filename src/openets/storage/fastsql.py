@@ -45,6 +45,19 @@ def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[Any, dict[str, Any
 _plain: dict[tuple[int, str], tuple[str, list[str], dict[str, Any]]] = {}
 
 
+# per (statement, dialect, sizes of its IN lists): (driver SQL, [(parameter name, None for a value, 0 for a
+# list of values, k for a list of k-tuples)] in order) — values are laid out without naming each one
+_plans: dict[tuple[Any, ...], tuple[str, list[tuple[str, int | None]]]] = {}
+
+
+def _shape(post: list[str], params: Mapping[str, Any]) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for name in post:
+        v = params[name]
+        out.append((name, len(v), len(v[0]) if v and isinstance(v[0], (tuple, list)) else 0))
+    return tuple(out)
+
+
 def _values(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
     """The driver SQL and its positional values."""
     hit = _plain.get((id(stmt), conn.dialect.name))
@@ -53,6 +66,20 @@ def _values(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
         if defaults:
             return sql, [params[n] if n in params else defaults[n] for n in order]
         return sql, [params[n] for n in order]
+    _c, defaults, post = _compiled(stmt, conn)
+    if post:
+        plan = _plans.get((id(stmt), conn.dialect.name, _shape(post, params)))
+        if plan is not None:
+            out: list[Any] = []
+            for name, width in plan[1]:
+                if width is None:
+                    out.append(params[name] if name in params else defaults[name])
+                elif width == 0:
+                    out.extend(params[name])
+                else:
+                    for row in params[name]:
+                        out.extend(row)
+            return plan[0], out
     sql, order, flat = _render(stmt, conn, params)
     return sql, [flat[n] for n in order]
 
@@ -67,9 +94,7 @@ def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
             return hit[0], hit[1], flat
         expanding: list[tuple[str, int, int]] = []
     else:
-        expanding = [(name, len(params[name]),
-                      len(params[name][0]) if params[name] and isinstance(params[name][0], (tuple, list)) else 0)
-                     for name in post]
+        expanding = list(_shape(post, params))
         key = (id(stmt), conn.dialect.name, tuple(expanding))
         hit = _cache.get(key)  # type: ignore[arg-type]
         for name, _n, width in expanding:
@@ -95,6 +120,9 @@ def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
             return "%s" if m.group(1) else m.group(0)  # an IN list is expanded below
 
         sql = _NAMED.sub(positional, sql)
+    if post:
+        widths: dict[str, int] = {name: width for name, _n, width in expanding}
+        plan_steps = [(name, widths.get(name)) for name in order]
     for name, n, width in expanding:
         ph = "?" if qmark else "%s"
         if width:
@@ -110,6 +138,8 @@ def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
     _cache[key] = (sql, order)  # type: ignore[index]
     if not post:
         _plain[(id(stmt), conn.dialect.name)] = (sql, order, defaults)
+    else:
+        _plans[key] = (sql, plan_steps)
     return sql, order, flat
 
 
