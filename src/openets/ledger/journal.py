@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 GENESIS = "0" * 64
 
 
-@dataclass(frozen=True, slots=True)
-class JournalLine:
+class JournalLine(NamedTuple):
+    """Immutable; its fields in the journal table's column order (storage writes it as it is)."""
+
     txn_id: int
     account_id: int
     account_seq: int

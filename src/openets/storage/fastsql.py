@@ -217,23 +217,39 @@ def run_together(conn: Connection, items: Sequence[tuple[ClauseElement, Mapping[
     return [[_row_type(stmt)._make(r) for r in rows] for (stmt, _), rows in zip(items, out, strict=True)]
 
 
-def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
-    """executemany with the same statement for every row (no expanding parameters)."""
+_perms: dict[tuple[Any, ...], list[int] | None] = {}
+
+
+def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Any], names: tuple[str, ...] | None = None) -> None:
+    """executemany with the same statement for every row (no expanding parameters). ``rows``: mappings
+    by parameter name, or with ``names``, sequences of values in that order (no dict per row)."""
     if not rows:
         return
     hit = _plain.get((id(stmt), conn.dialect.name))
-    sql, order = (hit[0], hit[1]) if hit is not None else _render(stmt, conn, rows[0])[:2]
+    if hit is not None:
+        sql, order = hit[0], hit[1]
+    else:
+        sql, order = _render(stmt, conn, rows[0] if names is None else dict(zip(names, rows[0], strict=True)))[:2]
+    if names is None:
+        values: Sequence[Any] = [[r[n] for n in order] for r in rows]
+    else:
+        key = (id(stmt), conn.dialect.name, names)
+        if key not in _perms:
+            perm = [names.index(n) for n in order]
+            _perms[key] = None if perm == list(range(len(names))) else perm
+        perm = _perms[key]
+        values = rows if perm is None else [[r[i] for i in perm] for r in rows]
     batch = conn.info.get(_BATCH) if conn.dialect.name == "postgresql" else None
     if batch is not None:
-        batch.extend((sql, [r[n] for n in order]) for r in rows)
+        batch.extend((sql, v) for v in values)
         return
     statements[0] += 1
     cur = _cursor(conn)
     try:
-        if len(rows) == 1:  # one row: execute skips executemany's per-call set-up
-            cur.execute(sql, [rows[0][n] for n in order])
+        if len(values) == 1:  # one row: execute skips executemany's per-call set-up
+            cur.execute(sql, values[0])
         else:
-            cur.executemany(sql, [[r[n] for n in order] for r in rows])
+            cur.executemany(sql, values)
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrap(conn, sql, exc) from exc
     finally:

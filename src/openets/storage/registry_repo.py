@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, literal_column, sele
 
 from openets.core.batching import chunks as _chunks
 from openets.ledger.book import PositionKey
+from openets.ledger.journal import JournalLine
 from openets.registry.engine import WorkingSet, to_us
 from openets.registry.model import (
     Account,
@@ -57,15 +58,11 @@ def txn_from_row(r: object) -> TxRecord:
     )
 
 
-def txn_row(rec: TxRecord) -> dict[str, object]:
-    return {
-        "id": rec.id, "type": rec.type.value, "status": rec.status.value, "market": rec.market,
-        "unit_class_id": rec.unit_class_id, "restriction_id": rec.restriction_id, "quantity": rec.quantity,
-        "sender_id": rec.sender_id, "receiver_id": rec.receiver_id, "compliance_year": rec.compliance_year,
-        "reverses_id": rec.reverses_id, "reservation_id": rec.reservation_id, "actor_user": rec.actor_user,
-        "actor_party": rec.actor_party, "actor_role": rec.actor_role, "approved_by": rec.approved_by,
-        "at_us": to_us(rec.at), "note": rec.note,
-    }
+def txn_row(r: TxRecord) -> tuple[object, ...]:
+    """A transaction's row, in ``_TXN_COLS`` order."""
+    return (r.id, r.type.value, r.status.value, r.market, r.unit_class_id, r.restriction_id, r.quantity, r.sender_id,
+            r.receiver_id, r.compliance_year, r.reverses_id, r.reservation_id, r.actor_user, r.actor_party,
+            r.actor_role, r.approved_by, to_us(r.at), r.note)
 
 
 # statements compiled once and reused (SQLAlchemy caches their compiled form)
@@ -143,16 +140,19 @@ def _insert(table, columns: tuple[str, ...]):  # type: ignore[no-untyped-def]
     return insert(table).values({c: bindparam(c) for c in columns})
 
 
-_ins_txn = _insert(t.transactions, ("id", "type", "status", "market", "unit_class_id", "restriction_id", "quantity",
-                                    "sender_id", "receiver_id", "compliance_year", "reverses_id", "reservation_id",
-                                    "actor_user", "actor_party", "actor_role", "approved_by", "at_us", "note"))
+_TXN_COLS = ("id", "type", "status", "market", "unit_class_id", "restriction_id", "quantity", "sender_id", "receiver_id",
+             "compliance_year", "reverses_id", "reservation_id", "actor_user", "actor_party", "actor_role",
+             "approved_by", "at_us", "note")
+_ins_txn = _insert(t.transactions, _TXN_COLS)
 _ins_reservation = _insert(t.reservations, ("id", "account_id", "unit_class_id", "restriction_id", "quantity", "kind",
                                             "status", "txn_id", "note"))
 _ins_position = _insert(t.positions, ("account_id", "unit_class_id", "restriction_id", "total", "reserved"))
-_ins_block = _insert(t.blocks, ("account_id", "unit_class_id", "restriction_id", "start", "end"))
-_ins_journal = _insert(t.journal, ("txn_id", "account_id", "account_seq", "unit_class_id", "restriction_id", "d_total",
-                                   "d_reserved", "serials", "kind", "at_us", "prev_hash", "hash"))
-_ins_movement = _insert(t.movements, ("txn_id", "unit_class_id", "start", "end", "account_id"))
+_BLOCK_COLS = ("account_id", "unit_class_id", "restriction_id", "start", "end")
+_ins_block = _insert(t.blocks, _BLOCK_COLS)
+_JOURNAL_COLS = JournalLine._fields  # a line is written as it is
+_ins_journal = _insert(t.journal, _JOURNAL_COLS)
+_MOVEMENT_COLS = ("txn_id", "unit_class_id", "start", "end", "account_id")  # as the book records them
+_ins_movement = _insert(t.movements, _MOVEMENT_COLS)
 _ins_idem = _insert(t.idempotency, ("party_id", "operation", "key", "payload_hash", "txn_id", "created_us"))
 
 
@@ -321,7 +321,7 @@ class RegistryRepo:
         c = self.conn
         book = ws.book
         if ws.new_txns:
-            run_many(c, _ins_txn, [txn_row(r) for r in ws.new_txns])
+            run_many(c, _ins_txn, [txn_row(r) for r in ws.new_txns], _TXN_COLS)
         if ws.changed_txns:
             run_many(c, _upd_txn, [{"t_id": r.id, "st": r.status.value, "ap": r.approved_by} for r in ws.changed_txns])
         if ws.new_reservations:
@@ -372,20 +372,12 @@ class RegistryRepo:
                 run_many(c, _upd_block, [{**r, "s": -r["s"]} for r in moved])
             run_many(c, _upd_block, rows)
         if inserts:
-            run_many(c, _ins_block, [{"account_id": k.account_id, "unit_class_id": k.unit_class_id,
-                                          "restriction_id": k.restriction_id, "start": s, "end": e}
-                                         for k, s, e in inserts])
+            run_many(c, _ins_block, [(k.account_id, k.unit_class_id, k.restriction_id, st, e) for k, st, e in inserts],
+                     _BLOCK_COLS)
         if book.lines:
-            run_many(c, _ins_journal, [
-                {"txn_id": ln.txn_id, "account_id": ln.account_id, "account_seq": ln.account_seq,
-                 "unit_class_id": ln.unit_class_id, "restriction_id": ln.restriction_id, "d_total": ln.d_total,
-                 "d_reserved": ln.d_reserved, "serials": ln.serials,
-                 "kind": ln.kind, "at_us": ln.at_us, "prev_hash": ln.prev_hash, "hash": ln.hash}
-                for ln in book.lines])
-            run_many(c, _ins_movement, [{"txn_id": m[0], "unit_class_id": m[1], "start": m[2], "end": m[3],
-                                         "account_id": m[4]} for m in book.movements])
+            run_many(c, _ins_journal, book.lines, _JOURNAL_COLS)
+            run_many(c, _ins_movement, book.movements, _MOVEMENT_COLS)
             touched_accounts = {ln.account_id for ln in book.lines}
-            run_many(c, _upd_head, [{"a_id": a, "cnt": book.heads[a][0], "head": book.heads[a][1]}
-                                  for a in sorted(touched_accounts)])
+            run_many(c, _upd_head, [(a, *book.heads[a]) for a in sorted(touched_accounts)], ("a_id", "cnt", "head"))
         if idem_rows:
             run_many(c, _ins_idem, idem_rows)
