@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError, NotFound
@@ -34,6 +35,7 @@ _RECEIVER_TYPE = {
 }
 
 
+@lru_cache(maxsize=64)  # a batch stamps every transaction and line with the same instant
 def to_us(at: datetime) -> int:
     delta = at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -144,7 +144,7 @@ class RegistryService:
         repo = RegistryRepo(conn)
         now = self.clock.now()
         outcomes: list[Outcome | None] = [None] * len(ops)
-        if len(ops) == 1:
+        if len(ops) == 1 and not repo.sqlite:  # SQLite: the reads cost no round trip
             self._prefetch(repo, actor, ops[0])
 
         # 1. idempotency: repeats return what the first request did

@@ -1,0 +1,67 @@
+"""SQLite: a thread keeps its write connection between units of work; errors, disposal and other
+threads get their own."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from openets.storage import db
+from openets.storage.db import make_engine, unit_of_work
+
+pytestmark = pytest.mark.skipif(os.environ.get("OPENETS_DATABASE_URL", "").startswith("postgresql"),
+                                reason="SQLite's kept write connections")
+
+
+def _raw(conn):  # type: ignore[no-untyped-def]
+    return conn.connection.dbapi_connection
+
+
+def test_kept_between_units_of_work_fresh_after_an_error(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with unit_of_work(engine) as c:
+        c.execute(text("CREATE TABLE t (x INTEGER)"))
+        first = c
+    with unit_of_work(engine) as c:
+        assert c is first
+        c.execute(text("INSERT INTO t VALUES (1)"))
+    with pytest.raises(ZeroDivisionError), unit_of_work(engine) as c:
+        c.execute(text("INSERT INTO t VALUES (2)"))
+        1 / 0  # noqa: B018
+    with unit_of_work(engine) as c:
+        assert c is not first and first.closed  # set aside after the error (its rollback done)
+        assert c.execute(text("SELECT x FROM t")).scalars().all() == [1]  # the failed one rolled back
+    engine.dispose()
+
+
+def test_threads_have_their_own_and_dispose_closes_this_threads(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with unit_of_work(engine) as c:
+        c.execute(text("CREATE TABLE t (x INTEGER)"))
+        mine = _raw(c)
+    theirs = []
+
+    def other() -> None:
+        with unit_of_work(engine) as c:
+            c.execute(text("INSERT INTO t VALUES (1)"))
+            theirs.append(_raw(c))
+
+    th = threading.Thread(target=other)
+    th.start()
+    th.join()
+    assert theirs and theirs[0] is not mine
+    with unit_of_work(engine) as c:
+        c.execute(text("INSERT INTO t VALUES (2)"))
+    engine.dispose()
+    assert id(engine) not in db._writers.conns  # closed with the pool: its WAL went into the file
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(path.read_bytes())  # the file alone (as the test template is copied)
+    check = make_engine(f"sqlite:///{copy}")
+    with check.connect() as c:
+        assert sorted(c.execute(text("SELECT x FROM t")).scalars()) == [1, 2]
+    check.dispose()
