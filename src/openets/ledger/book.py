@@ -58,8 +58,6 @@ class Book:
         self.positions: dict[PositionKey, Position] = {}
         self.heads: dict[int, tuple[int, str]] = {}  # account_id -> (line count, head hash)
         self.lines: list[JournalLine] = []
-        # (txn, unit class, start, end, receiving account): where each serial range went, for trace
-        self.movements: list[tuple[int, int, int, int, int]] = []
         self.touched: set[PositionKey] = set()
         # (unit class, start) -> (key, start, end) of each block as loaded: a stored block is named by
         # its position and start (serials are unique within a unit class), and a Block's ``id`` is the
@@ -160,7 +158,6 @@ class Book:
         pos.total += end - start + 1
         self.touched.add(key)
         self._line(txn_id, key, kind, at_us, d_total=end - start + 1, serials=f"{start}-{end}")
-        self.movements.append((txn_id, key.unit_class_id, start, end, key.account_id))
 
     def move(
         self,
@@ -209,7 +206,6 @@ class Book:
         text = format_serials(moved_ranges)
         self._line(txn_id, src, kind, at_us, d_total=-quantity, d_reserved=-from_reserved, serials=text)
         self._line(txn_id, dst, kind, at_us, d_total=quantity, serials=text)
-        self.movements.extend((txn_id, dst.unit_class_id, s, e, dst.account_id) for s, e in moved_ranges)
         return moved_ranges
 
     def reserve(self, txn_id: int, key: PositionKey, quantity: int, kind: str, at_us: int) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, func, select
 
 from openets.core.errors import NotFound
+from openets.ledger.journal import parse_serials
 from openets.registry.engine import to_us
 from openets.registry.model import TERMINAL_ACCOUNTS, AccountType
 from openets.storage import tables as t
@@ -97,15 +98,21 @@ class RegistryQueries:
             uc = conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == unit_class)).scalar()
             if uc is None:
                 raise NotFound("unit class", unit_class)
-            m, tx = t.movements, t.transactions
-            q = (select(m.c.txn_id, tx.c.type, tx.c.actor_user, tx.c.at_us, t.accounts.c.number, m.c.start, m.c.end)
-                 .join(tx, tx.c.id == m.c.txn_id)
-                 .join(t.accounts, t.accounts.c.id == m.c.account_id)
-                 .where(m.c.unit_class_id == uc, m.c.start <= serial, m.c.end >= serial)
-                 .order_by(m.c.txn_id, m.c.start))
-            return [{"txn": r.txn_id, "type": r.type, "to_account": r.number, "serials": [r.start, r.end],
-                     "actor": r.actor_user, "at": from_us(r.at_us).isoformat(), "unit_class": unit_class}
-                    for r in conn.execute(q)]
+            tx = t.transactions
+            # a scan of the unit class's transactions, filtered on their serial envelope in SQL; only
+            # those whose lowest and highest serial bracket it are parsed for the range that holds it
+            q = (select(tx.c.id, tx.c.type, tx.c.actor_user, tx.c.at_us, t.accounts.c.number, tx.c.serials)
+                 .join(t.accounts, t.accounts.c.id == tx.c.receiver_id)
+                 .where(tx.c.unit_class_id == uc, tx.c.serial_lo <= serial, tx.c.serial_hi >= serial)
+                 .order_by(tx.c.id))
+            out = []
+            for r in conn.execute(q):
+                for start, end in parse_serials(r.serials):
+                    if start <= serial <= end:
+                        out.append({"txn": r.id, "type": r.type, "to_account": r.number, "serials": [start, end],
+                                    "actor": r.actor_user, "at": from_us(r.at_us).isoformat(),
+                                    "unit_class": unit_class})
+            return out
 
     def totals(self) -> list[Totals]:
         with self.engine.connect() as conn:

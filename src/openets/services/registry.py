@@ -180,8 +180,6 @@ class RegistryService:
                 if rec is None:
                     outcomes[i] = Outcome(op, error=NotFound("transaction", op.txn))
                     continue
-                if op.action == TxType.REVERSAL.value and rec.receiver_id is not None:
-                    rec.ranges = repo.txn_ranges(rec)
                 originals[rec.id] = rec
         todo = [i for i in todo if outcomes[i] is None]
         res_ids = {ops[i].reservation for i in todo if ops[i].reservation is not None}

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, literal_column, sele
 
 from openets.core.batching import chunks as _chunks
 from openets.ledger.book import PositionKey
-from openets.ledger.journal import JournalLine
+from openets.ledger.journal import JournalLine, format_serials, parse_serials
 from openets.registry.engine import WorkingSet, to_us
 from openets.registry.model import (
     Account,
@@ -55,14 +55,22 @@ def txn_from_row(r: object) -> TxRecord:
         at=from_us(r.at_us), sender_id=r.sender_id, receiver_id=r.receiver_id,  # type: ignore[attr-defined]
         compliance_year=r.compliance_year, reverses_id=r.reverses_id,  # type: ignore[attr-defined]
         reservation_id=r.reservation_id, approved_by=r.approved_by, note=r.note,  # type: ignore[attr-defined]
+        ranges=parse_serials(r.serials),  # type: ignore[attr-defined]
     )
+
+
+def _serials(r: TxRecord) -> tuple[str, int | None, int | None]:
+    """The ranges a transaction moved, as text, and their lowest and highest serial."""
+    if not r.ranges:
+        return "", None, None
+    return format_serials(r.ranges), min(s for s, _ in r.ranges), max(e for _, e in r.ranges)
 
 
 def txn_row(r: TxRecord) -> tuple[object, ...]:
     """A transaction's row, in ``_TXN_COLS`` order."""
     return (r.id, r.type.value, r.status.value, r.market, r.unit_class_id, r.restriction_id, r.quantity, r.sender_id,
             r.receiver_id, r.compliance_year, r.reverses_id, r.reservation_id, r.actor_user, r.actor_party,
-            r.actor_role, r.approved_by, to_us(r.at), r.note)
+            r.actor_role, r.approved_by, to_us(r.at), r.note, *_serials(r))
 
 
 # statements compiled once and reused (SQLAlchemy caches their compiled form)
@@ -88,7 +96,8 @@ _upd_reservation = (
 )
 _upd_txn = (
     update(t.transactions).where(t.transactions.c.id == bindparam("t_id"))
-    .values(status=bindparam("st"), approved_by=bindparam("ap"))
+    .values(status=bindparam("st"), approved_by=bindparam("ap"), serials=bindparam("se"), serial_lo=bindparam("lo"),
+            serial_hi=bindparam("hi"))
 )
 
 
@@ -142,7 +151,7 @@ def _insert(table, columns: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 _TXN_COLS = ("id", "type", "status", "market", "unit_class_id", "restriction_id", "quantity", "sender_id", "receiver_id",
              "compliance_year", "reverses_id", "reservation_id", "actor_user", "actor_party", "actor_role",
-             "approved_by", "at_us", "note")
+             "approved_by", "at_us", "note", "serials", "serial_lo", "serial_hi")
 _ins_txn = _insert(t.transactions, _TXN_COLS)
 _ins_reservation = _insert(t.reservations, ("id", "account_id", "unit_class_id", "restriction_id", "quantity", "kind",
                                             "status", "txn_id", "note"))
@@ -151,8 +160,6 @@ _BLOCK_COLS = ("account_id", "unit_class_id", "restriction_id", "start", "end")
 _ins_block = _insert(t.blocks, _BLOCK_COLS)
 _JOURNAL_COLS = JournalLine._fields  # a line is written as it is
 _ins_journal = _insert(t.journal, _JOURNAL_COLS)
-_MOVEMENT_COLS = ("txn_id", "unit_class_id", "start", "end", "account_id")  # as the book records them
-_ins_movement = _insert(t.movements, _MOVEMENT_COLS)
 _ins_idem = _insert(t.idempotency, ("party_id", "operation", "key", "payload_hash", "txn_id", "created_us"))
 
 
@@ -239,13 +246,6 @@ class RegistryRepo:
         r = self.conn.execute(q).first()
         return txn_from_row(r) if r else None
 
-    def txn_ranges(self, rec: TxRecord) -> list[tuple[int, int]]:
-        """The serial ranges a completed movement delivered to its receiver."""
-        q = select(t.movements.c.start, t.movements.c.end).where(
-            t.movements.c.txn_id == rec.id, t.movements.c.account_id == rec.receiver_id
-        ).order_by(t.movements.c.start)
-        return [(r.start, r.end) for r in self.conn.execute(q)]
-
     def is_reversed(self, txn_id: int) -> bool:
         q = select(t.transactions.c.id).where(t.transactions.c.reverses_id == txn_id)
         return self.conn.execute(q).first() is not None
@@ -323,7 +323,8 @@ class RegistryRepo:
         if ws.new_txns:
             run_many(c, _ins_txn, [txn_row(r) for r in ws.new_txns], _TXN_COLS)
         if ws.changed_txns:
-            run_many(c, _upd_txn, [{"t_id": r.id, "st": r.status.value, "ap": r.approved_by} for r in ws.changed_txns])
+            run_many(c, _upd_txn, [(r.id, r.status.value, r.approved_by, *_serials(r)) for r in ws.changed_txns],
+                     ("t_id", "st", "ap", "se", "lo", "hi"))
         if ws.new_reservations:
             run_many(c, _ins_reservation, [
                 {"id": r.id, "account_id": r.account_id, "unit_class_id": r.unit_class_id,
@@ -376,7 +377,6 @@ class RegistryRepo:
                      _BLOCK_COLS)
         if book.lines:
             run_many(c, _ins_journal, book.lines, _JOURNAL_COLS)
-            run_many(c, _ins_movement, book.movements, _MOVEMENT_COLS)
             touched_accounts = {ln.account_id for ln in book.lines}
             run_many(c, _upd_head, [(a, *book.heads[a]) for a in sorted(touched_accounts)], ("a_id", "cnt", "head"))
         if idem_rows:

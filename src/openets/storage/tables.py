@@ -167,6 +167,11 @@ transactions = Table(
     Column("approved_by", String(64)),
     Column("at_us", BigInteger, nullable=False),
     Column("note", Text, nullable=False, default=""),
+    # the serial ranges it moved to its receiver ("s-e s-e …", as on its journal lines; "" when none
+    # moved), and their lowest and highest serial, so that `trace` filters in SQL before it parses
+    Column("serials", Text, nullable=False, default=""),
+    Column("serial_lo", BigInteger),
+    Column("serial_hi", BigInteger),
     # one reversal per transaction; partial, so the many transactions that reverse nothing are not indexed
     Index("ux_transactions_reverses", "reverses_id", unique=True,
           sqlite_where=text("reverses_id IS NOT NULL"), postgresql_where=text("reverses_id IS NOT NULL")),
@@ -204,20 +209,6 @@ journal = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("account_id", "account_seq", name="ux_journal_account_seq"),
-)
-
-# Where each serial range went (one row per range received): what `trace` searches. Derived from the
-# journal, whose lines carry the same ranges under the hash chain.
-# A transaction moves each serial once: (txn, start) names a row; SQLite clusters on it (WITHOUT ROWID).
-# No serial index: `trace` scans a unit class's movements (see migration 0015).
-movements = Table(
-    "movements", metadata,
-    Column("txn_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("start", BigInteger, primary_key=True, autoincrement=False),
-    Column("unit_class_id", Integer, nullable=False),
-    Column("end", BigInteger, nullable=False),
-    Column("account_id", Integer, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 idempotency = Table(
