@@ -85,6 +85,7 @@ _stored_block = ((t.blocks.c.account_id == bindparam("oa")) & (t.blocks.c.unit_c
 _upd_block = (update(t.blocks).where(_stored_block)
               .values(account_id=bindparam("a"), restriction_id=bindparam("r"), start=bindparam("s"), end=bindparam("e")))
 _del_block = t.blocks.delete().where(_stored_block)
+_UPD_BLOCK_COLS = ("oa", "u", "or", "os", "a", "r", "s", "e")
 _upd_head = (
     update(t.accounts).where(t.accounts.c.id == bindparam("a_id"))
     .values(journal_count=bindparam("cnt"), head_hash=bindparam("head"))
@@ -343,35 +344,30 @@ class RegistryRepo:
         new_pos, upd_pos = [], []
         for key in book.touched:
             p = book.positions[key]
-            row = {"total": p.total, "reserved": p.reserved}
-            if p.loaded:
-                upd_pos.append({"k_a": key.account_id, "k_u": key.unit_class_id, "k_r": key.restriction_id, **row})
-            else:
-                new_pos.append({"account_id": key.account_id, "unit_class_id": key.unit_class_id,
-                                "restriction_id": key.restriction_id, **row})
-                p.loaded = True
+            (upd_pos if p.loaded else new_pos).append((*key, p.total, p.reserved))
+            p.loaded = True
         if upd_pos:
-            run_many(c, _upd_position, upd_pos)
+            run_many(c, _upd_position, upd_pos, ("k_a", "k_u", "k_r", "total", "reserved"))
         if new_pos:
-            run_many(c, _ins_position, new_pos)
+            run_many(c, _ins_position, new_pos, ("account_id", "unit_class_id", "restriction_id", "total", "reserved"))
         updates, inserts, deletes = book.block_diff()
         if deletes:
-            run_many(c, _del_block, [{"oa": k.account_id, "u": k.unit_class_id, "or": k.restriction_id, "os": s}
-                                     for k, s in deletes])
+            run_many(c, _del_block, [(*k, st) for k, st in deletes], ("oa", "u", "or", "os"))
         if updates:
             rows, moved = [], []
-            for ok, os_, k, s, e in updates:
-                row = {"oa": ok.account_id, "u": k.unit_class_id, "or": ok.restriction_id, "os": os_,
-                       "a": k.account_id, "r": k.restriction_id, "s": s, "e": e}
-                if s == os_:
-                    rows.append(row)
+            for ok, os_, k, st, e in updates:
+                if st == os_:
+                    rows.append((ok.account_id, k.unit_class_id, ok.restriction_id, os_, k.account_id,
+                                 k.restriction_id, st, e))
                 else:  # its start moved: through a negative start first, so that it never collides with
                     # another row's key while the batch is half applied
-                    moved.append(row)
-                    rows.append({**row, "oa": k.account_id, "or": k.restriction_id, "os": -s})
+                    moved.append((ok.account_id, k.unit_class_id, ok.restriction_id, os_, k.account_id,
+                                  k.restriction_id, -st, e))
+                    rows.append((k.account_id, k.unit_class_id, k.restriction_id, -st, k.account_id,
+                                 k.restriction_id, st, e))
             if moved:
-                run_many(c, _upd_block, [{**r, "s": -r["s"]} for r in moved])
-            run_many(c, _upd_block, rows)
+                run_many(c, _upd_block, moved, _UPD_BLOCK_COLS)
+            run_many(c, _upd_block, rows, _UPD_BLOCK_COLS)
         if inserts:
             run_many(c, _ins_block, [(k.account_id, k.unit_class_id, k.restriction_id, st, e) for k, st, e in inserts],
                      _BLOCK_COLS)
