@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, tuple_, union_all, update
+from sqlalchemy import Connection, bindparam, func, insert, literal_column, or_, select, tuple_, union_all, update
 
 from openets.core.batching import chunks as _chunks
 from openets.ledger.book import PositionKey
@@ -124,6 +124,19 @@ _sel_positions = (
 _sel_positions_only = select(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id,
                              t.positions.c.total, t.positions.c.reserved).where(
     _pos_key.in_(bindparam("keys", expanding=True)))
+_POSITION_PROBES = 8
+
+
+def _positions_by_key(n: int):  # type: ignore[no-untyped-def]
+    """n positions by key as n ORed key probes: SQLite answers a row-value IN list through a
+    temporary table (~12 µs for two keys against ~3 µs probing the key twice)."""
+    p = t.positions.c
+    return select(p.account_id, p.unit_class_id, p.restriction_id, p.total, p.reserved).where(or_(*(
+        (p.account_id == bindparam(f"a{i}")) & (p.unit_class_id == bindparam(f"u{i}"))
+        & (p.restriction_id == bindparam(f"r{i}")) for i in range(n))))
+
+
+_sel_positions_probe = [None, *(_positions_by_key(n) for n in range(1, _POSITION_PROBES + 1))]
 _block_cols = (t.blocks.c.start, t.blocks.c.end)
 _in_position = ((t.blocks.c.account_id == bindparam("a")) & (t.blocks.c.unit_class_id == bindparam("u"))
                 & (t.blocks.c.restriction_id == bindparam("r")))
@@ -263,6 +276,9 @@ class RegistryRepo:
             return
         if not complete:
             rows = self._pre.pop(("positions", tuple(keys)), None)
+            if rows is None and self.sqlite and len(keys) <= _POSITION_PROBES:
+                params = {f"{c}{i}": v for i, k in enumerate(keys) for c, v in zip("aur", k, strict=True)}
+                rows = run(self.conn, _sel_positions_probe[len(keys)], params, raw=True)
             for r in rows if rows is not None else run(self.conn, _sel_positions_only, {"keys": keys}, raw=True):
                 ws.book.load_position(PositionKey(r[0], r[1], r[2]), r[3], r[4], [], complete=False)
             return
