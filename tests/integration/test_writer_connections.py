@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from openets.storage import db
 from openets.storage.db import make_engine, unit_of_work
@@ -29,12 +30,18 @@ def test_kept_between_units_of_work_fresh_after_an_error(tmp_path: Path) -> None
     with unit_of_work(engine) as c:
         assert c is first
         c.execute(text("INSERT INTO t VALUES (1)"))
-    with pytest.raises(ZeroDivisionError), unit_of_work(engine) as c:
+    with pytest.raises(ZeroDivisionError), unit_of_work(engine) as c:  # a refusal: rolled back, kept
         c.execute(text("INSERT INTO t VALUES (2)"))
         1 / 0  # noqa: B018
     with unit_of_work(engine) as c:
-        assert c is not first and first.closed  # set aside after the error (its rollback done)
-        assert c.execute(text("SELECT x FROM t")).scalars().all() == [1]  # the failed one rolled back
+        assert c is first
+        assert c.execute(text("SELECT x FROM t")).scalars().all() == [1]
+    with pytest.raises(OperationalError), unit_of_work(engine) as c:  # a database error: set aside
+        c.execute(text("INSERT INTO t VALUES (3)"))
+        c.execute(text("INSERT INTO no_such_table VALUES (1)"))
+    with unit_of_work(engine) as c:
+        assert c is not first and first.closed
+        assert c.execute(text("SELECT x FROM t")).scalars().all() == [1]  # both failed ones rolled back
     engine.dispose()
 
 

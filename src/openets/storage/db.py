@@ -71,18 +71,21 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
             except sqlite3.Error as exc:
                 raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
 
-        @event.listens_for(engine, "engine_disposed")
-        def _disposed(eng):  # type: ignore[no-untyped-def]
-            # this thread's kept connection goes with the pool (so that, the last one closed, the WAL is
-            # checkpointed into the file); other threads' are set aside at their next unit of work
-            kept = _writers.conns.get(id(eng))
-            if kept is not None and kept[0] is eng and not kept[3].in_transaction():
-                _forget(id(eng))
-
+        event.listen(engine, "engine_disposed", _disposed)
         return engine
     # no pre-ping: it would cost a round trip per checkout; a connection the server dropped is
     # recognised as a disconnect on first use and the pool discarded (one failed request, not many)
-    return create_engine(url, isolation_level="READ COMMITTED", pool_recycle=3600)
+    engine = create_engine(url, isolation_level="READ COMMITTED", pool_recycle=3600)
+    event.listen(engine, "engine_disposed", _disposed)
+    return engine
+
+
+def _disposed(engine: Engine) -> None:
+    """This thread's kept write connection goes with the pool (SQLite: so that, the last one closed,
+    the WAL is checkpointed into the file); other threads' are set aside at their next unit of work."""
+    kept = _writers.conns.get(id(engine))
+    if kept is not None and kept[0] is engine and not kept[3].in_transaction():
+        _forget(id(engine))
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -125,11 +128,12 @@ def audit_with_writes(pending: PendingAudit) -> Iterator[PendingAudit]:
 
 
 class _Writers(threading.local):
-    """SQLite: each thread keeps its write connection to an engine between units of work. Checking a
+    """Each thread keeps its write connection to an engine between units of work. Checking a
     connection out of the pool, marking it a writer and handing it back cost ~55 µs of Python, more
-    than the BEGIN IMMEDIATE … COMMIT itself (the fsync aside). A connection is set aside after any
-    error, when its engine was disposed (a new pool) or in another process (after a fork); a thread
-    keeps a few engines' connections at most (tests make many engines, a service one)."""
+    than SQLite's BEGIN IMMEDIATE … COMMIT itself (the fsync aside). A connection is set aside after a
+    database error (or an interruption), when its engine was disposed (a new pool) or in another
+    process (after a fork); a thread keeps a few engines' connections at most (tests make many
+    engines, a service one)."""
 
     def __init__(self) -> None:
         self.conns: dict[int, tuple[Engine, object, int, Connection]] = {}
@@ -141,7 +145,7 @@ _KEEP_ENGINES = 4
 
 def _writer(engine: Engine) -> tuple[Connection, bool]:
     """A write connection not in a transaction, and whether it is this thread's kept one."""
-    if engine.dialect.name != "sqlite" or engine.pool.__class__ is NullPool:
+    if engine.pool.__class__ is NullPool:
         return engine.connect().execution_options(writer=True), False
     kept = _writers.conns.get(id(engine))
     if kept is not None:
@@ -181,9 +185,12 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
                 pending.row = pending.make_row()
                 if pending.row is not None:
                     conn.execute(_INSERT_AUDIT, pending.row)
-    except BaseException:
+    except BaseException as exc:
+        if kept and isinstance(exc, Exception) and not isinstance(exc, DBAPIError) and not conn.invalidated \
+                and not conn.in_transaction():
+            raise  # a refusal: rolled back, the connection is as good as before
         if kept and _writers.conns.get(id(engine), (None,) * 4)[3] is conn:
-            del _writers.conns[id(engine)]  # after an error, a fresh connection next time
+            del _writers.conns[id(engine)]  # after a database error, a fresh connection next time
         conn.close()
         raise
     if not kept:
