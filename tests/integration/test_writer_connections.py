@@ -72,3 +72,34 @@ def test_threads_have_their_own_and_dispose_closes_this_threads(tmp_path: Path) 
     with check.connect() as c:
         assert sorted(c.execute(text("SELECT x FROM t")).scalars()) == [1, 2]
     check.dispose()
+
+
+def test_many_threads_never_drain_the_pool(tmp_path: Path) -> None:
+    """Kept connections are checked out of the pool for good: only a few an engine, so that 20 threads
+    (more than the pool's 5 + 10) all get connections, twice, and readers still do."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with unit_of_work(engine) as c:
+        c.execute(text("CREATE TABLE t (x INTEGER)"))
+    between = threading.Barrier(20)
+    done: list[int] = []
+
+    def work(i: int) -> None:
+        for round_ in range(2):
+            with unit_of_work(engine) as c:
+                c.execute(text("INSERT INTO t VALUES (:x)"), {"x": i * 10 + round_})
+            if round_ == 0:
+                between.wait(timeout=20)  # all 20 hold whatever they kept while the others go again
+        with engine.connect() as c:  # a reader
+            c.execute(text("SELECT count(*) FROM t")).scalar()
+        done.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=25)
+    assert sorted(done) == list(range(20))
+    assert len(db._kept.get(engine, ())) <= 4
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM t")).scalar() == 40
+    engine.dispose()

@@ -13,6 +13,7 @@ import random
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,7 +22,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from openets.storage.tables import audit_log
 
@@ -141,6 +142,22 @@ class _Writers(threading.local):
 
 _writers = _Writers()
 _KEEP_ENGINES = 4
+# kept connections are checked out of the engine's pool for good: at most this many an engine (and one
+# fewer than the pool holds), so that other threads and readers still find connections in the pool
+_KEEP_PER_ENGINE = 4
+_kept: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[Connection]] = weakref.WeakKeyDictionary()
+_kept_lock = threading.Lock()
+
+
+def _may_keep(engine: Engine, conn: Connection) -> bool:
+    pool = engine.pool
+    cap = min(_KEEP_PER_ENGINE, max(pool.size() - 1, 1)) if isinstance(pool, QueuePool) else 1
+    with _kept_lock:
+        held = _kept.setdefault(engine, weakref.WeakSet())
+        if len(held) >= cap:
+            return False
+        held.add(conn)
+        return True
 
 
 def _writer(engine: Engine) -> tuple[Connection, bool]:
@@ -157,6 +174,8 @@ def _writer(engine: Engine) -> tuple[Connection, bool]:
             return engine.connect().execution_options(writer=True), False  # a unit of work inside another
         _forget(id(engine))
     conn = engine.connect().execution_options(writer=True)
+    if not _may_keep(engine, conn):
+        return conn, False  # enough threads keep one already: this one uses the pool as usual
     _writers.conns[id(engine)] = (engine, engine.pool, os.getpid(), conn)
     for key in [k for k, v in _writers.conns.items() if not v[3].in_transaction()][:-_KEEP_ENGINES]:
         _forget(key)  # the least recently kept idle ones
@@ -165,6 +184,9 @@ def _writer(engine: Engine) -> tuple[Connection, bool]:
 
 def _forget(key: int) -> None:
     kept = _writers.conns.pop(key, None)
+    if kept is not None:
+        with _kept_lock:
+            _kept.get(kept[0], set()).discard(kept[3])
     if kept is not None and kept[2] == os.getpid():  # another process's copy is left alone (its parent's)
         if not kept[3].closed and not kept[3].invalidated:
             kept[3].detach()  # closed for good, not handed back to a pool that may have been disposed
@@ -190,8 +212,9 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
                 and not conn.in_transaction():
             raise  # a refusal: rolled back, the connection is as good as before
         if kept and _writers.conns.get(id(engine), (None,) * 4)[3] is conn:
-            del _writers.conns[id(engine)]  # after a database error, a fresh connection next time
-        conn.close()
+            _forget(id(engine))  # after a database error, a fresh connection next time
+        else:
+            conn.close()
         raise
     if not kept:
         conn.close()
