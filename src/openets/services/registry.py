@@ -130,8 +130,9 @@ class RegistryService:
     @staticmethod
     def _prefetch(repo: RegistryRepo, actor: Actor, op: Op) -> None:
         """One move between two named accounts (the common request): read what it needs in one round
-        trip (PostgreSQL; the steps below then find the answers already there)."""
-        if (op.action not in _TYPES or TxType(op.action) not in _MOVES or op.txn is not None
+        trip (the steps below then find the answers already there). Not on SQLite: its reads cost no
+        round trip."""
+        if (repo.sqlite or op.action not in _TYPES or TxType(op.action) not in _MOVES or op.txn is not None
                 or op.reservation is not None or op.from_account is None or op.to_account is None
                 or op.unit_class is None):
             return
@@ -144,7 +145,7 @@ class RegistryService:
         repo = RegistryRepo(conn)
         now = self.clock.now()
         outcomes: list[Outcome | None] = [None] * len(ops)
-        if len(ops) == 1 and not repo.sqlite:  # SQLite: the reads cost no round trip
+        if len(ops) == 1:
             self._prefetch(repo, actor, ops[0])
 
         # 1. idempotency: repeats return what the first request did

@@ -21,7 +21,6 @@ from sqlalchemy.sql import ClauseElement
 
 _POST = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
 _NAMED = re.compile(r"%\((\w+)\)s|\(__\[POSTCOMPILE_(\w+)\]\)")
-_cache: dict[tuple[int, str, tuple[tuple[str, int, int], ...]], tuple[str, list[str]]] = {}
 # per (statement, dialect): its compiled form, the values bound inside it, the names of its IN lists
 _base: dict[tuple[int, str], tuple[Any, dict[str, Any], list[str]]] = {}
 # the statements themselves, kept alive: the caches are keyed by identity, which a freed statement's
@@ -40,14 +39,11 @@ def _compiled(stmt: ClauseElement, conn: Connection) -> tuple[Any, dict[str, Any
     return hit
 
 
-# per (statement, dialect), for statements without IN lists: (driver SQL, parameter names in order,
-# values bound inside the statement) — the one lookup an execution needs
-_plain: dict[tuple[int, str], tuple[str, list[str], dict[str, Any]]] = {}
-
-
-# per (statement, dialect, sizes of its IN lists): (driver SQL, [(parameter name, None for a value, 0 for a
-# list of values, k for a list of k-tuples)] in order) — values are laid out without naming each one
-_plans: dict[tuple[Any, ...], tuple[str, list[tuple[str, int | None]]]] = {}
+# per statement and dialect (and, for one with IN lists, their sizes): (driver SQL, [(parameter name,
+# None for a value, 0 for a list of values, k for a list of k-tuples)] in order, values bound inside the
+# statement, and — no IN lists — the names alone)
+_Plan = tuple[str, list[tuple[str, int | None]], dict[str, Any], list[str] | None]
+_plans: dict[tuple[Any, ...], _Plan] = {}
 
 
 def _shape(post: list[str], params: Mapping[str, Any]) -> tuple[tuple[str, int, int], ...]:
@@ -58,56 +54,22 @@ def _shape(post: list[str], params: Mapping[str, Any]) -> tuple[tuple[str, int, 
     return tuple(out)
 
 
-def _values(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    """The driver SQL and its positional values."""
-    hit = _plain.get((id(stmt), conn.dialect.name))
-    if hit is not None:
-        sql, order, defaults = hit
-        if defaults:
-            return sql, [params[n] if n in params else defaults[n] for n in order]
-        return sql, [params[n] for n in order]
-    _c, defaults, post = _compiled(stmt, conn)
-    if post:
-        plan = _plans.get((id(stmt), conn.dialect.name, _shape(post, params)))
-        if plan is not None:
-            out: list[Any] = []
-            for name, width in plan[1]:
-                if width is None:
-                    out.append(params[name] if name in params else defaults[name])
-                elif width == 0:
-                    out.extend(params[name])
-                else:
-                    for row in params[name]:
-                        out.extend(row)
-            return plan[0], out
-    sql, order, flat = _render(stmt, conn, params)
-    return sql, [flat[n] for n in order]
-
-
-def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
+def _plan(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> _Plan:
+    plan = _plans.get((id(stmt), conn.dialect.name))  # one lookup for a statement without IN lists
+    if plan is not None:
+        return plan
     compiled, defaults, post = _compiled(stmt, conn)
-    flat = {**defaults, **params} if defaults else dict(params)  # literals in a statement are parameters too
-    if not post:
-        key: tuple[Any, ...] = (id(stmt), conn.dialect.name, ())
-        hit = _cache.get(key)  # type: ignore[arg-type]
-        if hit is not None:
-            return hit[0], hit[1], flat
-        expanding: list[tuple[str, int, int]] = []
-    else:
-        expanding = list(_shape(post, params))
-        key = (id(stmt), conn.dialect.name, tuple(expanding))
-        hit = _cache.get(key)  # type: ignore[arg-type]
-        for name, _n, width in expanding:
-            values = flat.pop(name)
-            for i, v in enumerate(values):
-                if width:
-                    for j, part in enumerate(v):
-                        flat[f"{name}_{i}_{j}"] = part
-                else:
-                    flat[f"{name}_{i}"] = v
-        if hit is not None:
-            return hit[0], hit[1], flat
-    qmark = conn.dialect.paramstyle == "qmark"
+    shape = _shape(post, params) if post else ()
+    key = (id(stmt), conn.dialect.name, shape) if post else (id(stmt), conn.dialect.name)
+    plan = _plans.get(key)
+    if plan is None:
+        sql, steps = _build(compiled, conn.dialect.paramstyle == "qmark", shape)
+        plan = _plans[key] = (sql, steps, defaults, None if post else [name for name, _ in steps])
+    return plan
+
+
+def _build(compiled: Any, qmark: bool, shape: tuple[tuple[str, int, int], ...]) -> tuple[str, list[tuple[str, int | None]]]:
+    """The driver SQL (IN lists rendered for their sizes) and the parameters in order."""
     sql = compiled.string
     order: list[str]
     if qmark:
@@ -120,27 +82,29 @@ def _render(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
             return "%s" if m.group(1) else m.group(0)  # an IN list is expanded below
 
         sql = _NAMED.sub(positional, sql)
-    if post:
-        widths: dict[str, int] = {name: width for name, _n, width in expanding}
-        plan_steps = [(name, widths.get(name)) for name in order]
-    for name, n, width in expanding:
-        ph = "?" if qmark else "%s"
-        if width:
-            names = [[f"{name}_{i}_{j}" for j in range(width)] for i in range(n)]
-            text = ", ".join("(" + ", ".join(ph for _ in row) + ")" for row in names)
-            flat_names = [p for row in names for p in row]
+    ph = "?" if qmark else "%s"
+    for name, n, width in shape:
+        one = "(" + ", ".join([ph] * width) + ")" if width else ph
+        sql = sql.replace(f"(__[POSTCOMPILE_{name}])", "(" + ", ".join([one] * n) + ")")
+    widths = {name: width for name, _n, width in shape}
+    return sql, [(name, widths.get(name)) for name in order]
+
+
+def _values(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The driver SQL and its positional values (literals in a statement are parameters too)."""
+    sql, steps, defaults, names = _plan(stmt, conn, params)
+    if names is not None and not defaults:
+        return sql, [params[n] for n in names]
+    out: list[Any] = []
+    for name, width in steps:
+        if width is None:
+            out.append(params[name] if name in params else defaults[name])
+        elif width == 0:
+            out.extend(params[name])
         else:
-            flat_names = [f"{name}_{i}" for i in range(n)]
-            text = ", ".join(ph for _ in flat_names)
-        sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f"({text})")
-        idx = order.index(name)
-        order[idx:idx + 1] = flat_names
-    _cache[key] = (sql, order)  # type: ignore[index]
-    if not post:
-        _plain[(id(stmt), conn.dialect.name)] = (sql, order, defaults)
-    else:
-        _plans[key] = (sql, plan_steps)
-    return sql, order, flat
+            for row in params[name]:
+                out.extend(row)
+    return sql, out
 
 
 _row_types: dict[int, Any] = {}
@@ -199,15 +163,15 @@ def run_together(conn: Connection, items: Sequence[tuple[ClauseElement, Mapping[
     if conn.dialect.name != "postgresql" or conn.info.get(_BATCH) is not None:
         return [run(conn, stmt, params) for stmt, params in items]
     driver = conn.connection.driver_connection
-    rendered = [_render(stmt, conn, params) for stmt, params in items]
+    rendered = [_values(stmt, conn, params) for stmt, params in items]
     curs = []
     try:
         with driver.pipeline():  # type: ignore[union-attr]
-            for sql, order, flat in rendered:
+            for sql, values in rendered:
                 cur = driver.cursor()  # type: ignore[union-attr]
                 curs.append(cur)
                 statements[0] += 1
-                cur.execute(sql, [flat[n] for n in order])
+                cur.execute(sql, values)
             out = [cur.fetchall() for cur in curs]
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrap(conn, "(pipeline)", exc) from exc
@@ -225,11 +189,8 @@ def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Any], names: 
     by parameter name, or with ``names``, sequences of values in that order (no dict per row)."""
     if not rows:
         return
-    hit = _plain.get((id(stmt), conn.dialect.name))
-    if hit is not None:
-        sql, order = hit[0], hit[1]
-    else:
-        sql, order = _render(stmt, conn, rows[0] if names is None else dict(zip(names, rows[0], strict=True)))[:2]
+    sql, _steps, _defaults, order = _plan(stmt, conn, {})
+    assert order is not None, "run_many takes statements without IN lists"
     if names is None:
         values: Sequence[Any] = [[r[n] for n in order] for r in rows]
     else:
