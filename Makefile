@@ -37,8 +37,11 @@ bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/auction_offsets_bench.py --quick
 	$(BIN)/python bench/api_bench.py --quick
 
+# ruff, then mypy (configured in pyproject.toml), then the layer contracts (import-linter, [tool.importlinter])
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	cd src && ../$(BIN)/lint-imports --config ../pyproject.toml
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -36,3 +37,15 @@ def parse_instant(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=MARKET_TZ)
     return value.astimezone(UTC)
+
+
+@lru_cache(maxsize=64)  # a batch stamps every transaction and line with the same instant
+def to_us(at: datetime) -> int:
+    """Microseconds since the Unix epoch (UTC): how instants are stored."""
+    delta = at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(us: int) -> datetime:
+    """The aware UTC instant of a stored microsecond count (inverse of `to_us`)."""
+    return datetime.fromtimestamp(us // 1_000_000, UTC).replace(microsecond=us % 1_000_000)

@@ -9,10 +9,10 @@ anything in the working set changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us  # noqa: F401  (re-exported: callers import it from here)
 from openets.core.errors import DomainError, NotFound
 from openets.ledger.book import Book, PositionKey
 from openets.registry import checks as _checks
@@ -33,12 +33,6 @@ _RECEIVER_TYPE = {
     ReceiverRule.MARKET_RETIREMENT: AccountType.RETIREMENT,
     ReceiverRule.MARKET_DELETION: AccountType.DELETION,
 }
-
-
-@lru_cache(maxsize=64)  # a batch stamps every transaction and line with the same instant
-def to_us(at: datetime) -> int:
-    delta = at.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, literal_column, or_, select, tuple_, union_all, update
 
 from openets.core.batching import chunks as _chunks
+from openets.core.clock import from_us, to_us  # noqa: F401  (from_us re-exported)
 from openets.ledger.book import PositionKey
 from openets.ledger.journal import JournalLine, format_serials, parse_serials
-from openets.registry.engine import WorkingSet, to_us
+from openets.registry.engine import WorkingSet
 from openets.registry.model import (
     Account,
     AccountStatus,
@@ -24,10 +24,6 @@ from openets.registry.model import (
 from openets.registry.transactions import TxRecord, TxStatus, TxType
 from openets.storage import tables as t
 from openets.storage.fastsql import pipeline, run, run_many, run_together
-
-
-def from_us(us: int) -> datetime:
-    return datetime.fromtimestamp(us // 1_000_000, UTC).replace(microsecond=us % 1_000_000)
 
 
 def account_from_row(r: object) -> Account:

@@ -1,0 +1,92 @@
+"""Allocation runs and allocations, debts, deadline extensions and penalties."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from openets.storage.tables._meta import metadata
+
+allocation_runs = Table(
+    "allocation_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),  # pre, final
+    Column("rule_document", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # proposed, issued, rejected
+    Column("total", BigInteger, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_us", BigInteger, nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_us", BigInteger),
+    Column("unit_class_id", Integer),
+    Column("from_account_id", Integer),
+)
+
+# one company's allocation in a run; kind "pre" rows are the initial annual allocation (年度初始分配)
+# that offset caps refer to
+allocations = Table(
+    "allocations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("allocation_runs.id"), nullable=False, index=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("company", String(32), nullable=False),  # registration id
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("exact", Text, nullable=False),  # the Decimal before rounding
+    Column("detail", Text, nullable=False),  # JSON: per unit / installation
+    Column("txn_id", BigInteger),
+    Index("ix_allocations_company", "market", "compliance_year", "kind", "company"),
+)
+
+# Tonnes a company owes, append-only: "owed" rows (a claw-back larger than its holding; later an unpaid
+# compliance shortfall) and "withheld" rows (deducted from a later allocation, the Shenzhen rule).
+# Outstanding = owed − withheld. Never a negative balance.
+allocation_debts = Table(
+    "allocation_debts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),  # owed, withheld
+    Column("run_id", Integer, ForeignKey("allocation_runs.id"), nullable=False),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    CheckConstraint("quantity > 0", name="debt_positive"),
+)
+
+# A company's surrender deadline extended by its regulator (recorded, append-only; the latest counts).
+deadline_extensions = Table(
+    "deadline_extensions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("until_us", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_us", BigInteger, nullable=False),
+    Index("ix_extensions", "market", "compliance_year", "company"),
+)
+
+# Consequences of non-compliance decided by a regulator, append-only: fines (amount in fen, the price
+# and multiplier it was computed from), deductions of the shortfall, and entries on the published
+# list of non-compliant companies (credit blacklist, loss of subsidies).
+penalties = Table(
+    "penalties", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("compliance_year", Integer, nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # fine, deduction, listed
+    Column("shortfall", BigInteger, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False, default=0),
+    Column("basis", Text, nullable=False, default=""),  # how it was computed, in words
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_us", BigInteger, nullable=False),
+    Index("ux_penalties_once", "market", "compliance_year", "company", "kind", unique=True),
+)

@@ -1,0 +1,35 @@
+"""The service: credentials, tokens, audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+
+from openets.storage.tables._meta import metadata
+
+credentials = Table(
+    "credentials", metadata,
+    Column("user_name", String(64), ForeignKey("users.name"), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("changed_us", BigInteger, nullable=False),
+)
+
+# issued tokens, kept server-side so that they can be revoked before they expire
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("party_id", Integer, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("revoked", Integer, nullable=False, default=0),
+)
+
+# every request that changes state, with the acting user (append-only)
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_name", String(64)),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+)
