@@ -11,7 +11,7 @@ from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_n
 app = typer.Typer(no_args_is_help=True)
 
 
-def _services(db: str | None):  # type: ignore[no-untyped-def]
+def _services(db: str | None):
     from openets.services.allocation import AllocationService
     from openets.services.registry import RegistryService
 
@@ -121,7 +121,7 @@ def issue(run_id: int = typer.Argument(..., metavar="RUN"), unit_class: str = ty
     run(go)
 
 
-def _write(path: Path, table: list[dict]) -> None:  # type: ignore[type-arg]
+def _write(path: Path, table: list[dict]) -> None:
     cols = ["company", "sectors", "units", "exact", "tonnes"]
     tmp = path.with_name(path.name + ".part")
     if path.suffix.lower() == ".csv":

@@ -12,7 +12,7 @@ try:  # typer ≥ 0.25 carries its own copy of click
     from typer._click.exceptions import ClickException
     from typer.exceptions import Abort
 except ImportError:  # pragma: no cover - older typer on top of click
-    from click.exceptions import Abort, ClickException  # type: ignore[no-redef]
+    from click.exceptions import Abort, ClickException  # type: ignore[assignment]  # older typer raises click's own classes
 
 from openets.cli import allocation, auction, cap, compliance, demo, market, mrv, offsets, registry, service
 
@@ -23,7 +23,7 @@ class OneLineErrors(TyperGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(*args, **{**kwargs, "standalone_mode": False})
         except ClickException as exc:
             sys.stderr.write(f"error: {exc.format_message()} (see --help)\n")
             sys.exit(exc.exit_code)

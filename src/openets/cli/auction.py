@@ -74,7 +74,7 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
     run(go)
 
 
-def _svc(db: str | None):  # type: ignore[no-untyped-def]
+def _svc(db: str | None):
     from openets.services.auctions import AuctionService
     from openets.services.registry import RegistryService
 

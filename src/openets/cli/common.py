@@ -43,7 +43,7 @@ def engine(url: str | None) -> Engine:
     return make_engine(url)
 
 
-def clock():  # type: ignore[no-untyped-def]
+def clock():
     """The system clock, or the instant in $OPENETS_NOW (replays, demos, tests: trading sessions and
     deadlines are judged at that time)."""
     from openets.core.clock import FixedClock, SystemClock, parse_instant
@@ -100,7 +100,7 @@ def emit(value: Any, as_json: bool, *, title: str | None = None, columns: Iterab
     console.print(table)
 
 
-def run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+def run(fn, *args, **kwargs):
     """Call ``fn``; map every expected failure to one stderr line and an exit code."""
     try:
         return fn(*args, **kwargs)

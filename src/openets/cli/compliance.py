@@ -13,7 +13,7 @@ app = typer.Typer(no_args_is_help=True)
 RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
 
 
-def _registry(db: str | None, rules: list[Path] | None, *, with_clock: bool = False):  # type: ignore[no-untyped-def]
+def _registry(db: str | None, rules: list[Path] | None, *, with_clock: bool = False):
     from openets.rules.loader import default_rulebook
     from openets.services.registry import RegistryService
 
@@ -101,7 +101,7 @@ def public_data(market: str = typer.Option(...), year: int = typer.Option(..., h
     run(go)
 
 
-def _penalty(p) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _penalty(p) -> dict[str, object]:
     return {"company": p.company, "kind": p.kind, "shortfall_t": p.shortfall, "amount_yuan": f"{p.amount_fen / 100:.2f}",
             "basis": p.basis}
 

@@ -4,7 +4,9 @@ orders through fresh books with every event printed (the harness for tests and b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,7 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 InstrumentArg = typer.Argument(..., help="The instrument: a unit class code such as BEA-2016 or CEA-2021.")
 
 
-def _exchange(db: str | None, instrument: str):  # type: ignore[no-untyped-def]
+def _exchange(db: str | None, instrument: str):
     from openets.services.exchange import open_exchange
     from openets.services.registry import RegistryService
 
@@ -276,12 +278,15 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
                 parsed.append((parse_instant(v["at"]), r, v))
             except ValueError:
                 raise ValueError(f"{r.where}, column at: {v['at']!r} is not a time") from None
+
+        def _sink(instrument: str) -> Callable[[Any], None]:  # each book's events, tagged with its instrument
+            return lambda e: events.append({"instrument": instrument, **asdict(e)})
+
         for _at, r, v in sorted(parsed, key=lambda x: x[0]):
             inst = v["instrument"]
             book = books.get(inst)
             if book is None:
-                book = books[inst] = OrderBook(inst, rules, lambda e, i=inst: events.append(
-                    {"instrument": i, **asdict(e)}))
+                book = books[inst] = OrderBook(inst, rules, _sink(inst))
             try:
                 oid, party = int(v["order_id"]), int(v["party"])
                 qty = int(v["quantity"])

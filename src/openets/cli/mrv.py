@@ -60,7 +60,7 @@ def calc(path: Path = typer.Argument(..., help="A report workbook (sheets stream
     run(go)
 
 
-def _reports(db: str | None):  # type: ignore[no-untyped-def]
+def _reports(db: str | None):
     from openets.cli.common import engine
     from openets.services.registry import RegistryService
     from openets.services.reports import PlanService, ReportService

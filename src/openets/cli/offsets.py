@@ -101,7 +101,7 @@ def issue(project_id: str = typer.Argument(...), vintage: int = typer.Option(...
     run(go)
 
 
-def _registry(db: str | None):  # type: ignore[no-untyped-def]
+def _registry(db: str | None):
     from openets.cli.common import engine
     from openets.services.registry import RegistryService
 

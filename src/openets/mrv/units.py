@@ -25,7 +25,7 @@ def _normalise(unit: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _registry():  # type: ignore[no-untyped-def]
+def _registry():
     import pint
 
     reg = pint.UnitRegistry(non_int_type=Decimal)  # conversion factors computed in Decimal

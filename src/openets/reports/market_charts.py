@@ -11,7 +11,7 @@ from openets.market.data import Bar
 from openets.reports.allocation_compare import _cjk_font
 
 
-def _plt():  # type: ignore[no-untyped-def]
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,7 +59,7 @@ def kline_png(bars: Sequence[Bar], title: str) -> bytes:
     return _png(fig, plt)
 
 
-def _png(fig, plt) -> bytes:  # type: ignore[no-untyped-def]
+def _png(fig, plt) -> bytes:
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png")

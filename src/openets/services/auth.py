@@ -53,7 +53,7 @@ class AuthService:
             raise DomainError("password_weak", "a password has at least 10 characters")
         digest = _hasher.hash(password)
 
-        def work(c) -> None:  # type: ignore[no-untyped-def]
+        def work(c) -> None:
             if c.execute(select(t.users.c.name).where(t.users.c.name == user)).first() is None:
                 raise DomainError("not_found", f"user {user!r} not found (make them a representative first)")
             now = to_us(self.registry.clock.now())

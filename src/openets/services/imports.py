@@ -59,7 +59,7 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
                 raise DomainError("file_reference", f"{where}: unknown party {ref!r}")
             return int(found)
 
-        def guard(where: str, fn):  # type: ignore[no-untyped-def]
+        def guard(where: str, fn):
             try:
                 return fn()
             except DomainError as exc:
@@ -102,7 +102,7 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
             for row in sheets.get(kind, []):
                 v = row.values
 
-                def build(v=v, action=action) -> Op:  # type: ignore[no-untyped-def]
+                def build(v=v, action=action) -> Op:
                     uc = conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == v["unit_class"])).scalar()
                     if uc is None:
                         raise DomainError("file_reference", f"unknown unit class {v['unit_class']!r}")

@@ -149,7 +149,7 @@ def export_checkpoint(engine: Engine, path: Path) -> dict[str, object]:
     return {"rows": report.rows, "accounts": len(per), "path": str(path)}
 
 
-def load_checkpoint(path: Path) -> dict:  # type: ignore[type-arg]
+def load_checkpoint(path: Path) -> dict:
     try:
         with gzip.open(path, "rt") as fh:
             data = json.load(fh)

@@ -47,7 +47,7 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
                                connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn, _record):
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             # a new database gets 2 KiB pages (an existing one keeps its own): a commit writes and
@@ -62,7 +62,7 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # type: ignore[no-untyped-def]
+        def _begin(conn):
             # writers take the write lock up front (and queue for it); readers do not block anyone.
             # On the driver itself (SQLAlchemy's execution path costs more than the statement), its
             # error wrapped as SQLAlchemy's would be, so that a lock still busy is retried

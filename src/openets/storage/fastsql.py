@@ -13,7 +13,7 @@ import re
 from collections import namedtuple
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -115,7 +115,7 @@ def _row_type(stmt: ClauseElement) -> Any:
     rt = _row_types.get(id(stmt))
     if rt is None:
         names = [c.key for c in stmt.selected_columns]  # type: ignore[attr-defined]
-        rt = _row_types[id(stmt)] = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+        rt = _row_types[id(stmt)] = namedtuple("Row", names, rename=True)
     return rt
 
 
@@ -126,7 +126,8 @@ def _cursor(conn: Connection) -> Any:
 def _wrap(conn: Connection, sql: str, exc: Exception) -> DBAPIError:
     """A driver error as SQLAlchemy's, as if the statement had gone through it (so retries on
     deadlocks and the edges' error mapping see one kind of error)."""
-    return DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error)
+    # instance() is typed StatementError; for a driver error (a dbapi Error) it builds a DBAPIError
+    return cast(DBAPIError, DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error))
 
 
 def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None = None, *,
@@ -198,8 +199,8 @@ def run_many(conn: Connection, stmt: ClauseElement, rows: Sequence[Any], names: 
         if key not in _perms:
             perm = [names.index(n) for n in order]
             _perms[key] = None if perm == list(range(len(names))) else perm
-        perm = _perms[key]
-        values = rows if perm is None else [[r[i] for i in perm] for r in rows]
+        known = _perms[key]
+        values = rows if known is None else [[r[i] for i in known] for r in rows]
     batch = conn.info.get(_BATCH) if conn.dialect.name == "postgresql" else None
     if batch is not None:
         batch.extend((sql, v) for v in values)
@@ -233,7 +234,7 @@ def _flush(conn: Connection, batch: list[tuple[str, list[Any]]]) -> None:
     try:
         text = ";\n".join(cur.mogrify(sql, params) for sql, params in batch)
         statements[0] += 1
-        cur.execute(text.encode(), prepare=False)  # type: ignore[arg-type]
+        cur.execute(text.encode(), prepare=False)
     except psycopg.Error as exc:
         raise _wrap(conn, "(batch)", exc) from exc
     finally:
