@@ -11,7 +11,7 @@ from decimal import Decimal
 from openets.allocation.methods import benchmark_allowance, historical_intensity_allowance, to_tonnes
 from openets.allocation.plan import ProductionRow
 from openets.core.errors import DomainError
-from openets.rules.allocation import AllocationRules
+from openets.allocation.rules import AllocationRules
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from openets.allocation.methods import (
     to_tonnes,
 )
 from openets.core.errors import DomainError
-from openets.rules.allocation import AllocationRules
+from openets.allocation.rules import AllocationRules
 
 D = Decimal
 

@@ -19,7 +19,7 @@ from openets.core.batching import chunks as _chunks
 from openets.core.errors import DomainError, NotFound
 from openets.registry.engine import to_us
 from openets.registry.model import AccountStatus, AccountType
-from openets.rules.allocation import AllocationRules, allocation_rules
+from openets.allocation.rules import AllocationRules, allocation_rules
 from openets.services.ops import Op
 from openets.services.registry import RegistryService
 from openets.services.tabular import Row, Schema, read_tables

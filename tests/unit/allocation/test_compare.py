@@ -6,7 +6,7 @@ import pytest
 from openets.allocation.compare import compare
 from openets.allocation.plan import ProductionRow
 from openets.core.errors import DomainError
-from openets.rules.allocation import allocation_rules
+from openets.allocation.rules import allocation_rules
 from openets.rules.loader import default_rulebook
 
 

@@ -21,7 +21,7 @@ from openets.allocation.methods import (
     weighted_average_benchmark,
 )
 from openets.core.errors import DomainError
-from openets.rules.allocation import allocation_rules
+from openets.allocation.rules import allocation_rules
 from openets.rules.loader import default_rulebook
 
 MT = D(1_000_000)
