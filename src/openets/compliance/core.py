@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from openets.compliance.rules import ComplianceRules
+from openets.compliance.rules import DEFAULT_ROUNDING, ComplianceRules
 from openets.core.clock import MARKET_TZ as TZ
 from openets.core.errors import DomainError
 from openets.core.prices import vwap
@@ -24,7 +24,7 @@ ROUNDING = {"ceiling": ROUND_CEILING, "half_up": ROUND_HALF_UP}
 
 # -- obligations ---------------------------------------------------------------------------------
 
-def obligation(verified_emissions: Decimal, *, rounding: str = "ceiling") -> int:
+def obligation(verified_emissions: Decimal, *, rounding: str = DEFAULT_ROUNDING) -> int:
     """Whole tonnes owed for the verified emissions; the market's rule says how to round
     (ceiling: a fraction of a tonne is still owed)."""
     if verified_emissions < 0:

@@ -15,6 +15,7 @@ from openets.rules.fields import Fields
 from openets.rules.loader import FieldError, RuleSet
 
 ROUNDINGS = ("ceiling", "half_up")
+DEFAULT_ROUNDING = "ceiling"  # a fraction of a tonne is still owed, unless a rule set says otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class ComplianceRules:
     fine_multiplier: tuple[Decimal, Decimal] | None = None  # the range a regulator sets the fine's multiplier in
     fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months up to the deadline
     deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
-    rounding: str = "ceiling"  # how verified emissions round to whole tonnes owed
+    rounding: str = DEFAULT_ROUNDING  # how verified emissions round to whole tonnes owed
     unit_gap_cap: Decimal | None = None  # national power market: a unit owes at most allocation + this share × VE
     gas_capped_at_allocation: bool = False  # national power market: a gas unit owes at most its allocation
     takes_over: TakesOver | None = None
@@ -68,7 +69,7 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
     if f.has("fine_multiplier"):
         given["fine_multiplier"] = f.decimal_pair("fine_multiplier")
     if f.has("rounding"):
-        given["rounding"] = f.one_of("rounding", ROUNDINGS, "ceiling")
+        given["rounding"] = f.one_of("rounding", ROUNDINGS, DEFAULT_ROUNDING)
     given = {k: v for k, v in given.items() if v is not None or k in ("takes_over",)}
     rules = ComplianceRules(**given)
     if rules.fine_multiplier is not None and rules.fine_multiplier[0] > rules.fine_multiplier[1]:

@@ -4,8 +4,8 @@ field of a section at once. Generic: no domain knowledge here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 

@@ -14,16 +14,16 @@ from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from openets.allocation.changes import KINDS as CHANGE_KIND_NAMES
 from openets.allocation.changes import Change, apply_changes
 from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
+from openets.allocation.rules import AllocationRules
+from openets.allocation.runs import RunStatus, next_status
 from openets.core.actor import Actor
 from openets.core.batching import chunks as _chunks
 from openets.core.errors import DomainError, NotFound
 from openets.registry.engine import to_us
 from openets.registry.model import AccountStatus, AccountType
-from openets.allocation.rules import AllocationRules
-from openets.allocation.runs import RunStatus, next_status
 from openets.services import rulebook
-from openets.services.queries import available_positions
 from openets.services.ops import Op
+from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.services.tabular import Row, Schema, read_tables
 from openets.storage import tables as t

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from openets.allocation.runs import RunStatus
 from openets.compliance.core import Status, Surrendered, end_of, rate, status
 from openets.compliance.core import deadlines as rule_deadlines
 from openets.compliance.obligations import company_obligation, count_offsets
 from openets.compliance.penalties import deduction, fine_window, fines
-from openets.allocation.runs import RunStatus
 from openets.compliance.rules import ComplianceRules
+from openets.core.actor import Actor
 from openets.core.errors import DomainError, NotFound
 from openets.offsets.rules import OffsetRules, offset_cap
 from openets.services import rulebook
@@ -50,7 +51,7 @@ class ComplianceService:
         registry's closing hour where the rules give one (``closing_time = "17:00"``)."""
         return rule_deadlines(self.compliance_rules(market, year))
 
-    def extend(self, actor, market: str, year: int, company: str, until: date, reason: str) -> datetime:  # type: ignore[no-untyped-def]
+    def extend(self, actor: Actor, market: str, year: int, company: str, until: date, reason: str) -> datetime:
         """The regulator extends one company's deadline (recorded; the latest extension counts)."""
         from sqlalchemy import insert
 
@@ -253,7 +254,7 @@ class Consequences:
                     t.trades.c.market == market, t.trades.c.mode == "listed"))]
         return average_price(fills, start, end), start, end
 
-    def decide(self, actor, market: str, year: int, *, multiplier: Decimal | None = None,  # type: ignore[no-untyped-def]
+    def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
                now: datetime | None = None) -> list[Penalty]:
         from sqlalchemy import insert
 
@@ -275,7 +276,7 @@ class Consequences:
         for s in late:
             out.append(Penalty(s.company, "listed", s.status.shortfall, 0, "published list of non-compliant companies"))
 
-        def work(c) -> list[Penalty]:  # type: ignore[no-untyped-def]
+        def work(c: Connection) -> list[Penalty]:
             have = {(x.company, x.kind) for x in c.execute(select(t.penalties.c.company, t.penalties.c.kind).where(
                 t.penalties.c.market == market, t.penalties.c.compliance_year == year))}
             if r.deduct_shortfall:
@@ -291,7 +292,8 @@ class Consequences:
 
         return run_in_transaction(self.engine, work)
 
-    def _deduct(self, c, actor, market: str, year: int, late: list[CompanyStatus], now: datetime) -> list[Penalty]:  # type: ignore[no-untyped-def]
+    def _deduct(self, c: Connection, actor: Actor, market: str, year: int, late: list[CompanyStatus],
+                now: datetime) -> list[Penalty]:
         """Shenzhen: the shortfall is deducted from the company's account (its available allowances of
         the market, vintages up to the year, returned to the issuance account), and what is still
         missing is owed against the next allocation (which withholds it: ``withhold_debts``)."""

@@ -14,8 +14,8 @@ from openets.core.errors import DomainError, NotFound
 from openets.offsets.eligibility import Credit, Verdict, check
 from openets.offsets.rules import OffsetRules, for_year
 from openets.registry.model import UnitKind
-from openets.services.ops import Op
 from openets.services import rulebook
+from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
