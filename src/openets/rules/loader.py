@@ -169,6 +169,16 @@ def _date(value: Any, origin: str) -> date:
         raise DomainError("rule_set_invalid", f"{origin}: {value!r} is not a date") from None
 
 
+def _registry_options(reg: Mapping[str, Any]) -> dict[str, Any]:
+    """Banking and borrowing only where a file states them: else the dataclass's defaults (their one place)."""
+    out: dict[str, Any] = {}
+    if "banking" in reg:
+        out["banking"] = bool(reg["banking"])
+    if "borrowing" in reg:
+        out["borrowing"] = int(reg["borrowing"])
+    return out
+
+
 def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
     try:
         reg = data.get("registry", {})
@@ -183,7 +193,7 @@ def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
             registry=RegistryRules(
                 approvals=dict(reg.get("approvals", {})),
                 accepted_offsets=frozenset(reg.get("accepted_offsets", [])),
-                banking=bool(reg.get("banking", True)), borrowing=int(reg.get("borrowing", 0)),
+                **_registry_options(reg),
             ),
             raw=data,
             origin=origin,

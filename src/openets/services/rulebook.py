@@ -16,7 +16,7 @@ from openets.compliance.rules import ComplianceRules, parse_compliance_rules
 from openets.market.rules import TradingRules, parse_trading_section
 from openets.mrv.rules import MrvRules, parse_mrv_rules
 from openets.offsets.rules import OffsetRules, for_year, parse_offset_section
-from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook
+from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook, parse_sections
 
 __all__ = ["SECTION_PARSERS", "RuleBook", "RuleSet", "default_rulebook", "load", "typed", "section",
            "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules"]
@@ -53,8 +53,6 @@ def section(rs: RuleSet, name: str, kind: type[S]) -> S:
     """The typed section ``name`` of ``rs``; a rule set from an untyped rule book is parsed on first use
     (and fails as it would at load)."""
     if name in rs.raw and name not in rs.sections:
-        from openets.rules.loader import parse_sections
-
         parse_sections(rs, {name: SECTION_PARSERS[name]})
     return rs.section(name, kind)
 
