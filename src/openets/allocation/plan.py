@@ -19,8 +19,8 @@ from openets.allocation.methods import (
     power_allowance,
     to_tonnes,
 )
+from openets.allocation.rules import AllocationRules
 from openets.core.errors import DomainError
-from openets.rules.allocation import AllocationRules
 
 D = Decimal
 

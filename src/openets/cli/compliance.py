@@ -14,8 +14,8 @@ RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a
 
 
 def _registry(db: str | None, rules: list[Path] | None, *, with_clock: bool = False):
-    from openets.rules.loader import default_rulebook
     from openets.services.registry import RegistryService
+    from openets.services.rulebook import default_rulebook
 
     book = default_rulebook()
     for f in rules or []:

@@ -27,8 +27,9 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
 
     def go() -> None:
         from openets.core.quantity import parse_tonnes
-        from openets.offsets.eligibility import Credit, check, parse_offset_rules
-        from openets.rules.loader import default_rulebook
+        from openets.offsets.eligibility import Credit, check
+        from openets.offsets.rules import OffsetRules, for_year
+        from openets.services.rulebook import default_rulebook, section
         from openets.services.tabular import Schema, read_tables
 
         cols = ("id", "standard", "project_id", "project_type", "province", "county", "period_start", "period_end",
@@ -48,7 +49,7 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
         applied = date.fromisoformat(applied_on) if applied_on else None
         when = date.fromisoformat(on) if on else (applied or date.today())
         rs = default_rulebook().lookup(market, year, when, "offsets")
-        verdicts = check(parsed, company, parse_offset_rules(market, year, rs.document, rs.raw["offsets"]),
+        verdicts = check(parsed, company, for_year(section(rs, "offsets", OffsetRules), year),
                          basis=basis, applied_on=applied)
         emit([{"credit": x.credit_id, "usable": x.usable, "counts_for": str(x.counts_for),
                "reasons": "; ".join(x.reasons)} for x in verdicts], as_json, title=f"{rs.document}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
+from openets.compliance.rules import DEFAULT_ROUNDING, ComplianceRules
 from openets.core.clock import MARKET_TZ as TZ
 from openets.core.errors import DomainError
 from openets.core.prices import vwap
@@ -23,7 +24,7 @@ ROUNDING = {"ceiling": ROUND_CEILING, "half_up": ROUND_HALF_UP}
 
 # -- obligations ---------------------------------------------------------------------------------
 
-def obligation(verified_emissions: Decimal, *, rounding: str = "ceiling") -> int:
+def obligation(verified_emissions: Decimal, *, rounding: str = DEFAULT_ROUNDING) -> int:
     """Whole tonnes owed for the verified emissions; the market's rule says how to round
     (ceiling: a fraction of a tonne is still owed)."""
     if verified_emissions < 0:
@@ -35,10 +36,11 @@ def obligation(verified_emissions: Decimal, *, rounding: str = "ceiling") -> int
 
 
 def unit_obligation(verified: int, free_allocation: int, *, gas: bool = False,
-                    gap_cap_share: Decimal | None = Decimal("0.20")) -> int:
+                    gap_cap_share: Decimal | None) -> int:
     """The national power market's obligation per generating unit (2019–2020 onwards): a gas unit owes
     at most its free allocation; a unit whose shortfall exceeds ``gap_cap_share`` of its verified
-    emissions owes at most its free allocation plus that share: min(VE, allocation + 20 % × VE)."""
+    emissions owes at most its free allocation plus that share: min(VE, allocation + cap × VE). The
+    share is the rule's (``unit_gap_cap``: 20 % in the national market's rule set); None: no cap."""
     if gas:
         return min(verified, free_allocation)
     if gap_cap_share is None:
@@ -74,6 +76,18 @@ def end_of(day: date, closing: time | None = None) -> datetime:
     if closing is None:
         return datetime.combine(day + timedelta(days=1), time(0), TZ) - timedelta(microseconds=1)
     return datetime.combine(day, closing, TZ)
+
+
+def deadlines(rules: ComplianceRules) -> tuple[datetime, datetime | None]:
+    """The deadline and the order deadline (None: none): end of day in the market's zone, or the
+    registry's closing hour where the rules give one."""
+    if rules.order_deadline is not None:
+        order: datetime | None = end_of(rules.order_deadline, rules.closing_time)
+    elif rules.order_working_days is not None:
+        order = end_of(add_working_days(rules.deadline, rules.order_working_days), rules.closing_time)
+    else:
+        order = None
+    return end_of(rules.deadline, rules.closing_time), order
 
 
 # -- status ----------------------------------------------------------------------------------------

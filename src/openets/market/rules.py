@@ -8,7 +8,7 @@ Saturday and Sunday 10–11 June 2017), minus its closed days (Shanghai: the auc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -18,6 +18,7 @@ from openets.core.clock import MARKET_TZ as TZ
 from openets.core.errors import DomainError
 from openets.core.prices import vwap
 from openets.market.data import Print
+from openets.rules.loader import FieldError, RuleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +139,11 @@ def check_block(rules: TradingRules, *, price: int, quantity: int, reference: in
     if not in_session(rules, at, block=True):
         return "outside the block-trading session"
     return None
+
+
+def parse_trading_section(rs: RuleSet, data: Mapping[str, Any]) -> TradingRules | list[FieldError]:
+    """The section parser the rule book runs at load."""
+    try:
+        return parse_trading_rules(rs.market, dict(data))
+    except DomainError as exc:
+        return [FieldError("", exc.message)]

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from decimal import Decimal
 
-from openets.core.errors import DomainError
+from openets.offsets.rules import OffsetRules, offset_cap, parse_offset_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +34,6 @@ class Credit:
 
 
 @dataclass(frozen=True, slots=True)
-class OffsetRules:
-    market: str
-    compliance_year: int
-    document: str
-    counts_as: dict[str, str]  # accepted standard → what it counts as (PHCER → CCER in Guangdong)
-    provinces: frozenset[str] | None = None
-    counties: frozenset[str] | None = None
-    required_tag: str | None = None  # a region the project must lie in, by tag
-    project_types: frozenset[str] | None = None
-    period: tuple[date, date] | None = None  # the reductions must lie within
-    outside_boundary: bool = True
-    cap_basis: str = "initial_allocation"  # initial_allocation, obligation
-    cap_share: Decimal = Decimal("0.10")
-    exchange_rate: Decimal = Decimal(1)  # tonnes of allowance per tonne of credit
-    apply_by: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Verdict:
     credit_id: str
     usable: int  # tonnes of credit that may be surrendered
@@ -63,9 +44,7 @@ class Verdict:
 def check(credits: Sequence[Credit], company: str, rules: OffsetRules, *, basis: int,
           applied_on: date | None = None) -> list[Verdict]:
     """``basis``: the company's initial annual allocation or its obligation (per ``rules.cap_basis``)."""
-    if basis < 0:
-        raise DomainError("basis_invalid", "the cap basis cannot be negative")
-    cap_left = int((Decimal(basis) * rules.cap_share).to_integral_value(rounding=ROUND_FLOOR))
+    cap_left = offset_cap(basis, rules.cap_share)
     out = []
     for c in credits:
         reasons = _reasons(c, company, rules, applied_on)
@@ -102,22 +81,7 @@ def _reasons(c: Credit, company: str, r: OffsetRules, applied_on: date | None) -
     return out
 
 
-def parse_offset_rules(market: str, year: int, document: str, data: dict[str, Any]) -> OffsetRules:
-    def opt_set(key: str) -> frozenset[str] | None:
-        return frozenset(str(x) for x in data[key]) if key in data else None
-
-    try:
-        period = (date.fromisoformat(str(data["period"][0])), date.fromisoformat(str(data["period"][1]))) \
-            if "period" in data else None
-        return OffsetRules(
-            market=market, compliance_year=year, document=document, counts_as=dict(data["counts_as"]),
-            provinces=opt_set("provinces"), counties=opt_set("counties"), required_tag=data.get("required_tag"),
-            project_types=opt_set("project_types"), period=period,
-            outside_boundary=bool(data.get("outside_boundary", True)), cap_basis=data.get("cap_basis", "obligation"),
-            cap_share=Decimal(str(data["cap_share"])), exchange_rate=Decimal(str(data.get("exchange_rate", "1"))),
-            apply_by=date.fromisoformat(str(data["apply_by"])) if "apply_by" in data else None)
-    except (KeyError, ValueError, IndexError) as exc:
-        raise DomainError("rule_set_invalid", f"{market} offset rules: {exc}") from None
+__all__ = ["Credit", "OffsetRules", "Verdict", "check", "parse_offset_rules", "total_usable"]
 
 
 def total_usable(verdicts: Iterable[Verdict]) -> int:

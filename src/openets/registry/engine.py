@@ -83,8 +83,7 @@ class Registry:
         key = (market, year, now)
         got = self._rules.get(key)
         if got is None:
-            tz = self.ws.rulebook.market(market).timezone
-            got = self._rules[key] = self.ws.rulebook.lookup(market, year, now.astimezone(tz).date(), "registry").registry
+            got = self._rules[key] = self.ws.rulebook.lookup_at(market, year, now, "registry").registry
         return got
 
     def _receiver(self, type_: TxType, market: str, to_account_id: int | None) -> Account:

@@ -1,14 +1,21 @@
-"""Loading and looking up rule sets. Files are TOML (stdlib ``tomllib``) under ``rules/data``."""
+"""Loading and looking up rule sets. Files are TOML (stdlib ``tomllib``) under ``rules/data``.
+
+This layer is generic: a rule set's header (market, years, document, valid-from/to), its raw TOML and
+the lookup. The typed section of each capability (compliance, offsets, allocation …) is defined and
+parsed in that capability's package; the caller passes those parsers in (``load_rulebook(parsers=…)``)
+so every section is parsed once, at load, and a bad file fails there, naming the file, the rule set
+and the field. This module imports no domain package."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from openets.core.errors import DomainError
@@ -36,6 +43,22 @@ class RegistryRules:
     borrowing: int = 0
 
 
+S = TypeVar("S")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One thing wrong in a section: the field (dotted, inside the section) and what."""
+
+    field: str
+    message: str
+
+
+# A section parser: pure; the rule set (its header) and the section's table → the typed section, or
+# the errors found (beancount style: validation returns errors, it does not raise).
+SectionParser = Callable[["RuleSet", Mapping[str, Any]], "object | list[FieldError]"]
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     market: str
@@ -47,6 +70,25 @@ class RuleSet:
     source: str
     registry: RegistryRules
     raw: dict[str, Any]
+    origin: str = field(default="", compare=False)  # the file it came from
+    # section name → its typed rules, filled once by the loader from the parsers it was given
+    sections: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def label(self) -> str:
+        years = self.compliance_years
+        span = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+        return f"{self.market} {span} {self.document!r}"
+
+    def section(self, name: str, kind: type[S]) -> S:
+        """The typed rules of section ``name`` (parsed at load)."""
+        if name not in self.raw:
+            raise DomainError("no_rule_set", f"{self.document} has no {name} rules")
+        got = self.sections.get(name)
+        if got is None:
+            raise DomainError("rule_section_unparsed", f"{self.label()}: the {name} section was loaded without its parser")
+        if not isinstance(got, kind):
+            raise TypeError(f"{name} rules are {type(got).__name__}, not {kind.__name__}")
+        return got
 
     def governs(self, market: str, year: int, on: date, section: str | None = None) -> bool:
         return (
@@ -59,14 +101,27 @@ class RuleSet:
 
 
 class RuleBook:
-    def __init__(self, markets: dict[str, Market], rule_sets: list[RuleSet]) -> None:
+    def __init__(self, markets: dict[str, Market], rule_sets: list[RuleSet],
+                 parsers: Mapping[str, SectionParser] | None = None) -> None:
         self.markets = markets
         self.rule_sets = rule_sets
+        self.parsers: Mapping[str, SectionParser] = dict(parsers or {})
         self._found: dict[tuple[str, int, date, str | None], RuleSet] = {}  # lookups repeat on every transaction
 
     def with_file(self, path: Path) -> RuleBook:
         """This rule book plus the rule sets of a user's own file (which win where both are valid)."""
-        return RuleBook(self.markets, self.rule_sets + _read_rule_sets(Path(path), self.markets))
+        return RuleBook(self.markets, self.rule_sets + _read_rule_sets(Path(path), self.markets, self.parsers),
+                        self.parsers)
+
+    def with_parsers(self, parsers: Mapping[str, SectionParser]) -> RuleBook:
+        """The same rule sets with these section parsers applied too (each fails as at load)."""
+        for rs in self.rule_sets:
+            parse_sections(rs, parsers)
+        return RuleBook(self.markets, self.rule_sets, {**self.parsers, **parsers})
+
+    def lookup_at(self, market: str, compliance_year: int, moment: datetime, section: str | None = None) -> RuleSet:
+        """``lookup`` on the calendar day ``moment`` falls on in the market's own time zone."""
+        return self.lookup(market, compliance_year, moment.astimezone(self.market(market).timezone).date(), section)
 
     def market(self, code: str) -> Market:
         try:
@@ -114,6 +169,16 @@ def _date(value: Any, origin: str) -> date:
         raise DomainError("rule_set_invalid", f"{origin}: {value!r} is not a date") from None
 
 
+def _registry_options(reg: Mapping[str, Any]) -> dict[str, Any]:
+    """Banking and borrowing only where a file states them: else the dataclass's defaults (their one place)."""
+    out: dict[str, Any] = {}
+    if "banking" in reg:
+        out["banking"] = bool(reg["banking"])
+    if "borrowing" in reg:
+        out["borrowing"] = int(reg["borrowing"])
+    return out
+
+
 def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
     try:
         reg = data.get("registry", {})
@@ -128,15 +193,33 @@ def _rule_set(data: dict[str, Any], origin: str) -> RuleSet:
             registry=RegistryRules(
                 approvals=dict(reg.get("approvals", {})),
                 accepted_offsets=frozenset(reg.get("accepted_offsets", [])),
-                banking=bool(reg.get("banking", True)), borrowing=int(reg.get("borrowing", 0)),
+                **_registry_options(reg),
             ),
             raw=data,
+            origin=origin,
         )
     except KeyError as exc:
         raise DomainError("rule_set_invalid", f"{origin}: missing key {exc.args[0]}") from None
 
 
-def load_rulebook(folder: Path | None = None) -> RuleBook:
+def parse_sections(rs: RuleSet, parsers: Mapping[str, SectionParser]) -> None:
+    """Parse each section of ``rs`` that has a parser, once; the first rule set with errors fails with
+    one error naming the file, the rule set and every bad field."""
+    errors: list[str] = []
+    for name, parse in parsers.items():
+        if name in rs.sections or name not in rs.raw:
+            continue
+        data = rs.raw[name]
+        got = parse(rs, data) if isinstance(data, Mapping) else [FieldError("", "is not a table")]
+        if isinstance(got, list):
+            errors.extend(f"[{name}]{'.' + e.field if e.field else ''}: {e.message}" for e in got)
+        else:
+            rs.sections[name] = got
+    if errors:
+        raise DomainError("rule_set_invalid", f"{rs.origin}: rule set {rs.label()}: {'; '.join(errors)}")
+
+
+def load_rulebook(folder: Path | None = None, parsers: Mapping[str, SectionParser] | None = None) -> RuleBook:
     root = folder or Path(str(resources.files("openets.rules") / "data"))
     with open(root / "markets.toml", "rb") as fh:
         mdata = tomllib.load(fh)
@@ -154,11 +237,11 @@ def load_rulebook(folder: Path | None = None) -> RuleBook:
     }
     rule_sets = []
     for path in sorted((root / "rulesets").glob("*.toml")):
-        rule_sets.extend(_read_rule_sets(path, markets))
-    return RuleBook(markets, rule_sets)
+        rule_sets.extend(_read_rule_sets(path, markets, parsers or {}))
+    return RuleBook(markets, rule_sets, parsers)
 
 
-def _read_rule_sets(path: Path, markets: dict[str, Market]) -> list[RuleSet]:
+def _read_rule_sets(path: Path, markets: dict[str, Market], parsers: Mapping[str, SectionParser]) -> list[RuleSet]:
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -171,10 +254,13 @@ def _read_rule_sets(path: Path, markets: dict[str, Market]) -> list[RuleSet]:
         rs = _rule_set(entry, path.name)
         if rs.market not in markets:
             raise DomainError("rule_set_invalid", f"{path.name}: unknown market {rs.market}")
+        parse_sections(rs, parsers)
         out.append(rs)
     return out
 
 
 @cache
 def default_rulebook() -> RuleBook:
+    """The shipped rule sets, untyped (headers and raw sections). Services use
+    ``openets.services.rulebook.default_rulebook``, which parses every known section at load."""
     return load_rulebook()

@@ -14,13 +14,16 @@ from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from openets.allocation.changes import KINDS as CHANGE_KIND_NAMES
 from openets.allocation.changes import Change, apply_changes
 from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
+from openets.allocation.rules import AllocationRules
+from openets.allocation.runs import RunStatus, next_status
 from openets.core.actor import Actor
 from openets.core.batching import chunks as _chunks
 from openets.core.errors import DomainError, NotFound
 from openets.registry.engine import to_us
 from openets.registry.model import AccountStatus, AccountType
-from openets.rules.allocation import AllocationRules, allocation_rules
+from openets.services import rulebook
 from openets.services.ops import Op
+from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.services.tabular import Row, Schema, read_tables
 from openets.storage import tables as t
@@ -138,7 +141,7 @@ class RunSummary:
     market: str
     compliance_year: int
     kind: str
-    status: str
+    status: RunStatus
     companies: int
     total: int
 
@@ -149,9 +152,7 @@ class AllocationService:
         self.engine = registry.engine
 
     def rules(self, market: str, year: int, on: datetime | None = None) -> AllocationRules:
-        now = on or self.registry.clock.now()
-        tz = self.registry.rulebook.market(market).timezone
-        return allocation_rules(self.registry.rulebook.lookup(market, year, now.astimezone(tz).date(), "allocation"))
+        return rulebook.allocation_rules(self.registry.rulebook, market, year, on or self.registry.clock.now())
 
     def compute(self, rows: list[ProductionRow], *, market: str, year: int, kind: str,
                 changes: list[Change] | None = None) -> PlanResult:
@@ -197,7 +198,7 @@ class AllocationService:
         q = (select(t.allocations.c.company, func.sum(t.allocations.c.quantity).label("n"))
              .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
              .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
-                    t.allocation_runs.c.status == "issued").group_by(t.allocations.c.company))
+                    t.allocation_runs.c.status == RunStatus.ISSUED.value).group_by(t.allocations.c.company))
         return {r.company: int(r.n) for r in c.execute(q)}
 
     def _store(self, c: Connection, actor: Actor, market: str, year: int, kind: str,
@@ -221,13 +222,13 @@ class AllocationService:
         total = sum(q for _, q, _, _ in items)
         run_id = c.execute(insert(t.allocation_runs).values(
             market=market, compliance_year=year, kind=kind, rule_document=rules.rule_set.document,
-            status="proposed", total=total, proposed_by=actor.user, proposed_us=to_us(self.registry.clock.now()),
+            status=RunStatus.PROPOSED.value, total=total, proposed_by=actor.user, proposed_us=to_us(self.registry.clock.now()),
         ).returning(t.allocation_runs.c.id)).scalar_one()
         c.execute(insert(t.allocations), [
             {"run_id": run_id, "market": market, "compliance_year": year, "kind": kind, "company": company,
              "party_id": companies[company], "account_id": accounts[companies[company]], "quantity": qty,
              "exact": exact, "detail": detail} for company, qty, exact, detail in items])
-        return RunSummary(run_id, market, year, kind, "proposed", len(items), total)
+        return RunSummary(run_id, market, year, kind, RunStatus.PROPOSED, len(items), total)
 
     def issue(self, actor: Actor, run_id: int, *, unit_class: str, from_account: str) -> RunSummary:
         """Approve a proposed run and carry it out in one transaction: allocations from a government
@@ -241,8 +242,7 @@ class AllocationService:
             if run is None:
                 raise NotFound("allocation run", run_id)
             actor.require_regulator(run.market)
-            if run.status != "proposed":
-                raise DomainError("run_not_proposed", f"allocation run {run_id} is {run.status}")
+            issued = next_status(run_id, run.status, "issue")
             if run.proposed_by == actor.user:
                 raise DomainError("four_eyes", "the run must be issued by a different user than its proposer")
             if uc.market != run.market or uc.vintage != run.compliance_year:
@@ -283,19 +283,17 @@ class AllocationService:
             if debts:
                 c.execute(insert(t.allocation_debts), debts)
             c.execute(update(t.allocation_runs).where(t.allocation_runs.c.id == run_id).values(
-                status="issued", decided_by=actor.user, decided_us=to_us(self.registry.clock.now()),
+                status=issued.value, decided_by=actor.user, decided_us=to_us(self.registry.clock.now()),
                 unit_class_id=uc.id, from_account_id=source.id))
-            return RunSummary(run_id, run.market, run.compliance_year, run.kind, "issued", len(rows), run.total)
+            return RunSummary(run_id, run.market, run.compliance_year, run.kind, issued, len(rows), run.total)
 
         return run_in_transaction(self.engine, work)
 
     def _available(self, c: Connection, account_ids: list[int], unit_class_id: int) -> dict[int, int]:
         if not account_ids:
             return {}
-        q = select(t.positions.c.account_id, (t.positions.c.total - t.positions.c.reserved).label("n")).where(
-            t.positions.c.account_id.in_(account_ids), t.positions.c.unit_class_id == unit_class_id,
-            t.positions.c.restriction_id == 0)
-        return {r.account_id: int(r.n) for r in c.execute(q)}
+        q = available_positions(t.positions.c.account_id.in_(account_ids), t.positions.c.unit_class_id == unit_class_id)
+        return {r.account_id: int(r.available) for r in c.execute(q)}
 
     def debts(self, market: str, year: int | None = None) -> dict[str, int]:
         """What companies still owe (owed − withheld), for one compliance year or all."""
@@ -325,7 +323,7 @@ class AllocationService:
                  .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
                  .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
                         t.allocations.c.company == company, t.allocations.c.kind.in_(["pre", "final"]),
-                        t.allocation_runs.c.status == "issued"))
+                        t.allocation_runs.c.status == RunStatus.ISSUED.value))
             got = c.execute(q).all()
         pre = [q for k, q in got if k == "pre"]
         final = [q for k, q in got if k == "final"]

@@ -26,6 +26,7 @@ from openets.registry.engine import to_us
 from openets.registry.model import AccountType
 from openets.services.cash import CashLedger
 from openets.services.ops import Op
+from openets.services.queries import available_units
 from openets.services.registry import RegistryService, RegistrySession
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
@@ -68,7 +69,7 @@ class AuctionService:
         auction_acc = self.registry.account(f"{market}-AUCTION")
 
         def work(c: Connection) -> int:
-            held = c.execute(select(t.positions.c.total - t.positions.c.reserved).where(
+            held = c.execute(select(available_units()).where(
                 t.positions.c.account_id == auction_acc.id, t.positions.c.unit_class_id == uc.id,
                 t.positions.c.restriction_id == restriction_id)).scalar() or 0
             if held < rules.volume:

@@ -3,14 +3,24 @@ determined) verified emissions, surrenders and their reversals, and the market's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from openets.compliance.core import Status, Surrendered, add_working_days, end_of, obligation, rate, status
+from openets.allocation.runs import RunStatus
+from openets.compliance.core import Status, Surrendered, end_of, rate, status
+from openets.compliance.core import deadlines as rule_deadlines
+from openets.compliance.obligations import company_obligation, count_offsets
+from openets.compliance.penalties import deduction, fine_window, fines
+from openets.compliance.rules import ComplianceRules
+from openets.core.actor import Actor
 from openets.core.errors import DomainError, NotFound
+from openets.offsets.rules import OffsetRules, offset_cap
+from openets.services import rulebook
+from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.registry_repo import from_us
@@ -27,28 +37,21 @@ class ComplianceService:
         self.registry = registry
         self.engine = registry.engine
 
-    def rules(self, market: str, year: int) -> dict:  # type: ignore[type-arg]
-        tz = self.registry.rulebook.market(market).timezone
-        rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "compliance")
-        return rs.raw["compliance"]
+    def compliance_rules(self, market: str, year: int) -> ComplianceRules:
+        """The compliance rules governing the year today (the market's calendar day)."""
+        return rulebook.compliance_rules(self.registry.rulebook, market, year, self.registry.clock.now())
+
+    def rules(self, market: str, year: int) -> dict[str, object]:
+        """The raw ``compliance`` section (the scenario runner still reads it; use ``compliance_rules``)."""
+        rs = self.registry.rulebook.lookup_at(market, year, self.registry.clock.now(), "compliance")
+        return dict(rs.raw["compliance"])
 
     def deadlines(self, market: str, year: int) -> tuple[datetime, datetime | None]:
         """The deadline and the order deadline (None: none): end of day in the market's zone, or the
         registry's closing hour where the rules give one (``closing_time = "17:00"``)."""
-        from datetime import time
+        return rule_deadlines(self.compliance_rules(market, year))
 
-        r = self.rules(market, year)
-        closing = time.fromisoformat(str(r["closing_time"])) if "closing_time" in r else None
-        deadline_day = date.fromisoformat(str(r["deadline"]))
-        if "order_deadline" in r:
-            order = end_of(date.fromisoformat(str(r["order_deadline"])), closing)
-        elif "order_working_days" in r:
-            order = end_of(add_working_days(deadline_day, int(r["order_working_days"])), closing)
-        else:
-            order = None
-        return end_of(deadline_day, closing), order
-
-    def extend(self, actor, market: str, year: int, company: str, until: date, reason: str) -> datetime:  # type: ignore[no-untyped-def]
+    def extend(self, actor: Actor, market: str, year: int, company: str, until: date, reason: str) -> datetime:
         """The regulator extends one company's deadline (recorded; the latest extension counts)."""
         from sqlalchemy import insert
 
@@ -78,8 +81,8 @@ class ComplianceService:
 
     def statuses(self, market: str, year: int, *, now: datetime | None = None) -> list[CompanyStatus]:
         now = now or self.registry.clock.now()
-        r = self.rules(market, year)
-        deadline, order = self.deadlines(market, year)
+        r = self.compliance_rules(market, year)
+        deadline, order = rule_deadlines(r)
         extended = self._extensions(market, year)
         with self.engine.connect() as c:
             reports = {row.company: row for row in c.execute(select(t.emission_reports).where(
@@ -105,16 +108,15 @@ class ComplianceService:
                 per[s.registration_id].append((Surrendered(from_us(reversed_at[s.id]), -s.quantity), offset))
         offset_rules = self._offset_rules(market, year)
         elsewhere = self._covered_elsewhere(market, year)
-        per_unit = "unit_gap_cap" in r or r.get("gas_capped_at_allocation")
-        unit_alloc = self._unit_allocations(market, year) if per_unit else {}
+        unit_alloc = self._unit_allocations(market, year) if r.per_unit else {}
         out = []
         for company in sorted(covered | set(reports)):
             rep = reports.get(company)
             owed = None
             if rep is not None and rep.state in ("confirmed", "determined") and rep.verified_emissions is not None:
-                owed = obligation(Decimal(rep.verified_emissions), rounding=r.get("rounding", "ceiling"))
-                if per_unit:
-                    owed = self._per_unit(owed, rep, unit_alloc.get(company, {}), r)
+                units = json.loads(rep.verified_output or "[]") if r.per_unit and rep.verified_output else []
+                owed = company_obligation(Decimal(rep.verified_emissions), r, units=units,
+                                          allocation=unit_alloc.get(company, {}))
             events = self._count_offsets(per.get(company, []), offset_rules, market, year, company, owed)
             mine = extended.get(company, deadline)
             out.append(CompanyStatus(company, status(owed=owed, surrenders=events, deadline=mine,
@@ -128,33 +130,29 @@ class ComplianceService:
         if market == "CEA":
             return set()
         try:
-            rs = self.registry.rulebook.lookup("CEA", year, self.registry.clock.now().astimezone(
-                self.registry.rulebook.market("CEA").timezone).date(), "compliance")
+            rule = self.compliance_rules("CEA", year).takes_over
         except DomainError:
             return set()
-        rule = rs.raw["compliance"].get("takes_over")
-        if not rule or market not in rule.get("from_pilots", []):
+        if rule is None or market not in rule.from_pilots:
             return set()
         p, a = t.parties, t.accounts
         with self.engine.connect() as c:
             national = {r[0] for r in c.execute(select(p.c.registration_id).join(a, a.c.party_id == p.c.id).where(
                 a.c.market == "CEA", a.c.type == "compliance"))}
             here = {r[0] for r in c.execute(select(p.c.registration_id).join(a, a.c.party_id == p.c.id).where(
-                a.c.market == market, a.c.type == "compliance", p.c.sector.in_(list(rule.get("sectors", [])))))}
+                a.c.market == market, a.c.type == "compliance", p.c.sector.in_(sorted(rule.sectors))))}
         return here & national
 
     def _unit_allocations(self, market: str, year: int) -> dict[str, dict[str, Decimal]]:
         """Per company, each generating unit's free allocation for the year: the true-up's final
         figures where there is one (its detail holds the final allocation), else the issued run's."""
-        import json
-
         runs: dict[str, tuple[int, str]] = {}
         with self.engine.connect() as c:
             for x in c.execute(select(t.allocations.c.company, t.allocations.c.kind, t.allocations.c.detail,
                                       t.allocations.c.run_id)
                                .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
                                .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
-                                      t.allocation_runs.c.status == "issued")):
+                                      t.allocation_runs.c.status == RunStatus.ISSUED.value)):
                 rank = {"trueup": 2, "final": 1, "pre": 0}.get(x.kind, -1)
                 if x.company not in runs or rank >= runs[x.company][0]:
                     runs[x.company] = (rank, x.detail)
@@ -163,61 +161,26 @@ class ComplianceService:
             out[company] = {str(d["source"]): Decimal(str(d["exact"])) for d in json.loads(detail or "[]")}
         return out
 
-    @staticmethod
-    def _per_unit(owed: int, rep, allocation: dict[str, Decimal], r: dict) -> int:  # type: ignore[no-untyped-def,type-arg]
-        """The national power market's variant: Σ over units of min(VE, free allocation + cap × VE), gas
-        units at most their free allocation. Needs each unit's verified emissions in the verified
-        output (column ``emissions``); without them the company's total obligation stands."""
-        import json
-
-        from openets.compliance.core import unit_obligation
-
-        rows = json.loads(rep.verified_output or "[]") if getattr(rep, "verified_output", None) else []
-        if not rows or any("emissions" not in x for x in rows):
-            return owed
-        cap = Decimal(str(r["unit_gap_cap"])) if "unit_gap_cap" in r else None
-        total = 0
-        for x in rows:
-            ve = obligation(Decimal(str(x["emissions"])), rounding=r.get("rounding", "ceiling"))
-            free = int(allocation.get(str(x.get("source_id")), Decimal(0)).to_integral_value(rounding="ROUND_HALF_UP"))
-            gas = bool(r.get("gas_capped_at_allocation")) and "gas" in f"{x.get('fuel', '')}{x.get('category', '')}"
-            total += unit_obligation(ve, free, gas=gas, gap_cap_share=cap)
-        return total
-
-    def _offset_rules(self, market: str, year: int) -> dict | None:  # type: ignore[type-arg]
-        tz = self.registry.rulebook.market(market).timezone
+    def _offset_rules(self, market: str, year: int) -> OffsetRules | None:
         try:
-            rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "offsets")
+            return rulebook.offset_rules(self.registry.rulebook, market, year, self.registry.clock.now())
         except DomainError:
             return None
-        return rs.raw["offsets"]
 
-    def _count_offsets(self, events: list[tuple[Surrendered, bool]], rules: dict | None, market: str,  # type: ignore[type-arg]
+    def _count_offsets(self, events: list[tuple[Surrendered, bool]], rules: OffsetRules | None, market: str,
                        year: int, company: str, owed: int | None) -> list[Surrendered]:
         """Offsets count, in the order surrendered, up to the market's cap (a share of the obligation or of
         the initial annual allocation), at its exchange rate; beyond the cap they do not count (the
         regulator reverses them). Without offset rules for the year, the registry's own limits apply."""
         if rules is None or not any(off for _, off in events):
             return [e for e, _ in events]
-        if rules.get("cap_basis") == "initial_allocation":
+        if rules.cap_basis == "initial_allocation":
             from openets.services.allocation import AllocationService
 
             basis = AllocationService(self.registry).initial_allocation(market, year, company) or 0
         else:
             basis = owed or 0
-        cap = int(Decimal(basis) * Decimal(str(rules.get("cap_share", "0"))))
-        rate_ = Decimal(str(rules.get("exchange_rate", "1")))
-        counted, out = 0, []
-        for e, off in sorted(events, key=lambda x: x[0].at):
-            if not off:
-                out.append(e)
-                continue
-            worth = int(e.quantity * rate_)
-            # a reversal takes back at most what was counted
-            take = -min(-worth, counted) if worth < 0 else max(0, min(worth, cap - counted))
-            counted += take
-            out.append(Surrendered(e.at, take))
-        return out
+        return count_offsets(events, offset_cap(basis, rules.cap_share), rules.exchange_rate)
 
     def public_data(self, market: str, year: int, *, now: datetime | None = None) -> list[dict[str, object]]:
         """Per company and year, what the EU Transaction Log publishes: allocation issued, verified
@@ -229,7 +192,7 @@ class ComplianceService:
         with self.engine.connect() as c:
             allocated = dict(c.execute(select(al.c.company, func.sum(al.c.quantity)).join(
                 t.allocation_runs, t.allocation_runs.c.id == al.c.run_id).where(
-                al.c.market == market, al.c.compliance_year == year, t.allocation_runs.c.status == "issued")
+                al.c.market == market, al.c.compliance_year == year, t.allocation_runs.c.status == RunStatus.ISSUED.value)
                 .group_by(al.c.company)).all())
             verified = {r.company: r.verified_emissions for r in c.execute(select(
                 t.emission_reports.c.company, t.emission_reports.c.verified_emissions).where(
@@ -282,22 +245,19 @@ class Consequences:
         from openets.compliance.core import average_price
         from openets.core.clock import MARKET_TZ
 
-        r = self.compliance.rules(market, year)
-        deadline, _ = self.compliance.deadlines(market, year)
-        end = deadline.astimezone(MARKET_TZ).date()
-        months = int(r.get("fine_price_months", 6))
-        start = date(end.year - (1 if end.month <= months else 0), (end.month - months - 1) % 12 + 1, 1)
+        r = self.compliance.compliance_rules(market, year)
+        deadline, _ = rule_deadlines(r)
+        start, end = fine_window(deadline.astimezone(MARKET_TZ).date(), r.fine_price_months)
         with self.engine.connect() as c:
             fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
                 select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
                     t.trades.c.market == market, t.trades.c.mode == "listed"))]
         return average_price(fills, start, end), start, end
 
-    def decide(self, actor, market: str, year: int, *, multiplier: Decimal | None = None,  # type: ignore[no-untyped-def]
+    def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
                now: datetime | None = None) -> list[Penalty]:
         from sqlalchemy import insert
 
-        from openets.compliance.core import fine
         from openets.registry.engine import to_us
         from openets.storage.db import run_in_transaction
 
@@ -306,25 +266,20 @@ class Consequences:
         deadline, order = self.compliance.deadlines(market, year)
         if now <= (order or deadline):
             raise DomainError("too_early", f"consequences are decided after {(order or deadline).isoformat()}")
-        r = self.compliance.rules(market, year)
+        r = self.compliance.compliance_rules(market, year)
         late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
         out: list[Penalty] = []
-        if "fine_multiplier" in r and late:
-            low, high = (Decimal(str(x)) for x in r["fine_multiplier"])
-            m = low if multiplier is None else multiplier
+        if r.fine_multiplier is not None and late:
             price, start, end = self.average_price(market, year)
-            for s in late:
-                amount = fine(s.status.shortfall, m, price, low=low, high=high)
-                out.append(Penalty(s.company, "fine", s.status.shortfall, amount,
-                                   f"{m} × {price / 100:.2f} yuan (VWAP of listed trades {start}–{end}) × "
-                                   f"{s.status.shortfall:,} t"))
+            out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(
+                [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, multiplier))
         for s in late:
             out.append(Penalty(s.company, "listed", s.status.shortfall, 0, "published list of non-compliant companies"))
 
-        def work(c) -> list[Penalty]:  # type: ignore[no-untyped-def]
+        def work(c: Connection) -> list[Penalty]:
             have = {(x.company, x.kind) for x in c.execute(select(t.penalties.c.company, t.penalties.c.kind).where(
                 t.penalties.c.market == market, t.penalties.c.compliance_year == year))}
-            if r.get("deduct_shortfall"):
+            if r.deduct_shortfall:
                 out.extend(self._deduct(c, actor, market, year, [s for s in late if (s.company, "deduction") not in have],
                                         now))
             new = [p for p in out if (p.company, p.kind) not in have]
@@ -337,7 +292,8 @@ class Consequences:
 
         return run_in_transaction(self.engine, work)
 
-    def _deduct(self, c, actor, market: str, year: int, late: list[CompanyStatus], now: datetime) -> list[Penalty]:  # type: ignore[no-untyped-def]
+    def _deduct(self, c: Connection, actor: Actor, market: str, year: int, late: list[CompanyStatus],
+                now: datetime) -> list[Penalty]:
         """Shenzhen: the shortfall is deducted from the company's account (its available allowances of
         the market, vintages up to the year, returned to the issuance account), and what is still
         missing is owed against the next allocation (which withholds it: ``withhold_debts``)."""
@@ -349,10 +305,10 @@ class Consequences:
 
         if not late:
             return []
-        p, a, pos, uc = t.parties, t.accounts, t.positions, t.unit_classes
+        p, a, uc = t.parties, t.accounts, t.unit_classes
         runs = t.allocation_runs
         run_id = c.execute(select(runs.c.id).where(runs.c.market == market, runs.c.compliance_year == year,
-                                                   runs.c.status == "issued").order_by(runs.c.id.desc())).scalar()
+                                                   runs.c.status == RunStatus.ISSUED.value).order_by(runs.c.id.desc())).scalar()
         issuance = self.registry.account(f"{market}-ISSUANCE").id
         session = RegistrySession(self.registry, c)
         out, debts = [], []
@@ -361,17 +317,15 @@ class Consequences:
                 p.c.registration_id == s.company, a.c.market == market, a.c.type == "compliance")).first()
             if row is None:
                 continue
-            need, taken = s.status.shortfall, 0
-            for h in c.execute(select(pos.c.unit_class_id, pos.c.total - pos.c.reserved).join(
-                    uc, uc.c.id == pos.c.unit_class_id).where(
-                    pos.c.account_id == row.account, pos.c.restriction_id == 0, uc.c.kind == "allowance",
-                    uc.c.market == market, uc.c.vintage <= year).order_by(uc.c.vintage)).all():
-                take = min(int(h[1]), need - taken)
-                if take > 0:
-                    session.apply(actor, Op("return_excess", from_account=row.account, to_account=issuance,
-                                            unit_class=h[0], quantity=take, note=f"deduction: {year} shortfall"))
-                    taken += take
-            rest = need - taken
+            need = s.status.shortfall
+            holdings = [(int(h.unit_class_id), int(h.available)) for h in c.execute(
+                available_positions(t.positions.c.account_id == row.account, uc.c.kind == "allowance", uc.c.market == market,
+                                    uc.c.vintage <= year, join_classes=True).order_by(uc.c.vintage)).all()]
+            takes, rest = deduction(holdings, need)
+            for unit_class, take in takes:
+                session.apply(actor, Op("return_excess", from_account=row.account, to_account=issuance,
+                                        unit_class=unit_class, quantity=take, note=f"deduction: {year} shortfall"))
+            taken = need - rest
             if rest and run_id is not None:
                 debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,
                               "company": s.company, "party_id": row.id, "quantity": rest, "created_us": to_us(now)})

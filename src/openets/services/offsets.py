@@ -11,8 +11,10 @@ from sqlalchemy import Connection, insert, select
 
 from openets.core.actor import Actor
 from openets.core.errors import DomainError, NotFound
-from openets.offsets.eligibility import Credit, Verdict, check, parse_offset_rules
+from openets.offsets.eligibility import Credit, Verdict, check
+from openets.offsets.rules import OffsetRules, for_year
 from openets.registry.model import UnitKind
+from openets.services import rulebook
 from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
@@ -113,6 +115,5 @@ class OffsetService:
             credits.append(Credit(b.unit_class, uc.standard, uc.project_id, pr.type, pr.province, pr.county, start, end,
                                   b.available, frozenset(x for x in pr.boundary_of.split(";") if x),
                                   frozenset(x for x in pr.tags.split(";") if x)))
-        rs = self.registry.rulebook.lookup(acc.market, year, on, "offsets")
-        return check(credits, company or "", parse_offset_rules(acc.market, year, rs.document, rs.raw["offsets"]),
-                     basis=basis, applied_on=applied_on)
+        rules = rulebook.section(self.registry.rulebook.lookup(acc.market, year, on, "offsets"), "offsets", OffsetRules)
+        return check(credits, company or "", for_year(rules, year), basis=basis, applied_on=applied_on)

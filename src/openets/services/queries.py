@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 
 from openets.core.errors import NotFound
 from openets.ledger.journal import parse_serials
@@ -14,6 +15,21 @@ from openets.registry.engine import to_us
 from openets.registry.model import TERMINAL_ACCOUNTS, AccountType
 from openets.storage import tables as t
 from openets.storage.registry_repo import from_us
+
+
+def available_units() -> ColumnElement[Any]:
+    """A position's available tonnes: total − reserved (the one place this is written in SQL)."""
+    return (t.positions.c.total - t.positions.c.reserved).label("available")
+
+
+def available_positions(*where: ColumnElement[bool], restriction: int = 0, join_classes: bool = False) -> Select[Any]:
+    """(account_id, unit_class_id, available) of the positions held under ``restriction`` (0:
+    unrestricted) that match ``where``; ``join_classes`` joins ``unit_classes`` for conditions on it."""
+    p = t.positions
+    q = select(p.c.account_id, p.c.unit_class_id, available_units())
+    if join_classes:
+        q = q.join(t.unit_classes, t.unit_classes.c.id == p.c.unit_class_id)
+    return q.where(p.c.restriction_id == restriction, *where)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,9 @@ from openets.registry.model import (
     UnitKind,
 )
 from openets.registry.transactions import SPECS, ReceiverRule, TxRecord, TxType
-from openets.rules.loader import RuleBook, default_rulebook
+from openets.rules.loader import RuleBook
 from openets.services.ops import Op
+from openets.services.rulebook import default_rulebook
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 from openets.storage.registry_repo import RegistryRepo, account_from_row

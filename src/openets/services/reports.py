@@ -22,7 +22,9 @@ from openets.mrv.documents import (
     VerifierHistory,
     conflict_of_interest,
 )
+from openets.mrv.rules import MrvRules
 from openets.registry.engine import to_us
+from openets.services import rulebook
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
@@ -81,19 +83,17 @@ class ReportService:
         report's output is of one sector."""
         from openets.mrv import quality
 
-        tz = self.registry.rulebook.market(market).timezone
         try:
-            rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "mrv")
+            ranges = rulebook.mrv_rules(self.registry.rulebook, market, year, self.registry.clock.now()).intensity_ranges
         except DomainError:
             return []
         sectors = {o.get("sector") for o in report.output}
-        ranges = rs.raw["mrv"].get("intensity_ranges", {})
         if len(sectors) != 1 or next(iter(sectors)) not in ranges:
             return []
         sector = next(iter(sectors))
         col = "electricity_mwh" if sector == "power" else "output"
         produced = sum((Decimal(str(o.get(col, "0") or "0")) for o in report.output), Decimal(0))
-        low, high = (Decimal(x) for x in ranges[sector])
+        low, high = ranges[sector]
         return quality.intensity_range(f"{sector} output", report.direct, produced, low, high)
 
     def submit(self, actor: Actor, *, market: str, year: int, emissions: Decimal,
@@ -212,12 +212,11 @@ class ReportService:
         return run_in_transaction(self.engine, work)
 
     def _by_rule(self, c: Connection, market: str, year: int, company: str) -> tuple[Decimal, str]:
-        tz = self.registry.rulebook.market(market).timezone
-        rs = self.registry.rulebook.lookup(market, year, self.registry.clock.now().astimezone(tz).date(), "mrv")
-        rule = rs.raw["mrv"].get("determination")
-        if not rule or rule.get("method") != "max_of_last":
+        rs = self.registry.rulebook.lookup_at(market, year, self.registry.clock.now(), "mrv")
+        rule = rulebook.section(rs, "mrv", MrvRules).determination
+        if rule is None or rule.method != "max_of_last":
             raise DomainError("rule_missing", f"{rs.document}: no determination rule; give the emissions")
-        years, factor = int(rule.get("years", 3)), Decimal(str(rule.get("factor", "1")))
+        years, factor = rule.years, rule.factor
         past = [Decimal(r.verified_emissions) for r in c.execute(select(t.emission_reports.c.verified_emissions).where(
             t.emission_reports.c.market == market, t.emission_reports.c.company == company,
             t.emission_reports.c.year.between(year - years, year - 1),

@@ -5,8 +5,8 @@ import pytest
 
 from openets.allocation.compare import compare
 from openets.allocation.plan import ProductionRow
+from openets.allocation.rules import allocation_rules
 from openets.core.errors import DomainError
-from openets.rules.allocation import allocation_rules
 from openets.rules.loader import default_rulebook
 
 

@@ -20,8 +20,8 @@ from openets.allocation.methods import (
     to_tonnes,
     weighted_average_benchmark,
 )
+from openets.allocation.rules import allocation_rules
 from openets.core.errors import DomainError
-from openets.rules.allocation import allocation_rules
 from openets.rules.loader import default_rulebook
 
 MT = D(1_000_000)

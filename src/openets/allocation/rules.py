@@ -1,14 +1,16 @@
-"""Allocation rules out of a rule set's ``allocation`` section, as typed records."""
+"""Allocation rules out of a rule set's ``allocation`` section, as typed records, parsed once when the
+rule book loads (``parse_allocation_section``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openets.allocation.methods import ROUNDINGS, LoadPiece, PowerCategory, PowerRules
 from openets.core.errors import DomainError
-from openets.rules.loader import RuleSet
+from openets.rules.loader import FieldError, RuleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,26 +50,55 @@ class AllocationRules:
     methods: dict[str, SectorMethod]  # sector → historical method
 
 
+class _Bad(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field, self.message = field, message
+
+
 def _dec(value: Any, where: str) -> Decimal:
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise DomainError("rule_set_invalid", f"{where}: {value!r} is not a number") from None
+        raise _Bad(where, f"{value!r} is not a number") from None
 
 
 def allocation_rules(rs: RuleSet) -> AllocationRules:
-    data = rs.raw.get("allocation")
-    if data is None:
+    """The allocation rules of ``rs``: as parsed at load, or parsed now (a rule book loaded without
+    section parsers), raising on the first problem."""
+    if "allocation" not in rs.raw:
         raise DomainError("no_rule_set", f"{rs.document} has no allocation rules")
-    where = f"{rs.market} {rs.document}"
+    got = rs.sections.get("allocation")
+    if isinstance(got, AllocationRules):
+        return got
+    parsed = parse_allocation_section(rs, rs.raw["allocation"])
+    if isinstance(parsed, list):
+        where = f"{rs.market} {rs.document}"
+        raise DomainError("rule_set_invalid", f"{where}: " + "; ".join(f"{e.field}: {e.message}" for e in parsed))
+    return parsed
+
+
+def parse_allocation_section(rs: RuleSet, data: Mapping[str, Any]) -> AllocationRules | list[FieldError]:
+    try:
+        return _parse(rs, data)
+    except _Bad as exc:
+        return [FieldError(exc.field, exc.message)]
+    except KeyError as exc:
+        return [FieldError(str(exc.args[0]), "missing")]
+    except (TypeError, ValueError, AttributeError) as exc:  # a value of the wrong shape (a table for a list …)
+        return [FieldError("", f"malformed: {exc}")]
+
+
+def _parse(rs: RuleSet, data: Mapping[str, Any]) -> AllocationRules:
     rounding = data.get("rounding", "half_up")
     if rounding not in ROUNDINGS:
-        raise DomainError("rule_set_invalid", f"{where}: unknown rounding {rounding!r}")
+        raise _Bad("rounding", f"unknown rounding {rounding!r}")
     products = {
         code: ProductBenchmark(code, p.get("name_zh", code), p.get("name_en", code),
-                               _dec(p["benchmark"], f"{where} {code}"), p.get("unit", ""), p.get("status", ""))
+                               _dec(p["benchmark"], f"products.{code}.benchmark"), p.get("unit", ""), p.get("status", ""))
         for code, p in data.get("products", {}).items()
     }
+    where = "power"
     power = None
     pdata = data.get("power")
     if pdata:
@@ -87,15 +118,25 @@ def allocation_rules(rs: RuleSet) -> AllocationRules:
     hist = data.get("historical_intensity", {})
     return AllocationRules(
         rule_set=rs, rounding=rounding, base_year=data.get("base_year"),
-        pre_allocation={k: _dec(v, where) for k, v in data.get("pre_allocation", {}).items()},
+        pre_allocation={k: _dec(v, f"pre_allocation.{k}") for k, v in data.get("pre_allocation", {}).items()},
         products=products, power=power, power_values=(pdata or {}).get("values", ""),
         historical_window=hist.get("window"),
-        historical_coefficient=_dec(hist["coefficient"], where) if "coefficient" in hist else None,
+        historical_coefficient=_dec(hist["coefficient"], "historical_intensity.coefficient") if "coefficient" in hist else None,
         withhold_debts=bool(data.get("withhold_debts", False)),
-        methods={
-            sector: SectorMethod(m["method"], _dec(m["coefficient"], where) if "coefficient" in m else None,
-                                 int(m.get("window", 3)), int(m.get("years", 1)),
-                                 _dec(m["factor"], where) if "factor" in m else None, m.get("status", ""))
-            for sector, m in data.get("methods", {}).items()
-        },
+        methods={sector: _method(sector, m) for sector, m in data.get("methods", {}).items()},
     )
+
+
+def _method(sector: str, m: Mapping[str, Any]) -> SectorMethod:
+    where = f"methods.{sector}"
+    given: dict[str, Any] = {"method": m["method"], "status": m.get("status", "")}
+    for key in ("coefficient", "factor"):
+        if key in m:
+            given[key] = _dec(m[key], f"{where}.{key}")
+    for key in ("window", "years"):  # else the dataclass's defaults
+        if key in m:
+            try:
+                given[key] = int(m[key])
+            except (TypeError, ValueError):
+                raise _Bad(f"{where}.{key}", f"{m[key]!r} is not a whole number") from None
+    return SectorMethod(**given)

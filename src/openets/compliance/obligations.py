@@ -1,0 +1,60 @@
+"""What a company owes for a year, from its verified emissions and the market's compliance rules, and
+how many of its surrendered offsets count. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from openets.compliance.core import Surrendered, obligation, unit_obligation
+from openets.compliance.rules import ComplianceRules
+
+
+def is_gas_unit(unit: Mapping[str, Any]) -> bool:
+    """A generating unit fired by gas: its fuel or its category names gas (the allocation plan's
+    categories: ``gas``, ``gas_chp`` …)."""
+    return "gas" in f"{unit.get('fuel', '')}{unit.get('category', '')}"
+
+
+def per_unit_obligation(owed: int, units: Sequence[Mapping[str, Any]], allocation: Mapping[str, Decimal],
+                        rules: ComplianceRules) -> int:
+    """The national power market's variant: Σ over units of min(VE, free allocation + cap × VE), gas
+    units at most their free allocation. ``units``: the verified output's rows, each with its unit's
+    ``emissions`` (and ``source_id``, ``fuel``, ``category``); ``allocation``: each unit's free
+    allocation (exact). Without every unit's emissions the company's total obligation ``owed`` stands."""
+    if not units or any("emissions" not in x for x in units):
+        return owed
+    total = 0
+    for x in units:
+        ve = obligation(Decimal(str(x["emissions"])), rounding=rules.rounding)
+        free = int(allocation.get(str(x.get("source_id")), Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
+        gas = rules.gas_capped_at_allocation and is_gas_unit(x)
+        total += unit_obligation(ve, free, gas=gas, gap_cap_share=rules.unit_gap_cap)
+    return total
+
+
+def company_obligation(verified: Decimal, rules: ComplianceRules, *, units: Sequence[Mapping[str, Any]] = (),
+                       allocation: Mapping[str, Decimal] | None = None) -> int:
+    """Whole tonnes owed: the verified emissions rounded by the rule, or, where the rules work per
+    generating unit, the per-unit sum."""
+    owed = obligation(verified, rounding=rules.rounding)
+    if rules.per_unit:
+        owed = per_unit_obligation(owed, units, allocation or {}, rules)
+    return owed
+
+
+def count_offsets(events: Iterable[tuple[Surrendered, bool]], cap: int, exchange_rate: Decimal) -> list[Surrendered]:
+    """Surrenders as they count towards the obligation: allowances in full; offsets (flag True), in the
+    order surrendered, at the exchange rate, up to ``cap`` tonnes (``offsets.rules.offset_cap``) —
+    beyond it they do not count. A reversal takes back at most what was counted."""
+    counted, out = 0, []
+    for e, off in sorted(events, key=lambda x: x[0].at):
+        if not off:
+            out.append(e)
+            continue
+        worth = int(e.quantity * exchange_rate)
+        take = -min(-worth, counted) if worth < 0 else max(0, min(worth, cap - counted))
+        counted += take
+        out.append(Surrendered(e.at, take))
+    return out

@@ -1,0 +1,79 @@
+"""A rule set's ``compliance`` section as a typed record, parsed once when the rule book loads.
+
+Each default is written here and nowhere else (the TOML files state a value only where a market's
+rule differs from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from openets.rules.fields import Fields
+from openets.rules.loader import FieldError, RuleSet
+
+ROUNDINGS = ("ceiling", "half_up")
+DEFAULT_ROUNDING = "ceiling"  # a fraction of a tonne is still owed, unless a rule set says otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class TakesOver:
+    """The national market covers these sectors of these pilots from the rule set's years on."""
+
+    sectors: frozenset[str]
+    from_pilots: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRules:
+    deadline: date  # the surrender deadline (end of day in the market's zone, or at ``closing_time``)
+    closing_time: time | None = None  # the registry's closing hour on a deadline day
+    order_deadline: date | None = None  # an order to comply by this day (Shenzhen) …
+    order_working_days: int | None = None  # … or within so many working days of the deadline (Beijing)
+    fine_multiplier: tuple[Decimal, Decimal] | None = None  # the range a regulator sets the fine's multiplier in
+    fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months up to the deadline
+    deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
+    rounding: str = DEFAULT_ROUNDING  # how verified emissions round to whole tonnes owed
+    unit_gap_cap: Decimal | None = None  # national power market: a unit owes at most allocation + this share × VE
+    gas_capped_at_allocation: bool = False  # national power market: a gas unit owes at most its allocation
+    takes_over: TakesOver | None = None
+
+    @property
+    def per_unit(self) -> bool:
+        """Whether the obligation is worked out per generating unit (the national power market)."""
+        return self.unit_gap_cap is not None or self.gas_capped_at_allocation
+
+
+def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRules | list[FieldError]:
+    f = Fields(data)
+    deadline = f.date("deadline", None)
+    if deadline is None and not f.has("deadline"):
+        f.error("deadline", "missing")
+    takes_over = None
+    if f.has("takes_over"):
+        t = Fields(f.table("takes_over"), "takes_over.")
+        takes_over = TakesOver(t.strings("sectors") or frozenset(), t.strings("from_pilots") or frozenset())
+        f.errors.extend(t.errors)
+    # only the fields the file states: the others keep the dataclass's defaults (the one place they live)
+    given: dict[str, Any] = {"deadline": deadline or date.min, "takes_over": takes_over}
+    readers = {"closing_time": f.time, "order_deadline": f.date, "order_working_days": f.integer,
+               "fine_price_months": f.integer, "unit_gap_cap": f.decimal}
+    for key, read in readers.items():
+        if f.has(key):
+            given[key] = read(key, None)
+    for key in ("deduct_shortfall", "gas_capped_at_allocation"):
+        if f.has(key):
+            given[key] = f.boolean(key, False)
+    if f.has("fine_multiplier"):
+        given["fine_multiplier"] = f.decimal_pair("fine_multiplier")
+    if f.has("rounding"):
+        given["rounding"] = f.one_of("rounding", ROUNDINGS, DEFAULT_ROUNDING)
+    given = {k: v for k, v in given.items() if v is not None or k in ("takes_over",)}
+    rules = ComplianceRules(**given)
+    if rules.fine_multiplier is not None and rules.fine_multiplier[0] > rules.fine_multiplier[1]:
+        f.error("fine_multiplier", "the low end is above the high end")
+    if not 1 <= rules.fine_price_months <= 12:
+        f.error("fine_price_months", f"{rules.fine_price_months} is not 1 to 12 months")
+    return f.errors or rules
