@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from openets.cli.app import app
 from openets.services.queries import RegistryQueries
-from openets.services.scenario import BUNDLED
+from openets.simulation.schema import BUNDLED
 from openets.storage.db import make_engine
 
 SMALL = {"companies = 600": "companies = 30", "companies = 310": "companies = 24", "companies = 300": "companies = 24",

@@ -5,7 +5,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from openets.cli.app import app
-from openets.services.walkthrough import registry_walkthrough
+from openets.simulation.walkthrough import registry_walkthrough
 
 
 def test_walkthrough(tmp_path: Path) -> None:

@@ -3,11 +3,19 @@ and ``openets walkthrough`` (the registry walk-through, step by step)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from openets.cli.common import JsonOpt, console, emit, run
+from openets.simulation.progress import Progress
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+
+    from openets.simulation.outcome import ReportData
 
 SCHEMA_HELP = ("A scenario file (TOML): [scenario] name, seed, rules (rule-set files next to it); then one "
                "[[markets]] table per market: code, year, companies, investors, price_yuan, sectors, "
@@ -23,38 +31,48 @@ def _fresh(db: str) -> None:
             Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-class _Bars:
+class _Bars(Progress):
     """Progress bars (rich) for the runner's stages."""
 
-    def __init__(self, progress) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, progress: RichProgress) -> None:
         self.p = progress
 
-    def stage(self, name: str, total: int):  # type: ignore[no-untyped-def]
+    def stage(self, name: str, total: int) -> Callable[[int], None]:
         task = self.p.add_task(name, total=max(total, 1))
         return lambda n: self.p.advance(task, n)
+
+
+def _write_report(data: ReportData, out: Path) -> list[Path]:
+    """The simulation's report port: the annual report (HTML, workbook, charts) from the year's data."""
+    from openets.reports.annual import AnnualData, write_annual_report
+
+    return write_annual_report(AnnualData(data.title, data.markets, data.stages, data.conserved, public=data.public,
+                                          bars=data.bars, daily=data.daily, penalties=data.penalties), out)
 
 
 def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from openets.services.scenario import YearRunner, load_scenario
+    from openets.simulation.runner import YearRunner
+    from openets.simulation.schema import load_scenario
 
     scenario, rule_files = load_scenario(path)
     if fresh:
         _fresh(db)
     if as_json:
-        result = YearRunner(scenario, url=db, rule_files=rule_files, report_dir=report).run()
+        result = YearRunner(scenario, url=db, rule_files=rule_files, report_dir=report, write_report=_write_report).run()
     else:
         cols = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*cols, console=console, transient=False) as p:
-            result = YearRunner(scenario, url=db, rule_files=rule_files, progress=_Bars(p), report_dir=report).run()
-    markets = [{"market": m.code, "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
+            result = YearRunner(scenario, url=db, rule_files=rule_files, progress=_Bars(p), report_dir=report,
+                                write_report=_write_report).run()
+    markets: list[dict[str, Any]] = [{"market": m.code, "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
                 "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "close_yuan":
                     None if m.close_fen is None else f"{m.close_fen / 100:.2f}", "surrendered_t": m.surrendered,
                 "banked_t": m.banked, "offsets_t": m.offsets_used, "compliance": m.rate, "fines_yuan": f"{m.fines_fen / 100:,.2f}",
                 "listed": m.listed} for m in result.markets]
-    stages = [{"stage": s.name, "seconds": round(s.seconds, 2), "budget": round(s.budget, 1), "detail": s.detail}
+    stages: list[dict[str, Any]] = [{"stage": s.name, "seconds": round(s.seconds, 2), "budget": round(s.budget, 1), "detail": s.detail}
               for s in result.stages]
     if as_json:
         emit({"scenario": result.name, "markets": markets, "stages": stages, "conserved": result.conserved,
@@ -89,7 +107,7 @@ def demo(db: str = typer.Option("sqlite:///var/demo.db", "--db", help="Database 
     """The main job: one whole compliance year of Beijing, Shanghai and Hubei side by side, from the
     bundled scenario — accounts, allocation, MRV, trading, the Shanghai auction, Hubei offsets,
     surrender, fines, and the annual report."""
-    from openets.services.scenario import BUNDLED
+    from openets.simulation.schema import BUNDLED
 
     run(lambda: _run_year(BUNDLED / "pilots-2016.toml", db, report, fresh, as_json))
 
@@ -110,7 +128,7 @@ def walkthrough(db: str = typer.Option("sqlite:///var/walkthrough.db", "--db", h
     a transfer, a freeze, a surrender for 2016, a trace of one tonne, totals and the journal check."""
 
     def go() -> None:
-        from openets.services.walkthrough import registry_walkthrough
+        from openets.simulation.walkthrough import registry_walkthrough
 
         if fresh:
             _fresh(db)

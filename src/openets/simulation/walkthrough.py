@@ -1,5 +1,6 @@
 """The main job's registry part: a walk-through of one market's registry with real figures from
-the seed (Beijing, compliance year 2016)."""
+the seed (Beijing, compliance year 2016), then Beijing's compliance, the Shanghai auction of 2017
+and the national market's 2019 allocation and true-up — each step through the services."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from tempfile import gettempdir
+from typing import Any
+
+from sqlalchemy import Engine
 
 from openets.core.actor import Role
 from openets.core.clock import FixedClock
@@ -16,14 +20,13 @@ from openets.services.journal import export_checkpoint, verify
 from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
-from openets.storage.db import make_engine
-from openets.storage.migrate import upgrade
+from openets.services.sim_queries import migrate, open_database
 
 
 def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> dict[str, object]:
     out = say or (lambda _m: None)
-    engine = make_engine(url)
-    upgrade(engine)
+    engine = open_database(url)
+    migrate(engine)
     clock = FixedClock(datetime(2017, 6, 1, 2, 0, tzinfo=UTC))
     svc = RegistryService(engine, clock=clock)
     svc.init_markets()
@@ -117,6 +120,7 @@ def beijing_compliance(svc: RegistryService, clock: FixedClock, out: Callable[[s
     reports.determine_missing(li, market="BJ", year=2016, company=cement_reg, emissions=Decimal("760000"))
     cs = ComplianceService(svc)
     _, order = cs.deadlines("BJ", 2016)
+    assert order is not None  # Beijing's rules give an order to comply
     after = datetime(2017, 7, 3, 2, 0, tzinfo=UTC)
     statuses = {s.company: s.status for s in cs.statuses("BJ", 2016, now=after)}
     cement = statuses[cement_reg]
@@ -130,7 +134,7 @@ def beijing_compliance(svc: RegistryService, clock: FixedClock, out: Callable[[s
     return {"statuses": {k: v.code for k, v in statuses.items()}, "fine_fen": due}
 
 
-def shanghai_auction(engine, out: Callable[[str], None]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def shanghai_auction(engine: Engine, out: Callable[[str], None]) -> dict[str, object]:
     """Shanghai, 30 June 2017 (沪发改公告〔2017〕3号): reserve from the VWAP, uniform price, units for 2016 only."""
     from datetime import date, timedelta
 
@@ -172,21 +176,24 @@ def shanghai_auction(engine, out: Callable[[str], None]) -> dict[str, object]:  
     AuctionService(svc).settle(xu, market="SH", document="沪发改公告〔2017〕3号", unit_class=uc.code, restriction_id=rid,
                                result=result)
     pub = result.published()
+    clearing = pub["clearing_price_fen"]
+    assert isinstance(clearing, int)
     out(f"[bold]12. Shanghai auction[/bold] 30 June 2017: reserve {reserve / 100:.2f} yuan (1.2 × VWAP, ≤ 42), "
-        f"clearing {pub['clearing_price_fen'] / 100:.2f} yuan, {pub['volume_sold_t']:,} t to {pub['winners']} "
+        f"clearing {clearing / 100:.2f} yuan, {pub['volume_sold_t']:,} t to {pub['winners']} "
         f"winners, cover {pub['cover_ratio']}; the units may only be surrendered for 2016")
     return pub
 
 
-POWER_UNITS = [
-    # company, unit, fuel, MW, cooling, MWh supplied (base year), GJ heat, heat ratio, load factor
+# company, unit, fuel, MW, cooling, MWh supplied (base year), GJ heat, heat ratio, load factor
+PowerUnit = tuple[str, str, str, int, str, int, int, str, str]
+POWER_UNITS: list[PowerUnit] = [
     ("911000000000000101", "U1", "coal", 600, "air", 3_000_000, 1_000_000, "0.10", "0.78"),
     ("911000000000000101", "U2", "gas", 400, "water", 1_000_000, 0, "0", "0.90"),
     ("911000000000000102", "U3", "coal", 350, "water", 2_000_000, 0, "0", "0.86"),
 ]
 
 
-def national_walkthrough(engine, out: Callable[[str], None]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def national_walkthrough(engine: Engine, out: Callable[[str], None]) -> dict[str, object]:
     """The national market, 2019: pre-allocation from base-year output, an MRV report verified and
     confirmed, the true-up (多退少补) from the confirmed output."""
     from decimal import Decimal
@@ -214,7 +221,7 @@ def national_walkthrough(engine, out: Callable[[str], None]) -> dict[str, object
                            unit_class=cea_2019.id, quantity=20_000_000))
     svc.one(liu, Op("approve", txn=rec.id))
 
-    def rows(units: list[tuple]) -> list[ProductionRow]:  # type: ignore[type-arg]
+    def rows(units: list[PowerUnit]) -> list[ProductionRow]:
         return [ProductionRow(f"unit {u[1]}", u[0], u[1], "power", fuel=u[2], capacity_mw=u[3], cooling=u[4],
                               electricity_mwh=Decimal(u[5]), heat_gj=Decimal(u[6]), heat_supply_ratio=Decimal(u[7]),
                               load_factor=Decimal(u[8])) for u in units]
@@ -231,9 +238,10 @@ def national_walkthrough(engine, out: Callable[[str], None]) -> dict[str, object
     verifier = svc.create_party(kind=PartyKind.VERIFIER, name="某第三方核查机构", registration_id="VER-001")
     svc.add_user(name="ver-zhou", party_id=verifier, role=Role.VERIFIER)
     zhou = svc.actor("ver-zhou")
-    actual = [(*u[:5], int(u[5] * 1.1), *u[6:]) for u in POWER_UNITS]  # 10 % more power than in the base year
+    # 10 % more power than in the base year
+    actual: list[PowerUnit] = [(u[0], u[1], u[2], u[3], u[4], int(u[5] * 1.1), u[6], u[7], u[8]) for u in POWER_UNITS]
     for reg_id, user in users.items():
-        mine = [dict(source_id=u[1], sector="power", fuel=u[2], capacity_mw=u[3], cooling=u[4],
+        mine: list[dict[str, Any]] = [dict(source_id=u[1], sector="power", fuel=u[2], capacity_mw=u[3], cooling=u[4],
                      electricity_mwh=str(u[5]), heat_gj=str(u[6]), heat_supply_ratio=u[7], load_factor=u[8])
                 for u in actual if u[0] == reg_id]
         emitted = Decimal(sum(int(r["electricity_mwh"]) for r in mine))  # a stand-in: 1 t a MWh

@@ -1,0 +1,98 @@
+"""What the simulation (``openets.simulation``) needs from storage and no other service offers yet,
+so that it imports no storage module itself: the database opened and brought up to date, one
+transaction around many service calls, and read-side queries — vintage holdings per account, the
+available positions of a set of accounts, the unit classes, one allocation run's lines, and a
+market's trade and surrender totals. Each query is the one the year runner used to run on the
+tables itself, moved here unchanged (same filters, same order)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, func, select
+
+from openets.storage import tables as t
+from openets.storage.db import make_engine, run_in_transaction
+from openets.storage.migrate import upgrade
+
+T = TypeVar("T")
+
+
+def open_database(url: str) -> Engine:
+    return make_engine(url)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date (the latest migration)."""
+    upgrade(engine)
+
+
+def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """``work`` in one transaction (retried whole on deadlocks), for service calls given its connection."""
+    return run_in_transaction(engine, work)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionLine:
+    account_id: int
+    unit_class_id: int
+    restriction_id: int
+    available: int  # total − reserved
+
+
+@dataclass(frozen=True, slots=True)
+class UnitClassLine:
+    id: int
+    code: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class TradeTotals:
+    trades: int
+    volume: int
+    turnover_fen: int
+
+
+class SimulationQueries:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def vintage_holdings(self, unit_class_id: int, *, total: bool = False) -> dict[int, int]:
+        """Units of one class per account, unrestricted: available (or ``total``)."""
+        with self.engine.connect() as c:
+            return {r.account_id: r.total - (0 if total else r.reserved) for r in c.execute(
+                select(t.positions).where(t.positions.c.unit_class_id == unit_class_id, t.positions.c.restriction_id == 0))}
+
+    def available_positions(self, account_ids: list[int]) -> list[PositionLine]:
+        """Every position of these accounts (any class, any restriction), available = total − reserved."""
+        with self.engine.connect() as c:
+            return [PositionLine(r.account_id, r.unit_class_id, r.restriction_id, r.total - r.reserved) for r in c.execute(
+                select(t.positions).where(t.positions.c.account_id.in_(account_ids)))]
+
+    def unit_classes(self) -> list[UnitClassLine]:
+        with self.engine.connect() as c:
+            return [UnitClassLine(r.id, r.code, r.kind) for r in
+                    c.execute(select(t.unit_classes.c.id, t.unit_classes.c.code, t.unit_classes.c.kind))]
+
+    def run_allocations(self, run_id: int) -> list[tuple[str, int]]:
+        """(company registration id, tonnes) of each line of an allocation run."""
+        with self.engine.connect() as c:
+            return [(r.company, int(r.quantity)) for r in c.execute(
+                select(t.allocations.c.company, t.allocations.c.quantity).where(t.allocations.c.run_id == run_id))]
+
+    def trade_totals(self, market: str) -> TradeTotals:
+        with self.engine.connect() as c:
+            trades, vol, turnover = c.execute(select(func.count(), func.coalesce(func.sum(t.trades.c.quantity), 0),
+                                                     func.coalesce(func.sum(t.trades.c.quantity * t.trades.c.price_fen), 0))
+                                              .where(t.trades.c.market == market)).one()
+        return TradeTotals(int(trades), int(vol), int(turnover))
+
+    def surrendered(self, market: str, compliance_year: int) -> int:
+        """Units surrendered in a market for a compliance year (every unit class)."""
+        with self.engine.connect() as c:
+            return int(c.execute(select(func.coalesce(func.sum(t.transactions.c.quantity), 0)).where(
+                t.transactions.c.market == market, t.transactions.c.type == "surrender",
+                t.transactions.c.compliance_year == compliance_year)).scalar_one())

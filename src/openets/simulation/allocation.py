@@ -1,0 +1,64 @@
+"""Stage 2, cap and allocation (the year's allowances created, the cap issued, the allocation run
+proposed and issued), and stage 3b, the power market's true-up (多退少补) after verification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from openets.allocation.plan import ProductionRow
+from openets.registry.model import UnitKind
+from openets.services.allocation import AllocationService
+from openets.services.compliance import ComplianceService
+from openets.services.ops import Op
+from openets.services.reports import MrvConfirmedOutput
+from openets.services.sim_queries import SimulationQueries
+from openets.simulation.auction import auction_rules
+from openets.simulation.state import Market, Progress
+
+
+def allocate(m: Market, progress: Progress) -> None:
+    code, svc = m.spec.code, m.svc
+    alloc = AllocationService(svc)
+    if m.spec.power:  # pre-allocation: base-year supply × benchmark × corrections × the pre share
+        rows = [ProductionRow(f"{c.reg_id} {u['source_id']}", c.reg_id, u["source_id"], "power", fuel=u["fuel"],
+                              capacity_mw=u["capacity_mw"], cooling=u["cooling"], electricity_mwh=u["base_mwh"],
+                              heat_gj=Decimal(0), heat_supply_ratio=Decimal(0), load_factor=u["load_factor"])
+                for c in m.companies for u in c.units]
+        result = alloc.compute(rows, market=code, year=m.spec.year, kind="pre")
+    else:
+        rows = [ProductionRow(f"company {c.reg_id}", c.reg_id, "I1", c.sector, history=c.history)
+                for c in m.companies]
+        result = alloc.compute(rows, market=code, year=m.spec.year, kind="final")
+    total = result.total
+    auction_volume = int(auction_rules(m.spec)["volume"]) if m.spec.auction else 0
+    reserve = total if m.spec.power else 0  # room for the true-up (多退少补) of a pre-allocation
+    m.unit_class = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year,
+                                         cap=total + auction_volume + reserve)
+    issuance = svc.account(f"{code}-ISSUANCE")
+    rec = svc.one(m.r1, Op("issue", key=f"{code}-{m.spec.year}-cap", to_account=issuance.id, unit_class=m.uc.id,
+                           quantity=total + reserve))
+    if rec.status.value == "awaiting_approval":
+        svc.one(m.r2, Op("approve", txn=rec.id))
+    run = alloc.propose(m.r1, result, market=code, year=m.spec.year)
+    alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{code}-ISSUANCE")
+    got = {a.company: a.tonnes for a in result.companies}
+    for c in m.companies:
+        c.allocated = got.get(c.reg_id, 0)
+    progress.stage(f"{code} allocation", 1)(1)
+
+
+def true_up(m: Market, queries: SimulationQueries) -> None:
+    """多退少补: the final allocation from the verified actual output, less what was pre-allocated."""
+    alloc = AllocationService(m.svc)
+    m.clock.at = m.clock.now() + timedelta(days=5)
+    run = alloc.true_up_from(m.r1, MrvConfirmedOutput(m.svc.engine), market=m.spec.code, year=m.spec.year)
+    alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{m.spec.code}-ISSUANCE")
+    final = {c.reg_id: c for c in m.companies}
+    for company, quantity in queries.run_allocations(run.run):
+        if company in final:
+            final[company].allocated += quantity
+    m.true_up = run.total
+    for st in ComplianceService(m.svc).statuses(m.spec.code, m.spec.year, now=m.clock.now()):
+        if st.company in final and st.status.owed is not None:  # per-unit obligations, with the final allocation
+            final[st.company].obligation = st.status.owed

@@ -1,0 +1,119 @@
+"""What a year gives: the time of each stage against its budget, each market's outcome (allocation,
+verification, trading, surrender, compliance, consequences) and, for the annual report, the data
+it is written from — gathered here, written by the caller (the CLI), so the simulation does not
+depend on the report writers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from openets.compliance.core import rate as compliance_rate
+from openets.market.data import Bar, DayStats, bars, daily_stats
+from openets.services.compliance import ComplianceService, Consequences, Penalty
+from openets.services.queries import RegistryQueries
+from openets.services.sim_queries import SimulationQueries
+from openets.simulation.state import Market
+
+
+@dataclass
+class StageTime:
+    name: str
+    seconds: float
+    detail: str
+    budget: float = 0.0  # seconds this stage may take within the year's 120 s
+
+
+# each stage's share of the 120 s the bundled year may take; trading's is set by the exchange's
+# end-to-end rate (5,000 orders/s) times the orders the agents sent
+BUDGET = {"parties and accounts": 10.0, "cap and allocation": 5.0, "true-up (多退少补)": 3.0,
+          "MRV: monthly data, reports, verification": 30.0,
+          "auctions": 5.0, "offsets": 5.0, "surrender, late payers, fines": 10.0, "annual report": 10.0}
+EXCHANGE_RATE = 5_000
+
+
+@dataclass
+class MarketOutcome:
+    code: str
+    companies: int
+    allocated: int
+    verified: int
+    orders: int
+    trades: int
+    volume: int
+    turnover_fen: int
+    close_fen: int | None
+    surrendered: int
+    banked: int  # allowances of the year's vintage still held after surrender (carried into later years)
+    offsets_used: int
+    auction: dict[str, object] | None
+    statuses: dict[str, int]
+    rate: str
+    fines_fen: int
+    listed: int
+
+
+@dataclass
+class YearResult:
+    name: str
+    stages: list[StageTime]
+    markets: list[MarketOutcome]
+    conserved: bool
+    unit_classes: int
+    report_dir: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    """What the annual report is written from (the fields of ``openets.reports.annual.AnnualData``)."""
+
+    title: str
+    markets: list[MarketOutcome]
+    stages: list[StageTime]
+    conserved: bool
+    public: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # market → company rows
+    bars: dict[str, list[Bar]] = field(default_factory=dict)  # market → daily bars
+    daily: dict[str, list[DayStats]] = field(default_factory=dict)
+    penalties: dict[str, list[Penalty]] = field(default_factory=dict)  # market → Penalty
+
+
+# the port the annual report is written through: (data, folder) → the files written
+ReportWriter = Callable[[ReportData, Path], list[Path]]
+
+
+def report_data(result: YearResult, markets: list[Market]) -> ReportData:
+    data = ReportData(result.name, result.markets, result.stages, result.conserved)
+    for m in markets:
+        code = m.spec.code
+        prints = m.exchange.prints() if m.exchange else []
+        data.bars[code] = bars(prints)
+        data.daily[code] = daily_stats(prints)
+        data.public[code] = ComplianceService(m.svc).public_data(code, m.spec.year, now=m.clock.now())
+        data.penalties[code] = Consequences(m.svc).published(code, m.spec.year)
+    return data
+
+
+def banked(m: Market) -> int:
+    """Allowances of the market's vintage still in circulation."""
+    got = [x for x in RegistryQueries(m.svc.engine).totals() if x.unit_class == m.uc.code]
+    return got[0].in_circulation if got else 0
+
+
+def market_outcome(m: Market, queries: SimulationQueries) -> MarketOutcome:
+    every = [x.status for x in ComplianceService(m.svc).statuses(m.spec.code, m.spec.year, now=m.clock.now())]
+    statuses: dict[str, int] = {}
+    for st in every:
+        statuses[st.code] = statuses.get(st.code, 0) + 1
+    tr = queries.trade_totals(m.spec.code)
+    surrendered = queries.surrendered(m.spec.code, m.spec.year)
+    pen = Consequences(m.svc).published(m.spec.code, m.spec.year)
+    return MarketOutcome(
+        m.spec.code, len(m.companies), sum(c.allocated for c in m.companies),
+        int(sum((c.verified for c in m.companies), Decimal(0))), m.orders, tr.trades, tr.volume, tr.turnover_fen,
+        m.exchange.reference if m.exchange else None, surrendered, banked(m), m.offsets_used, m.auction,
+        statuses,
+        compliance_rate(every).as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
+        sum(1 for p in pen if p.kind == "listed"))

@@ -1,0 +1,98 @@
+"""Stage 7, surrender and its consequences: on the deadline day the punctual companies surrender
+(counting offsets first, then the compliance-only auction units, then allowances); five days later
+the late ones, and those that never comply in part; then the regulator decides the consequences."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Connection
+
+from openets.core.clock import MARKET_TZ
+from openets.core.errors import DomainError
+from openets.services.allocation import AllocationService
+from openets.services.compliance import ComplianceService, Consequences
+from openets.services.offsets import OffsetService
+from openets.services.ops import Op
+from openets.services.registry import RegistrySession
+from openets.services.sim_queries import SimulationQueries, in_transaction
+from openets.simulation.state import Company, Market, Progress, at
+
+
+def _usable_credits(m: Market, offset_buyers: set[str]) -> dict[str, dict[str, int]]:
+    """Per buying company: which credits count and how many, per the rules governing this compliance year."""
+    code, year, svc = m.spec.code, m.spec.year, m.svc
+    usable: dict[str, dict[str, int]] = {}
+    alloc = AllocationService(svc)
+    offsets = OffsetService(svc)
+    m.clock.at = at(date(year + 1, 6, 10), 10)
+    for c in m.companies:
+        if c.reg_id in offset_buyers:
+            basis = alloc.initial_allocation(code, year, c.reg_id) or 0
+            usable[c.reg_id] = {v.credit_id: v.usable for v in offsets.eligibility(
+                c.number, year=year, on=m.clock.now().date(), basis=basis, applied_on=date(year + 1, 6, 15))}
+    return usable
+
+
+def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, offset_buyers: set[str]) -> None:
+    """``offset_buyers``: the registration ids of the companies that bought credits (only they count any)."""
+    code, year, svc = m.spec.code, m.spec.year, m.svc
+    cs = ComplianceService(svc)
+    deadline, order = cs.deadlines(code, year)
+    d = deadline.astimezone(MARKET_TZ).date()
+    positions = queries.available_positions([x.account for x in m.companies])
+    classes = queries.unit_classes()
+    codes = {r.code: r.id for r in classes}
+    offset_classes = {r.id for r in classes if r.kind == "offset"}
+    held: dict[int, list[tuple[int, int, int]]] = {}
+    for p in positions:
+        if p.available > 0:
+            held.setdefault(p.account_id, []).append((p.unit_class_id, p.restriction_id, p.available))
+    usable = _usable_credits(m, offset_buyers) if m.spec.offsets else {}
+
+    def plan(c: Company, share: Decimal = Decimal(1)) -> list[Op]:
+        """Offsets first (what counts), then compliance-only auction units, then allowances."""
+        need = int((Decimal(c.obligation) * share).to_integral_value(rounding=ROUND_HALF_UP))
+        ops = []
+        for credit, qty in usable.get(c.reg_id, {}).items():
+            take = min(qty, need)
+            if take > 0:
+                ops.append(Op("surrender", from_account=c.account, unit_class=codes[credit], quantity=take,
+                              compliance_year=year))
+                need -= take
+                m.offsets_used += take
+        for uc, rid, avail in sorted(held.get(c.account, []), key=lambda x: (x[1] == 0, x[0])):
+            if uc in offset_classes or uc != m.uc.id or need <= 0:
+                continue
+            take = min(avail, need)
+            ops.append(Op("surrender", from_account=c.account, unit_class=uc, quantity=take, restriction=rid,
+                          compliance_year=year))
+            need -= take
+        return ops
+
+    def surrender(batch: list[tuple[Company, list[Op]]]) -> None:
+        def work(conn: Connection) -> None:
+            session = RegistrySession(svc, conn)
+            for co, ops in batch:
+                for op in ops:
+                    session.apply(co.actor, op)
+            session.flush()
+
+        in_transaction(svc.engine, work)
+
+    tick = progress.stage(f"{code} surrender", len(m.companies))
+    m.clock.at = at(d, 10)  # on the deadline day
+    surrender([(c, plan(c)) for c in m.companies if c.behaviour == "on_time"])
+    tick(sum(1 for c in m.companies if c.behaviour == "on_time"))
+    late_day = d + timedelta(days=5)
+    m.clock.at = at(late_day, 10)  # after the deadline: the late ones pay, the others only in part
+    surrender([(c, plan(c)) for c in m.companies if c.behaviour == "late"]
+              + [(c, plan(c, Decimal("0.6"))) for c in m.companies if c.behaviour == "never"])
+    tick(sum(1 for c in m.companies if c.behaviour != "on_time"))
+    m.clock.at = (order or deadline) + timedelta(days=2)
+    try:
+        Consequences(svc).decide(m.r1, code, year)
+    except DomainError as exc:
+        if exc.code != "no_trades":
+            raise

@@ -1,0 +1,71 @@
+"""Stage 4, trading: each market's exchange opened 90 days before the surrender deadline with the
+scenario's reference price, cash deposited, then the trading days before the deadline, each with
+the T+1 delivery at the open, the agents' orders in batches, and the close."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from openets.core.actor import Role
+from openets.core.clock import MARKET_TZ
+from openets.market.rules import is_trading_day
+from openets.services.compliance import ComplianceService
+from openets.services.exchange import open_exchange
+from openets.services.sim_queries import SimulationQueries
+from openets.simulation.agents import agent_order
+from openets.simulation.state import Market, Progress, at
+
+
+def deadline(m: Market) -> date:
+    """The market's surrender deadline for the year, as a market-time date."""
+    return ComplianceService(m.svc).deadlines(m.spec.code, m.spec.year)[0].astimezone(MARKET_TZ).date()
+
+
+def _open(m: Market) -> list[date]:
+    """Open the market's exchange, deposit the agents' cash; the trading days, oldest first."""
+    m.clock.at = at(deadline(m) - timedelta(days=90), 10)
+    ex = m.exchange = open_exchange(m.svc, m.uc.code)
+    ex.reference = int(m.spec.price_yuan * 100)
+    ex._rebuild()  # the book's band follows the reference just set (no public way to ask for it yet)
+    m.svc.add_user(name=f"{m.spec.code.lower()}-exchange", party_id=ex.exchange_party, role=Role.EXCHANGE,
+                   market=m.spec.code)
+    # cash: enough for what each company may need to buy, twice over; investors more
+    for c in m.companies:
+        ex.deposit(c.actor, max(c.obligation - c.allocated, 1000) * int(m.spec.price_yuan * 100) * 3)
+    for c in m.investors:
+        ex.deposit(c.actor, 200_000 * int(m.spec.price_yuan * 100) * 3)
+    assert ex.trading is not None  # open_exchange always passes the market's trading rules
+    days: list[date] = []
+    d = deadline(m) - timedelta(days=1)
+    while len(days) < m.spec.trading_days:
+        if is_trading_day(ex.trading, d):
+            days.append(d)
+        d -= timedelta(days=1)
+    return sorted(days)
+
+
+def trade(markets: list[Market], progress: Progress, queries: SimulationQueries) -> None:
+    calendars = {m.spec.code: _open(m) for m in markets}
+    total = sum(m.spec.trading_days * m.spec.orders_per_day for m in markets)
+    tick = progress.stage("trading (all markets)", total)
+    for m in markets:
+        days = calendars[m.spec.code]
+        rng, ex, mid0 = m.rng, m.ex, int(m.spec.price_yuan * 100)
+        for n, day in enumerate(days):
+            m.clock.at = at(day, 10, 45)
+            ex.settle_due()  # T+1: yesterday's trades delivered at the open
+            ref = ex.reference or mid0
+            urgency = (n + 1) / len(days)  # short companies bid up as the deadline nears
+            # what each agent holds this morning (day orders: none open)
+            held = queries.vintage_holdings(m.uc.id, total=True)
+            reqs = []
+            for _ in range(m.spec.orders_per_day):
+                reqs.append(agent_order(m, rng, ref, urgency, len(days) - n, held))
+            for i in range(0, len(reqs), 2000):
+                ex.submit_many([r for r in reqs[i:i + 2000] if r is not None])
+            m.orders += sum(1 for r in reqs if r is not None)
+            tick(len(reqs))
+            m.clock.at = at(day, 15, 5)
+            ex.close_day()
+        m.clock.at = at(deadline(m), 9, 0)
+        ex.settle_due()

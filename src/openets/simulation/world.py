@@ -1,0 +1,91 @@
+"""Stage 1, parties and accounts: the market's two regulators, then every company and investor
+with its representative and its approved account, and the companies' emissions drawn from the
+market's random generator (a power company's generating units too); some companies are marked to
+surrender late or never."""
+
+from __future__ import annotations
+
+import math
+import random
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from openets.core.actor import Actor, Role
+from openets.registry.model import AccountType, PartyKind
+from openets.services.sim_queries import in_transaction
+from openets.simulation.state import Company, Market, Progress
+
+
+def set_up(m: Market, progress: Progress) -> None:
+    s, svc, code = m.spec, m.svc, m.spec.code
+    party = svc.registry_party(code)
+    for n in (1, 2):
+        svc.add_user(name=f"{code.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=code)
+    m.regulators = svc.actor(f"{code.lower()}-reg-1"), svc.actor(f"{code.lower()}-reg-2")
+    rng = m.rng
+    lo, hi = s.emissions_t
+    n_never = int(s.companies * s.never_share)
+    n_late = int(s.companies * s.late_share)
+    tick = progress.stage(f"{code} parties and accounts", s.companies + s.investors)
+
+    def work(c: Connection) -> tuple[list[Company], list[Company]]:
+        out: list[Company] = []
+        inv: list[Company] = []
+        for i in range(s.companies + s.investors):
+            investor = i >= s.companies
+            reg_id = f"{code}{'I' if investor else 'C'}{i:05d}"
+            sector = "investment" if investor else s.sectors[i % len(s.sectors)]
+            pid = svc.create_party(kind=PartyKind.INVESTOR if investor else PartyKind.COMPANY,
+                                   name=f"{code}{'投资' if investor else '企业'}{i:05d}",
+                                   name_en=f"{code} {'investor' if investor else 'company'} {i}", market=code,
+                                   registration_id=reg_id, sector=sector, conn=c)
+            user = f"{reg_id.lower()}-rep"
+            svc.add_user(name=user, party_id=pid, role=Role.INVESTOR if investor else Role.COMPANY, conn=c)
+            actor = Actor(user, pid, Role.INVESTOR if investor else Role.COMPANY)
+            acc = svc.request_account(actor, market=code, type=AccountType.HOLDING if investor
+                                      else AccountType.COMPLIANCE, number=f"{reg_id}-A", conn=c)
+            svc.decide_account(m.r1, acc.number, approve=True, conn=c)
+            base = Decimal(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+            history = tuple((base * Decimal(str(rng.uniform(0.93, 1.07)))).quantize(Decimal(1)) for _ in range(3))
+            change = Decimal(str(rng.uniform(float(s.emissions_change[0]), float(s.emissions_change[1]))))
+            co = Company(reg_id, pid, actor, acc.id, acc.number, sector, history,
+                         (sum(history, Decimal(0)) / 3 * (1 + change)).quantize(Decimal("0.01")))
+            if s.power and not investor:
+                co.units = power_units(rng, base, change)
+                co.actual = sum((u["emissions"] for u in co.units), Decimal(0))
+            (inv if investor else out).append(co)
+            tick(1)
+        return out, inv
+
+    m.companies, m.investors = in_transaction(svc.engine, work)
+    order = list(range(len(m.companies)))
+    rng.shuffle(order)
+    for k in order[:n_never]:
+        m.companies[k].behaviour = "never"
+    for k in order[n_never:n_never + n_late]:
+        m.companies[k].behaviour = "late"
+
+
+def power_units(rng: random.Random, target: Decimal, change: Decimal) -> list[dict[str, Any]]:
+    """Generating units whose base-year emissions come to about ``target``: coal (300 or 600 MW,
+    air or water cooled) or gas, each with its base-year and this year's supply and intensity."""
+    units: list[dict[str, Any]] = []
+    left, k = target, 0
+    while left > 0 and k < 4:
+        gas = rng.random() < 0.2
+        mw = 400 if gas else rng.choice([300, 600, 1000])
+        hours = Decimal(rng.randint(3800, 5600))
+        intensity = Decimal(str(rng.uniform(0.37, 0.42) if gas else rng.uniform(0.84, 1.06)))
+        base = (Decimal(mw) * hours).quantize(Decimal(1))
+        if base * intensity > left * Decimal("1.3") and units:
+            break
+        actual = (base * (1 + change)).quantize(Decimal(1))
+        units.append({"source_id": f"U{k + 1}", "fuel": "gas" if gas else "coal", "capacity_mw": mw,
+                      "cooling": rng.choice(["air", "water"]), "base_mwh": base, "mwh": actual,
+                      "load_factor": (hours / 8760).quantize(Decimal("0.01")), "intensity": intensity,
+                      "emissions": (actual * intensity).quantize(Decimal("0.01"))})
+        left -= base * intensity
+        k += 1
+    return units

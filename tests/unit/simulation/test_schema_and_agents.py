@@ -1,0 +1,94 @@
+"""The simulation's pure parts without a database: the scenario file's checks (each problem named
+with its place), the power units drawn from a seed, and an agent's order."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from openets.core.actor import Actor, Role
+from openets.core.errors import DomainError
+from openets.market.orderbook import BUY, SELL
+from openets.simulation.agents import agent_order
+from openets.simulation.schema import BUNDLED, load_scenario
+from openets.simulation.state import Company, Market
+from openets.simulation.world import power_units
+
+
+def test_the_bundled_scenario_loads_with_its_rule_file() -> None:
+    sc, files = load_scenario(BUNDLED / "pilots-2016.toml")
+    assert [m.code for m in sc.markets] == ["BJ", "SH", "HB", "CEA"]
+    assert files == [(BUNDLED / "pilots-2016-rules.toml").resolve()]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("[scenario]\nname='x'\n", "markets"),
+    ("[scenario]\nname='x'\nbogus=1\n[[markets]]\n", "scenario.bogus"),
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[10, 5]\ntrading_days=1\norders_per_day=1\n", "markets.0"),
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\nlate_share='0.6'\nnever_share='0.6'\n", "markets.0"),
+    ("[scenario]\nname='x'\nrules=['missing.toml']\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\n"
+     "sectors=['a']\nemissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\n", "scenario.rules"),
+    ("not = [toml", "not TOML"),
+])
+def test_a_bad_scenario_is_refused_with_its_place(tmp_path: Path, text: str, where: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DomainError) as e:
+        load_scenario(path)
+    assert e.value.code == "scenario_invalid" and where in str(e.value)
+
+
+def test_an_unreadable_scenario_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DomainError) as e:
+        load_scenario(tmp_path / "none.toml")
+    assert e.value.code == "scenario_unreadable"
+
+
+def test_power_units_come_from_the_seed() -> None:
+    a = power_units(random.Random(7), Decimal(5_000_000), Decimal("0.02"))
+    b = power_units(random.Random(7), Decimal(5_000_000), Decimal("0.02"))
+    assert a == b and 1 <= len(a) <= 4
+    for u in a:
+        assert u["fuel"] in ("coal", "gas") and u["mwh"] == (u["base_mwh"] * Decimal("1.02")).quantize(Decimal(1))
+
+
+def _market(companies: list[Company]) -> Market:
+    spec = SimpleNamespace(price_yuan=Decimal("50"))
+    ex = SimpleNamespace(rules=SimpleNamespace(band_low=4500, band_high=5500))
+    m = Market(cast(Any, spec), cast(Any, None), cast(Any, None), random.Random(1))
+    m.exchange = cast(Any, ex)
+    m.companies = companies
+    return m
+
+
+def _company(obligation: int) -> Company:
+    return Company("BJC00001", 1, Actor("u", 1, Role.COMPANY), 11, "BJC00001-A", "heat", (Decimal(1),), Decimal(1),
+                   obligation=obligation)
+
+
+def test_a_short_company_buys_inside_the_band_and_counts_it_held() -> None:
+    c = _company(10_000)
+    held = {11: 4_000}
+    order = agent_order(_market([c]), random.Random(3), 5000, 1.0, 1, held)
+    assert order is not None and order.side == BUY and order.quantity == 6_000  # the whole gap on the last day
+    assert 4500 <= (order.price_fen or 0) <= 5500
+    assert held[11] == 10_000
+
+
+def test_a_long_company_sells_part_of_its_surplus() -> None:
+    c = _company(1_000)
+    held = {11: 9_000}
+    order = agent_order(_market([c]), random.Random(3), 5000, 0.5, 10, held)
+    assert order is not None and order.side == SELL and 100 <= order.quantity <= 8_000
+    assert (order.price_fen or 0) >= 4000  # never under 80 % of the scenario's price
+
+
+def test_a_company_with_nothing_to_do_passes() -> None:
+    assert agent_order(_market([_company(1_000)]), random.Random(3), 5000, 0.5, 10, {11: 1_000}) is None
