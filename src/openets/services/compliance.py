@@ -41,11 +41,6 @@ class ComplianceService:
         """The compliance rules governing the year today (the market's calendar day)."""
         return rulebook.compliance_rules(self.registry.rulebook, market, year, self.registry.clock.now())
 
-    def rules(self, market: str, year: int) -> dict[str, object]:
-        """The raw ``compliance`` section (the scenario runner still reads it; use ``compliance_rules``)."""
-        rs = self.registry.rulebook.lookup_at(market, year, self.registry.clock.now(), "compliance")
-        return dict(rs.raw["compliance"])
-
     def deadlines(self, market: str, year: int) -> tuple[datetime, datetime | None]:
         """The deadline and the order deadline (None: none): end of day in the market's zone, or the
         registry's closing hour where the rules give one (``closing_time = "17:00"``)."""

@@ -28,7 +28,7 @@ def run_mrv(markets: list[Market], progress: Progress) -> None:
         per = {s.stream_id: resolve(s, table, year=year).per_unit for s in (gas, diesel)}
         d0 = max(date(year + 1, 3, 20), (m.spec.starts or date(year, 6, 30)) + timedelta(days=10))
         m.clock.at = at(d0, 10)
-        rounding = ComplianceService(svc).rules(code, year).get("rounding", "ceiling")
+        rounding = ComplianceService(svc).compliance_rules(code, year).rounding
         reports = ReportService(svc)
         ver = svc.create_party(kind=PartyKind.VERIFIER, name=f"{code}核查机构", registration_id=f"VER-{code}")
         svc.add_user(name=f"{code.lower()}-verifier", party_id=ver, role=Role.VERIFIER)
@@ -71,7 +71,7 @@ def run_mrv(markets: list[Market], progress: Progress) -> None:
             m.clock.at = at(d0 + timedelta(days=36), 10)
             reports.step(m.r2, rid, "confirm")
             c.verified = verified
-            c.obligation = obligation(verified, rounding=str(rounding))
+            c.obligation = obligation(verified, rounding=rounding)
             tick(1)
 
 

@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 
 from openets.core.clock import FixedClock
-from openets.rules.loader import default_rulebook
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
+from openets.services.rulebook import default_rulebook
 from openets.services.sim_queries import SimulationQueries, migrate, open_database
 from openets.simulation.allocation import allocate, true_up
 from openets.simulation.auction import run_auction

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection
 
+from openets.compliance.surrender import surrender_plan
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.services.allocation import AllocationService
@@ -54,22 +55,13 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
     def plan(c: Company, share: Decimal = Decimal(1)) -> list[Op]:
         """Offsets first (what counts), then compliance-only auction units, then allowances."""
         need = int((Decimal(c.obligation) * share).to_integral_value(rounding=ROUND_HALF_UP))
-        ops = []
-        for credit, qty in usable.get(c.reg_id, {}).items():
-            take = min(qty, need)
-            if take > 0:
-                ops.append(Op("surrender", from_account=c.account, unit_class=codes[credit], quantity=take,
-                              compliance_year=year))
-                need -= take
-                m.offsets_used += take
-        for uc, rid, avail in sorted(held.get(c.account, []), key=lambda x: (x[1] == 0, x[0])):
-            if uc in offset_classes or uc != m.uc.id or need <= 0:
-                continue
-            take = min(avail, need)
-            ops.append(Op("surrender", from_account=c.account, unit_class=uc, quantity=take, restriction=rid,
-                          compliance_year=year))
-            need -= take
-        return ops
+        steps = surrender_plan(need, usable.get(c.reg_id, {}), held.get(c.account, []),
+                               allowance_class=m.uc.id, offset_classes=offset_classes)
+        m.offsets_used += sum(s.quantity for s in steps if s.offset)
+        return [Op("surrender", from_account=c.account, quantity=s.quantity, compliance_year=year,
+                   unit_class=codes[s.unit_class] if s.offset else s.unit_class,
+                   **({} if s.offset else {"restriction": s.restriction}))
+                for s in steps]
 
     def surrender(batch: list[tuple[Company, list[Op]]]) -> None:
         def work(conn: Connection) -> None:

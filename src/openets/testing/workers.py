@@ -72,15 +72,14 @@ def exchange_crash(url: str, clock_iso: str, market: str, instrument: str, order
     from datetime import datetime
 
     from openets.core.clock import FixedClock
-    from openets.market.rules import parse_trading_rules
-    from openets.rules.loader import default_rulebook
     from openets.services import exchange as ex_mod
+    from openets.services.rulebook import default_rulebook, trading_rules
 
     at = datetime.fromisoformat(clock_iso)
     svc = RegistryService(make_engine(url), clock=FixedClock(at))
     rs = default_rulebook().lookup(market, at.year - 1, at.date(), "trading")
     ex = ex_mod.ExchangeService(svc, market=market, instrument=instrument,
-                                trading=parse_trading_rules(market, rs.raw["trading"]))
+                                trading=trading_rules(rs))
 
     def crash(name: str) -> None:
         if name == "exchange.after_match":

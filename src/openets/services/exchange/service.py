@@ -64,7 +64,7 @@ class ExchangeService(OrderLog, Matching, Settlement, BlockTrades, MarketData, R
 def open_exchange(registry: RegistryService, instrument: str) -> ExchangeService:
     """The exchange for one instrument with its market's trading rules in force today (looked up by
     market, the instrument's vintage as compliance year, and today's date)."""
-    from openets.market.rules import parse_trading_rules
+    from openets.services.rulebook import trading_rules
 
     uc = registry.unit_class(instrument)
     market = uc.market
@@ -73,4 +73,4 @@ def open_exchange(registry: RegistryService, instrument: str) -> ExchangeService
     today = registry.clock.now().astimezone(MARKET_TZ).date()
     rs = registry.rulebook.lookup(market, uc.vintage or today.year, today, "trading")
     return ExchangeService(registry, market=market, instrument=instrument,
-                           trading=parse_trading_rules(market, rs.raw["trading"]))
+                           trading=trading_rules(rs))
