@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
 from openets.core.quantity import parse_tonnes
+from openets.registry.commands import (
+    Approve,
+    Cancel,
+    Delete,
+    Freeze,
+    Issue,
+    Reject,
+    Release,
+    Reserve,
+    Reversal,
+    Surrender,
+    Unfreeze,
+    Withdraw,
+    command,
+)
 from openets.registry.model import AccountStatus, AccountType, PartyKind, UnitKind
-from openets.services.ops import Op
 
 app = typer.Typer(no_args_is_help=True)
 KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key has no second effect.")
@@ -177,8 +189,7 @@ def issue(unit_class: str, quantity: str, to: str = typer.Option(..., help="The 
 
     def build(svc):  # type: ignore[no-untyped-def]
         to_id, uc = _ids(svc, to, unit_class)
-        return Op("issue", key=key, to_account=to_id, unit_class=uc, quantity=parse_tonnes(quantity),
-                  restriction=restriction)
+        return Issue(key=key, to_account=to_id, unit_class=uc, quantity=parse_tonnes(quantity), restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -194,8 +205,9 @@ def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--f
 
     def build(svc):  # type: ignore[no-untyped-def]
         frm, uc = _ids(svc, from_, unit_class)
-        return Op(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
-                  quantity=parse_tonnes(quantity), restriction=restriction, reservation=reservation)
+        # the type is the user's: command() refuses an unknown one with action_unknown
+        return command(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
+                       quantity=parse_tonnes(quantity), restriction=restriction, reservation=reservation)
 
     _move(db, user, party, build, as_json)
 
@@ -209,8 +221,8 @@ def surrender(unit_class: str, quantity: str, from_: str = typer.Option(..., "--
 
     def build(svc):  # type: ignore[no-untyped-def]
         frm, uc = _ids(svc, from_, unit_class)
-        return Op("surrender", key=key, from_account=frm, unit_class=uc, quantity=parse_tonnes(quantity),
-                  compliance_year=year, restriction=restriction)
+        return Surrender(key=key, from_account=frm, unit_class=uc, quantity=parse_tonnes(quantity),
+                         compliance_year=year, restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -223,8 +235,8 @@ def cancel(unit_class: str, quantity: str, from_: str = typer.Option(..., "--fro
 
     def build(svc):  # type: ignore[no-untyped-def]
         frm, uc = _ids(svc, from_, unit_class)
-        return Op("delete" if delete else "cancel", key=key, from_account=frm, unit_class=uc,
-                  quantity=parse_tonnes(quantity), restriction=restriction)
+        return (Delete if delete else Cancel)(key=key, from_account=frm, unit_class=uc,
+                                              quantity=parse_tonnes(quantity), restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -237,8 +249,8 @@ def reserve(unit_class: str, quantity: str, account: str = typer.Option(...), ki
 
     def build(svc):  # type: ignore[no-untyped-def]
         acc, uc = _ids(svc, account, unit_class)
-        return Op("reserve", key=key, from_account=acc, unit_class=uc, quantity=parse_tonnes(quantity), kind=kind,
-                  restriction=restriction)
+        return Reserve(key=key, account=acc, unit_class=uc, quantity=parse_tonnes(quantity), kind=kind,
+                       restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -251,8 +263,8 @@ def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), not
 
     def build(svc):  # type: ignore[no-untyped-def]
         acc, uc = _ids(svc, account, unit_class)
-        return Op("freeze", key=key, from_account=acc, unit_class=uc, quantity=parse_tonnes(quantity), note=note,
-                  restriction=restriction)
+        return Freeze(key=key, account=acc, unit_class=uc, quantity=parse_tonnes(quantity), note=note,
+                      restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -261,16 +273,16 @@ def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), not
 def release(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
             party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Release a reservation, or unfreeze a freeze (regulator)."""
-    _move(db, user, party, lambda svc: Op("release", key=key, reservation=reservation,
-                                          quantity=parse_tonnes(quantity) if quantity else None), as_json)
+    _move(db, user, party, lambda svc: Release(key=key, reservation=reservation,
+                                               quantity=parse_tonnes(quantity) if quantity else None), as_json)
 
 
 @app.command()
 def unfreeze(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
              party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Unfreeze frozen units (regulator)."""
-    _move(db, user, party, lambda svc: Op("unfreeze", key=key, reservation=reservation,
-                                          quantity=parse_tonnes(quantity) if quantity else None), as_json)
+    _move(db, user, party, lambda svc: Unfreeze(key=key, reservation=reservation,
+                                                quantity=parse_tonnes(quantity) if quantity else None), as_json)
 
 
 @app.command()
@@ -278,15 +290,15 @@ def approve(txn: int, reject: bool = False, withdraw: bool = False, key: str | N
             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
             as_json: bool = JsonOpt) -> None:
     """Approve a transaction awaiting a second person (or --reject it, or --withdraw your own)."""
-    action = "withdraw" if withdraw else "reject" if reject else "approve"
-    _move(db, user, party, lambda svc: Op(action, key=key, txn=txn), as_json)
+    decision = Withdraw if withdraw else Reject if reject else Approve
+    _move(db, user, party, lambda svc: decision(key=key, txn=txn), as_json)
 
 
 @app.command()
 def reverse(txn: int, note: str = "", key: str | None = KeyOpt, user: str | None = AsOpt,
             party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Reverse an allocation, surrender or deletion by a compensating entry (regulator)."""
-    _move(db, user, party, lambda svc: Op("reversal", key=key, txn=txn, note=note), as_json)
+    _move(db, user, party, lambda svc: Reversal(key=key, txn=txn, note=note), as_json)
 
 
 @app.command()
@@ -373,79 +385,6 @@ def _as_dict(x):  # type: ignore[no-untyped-def]
     return asdict(x)
 
 
-@app.command("verify-journal")
-def verify_journal(checkpoint: Path | None = typer.Option(None, help="Checkpoint file to compare against."),
-                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Check every journal hash chain (and a checkpoint kept outside the database); exit 2 on tampering."""
-
-    def go() -> None:
-        from openets.services.journal import verify
-
-        report = verify(engine(db), checkpoint)
-        emit({"rows": report.rows, "accounts": report.accounts, "ok": report.ok,
-              "problems": [str(p) for p in report.problems]}, as_json, title="journal")
-        if not report.ok:
-            raise Failure(f"journal verification failed: {report.problems[0]}"
-                          + (f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""), 2)
-
-    run(go)
-
-
-@app.command()
-def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outside the database host)."),
-               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Export a checkpoint of the journal chains (line count, head hash, line hashes per account)."""
-
-    def go() -> None:
-        from openets.services.journal import export_checkpoint
-
-        emit(export_checkpoint(engine(db), out), as_json, title="checkpoint")
-
-    run(go)
-
-
-@app.command()
-def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Back the database up (SQLite backup API; pg_dump for PostgreSQL)."""
-
-    def go() -> None:
-        from openets.storage.backup import backup as do_backup
-
-        emit({"backup": str(do_backup(engine(db), out))}, as_json)
-
-    run(go)
-
-
-@app.command()
-def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Restore a backup over the database, then verify its journal."""
-
-    def go() -> None:
-        from openets.services.journal import verify
-        from openets.storage.backup import restore as do_restore
-
-        eng = engine(db)
-        do_restore(eng, source)
-        report = verify(eng)
-        emit({"restored": str(source), "rows": report.rows, "journal_ok": report.ok}, as_json)
-        if not report.ok:
-            raise Failure(f"restored, but the journal does not verify: {report.problems[0]}", 2)
-
-    run(go)
-
-
-@app.command("import")
-def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: parties, installations, "
-                                                                   "generating_units, accounts, issuances, allocations"),
-            encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
-            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Bulk import from CSV or Excel: all rows are checked first, then written at once, or none."""
-
-    def go() -> None:
-        from openets.services.imports import import_rows, read_file
-
-        sheets = read_file(path, kind=kind, encoding=encoding)
-        svc = _svc(db)
-        emit(import_rows(svc, svc.actor(actor_name(user), party), sheets), as_json, title="imported")
-
-    run(go)
+# journal, backup and bulk-import commands: registered on `app` by this import (after the ones above,
+# so `--help` lists them in the same order)
+from openets.cli import registry_admin  # noqa: E402,F401
