@@ -163,8 +163,8 @@ class UnitOfWork:
         uc_ids = {u for u in (ops[i].unit_class for i in todo) if u is not None}
         uc_ids |= {o.unit_class_id for o in originals.values() if o.unit_class_id is not None}
         uc_ids |= {r.unit_class_id for r in reservations.values()}
-        issuing = any(isinstance(ops[i], Issue) or (ops[i].txn in originals and originals[ops[i].txn].type  # type: ignore[index]  # `in` checked txn
-                                                    is TxType.ISSUE) for i in todo)
+        issuing = any(isinstance(ops[i], Issue) or ((txn := ops[i].txn) is not None and txn in originals
+                                                    and originals[txn].type is TxType.ISSUE) for i in todo)
         unit_classes = self.svc._unit_classes(repo, uc_ids, issuing)
         restr_ids = {ops[i].restriction for i in todo} | {o.restriction_id for o in originals.values()}
         restr_ids |= {r.restriction_id for r in reservations.values()}
@@ -223,8 +223,9 @@ class UnitOfWork:
             for acc in (op.from_account, op.to_account):
                 if acc is not None:
                     keys.add(PositionKey(acc, uc, op.restriction))
-            if i in self.market_receiver and op.from_account in accounts:
-                gov = ws.market_accounts.get((accounts[op.from_account].market, self.market_receiver[i]))  # type: ignore[index]  # `in` checked
+            frm = op.from_account
+            if i in self.market_receiver and frm is not None and frm in accounts:
+                gov = ws.market_accounts.get((accounts[frm].market, self.market_receiver[i]))
                 if gov is not None:
                     keys.add(PositionKey(gov, uc, op.restriction))
         for o in self.originals.values():
