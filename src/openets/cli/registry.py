@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
@@ -11,6 +14,7 @@ from openets.core.quantity import parse_tonnes
 from openets.registry.commands import (
     Approve,
     Cancel,
+    Command,
     Delete,
     Freeze,
     Issue,
@@ -25,28 +29,34 @@ from openets.registry.commands import (
 )
 from openets.registry.model import AccountStatus, AccountType, PartyKind, UnitKind
 
+if TYPE_CHECKING:  # the CLI imports services lazily (start-up time)
+    from openets.registry.transactions import TxRecord
+    from openets.services.registry import RegistryService
+
 app = typer.Typer(no_args_is_help=True)
 KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key has no second effect.")
 
 
-def _svc(db: str | None):  # type: ignore[no-untyped-def]
+def _svc(db: str | None) -> RegistryService:
     from openets.services.registry import RegistryService
 
     return RegistryService(engine(db))
 
 
-def _txn_view(rec) -> dict:  # type: ignore[no-untyped-def]
+def _txn_view(rec: TxRecord) -> dict[str, object]:
     return {"txn": rec.id, "type": rec.type.value, "status": rec.status.value, "market": rec.market,
             "quantity": rec.quantity, "from": rec.sender_id, "to": rec.receiver_id, "actor": rec.actor_user,
             "approved_by": rec.approved_by, "serials": [list(r) for r in rec.ranges], "at": rec.at.isoformat()}
 
 
-def _move(db, user, party, op_builder, as_json):  # type: ignore[no-untyped-def]
+def _move(db: str | None, user: str | None, party: int | None, op_builder: Callable[[RegistryService], Command],
+          as_json: bool) -> None:
     def go() -> None:
         svc = _svc(db)
         actor = svc.actor(actor_name(user), party)
         op = op_builder(svc)
         outcome = svc.submit(actor, [op])[0]
+        assert outcome.record is not None  # submit raises a refusal; a replay returns the first transaction
         view = _txn_view(outcome.record)
         view["replayed"] = outcome.replayed
         emit(view, as_json, title="transaction")
@@ -177,8 +187,8 @@ def create_restriction(allowed: list[str] = typer.Option(..., help="Transaction 
     run(go)
 
 
-def _ids(svc, account: str | None, unit_class: str | None):  # type: ignore[no-untyped-def]
-    return (svc.account(account).id if account else None, svc.unit_class(unit_class).id if unit_class else None)
+def _ids(svc: RegistryService, account: str, unit_class: str) -> tuple[int, int]:
+    return svc.account(account).id, svc.unit_class(unit_class).id
 
 
 @app.command()
@@ -187,7 +197,7 @@ def issue(unit_class: str, quantity: str, to: str = typer.Option(..., help="The 
           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Issue new units into an issuance account (never beyond the cap)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         to_id, uc = _ids(svc, to, unit_class)
         return Issue(key=key, to_account=to_id, unit_class=uc, quantity=parse_tonnes(quantity), restriction=restriction)
 
@@ -203,7 +213,7 @@ def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--f
              as_json: bool = JsonOpt) -> None:
     """Move units between accounts (lowest serials first)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
         # the type is the user's: command() refuses an unknown one with action_unknown
         return command(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
@@ -219,7 +229,7 @@ def surrender(unit_class: str, quantity: str, from_: str = typer.Option(..., "--
               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Surrender (清缴) units for a compliance year into the market's surrender account."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
         return Surrender(key=key, from_account=frm, unit_class=uc, quantity=parse_tonnes(quantity),
                          compliance_year=year, restriction=restriction)
@@ -233,7 +243,7 @@ def cancel(unit_class: str, quantity: str, from_: str = typer.Option(..., "--fro
            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Cancel (retire) units voluntarily, or --delete them from a government account (regulator)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
         return (Delete if delete else Cancel)(key=key, from_account=frm, unit_class=uc,
                                               quantity=parse_tonnes(quantity), restriction=restriction)
@@ -247,7 +257,7 @@ def reserve(unit_class: str, quantity: str, account: str = typer.Option(...), ki
             db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Hold units back (a sell order, an auction deposit); `release` gives them back."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         acc, uc = _ids(svc, account, unit_class)
         return Reserve(key=key, account=acc, unit_class=uc, quantity=parse_tonnes(quantity), kind=kind,
                        restriction=restriction)
@@ -261,7 +271,7 @@ def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), not
            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Freeze units in an account (regulator, e.g. a judicial freeze 司法冻结)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         acc, uc = _ids(svc, account, unit_class)
         return Freeze(key=key, account=acc, unit_class=uc, quantity=parse_tonnes(quantity), note=note,
                       restriction=restriction)
@@ -379,7 +389,7 @@ def totals(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     run(go)
 
 
-def _as_dict(x):  # type: ignore[no-untyped-def]
+def _as_dict(x: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(x)

@@ -336,7 +336,7 @@ def command(action: str, *, key: str | None = None, from_account: int | None = N
     if cls is Release or cls is Unfreeze:
         _need(reservation, "reservation")
         assert reservation is not None
-        return cls(key=key, reservation=reservation, quantity=quantity)  # type: ignore[return-value]  # one of the two
+        return cls(key=key, reservation=reservation, quantity=quantity)
     _need(txn, "transaction")
     assert txn is not None
     return Reversal(key=key, txn=txn, note=note)
