@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from openets.core.actor import Role  # noqa: E402
 from openets.ledger.journal import GENESIS, line_digest  # noqa: E402
+from openets.registry.commands import Allocate, Transfer  # noqa: E402
 from openets.registry.model import AccountType, PartyKind  # noqa: E402
 from openets.services.journal import verify  # noqa: E402
-from openets.services.ops import Op  # noqa: E402
 from openets.services.queries import RegistryQueries  # noqa: E402
 from openets.services.reconcile import reconcile  # noqa: E402
 from openets.services.registry import RegistryService  # noqa: E402
@@ -58,7 +58,7 @@ def setup(url: str, accounts: int = ACCOUNTS) -> tuple[RegistryService, object, 
         acc = svc.request_account(trader, market="BJ", type=AccountType.HOLDING, number=f"BJ-H{i:05d}")
         svc.decide_account(w.reg, acc.number, approve=True)
         ids.append(acc.id)
-    svc.submit(w.reg, [Op("allocate", from_account=w.issuance.id, to_account=a, unit_class=w.unit_class.id,
+    svc.submit(w.reg, [Allocate(from_account=w.issuance.id, to_account=a, unit_class=w.unit_class.id,
                           quantity=STOCK) for a in ids])
     return svc, trader, ids, w.unit_class.id
 
@@ -82,12 +82,12 @@ class StatementCounter:
         return self.sa + fastsql.statements[0]
 
 
-def transfers(ids: list[int], uc: int, n: int, seed: int, prefix: str) -> list[Op]:
+def transfers(ids: list[int], uc: int, n: int, seed: int, prefix: str) -> list[Transfer]:
     rng = random.Random(seed)
     ops = []
     for i in range(n):
         a, b = rng.sample(ids, 2)
-        ops.append(Op("transfer", key=f"{prefix}-{i}", from_account=a, to_account=b, unit_class=uc,
+        ops.append(Transfer(key=f"{prefix}-{i}", from_account=a, to_account=b, unit_class=uc,
                       quantity=rng.randint(1, 500)))
     return ops
 

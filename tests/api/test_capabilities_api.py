@@ -72,10 +72,10 @@ def test_public_allocations_projects_and_auctions(client, login) -> None:  # typ
 def test_an_auction_through_the_api(client, login) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
-    from openets.services.ops import Op
+    from openets.registry.commands import CentralTransfer
 
     c, w = client
-    w.svc.one(w.reg, Op("central_transfer", from_account=w.issuance.id, to_account=w.svc.account("BJ-AUCTION").id,
+    w.svc.one(w.reg, CentralTransfer(from_account=w.issuance.id, to_account=w.svc.account("BJ-AUCTION").id,
                         unit_class=w.unit_class.id, quantity=100_000))
     rules = {"market": "BJ", "document": "test", "volume": 100_000, "opens_at": "2017-06-01T09:00:00+08:00",
              "closes_at": "2017-06-01T11:00:00+08:00", "reserve_fen": 4000, "deposit": "none", "eligible_rule": "covered"}

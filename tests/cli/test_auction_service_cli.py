@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from openets.cli.app import app
+from openets.registry.commands import CentralTransfer
 from openets.services.exchange import open_exchange
-from openets.services.ops import Op
 from openets.testing.builders import build_world
 
 RULES = """[auction]
@@ -26,7 +26,7 @@ eligible_rule = "covered"
 
 def test_auction_commands(db_url: str, engine, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     w = build_world(engine, clock, market="SH", companies=2, issue=2_000_000, allocate=0)
-    w.svc.one(w.reg, Op("central_transfer", from_account=w.issuance.id, to_account=w.svc.account("SH-AUCTION").id,
+    w.svc.one(w.reg, CentralTransfer(from_account=w.issuance.id, to_account=w.svc.account("SH-AUCTION").id,
                         unit_class=w.unit_class.id, quantity=1_000_000))
     open_exchange(w.svc, w.unit_class.code).deposit(w.companies[0], 10**11)
     rules = tmp_path / "notice.toml"

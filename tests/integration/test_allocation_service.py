@@ -10,9 +10,9 @@ import pytest
 from openets.core.actor import Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
+from openets.registry.commands import Approve, Issue, Transfer
 from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.allocation import AllocationService, read_production
-from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 
@@ -33,8 +33,8 @@ def world(engine):  # type: ignore[no-untyped-def]
         acc = svc.request_account(svc.actor(f"u-{reg_id}"), market="CEA", type=AccountType.COMPLIANCE)
         svc.decide_account(r1, acc.number, approve=True)
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=50_000_000)
-    rec = svc.one(r1, Op("issue", to_account=svc.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=20_000_000))
-    svc.one(r2, Op("approve", txn=rec.id))
+    rec = svc.one(r1, Issue(to_account=svc.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=20_000_000))
+    svc.one(r2, Approve(txn=rec.id))
     return svc, AllocationService(svc), r1, r2
 
 
@@ -127,7 +127,7 @@ def test_true_up_gives_more_claws_back_and_records_what_is_owed(world, tmp_path:
                 from_account="CEA-ISSUANCE")
     p2 = svc.account(_compliance(svc, "P2"))
     buyer = svc.account(_compliance(svc, "P1"))
-    svc.one(svc.actor("u-P2"), Op("transfer", from_account=p2.id, to_account=buyer.id,
+    svc.one(svc.actor("u-P2"), Transfer(from_account=p2.id, to_account=buyer.id,
                                   unit_class=svc.unit_class("CEA-2019").id, quantity=1_300_000))
     actual = tmp_path / "confirmed.csv"
     actual.write_text(HEADER_ZH + "P1,U1,电力,,coal,600,空冷,3000000,1000000,0.10,0.78\n"
@@ -177,8 +177,8 @@ def test_shenzhen_withholds_what_is_owed_from_the_next_allocation(engine) -> Non
         accounts[reg_id] = svc.decide_account(r1, acc.number, approve=True)
     for year in (2016, 2017):
         uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="SZ", vintage=year, cap=10_000)
-        rec = svc.one(r1, Op("issue", to_account=svc.account("SZ-ISSUANCE").id, unit_class=uc.id, quantity=10_000))
-        svc.one(r2, Op("approve", txn=rec.id))
+        rec = svc.one(r1, Issue(to_account=svc.account("SZ-ISSUANCE").id, unit_class=uc.id, quantity=10_000))
+        svc.one(r2, Approve(txn=rec.id))
     alloc = AllocationService(svc)
 
     def plan(tonnes: int) -> PlanResult:
@@ -186,7 +186,7 @@ def test_shenzhen_withholds_what_is_owed_from_the_next_allocation(engine) -> Non
 
     alloc.issue(r2, alloc.propose(r1, plan(1000), market="SZ", year=2016).run, unit_class="SZEA-2016",
                 from_account="SZ-ISSUANCE")
-    svc.one(svc.actor("u-S1"), Op("transfer", from_account=accounts["S1"].id, to_account=accounts["S2"].id,
+    svc.one(svc.actor("u-S1"), Transfer(from_account=accounts["S1"].id, to_account=accounts["S2"].id,
                                   unit_class=svc.unit_class("SZEA-2016").id, quantity=900))
     trueup = alloc.propose_true_up(r1, plan(0), market="SZ", year=2016)  # it produced nothing after all
     alloc.issue(r2, trueup.run, unit_class="SZEA-2016", from_account="SZ-ISSUANCE")

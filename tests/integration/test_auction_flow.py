@@ -14,10 +14,10 @@ import pytest
 
 from openets.core.errors import DomainError
 from openets.market.orderbook import SELL
+from openets.registry.commands import Approve, CentralTransfer, Issue
 from openets.registry.model import UnitKind
 from openets.services.auctions import AuctionService
 from openets.services.exchange import open_exchange
-from openets.services.ops import Op
 from openets.testing.builders import build_world
 
 AUCTIONS = Path(__file__).resolve().parents[2] / "src" / "openets" / "rules" / "data" / "auctions"
@@ -32,10 +32,10 @@ def stock_auction_account(w, quantity: int, uc=None, *, bound_year: int | None =
     svc, uc = w.svc, uc or w.unit_class
     rid = svc.create_restriction(w.reg, allowed_types=["issue", "central_transfer", "auction_delivery", "surrender"],
                                  bound_market=w.market, bound_year=bound_year, note="auctioned: compliance only")
-    rec = svc.one(w.reg, Op("issue", to_account=w.issuance.id, unit_class=uc.id, quantity=quantity, restriction=rid))
+    rec = svc.one(w.reg, Issue(to_account=w.issuance.id, unit_class=uc.id, quantity=quantity, restriction=rid))
     if rec.status.value == "awaiting_approval":
-        svc.one(w.reg2, Op("approve", txn=rec.id))
-    svc.one(w.reg, Op("central_transfer", from_account=w.issuance.id, to_account=svc.account(f"{w.market}-AUCTION").id,
+        svc.one(w.reg2, Approve(txn=rec.id))
+    svc.one(w.reg, CentralTransfer(from_account=w.issuance.id, to_account=svc.account(f"{w.market}-AUCTION").id,
                       unit_class=uc.id, quantity=quantity, restriction=rid))
     return rid
 

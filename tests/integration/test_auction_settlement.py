@@ -10,9 +10,9 @@ from openets.core.actor import Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
 from openets.market.auction import AuctionRules, Bid, clear
+from openets.registry.commands import Approve, CentralTransfer, Issue, Surrender, Transfer
 from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.auctions import AuctionService
-from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 
@@ -33,10 +33,10 @@ def test_shanghai_auction_units_are_compliance_only(engine) -> None:  # type: ig
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="SH", vintage=2016, cap=10_000_000)
     rid = svc.create_restriction(r1, allowed_types=["central_transfer", "auction_delivery", "surrender"],
                                  bound_market="SH", bound_year=2016, note="沪发改公告〔2017〕3号: compliance for 2016 only")
-    rec = svc.one(r1, Op("issue", to_account=svc.account("SH-ISSUANCE").id, unit_class=uc.id, quantity=2_000_000,
+    rec = svc.one(r1, Issue(to_account=svc.account("SH-ISSUANCE").id, unit_class=uc.id, quantity=2_000_000,
                          restriction=rid))
-    svc.one(r2, Op("approve", txn=rec.id))
-    svc.one(r1, Op("central_transfer", from_account=svc.account("SH-ISSUANCE").id,
+    svc.one(r2, Approve(txn=rec.id))
+    svc.one(r1, CentralTransfer(from_account=svc.account("SH-ISSUANCE").id,
                    to_account=svc.account("SH-AUCTION").id, unit_class=uc.id, quantity=2_000_000, restriction=rid))
 
     close = datetime(2017, 6, 30, 2, 30, tzinfo=UTC)
@@ -52,13 +52,13 @@ def test_shanghai_auction_units_are_compliance_only(engine) -> None:  # type: ig
     held = {b.account: (b.total, b.restriction_id) for b in q.holdings(parties[2])}
     assert held == {accounts[2].number: (500_000, rid)}  # the marginal bidder
     with pytest.raises(DomainError) as e:  # the buyer cannot sell or transfer them
-        svc.one(svc.actor("sh-co-2"), Op("transfer", from_account=accounts[2].id, to_account=accounts[1].id,
+        svc.one(svc.actor("sh-co-2"), Transfer(from_account=accounts[2].id, to_account=accounts[1].id,
                                          unit_class=uc.id, quantity=1, restriction=rid))
     assert e.value.code == "restriction_allows"
     with pytest.raises(DomainError):  # nor surrender them for another year
-        svc.one(svc.actor("sh-co-2"), Op("surrender", from_account=accounts[2].id, unit_class=uc.id, quantity=1,
+        svc.one(svc.actor("sh-co-2"), Surrender(from_account=accounts[2].id, unit_class=uc.id, quantity=1,
                                          restriction=rid, compliance_year=2017))
-    svc.one(svc.actor("sh-co-2"), Op("surrender", from_account=accounts[2].id, unit_class=uc.id, quantity=500_000,
+    svc.one(svc.actor("sh-co-2"), Surrender(from_account=accounts[2].id, unit_class=uc.id, quantity=500_000,
                                      restriction=rid, compliance_year=2016))
     totals = [x for x in q.totals() if x.unit_class == uc.code][0]
     assert totals.conserved and totals.surrendered == 500_000

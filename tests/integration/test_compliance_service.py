@@ -11,9 +11,9 @@ from sqlalchemy import select
 from openets.core.actor import Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
+from openets.registry.commands import Allocate, Approve, Issue, Reversal, Surrender
 from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.compliance import ComplianceService
-from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.reports import ReportService
@@ -29,8 +29,8 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     svc.add_user(name="bj-2", party_id=bj, role=Role.REGULATOR, market="BJ")
     r1, r2 = svc.actor("bj-1"), svc.actor("bj-2")
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="BJ", vintage=2016, cap=1_000_000)
-    rec = svc.one(r1, Op("issue", to_account=svc.account("BJ-ISSUANCE").id, unit_class=uc.id, quantity=100_000))
-    svc.one(r2, Op("approve", txn=rec.id))
+    rec = svc.one(r1, Issue(to_account=svc.account("BJ-ISSUANCE").id, unit_class=uc.id, quantity=100_000))
+    svc.one(r2, Approve(txn=rec.id))
     reports = ReportService(svc)
     acc, who = {}, {}
     for name in ("A", "B", "C", "D"):
@@ -39,7 +39,7 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
         who[name] = svc.actor(f"u-{name}")
         a = svc.request_account(who[name], market="BJ", type=AccountType.COMPLIANCE)
         acc[name] = svc.decide_account(r1, a.number, approve=True)
-        svc.one(r1, Op("allocate", from_account=svc.account("BJ-ISSUANCE").id, to_account=acc[name].id,
+        svc.one(r1, Allocate(from_account=svc.account("BJ-ISSUANCE").id, to_account=acc[name].id,
                        unit_class=uc.id, quantity=10_000))
         if name != "D":  # D files nothing
             reports.determine_missing(r1, market="BJ", year=2016, company=name, emissions=D("10000"))
@@ -59,7 +59,7 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
 
     def surrender(name: str, qty: int, when: datetime) -> None:
         clock.at = when
-        svc.one(who[name], Op("surrender", from_account=acc[name].id, unit_class=uc.id, quantity=qty,
+        svc.one(who[name], Surrender(from_account=acc[name].id, unit_class=uc.id, quantity=qty,
                               compliance_year=2016))
 
     surrender("A", 10_000, datetime(2017, 6, 10, 2, tzinfo=UTC))
@@ -96,7 +96,7 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as c:
         txn = c.execute(select(t.transactions.c.id).where(t.transactions.c.type == "surrender",
                                                           t.transactions.c.sender_id == acc["A"].id)).scalar_one()
-    svc.one(r1, Op("reversal", txn=txn))
+    svc.one(r1, Reversal(txn=txn))
     after = {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 3, tzinfo=UTC))}
     assert after["A"] == "non_compliant"
 
@@ -115,8 +115,8 @@ def test_offsets_count_up_to_the_national_cap(engine) -> None:  # type: ignore[n
                                  project_id="0001", project_type="wind", location="620100", cap=100_000)
     issuance = svc.account("CEA-ISSUANCE")
     for uc, qty in ((cea_2019, 500_000), (ccer, 50_000)):
-        rec = svc.one(r1, Op("issue", to_account=issuance.id, unit_class=uc.id, quantity=qty))
-        svc.one(r2, Op("approve", txn=rec.id))
+        rec = svc.one(r1, Issue(to_account=issuance.id, unit_class=uc.id, quantity=qty))
+        svc.one(r2, Approve(txn=rec.id))
     reports = ReportService(svc)
     plan = {"P-OK": 96_000, "P-SHORT": 94_000}
     for name, allowances in plan.items():
@@ -126,8 +126,8 @@ def test_offsets_count_up_to_the_national_cap(engine) -> None:  # type: ignore[n
         a = svc.decide_account(r1, svc.request_account(actor, market="CEA", type=AccountType.COMPLIANCE).number,
                                approve=True)
         for uc, qty in ((cea_2019, allowances), (ccer, 8_000)):
-            svc.one(r1, Op("allocate", from_account=issuance.id, to_account=a.id, unit_class=uc.id, quantity=qty))
-            svc.one(actor, Op("surrender", from_account=a.id, unit_class=uc.id, quantity=qty, compliance_year=2019))
+            svc.one(r1, Allocate(from_account=issuance.id, to_account=a.id, unit_class=uc.id, quantity=qty))
+            svc.one(actor, Surrender(from_account=a.id, unit_class=uc.id, quantity=qty, compliance_year=2019))
         reports.determine_missing(r1, market="CEA", year=2019, company=name, emissions=D("100000"))
     got = {s.company: s.status for s in ComplianceService(svc).statuses("CEA", 2019,
                                                                        now=datetime(2022, 1, 2, tzinfo=UTC))}
@@ -145,14 +145,14 @@ def test_banking_and_borrowing_are_rule_data(engine, clock) -> None:  # type: ig
     got = {}
     for vintage in (2015, 2017):
         uc = svc.create_unit_class(w.reg, kind=UnitKind.ALLOWANCE, market="BJ", vintage=vintage, cap=1000)
-        rec = svc.one(w.reg, Op("issue", to_account=w.issuance.id, unit_class=uc.id, quantity=100))
-        svc.one(w.reg2, Op("approve", txn=rec.id))
-        svc.one(w.reg, Op("allocate", from_account=w.issuance.id, to_account=acc.id, unit_class=uc.id, quantity=100))
+        rec = svc.one(w.reg, Issue(to_account=w.issuance.id, unit_class=uc.id, quantity=100))
+        svc.one(w.reg2, Approve(txn=rec.id))
+        svc.one(w.reg, Allocate(from_account=w.issuance.id, to_account=acc.id, unit_class=uc.id, quantity=100))
         got[vintage] = uc
     # Beijing banks (2015 counts for 2016) and does not borrow (2017 does not)
-    svc.one(who, Op("surrender", from_account=acc.id, unit_class=got[2015].id, quantity=10, compliance_year=2016))
+    svc.one(who, Surrender(from_account=acc.id, unit_class=got[2015].id, quantity=10, compliance_year=2016))
     with pytest.raises(DomainError) as e:
-        svc.one(who, Op("surrender", from_account=acc.id, unit_class=got[2017].id, quantity=10, compliance_year=2016))
+        svc.one(who, Surrender(from_account=acc.id, unit_class=got[2017].id, quantity=10, compliance_year=2016))
     assert e.value.code == "vintage_counts"
 
 
@@ -177,8 +177,8 @@ def test_national_power_obligation_per_unit(engine) -> None:  # type: ignore[no-
     co = svc.actor("u-p1")
     svc.decide_account(r1, svc.request_account(co, market="CEA", type=AccountType.COMPLIANCE).number, approve=True)
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=20_000_000)
-    rec = svc.one(r1, Op("issue", to_account=svc.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=20_000_000))
-    svc.one(r2, Op("approve", txn=rec.id))
+    rec = svc.one(r1, Issue(to_account=svc.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=20_000_000))
+    svc.one(r2, Approve(txn=rec.id))
     rows = [ProductionRow("u1", "P1", "U1", "power", fuel="coal", capacity_mw=600, cooling="air",
                           electricity_mwh=D(3_000_000), heat_gj=D(0), heat_supply_ratio=D(0), load_factor=D("0.8")),
             ProductionRow("u2", "P1", "U2", "power", fuel="gas", capacity_mw=400, cooling="water",
@@ -258,9 +258,9 @@ def test_shenzhen_deducts_the_shortfall_then_withholds_it(engine) -> None:  # ty
     for company in ("SZ-REG-00000", "SZ-REG-00001"):
         reports.determine_missing(w.reg, market="SZ", year=2016, company=company, emissions=D("11000"))
     clock.at = datetime(2017, 6, 20, 2, tzinfo=UTC)  # A holds 8,000 t and surrenders 7,000: 4,000 short
-    w.svc.one(a, Op("surrender", from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=7_000,
+    w.svc.one(a, Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=7_000,
                     compliance_year=2016))
-    w.svc.one(b, Op("surrender", from_account=w.accounts[1].id, unit_class=w.unit_class.id, quantity=11_000,
+    w.svc.one(b, Surrender(from_account=w.accounts[1].id, unit_class=w.unit_class.id, quantity=11_000,
                     compliance_year=2016))
     clock.at = datetime(2017, 7, 12, 2, tzinfo=UTC)
     got = {(p.company, p.kind): p for p in Consequences(w.svc).decide(w.reg, "SZ", 2016)}
@@ -290,6 +290,6 @@ def test_an_extension_moves_one_company_deadline(engine, clock) -> None:  # type
     got = {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=after)}
     assert got == {"BJ-REG-00000": "due", "BJ-REG-00001": "non_compliant"}
     clock.at = datetime(2017, 7, 20, 2, tzinfo=UTC)
-    w.svc.one(w.companies[0], Op("surrender", from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=5000,
+    w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=5000,
                                  compliance_year=2016))
     assert cs.statuses("BJ", 2016, now=datetime(2017, 8, 1, tzinfo=UTC))[0].status.code == "compliant"

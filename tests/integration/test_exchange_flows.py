@@ -10,9 +10,9 @@ import pytest
 from openets.core.errors import DomainError
 from openets.market.orderbook import BUY, MARKET, SELL
 from openets.market.rules import parse_trading_rules
+from openets.registry.commands import Allocate, Approve, Issue
 from openets.rules.loader import default_rulebook
 from openets.services.exchange import SELECT, ExchangeService, OrderRequest
-from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.testing.builders import build_world
 
@@ -91,11 +91,11 @@ def test_restricted_units_never_trade(engine, clock) -> None:  # type: ignore[no
     svc = w.svc
     rid = svc.create_restriction(w.reg, allowed_types=["issue", "allocate", "surrender"], bound_year=2016,
                                  note="compliance only: auctioned units")
-    rec = svc.one(w.reg, Op("issue", to_account=w.issuance.id, unit_class=w.unit_class.id, quantity=500,
+    rec = svc.one(w.reg, Issue(to_account=w.issuance.id, unit_class=w.unit_class.id, quantity=500,
                             restriction=rid))
     if rec.status.value == "awaiting_approval":
-        svc.one(w.reg2, Op("approve", txn=rec.id))
-    svc.submit(w.reg, [Op("allocate", from_account=w.issuance.id, to_account=w.accounts[0].id,
+        svc.one(w.reg2, Approve(txn=rec.id))
+    svc.submit(w.reg, [Allocate(from_account=w.issuance.id, to_account=w.accounts[0].id,
                           unit_class=w.unit_class.id, quantity=500, restriction=rid)])
     ex = exchange(w, "SH", 2016, date(2017, 6, 1), 3000)
     clock.at = datetime(2017, 6, 1, 2, 45, tzinfo=UTC)  # Shanghai trades from 10:30

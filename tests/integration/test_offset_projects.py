@@ -9,9 +9,9 @@ import pytest
 from openets.core.actor import Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
+from openets.registry.commands import Allocate, Approve
 from openets.registry.model import AccountType, PartyKind
 from openets.services.offsets import OffsetService, Project
-from openets.services.ops import Op
 from openets.services.registry import RegistryService
 
 TAG = frozenset({"hubei_key_poverty_county_yangtze_cluster"})
@@ -39,9 +39,9 @@ def test_projects_credits_and_eligibility(engine) -> None:  # type: ignore[no-un
                                            date(2014, 1, 1)))  # a Guangdong county in Hubei
     for project, vintage, qty in (("001", 2014, 60_000), ("001", 2016, 10_000), ("002", 2014, 10_000)):
         txn = offsets.propose_issue(r1, "CCER", project, vintage, qty)
-        svc.one(r2, Op("approve", txn=txn))
+        svc.one(r2, Approve(txn=txn))
         uc = svc.unit_class(f"CCER:{project}:{vintage}")
-        svc.one(r1, Op("allocate", from_account=svc.account("HB-ISSUANCE").id, to_account=acc.id, unit_class=uc.id,
+        svc.one(r1, Allocate(from_account=svc.account("HB-ISSUANCE").id, to_account=acc.id, unit_class=uc.id,
                        quantity=qty))
     verdicts = {v.credit_id: v for v in offsets.eligibility(acc.number, year=2016, on=date(2017, 6, 15),
                                                               basis=500_000, applied_on=date(2017, 6, 15))}

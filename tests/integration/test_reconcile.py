@@ -1,4 +1,4 @@
-from openets.services.ops import Op
+from openets.registry.commands import Reserve, Surrender, Transfer
 from openets.services.reconcile import reconcile
 from openets.testing.builders import build_world
 
@@ -7,10 +7,10 @@ def test_replayed_journal_equals_tables(engine, clock) -> None:  # type: ignore[
     w = build_world(engine, clock, companies=3)
     a, b, c = w.accounts
     uc = w.unit_class.id
-    w.svc.one(w.companies[0], Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc, quantity=3_333))
-    w.svc.one(w.companies[1], Op("transfer", from_account=b.id, to_account=c.id, unit_class=uc, quantity=7_000))
-    r = w.svc.one(w.companies[2], Op("reserve", from_account=c.id, unit_class=uc, quantity=100))
-    w.svc.one(w.companies[2], Op("surrender", from_account=c.id, unit_class=uc, quantity=16_000, compliance_year=2016))
+    w.svc.one(w.companies[0], Transfer(from_account=a.id, to_account=b.id, unit_class=uc, quantity=3_333))
+    w.svc.one(w.companies[1], Transfer(from_account=b.id, to_account=c.id, unit_class=uc, quantity=7_000))
+    r = w.svc.one(w.companies[2], Reserve(account=c.id, unit_class=uc, quantity=100))
+    w.svc.one(w.companies[2], Surrender(from_account=c.id, unit_class=uc, quantity=16_000, compliance_year=2016))
     assert r.reservation_id is not None
     assert reconcile(engine) == []
 
@@ -28,9 +28,9 @@ def test_fragmented_holdings_merge_the_same_singly_and_in_batches(engine, clock)
     rng = random.Random(7)
     accs = list(zip(w.accounts, w.companies, strict=True))
 
-    def op(i: int) -> tuple[object, Op]:
+    def op(i: int) -> tuple[object, Transfer]:
         (a, actor), (b, _) = rng.sample(accs, 2)
-        return actor, Op("transfer", key=f"f{i}", from_account=a.id, to_account=b.id, unit_class=uc,
+        return actor, Transfer(key=f"f{i}", from_account=a.id, to_account=b.id, unit_class=uc,
                          quantity=rng.randint(1, 40))
 
     for i in range(150):
@@ -39,7 +39,7 @@ def test_fragmented_holdings_merge_the_same_singly_and_in_batches(engine, clock)
     for n in range(3):  # batches of one sender's transfers
         actor, _ = op(0)
         sender = next(a for a, c in accs if c is actor)
-        ops = [Op("transfer", key=f"b{n}-{i}", from_account=sender.id,
+        ops = [Transfer(key=f"b{n}-{i}", from_account=sender.id,
                   to_account=rng.choice([a for a, _ in accs if a is not sender]).id, unit_class=uc,
                   quantity=rng.randint(1, 40)) for i in range(40)]
         w.svc.submit(actor, ops)  # type: ignore[arg-type]

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openets.core.errors import DomainError
+from openets.registry.commands import Allocate, Approve, Freeze, Issue, Reject, Release, Reserve, Reversal, Surrender, Transfer, Unfreeze
 from openets.registry.model import AccountStatus
 from openets.services.journal import verify
-from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.testing.builders import World, build_world
 
@@ -30,25 +30,25 @@ def bal(world: World, acc) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 
 def test_issue_needs_a_second_regulator_and_respects_the_cap(world: World) -> None:
     svc, uc = world.svc, world.unit_class
-    rec = svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=5_000_000))
-    other = svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=5_000_000))
+    rec = svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=5_000_000))
+    other = svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=5_000_000))
     assert rec.status == "awaiting_approval"
     with pytest.raises(DomainError) as e:
-        svc.one(world.reg, Op("approve", txn=rec.id))
+        svc.one(world.reg, Approve(txn=rec.id))
     assert code(e) == "four_eyes"
     with pytest.raises(DomainError) as e:
-        svc.one(world.companies[0], Op("approve", txn=rec.id))
+        svc.one(world.companies[0], Approve(txn=rec.id))
     assert code(e) == "approver_not_authorised"
-    svc.one(world.reg2, Op("approve", txn=rec.id))
+    svc.one(world.reg2, Approve(txn=rec.id))
     with pytest.raises(DomainError) as e:  # both fitted when proposed; together they pass the cap
-        svc.one(world.reg2, Op("approve", txn=other.id))
+        svc.one(world.reg2, Approve(txn=other.id))
     assert code(e) == "within_cap"
     with pytest.raises(DomainError) as e:
-        svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=4_000_001))
+        svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=4_000_001))
     assert code(e) == "within_cap"
-    svc.one(world.reg2, Op("reject", txn=other.id))
+    svc.one(world.reg2, Reject(txn=other.id))
     with pytest.raises(DomainError) as e:
-        svc.one(world.companies[0], Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=5))
+        svc.one(world.companies[0], Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=5))
     assert code(e) == "actor_authorised"
 
 
@@ -56,22 +56,22 @@ def test_transfer_moves_lowest_serials_and_checks_each_rule(world: World) -> Non
     svc, uc = world.svc, world.unit_class
     a, b = world.accounts
     co_a, co_b = world.companies
-    rec = svc.one(co_a, Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=2_500))
+    rec = svc.one(co_a, Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=2_500))
     assert rec.status == "completed"
     assert bal(world, a) == (7_500, 0) and bal(world, b) == (12_500, 0)
     cases = [
-        (co_b, Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1), "actor_authorised"),
-        (co_a, Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=0),
+        (co_b, Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1), "actor_authorised"),
+        (co_a, Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=0),
          "quantity_whole_and_positive"),
-        (co_a, Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=-5),
+        (co_a, Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=-5),
          "quantity_whole_and_positive"),
-        (co_a, Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=7_501),
+        (co_a, Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=7_501),
          "available_balance"),
-        (co_a, Op("transfer", from_account=a.id, to_account=a.id, unit_class=uc.id, quantity=1), "receiver_differs"),
-        (co_a, Op("transfer", from_account=a.id, to_account=world.issuance.id, unit_class=uc.id, quantity=1),
+        (co_a, Transfer(from_account=a.id, to_account=a.id, unit_class=uc.id, quantity=1), "receiver_differs"),
+        (co_a, Transfer(from_account=a.id, to_account=world.issuance.id, unit_class=uc.id, quantity=1),
          "receiver_type_allowed"),
-        (co_a, Op("transfer", from_account=a.id, to_account=99_999, unit_class=uc.id, quantity=1), "not_found"),
-        (co_a, Op("surrender", from_account=a.id, unit_class=uc.id, quantity=1), "compliance_period_given"),
+        (co_a, Transfer(from_account=a.id, to_account=99_999, unit_class=uc.id, quantity=1), "not_found"),
+        (co_a, Surrender(from_account=a.id, unit_class=uc.id, quantity=1), "compliance_period_given"),
     ]
     for actor, op, expected in cases:
         with pytest.raises(DomainError) as e:
@@ -85,14 +85,14 @@ def test_status_limits_in_and_out(world: World) -> None:
     a, b = world.accounts
     svc.set_account_status(world.reg, a.number, AccountStatus.SOME_RESTRICTED)
     with pytest.raises(DomainError) as e:
-        svc.one(world.companies[0], Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1))
+        svc.one(world.companies[0], Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1))
     assert code(e) == "sender_status_allows"
-    svc.one(world.companies[0], Op("surrender", from_account=a.id, unit_class=uc.id, quantity=10,
+    svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=10,
                                    compliance_year=2016))  # compliance outflows still allowed
     svc.set_account_status(world.reg, b.number, AccountStatus.SUSPENDED)
     svc.set_account_status(world.reg, a.number, AccountStatus.OPEN)
     with pytest.raises(DomainError) as e:
-        svc.one(world.companies[0], Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1))
+        svc.one(world.companies[0], Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1))
     assert code(e) == "receiver_status_allows"
     with pytest.raises(DomainError) as e:
         svc.set_account_status(world.reg, a.number, AccountStatus.CLOSED)
@@ -104,7 +104,7 @@ def test_account_opening_is_approved_by_another_regulator_user(world: World) -> 
     acc = svc.request_account(world.companies[0], market="BJ", type="holding")  # type: ignore[arg-type]
     assert acc.status == "requested"
     with pytest.raises(DomainError) as e:
-        svc.one(world.companies[0], Op("transfer", from_account=world.accounts[0].id, to_account=acc.id,
+        svc.one(world.companies[0], Transfer(from_account=world.accounts[0].id, to_account=acc.id,
                                        unit_class=world.unit_class.id, quantity=1))
     assert code(e) == "receiver_status_allows"
     with pytest.raises(DomainError) as e:
@@ -120,41 +120,41 @@ def test_restricted_units_only_surrender_by_their_buyer_for_their_year(world: Wo
     buyer = world.companies[0]
     rid = svc.create_restriction(world.reg, allowed_types=["surrender"], bound_holder=buyer.party_id,
                                  bound_market="BJ", bound_year=2016, note="auction units 2016")
-    rec = svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=500,
+    rec = svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=500,
                                 restriction=rid))
-    svc.one(world.reg2, Op("approve", txn=rec.id))
+    svc.one(world.reg2, Approve(txn=rec.id))
     with pytest.raises(DomainError) as e:  # the allocation itself is not an allowed type of these units
-        svc.one(world.reg, Op("allocate", from_account=world.issuance.id, to_account=a.id, unit_class=uc.id,
+        svc.one(world.reg, Allocate(from_account=world.issuance.id, to_account=a.id, unit_class=uc.id,
                               quantity=500, restriction=rid))
     assert code(e) == "restriction_allows"
     rid_b = svc.create_restriction(world.reg, allowed_types=["allocate", "surrender"], bound_holder=buyer.party_id)
-    rec = svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=5,
+    rec = svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=5,
                                 restriction=rid_b))
-    svc.one(world.reg2, Op("approve", txn=rec.id))
+    svc.one(world.reg2, Approve(txn=rec.id))
     with pytest.raises(DomainError) as e:  # bound to the buyer: cannot be delivered to anyone else
-        svc.one(world.reg, Op("allocate", from_account=world.issuance.id, to_account=b.id, unit_class=uc.id,
+        svc.one(world.reg, Allocate(from_account=world.issuance.id, to_account=b.id, unit_class=uc.id,
                               quantity=5, restriction=rid_b))
     assert code(e) == "restriction_allows"
-    svc.one(world.reg, Op("allocate", from_account=world.issuance.id, to_account=a.id, unit_class=uc.id,
+    svc.one(world.reg, Allocate(from_account=world.issuance.id, to_account=a.id, unit_class=uc.id,
                           quantity=5, restriction=rid_b))
     # a restriction that also allows delivery: delivered, then only surrendered for 2016
     rid2 = svc.create_restriction(world.reg, allowed_types=["allocate", "surrender"], bound_market="BJ",
                                   bound_year=2016)
-    rec = svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=500,
+    rec = svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=500,
                                 restriction=rid2))
-    svc.one(world.reg2, Op("approve", txn=rec.id))
-    svc.one(world.reg, Op("allocate", from_account=world.issuance.id, to_account=a.id, unit_class=uc.id,
+    svc.one(world.reg2, Approve(txn=rec.id))
+    svc.one(world.reg, Allocate(from_account=world.issuance.id, to_account=a.id, unit_class=uc.id,
                           quantity=500, restriction=rid2))
     for op, expected in [
-        (Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1, restriction=rid2),
+        (Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1, restriction=rid2),
          "restriction_allows"),
-        (Op("surrender", from_account=a.id, unit_class=uc.id, quantity=1, restriction=rid2, compliance_year=2017),
+        (Surrender(from_account=a.id, unit_class=uc.id, quantity=1, restriction=rid2, compliance_year=2017),
          "restriction_allows"),
     ]:
         with pytest.raises(DomainError) as e:
             svc.one(buyer, op)
         assert code(e) == expected
-    svc.one(buyer, Op("surrender", from_account=a.id, unit_class=uc.id, quantity=500, restriction=rid2,
+    svc.one(buyer, Surrender(from_account=a.id, unit_class=uc.id, quantity=500, restriction=rid2,
                       compliance_year=2016))
 
 
@@ -163,11 +163,11 @@ def test_restriction_expiry(engine, clock) -> None:  # type: ignore[no-untyped-d
     svc, uc = world.svc, world.unit_class
     rid = svc.create_restriction(world.reg, allowed_types=["allocate", "transfer"],
                                  expires_at=clock.now() + timedelta(days=1))
-    rec = svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=10, restriction=rid))
-    svc.one(world.reg2, Op("approve", txn=rec.id))
+    rec = svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=10, restriction=rid))
+    svc.one(world.reg2, Approve(txn=rec.id))
     clock.at = clock.at + timedelta(days=2)
     with pytest.raises(DomainError) as e:
-        svc.one(world.reg, Op("allocate", from_account=world.issuance.id, to_account=world.accounts[0].id,
+        svc.one(world.reg, Allocate(from_account=world.issuance.id, to_account=world.accounts[0].id,
                               unit_class=uc.id, quantity=10, restriction=rid))
     assert code(e) == "restriction_allows"
 
@@ -176,62 +176,62 @@ def test_reservations_freeze_and_reserved_settlement(world: World) -> None:
     svc, uc = world.svc, world.unit_class
     a, b = world.accounts
     co = world.companies[0]
-    order = svc.one(co, Op("reserve", from_account=a.id, unit_class=uc.id, quantity=4_000, kind="order"))
+    order = svc.one(co, Reserve(account=a.id, unit_class=uc.id, quantity=4_000, kind="order"))
     assert bal(world, a) == (10_000, 4_000)
     with pytest.raises(DomainError) as e:
-        svc.one(co, Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=6_001))
+        svc.one(co, Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=6_001))
     assert code(e) == "available_balance"
     # the sell order fills 1,500 t: settled out of the reservation
-    svc.one(co, Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1_500,
+    svc.one(co, Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=1_500,
                    reservation=order.reservation_id))
     assert bal(world, a) == (8_500, 2_500)
-    freeze = svc.one(world.reg, Op("freeze", from_account=a.id, unit_class=uc.id, quantity=6_000))
+    freeze = svc.one(world.reg, Freeze(account=a.id, unit_class=uc.id, quantity=6_000))
     with pytest.raises(DomainError) as e:
-        svc.one(co, Op("unfreeze", reservation=freeze.reservation_id))
+        svc.one(co, Unfreeze(reservation=freeze.reservation_id))
     assert code(e) == "actor_authorised"
     with pytest.raises(DomainError) as e:
-        svc.one(co, Op("freeze", from_account=a.id, unit_class=uc.id, quantity=1))
+        svc.one(co, Freeze(account=a.id, unit_class=uc.id, quantity=1))
     assert code(e) == "actor_authorised"
-    svc.one(co, Op("release", reservation=order.reservation_id))
-    svc.one(world.reg, Op("unfreeze", reservation=freeze.reservation_id))
+    svc.one(co, Release(reservation=order.reservation_id))
+    svc.one(world.reg, Unfreeze(reservation=freeze.reservation_id))
     assert bal(world, a) == (8_500, 0)
 
 
 def test_reversal_returns_the_same_serials_once(world: World) -> None:
     svc, uc = world.svc, world.unit_class
     a = world.accounts[0]
-    s = svc.one(world.companies[0], Op("surrender", from_account=a.id, unit_class=uc.id, quantity=3_000,
+    s = svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=3_000,
                                        compliance_year=2016))
     with pytest.raises(DomainError) as e:
-        svc.one(world.companies[0], Op("reversal", txn=s.id))
+        svc.one(world.companies[0], Reversal(txn=s.id))
     assert code(e) == "actor_authorised"
-    r = svc.one(world.reg, Op("reversal", txn=s.id))
+    r = svc.one(world.reg, Reversal(txn=s.id))
     assert sorted(r.ranges) == sorted(s.ranges)
     assert bal(world, a) == (10_000, 0)
     with pytest.raises(DomainError) as e:
-        svc.one(world.reg, Op("reversal", txn=s.id))
+        svc.one(world.reg, Reversal(txn=s.id))
     assert code(e) == "not_already_reversed"
-    t = svc.one(world.companies[0], Op("transfer", from_account=a.id, to_account=world.accounts[1].id,
+    t = svc.one(world.companies[0], Transfer(from_account=a.id, to_account=world.accounts[1].id,
                                        unit_class=uc.id, quantity=1))
     with pytest.raises(DomainError) as e:
-        svc.one(world.reg, Op("reversal", txn=t.id))
+        svc.one(world.reg, Reversal(txn=t.id))
     assert code(e) == "not_reversible"
 
 
 def test_idempotency_same_key_one_effect_other_payload_refused(world: World) -> None:
     svc, uc = world.svc, world.unit_class
     a, b = world.accounts
-    op = Op("transfer", key="k-1", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=100)
+    op = Transfer(key="k-1", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=100)
     first = svc.submit(world.companies[0], [op])[0]
     second = svc.submit(world.companies[0], [op])[0]
     assert second.replayed and second.record is not None and second.record.id == first.record.id  # type: ignore[union-attr]
     assert bal(world, a) == (9_900, 0)
     with pytest.raises(DomainError) as e:
-        svc.submit(world.companies[0], [Op("transfer", key="k-1", from_account=a.id, to_account=b.id,
+        svc.submit(world.companies[0], [Transfer(key="k-1", from_account=a.id, to_account=b.id,
                                            unit_class=uc.id, quantity=101)])
     assert code(e) == "idempotency_conflict"
     # the key is per (party, operation): another party may use the same key
-    svc.one(world.companies[1], Op("transfer", key="k-1", from_account=b.id, to_account=a.id, unit_class=uc.id,
+    svc.one(world.companies[1], Transfer(key="k-1", from_account=b.id, to_account=a.id, unit_class=uc.id,
                                    quantity=100))
     assert bal(world, a) == (10_000, 0)
 
@@ -240,8 +240,8 @@ def test_batch_all_or_nothing_and_partial(world: World) -> None:
     svc, uc = world.svc, world.unit_class
     a, b = world.accounts
     co = world.companies[0]
-    ops = [Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=6_000),
-           Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=6_000)]
+    ops = [Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=6_000),
+           Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id, quantity=6_000)]
     with pytest.raises(DomainError):
         svc.submit(co, ops)
     assert bal(world, a) == (10_000, 0)
@@ -255,10 +255,10 @@ def test_balance_as_of_history_trace_totals_and_journal(world: World, clock) -> 
     a, b = world.accounts
     before = clock.now()
     clock.at = clock.at + timedelta(hours=1)
-    t = svc.one(world.companies[0], Op("transfer", from_account=a.id, to_account=b.id, unit_class=uc.id,
+    t = svc.one(world.companies[0], Transfer(from_account=a.id, to_account=b.id, unit_class=uc.id,
                                        quantity=1_000))
     clock.at = clock.at + timedelta(hours=1)
-    s = svc.one(world.companies[1], Op("surrender", from_account=b.id, unit_class=uc.id, quantity=11_000,
+    s = svc.one(world.companies[1], Surrender(from_account=b.id, unit_class=uc.id, quantity=11_000,
                                        compliance_year=2016))
     q = RegistryQueries(svc.engine)
     assert [r.total for r in q.balances(a.number, as_of=before)] == [10_000]
@@ -284,10 +284,10 @@ def test_offsets_only_where_the_market_accepts_them(world: World) -> None:
                                  project_id="001", project_type="wind", location="110105", cap=1_000)
     phcer = svc.create_unit_class(world.reg, kind=UnitKind.OFFSET, market="BJ", vintage=2016, standard="PHCER",
                                   project_id="GD-9", project_type="inclusion", location="440100")
-    rec = svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=ccer.id, quantity=1_000))
-    svc.one(world.reg2, Op("approve", txn=rec.id))
+    rec = svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=ccer.id, quantity=1_000))
+    svc.one(world.reg2, Approve(txn=rec.id))
     with pytest.raises(DomainError) as e:  # Beijing accepts CCER and its forestry credits, not Guangdong's PHCER
-        svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=phcer.id, quantity=10))
+        svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=phcer.id, quantity=10))
     assert code(e) == "unit_class_allowed"
 
 
@@ -295,12 +295,12 @@ def test_no_rule_set_outside_validity(world: World) -> None:
     svc = world.svc
     uc = svc.create_unit_class(world.reg, kind="allowance", market="BJ", vintage=2030, cap=10)  # type: ignore[arg-type]
     with pytest.raises(DomainError) as e:  # Beijing's pilot rule set governs 2013–2020 only
-        svc.one(world.reg, Op("issue", to_account=world.issuance.id, unit_class=uc.id, quantity=1))
+        svc.one(world.reg, Issue(to_account=world.issuance.id, unit_class=uc.id, quantity=1))
     assert code(e) == "no_rule_set"
 
 
 def test_time_is_recorded_in_utc(world: World, clock) -> None:  # type: ignore[no-untyped-def]
-    rec = world.svc.one(world.companies[0], Op("transfer", from_account=world.accounts[0].id,
+    rec = world.svc.one(world.companies[0], Transfer(from_account=world.accounts[0].id,
                                                to_account=world.accounts[1].id, unit_class=world.unit_class.id,
                                                quantity=1))
     assert rec.at == datetime(2017, 6, 1, 2, 0, tzinfo=UTC)

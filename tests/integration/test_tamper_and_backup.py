@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from tests.conftest import ON_PG
 
 from openets.ledger.journal import line_digest
+from openets.registry.commands import Transfer
 from openets.services.journal import export_checkpoint, verify
-from openets.services.ops import Op
 from openets.storage.backup import backup, restore
 from openets.testing.builders import build_world
 
@@ -20,9 +20,9 @@ def _setup(engine: Engine, clock) -> None:  # type: ignore[no-untyped-def]
     w = build_world(engine, clock, companies=3)
     a, b, c = w.accounts
     for i in range(5):
-        w.svc.one(w.companies[0], Op("transfer", from_account=a.id, to_account=b.id, unit_class=w.unit_class.id,
+        w.svc.one(w.companies[0], Transfer(from_account=a.id, to_account=b.id, unit_class=w.unit_class.id,
                                      quantity=100 + i))
-        w.svc.one(w.companies[1], Op("transfer", from_account=b.id, to_account=c.id, unit_class=w.unit_class.id,
+        w.svc.one(w.companies[1], Transfer(from_account=b.id, to_account=c.id, unit_class=w.unit_class.id,
                                      quantity=50 + i))
 
 

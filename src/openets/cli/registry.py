@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -10,31 +11,52 @@ from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_n
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
 from openets.core.quantity import parse_tonnes
+from openets.registry.commands import (
+    Approve,
+    Cancel,
+    Command,
+    Delete,
+    Freeze,
+    Issue,
+    Reject,
+    Release,
+    Reserve,
+    Reversal,
+    Surrender,
+    Unfreeze,
+    Withdraw,
+    command,
+)
 from openets.registry.model import AccountStatus, AccountType, PartyKind, UnitKind
-from openets.services.ops import Op
+
+if TYPE_CHECKING:  # the CLI imports services lazily (start-up time)
+    from openets.registry.transactions import TxRecord
+    from openets.services.registry import RegistryService
 
 app = typer.Typer(no_args_is_help=True)
 KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key has no second effect.")
 
 
-def _svc(db: str | None):  # type: ignore[no-untyped-def]
+def _svc(db: str | None) -> RegistryService:
     from openets.services.registry import RegistryService
 
     return RegistryService(engine(db))
 
 
-def _txn_view(rec) -> dict:  # type: ignore[no-untyped-def]
+def _txn_view(rec: TxRecord) -> dict[str, object]:
     return {"txn": rec.id, "type": rec.type.value, "status": rec.status.value, "market": rec.market,
             "quantity": rec.quantity, "from": rec.sender_id, "to": rec.receiver_id, "actor": rec.actor_user,
             "approved_by": rec.approved_by, "serials": [list(r) for r in rec.ranges], "at": rec.at.isoformat()}
 
 
-def _move(db, user, party, op_builder, as_json):  # type: ignore[no-untyped-def]
+def _move(db: str | None, user: str | None, party: int | None, op_builder: Callable[[RegistryService], Command],
+          as_json: bool) -> None:
     def go() -> None:
         svc = _svc(db)
         actor = svc.actor(actor_name(user), party)
         op = op_builder(svc)
         outcome = svc.submit(actor, [op])[0]
+        assert outcome.record is not None  # submit raises a refusal; a replay returns the first transaction
         view = _txn_view(outcome.record)
         view["replayed"] = outcome.replayed
         emit(view, as_json, title="transaction")
@@ -165,8 +187,8 @@ def create_restriction(allowed: list[str] = typer.Option(..., help="Transaction 
     run(go)
 
 
-def _ids(svc, account: str | None, unit_class: str | None):  # type: ignore[no-untyped-def]
-    return (svc.account(account).id if account else None, svc.unit_class(unit_class).id if unit_class else None)
+def _ids(svc: RegistryService, account: str, unit_class: str) -> tuple[int, int]:
+    return svc.account(account).id, svc.unit_class(unit_class).id
 
 
 @app.command()
@@ -175,10 +197,9 @@ def issue(unit_class: str, quantity: str, to: str = typer.Option(..., help="The 
           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Issue new units into an issuance account (never beyond the cap)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         to_id, uc = _ids(svc, to, unit_class)
-        return Op("issue", key=key, to_account=to_id, unit_class=uc, quantity=parse_tonnes(quantity),
-                  restriction=restriction)
+        return Issue(key=key, to_account=to_id, unit_class=uc, quantity=parse_tonnes(quantity), restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -192,10 +213,11 @@ def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--f
              as_json: bool = JsonOpt) -> None:
     """Move units between accounts (lowest serials first)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
-        return Op(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
-                  quantity=parse_tonnes(quantity), restriction=restriction, reservation=reservation)
+        # the type is the user's: command() refuses an unknown one with action_unknown
+        return command(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
+                       quantity=parse_tonnes(quantity), restriction=restriction, reservation=reservation)
 
     _move(db, user, party, build, as_json)
 
@@ -207,10 +229,10 @@ def surrender(unit_class: str, quantity: str, from_: str = typer.Option(..., "--
               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Surrender (清缴) units for a compliance year into the market's surrender account."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
-        return Op("surrender", key=key, from_account=frm, unit_class=uc, quantity=parse_tonnes(quantity),
-                  compliance_year=year, restriction=restriction)
+        return Surrender(key=key, from_account=frm, unit_class=uc, quantity=parse_tonnes(quantity),
+                         compliance_year=year, restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -221,10 +243,10 @@ def cancel(unit_class: str, quantity: str, from_: str = typer.Option(..., "--fro
            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Cancel (retire) units voluntarily, or --delete them from a government account (regulator)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
-        return Op("delete" if delete else "cancel", key=key, from_account=frm, unit_class=uc,
-                  quantity=parse_tonnes(quantity), restriction=restriction)
+        return (Delete if delete else Cancel)(key=key, from_account=frm, unit_class=uc,
+                                              quantity=parse_tonnes(quantity), restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -235,10 +257,10 @@ def reserve(unit_class: str, quantity: str, account: str = typer.Option(...), ki
             db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Hold units back (a sell order, an auction deposit); `release` gives them back."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         acc, uc = _ids(svc, account, unit_class)
-        return Op("reserve", key=key, from_account=acc, unit_class=uc, quantity=parse_tonnes(quantity), kind=kind,
-                  restriction=restriction)
+        return Reserve(key=key, account=acc, unit_class=uc, quantity=parse_tonnes(quantity), kind=kind,
+                       restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -249,10 +271,10 @@ def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), not
            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Freeze units in an account (regulator, e.g. a judicial freeze 司法冻结)."""
 
-    def build(svc):  # type: ignore[no-untyped-def]
+    def build(svc: RegistryService) -> Command:
         acc, uc = _ids(svc, account, unit_class)
-        return Op("freeze", key=key, from_account=acc, unit_class=uc, quantity=parse_tonnes(quantity), note=note,
-                  restriction=restriction)
+        return Freeze(key=key, account=acc, unit_class=uc, quantity=parse_tonnes(quantity), note=note,
+                      restriction=restriction)
 
     _move(db, user, party, build, as_json)
 
@@ -261,16 +283,16 @@ def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), not
 def release(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
             party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Release a reservation, or unfreeze a freeze (regulator)."""
-    _move(db, user, party, lambda svc: Op("release", key=key, reservation=reservation,
-                                          quantity=parse_tonnes(quantity) if quantity else None), as_json)
+    _move(db, user, party, lambda svc: Release(key=key, reservation=reservation,
+                                               quantity=parse_tonnes(quantity) if quantity else None), as_json)
 
 
 @app.command()
 def unfreeze(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
              party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Unfreeze frozen units (regulator)."""
-    _move(db, user, party, lambda svc: Op("unfreeze", key=key, reservation=reservation,
-                                          quantity=parse_tonnes(quantity) if quantity else None), as_json)
+    _move(db, user, party, lambda svc: Unfreeze(key=key, reservation=reservation,
+                                                quantity=parse_tonnes(quantity) if quantity else None), as_json)
 
 
 @app.command()
@@ -278,15 +300,15 @@ def approve(txn: int, reject: bool = False, withdraw: bool = False, key: str | N
             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
             as_json: bool = JsonOpt) -> None:
     """Approve a transaction awaiting a second person (or --reject it, or --withdraw your own)."""
-    action = "withdraw" if withdraw else "reject" if reject else "approve"
-    _move(db, user, party, lambda svc: Op(action, key=key, txn=txn), as_json)
+    decision = Withdraw if withdraw else Reject if reject else Approve
+    _move(db, user, party, lambda svc: decision(key=key, txn=txn), as_json)
 
 
 @app.command()
 def reverse(txn: int, note: str = "", key: str | None = KeyOpt, user: str | None = AsOpt,
             party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Reverse an allocation, surrender or deletion by a compensating entry (regulator)."""
-    _move(db, user, party, lambda svc: Op("reversal", key=key, txn=txn, note=note), as_json)
+    _move(db, user, party, lambda svc: Reversal(key=key, txn=txn, note=note), as_json)
 
 
 @app.command()
@@ -367,85 +389,12 @@ def totals(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     run(go)
 
 
-def _as_dict(x):  # type: ignore[no-untyped-def]
+def _as_dict(x: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(x)
 
 
-@app.command("verify-journal")
-def verify_journal(checkpoint: Path | None = typer.Option(None, help="Checkpoint file to compare against."),
-                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Check every journal hash chain (and a checkpoint kept outside the database); exit 2 on tampering."""
-
-    def go() -> None:
-        from openets.services.journal import verify
-
-        report = verify(engine(db), checkpoint)
-        emit({"rows": report.rows, "accounts": report.accounts, "ok": report.ok,
-              "problems": [str(p) for p in report.problems]}, as_json, title="journal")
-        if not report.ok:
-            raise Failure(f"journal verification failed: {report.problems[0]}"
-                          + (f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""), 2)
-
-    run(go)
-
-
-@app.command()
-def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outside the database host)."),
-               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Export a checkpoint of the journal chains (line count, head hash, line hashes per account)."""
-
-    def go() -> None:
-        from openets.services.journal import export_checkpoint
-
-        emit(export_checkpoint(engine(db), out), as_json, title="checkpoint")
-
-    run(go)
-
-
-@app.command()
-def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Back the database up (SQLite backup API; pg_dump for PostgreSQL)."""
-
-    def go() -> None:
-        from openets.storage.backup import backup as do_backup
-
-        emit({"backup": str(do_backup(engine(db), out))}, as_json)
-
-    run(go)
-
-
-@app.command()
-def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Restore a backup over the database, then verify its journal."""
-
-    def go() -> None:
-        from openets.services.journal import verify
-        from openets.storage.backup import restore as do_restore
-
-        eng = engine(db)
-        do_restore(eng, source)
-        report = verify(eng)
-        emit({"restored": str(source), "rows": report.rows, "journal_ok": report.ok}, as_json)
-        if not report.ok:
-            raise Failure(f"restored, but the journal does not verify: {report.problems[0]}", 2)
-
-    run(go)
-
-
-@app.command("import")
-def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: parties, installations, "
-                                                                   "generating_units, accounts, issuances, allocations"),
-            encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
-            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Bulk import from CSV or Excel: all rows are checked first, then written at once, or none."""
-
-    def go() -> None:
-        from openets.services.imports import import_rows, read_file
-
-        sheets = read_file(path, kind=kind, encoding=encoding)
-        svc = _svc(db)
-        emit(import_rows(svc, svc.actor(actor_name(user), party), sheets), as_json, title="imported")
-
-    run(go)
+# journal, backup and bulk-import commands: registered on `app` by this import (after the ones above,
+# so `--help` lists them in the same order)
+from openets.cli import registry_admin  # noqa: E402,F401

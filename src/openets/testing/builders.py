@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from openets.core.actor import Actor, Role
 from openets.core.clock import Clock
+from openets.registry.commands import Allocate, Approve, Issue
 from openets.registry.model import Account, AccountType, PartyKind, UnitClass, UnitKind
-from openets.services.ops import Op
 from openets.services.registry import RegistryService
 
 
@@ -39,9 +39,9 @@ def build_world(engine: Engine, clock: Clock | None = None, *, market: str = "BJ
     issuance = svc.account(f"{market}-ISSUANCE")
     world = World(svc, market, reg, reg2, uc, issuance)
     if issue:
-        rec = svc.one(reg, Op("issue", to_account=issuance.id, unit_class=uc.id, quantity=issue))
+        rec = svc.one(reg, Issue(to_account=issuance.id, unit_class=uc.id, quantity=issue))
         if rec.status.value == "awaiting_approval":
-            svc.one(reg2, Op("approve", txn=rec.id))
+            svc.one(reg2, Approve(txn=rec.id))
     for i in range(companies):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=f"企业{i}", name_en=f"Company {i}", market=market,
                                registration_id=f"{market}-REG-{i:05d}", sector="power", region="110105")
@@ -52,6 +52,6 @@ def build_world(engine: Engine, clock: Clock | None = None, *, market: str = "BJ
         world.companies.append(actor)
         world.accounts.append(acc)
     if allocate and companies:
-        svc.submit(reg, [Op("allocate", from_account=issuance.id, to_account=a.id, unit_class=uc.id,
+        svc.submit(reg, [Allocate(from_account=issuance.id, to_account=a.id, unit_class=uc.id,
                             quantity=allocate) for a in world.accounts])
     return world

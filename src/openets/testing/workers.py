@@ -7,7 +7,7 @@ import random
 import time
 
 from openets.core.errors import DomainError
-from openets.services.ops import Op
+from openets.registry.commands import Surrender, Transfer
 from openets.services.registry import RegistryService
 from openets.storage.db import make_engine
 
@@ -24,13 +24,13 @@ def hammer(url: str, accounts: list[tuple[int, str]], unit_class: int, n_ops: in
         (src, user), (dst, _) = rng.sample(accounts, 2)
         qty = rng.randint(1, 4_000)
         if rng.random() < 0.1:
-            op = Op("surrender", from_account=src, unit_class=unit_class, quantity=qty, compliance_year=2016)
+            op = Surrender(from_account=src, unit_class=unit_class, quantity=qty, compliance_year=2016)
         elif rng.random() < 0.05:  # the same key from every process: must have one effect only
-            op = Op("transfer", key=f"shared-{i}", from_account=accounts[0][0], to_account=accounts[1][0],
+            op = Transfer(key=f"shared-{i}", from_account=accounts[0][0], to_account=accounts[1][0],
                     unit_class=unit_class, quantity=1)
             user = accounts[0][1]
         else:
-            op = Op("transfer", key=f"w{seed}-{i}", from_account=src, to_account=dst, unit_class=unit_class,
+            op = Transfer(key=f"w{seed}-{i}", from_account=src, to_account=dst, unit_class=unit_class,
                     quantity=qty)
         try:
             out = svc.submit(actors[user], [op])[0]
@@ -54,7 +54,7 @@ def batch_writer(url: str, accounts: list[tuple[int, str]], unit_class: int, bat
         ops = []
         for _ in range(batch):
             n += 1
-            ops.append(Op("transfer", key=f"crash-{seed}-{n}", from_account=src, to_account=dst,
+            ops.append(Transfer(key=f"crash-{seed}-{n}", from_account=src, to_account=dst,
                           unit_class=unit_class, quantity=rng.randint(1, 3)))
         svc.submit(actors[user], ops, all_or_nothing=False)
         src, dst = dst, src

@@ -1,0 +1,135 @@
+"""Registry accounts: opening (requested, then approved by a second person), status changes, and
+the lookups the edges use (by number or code; the facts that never change are cached)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from openets.core.actor import Actor, Role
+from openets.core.errors import DomainError, NotFound
+from openets.registry.engine import to_us
+from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, AccountType, UnitClass
+from openets.services.registry.base import ServiceBase, account_by_number, enum_value
+from openets.storage import tables as t
+from openets.storage.db import run_in_transaction
+from openets.storage.registry_repo import RegistryRepo, account_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    id: int
+    number: str
+    party_id: int
+    market: str
+
+
+class AccountsMixin(ServiceBase):
+    def request_account(self, actor: Actor, *, market: str, type: AccountType, number: str | None = None,
+                        name: str = "", party_id: int | None = None, conn: Connection | None = None) -> Account:
+        """A party asks to open an account; its market's regulator approves it."""
+        self.rulebook.market(market)
+        type = enum_value(AccountType, type, "account type")
+        if type in GOVERNMENT_ACCOUNTS:
+            raise DomainError("account_type_reserved", f"{type} accounts are created by the registry itself")
+        owner = party_id if party_id is not None else actor.party_id
+        if owner != actor.party_id and actor.role is not Role.REGULATOR:
+            raise DomainError("not_authorised", f"{actor.describe()} cannot request accounts for party {owner}")
+
+        def work(c: Connection) -> Account:
+            if c.execute(select(t.parties.c.id).where(t.parties.c.id == owner)).first() is None:
+                raise NotFound("party", owner)
+            num = number
+            if num is None:
+                count = c.execute(select(t.accounts.c.id).where(t.accounts.c.market == market)).all()
+                num = f"{market}-{type.value[:4].upper()}-{len(count) + 1:06d}"
+            if c.execute(select(t.accounts.c.id).where(t.accounts.c.number == num)).first():
+                raise DomainError("account_exists", f"account {num} exists")
+            now_us = to_us(self.clock.now())
+            acc_id = c.execute(insert(t.accounts).values(
+                number=num, market=market, type=type.value, party_id=owner, status=AccountStatus.REQUESTED.value,
+                name=name, created_us=now_us, journal_count=0).returning(t.accounts.c.id)).scalar_one()
+            c.execute(insert(t.account_events).values(account_id=acc_id, event="requested",
+                                                      status=AccountStatus.REQUESTED.value, actor_user=actor.user,
+                                                      at_us=now_us, note=""))
+            return account_from_row(c.execute(select(t.accounts).where(t.accounts.c.id == acc_id)).one())
+
+        return work(conn) if conn is not None else run_in_transaction(self.engine, work)
+
+    def decide_account(self, actor: Actor, number: str, *, approve: bool, note: str = "",
+                       conn: Connection | None = None) -> Account:
+        def work(c: Connection) -> Account:
+            acc = account_by_number(c, number, lock=True)
+            if acc.status is not AccountStatus.REQUESTED:
+                raise DomainError("not_requested", f"account {number} is {acc.status}, not awaiting approval")
+            actor.require_regulator(acc.market)
+            requester = c.execute(select(t.account_events.c.actor_user).where(
+                t.account_events.c.account_id == acc.id, t.account_events.c.event == "requested")).scalar()
+            if requester == actor.user:
+                raise DomainError("four_eyes", "the approver must be a different user than the requester")
+            status = AccountStatus.OPEN if approve else AccountStatus.REJECTED
+            return self._set_status(c, acc, status, actor, "approved" if approve else "rejected", note)
+
+        return work(conn) if conn is not None else run_in_transaction(self.engine, work)
+
+    def set_account_status(self, actor: Actor, number: str, status: AccountStatus, note: str = "") -> Account:
+        def work(c: Connection) -> Account:
+            acc = account_by_number(c, number, lock=True)
+            actor.require_regulator(acc.market)
+            if acc.status in (AccountStatus.REQUESTED, AccountStatus.REJECTED, AccountStatus.CLOSED):
+                raise DomainError("status_final", f"account {number} is {acc.status}")
+            if status in (AccountStatus.REQUESTED, AccountStatus.REJECTED):
+                raise DomainError("status_invalid", f"{status} is set by the opening request, not by hand")
+            if status is AccountStatus.CLOSED:
+                held = c.execute(select(t.positions.c.total).where(
+                    t.positions.c.account_id == acc.id, t.positions.c.total > 0)).first()
+                if held:
+                    raise DomainError("account_not_empty", f"account {number} still holds units")
+            return self._set_status(c, acc, status, actor, "status", note)
+
+        return run_in_transaction(self.engine, work)
+
+    def _set_status(self, c: Connection, acc: Account, status: AccountStatus, actor: Actor, event: str,
+                    note: str) -> Account:
+        c.execute(update(t.accounts).where(t.accounts.c.id == acc.id).values(status=status.value))
+        c.execute(insert(t.account_events).values(account_id=acc.id, event=event, status=status.value,
+                                                  actor_user=actor.user, at_us=to_us(self.clock.now()), note=note))
+        return account_from_row(c.execute(select(t.accounts).where(t.accounts.c.id == acc.id)).one())
+
+    # -- lookups for the edges -------------------------------------------------------------------
+    def account(self, number: str) -> Account:
+        with self.engine.connect() as conn:
+            return account_by_number(conn, number)
+
+    def account_ref(self, number: str) -> AccountRef:
+        """An account's id, owner and market by its number — facts that never change, so cached (its
+        status, which does change, is checked inside every transaction)."""
+        cache = self.__dict__.setdefault("_acc_refs", {})
+        got = cache.get(number)
+        if got is None:
+            with self.engine.connect() as conn:
+                r = conn.execute(select(t.accounts.c.id, t.accounts.c.party_id, t.accounts.c.market).where(
+                    t.accounts.c.number == number)).first()
+            if r is None:
+                raise NotFound("account", number)
+            got = cache[number] = AccountRef(r.id, number, r.party_id, r.market)
+        return got
+
+    def unit_class_id(self, code: str) -> int:
+        """The id of a unit class by its code (codes and ids never change: cached)."""
+        cache = self.__dict__.setdefault("_uc_ids", {})
+        if code not in cache:
+            cache[code] = self.unit_class(code).id
+        return cache[code]
+
+    def registration_id(self, party_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(t.parties.c.registration_id).where(t.parties.c.id == party_id)).scalar()
+
+    def unit_class(self, code: str) -> UnitClass:
+        with self.engine.connect() as conn:
+            uc = RegistryRepo(conn).unit_class_by_code(code)
+        if uc is None:
+            raise NotFound("unit class", code)
+        return uc

@@ -1,0 +1,66 @@
+"""What the parts of :class:`RegistryService` share: the engine, clock, rule book and small caches."""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, select
+
+from openets.core.clock import Clock
+from openets.core.errors import DomainError, NotFound
+from openets.registry.model import Account, AccountType, UnitClass
+from openets.rules.loader import RuleBook
+from openets.storage import tables as t
+from openets.storage.registry_repo import RegistryRepo, account_from_row
+
+
+class ServiceBase:
+    engine: Engine
+    clock: Clock
+    rulebook: RuleBook
+    _market_accounts: dict[tuple[str, AccountType], int] | None
+    _uc_cache: dict[int, UnitClass]
+
+    def _gov(self, repo: RegistryRepo, market: str, type_: AccountType) -> int:
+        """The id of the market's own account of ``type_`` (the ids never change: cached)."""
+        if self._market_accounts is None or (market, type_) not in self._market_accounts:
+            self._market_accounts = repo.market_accounts()
+        acc = self._market_accounts.get((market, type_))
+        if acc is None:
+            raise DomainError("receiver_missing", f"market {market} has no {type_} account")
+        return acc
+
+    def _unit_classes(self, repo: RegistryRepo, ids: set[int], issuing: bool) -> dict[int, UnitClass]:
+        """Unit classes never change but for their issued count, which only issuing reads: others come
+        from a per-service cache; issuing reads (and on PostgreSQL locks) the rows."""
+        if issuing:
+            fresh = repo.unit_classes(ids, lock=True)
+            self._uc_cache.update(fresh)
+            return fresh
+        missing = ids - self._uc_cache.keys()
+        if missing:
+            self._uc_cache.update(repo.unit_classes(missing))
+        return {i: self._uc_cache[i] for i in ids if i in self._uc_cache}
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_value(cls: type[E], value: object, what: str) -> E:
+    """``cls(value)``, or a DomainError listing the known values."""
+    try:
+        return cls(value)
+    except ValueError:
+        known = ", ".join(str(x.value) for x in cls)
+        raise DomainError("value_invalid", f"unknown {what} {value!r} (known: {known})") from None
+
+
+def account_by_number(conn: Connection, number: str, lock: bool = False) -> Account:
+    q = select(t.accounts).where(t.accounts.c.number == number)
+    if lock and conn.dialect.name != "sqlite":
+        q = q.with_for_update()
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFound("account", number)
+    return account_from_row(row)

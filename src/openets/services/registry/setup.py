@@ -1,0 +1,176 @@
+"""Registry set-up: the markets' own parties and accounts, parties, installations, generating units,
+users, unit classes and restrictions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from openets.core.actor import Actor, Role
+from openets.core.errors import DomainError, NotFound
+from openets.registry.engine import to_us
+from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, PartyKind, UnitClass, UnitKind
+from openets.registry.transactions import TxType
+from openets.services.registry.base import ServiceBase, enum_value
+from openets.storage import tables as t
+from openets.storage.db import run_in_transaction
+from openets.storage.registry_repo import account_from_row
+
+_TYPES = {x.value for x in TxType}
+
+
+class SetupMixin(ServiceBase):
+    def init_markets(self) -> list[Account]:
+        """Give every market its registry party, a system user and its government accounts
+        (idempotent: running it again creates nothing new)."""
+
+        def work(conn: Connection) -> list[Account]:
+            now_us = to_us(self.clock.now())
+            created = []
+            for code, market in self.rulebook.markets.items():
+                party = conn.execute(select(t.parties.c.id).where(
+                    t.parties.c.kind == PartyKind.REGISTRY.value, t.parties.c.market == code)).scalar()
+                if party is None:
+                    party = conn.execute(insert(t.parties).values(
+                        kind=PartyKind.REGISTRY.value, name=market.registry_operator or market.name_zh,
+                        name_en=f"{market.name_en} registry", market=code, created_us=now_us,
+                    ).returning(t.parties.c.id)).scalar_one()
+                for type_ in sorted(GOVERNMENT_ACCOUNTS):
+                    number = f"{code}-{type_.upper()}"
+                    if conn.execute(select(t.accounts.c.id).where(t.accounts.c.number == number)).first():
+                        continue
+                    conn.execute(insert(t.accounts).values(
+                        number=number, market=code, type=type_.value, party_id=party,
+                        status=AccountStatus.OPEN.value, name=f"{market.name_en} {type_}", created_us=now_us,
+                        journal_count=0))
+                    created.append(number)
+            self._market_accounts = None
+            return [account_from_row(r) for r in conn.execute(
+                select(t.accounts).where(t.accounts.c.number.in_(created)))]
+
+        return run_in_transaction(self.engine, work)
+
+    def registry_party(self, market: str) -> int:
+        with self.engine.connect() as conn:
+            pid = conn.execute(select(t.parties.c.id).where(
+                t.parties.c.kind == PartyKind.REGISTRY.value, t.parties.c.market == market)).scalar()
+        if pid is None:
+            raise DomainError("not_initialised", f"market {market} is not initialised: run `openets registry init`")
+        return pid
+
+    def create_party(self, *, kind: PartyKind, name: str, name_en: str = "", market: str | None = None,
+                     registration_id: str | None = None, sector: str | None = None,
+                     region: str | None = None, conn: Connection | None = None) -> int:
+        if market is not None:
+            self.rulebook.market(market)
+        if region is not None and not (len(region) == 6 and region.isdigit()):
+            raise DomainError("region_invalid", f"region {region!r} is not a six-digit GB/T 2260 code")
+        values = dict(kind=kind.value, name=name, name_en=name_en, market=market, registration_id=registration_id,
+                      sector=sector, region=region, created_us=to_us(self.clock.now()))
+
+        def work(c: Connection) -> int:
+            if registration_id and c.execute(select(t.parties.c.id).where(
+                    t.parties.c.registration_id == registration_id)).first():
+                raise DomainError("party_exists", f"a party with registration id {registration_id} exists")
+            return c.execute(insert(t.parties).values(**values).returning(t.parties.c.id)).scalar_one()
+
+        return work(conn) if conn is not None else run_in_transaction(self.engine, work)
+
+    def add_installation(self, *, party_id: int, name: str, county_code: str, sector: str,
+                         conn: Connection | None = None) -> int:
+        if not (len(county_code) == 6 and county_code.isdigit()):
+            raise DomainError("county_code_invalid", f"county code {county_code!r} is not a six-digit GB/T 2260 code")
+
+        def work(c: Connection) -> int:
+            kind = c.execute(select(t.parties.c.kind).where(t.parties.c.id == party_id)).scalar()
+            if kind is None:
+                raise NotFound("party", party_id)
+            if kind != PartyKind.COMPANY.value:
+                raise DomainError("not_a_company", f"party {party_id} is a {kind}, not a covered company")
+            return c.execute(insert(t.installations).values(
+                party_id=party_id, name=name, county_code=county_code, sector=sector,
+            ).returning(t.installations.c.id)).scalar_one()
+
+        return work(conn) if conn is not None else run_in_transaction(self.engine, work)
+
+    def add_generating_unit(self, *, installation_id: int, name: str, capacity_mw: int, fuel: str, cooling: str,
+                            category: str, conn: Connection | None = None) -> int:
+        if capacity_mw <= 0:
+            raise DomainError("capacity_invalid", "capacity must be positive")
+
+        def work(c: Connection) -> int:
+            if c.execute(select(t.installations.c.id).where(t.installations.c.id == installation_id)).first() is None:
+                raise NotFound("installation", installation_id)
+            return c.execute(insert(t.generating_units).values(
+                installation_id=installation_id, name=name, capacity_mw=capacity_mw, fuel=fuel, cooling=cooling,
+                category=category).returning(t.generating_units.c.id)).scalar_one()
+
+        return work(conn) if conn is not None else run_in_transaction(self.engine, work)
+
+    def add_user(self, *, name: str, party_id: int, role: Role, market: str | None = None,
+                 conn: Connection | None = None) -> None:
+        """Make ``name`` an authorised representative of a party (creating the user if new)."""
+
+        def work(c: Connection) -> None:
+            if c.execute(select(t.parties.c.id).where(t.parties.c.id == party_id)).first() is None:
+                raise NotFound("party", party_id)
+            if c.execute(select(t.users.c.name).where(t.users.c.name == name)).first() is None:
+                c.execute(insert(t.users).values(name=name, display_name=name, created_us=to_us(self.clock.now())))
+            if c.execute(select(t.representatives.c.user_name).where(
+                    t.representatives.c.user_name == name, t.representatives.c.party_id == party_id)).first():
+                raise DomainError("representative_exists", f"{name} already represents party {party_id}")
+            c.execute(insert(t.representatives).values(user_name=name, party_id=party_id, role=role.value,
+                                                       market=market))
+
+        work(conn) if conn is not None else run_in_transaction(self.engine, work)
+
+
+    def create_unit_class(self, actor: Actor, *, kind: UnitKind, market: str, vintage: int, cap: int | None = None,
+                          standard: str | None = None, project_id: str | None = None,
+                          project_type: str | None = None, location: str | None = None,
+                          conn: Connection | None = None) -> UnitClass:
+        m = self.rulebook.market(market)
+        kind = enum_value(UnitKind, kind, "unit kind")
+        actor.require_regulator(market)
+        if not 2005 <= vintage <= 2100:
+            raise DomainError("vintage_invalid", f"vintage {vintage} is out of range")
+        if cap is not None and cap < 0:
+            raise DomainError("cap_invalid", "a cap cannot be negative")
+        if kind is UnitKind.ALLOWANCE:
+            if cap is None:
+                raise DomainError("cap_missing", "allowances need the cap of their market and vintage")
+            code = f"{m.allowance_prefix}-{vintage}"
+        else:
+            if not standard or not project_id:
+                raise DomainError("offset_incomplete", "offset credits need a standard and a project id")
+            code = f"{standard}:{project_id}:{vintage}"
+
+        def work(c: Connection) -> UnitClass:
+            if c.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == code)).first():
+                raise DomainError("unit_class_exists", f"unit class {code} exists")
+            uid = c.execute(insert(t.unit_classes).values(
+                code=code, kind=kind.value, market=market, vintage=vintage, standard=standard, project_id=project_id,
+                project_type=project_type, location=location, cap=cap, issued=0).returning(t.unit_classes.c.id)
+            ).scalar_one()
+            return UnitClass(uid, code, kind, market, vintage, standard, project_id, project_type, location, cap, 0)
+
+        return work(conn) if conn is not None else run_in_transaction(self.engine, work)
+
+    def create_restriction(self, actor: Actor, *, allowed_types: Sequence[str], bound_holder: int | None = None,
+                           bound_market: str | None = None, bound_year: int | None = None,
+                           expires_at: datetime | None = None, note: str = "") -> int:
+        if actor.role is not Role.REGULATOR:
+            raise DomainError("not_authorised", f"{actor.describe()} is not a regulator")
+        bad = [x for x in allowed_types if x not in _TYPES]
+        if bad:
+            raise DomainError("type_invalid", f"unknown transaction types {bad}")
+
+        def work(c: Connection) -> int:
+            return c.execute(insert(t.restrictions).values(
+                allowed_types=",".join(sorted(allowed_types)), bound_holder=bound_holder, bound_market=bound_market,
+                bound_year=bound_year, expires_us=to_us(expires_at) if expires_at else None, note=note,
+            ).returning(t.restrictions.c.id)).scalar_one()
+
+        return run_in_transaction(self.engine, work)
