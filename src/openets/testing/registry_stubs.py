@@ -100,6 +100,10 @@ class StubRuleBook:
         self.lookups.append((market, compliance_year, on))
         return SimpleNamespace(registry=self.registry)
 
+    def lookup_at(self, market: str, compliance_year: int, moment: datetime, section: str | None = None) -> SimpleNamespace:
+        """As the real rule book: ``lookup`` on the calendar day ``moment`` falls on in the market's zone."""
+        return self.lookup(market, compliance_year, moment.astimezone(self.timezone).date(), section)
+
 
 # the market's own accounts in a RegistryWorld: type → id
 GOVERNMENT_IDS = {AccountType.ISSUANCE: 1, AccountType.ALLOCATION_RESERVE: 2, AccountType.AUCTION: 3,
