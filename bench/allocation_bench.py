@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from openets.core.actor import Role  # noqa: E402
 from openets.core.clock import FixedClock  # noqa: E402
+from openets.registry.commands import Approve, Issue  # noqa: E402
 from openets.registry.model import UnitKind  # noqa: E402
 from openets.rules.loader import default_rulebook  # noqa: E402
 from openets.services.allocation import AllocationService, read_production  # noqa: E402
-from openets.services.ops import Op  # noqa: E402
 from openets.services.queries import RegistryQueries  # noqa: E402
 from openets.services.registry import RegistryService  # noqa: E402
 from openets.storage import tables as t  # noqa: E402
@@ -86,8 +86,8 @@ def main() -> None:
                                             "party_id": start + i, "status": "open", "name": "", "created_us": 0,
                                             "journal_count": 0} for i in range(companies)])
         uc = reg.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2030, cap=10**13)
-        rec = reg.one(r1, Op("issue", to_account=reg.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=10**12))
-        reg.one(r2, Op("approve", txn=rec.id))
+        rec = reg.one(r1, Issue(to_account=reg.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=10**12))
+        reg.one(r2, Approve(txn=rec.id))
         run = alloc.propose(r1, result, market="CEA", year=2030)
 
         t3 = time.perf_counter()

@@ -19,10 +19,10 @@ from openets.allocation.runs import RunStatus, next_status
 from openets.core.actor import Actor
 from openets.core.batching import chunks as _chunks
 from openets.core.errors import DomainError, NotFound
+from openets.registry.commands import Allocate, ReturnExcess
 from openets.registry.engine import to_us
 from openets.registry.model import AccountStatus, AccountType
 from openets.services import rulebook
-from openets.services.ops import Op
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.services.tabular import Row, Schema, read_tables
@@ -265,12 +265,12 @@ class AllocationService:
                                   "compliance_year": run.compliance_year, "company": r.company,
                                   "party_id": r.party_id, "quantity": withheld, "created_us": now_us})
                 if quantity > 0:
-                    ops.append(Op("allocate", key=key, from_account=source.id, to_account=r.account_id,
+                    ops.append(Allocate(key=key, from_account=source.id, to_account=r.account_id,
                                   unit_class=uc.id, quantity=quantity, compliance_year=run.compliance_year))
                 elif r.quantity < 0:
                     back = min(-r.quantity, held.get(r.account_id, 0))
                     if back:
-                        ops.append(Op("return_excess", key=key, from_account=r.account_id, to_account=source.id,
+                        ops.append(ReturnExcess(key=key, from_account=r.account_id, to_account=source.id,
                                       unit_class=uc.id, quantity=back, compliance_year=run.compliance_year))
                     if back < -r.quantity:
                         debts.append({"kind": "owed", "run_id": run_id, "market": run.market, "compliance_year": run.compliance_year,

@@ -22,10 +22,10 @@ from openets.core.clock import MARKET_TZ, parse_instant
 from openets.core.errors import DomainError, NotFound
 from openets.market.auction import AuctionResult, AuctionRules, Bid, ReserveRule, clear
 from openets.market.data import Print
+from openets.registry.commands import AuctionDelivery
 from openets.registry.engine import to_us
 from openets.registry.model import AccountType
 from openets.services.cash import CashLedger
-from openets.services.ops import Op
 from openets.services.queries import available_units
 from openets.services.registry import RegistryService, RegistrySession
 from openets.storage import tables as t
@@ -279,7 +279,7 @@ class AuctionService:
         session = RegistrySession(self.registry, c)
         txns = {}
         for party, qty in sorted(won.items()):
-            rec = session.apply(actor, Op("auction_delivery", from_account=auction_account.id,
+            rec = session.apply(actor, AuctionDelivery(from_account=auction_account.id,
                                           to_account=accounts[party], unit_class=unit_class_id, quantity=qty,
                                           restriction=restriction_id))
             txns[party] = rec.id

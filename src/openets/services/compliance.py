@@ -294,8 +294,8 @@ class Consequences:
         missing is owed against the next allocation (which withholds it: ``withhold_debts``)."""
         from sqlalchemy import insert
 
+        from openets.registry.commands import ReturnExcess
         from openets.registry.engine import to_us
-        from openets.services.ops import Op
         from openets.services.registry import RegistrySession
 
         if not late:
@@ -318,7 +318,7 @@ class Consequences:
                                     uc.c.vintage <= year, join_classes=True).order_by(uc.c.vintage)).all()]
             takes, rest = deduction(holdings, need)
             for unit_class, take in takes:
-                session.apply(actor, Op("return_excess", from_account=row.account, to_account=issuance,
+                session.apply(actor, ReturnExcess(from_account=row.account, to_account=issuance,
                                         unit_class=unit_class, quantity=take, note=f"deduction: {year} shortfall"))
             taken = need - rest
             if rest and run_id is not None:

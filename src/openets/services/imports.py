@@ -11,9 +11,9 @@ from sqlalchemy import Connection, select
 from openets.core.actor import Actor
 from openets.core.errors import DomainError
 from openets.core.quantity import parse_tonnes
+from openets.registry.commands import Allocate, Issue
 from openets.registry.model import AccountType, PartyKind
 from openets.registry.transactions import TxType
-from openets.services.ops import Op
 from openets.services.registry import RegistryService
 from openets.services.tabular import Row, Schema, read_tables
 from openets.storage import tables as t
@@ -97,19 +97,21 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
                 actor, market=v["market"], type=AccountType(v["type"]), number=v["number"],
                 name=v.get("name", ""), party_id=party(v["party_ref"], row.where), conn=conn))
             counts["accounts"] += 1
-        ops: list[tuple[str, Op]] = []
+        ops: list[tuple[str, Issue | Allocate]] = []
         for kind, action in (("issuances", TxType.ISSUE), ("allocations", TxType.ALLOCATE)):
             for row in sheets.get(kind, []):
                 v = row.values
 
-                def build(v=v, action=action) -> Op:
+                def build(v=v, action=action) -> Issue | Allocate:
                     uc = conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == v["unit_class"])).scalar()
                     if uc is None:
                         raise DomainError("file_reference", f"unknown unit class {v['unit_class']!r}")
                     to = _account_id(conn, v["account"])
-                    frm = _account_id(conn, v["from_account"]) if action is TxType.ALLOCATE else None
-                    return Op(action.value, key=v["key"], unit_class=uc, to_account=to, from_account=frm,
-                              quantity=parse_tonnes(v["quantity"]))
+                    quantity = parse_tonnes(v["quantity"])
+                    if action is TxType.ALLOCATE:
+                        return Allocate(key=v["key"], from_account=_account_id(conn, v["from_account"]), to_account=to,
+                                        unit_class=uc, quantity=quantity)
+                    return Issue(key=v["key"], to_account=to, unit_class=uc, quantity=quantity)
 
                 ops.append((row.where, guard(row.where, build)))
                 counts[kind] += 1

@@ -13,9 +13,9 @@ from openets.core.actor import Actor
 from openets.core.errors import DomainError, NotFound
 from openets.offsets.eligibility import Credit, Verdict, check
 from openets.offsets.rules import OffsetRules, for_year
+from openets.registry.commands import Issue
 from openets.registry.model import UnitKind
 from openets.services import rulebook
-from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
@@ -89,7 +89,7 @@ class OffsetService:
             uc = self.registry.create_unit_class(actor, kind=UnitKind.OFFSET, market=market, vintage=vintage,
                                                  standard=standard, project_id=project_id, project_type=p.type,
                                                  location=p.county)
-        rec = self.registry.one(actor, Op("issue", key=key, to_account=self.registry.account(f"{market}-ISSUANCE").id,
+        rec = self.registry.one(actor, Issue(key=key, to_account=self.registry.account(f"{market}-ISSUANCE").id,
                                           unit_class=uc.id, quantity=quantity))
         return rec.id
 

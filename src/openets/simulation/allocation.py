@@ -7,10 +7,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from openets.allocation.plan import ProductionRow
+from openets.registry.commands import Approve, Issue
 from openets.registry.model import UnitKind
 from openets.services.allocation import AllocationService
 from openets.services.compliance import ComplianceService
-from openets.services.ops import Op
 from openets.services.reports import MrvConfirmedOutput
 from openets.services.sim_queries import SimulationQueries
 from openets.simulation.auction import auction_rules
@@ -36,10 +36,10 @@ def allocate(m: Market, progress: Progress) -> None:
     m.unit_class = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year,
                                          cap=total + auction_volume + reserve)
     issuance = svc.account(f"{code}-ISSUANCE")
-    rec = svc.one(m.r1, Op("issue", key=f"{code}-{m.spec.year}-cap", to_account=issuance.id, unit_class=m.uc.id,
+    rec = svc.one(m.r1, Issue(key=f"{code}-{m.spec.year}-cap", to_account=issuance.id, unit_class=m.uc.id,
                            quantity=total + reserve))
     if rec.status.value == "awaiting_approval":
-        svc.one(m.r2, Op("approve", txn=rec.id))
+        svc.one(m.r2, Approve(txn=rec.id))
     run = alloc.propose(m.r1, result, market=code, year=m.spec.year)
     alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{code}-ISSUANCE")
     got = {a.company: a.tonnes for a in result.companies}

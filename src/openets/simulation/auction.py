@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from openets.core.errors import DomainError
+from openets.registry.commands import Approve, CentralTransfer, Issue
 from openets.services.auctions import AuctionService
-from openets.services.ops import Op
 from openets.simulation.schema import MarketSpec
 from openets.simulation.state import Market
 
@@ -40,11 +40,11 @@ def run_auction(m: Market) -> None:
                                  note=a["document"])
     m.auction_restriction = rid
     volume = int(a["volume"])
-    rec = svc.one(m.r1, Op("issue", key=f"{code}-auction", to_account=svc.account(f"{code}-ISSUANCE").id,
+    rec = svc.one(m.r1, Issue(key=f"{code}-auction", to_account=svc.account(f"{code}-ISSUANCE").id,
                            unit_class=m.uc.id, quantity=volume, restriction=rid))
     if rec.status.value == "awaiting_approval":
-        svc.one(m.r2, Op("approve", txn=rec.id))
-    svc.one(m.r1, Op("central_transfer", from_account=svc.account(f"{code}-ISSUANCE").id,
+        svc.one(m.r2, Approve(txn=rec.id))
+    svc.one(m.r1, CentralTransfer(from_account=svc.account(f"{code}-ISSUANCE").id,
                      to_account=svc.account(f"{code}-AUCTION").id, unit_class=m.uc.id, quantity=volume,
                      restriction=rid))
     svc_a = AuctionService(svc)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date
 
 from openets.core.actor import Role
+from openets.registry.commands import Allocate, Approve, Transfer
 from openets.registry.model import AccountType, PartyKind, UnitClass
 from openets.services.offsets import OffsetService, Project
-from openets.services.ops import Op
 from openets.simulation.state import Market, at
 
 
@@ -34,9 +34,9 @@ def run_offsets(m: Market) -> set[str]:
         offsets.register(m.r1, code, p)
         txn = offsets.propose_issue(m.r1, "CCER", p.project_id, 2015, spec.credits_per_project,
                                     key=f"ccer-{p.project_id}")
-        svc.one(m.r2, Op("approve", txn=txn))
+        svc.one(m.r2, Approve(txn=txn))
         uc = svc.unit_class(f"CCER:{p.project_id}:2015")
-        svc.one(m.r1, Op("allocate", from_account=svc.account(f"{code}-ISSUANCE").id, to_account=acc.id,
+        svc.one(m.r1, Allocate(from_account=svc.account(f"{code}-ISSUANCE").id, to_account=acc.id,
                          unit_class=uc.id, quantity=spec.credits_per_project))
         credits.append(uc)
     # credits are cheaper than allowances: some companies buy them from the owner (a bilateral
@@ -48,7 +48,7 @@ def run_offsets(m: Market) -> set[str]:
         qty = min(left[uc.id], max(c.allocated // 10, 1))
         if qty <= 0:
             continue
-        svc.one(owner_actor, Op("transfer", from_account=acc.id, to_account=c.account, unit_class=uc.id,
+        svc.one(owner_actor, Transfer(from_account=acc.id, to_account=c.account, unit_class=uc.id,
                                 quantity=qty))
         left[uc.id] -= qty
         m.offsets_sold += qty

@@ -12,10 +12,11 @@ from sqlalchemy import Connection
 from openets.compliance.surrender import surrender_plan
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
+from openets.registry.commands import Surrender
+from openets.registry.model import UNRESTRICTED
 from openets.services.allocation import AllocationService
 from openets.services.compliance import ComplianceService, Consequences
 from openets.services.offsets import OffsetService
-from openets.services.ops import Op
 from openets.services.registry import RegistrySession
 from openets.services.sim_queries import SimulationQueries, in_transaction
 from openets.simulation.state import Company, Market, Progress, at
@@ -52,18 +53,18 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
             held.setdefault(p.account_id, []).append((p.unit_class_id, p.restriction_id, p.available))
     usable = _usable_credits(m, offset_buyers) if m.spec.offsets else {}
 
-    def plan(c: Company, share: Decimal = Decimal(1)) -> list[Op]:
+    def plan(c: Company, share: Decimal = Decimal(1)) -> list[Surrender]:
         """Offsets first (what counts), then compliance-only auction units, then allowances."""
         need = int((Decimal(c.obligation) * share).to_integral_value(rounding=ROUND_HALF_UP))
         steps = surrender_plan(need, usable.get(c.reg_id, {}), held.get(c.account, []),
                                allowance_class=m.uc.id, offset_classes=offset_classes)
         m.offsets_used += sum(s.quantity for s in steps if s.offset)
-        return [Op("surrender", from_account=c.account, quantity=s.quantity, compliance_year=year,
-                   unit_class=codes[s.unit_class] if s.offset else s.unit_class,
-                   **({} if s.offset else {"restriction": s.restriction}))
+        return [Surrender(from_account=c.account, quantity=s.quantity, compliance_year=year,
+                          unit_class=codes[s.unit_class] if s.offset else int(s.unit_class),
+                          restriction=UNRESTRICTED if s.restriction is None else s.restriction)
                 for s in steps]
 
-    def surrender(batch: list[tuple[Company, list[Op]]]) -> None:
+    def surrender(batch: list[tuple[Company, list[Surrender]]]) -> None:
         def work(conn: Connection) -> None:
             session = RegistrySession(svc, conn)
             for co, ops in batch:

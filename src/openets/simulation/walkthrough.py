@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 
 from openets.core.actor import Role
 from openets.core.clock import FixedClock
+from openets.registry.commands import Allocate, Approve, CentralTransfer, Freeze, Issue, Surrender, Transfer, Unfreeze
 from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.journal import export_checkpoint, verify
-from openets.services.ops import Op
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.sim_queries import migrate, open_database
@@ -54,33 +54,33 @@ def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> 
 
     bea = svc.create_unit_class(li, kind=UnitKind.ALLOWANCE, market="BJ", vintage=2016, cap=50_000_000)
     issuance = svc.account("BJ-ISSUANCE")
-    pending = svc.one(li, Op("issue", key="bea-2016-issue", to_account=issuance.id, unit_class=bea.id,
+    pending = svc.one(li, Issue(key="bea-2016-issue", to_account=issuance.id, unit_class=bea.id,
                              quantity=2_000_000))
     out(f"[bold]3. Issue[/bold] 2,000,000 t {bea.code}: proposed by bj-reg-li → {pending.status}")
-    done = svc.one(wang, Op("approve", txn=pending.id))
+    done = svc.one(wang, Approve(txn=pending.id))
     out(f"   approved by bj-reg-wang → {done.status}, serials {done.ranges}")
 
-    svc.one(li, Op("allocate", key="alloc-heat", from_account=issuance.id, to_account=heat_acc.id,
+    svc.one(li, Allocate(key="alloc-heat", from_account=issuance.id, to_account=heat_acc.id,
                    unit_class=bea.id, quantity=1_200_000))
-    svc.one(li, Op("allocate", key="alloc-cement", from_account=issuance.id, to_account=cement_acc.id,
+    svc.one(li, Allocate(key="alloc-cement", from_account=issuance.id, to_account=cement_acc.id,
                    unit_class=bea.id, quantity=700_000))
     out("[bold]4. Allocate[/bold] 1,200,000 t to 热电, 700,000 t to 水泥")
 
-    t1 = svc.one(zhao, Op("transfer", key="sell-1", from_account=heat_acc.id, to_account=cement_acc.id,
+    t1 = svc.one(zhao, Transfer(key="sell-1", from_account=heat_acc.id, to_account=cement_acc.id,
                           unit_class=bea.id, quantity=50_000))
-    again = svc.submit(zhao, [Op("transfer", key="sell-1", from_account=heat_acc.id, to_account=cement_acc.id,
+    again = svc.submit(zhao, [Transfer(key="sell-1", from_account=heat_acc.id, to_account=cement_acc.id,
                                  unit_class=bea.id, quantity=50_000)])[0]
     out(f"[bold]5. Transfer[/bold] 50,000 t 热电 → 水泥, serials {t1.ranges}; the same key again: "
         f"replayed={again.replayed}, no second effect")
 
-    fr = svc.one(li, Op("freeze", from_account=cement_acc.id, unit_class=bea.id, quantity=10_000,
+    fr = svc.one(li, Freeze(account=cement_acc.id, unit_class=bea.id, quantity=10_000,
                         note="demo freeze"))
-    svc.one(li, Op("unfreeze", reservation=fr.reservation_id))
+    svc.one(li, Unfreeze(reservation=fr.reservation_id))
     out("[bold]6. Freeze[/bold] 10,000 t in 水泥's account, then unfreeze")
 
-    s1 = svc.one(zhao, Op("surrender", key="surr-2016", from_account=heat_acc.id, unit_class=bea.id,
+    s1 = svc.one(zhao, Surrender(key="surr-2016", from_account=heat_acc.id, unit_class=bea.id,
                           quantity=1_100_000, compliance_year=2016))
-    s2 = svc.one(sun, Op("surrender", key="surr-2016", from_account=cement_acc.id, unit_class=bea.id,
+    s2 = svc.one(sun, Surrender(key="surr-2016", from_account=cement_acc.id, unit_class=bea.id,
                          quantity=740_000, compliance_year=2016))
     out(f"[bold]7. Surrender (清缴) for 2016[/bold]: 热电 1,100,000 t (txn {s1.id}), 水泥 740,000 t (txn {s2.id})")
 
@@ -158,10 +158,10 @@ def shanghai_auction(engine: Engine, out: Callable[[str], None]) -> dict[str, ob
     uc = svc.create_unit_class(xu, kind=UnitKind.ALLOWANCE, market="SH", vintage=2016, cap=200_000_000)
     rid = svc.create_restriction(xu, allowed_types=["central_transfer", "auction_delivery", "surrender"],
                                  bound_market="SH", bound_year=2016, note="沪发改公告〔2017〕3号")
-    rec = svc.one(xu, Op("issue", key="sh-auction-2017", to_account=svc.account("SH-ISSUANCE").id,
+    rec = svc.one(xu, Issue(key="sh-auction-2017", to_account=svc.account("SH-ISSUANCE").id,
                          unit_class=uc.id, quantity=2_000_000, restriction=rid))
-    svc.one(ma, Op("approve", txn=rec.id))
-    svc.one(xu, Op("central_transfer", from_account=svc.account("SH-ISSUANCE").id,
+    svc.one(ma, Approve(txn=rec.id))
+    svc.one(xu, CentralTransfer(from_account=svc.account("SH-ISSUANCE").id,
                    to_account=svc.account("SH-AUCTION").id, unit_class=uc.id, quantity=2_000_000, restriction=rid))
     tape = [Print(datetime(2016, 12, 1, 3, tzinfo=UTC) + timedelta(days=20 * k), "SHEA-2016", 3000 + 40 * k, 20_000)
             for k in range(10)]
@@ -217,9 +217,9 @@ def national_walkthrough(engine: Engine, out: Callable[[str], None]) -> dict[str
         acc = svc.request_account(users[reg_id], market="CEA", type=AccountType.COMPLIANCE)
         svc.decide_account(chen, acc.number, approve=True)
     cea_2019 = svc.create_unit_class(chen, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=20_000_000)
-    rec = svc.one(chen, Op("issue", key="cea-2019", to_account=svc.account("CEA-ISSUANCE").id,
+    rec = svc.one(chen, Issue(key="cea-2019", to_account=svc.account("CEA-ISSUANCE").id,
                            unit_class=cea_2019.id, quantity=20_000_000))
-    svc.one(liu, Op("approve", txn=rec.id))
+    svc.one(liu, Approve(txn=rec.id))
 
     def rows(units: list[PowerUnit]) -> list[ProductionRow]:
         return [ProductionRow(f"unit {u[1]}", u[0], u[1], "power", fuel=u[2], capacity_mw=u[3], cooling=u[4],

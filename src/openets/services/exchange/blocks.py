@@ -7,9 +7,9 @@ from sqlalchemy import Connection, insert
 from openets.core.actor import Actor
 from openets.core.errors import DomainError, NotFound
 from openets.market.rules import check_block
+from openets.registry.commands import Reserve
 from openets.registry.engine import to_us
 from openets.services.exchange.base import ExchangeBase
-from openets.services.ops import Op
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
@@ -44,7 +44,7 @@ class BlockTrades(ExchangeBase):
                 raise DomainError("cash_insufficient", f"the buyer's available cash "
                                                        f"{b.cash.available(buyer.party_id) / 100:.2f} yuan does not "
                                                        f"cover {(amount + bf) / 100:.2f}")
-            rec = b.session.apply(seller, Op("reserve", from_account=sa[0], unit_class=self.unit_class.id,
+            rec = b.session.apply(seller, Reserve(account=sa[0], unit_class=self.unit_class.id,
                                              quantity=quantity, kind="order", note="block trade"))
             b.cash.move(buyer.party_id, 0, amount + bf, "reserve", "block trade")
             row: dict[str, object] = {

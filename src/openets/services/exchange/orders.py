@@ -19,9 +19,9 @@ from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError, NotFound
 from openets.market.orderbook import BUY, LIMIT, MARKET, SELL, Order
 from openets.market.orders import OrderStatus
+from openets.registry.commands import Reserve
 from openets.registry.engine import to_us
 from openets.services.exchange.base import ExchangeBase, _Batch, _Resting, crash_point
-from openets.services.ops import Op
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 from openets.storage.fastsql import run_many
@@ -167,7 +167,7 @@ class OrderLog(ExchangeBase):
         else:
             actor = Actor(f"exchange-order:{oid}", state.party, Role.COMPANY)
             try:
-                rec = b.session.apply(actor, Op("reserve", from_account=state.account_id, unit_class=self.unit_class.id,
+                rec = b.session.apply(actor, Reserve(account=state.account_id, unit_class=self.unit_class.id,
                                                 quantity=qty, kind="order", note=f"order {oid}"))
             except DomainError as exc:
                 return exc.code

@@ -22,11 +22,11 @@ from openets.market.data import Print
 from openets.market.orderbook import BUY, TradeExecuted
 from openets.market.orders import OrderStatus, transition
 from openets.market.rules import next_trading_day
+from openets.registry.commands import Release, Transfer
 from openets.registry.engine import to_us
 from openets.services.exchange.base import ExchangeBase, _Batch, require_operator
 from openets.services.exchange.cash import CashLedger
 from openets.services.exchange.cash import balance as cash_balance
-from openets.services.ops import Op
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 from openets.storage.fastsql import run_many
@@ -93,7 +93,7 @@ class Settlement(ExchangeBase):
             st.reserved_fen = 0
         if st.reservation is not None and unfilled:
             actor = Actor(f"exchange-order:{oid}", st.party, Role.COMPANY)
-            b.session.apply(actor, Op("release", reservation=st.reservation, quantity=unfilled))
+            b.session.apply(actor, Release(reservation=st.reservation, quantity=unfilled))
 
     # -- fills ------------------------------------------------------------------------------------------
     def _trade(self, b: _Batch, e: TradeExecuted) -> None:
@@ -132,7 +132,7 @@ class Settlement(ExchangeBase):
         seller, buyer = _n(row, "seller_id"), _n(row, "buyer_id")
         # the seller's order is its standing instruction to deliver out of the reservation
         actor = Actor(f"exchange-settlement:{seller}", seller, Role.COMPANY)
-        rec = b.session.apply(actor, Op("transfer", to_account=buyer_account, unit_class=self.unit_class.id, quantity=qty,
+        rec = b.session.apply(actor, Transfer(to_account=buyer_account, unit_class=self.unit_class.id, quantity=qty,
                                         reservation=reservation))
         ref = f"trade {row['buy_order']}/{row['sell_order']}"
         bf, sf = _n(row, "buyer_fee_fen"), _n(row, "seller_fee_fen")
