@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from openets.allocation.plan import ProductionRow
 from openets.core.errors import DomainError
@@ -35,7 +36,7 @@ def _days(year: int) -> int:
     return (date(year + 1, 1, 1) - date(year, 1, 1)).days
 
 
-def _share(row: ProductionRow, days: int, of: int, **changes: str) -> ProductionRow:
+def _share(row: ProductionRow, days: int, of: int, **changes: Any) -> ProductionRow:
     """The row for ``days`` of the ``of`` days of the year (multiplied before dividing: exact)."""
     scaled = {k: getattr(row, k) * days / of for k in _SCALED}
     return replace(row, **scaled, **changes)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
@@ -253,7 +254,8 @@ class AllocationService:
                              .where(t.allocations.c.run_id == run_id).order_by(t.allocations.c.id)).all()
             held = self._available(c, [r.account_id for r in rows if r.quantity < 0], uc.id)
             owed = self._outstanding(c, run.market) if self._withholds(run.market, run.compliance_year) else {}
-            ops, debts = [], []
+            ops: list[Allocate | ReturnExcess] = []
+            debts: list[dict[str, Any]] = []
             now_us = to_us(self.registry.clock.now())
             for r in rows:
                 key = f"alloc-{run_id}-{r.company}"

@@ -78,7 +78,7 @@ class ReportService:
                            indirect=report.indirect, streams=streams,
                            notes=[str(f) for f in findings])
 
-    def _plausibility(self, market: str, year: int, report) -> list:  # type: ignore[no-untyped-def,type-arg]
+    def _plausibility(self, market: str, year: int, report) -> list:
         """The company's intensity against its sector's plausible range (a rule as data), when the
         report's output is of one sector."""
         from openets.mrv import quality
@@ -156,7 +156,7 @@ class ReportService:
 
         self._change(report_id, change)
 
-    def sector_mixing(self, market: str, year: int, sector: str) -> list:  # type: ignore[type-arg]
+    def sector_mixing(self, market: str, year: int, sector: str) -> list:
         """Within one benchmark sector NCV and carbon content are all measured or all default (the
         seed): each company's combustion factors, from its filed report, checked across the sector."""
         from openets.mrv import quality
@@ -248,7 +248,7 @@ class ReportService:
         return write(path, report, market=market, streams=json.loads(row.streams), indirect=Decimal(row.indirect))
 
     # -- storage ---------------------------------------------------------------------------------
-    def _change(self, report_id: int, change) -> None:  # type: ignore[no-untyped-def]
+    def _change(self, report_id: int, change) -> None:
         def work(c: Connection) -> None:
             before, market = self._load(c, report_id, lock=True)
             after = change(c, before, market)
@@ -374,7 +374,7 @@ class MrvConfirmedOutput:
     """The allocation true-up's source of confirmed actual output: production rows of confirmed
     reports (and none for a determined one: its allocation is clawed back in full)."""
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine) -> None:
         self.engine = engine
 
     def confirmed_output(self, market: str, year: int) -> list[ProductionRow]:

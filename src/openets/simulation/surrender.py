@@ -60,7 +60,7 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
                                allowance_class=m.uc.id, offset_classes=offset_classes)
         m.offsets_used += sum(s.quantity for s in steps if s.offset)
         return [Surrender(from_account=c.account, quantity=s.quantity, compliance_year=year,
-                          unit_class=codes[s.unit_class] if s.offset else int(s.unit_class),
+                          unit_class=codes[str(s.unit_class)] if s.offset else int(s.unit_class),
                           restriction=UNRESTRICTED if s.restriction is None else s.restriction)
                 for s in steps]
 

@@ -75,6 +75,7 @@ def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> 
 
     fr = svc.one(li, Freeze(account=cement_acc.id, unit_class=bea.id, quantity=10_000,
                         note="demo freeze"))
+    assert fr.reservation_id is not None  # a freeze always holds its units back in a reservation
     svc.one(li, Unfreeze(reservation=fr.reservation_id))
     out("[bold]6. Freeze[/bold] 10,000 t in 水泥's account, then unfreeze")
 

@@ -21,6 +21,7 @@ def hammer(url: str, accounts: list[tuple[int, str]], unit_class: int, n_ops: in
     actors = {user: svc.actor(user) for _, user in accounts}
     counts: dict[str, int] = {"committed": 0}
     for i in range(n_ops):
+        op: Transfer | Surrender
         (src, user), (dst, _) = rng.sample(accounts, 2)
         qty = rng.randint(1, 4_000)
         if rng.random() < 0.1:
@@ -91,9 +92,9 @@ def exchange_crash(url: str, clock_iso: str, market: str, instrument: str, order
     ex.submit_many([ex_mod.OrderRequest(svc.actor(u), acc, side, q, p) for u, acc, side, q, p in orders])
 
 
-def book_state(ex) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def book_state(ex) -> dict[str, object]:
     """Everything that makes a book: each side's orders in priority order, with what remains."""
-    def side(levels) -> list[list[int]]:  # type: ignore[no-untyped-def]
+    def side(levels) -> list[list[int]]:
         return [[o.id, o.party, o.price, o.remaining] for k in levels.keys() for o in levels[k]]
 
     return {"bids": side(ex.book.bids), "asks": side(ex.book.asks)}
