@@ -33,6 +33,7 @@ def test_openapi_builds_with_the_schemas_and_problem_details() -> None:
     for op in ops:
         ok = next(v for k, v in op["responses"].items() if k.startswith("2"))
         assert ok["content"]["application/json"]["schema"], op["operationId"]
-        assert op["responses"]["4XX"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        problem = op["responses"]["4XX"]["content"]
+        assert problem["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
     for name in ("TxnRead", "BookRead", "ReportRead", "ReportPage", "AllocationPage", "ProjectPage", "AuctionRead"):
         assert name in schema["components"]["schemas"]

@@ -19,5 +19,7 @@ class StatusRead(BaseModel):
     status: str
 
 
+# every route's refusals, documented once: the body as application/problem+json (as sent)
 PROBLEMS: dict[int | str, dict[str, object]] = {
-    "4XX": {"model": Problem, "description": "Refused: RFC 9457 problem details (application/problem+json)"}}
+    "4XX": {"model": Problem, "description": "Refused: RFC 9457 problem details",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
