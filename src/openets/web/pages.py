@@ -81,7 +81,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
                          "close": _yuan(daily[-1].close) if daily else "", "count": len(prints)})
             if daily:
                 series[i.instrument] = {"x": [b.start.date().isoformat() for b in daily],
-                                                "y": [b.close / 100 for b in daily]}
+                                        "y": [b.close / 100 for b in daily]}
         compliance = []
         years = web.report_years()
         cs = ComplianceService(registry)
