@@ -6,19 +6,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from sqlalchemy import select
+from dataclasses import dataclass
 
 from openets.core.errors import NotFound
 from openets.registry.model import UnitKind
 from openets.services.exchange import ExchangeService, open_exchange
+from openets.services.market_queries import MarketQueries, OpenOrderRow
 from openets.services.registry import RegistryService
-from openets.storage import tables as t
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentView:
+    instrument: str
+    market: str
+    vintage: int
+    reference_fen: int | None  # the last close, once this process has opened the instrument's exchange
 
 
 class Exchanges:
     def __init__(self, registry: RegistryService) -> None:
         self.registry = registry
+        self.market = MarketQueries(registry.engine)
         self._ex: dict[str, ExchangeService] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -51,21 +59,12 @@ class Exchanges:
             ex.refresh()
             return ex, ex.depth(levels)
 
-    def instruments(self) -> list[dict[str, object]]:
-        with self.registry.engine.connect() as c:
-            rows = c.execute(select(t.unit_classes.c.code, t.unit_classes.c.market, t.unit_classes.c.vintage).where(
-                t.unit_classes.c.kind == UnitKind.ALLOWANCE.value).order_by(t.unit_classes.c.code)).all()
+    def instruments(self) -> list[InstrumentView]:
         out = []
-        for r in rows:
+        for r in self.market.allowance_instruments():
             ex = self._ex.get(r.code)
-            out.append({"instrument": r.code, "market": r.market, "vintage": r.vintage,
-                        "reference_fen": ex.reference if ex else None})
+            out.append(InstrumentView(r.code, r.market, r.vintage, ex.reference if ex else None))
         return out
 
-    def open_orders(self, instrument: str, party: int) -> list[dict[str, object]]:
-        o = t.orders
-        with self.registry.engine.connect() as c:
-            rows = c.execute(select(o.c.id, o.c.side, o.c.price_fen, o.c.quantity, o.c.remaining, o.c.client_id).where(
-                o.c.instrument == instrument, o.c.party_id == party, o.c.status == "open").order_by(o.c.id)).all()
-        return [{"order_id": r.id, "side": r.side, "price_fen": r.price_fen, "quantity": r.quantity,
-                 "remaining": r.remaining, "client_id": r.client_id} for r in rows]
+    def open_orders(self, instrument: str, party: int) -> list[OpenOrderRow]:
+        return self.market.open_orders(instrument, party)

@@ -241,7 +241,11 @@ def export(report_id: int = typer.Argument(..., metavar="REPORT"),
     """Export a report with its streams, factors, findings and audit trail."""
 
     def go() -> None:
+        from openets.reports.mrv_report import write
+
         _, reports, _ = _reports(db)
-        emit({"export": str(reports.export(report_id, out))}, as_json)
+        got = reports.export_data(report_id)
+        emit({"export": str(write(out, got.report, market=got.market, streams=got.streams, indirect=got.indirect))},
+             as_json)
 
     run(go)

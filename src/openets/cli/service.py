@@ -69,15 +69,12 @@ def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.O
     """Let an existing user also act for another party or in another role (they then log in naming it)."""
 
     def go() -> None:
-        from sqlalchemy import select
-
         from openets.services.registry import RegistryService
-        from openets.storage import tables as t
+        from openets.services.user_queries import user_exists
 
         svc = RegistryService(engine(db))
-        with svc.engine.connect() as c:
-            if c.execute(select(t.users.c.name).where(t.users.c.name == name)).first() is None:
-                raise Failure(f"no user {name!r}: create them first (openets users create)")
+        if not user_exists(svc.engine, name):
+            raise Failure(f"no user {name!r}: create them first (openets users create)")
         pid = party if party is not None else (svc.registry_party(market) if role is Role.REGULATOR and market
                                                else None)
         if pid is None:

@@ -4,7 +4,7 @@ append-only audit trail; confirmed reports feed the allocation true-up (and late
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,17 @@ from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 from openets.storage.registry_repo import from_us
+
+
+@dataclass(frozen=True, slots=True)
+class ReportExport:
+    """A report with its market, its source streams and its indirect emissions, as exported."""
+
+    report: EmissionReport
+    market: str
+    streams: list[dict[str, Any]]
+    indirect: Decimal
+
 
 ROLE = {Role.COMPANY: "company", Role.VERIFIER: "verifier", Role.REGULATOR: "regulator"}
 ROW_FIELDS = ("source_id", "sector", "output", "local_factor", "fuel", "capacity_mw", "cooling", "electricity_mwh",
@@ -237,15 +248,13 @@ class ReportService:
         with self.engine.connect() as c:
             return self._load(c, report_id)[0]
 
-    def export(self, report_id: int, path: Path) -> Path:
-        """The report as a self-contained HTML page or an Excel workbook (written whole, or not at all)."""
-        from openets.reports.mrv_report import write
-
+    def export_data(self, report_id: int) -> ReportExport:
+        """What an export of the report shows (``openets.reports.mrv_report.write`` renders it)."""
         with self.engine.connect() as c:
             report, market = self._load(c, report_id)
             row = c.execute(select(t.emission_reports.c.streams, t.emission_reports.c.indirect).where(
                 t.emission_reports.c.id == report_id)).one()
-        return write(path, report, market=market, streams=json.loads(row.streams), indirect=Decimal(row.indirect))
+        return ReportExport(report, market, json.loads(row.streams), Decimal(row.indirect))
 
     # -- storage ---------------------------------------------------------------------------------
     def _change(self, report_id: int, change) -> None:

@@ -6,17 +6,25 @@ post back and redirect (or show the refusal in one line). Chinese by default, En
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path as FsPath
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Form, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
 
 from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError
+from openets.services.market_queries import MarketQueries
+from openets.services.web_queries import WebQueries
 from openets.web.i18n import words
+
+if TYPE_CHECKING:  # the parts of the app the pages are given (no import at run time)
+    from openets.api.exchanges import Exchanges
+    from openets.services.auth import AuthService
+    from openets.services.queries import RegistryQueries
+    from openets.services.registry import RegistryService
 
 COOKIE = "openets_token"
 _env = Environment(loader=FileSystemLoader(FsPath(__file__).parent / "templates"), autoescape=select_autoescape())
@@ -26,9 +34,10 @@ def _yuan(fen: int | None) -> str:
     return "" if fen is None else f"{fen / 100:,.2f}"
 
 
-def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: ignore[no-untyped-def]
-                    current: Callable[..., Actor]) -> None:
-    from openets.storage import tables as t
+def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthService, hub: Exchanges,
+                    queries: RegistryQueries, current: Callable[..., Actor]) -> None:
+    web = WebQueries(registry.engine)
+    market_queries = MarketQueries(registry.engine)
 
     def who(request: Request) -> Actor | None:
         token = request.cookies.get(COOKIE)
@@ -66,17 +75,15 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
 
         rows, series = [], {}
         for i in hub.instruments():
-            prints = hub.get(str(i["instrument"])).prints()
+            prints = hub.get(i.instrument).prints()
             daily = bars(prints)
-            rows.append({"instrument": i["instrument"], "market": i["market"],
+            rows.append({"instrument": i.instrument, "market": i.market,
                          "close": _yuan(daily[-1].close) if daily else "", "count": len(prints)})
             if daily:
-                series[str(i["instrument"])] = {"x": [b.start.date().isoformat() for b in daily],
-                                                "y": [b.close / 100 for b in daily]}
+                series[i.instrument] = {"x": [b.start.date().isoformat() for b in daily],
+                                        "y": [b.close / 100 for b in daily]}
         compliance = []
-        with registry.engine.connect() as c:
-            years = c.execute(select(t.emission_reports.c.market, t.emission_reports.c.year).distinct()
-                              .order_by(t.emission_reports.c.market, t.emission_reports.c.year)).all()
+        years = web.report_years()
         cs = ComplianceService(registry)
         for market, year in years:
             try:
@@ -96,11 +103,8 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
                   "close": b.close / 100, "volume": b.volume} for b in bars(prints)]
         accounts, orders = [], []
         if me is not None:
-            with registry.engine.connect() as c:
-                accounts = [r[0] for r in c.execute(select(t.accounts.c.number).where(
-                    t.accounts.c.party_id == me.party_id, t.accounts.c.market == ex.market,
-                    t.accounts.c.status == "open").order_by(t.accounts.c.number))]
-            orders = [{**o, "price": _yuan(o["price_fen"])} for o in hub.open_orders(instrument, me.party_id)]
+            accounts = market_queries.open_accounts(me.party_id, ex.market)
+            orders = [{**asdict(o), "price": _yuan(o.price_fen)} for o in hub.open_orders(instrument, me.party_id)]
         band = (f"{_yuan(ex.rules.band_low)} – {_yuan(ex.rules.band_high)}" if ex.rules.band_low is not None
                 else "—")
         return page(request, "market.html", me=me, instrument=instrument, bars=daily, band=band, error=error,
@@ -174,12 +178,10 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
         if me is None:
             return to_login()
         holdings = queries.holdings(me.party_id)
-        with registry.engine.connect() as c:
-            cash = [{"market": r.market, "balance": _yuan(r.balance_fen), "reserved": _yuan(r.reserved_fen)}
-                    for r in c.execute(select(t.cash_accounts).where(t.cash_accounts.c.party_id == me.party_id))]
-            reg_id = c.execute(select(t.parties.c.registration_id).where(t.parties.c.id == me.party_id)).scalar()
-            years = c.execute(select(t.emission_reports.c.market, t.emission_reports.c.year).where(
-                t.emission_reports.c.company == reg_id).distinct()).all() if reg_id else []
+        cash = [{"market": r.market, "balance": _yuan(r.balance_fen), "reserved": _yuan(r.reserved_fen)}
+                for r in web.cash_accounts(me.party_id)]
+        reg_id = registry.registration_id(me.party_id)
+        years = web.company_report_years(reg_id) if reg_id else []
         obligations = []
         cs = ComplianceService(registry)
         for market_, year in years:
@@ -221,12 +223,7 @@ def mount_dashboard(app: FastAPI, *, registry, auth, hub, queries,  # type: igno
             return to_login()
         pending = []
         if me.role is Role.REGULATOR and me.market:
-            with registry.engine.connect() as c:
-                pending = [{"number": r.number, "party": r.name, "type": r.type} for r in c.execute(
-                    select(t.accounts.c.number, t.accounts.c.type, t.parties.c.name)
-                    .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
-                    .where(t.accounts.c.market == me.market, t.accounts.c.status == "requested")
-                    .order_by(t.accounts.c.number))]
+            pending = [asdict(r) for r in web.pending_accounts(me.market)]
         return page(request, "accounts.html", me=me, pending=pending)
 
     @app.post("/ui/accounts/{number}/{decision}", include_in_schema=False)

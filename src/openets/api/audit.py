@@ -1,0 +1,51 @@
+"""The audit log of every request that changes state."""
+
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openets.registry.engine import to_us
+from openets.services.registry import RegistryService
+from openets.storage.db import PendingAudit, audit_with_writes, write_audit
+
+
+class AuditLog:
+    """Every request that changes state, with the acting user and the answer's status, in the audit
+    log (a plain ASGI middleware: no extra task per request, reads pass straight through)."""
+
+    def __init__(self, app: ASGIApp, *, engine: Engine, registry: RegistryService) -> None:
+        self.app, self.engine, self.registry = app, engine, registry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        status = [500]
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        def row(answer: int | None = None) -> dict[str, object] | None:
+            # written with the request's change, before its answer exists: the route's success status.
+            # The dashboard's forms answer with redirects of their own: their row waits for the answer.
+            route = scope.get("route")
+            if answer is None and not getattr(route, "include_in_schema", False):
+                return None
+            code = answer if answer is not None else getattr(route, "status_code", None) or 200
+            return {"user_name": (scope.get("state") or {}).get("user"), "method": scope["method"],
+                    "path": scope["path"].replace("\x00", "\ufffd")[:2000], "status": code,
+                    "at_us": to_us(self.registry.clock.now())}
+
+        pending = PendingAudit(row)
+        try:
+            with audit_with_writes(pending):
+                await self.app(scope, receive, watch)
+        finally:
+            # a request that changed nothing (refused, invalid), or whose answer is not the status
+            # written with its change, gets a row of its own with the answer it got
+            if not pending.written or (pending.row or {}).get("status") != status[0]:
+                final = row(status[0])
+                assert final is not None  # with the answer known, there is always a row
+                await run_in_threadpool(write_audit, self.engine, final)

@@ -1,0 +1,30 @@
+"""Compliance: each company's status for a year (by role) and the public penalties."""
+
+from fastapi import APIRouter
+
+from openets.api.deps import MarketCode, Me, Svc, Year
+from openets.api.ids import operation_id
+from openets.api.schemas.compliance import ComplianceStatusRead, PenaltyRead
+from openets.core.actor import Role
+from openets.services.compliance import ComplianceService, Consequences
+
+router = APIRouter(prefix="/compliance", tags=["compliance"], generate_unique_id_function=operation_id)
+
+
+@router.get("/{market}/{year}/statuses")
+def statuses(market: MarketCode, year: Year, me: Me, svc: Svc) -> list[ComplianceStatusRead]:
+    """Regulators of the market and auditors see every company; a company sees its own."""
+    rows = ComplianceService(svc.registry).statuses(market, year)
+    if not (me.role is Role.AUDITOR or me.is_regulator_of(market)):
+        mine = svc.registry.registration_id(me.party_id)
+        rows = [r for r in rows if r.company == mine]
+    return [ComplianceStatusRead(company=r.company, status=r.status.code, code=r.status.letter, owed=r.status.owed,
+                                 surrendered=r.status.surrendered, shortfall=r.status.shortfall) for r in rows]
+
+
+@router.get("/{market}/{year}/published")
+def published(market: MarketCode, year: Year, svc: Svc) -> list[PenaltyRead]:
+    """Public: the non-compliance list and fines (amounts in fen, CNY)."""
+    svc.registry.rulebook.market(market)
+    return [PenaltyRead(company=p.company, kind=p.kind, shortfall=p.shortfall, amount_fen=p.amount_fen, currency="CNY",
+                        basis=p.basis) for p in Consequences(svc.registry).published(market, year)]

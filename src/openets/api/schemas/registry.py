@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class TransferCreate(BaseModel):
+    unit_class: str = Field(min_length=1, max_length=64, examples=["BEA-2016"])
+    quantity: int = Field(gt=0, description="whole tonnes")
+    from_account: str = Field(min_length=1, max_length=32)
+    to_account: str = Field(min_length=1, max_length=32)
+
+
+class SurrenderCreate(BaseModel):
+    unit_class: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, description="whole tonnes")
+    from_account: str = Field(min_length=1, max_length=32)
+    compliance_year: int = Field(ge=2005, le=2100)
+
+
+class TxnRead(BaseModel):
+    txn: int
+    type: str
+    status: str
+    quantity: int
+    unit: str = "tCO2e"
+    serials: list[list[int]]
+    replayed: bool
+
+
+class BalanceRead(BaseModel):
+    unit_class: str
+    restriction_id: int
+    total: int
+    reserved: int
+    available: int
+    unit: str = "tCO2e"
