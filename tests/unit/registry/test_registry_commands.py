@@ -18,7 +18,6 @@ from openets.registry.commands import (
     Withdraw,
     command,
 )
-from openets.services.ops import Op
 
 
 def _old_hash(action: str, from_account: int | None = None, to_account: int | None = None,
@@ -53,7 +52,6 @@ def test_command_builds_the_typed_command() -> None:
     assert command("withdraw", key="w", txn=5) == Withdraw(key="w", txn=5)
     # a move out of a reservation names no sender (a session fills it in)
     assert command("transfer", to_account=2, unit_class=3, quantity=4, reservation=8).from_account is None
-    assert Op is command  # the deprecated name
 
 
 @pytest.mark.parametrize(("action", "fields", "code"), [
