@@ -41,7 +41,7 @@ bench-quick: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	cd src && ../$(BIN)/lint-imports --config ../pyproject.toml
+	cd src && ../$(BIN)/lint-imports --no-cache --config ../pyproject.toml
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

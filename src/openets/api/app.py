@@ -10,7 +10,6 @@ from openets.api import errors
 from openets.api.audit import AuditLog
 from openets.api.deps import COOKIE, Services, current
 from openets.api.errors import PROBLEM, problem
-from openets.api.exchanges import Exchanges
 from openets.api.ids import operation_id
 from openets.api.routes import ROUTERS
 from openets.api.schemas.common import PROBLEMS
@@ -18,6 +17,7 @@ from openets.core.clock import Clock
 from openets.services.auctions import AuctionService
 from openets.services.auth import AuthService
 from openets.services.capability_queries import CapabilityQueries
+from openets.services.exchange.hub import Exchanges
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.reports import ReportService

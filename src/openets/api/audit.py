@@ -4,9 +4,9 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openets.registry.engine import to_us
+from openets.core.clock import to_us
+from openets.services.database import PendingAudit, audit_with_writes, write_audit
 from openets.services.registry import RegistryService
-from openets.storage.db import PendingAudit, audit_with_writes, write_audit
 
 
 class AuditLog:

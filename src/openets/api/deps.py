@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from openets.api.exchanges import Exchanges
 from openets.core.actor import Actor
 from openets.services.auctions import AuctionService
 from openets.services.auth import AuthError, AuthService
 from openets.services.capability_queries import CapabilityQueries
+from openets.services.exchange.hub import Exchanges
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.reports import ReportService

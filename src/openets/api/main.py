@@ -7,7 +7,7 @@ import os
 
 from openets.api.app import create_app
 from openets.core.clock import FixedClock, parse_instant
-from openets.storage.db import make_engine
+from openets.services.database import make_engine
 
 _now = os.environ.get("OPENETS_NOW")
 app = create_app(make_engine(), secret=os.environ.get("OPENETS_SECRET"),

@@ -38,7 +38,7 @@ class Failure(Exception):
 
 
 def engine(url: str | None) -> Engine:
-    from openets.storage.db import make_engine
+    from openets.services.database import make_engine
 
     return make_engine(url)
 

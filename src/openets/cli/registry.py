@@ -69,7 +69,7 @@ def init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Create or upgrade the schema (Alembic) and the markets' government accounts."""
 
     def go() -> None:
-        from openets.storage.migrate import upgrade
+        from openets.services.database import upgrade
 
         eng = engine(db)
         upgrade(eng)

@@ -47,7 +47,7 @@ def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Back the database up (SQLite backup API; pg_dump for PostgreSQL)."""
 
     def go() -> None:
-        from openets.storage.backup import backup as do_backup
+        from openets.services.database import backup as do_backup
 
         emit({"backup": str(do_backup(engine(db), out))}, as_json)
 
@@ -59,8 +59,8 @@ def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> No
     """Restore a backup over the database, then verify its journal."""
 
     def go() -> None:
+        from openets.services.database import restore as do_restore
         from openets.services.journal import verify
-        from openets.storage.backup import restore as do_restore
 
         eng = engine(db)
         do_restore(eng, source)

@@ -24,7 +24,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
         import uvicorn
 
         from openets.api.app import create_app
-        from openets.storage.db import database_url
+        from openets.services.database import database_url
 
         at = clock()  # a malformed $OPENETS_NOW is refused here, before any worker starts
         if workers == 1:

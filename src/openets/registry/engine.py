@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import to_us  # noqa: F401  (re-exported: callers import it from here)
+from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.ledger.book import Book, PositionKey
 from openets.registry import checks as _checks

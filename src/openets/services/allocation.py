@@ -19,9 +19,9 @@ from openets.allocation.rules import AllocationRules
 from openets.allocation.runs import RunStatus, next_status
 from openets.core.actor import Actor
 from openets.core.batching import chunks as _chunks
+from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.registry.commands import Allocate, ReturnExcess
-from openets.registry.engine import to_us
 from openets.registry.model import AccountStatus, AccountType
 from openets.services import rulebook
 from openets.services.queries import available_positions

@@ -18,19 +18,17 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import MARKET_TZ, parse_instant
+from openets.core.clock import MARKET_TZ, from_us, parse_instant, to_us
 from openets.core.errors import DomainError, NotFound
 from openets.market.auction import AuctionResult, AuctionRules, Bid, ReserveRule, clear
 from openets.market.data import Print
 from openets.registry.commands import AuctionDelivery
-from openets.registry.engine import to_us
 from openets.registry.model import AccountType
 from openets.services.cash import CashLedger
 from openets.services.queries import available_units
 from openets.services.registry import RegistryService, RegistrySession
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
-from openets.storage.registry_repo import from_us
 
 
 def rules_of(data: dict[str, Any], *, reserve: int | None, eligible: frozenset[int] | None) -> AuctionRules:

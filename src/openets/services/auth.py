@@ -16,8 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import insert, select, update
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us
 from openets.core.errors import DomainError
-from openets.registry.engine import to_us
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.db import autocommit, run_in_transaction

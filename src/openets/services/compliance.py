@@ -17,13 +17,13 @@ from openets.compliance.obligations import company_obligation, count_offsets
 from openets.compliance.penalties import deduction, fine_window, fines
 from openets.compliance.rules import ComplianceRules
 from openets.core.actor import Actor
+from openets.core.clock import from_us
 from openets.core.errors import DomainError, NotFound
 from openets.offsets.rules import OffsetRules, offset_cap
 from openets.services import rulebook
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
-from openets.storage.registry_repo import from_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class ComplianceService:
         """The regulator extends one company's deadline (recorded; the latest extension counts)."""
         from sqlalchemy import insert
 
-        from openets.registry.engine import to_us
+        from openets.core.clock import to_us
         from openets.storage.db import run_in_transaction
 
         actor.require_regulator(market)
@@ -253,7 +253,7 @@ class Consequences:
                now: datetime | None = None) -> list[Penalty]:
         from sqlalchemy import insert
 
-        from openets.registry.engine import to_us
+        from openets.core.clock import to_us
         from openets.storage.db import run_in_transaction
 
         actor.require_regulator(market)
@@ -294,8 +294,8 @@ class Consequences:
         missing is owed against the next allocation (which withholds it: ``withhold_debts``)."""
         from sqlalchemy import insert
 
+        from openets.core.clock import to_us
         from openets.registry.commands import ReturnExcess
-        from openets.registry.engine import to_us
         from openets.services.registry import RegistrySession
 
         if not late:

@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 
+from openets.core.clock import from_us, to_us
 from openets.core.errors import NotFound
 from openets.ledger.journal import parse_serials
-from openets.registry.engine import to_us
 from openets.registry.model import TERMINAL_ACCOUNTS, AccountType
 from openets.storage import tables as t
-from openets.storage.registry_repo import from_us
 
 
 def available_units() -> ColumnElement[Any]:

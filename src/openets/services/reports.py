@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from openets.allocation.plan import ProductionRow
 from openets.core.actor import Actor, Role
+from openets.core.clock import from_us, to_us
 from openets.core.errors import DomainError, NotFound
 from openets.mrv.documents import (
     EmissionReport,
@@ -23,12 +24,10 @@ from openets.mrv.documents import (
     conflict_of_interest,
 )
 from openets.mrv.rules import MrvRules
-from openets.registry.engine import to_us
 from openets.services import rulebook
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
-from openets.storage.registry_repo import from_us
 
 
 @dataclass(frozen=True, slots=True)

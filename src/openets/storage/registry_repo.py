@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, bindparam, func, insert, literal_column, or_, select, tuple_, union_all, update
 
 from openets.core.batching import chunks as _chunks
-from openets.core.clock import from_us, to_us  # noqa: F401  (from_us re-exported)
+from openets.core.clock import from_us, to_us
 from openets.ledger.book import PositionKey
 from openets.ledger.journal import JournalLine, format_serials, parse_serials
 from openets.registry.engine import WorkingSet

@@ -20,9 +20,10 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us
 from openets.ledger.book import Book, PositionKey
 from openets.registry.checks import Ctx
-from openets.registry.engine import Registry, WorkingSet, to_us
+from openets.registry.engine import Registry, WorkingSet
 from openets.registry.model import (
     UNRESTRICTED,
     Account,

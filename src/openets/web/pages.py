@@ -21,8 +21,8 @@ from openets.services.web_queries import WebQueries
 from openets.web.i18n import words
 
 if TYPE_CHECKING:  # the parts of the app the pages are given (no import at run time)
-    from openets.api.exchanges import Exchanges
     from openets.services.auth import AuthService
+    from openets.services.exchange.hub import Exchanges
     from openets.services.queries import RegistryQueries
     from openets.services.registry import RegistryService
 

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import Clock
+from openets.core.clock import Clock, to_us
 from openets.core.errors import DomainError, NotFound
 from openets.market.data import Print
 from openets.market.orderbook import BookRules, Event, OrderBook
 from openets.market.orders import OrderStatus
 from openets.market.rules import TradingRules, fee
-from openets.registry.engine import to_us
 from openets.registry.model import UnitClass
 from openets.services.exchange.cash import CashLedger
 from openets.services.registry import RegistryService, RegistrySession

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, insert
 
 from openets.core.actor import Actor
+from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.market.rules import check_block
 from openets.registry.commands import Reserve
-from openets.registry.engine import to_us
 from openets.services.exchange.base import ExchangeBase
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction

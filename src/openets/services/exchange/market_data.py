@@ -6,15 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, from_us, to_us
 from openets.market.data import Print
 from openets.market.rules import close_price
-from openets.registry.engine import to_us
 from openets.services.exchange.base import ExchangeBase
 from openets.storage import tables as t
 from openets.storage.db import autocommit
 from openets.storage.fastsql import run
-from openets.storage.registry_repo import from_us
 
 # the reads every market-data request makes, built once (the driver runs them directly)
 _tape = select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity, t.trades.c.mode).where(

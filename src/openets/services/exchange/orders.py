@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, func, insert, select, text
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.market.orderbook import BUY, LIMIT, MARKET, SELL, Order
 from openets.market.orders import OrderStatus
 from openets.registry.commands import Reserve
-from openets.registry.engine import to_us
 from openets.services.exchange.base import ExchangeBase, _Batch, _Resting, crash_point
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, insert, select
 
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, to_us
 from openets.core.errors import DomainError
 from openets.market.orderbook import BookRules
 from openets.market.rules import TradingRules
-from openets.registry.engine import to_us
 from openets.registry.model import PartyKind
 from openets.services.exchange.blocks import BlockTrades
 from openets.services.exchange.market_data import MarketData

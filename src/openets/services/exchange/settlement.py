@@ -16,14 +16,13 @@ from typing import cast
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, to_us
 from openets.core.errors import DomainError
 from openets.market.data import Print
 from openets.market.orderbook import BUY, TradeExecuted
 from openets.market.orders import OrderStatus, transition
 from openets.market.rules import next_trading_day
 from openets.registry.commands import Release, Transfer
-from openets.registry.engine import to_us
 from openets.services.exchange.base import ExchangeBase, _Batch, require_operator
 from openets.services.exchange.cash import CashLedger
 from openets.services.exchange.cash import balance as cash_balance

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
-from openets.registry.engine import to_us
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, AccountType, UnitClass
 from openets.services.registry.base import ServiceBase, account_by_number, enum_value
 from openets.storage import tables as t

@@ -12,10 +12,9 @@ from sqlalchemy import Connection, Engine, select
 
 from openets.core.actor import Actor, Role
 from openets.core.batching import gc_paused
-from openets.core.clock import Clock, SystemClock
+from openets.core.clock import Clock, SystemClock, to_us
 from openets.core.errors import DomainError
 from openets.registry.commands import Command
-from openets.registry.engine import to_us
 from openets.registry.model import AccountType, UnitClass
 from openets.registry.transactions import TxRecord
 from openets.rules.loader import RuleBook

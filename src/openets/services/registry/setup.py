@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
-from openets.registry.engine import to_us
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, PartyKind, UnitClass, UnitKind
 from openets.registry.transactions import TxType
 from openets.services.registry.base import ServiceBase, enum_value

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from openets.core.actor import Actor
+from openets.core.clock import to_us
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.ledger.book import Book, LedgerError, PositionKey
 from openets.registry.commands import (
@@ -37,7 +38,7 @@ from openets.registry.commands import (
     Unfreeze,
     Withdraw,
 )
-from openets.registry.engine import Registry, WorkingSet, to_us
+from openets.registry.engine import Registry, WorkingSet
 from openets.registry.model import Account, AccountType, Reservation
 from openets.registry.transactions import SPECS, ReceiverRule, TxRecord, TxType
 from openets.storage.registry_repo import RegistryRepo

@@ -1,4 +1,4 @@
-"""One exchange per instrument for the service: built on first use, its book guarded by a lock
+"""One exchange per instrument for a serving process: built on first use, its book guarded by a lock
 (requests run on a thread pool; the matching core is single-threaded by design)."""
 
 from __future__ import annotations
