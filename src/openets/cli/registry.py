@@ -10,6 +10,7 @@ import typer
 from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
+from openets.core.ids import AccountId, UnitClassId
 from openets.core.quantity import parse_tonnes
 from openets.registry.commands import (
     Approve,
@@ -187,7 +188,7 @@ def create_restriction(allowed: list[str] = typer.Option(..., help="Transaction 
     run(go)
 
 
-def _ids(svc: RegistryService, account: str, unit_class: str) -> tuple[int, int]:
+def _ids(svc: RegistryService, account: str, unit_class: str) -> tuple[AccountId, UnitClassId]:
     return svc.account(account).id, svc.unit_class(unit_class).id
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from openets.core.ids import PartyId
+
 
 class Role(enum.StrEnum):
     REGULATOR = "regulator"  # 主管部门
@@ -19,7 +21,7 @@ class Role(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Actor:
     user: str
-    party_id: int
+    party_id: PartyId
     role: Role
     market: str | None = None  # for regulators: the market they regulate
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from openets.core.errors import DomainError
+from openets.core.ids import AccountId, UnitClassId
 from openets.registry.model import UNRESTRICTED
 from openets.registry.transactions import TxType
 
@@ -36,15 +37,15 @@ class CommandBase:
     key: str | None
 
     @property
-    def from_account(self) -> int | None:
+    def from_account(self) -> AccountId | None:
         return None
 
     @property
-    def to_account(self) -> int | None:
+    def to_account(self) -> AccountId | None:
         return None
 
     @property
-    def unit_class(self) -> int | None:
+    def unit_class(self) -> UnitClassId | None:
         return None
 
     @property
@@ -88,8 +89,8 @@ class Issue(CommandBase):
     action = TxType.ISSUE.value
     tx_type = TxType.ISSUE
     key: str | None = None
-    to_account: int = field()
-    unit_class: int = field()
+    to_account: AccountId = field()
+    unit_class: UnitClassId = field()
     quantity: int = field()
     restriction: int = UNRESTRICTED
     note: str = ""
@@ -103,8 +104,8 @@ class Move(CommandBase):
     tx_type: ClassVar[TxType]
     key: str | None = None
     # None only inside a RegistrySession, for a move out of ``reservation``: from the reservation's account
-    from_account: int | None = None
-    unit_class: int = field()
+    from_account: AccountId | None = None
+    unit_class: UnitClassId = field()
     quantity: int = field()
     restriction: int = UNRESTRICTED
     compliance_year: int | None = None  # the year whose rules apply (a surrender: the year it is for)
@@ -116,7 +117,7 @@ class Move(CommandBase):
 class EnteredMove(Move):
     """A move whose receiving account the client names."""
 
-    to_account: int = field()
+    to_account: AccountId = field()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,15 +181,15 @@ class Reserve(CommandBase):
     action = TxType.RESERVE.value
     tx_type = TxType.RESERVE
     key: str | None = None
-    account: int
-    unit_class: int = field()
+    account: AccountId
+    unit_class: UnitClassId = field()
     quantity: int = field()
     kind: str = "hold"  # hold, order, deposit (a freeze is its own command)
     restriction: int = UNRESTRICTED
     note: str = ""
 
     @property
-    def from_account(self) -> int | None:
+    def from_account(self) -> AccountId | None:
         return self.account
 
 
@@ -197,14 +198,14 @@ class Freeze(CommandBase):
     action = TxType.FREEZE.value
     tx_type = TxType.FREEZE
     key: str | None = None
-    account: int
-    unit_class: int = field()
+    account: AccountId
+    unit_class: UnitClassId = field()
     quantity: int = field()
     restriction: int = UNRESTRICTED
     note: str = ""
 
     @property
-    def from_account(self) -> int | None:
+    def from_account(self) -> AccountId | None:
         return self.account
 
 
@@ -310,7 +311,7 @@ def command(action: str, *, key: str | None = None, from_account: int | None = N
         _need(unit_class, "unit class")
         _need(to_account, "receiving account")
         assert unit_class is not None and to_account is not None and quantity is not None
-        return Issue(key=key, to_account=to_account, unit_class=unit_class, quantity=quantity,
+        return Issue(key=key, to_account=AccountId(to_account), unit_class=UnitClassId(unit_class), quantity=quantity,
                      restriction=restriction, note=note)
     if issubclass(cls, Move):
         if from_account is None and reservation is None:
@@ -329,9 +330,9 @@ def command(action: str, *, key: str | None = None, from_account: int | None = N
         _need(unit_class, "unit class")
         assert from_account is not None and unit_class is not None and quantity is not None
         if cls is Reserve:
-            return Reserve(key=key, account=from_account, unit_class=unit_class, quantity=quantity, kind=kind,
+            return Reserve(key=key, account=AccountId(from_account), unit_class=UnitClassId(unit_class), quantity=quantity, kind=kind,
                            restriction=restriction, note=note)
-        return Freeze(key=key, account=from_account, unit_class=unit_class, quantity=quantity,
+        return Freeze(key=key, account=AccountId(from_account), unit_class=UnitClassId(unit_class), quantity=quantity,
                       restriction=restriction, note=note)
     if cls is Release or cls is Unfreeze:
         _need(reservation, "reservation")

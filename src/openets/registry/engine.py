@@ -14,6 +14,7 @@ from datetime import datetime
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.ids import PartyId, TxId
 from openets.ledger.book import Book, PositionKey
 from openets.registry import checks as _checks
 from openets.registry.checks import Ctx, first_failure
@@ -174,7 +175,7 @@ class Registry:
             # units are held back while the transaction waits for a second person
             rec.status = TxStatus.AWAITING_APPROVAL
             self.ws.book.reserve(txn_id, key, quantity, "approval", to_us(now))
-            res = Reservation(txn_id, sender.id, uc.id, restriction_id, quantity, "approval", txn_id=txn_id)
+            res = Reservation(txn_id, sender.id, uc.id, restriction_id, quantity, "approval", txn_id=TxId(txn_id))
             self.ws.reservations[res.id] = res
             self.ws.new_reservations.append(res)
             rec.reservation_id = res.id
@@ -215,7 +216,7 @@ class Registry:
             sender, receiver = self.account(rec.sender_id), self.account(rec.receiver_id)
             key = PositionKey(sender.id, uc.id, rec.restriction_id)
             # the proposer's authority was checked when proposing; statuses and restrictions again now
-            proposer = Actor(rec.actor_user, rec.actor_party, Role(rec.actor_role), actor.market)
+            proposer = Actor(rec.actor_user, PartyId(rec.actor_party), Role(rec.actor_role), actor.market)
             ctx = Ctx(rec.type, proposer, now, uc, rec.quantity, sender, receiver,
                       self.restriction(rec.restriction_id), self.ws.book.position(key).available, rec.quantity,
                       self.rules(rec.market, rec.compliance_year or uc.vintage, now),
@@ -274,7 +275,7 @@ class Registry:
                   pos.available, 0, self.rules(account.market, uc.vintage, now))
         self._check(ctx)
         self.ws.book.reserve(txn_id, key, quantity, type_.value, to_us(now))
-        res = Reservation(txn_id, account.id, uc.id, restriction_id, quantity, kind, txn_id=txn_id,
+        res = Reservation(txn_id, account.id, uc.id, restriction_id, quantity, kind, txn_id=TxId(txn_id),
                           meta={"note": note} if note else {})
         self.ws.reservations[res.id] = res
         self.ws.new_reservations.append(res)

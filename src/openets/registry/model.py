@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from openets.core.ids import AccountId, AccountNumber, PartyId, TxId, UnitClassCode, UnitClassId
+
 
 class PartyKind(enum.StrEnum):
     COMPANY = "company"  # 控排企业 covered company
@@ -18,7 +20,7 @@ class PartyKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    id: int
+    id: PartyId
     kind: PartyKind
     name: str
     name_en: str = ""
@@ -33,7 +35,7 @@ class Installation:
     """A site (设施) of a covered company; allocation and MRV work per installation."""
 
     id: int
-    party_id: int
+    party_id: PartyId
     name: str
     county_code: str  # GB/T 2260 six-digit administrative code
     sector: str
@@ -84,11 +86,11 @@ class AccountStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    id: int
-    number: str
+    id: AccountId
+    number: AccountNumber
     market: str
     type: AccountType
-    party_id: int
+    party_id: PartyId
     status: AccountStatus
     name: str = ""
 
@@ -103,8 +105,8 @@ class UnitClass:
     """Units that are interchangeable: allowances of one market and vintage (``BEA-2016``), or
     offset credits of one standard, project and vintage (``CCER:001:2015``)."""
 
-    id: int
-    code: str
+    id: UnitClassId
+    code: UnitClassCode
     kind: UnitKind
     market: str  # the market whose registry holds them
     vintage: int
@@ -123,7 +125,7 @@ class Restriction:
 
     id: int
     allowed_types: frozenset[str]
-    bound_holder: int | None = None  # party id
+    bound_holder: PartyId | None = None  # party id
     bound_market: str | None = None
     bound_year: int | None = None
     expires_at: datetime | None = None
@@ -136,11 +138,11 @@ UNRESTRICTED = 0
 @dataclass(slots=True)
 class Reservation:
     id: int
-    account_id: int
-    unit_class_id: int
+    account_id: AccountId
+    unit_class_id: UnitClassId
     restriction_id: int
     quantity: int
     kind: str  # order, deposit, approval, freeze, hold
     status: str = "open"  # open, released, consumed
-    txn_id: int | None = None
+    txn_id: TxId | None = None
     meta: dict[str, str] = field(default_factory=dict)

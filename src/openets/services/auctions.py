@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ, from_us, parse_instant, to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.ids import UnitClassId
 from openets.market.auction import AuctionResult, AuctionRules, Bid, ReserveRule, clear
 from openets.market.data import Print
 from openets.registry.commands import AuctionDelivery
@@ -254,7 +255,7 @@ class AuctionService:
             c, actor, market=market, document=document, unit_class_id=uc.id, restriction_id=restriction_id,
             result=result))
 
-    def _settle_in(self, c: Connection, actor: Actor, *, market: str, document: str, unit_class_id: int,
+    def _settle_in(self, c: Connection, actor: Actor, *, market: str, document: str, unit_class_id: UnitClassId,
                    restriction_id: int, result: AuctionResult) -> int:
         auction_account = self.registry.account(f"{market}-AUCTION")
         won: dict[int, int] = {}

@@ -19,6 +19,7 @@ from openets.compliance.rules import ComplianceRules
 from openets.core.actor import Actor
 from openets.core.clock import from_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.ids import UnitClassId
 from openets.offsets.rules import OffsetRules, offset_cap
 from openets.services import rulebook
 from openets.services.queries import available_positions
@@ -313,13 +314,13 @@ class Consequences:
             if row is None:
                 continue
             need = s.status.shortfall
-            holdings = [(int(h.unit_class_id), int(h.available)) for h in c.execute(
+            holdings = [(UnitClassId(h.unit_class_id), int(h.available)) for h in c.execute(
                 available_positions(t.positions.c.account_id == row.account, uc.c.kind == "allowance", uc.c.market == market,
                                     uc.c.vintage <= year, join_classes=True).order_by(uc.c.vintage)).all()]
             takes, rest = deduction(holdings, need)
             for unit_class, take in takes:
                 session.apply(actor, ReturnExcess(from_account=row.account, to_account=issuance,
-                                        unit_class=unit_class, quantity=take, note=f"deduction: {year} shortfall"))
+                                        unit_class=UnitClassId(unit_class), quantity=take, note=f"deduction: {year} shortfall"))
             taken = need - rest
             if rest and run_id is not None:
                 debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,

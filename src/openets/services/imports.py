@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from openets.core.actor import Actor
 from openets.core.errors import DomainError
+from openets.core.ids import AccountId
 from openets.core.quantity import parse_tonnes
 from openets.registry.commands import Allocate, Issue
 from openets.registry.model import AccountType, PartyKind
@@ -125,8 +126,8 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
     return run_in_transaction(svc.engine, work)
 
 
-def _account_id(conn: Connection, number: str) -> int:
+def _account_id(conn: Connection, number: str) -> AccountId:
     acc = conn.execute(select(t.accounts.c.id).where(t.accounts.c.number == number)).scalar()
     if acc is None:
         raise DomainError("file_reference", f"unknown account {number!r}")
-    return int(acc)
+    return AccountId(int(acc))

@@ -12,6 +12,7 @@ from typing import Any
 
 from openets.core.actor import Actor
 from openets.core.clock import MARKET_TZ, FixedClock
+from openets.core.ids import AccountId
 from openets.registry.model import UnitClass
 from openets.services.exchange import ExchangeService
 from openets.services.registry import RegistryService
@@ -26,7 +27,7 @@ class Company:
     reg_id: str
     party: int
     actor: Actor
-    account: int
+    account: AccountId
     number: str
     sector: str
     history: tuple[Decimal, ...]

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from openets.compliance.surrender import surrender_plan
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
+from openets.core.ids import UnitClassId
 from openets.registry.commands import Surrender
 from openets.registry.model import UNRESTRICTED
 from openets.services.allocation import AllocationService
@@ -45,7 +46,7 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
     d = deadline.astimezone(MARKET_TZ).date()
     positions = queries.available_positions([x.account for x in m.companies])
     classes = queries.unit_classes()
-    codes = {r.code: r.id for r in classes}
+    codes = {r.code: UnitClassId(r.id) for r in classes}
     offset_classes = {r.id for r in classes if r.kind == "offset"}
     held: dict[int, list[tuple[int, int, int]]] = {}
     for p in positions:
@@ -60,7 +61,7 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
                                allowance_class=m.uc.id, offset_classes=offset_classes)
         m.offsets_used += sum(s.quantity for s in steps if s.offset)
         return [Surrender(from_account=c.account, quantity=s.quantity, compliance_year=year,
-                          unit_class=codes[str(s.unit_class)] if s.offset else int(s.unit_class),
+                          unit_class=codes[str(s.unit_class)] if s.offset else UnitClassId(int(s.unit_class)),
                           restriction=UNRESTRICTED if s.restriction is None else s.restriction)
                 for s in steps]
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openets.core.actor import Actor, Role
+from openets.core.ids import PartyId
 from openets.registry.model import AccountType, PartyKind
 from openets.services.sim_queries import in_transaction
 from openets.simulation.state import Company, Market, Progress
@@ -43,7 +44,7 @@ def set_up(m: Market, progress: Progress) -> None:
                                    registration_id=reg_id, sector=sector, conn=c)
             user = f"{reg_id.lower()}-rep"
             svc.add_user(name=user, party_id=pid, role=Role.INVESTOR if investor else Role.COMPANY, conn=c)
-            actor = Actor(user, pid, Role.INVESTOR if investor else Role.COMPANY)
+            actor = Actor(user, PartyId(pid), Role.INVESTOR if investor else Role.COMPANY)
             acc = svc.request_account(actor, market=code, type=AccountType.HOLDING if investor
                                       else AccountType.COMPLIANCE, number=f"{reg_id}-A", conn=c)
             svc.decide_account(m.r1, acc.number, approve=True, conn=c)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
+from openets.core.ids import AccountId, AccountNumber, PartyId, UnitClassCode, UnitClassId
 from openets.ledger.book import Book, PositionKey
 from openets.registry.checks import Ctx
 from openets.registry.engine import Registry, WorkingSet
@@ -43,24 +44,27 @@ NOW = datetime(2017, 6, 1, 2, 0, tzinfo=UTC)
 
 def account(id: int, *, type: AccountType = AccountType.HOLDING, party: int = 10, market: str = MARKET,
             status: AccountStatus = AccountStatus.OPEN, number: str | None = None) -> Account:
-    return Account(id, number or f"{market}-{type.value[:4].upper()}-{id:06d}", market, type, party, status)
+    return Account(AccountId(id), AccountNumber(number or f"{market}-{type.value[:4].upper()}-{id:06d}"), market, type,
+                   PartyId(party), status)
 
 
 def allowance(id: int = 1, *, market: str = MARKET, vintage: int = 2016, cap: int | None = None,
               issued: int = 0) -> UnitClass:
-    return UnitClass(id, f"{market}A-{vintage}", UnitKind.ALLOWANCE, market, vintage, cap=cap, issued=issued)
+    return UnitClass(UnitClassId(id), UnitClassCode(f"{market}A-{vintage}"), UnitKind.ALLOWANCE, market, vintage, cap=cap, issued=issued)
 
 
 def offset(id: int = 2, *, standard: str = "CCER", market: str = MARKET, vintage: int = 2015,
            project_id: str = "001") -> UnitClass:
-    return UnitClass(id, f"{standard}:{project_id}:{vintage}", UnitKind.OFFSET, market, vintage, standard=standard,
+    return UnitClass(UnitClassId(id), UnitClassCode(f"{standard}:{project_id}:{vintage}"), UnitKind.OFFSET, market, vintage,
+                     standard=standard,
                      project_id=project_id)
 
 
 def restriction(id: int = 7, *, allowed: tuple[str, ...] = ("surrender", "transfer"), bound_holder: int | None = None,
                 bound_market: str | None = None, bound_year: int | None = None, expires_at: datetime | None = None,
                 note: str = "") -> Restriction:
-    return Restriction(id, frozenset(allowed), bound_holder, bound_market, bound_year, expires_at, note)
+    return Restriction(id, frozenset(allowed), None if bound_holder is None else PartyId(bound_holder),
+                       bound_market, bound_year, expires_at, note)
 
 
 def rules(*, approvals: dict[str, str] | None = None, accepted_offsets: tuple[str, ...] = ("CCER",),
@@ -69,11 +73,11 @@ def rules(*, approvals: dict[str, str] | None = None, accepted_offsets: tuple[st
 
 
 def regulator(user: str = "reg-1", *, market: str = MARKET, party: int = REGISTRY_PARTY) -> Actor:
-    return Actor(user, party, Role.REGULATOR, market)
+    return Actor(user, PartyId(party), Role.REGULATOR, market)
 
 
 def company(party: int = 10, *, user: str | None = None, role: Role = Role.COMPANY) -> Actor:
-    return Actor(user or f"co-{party}", party, role)
+    return Actor(user or f"co-{party}", PartyId(party), role)
 
 
 def ctx(type: TxType = TxType.TRANSFER, **overrides: Any) -> Ctx:

@@ -7,12 +7,13 @@ import random
 import time
 
 from openets.core.errors import DomainError
+from openets.core.ids import AccountId, UnitClassId
 from openets.registry.commands import Surrender, Transfer
 from openets.services.registry import RegistryService
 from openets.storage.db import make_engine
 
 
-def hammer(url: str, accounts: list[tuple[int, str]], unit_class: int, n_ops: int, seed: int) -> dict[str, int]:
+def hammer(url: str, accounts: list[tuple[AccountId, str]], unit_class: UnitClassId, n_ops: int, seed: int) -> dict[str, int]:
     """Random transfers and surrenders between the given (account id, user) pairs. Returns counts
     of committed and refused attempts; any other error propagates and fails the test."""
     rng = random.Random(seed)
@@ -43,7 +44,7 @@ def hammer(url: str, accounts: list[tuple[int, str]], unit_class: int, n_ops: in
     return counts
 
 
-def batch_writer(url: str, accounts: list[tuple[int, str]], unit_class: int, batch: int, seed: int) -> None:
+def batch_writer(url: str, accounts: list[tuple[AccountId, str]], unit_class: UnitClassId, batch: int, seed: int) -> None:
     """Batches of transfers, forever: the crash test kills this process with SIGKILL."""
     rng = random.Random(seed)
     engine = make_engine(url)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from openets.core.actor import Actor, Role
 from openets.core.clock import Clock, to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.ids import AccountId, PartyId
 from openets.market.data import Print
 from openets.market.orderbook import BookRules, Event, OrderBook
 from openets.market.orders import OrderStatus
@@ -29,8 +30,8 @@ from openets.services.registry import RegistryService, RegistrySession
 class _Resting:
     """What the service keeps beside the book for an order that may still trade."""
 
-    account_id: int
-    party: int
+    account_id: AccountId
+    party: PartyId
     limit: int  # fen: the price its cash was reserved at (buy)
     reservation: int | None  # sell: the registry reservation
     reserved_fen: int = 0  # buy: cash still held for it
@@ -97,7 +98,7 @@ class ExchangeBase:
     def _batch(self, c: Connection) -> _Batch:
         return _Batch(c, RegistrySession(self.registry, c), CashLedger(c, self.market, to_us(self.clock.now())))
 
-    def _account(self, number: str) -> tuple[int, int] | None:
+    def _account(self, number: str) -> tuple[AccountId, PartyId] | None:
         """(id, owner) of an account number, or None: the registry's cached reference."""
         try:
             ref = self.registry.account_ref(number)
@@ -117,7 +118,7 @@ class ExchangeBase:
                        price: int | None = None, *, was: OrderStatus = OrderStatus.OPEN) -> None: ...
         def _finish(self, b: _Batch, oid: int, unfilled: int) -> None: ...
         def _trade(self, b: _Batch, e: TradeExecuted) -> None: ...
-        def _deliver(self, b: _Batch, row: dict[str, object], buyer_account: int, reservation: int | None) -> None: ...
+        def _deliver(self, b: _Batch, row: dict[str, object], buyer_account: AccountId, reservation: int | None) -> None: ...
         def _flush(self, b: _Batch) -> None: ...
         def prints(self, since: datetime | None = None, *, last: int | None = None) -> list[Print]: ...
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, text
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.ids import PartyId
 from openets.market.orderbook import BUY, LIMIT, MARKET, SELL, Order
 from openets.market.orders import OrderStatus
 from openets.registry.commands import Reserve
@@ -165,7 +166,7 @@ class OrderLog(ExchangeBase):
             b.cash.move(state.party, 0, need, "reserve", f"order {oid}")
             state.reserved_fen = need
         else:
-            actor = Actor(f"exchange-order:{oid}", state.party, Role.COMPANY)
+            actor = Actor(f"exchange-order:{oid}", PartyId(state.party), Role.COMPANY)
             try:
                 rec = b.session.apply(actor, Reserve(account=state.account_id, unit_class=self.unit_class.id,
                                                 quantity=qty, kind="order", note=f"order {oid}"))

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ, to_us
 from openets.core.errors import DomainError
+from openets.core.ids import AccountId, PartyId
 from openets.market.data import Print
 from openets.market.orderbook import BUY, TradeExecuted
 from openets.market.orders import OrderStatus, transition
@@ -91,7 +92,7 @@ class Settlement(ExchangeBase):
             b.cash.move(st.party, 0, -st.reserved_fen, "release", f"order {oid}")
             st.reserved_fen = 0
         if st.reservation is not None and unfilled:
-            actor = Actor(f"exchange-order:{oid}", st.party, Role.COMPANY)
+            actor = Actor(f"exchange-order:{oid}", PartyId(st.party), Role.COMPANY)
             b.session.apply(actor, Release(reservation=st.reservation, quantity=unfilled))
 
     # -- fills ------------------------------------------------------------------------------------------
@@ -124,13 +125,13 @@ class Settlement(ExchangeBase):
         else:
             self._order_row(b, resting, o.remaining, OrderStatus.OPEN, None)
 
-    def _deliver(self, b: _Batch, row: dict[str, object], buyer_account: int, reservation: int | None) -> None:
+    def _deliver(self, b: _Batch, row: dict[str, object], buyer_account: AccountId, reservation: int | None) -> None:
         """Delivery versus payment of one trade, inside the batch's transaction."""
         qty = _n(row, "quantity")
         amount = _n(row, "price_fen") * qty
         seller, buyer = _n(row, "seller_id"), _n(row, "buyer_id")
         # the seller's order is its standing instruction to deliver out of the reservation
-        actor = Actor(f"exchange-settlement:{seller}", seller, Role.COMPANY)
+        actor = Actor(f"exchange-settlement:{seller}", PartyId(seller), Role.COMPANY)
         rec = b.session.apply(actor, Transfer(to_account=buyer_account, unit_class=self.unit_class.id, quantity=qty,
                                         reservation=reservation))
         ref = f"trade {row['buy_order']}/{row['sell_order']}"

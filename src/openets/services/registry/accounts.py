@@ -10,6 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.ids import AccountId, AccountNumber, PartyId, UnitClassId
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, AccountType, UnitClass
 from openets.services.registry.base import ServiceBase, account_by_number, enum_value
 from openets.storage import tables as t
@@ -19,9 +20,9 @@ from openets.storage.registry_repo import RegistryRepo, account_from_row
 
 @dataclass(frozen=True, slots=True)
 class AccountRef:
-    id: int
-    number: str
-    party_id: int
+    id: AccountId
+    number: AccountNumber
+    party_id: PartyId
     market: str
 
 
@@ -113,10 +114,10 @@ class AccountsMixin(ServiceBase):
                     t.accounts.c.number == number)).first()
             if r is None:
                 raise NotFound("account", number)
-            got = cache[number] = AccountRef(r.id, number, r.party_id, r.market)
+            got = cache[number] = AccountRef(r.id, AccountNumber(number), r.party_id, r.market)
         return got
 
-    def unit_class_id(self, code: str) -> int:
+    def unit_class_id(self, code: str) -> UnitClassId:
         """The id of a unit class by its code (codes and ids never change: cached)."""
         cache = self.__dict__.setdefault("_uc_ids", {})
         if code not in cache:

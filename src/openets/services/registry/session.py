@@ -78,7 +78,7 @@ class RegistrySession:
         if res is not None and op.from_account is None and isinstance(op, Move):  # out of a reservation: from its account
             op = replace(op, from_account=res.account_id)
         uc = op.unit_class
-        accounts = [a for a in (op.from_account, op.to_account) if a is not None]
+        accounts: list[int] = [a for a in (op.from_account, op.to_account) if a is not None]
         if res is not None:
             accounts.append(res.account_id)
             uc = res.unit_class_id if uc is None else uc

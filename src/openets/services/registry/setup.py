@@ -11,6 +11,7 @@ from sqlalchemy import Connection, insert, select
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.ids import UnitClassCode
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, PartyKind, UnitClass, UnitKind
 from openets.registry.transactions import TxType
 from openets.services.registry.base import ServiceBase, enum_value
@@ -154,7 +155,7 @@ class SetupMixin(ServiceBase):
                 code=code, kind=kind.value, market=market, vintage=vintage, standard=standard, project_id=project_id,
                 project_type=project_type, location=location, cap=cap, issued=0).returning(t.unit_classes.c.id)
             ).scalar_one()
-            return UnitClass(uid, code, kind, market, vintage, standard, project_id, project_type, location, cap, 0)
+            return UnitClass(uid, UnitClassCode(code), kind, market, vintage, standard, project_id, project_type, location, cap, 0)
 
         return work(conn) if conn is not None else run_in_transaction(self.engine, work)
 

@@ -161,7 +161,7 @@ class UnitOfWork:
         reservations = repo.reservations(res_ids)
         accounts, heads = self._lock_accounts(todo, reservations)
 
-        uc_ids = {u for u in (ops[i].unit_class for i in todo) if u is not None}
+        uc_ids: set[int] = {u for u in (ops[i].unit_class for i in todo) if u is not None}
         uc_ids |= {o.unit_class_id for o in originals.values() if o.unit_class_id is not None}
         uc_ids |= {r.unit_class_id for r in reservations.values()}
         issuing = any(isinstance(ops[i], Issue) or ((txn := ops[i].txn) is not None and txn in originals
@@ -224,15 +224,15 @@ class UnitOfWork:
             for acc in (op.from_account, op.to_account):
                 if acc is not None:
                     keys.add(PositionKey(acc, uc, op.restriction))
-            frm = op.from_account
+            frm: int | None = op.from_account
             if i in self.market_receiver and frm is not None and frm in accounts:
                 gov = ws.market_accounts.get((accounts[frm].market, self.market_receiver[i]))
                 if gov is not None:
                     keys.add(PositionKey(gov, uc, op.restriction))
         for o in self.originals.values():
-            for acc in (o.sender_id, o.receiver_id):
-                if acc is not None and o.unit_class_id is not None:
-                    keys.add(PositionKey(acc, o.unit_class_id, o.restriction_id))
+            for side in (o.sender_id, o.receiver_id):
+                if side is not None and o.unit_class_id is not None:
+                    keys.add(PositionKey(side, o.unit_class_id, o.restriction_id))
         for r in reservations.values():
             keys.add(PositionKey(r.account_id, r.unit_class_id, r.restriction_id))
         return keys
