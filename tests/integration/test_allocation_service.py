@@ -15,6 +15,7 @@ from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.allocation import AllocationService, read_production
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
+from openets.testing.builders import market_regulators
 
 HEADER_ZH = "企业编号,机组编号,行业,产量,燃料,装机容量,冷却方式,供电量,供热量,供热比,负荷率\n"
 
@@ -22,11 +23,7 @@ HEADER_ZH = "企业编号,机组编号,行业,产量,燃料,装机容量,冷却�
 @pytest.fixture
 def world(engine):  # type: ignore[no-untyped-def]
     svc = RegistryService(engine, clock=FixedClock(datetime(2021, 6, 1, tzinfo=UTC)))
-    svc.init_markets()
-    reg_party = svc.registry_party("CEA")
-    svc.add_user(name="mee-1", party_id=reg_party, role=Role.REGULATOR, market="CEA")
-    svc.add_user(name="mee-2", party_id=reg_party, role=Role.REGULATOR, market="CEA")
-    r1, r2 = svc.actor("mee-1"), svc.actor("mee-2")
+    r1, r2 = market_regulators(svc, "CEA", ("mee-1", "mee-2"))
     for reg_id in ("P1", "P2"):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=f"电厂{reg_id}", market="CEA", registration_id=reg_id)
         svc.add_user(name=f"u-{reg_id}", party_id=pid, role=Role.COMPANY)
@@ -164,11 +161,7 @@ def test_shenzhen_withholds_what_is_owed_from_the_next_allocation(engine) -> Non
     from openets.allocation.plan import CompanyAllocation, PlanResult
 
     svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 1, tzinfo=UTC)))
-    svc.init_markets()
-    party = svc.registry_party("SZ")
-    svc.add_user(name="sz-1", party_id=party, role=Role.REGULATOR, market="SZ")
-    svc.add_user(name="sz-2", party_id=party, role=Role.REGULATOR, market="SZ")
-    r1, r2 = svc.actor("sz-1"), svc.actor("sz-2")
+    r1, r2 = market_regulators(svc, "SZ", ("sz-1", "sz-2"))
     accounts = {}
     for reg_id in ("S1", "S2"):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=reg_id, market="SZ", registration_id=reg_id)

@@ -15,15 +15,12 @@ from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.auctions import AuctionService
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
+from openets.testing.builders import market_regulators
 
 
 def test_shanghai_auction_units_are_compliance_only(engine) -> None:  # type: ignore[no-untyped-def]
     svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 30, 3, 0, tzinfo=UTC)))
-    svc.init_markets()
-    sh = svc.registry_party("SH")
-    svc.add_user(name="sh-1", party_id=sh, role=Role.REGULATOR, market="SH")
-    svc.add_user(name="sh-2", party_id=sh, role=Role.REGULATOR, market="SH")
-    r1, r2 = svc.actor("sh-1"), svc.actor("sh-2")
+    r1, r2 = market_regulators(svc, "SH", ("sh-1", "sh-2"))
     parties, accounts = {}, {}
     for i in (1, 2):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=f"上海企业{i}", market="SH", registration_id=f"SH{i}")

@@ -18,16 +18,13 @@ from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.reports import ReportService
 from openets.storage import tables as t
+from openets.testing.builders import market_regulators
 
 
 def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     clock = FixedClock(datetime(2017, 5, 1, 2, 0, tzinfo=UTC))
     svc = RegistryService(engine, clock=clock)
-    svc.init_markets()
-    bj = svc.registry_party("BJ")
-    svc.add_user(name="bj-1", party_id=bj, role=Role.REGULATOR, market="BJ")
-    svc.add_user(name="bj-2", party_id=bj, role=Role.REGULATOR, market="BJ")
-    r1, r2 = svc.actor("bj-1"), svc.actor("bj-2")
+    r1, r2 = market_regulators(svc, "BJ", ("bj-1", "bj-2"))
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="BJ", vintage=2016, cap=1_000_000)
     rec = svc.one(r1, Issue(to_account=svc.account("BJ-ISSUANCE").id, unit_class=uc.id, quantity=100_000))
     svc.one(r2, Approve(txn=rec.id))
@@ -105,11 +102,7 @@ def test_offsets_count_up_to_the_national_cap(engine) -> None:  # type: ignore[n
     """National market: CCER count for at most 5 % of the obligation."""
     clock = FixedClock(datetime(2021, 6, 1, 2, 0, tzinfo=UTC))
     svc = RegistryService(engine, clock=clock)
-    svc.init_markets()
-    cea = svc.registry_party("CEA")
-    svc.add_user(name="m-1", party_id=cea, role=Role.REGULATOR, market="CEA")
-    svc.add_user(name="m-2", party_id=cea, role=Role.REGULATOR, market="CEA")
-    r1, r2 = svc.actor("m-1"), svc.actor("m-2")
+    r1, r2 = market_regulators(svc, "CEA", ("m-1", "m-2"))
     cea_2019 = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=1_000_000)
     ccer = svc.create_unit_class(r1, kind=UnitKind.OFFSET, market="CEA", vintage=2019, standard="CCER",
                                  project_id="0001", project_type="wind", location="620100", cap=100_000)

@@ -13,17 +13,14 @@ from openets.registry.commands import Allocate, Approve
 from openets.registry.model import AccountType, PartyKind
 from openets.services.offsets import OffsetService, Project
 from openets.services.registry import RegistryService
+from openets.testing.builders import market_regulators
 
 TAG = frozenset({"hubei_key_poverty_county_yangtze_cluster"})
 
 
 def test_projects_credits_and_eligibility(engine) -> None:  # type: ignore[no-untyped-def]
     svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 1, 2, tzinfo=UTC)))
-    svc.init_markets()
-    hb = svc.registry_party("HB")
-    svc.add_user(name="hb-1", party_id=hb, role=Role.REGULATOR, market="HB")
-    svc.add_user(name="hb-2", party_id=hb, role=Role.REGULATOR, market="HB")
-    r1, r2 = svc.actor("hb-1"), svc.actor("hb-2")
+    r1, r2 = market_regulators(svc, "HB", ("hb-1", "hb-2"))
     owner = svc.create_party(kind=PartyKind.INVESTOR, name="沼气项目业主", registration_id="OWNER")
     company = svc.create_party(kind=PartyKind.COMPANY, name="湖北某钢厂", market="HB", registration_id="HB-STEEL")
     svc.add_user(name="steel", party_id=company, role=Role.COMPANY)

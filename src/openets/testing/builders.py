@@ -26,15 +26,22 @@ class World:
     accounts: list[Account] = field(default_factory=list)
 
 
+def market_regulators(svc: RegistryService, market: str, users: tuple[str, str] | None = None) -> tuple[Actor, Actor]:
+    """The market's schema rows (``init_markets``) and two regulator users of ``market`` (four eyes):
+    ``users`` names them (default ``{market}-reg-1``/``-2``). Returns their actors."""
+    svc.init_markets()
+    party = svc.registry_party(market)
+    names = users or (f"{market}-reg-1", f"{market}-reg-2")
+    for name in names:
+        svc.add_user(name=name, party_id=party, role=Role.REGULATOR, market=market)
+    return svc.actor(names[0]), svc.actor(names[1])
+
+
 def build_world(engine: Engine, clock: Clock | None = None, *, market: str = "BJ", vintage: int = 2016,
                 companies: int = 2, cap: int = 10_000_000, issue: int = 1_000_000, allocate: int = 10_000,
                 account_type: AccountType = AccountType.COMPLIANCE) -> World:
     svc = RegistryService(engine, clock=clock)
-    svc.init_markets()
-    party = svc.registry_party(market)
-    svc.add_user(name=f"{market}-reg-1", party_id=party, role=Role.REGULATOR, market=market)
-    svc.add_user(name=f"{market}-reg-2", party_id=party, role=Role.REGULATOR, market=market)
-    reg, reg2 = svc.actor(f"{market}-reg-1"), svc.actor(f"{market}-reg-2")
+    reg, reg2 = market_regulators(svc, market)
     uc = svc.create_unit_class(reg, kind=UnitKind.ALLOWANCE, market=market, vintage=vintage, cap=cap)
     issuance = svc.account(f"{market}-ISSUANCE")
     world = World(svc, market, reg, reg2, uc, issuance)
