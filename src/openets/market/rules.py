@@ -1,5 +1,6 @@
 """Market rules as data: sessions and the trading calendar, price bands and their rounding, the close
-price, block-trade limits. Pure: the rule values come from the market's rule set; time is passed in.
+price (the block-trade and listed-size checks are in :mod:`openets.market.checks`). Pure: the rule
+values come from the market's rule set; time is passed in.
 
 Trading days: Chinese working days (chinese-calendar: public holidays and make-up workdays) that fall
 on Monday–Friday — exchanges do not open on make-up Saturdays — plus a market's extra days (Beijing:
@@ -125,20 +126,6 @@ def close_price(rules: TradingRules, fills: Iterable[Print], previous: int | Non
     if avg is None:
         return previous if previous is not None else rules.first_reference
     return int((avg / rules.tick).to_integral_value(rounding=ROUND_HALF_UP)) * rules.tick
-
-
-def check_block(rules: TradingRules, *, price: int, quantity: int, reference: int, at: datetime) -> str | None:
-    """A block agreement trade (大宗协议) between two named parties: size, band, session."""
-    if quantity < rules.block_min:
-        return f"block trades are at least {rules.block_min:,} t"
-    if quantity % rules.lot:
-        return "quantity_not_in_lots"
-    low, high = band(reference, rules.block_band, rules.tick)
-    if not low <= price <= high:
-        return f"price {price} outside the block band {low}–{high}"
-    if not in_session(rules, at, block=True):
-        return "outside the block-trading session"
-    return None
 
 
 def parse_trading_section(rs: RuleSet, data: Mapping[str, Any]) -> TradingRules | list[FieldError]:

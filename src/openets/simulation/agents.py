@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from openets.market.checks import split_listed
 from openets.market.orderbook import BUY, SELL
 from openets.services.exchange import OrderRequest
 from openets.simulation.state import Company, Market
@@ -46,3 +47,13 @@ def agent_order(m: Market, rng: random.Random, ref: int, urgency: float, days_le
     price = max(price, anchor * 8 // 10) if side == SELL else min(price, anchor * 13 // 10)  # buy ≤ 130 %
     price = min(max(price, low), high)
     return OrderRequest(c.actor, c.number, side, int(qty), int(price))
+
+
+def listed_slices(m: Market, req: OrderRequest) -> list[OrderRequest]:
+    """An agent's order as listed orders the market accepts: on the national market a listed order is
+    below 100,000 t (``listed_max``), so a larger one goes in as several slices at the same price
+    (one after another in the batch, so they keep its time priority); elsewhere the order as it is."""
+    rules = m.ex.trading
+    if rules is None:
+        return [req]
+    return [OrderRequest(req.actor, req.account, req.side, q, req.price_fen) for q in split_listed(rules, req.quantity)]

@@ -12,7 +12,7 @@ from openets.market.rules import is_trading_day
 from openets.services.compliance import ComplianceService
 from openets.services.exchange import open_exchange
 from openets.services.sim_queries import SimulationQueries
-from openets.simulation.agents import agent_order
+from openets.simulation.agents import agent_order, listed_slices
 from openets.simulation.state import Market, Progress, at
 
 
@@ -60,11 +60,13 @@ def trade(markets: list[Market], progress: Progress, queries: SimulationQueries)
             held = queries.vintage_holdings(m.uc.id, total=True)
             reqs = []
             for _ in range(m.spec.orders_per_day):
-                reqs.append(agent_order(m, rng, ref, urgency, len(days) - n, held))
+                one = agent_order(m, rng, ref, urgency, len(days) - n, held)
+                if one is not None:  # a national order of 100,000 t or more: several listed slices
+                    reqs.extend(listed_slices(m, one))
             for i in range(0, len(reqs), 2000):
-                ex.submit_many([r for r in reqs[i:i + 2000] if r is not None])
-            m.orders += sum(1 for r in reqs if r is not None)
-            tick(len(reqs))
+                ex.submit_many(reqs[i:i + 2000])
+            m.orders += len(reqs)  # the orders placed (slices counted one by one)
+            tick(m.spec.orders_per_day)
             m.clock.at = at(day, 15, 5)
             ex.close_day()
         m.clock.at = at(deadline(m), 9, 0)

@@ -1,9 +1,10 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
+from openets.market.checks import check_block
 from openets.market.data import Print
 from openets.market.orderbook import BUY, LIMIT, SELL, BookRules, Order, OrderBook, TradeExecuted
-from openets.market.rules import band, check_block, close_price, in_session, is_trading_day, parse_trading_rules
+from openets.market.rules import band, close_price, in_session, is_trading_day, parse_trading_rules
 from openets.rules.loader import default_rulebook
 
 

@@ -92,3 +92,25 @@ def test_a_long_company_sells_part_of_its_surplus() -> None:
 
 def test_a_company_with_nothing_to_do_passes() -> None:
     assert agent_order(_market([_company(1_000)]), random.Random(3), 5000, 0.5, 10, {11: 1_000}) is None
+
+
+def test_a_national_order_over_the_listed_cap_goes_in_slices() -> None:
+    from datetime import date
+
+    from openets.market.rules import parse_trading_rules
+    from openets.rules.loader import default_rulebook
+    from openets.simulation.agents import listed_slices
+
+    cea = parse_trading_rules("CEA", default_rulebook().lookup("CEA", 2019, date(2021, 12, 1), "trading").raw["trading"])
+    c = _company(10_000_000)
+    m = _market([c])
+    m.exchange = cast(Any, SimpleNamespace(rules=SimpleNamespace(band_low=4500, band_high=5500), trading=cea))
+    held = {11: 9_450_530}
+    order = agent_order(m, random.Random(3), 5000, 1.0, 1, held)  # the whole gap on the last day: 549,470 t
+    assert order is not None and order.quantity == 549_470
+    slices = listed_slices(m, order)
+    assert [s.quantity for s in slices] == [99_999] * 5 + [49_475]  # each below 100,000 t; 5 × 99,999 + 49,475
+    assert {(s.side, s.price_fen, s.account) for s in slices} == {(order.side, order.price_fen, order.account)}
+    bj = SimpleNamespace(rules=SimpleNamespace(band_low=4500, band_high=5500), trading=None)
+    m.exchange = cast(Any, bj)
+    assert listed_slices(m, order) == [order]  # no trading rules given: the order as it is

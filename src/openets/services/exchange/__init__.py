@@ -31,9 +31,10 @@ units, T+1, fees, the cash desk), :mod:`.blocks`, :mod:`.market_data`, :mod:`.re
 from openets.market.orderbook import BUY, LIMIT, MARKET, SELL
 from openets.market.orders import OrderStatus
 from openets.services.exchange.base import _crash_point, require_operator
+from openets.services.exchange.blocks import BlockRefused
 from openets.services.exchange.cash import CashLedger
 from openets.services.exchange.orders import SELECT, OrderRequest, Placed
 from openets.services.exchange.service import ExchangeService, open_exchange
 
-__all__ = ["BUY", "LIMIT", "MARKET", "SELECT", "SELL", "CashLedger", "ExchangeService", "OrderRequest", "OrderStatus",
+__all__ = ["BUY", "LIMIT", "MARKET", "SELECT", "SELL", "BlockRefused", "CashLedger", "ExchangeService", "OrderRequest", "OrderStatus",
            "Placed", "_crash_point", "open_exchange", "require_operator"]

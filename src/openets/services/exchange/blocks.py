@@ -7,11 +7,20 @@ from sqlalchemy import Connection, insert
 from openets.core.actor import Actor
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
-from openets.market.rules import check_block
+from openets.market.checks import BLOCK_CHECKS, Proposed, first_failure
 from openets.registry.commands import Reserve
 from openets.services.exchange.base import ExchangeBase
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
+
+
+class BlockRefused(DomainError):
+    """A block trade the market's rules refuse: code ``block_invalid`` (as before), ``reason`` the
+    failing check's name (block_too_small, quantity_not_in_lots, block_outside_band, block_outside_session)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__("block_invalid", f"{reason}: {message}")
+        self.reason = reason
 
 
 class BlockTrades(ExchangeBase):
@@ -24,10 +33,10 @@ class BlockTrades(ExchangeBase):
             raise DomainError("order_invalid", "a block trade needs a positive price (fen) and quantity (t)")
         if self.trading is None or self.reference is None:
             raise DomainError("block_not_offered", f"{self.market} has no block-trading rules for {self.instrument}")
-        problem = check_block(self.trading, price=price_fen, quantity=quantity, reference=self.reference,
-                              at=self.clock.now())
-        if problem:
-            raise DomainError("block_invalid", problem)
+        # checked before anything is written: a refused block trade changes nothing
+        hit = first_failure(BLOCK_CHECKS, Proposed(self.trading, quantity, self.clock.now(), price_fen, self.reference))
+        if hit:
+            raise BlockRefused(*hit)
 
         def work(c: Connection) -> int:
             sa, ba = self._account(seller_account), self._account(buyer_account)

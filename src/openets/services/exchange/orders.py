@@ -4,8 +4,9 @@ An order request is checked for what can be judged without the book (its account
 its client order id is new, its fields are well formed) and, if acceptable, appended to ``orders``
 as *pending* and committed: only then is it acknowledged (refused requests are not logged). When it
 is processed (:mod:`.matching`) the pre-trade risk checks run against the book and the party's
-holdings: the band, tick and lot, the session, the holding limit, and its cash (buy) or units (sell),
-which are reserved before it may trade.
+holdings: the band, tick and lot, the market's listed-order size (:mod:`openets.market.checks`),
+the session, the holding limit, and its cash (buy) or units (sell), which are reserved before it may
+trade. A refused order is kept as *rejected* with the failing check's name as its reason.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import PartyId
+from openets.market.checks import LISTED_CHECKS, Proposed, first_failure
 from openets.market.orderbook import BUY, LIMIT, MARKET, SELL, Order
 from openets.market.orders import OrderStatus
 from openets.registry.commands import Reserve
@@ -144,6 +146,9 @@ class OrderLog(ExchangeBase):
             key = other.keys()[level - 1]
             probe.price = key if side == BUY else -key
         reason = self.book._reason(probe if kind != SELECT else Order(oid, party, side, LIMIT, probe.price, qty))
+        if reason is None and self.trading is not None:  # the market's size rules (national: a listed order < 100,000 t)
+            hit = first_failure(LISTED_CHECKS, Proposed(self.trading, qty, self.clock.now(), probe.price, self.reference))
+            reason = hit[0] if hit else None
         if reason is None and not open_market:
             reason = "market_closed"
         if reason is None and kind == MARKET and (self.rules.band_low is None or self.rules.band_high is None):
