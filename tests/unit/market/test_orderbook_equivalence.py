@@ -75,7 +75,7 @@ def run(book: Any, seq: list[tuple[Any, ...]]) -> list[tuple[int, int | None, in
     return [(o.id, o.price, o.remaining, o.seq, o.active) for o in placed]
 
 
-@settings(deadline=None)
+@settings(deadline=None, max_examples=100)  # long streams: 100 of them take a few seconds
 @given(rules, ops)
 def test_same_events_and_book_as_the_reference(r: BookRules, seq: list[tuple[Any, ...]]) -> None:
     new_events: list[ob.Event] = []
