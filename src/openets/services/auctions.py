@@ -22,6 +22,7 @@ from openets.core.clock import MARKET_TZ, from_us, parse_instant, to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassId
 from openets.market.auction import AuctionResult, AuctionRules, Bid, ReserveRule, clear
+from openets.market.auction_status import NoticeStatus, next_status, require_announced
 from openets.market.data import Print
 from openets.registry.commands import AuctionDelivery
 from openets.registry.model import AccountType
@@ -78,7 +79,7 @@ class AuctionService:
                 market=market, document=str(data.get("document", "")), unit_class_id=uc.id,
                 restriction_id=restriction_id, volume=rules.volume, opens_us=to_us(opens),
                 closes_us=to_us(rules.closes_at), rules=json.dumps(data, ensure_ascii=False, default=str),
-                reserve_fen=data.get("reserve_fen"), status="announced", announced_by=actor.user,
+                reserve_fen=data.get("reserve_fen"), status=NoticeStatus.ANNOUNCED.value, announced_by=actor.user,
                 announced_us=to_us(self.registry.clock.now())).returning(t.auction_notices.c.id)).scalar_one())
 
         return run_in_transaction(self.engine, work)
@@ -103,8 +104,7 @@ class AuctionService:
         price of the N months before the auction."""
         n = self.notice(notice_id)
         actor.require_regulator(n.market)
-        if n.status != "announced":
-            raise DomainError("notice_closed", f"notice {notice_id} is {n.status}")
+        require_announced(n.status, notice_id)
         data = json.loads(n.rules)
         spec = data.get("reserve")
         if not isinstance(spec, dict):
@@ -142,8 +142,7 @@ class AuctionService:
         now = self.registry.clock.now()
         n = self.notice(notice_id)
         data = json.loads(n.rules)
-        if n.status != "announced":
-            raise DomainError("notice_closed", f"notice {notice_id} is {n.status}")
+        require_announced(n.status, notice_id)
         if to_us(now) < n.opens_us:
             raise DomainError("auction_not_open", f"bids open at {from_us(n.opens_us).isoformat()}")
         if to_us(now) > n.closes_us:
@@ -183,8 +182,7 @@ class AuctionService:
         now = self.registry.clock.now()
         if to_us(now) <= n.closes_us:
             raise DomainError("auction_open", f"the window closes at {from_us(n.closes_us).isoformat()}")
-        if n.status != "announced":
-            raise DomainError("notice_closed", f"notice {notice_id} is {n.status}")
+        require_announced(n.status, notice_id)
         data = json.loads(n.rules)
         if isinstance(data.get("reserve"), dict) and n.reserve_fen is None:
             raise DomainError("reserve_unpublished", "publish the reserve price before the close")
@@ -206,7 +204,7 @@ class AuctionService:
             if result.cancelled or not result.sold:
                 cash.flush()
                 c.execute(update(t.auction_notices).where(t.auction_notices.c.id == notice_id).values(
-                    status="cancelled"))
+                    status=next_status(n.status, "cancel", notice_id).value))
                 return {**result.published(), "notice": notice_id, "reserve_fen": n.reserve_fen}
             aid = self._settle_in(c, actor, market=n.market, document=n.document, unit_class_id=n.unit_class_id,
                                   restriction_id=n.restriction_id, result=result)
@@ -219,7 +217,7 @@ class AuctionService:
             cash.move(treasury, price * result.sold, 0, "auction_revenue", f"auction {aid}")
             cash.flush()
             c.execute(update(t.auction_notices).where(t.auction_notices.c.id == notice_id).values(
-                status="settled", auction_id=aid))
+                status=next_status(n.status, "settle", notice_id).value, auction_id=aid))
             return {**result.published(), "notice": notice_id, "auction": aid, "reserve_fen": n.reserve_fen,
                     "revenue_fen": price * result.sold}
 
