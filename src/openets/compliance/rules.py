@@ -36,14 +36,15 @@ class ComplianceRules:
     fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months up to the deadline
     deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
     rounding: str = DEFAULT_ROUNDING  # how verified emissions round to whole tonnes owed
-    unit_gap_cap: Decimal | None = None  # national power market: a unit owes at most allocation + this share × VE
+    company_gap_cap: Decimal | None = None  # national power market: a company owes at most allocation + this share × VE
     gas_capped_at_allocation: bool = False  # national power market: a gas unit owes at most its allocation
     takes_over: TakesOver | None = None
 
     @property
     def per_unit(self) -> bool:
-        """Whether the obligation is worked out per generating unit (the national power market)."""
-        return self.unit_gap_cap is not None or self.gas_capped_at_allocation
+        """Whether the obligation needs the generating units' rows and allocations (the national power
+        market: the gas rule per unit, then the gap cap per company)."""
+        return self.company_gap_cap is not None or self.gas_capped_at_allocation
 
 
 def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRules | list[FieldError]:
@@ -51,6 +52,8 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
     deadline = f.date("deadline", None)
     if deadline is None and not f.has("deadline"):
         f.error("deadline", "missing")
+    if f.has("unit_gap_cap"):  # the old name: the cap was applied per unit, which the plan does not say
+        f.error("unit_gap_cap", "renamed company_gap_cap: the gap cap applies per covered company")
     takes_over = None
     if f.has("takes_over"):
         t = Fields(f.table("takes_over"), "takes_over.")
@@ -59,7 +62,7 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
     # only the fields the file states: the others keep the dataclass's defaults (the one place they live)
     given: dict[str, Any] = {"deadline": deadline or date.min, "takes_over": takes_over}
     readers = {"closing_time": f.time, "order_deadline": f.date, "order_working_days": f.integer,
-               "fine_price_months": f.integer, "unit_gap_cap": f.decimal}
+               "fine_price_months": f.integer, "company_gap_cap": f.decimal}
     for key, read in readers.items():
         if f.has(key):
             given[key] = read(key, None)
