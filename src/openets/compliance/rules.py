@@ -20,10 +20,13 @@ DEFAULT_ROUNDING = "ceiling"  # a fraction of a tonne is still owed, unless a ru
 
 @dataclass(frozen=True, slots=True)
 class TakesOver:
-    """The national market covers these sectors of these pilots from the rule set's years on."""
+    """The national market covers these sectors of these pilots in the rule set's years. With
+    ``pilot_keeps_allocated`` (国环规气候〔2020〕3号 for 2019–2020), a company its pilot allocated to
+    for a year stays in the pilot for that year, and the national market does not require it then."""
 
     sectors: frozenset[str]
     from_pilots: frozenset[str]
+    pilot_keeps_allocated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,8 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
     takes_over = None
     if f.has("takes_over"):
         t = Fields(f.table("takes_over"), "takes_over.")
-        takes_over = TakesOver(t.strings("sectors") or frozenset(), t.strings("from_pilots") or frozenset())
+        takes_over = TakesOver(t.strings("sectors") or frozenset(), t.strings("from_pilots") or frozenset(),
+                               t.boolean("pilot_keeps_allocated", False))
         f.errors.extend(t.errors)
     # only the fields the file states: the others keep the dataclass's defaults (the one place they live)
     given: dict[str, Any] = {"deadline": deadline or date.min, "takes_over": takes_over}

@@ -12,7 +12,7 @@ def test_parsed_at_load_with_one_default_each() -> None:
                                  fine_price_months=6, rounding="ceiling")
     cea = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
     assert cea.company_gap_cap == D("0.20") and cea.gas_capped_at_allocation and cea.per_unit
-    assert cea.takes_over is not None and "SZ" in cea.takes_over.from_pilots
+    assert cea.takes_over is not None and "SZ" in cea.takes_over.from_pilots and cea.takes_over.pilot_keeps_allocated
 
 
 def test_deadlines_order_and_closing_hour() -> None:
