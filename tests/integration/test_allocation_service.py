@@ -52,12 +52,13 @@ def test_run_propose_issue_once(world, tmp_path: Path) -> None:  # type: ignore[
     pre = alloc.compute(rows, market="CEA", year=2019, kind="pre")
     final = alloc.compute(rows, market="CEA", year=2019, kind="final")
     by = {c.company: c for c in final.companies}
-    # P1: unit U1 is the by-hand unit of the unit tests (2,855,331.99) + a gas unit 0.392 × 1,000,000,
-    # rounded once for the company
-    assert by["P1"].tonnes == 3_247_332
+    # P1: unit U1 is the by-hand unit of the unit tests (2,827,773.9: it supplies heat, so no load
+    # correction) + a gas unit 0.392 × 1,000,000 (no cooling or load correction) = 3,219,773.9, rounded
+    # once for the company
+    assert by["P1"].tonnes == 3_219_774
     assert by["P2"].tonnes == 1_958_000  # 350 MW < the 400 MW boundary: the lower class, 0.979 × 2,000,000
-    # pre-allocation: 70 % of the same (base-year) output
-    assert {c.company: c.tonnes for c in pre.companies} == {"P1": 2_273_132, "P2": 1_370_600}
+    # pre-allocation: 70 % of the same (base-year) output: 0.7 × 3,219,773.9 = 2,253,841.73
+    assert {c.company: c.tonnes for c in pre.companies} == {"P1": 2_253_842, "P2": 1_370_600}
     run = alloc.propose(r1, pre, market="CEA", year=2019)
     with pytest.raises(DomainError) as e:
         alloc.issue(r1, run.run, unit_class="CEA-2019", from_account="CEA-ISSUANCE")
@@ -131,13 +132,13 @@ def test_true_up_gives_more_claws_back_and_records_what_is_owed(world, tmp_path:
                       "P1,U2,电力,,gas,400,水冷,1000000,0,0,0.9\n"
                       "P2,U3,电力,,coal,350,水冷,500000,0,0,0.86\n", encoding="utf-8")
     run = alloc.true_up_from(r1, CsvConfirmedOutput(actual), market="CEA", year=2019)
-    # P1: final 3,247,332 − pre 2,273,132 = +974,200; P2: final 489,500 − pre 1,370,600 = −881,100
-    assert run.total == 974_200 - 881_100
+    # P1: final 3,219,774 − pre 2,253,842 = +965,932; P2: final 489,500 − pre 1,370,600 = −881,100
+    assert run.total == 965_932 - 881_100
     alloc.issue(r2, run.run, unit_class="CEA-2019", from_account="CEA-ISSUANCE")
     q = RegistryQueries(svc.engine)
     assert sum(b.total for b in q.balances(p2.number)) == 0  # it held 70,600: all of it went back
     assert alloc.debts("CEA", 2019) == {"P2": 881_100 - 70_600}
-    assert sum(b.total for b in q.balances(buyer.number)) == 2_273_132 + 1_300_000 + 974_200
+    assert sum(b.total for b in q.balances(buyer.number)) == 2_253_842 + 1_300_000 + 965_932
     totals = [x for x in q.totals() if x.unit_class == "CEA-2019"][0]
     assert totals.conserved
     # a second true-up with the same data changes nothing more (the debt stays owed, apart)

@@ -193,8 +193,10 @@ def test_national_power_obligation_per_unit(engine) -> None:  # type: ignore[no-
                    statement="verified")
     reports.step(r2, rid, "confirm")
     got = ComplianceService(svc).statuses("CEA", 2019, now=datetime(2021, 7, 1, tzinfo=UTC))[0].status
-    want = min(ve["U1"], free["U1"] + math.ceil(0.2 * ve["U1"])) + free["U2"]
-    assert got.owed == want < sum(ve.values())
+    # the gas unit owes its free allocation; then the company's gap cap: its allocation + 20 % of its VE
+    company_ve = sum(ve.values())
+    want = min(ve["U1"] + free["U2"], pre.companies[0].tonnes + math.ceil(D("0.2") * company_ve))
+    assert got.owed == want < ve["U1"] + free["U2"] < company_ve
 
 
 def test_no_double_coverage_when_the_national_market_takes_over(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -223,6 +225,55 @@ def test_no_double_coverage_when_the_national_market_takes_over(engine, tmp_path
     cea = {s.company: s.status.code for s in cs.statuses("CEA", 2019)}
     assert bj == {"POWER": "excluded", "CEMENT": "emissions_missing"} and cea == {"POWER": "emissions_missing"}
 
+
+
+def test_a_pilot_keeps_the_years_it_allocated_for_and_the_national_market_takes_the_rest(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """国环规气候〔2020〕3号: a power company in its pilot's 2019 allocation but not 2020's is not required
+    in the national 2019 allocation and compliance — its pilot covers it for 2019 — and the national
+    market covers it for 2020 (the year boundary); a listed company its pilot never allocated to is the
+    national market's in both years."""
+    from openets.allocation.plan import CompanyAllocation, PlanResult
+    from openets.services.allocation import AllocationService
+
+    rules = tmp_path / "bj-2019-2020.toml"  # Beijing's 2019–2020 rules are not in the seed: a test rule set
+    rules.write_text('[[ruleset]]\nmarket = "BJ"\ncompliance_years = [2019, 2020]\ndocument = "test"\ntitle = "test"\n'
+                     'valid_from = 2019-01-01\nsource = "test"\n\n[ruleset.compliance]\ndeadline = "2020-06-30"\n'
+                     'rounding = "ceiling"\n\n[ruleset.allocation]\nrounding = "half_up"\n', encoding="utf-8")
+    clock = FixedClock(datetime(2020, 3, 1, 2, tzinfo=UTC))
+    svc = RegistryService(engine, clock=clock, rulebook=default_rulebook_with(rules))
+    svc.init_markets()
+    for m in ("BJ", "CEA"):
+        for n in (1, 2):
+            svc.add_user(name=f"{m}-r{n}", party_id=svc.registry_party(m), role=Role.REGULATOR, market=m)
+    for name in ("KEPT", "LISTED"):
+        pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="BJ", registration_id=name, sector="power")
+        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        for m in ("BJ", "CEA"):
+            a = svc.request_account(svc.actor(f"u-{name}"), market=m, type=AccountType.COMPLIANCE)
+            svc.decide_account(svc.actor(f"{m}-r1"), a.number, approve=True)
+    r1, r2 = svc.actor("BJ-r1"), svc.actor("BJ-r2")
+    uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="BJ", vintage=2019, cap=10_000)
+    rec = svc.one(r1, Issue(to_account=svc.account("BJ-ISSUANCE").id, unit_class=uc.id, quantity=10_000))
+    svc.one(r2, Approve(txn=rec.id))
+    alloc = AllocationService(svc)  # Beijing allocates KEPT for 2019 only (before the plan of 30 Dec 2020)
+    plan = PlanResult("final", (CompanyAllocation("KEPT", ("power",), D(10_000), 10_000, ()),), ())
+    alloc.issue(r2, alloc.propose(r1, plan, market="BJ", year=2019).run, unit_class=uc.code, from_account="BJ-ISSUANCE")
+    cs = ComplianceService(svc)
+    clock.at = datetime(2021, 3, 1, 2, tzinfo=UTC)  # the national rules (30 Dec 2020) now in force
+
+    def codes(market: str, year: int) -> dict[str, str]:
+        return {s.company: s.status.code for s in cs.statuses(market, year)}
+
+    assert codes("BJ", 2019) == {"KEPT": "emissions_missing", "LISTED": "excluded"}
+    assert codes("CEA", 2019) == {"KEPT": "excluded", "LISTED": "emissions_missing"}
+    assert codes("BJ", 2020) == {"KEPT": "excluded", "LISTED": "excluded"}
+    assert codes("CEA", 2020) == {"KEPT": "emissions_missing", "LISTED": "emissions_missing"}
+
+
+def default_rulebook_with(path):  # type: ignore[no-untyped-def]
+    from openets.rules.loader import default_rulebook
+
+    return default_rulebook().with_file(path)
 
 def test_shenzhen_deducts_the_shortfall_then_withholds_it(engine) -> None:  # type: ignore[no-untyped-def]
     """Shenzhen 2016: not surrendered by 10 July → fined 3 × the 6-month average price × shortfall, the

@@ -2,8 +2,9 @@
 :func:`to_tonnes` turns them into whole tonnes with the rounding the rule set names.
 
 - benchmark: benchmark × local adjustment factor (≤ 1: a province may only be stricter) × output;
-- power: electricity supplied × electricity benchmark × correction factors (cooling, heat-supply
-  ratio, load factor) + heat supplied × heat benchmark, per unit category;
+- power: electricity supplied × electricity benchmark × the correction factors of the unit's category
+  (its factor table: cooling, heat-supply ratio, load factor for pure-condensing units, fuel calorific
+  value) + heat supplied × heat benchmark;
 - historical intensity (the steel method): mean intensity of the last N years × reduction
   coefficient^years × output;
 - grandfathering: mean historical emissions × factor;
@@ -73,6 +74,21 @@ class LoadPiece:
 
 
 @dataclass(frozen=True, slots=True)
+class PowerFactors:
+    """One category group's correction factors (the plans give them per category: 国环规气候〔2020〕3号
+    has a coal heat factor of 1 − 0.22 × heat ratio and a gas one of 1 − 0.6 × heat ratio, cooling coal
+    only, the load correction for conventional coal pure-condensing units only)."""
+
+    code: str
+    heat_ratio_coefficient: Decimal  # heat-supply factor = 1 − coefficient × heat-supply ratio
+    cooling: Mapping[str, Decimal] | None = None  # cooling type → factor; None: no cooling correction (1)
+    load: bool = False  # the load-factor correction applies (to pure-condensing units: no heat supplied)
+    calorific: Mapping[str, Decimal] | None = None  # fuel calorific class → factor; None: no such correction,
+    # empty: the correction applies but its values are not shipped (the user supplies them)
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PowerCategory:
     code: str
     name_zh: str
@@ -82,13 +98,13 @@ class PowerCategory:
     fuels: tuple[str, ...]
     min_mw: int | None = None  # capacity class: at least this …
     below_mw: int | None = None  # … and below this
+    factors: str = ""  # the code of its factor table (PowerRules.factors)
 
 
 @dataclass(frozen=True, slots=True)
 class PowerRules:
     categories: Mapping[str, PowerCategory]
-    cooling: Mapping[str, Decimal]  # cooling type → factor
-    heat_ratio_coefficient: Decimal  # heat-supply factor = 1 − coefficient × heat-supply ratio
+    factors: Mapping[str, PowerFactors]  # factor table code → its factors
     load: tuple[LoadPiece, ...]  # highest minimum first
 
     def category_for(self, fuel: str, capacity_mw: int) -> PowerCategory:
@@ -98,6 +114,13 @@ class PowerRules:
                 return cat
         raise DomainError("category_unknown", f"no benchmark category for a {capacity_mw} MW {fuel} unit")
 
+    def factors_for(self, category: PowerCategory) -> PowerFactors:
+        try:
+            return self.factors[category.factors]
+        except KeyError:
+            raise DomainError("factors_missing", f"category {category.code}: no correction-factor table "
+                                                 f"{category.factors!r} in the rule set") from None
+
     def load_factor_correction(self, load_factor: Decimal) -> Decimal:
         if not D(0) <= load_factor <= D(1):
             raise DomainError("load_factor_invalid", f"a load factor is between 0 and 1, got {load_factor}")
@@ -105,6 +128,22 @@ class PowerRules:
             if load_factor >= piece.minimum:
                 return piece.value(load_factor)
         raise DomainError("load_piece_missing", f"no load-factor piece covers {load_factor}")
+
+
+def load_rate(generation_mwh: Decimal, capacity_mw: Decimal, running_hours: Decimal) -> Decimal:
+    """The load factor F of the plans: the load rate while running, generation ÷ (rated MW × running
+    hours) — not the annual capacity factor (hours ÷ 8760), which also counts the hours it stood still."""
+    if capacity_mw <= 0 or running_hours <= 0:
+        raise DomainError("load_rate_invalid", f"a load rate needs a rated capacity and running hours "
+                                               f"(got {capacity_mw} MW, {running_hours} h)")
+    if running_hours > 8784:  # a leap year's hours
+        raise DomainError("load_rate_invalid", f"{running_hours} running hours is more than a year has")
+    _non_negative("generation", generation_mwh)
+    f = generation_mwh / (capacity_mw * running_hours)
+    if f > 1:
+        raise DomainError("load_rate_invalid", f"{generation_mwh} MWh is more than {capacity_mw} MW can make "
+                                               f"in {running_hours} h")
+    return f
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +156,8 @@ class PowerUnitOutput:
     electricity_mwh: Decimal  # electricity supplied
     heat_gj: Decimal  # heat supplied
     heat_supply_ratio: Decimal  # heat supplied / (total energy output), 0..1
-    load_factor: Decimal  # 0..1
+    load_factor: Decimal  # 0..1: the load rate while running (load_rate)
+    calorific: str = ""  # its fuel's calorific class, where the category's factors correct for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,30 +169,58 @@ class PowerAllowance:
     cooling_factor: Decimal
     heat_factor: Decimal
     load_factor_correction: Decimal
+    calorific_factor: Decimal = D(1)
 
     @property
     def total(self) -> Decimal:
         return self.electricity_part + self.heat_part
 
 
+def _cooling(unit: PowerUnitOutput, f: PowerFactors) -> Decimal:
+    if f.cooling is None:
+        return D(1)
+    try:
+        return f.cooling[unit.cooling]
+    except KeyError:
+        raise DomainError("cooling_unknown", f"unit {unit.unit_id}: unknown cooling {unit.cooling!r}") from None
+
+
+def _calorific(unit: PowerUnitOutput, f: PowerFactors) -> Decimal:
+    if f.calorific is None:
+        return D(1)
+    if not f.calorific:
+        raise DomainError("calorific_factor_missing", f"unit {unit.unit_id}: the rule set's fuel calorific-value "
+                                                      f"factors ({f.code}) are not shipped: supply them in a rule set file")
+    try:
+        return f.calorific[unit.calorific]
+    except KeyError:
+        raise DomainError("calorific_unknown", f"unit {unit.unit_id}: calorific class {unit.calorific!r} is not in "
+                                               f"the rule set's table ({', '.join(f.calorific)})") from None
+
+
 def power_allowance(unit: PowerUnitOutput, rules: PowerRules, local_factor: Decimal = D(1)) -> PowerAllowance:
+    """supply × electricity benchmark × cooling × heat-supply × load × calorific + heat × heat benchmark,
+    each factor from the unit's category's table (1 where the table has no such correction)."""
     try:
         cat = rules.categories[unit.category]
     except KeyError:
         raise DomainError("category_unknown", f"unit {unit.unit_id}: unknown category {unit.category!r}") from None
     if cat.electricity is None or cat.heat is None:
         raise DomainError("benchmark_missing", f"category {cat.code} has no published benchmark: supply one")
-    try:
-        cooling = rules.cooling[unit.cooling]
-    except KeyError:
-        raise DomainError("cooling_unknown", f"unit {unit.unit_id}: unknown cooling {unit.cooling!r}") from None
+    f = rules.factors_for(cat)
+    cooling = _cooling(unit, f)
     if not D(0) <= unit.heat_supply_ratio <= D(1):
         raise DomainError("heat_ratio_invalid", f"unit {unit.unit_id}: heat-supply ratio {unit.heat_supply_ratio}")
-    heat_factor = 1 - rules.heat_ratio_coefficient * unit.heat_supply_ratio
-    load = rules.load_factor_correction(unit.load_factor)
-    electricity = benchmark_allowance(cat.electricity, unit.electricity_mwh, local_factor) * cooling * heat_factor * load
+    heat_factor = 1 - f.heat_ratio_coefficient * unit.heat_supply_ratio
+    if not D(0) <= unit.load_factor <= D(1):  # checked for every unit, corrected for or not
+        raise DomainError("load_factor_invalid", f"unit {unit.unit_id}: a load factor is between 0 and 1, got {unit.load_factor}")
+    pure_condensing = unit.heat_gj == 0 and unit.heat_supply_ratio == 0
+    load = rules.load_factor_correction(unit.load_factor) if f.load and pure_condensing else D(1)
+    calorific = _calorific(unit, f)
+    electricity = (benchmark_allowance(cat.electricity, unit.electricity_mwh, local_factor)
+                   * cooling * heat_factor * load * calorific)
     heat = benchmark_allowance(cat.heat, unit.heat_gj, local_factor)
-    return PowerAllowance(unit.unit_id, cat.code, electricity, heat, cooling, heat_factor, load)
+    return PowerAllowance(unit.unit_id, cat.code, electricity, heat, cooling, heat_factor, load, calorific)
 
 
 # -- historical methods --------------------------------------------------------------------------

@@ -42,7 +42,8 @@ class ProductionRow:
     electricity_mwh: Decimal = D(0)
     heat_gj: Decimal = D(0)
     heat_supply_ratio: Decimal = D(0)
-    load_factor: Decimal = D(1)
+    load_factor: Decimal = D(1)  # the load rate while running (methods.load_rate), not hours ÷ 8760
+    calorific: str = ""  # fuel calorific class, where the rule set's factors correct for it
     category: str = ""  # optional: else derived from fuel and capacity
     history: tuple[Decimal, ...] = ()  # historical methods: intensities (or emissions), oldest first
 
@@ -154,7 +155,7 @@ def _one(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
             raise DomainError("sector_unknown", "sector: this rule set has no power benchmarks")
         category = row.category or rules.power.category_for(row.fuel, row.capacity_mw).code
         unit = PowerUnitOutput(row.source_id, category, row.cooling, row.electricity_mwh, row.heat_gj,
-                               row.heat_supply_ratio, row.load_factor)
+                               row.heat_supply_ratio, row.load_factor, row.calorific)
         for name in ("electricity_mwh", "heat_gj"):
             if getattr(row, name) < 0:
                 raise DomainError("value_negative", f"{name}: cannot be negative")
@@ -162,7 +163,7 @@ def _one(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
         return RowAllocation(row, "power_benchmark", p.total, {
             "category": p.category, "electricity": str(p.electricity_part), "heat": str(p.heat_part),
             "cooling_factor": str(p.cooling_factor), "heat_factor": str(p.heat_factor),
-            "load_factor_correction": str(p.load_factor_correction)})
+            "load_factor_correction": str(p.load_factor_correction), "calorific_factor": str(p.calorific_factor)})
     product = rules.products.get(row.sector)
     if product is None:
         known = ", ".join(sorted([*rules.products, *(["power"] if rules.power else [])]))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openets.allocation.methods import ROUNDINGS, LoadPiece, PowerCategory, PowerRules
+from openets.allocation.methods import ROUNDINGS, LoadPiece, PowerCategory, PowerFactors, PowerRules
 from openets.core.errors import DomainError
 from openets.rules.loader import FieldError, RuleSet
 
@@ -98,23 +98,8 @@ def _parse(rs: RuleSet, data: Mapping[str, Any]) -> AllocationRules:
                                _dec(p["benchmark"], f"products.{code}.benchmark"), p.get("unit", ""), p.get("status", ""))
         for code, p in data.get("products", {}).items()
     }
-    where = "power"
-    power = None
+    power = _power(data.get("power"))
     pdata = data.get("power")
-    if pdata:
-        cats = {}
-        for c in pdata.get("categories", []):
-            cats[c["code"]] = PowerCategory(
-                code=c["code"], name_zh=c.get("name_zh", ""), name_en=c.get("name_en", ""),
-                electricity=_dec(c["electricity"], where) if "electricity" in c else None,
-                heat=_dec(c["heat"], where) if "heat" in c else None,
-                fuels=tuple(c.get("fuels", [])), min_mw=c.get("min_mw"), below_mw=c.get("below_mw"))
-        load = tuple(sorted(
-            (LoadPiece(_dec(p["minimum"], where), p["kind"], _dec(p["a"], where), _dec(p.get("b", 0), where),
-                       _dec(p.get("c", 0), where)) for p in pdata.get("load", [])),
-            key=lambda p: -p.minimum))
-        power = PowerRules(cats, {k: _dec(v, where) for k, v in pdata.get("cooling", {}).items()},
-                           _dec(pdata.get("heat_ratio_coefficient", 0), where), load)
     hist = data.get("historical_intensity", {})
     return AllocationRules(
         rule_set=rs, rounding=rounding, base_year=data.get("base_year"),
@@ -140,3 +125,56 @@ def _method(sector: str, m: Mapping[str, Any]) -> SectorMethod:
             except (TypeError, ValueError):
                 raise _Bad(f"{where}.{key}", f"{m[key]!r} is not a whole number") from None
     return SectorMethod(**given)
+
+
+def _power(pdata: Mapping[str, Any] | None) -> PowerRules | None:
+    if not pdata:
+        return None
+    where = "power"
+    for old in ("cooling", "heat_ratio_coefficient"):  # one set of factors for every category was wrong (issue 15)
+        if old in pdata:
+            raise _Bad(f"power.{old}", "correction factors are per category now: put them in a table "
+                                       "[power.factors.<code>] and name it in each category's `factors`")
+    factors = {code: _factors(code, f) for code, f in pdata.get("factors", {}).items()}
+    cats = {}
+    for c in pdata.get("categories", []):
+        code = c["code"]
+        if c.get("factors") not in factors:
+            raise _Bad(f"power.categories.{code}.factors",
+                       f"{c.get('factors')!r} is not a factor table of this rule set ({', '.join(factors) or 'none'})")
+        cats[code] = PowerCategory(
+            code=code, name_zh=c.get("name_zh", ""), name_en=c.get("name_en", ""),
+            electricity=_dec(c["electricity"], where) if "electricity" in c else None,
+            heat=_dec(c["heat"], where) if "heat" in c else None,
+            fuels=tuple(c.get("fuels", [])), min_mw=c.get("min_mw"), below_mw=c.get("below_mw"), factors=c["factors"])
+    load = tuple(sorted(
+        (LoadPiece(_dec(p["minimum"], where), p["kind"], _dec(p["a"], where), _dec(p.get("b", 0), where),
+                   _dec(p.get("c", 0), where)) for p in pdata.get("load", [])),
+        key=lambda p: -p.minimum))
+    if any(f.load for f in factors.values()) and not load:
+        raise _Bad("power.load", "a factor table applies the load-factor correction but the rule set has no load pieces")
+    return PowerRules(cats, factors, load)
+
+
+def _factors(code: str, f: Mapping[str, Any]) -> PowerFactors:
+    """A factor table: ``heat_ratio_coefficient``, optional ``cooling`` (a table), ``load`` (true: the
+    load correction for pure-condensing units), ``calorific`` (a table, or "user-supplied")."""
+    where = f"power.factors.{code}"
+    if "heat_ratio_coefficient" not in f:
+        raise _Bad(f"{where}.heat_ratio_coefficient", "missing")
+    calorific: dict[str, Decimal] | None = None
+    if "calorific" in f:
+        raw = f["calorific"]
+        if raw == "user-supplied":
+            calorific = {}
+        elif isinstance(raw, Mapping):
+            calorific = {k: _dec(v, f"{where}.calorific.{k}") for k, v in raw.items()}
+        else:
+            raise _Bad(f"{where}.calorific", f"{raw!r}: a table of class → factor, or \"user-supplied\"")
+    load = f.get("load", False)
+    if not isinstance(load, bool):
+        raise _Bad(f"{where}.load", f"{load!r} is not true or false")
+    return PowerFactors(
+        code=code, heat_ratio_coefficient=_dec(f["heat_ratio_coefficient"], f"{where}.heat_ratio_coefficient"),
+        cooling={k: _dec(v, f"{where}.cooling.{k}") for k, v in f["cooling"].items()} if "cooling" in f else None,
+        load=load, calorific=calorific, status=str(f.get("status", "")))

@@ -35,18 +35,21 @@ def obligation(verified_emissions: Decimal, *, rounding: str = DEFAULT_ROUNDING)
         raise DomainError("rounding_unknown", f"unknown rounding {rounding!r}") from None
 
 
-def unit_obligation(verified: int, free_allocation: int, *, gas: bool = False,
-                    gap_cap_share: Decimal | None) -> int:
-    """The national power market's obligation per generating unit (2019–2020 onwards): a gas unit owes
-    at most its free allocation; a unit whose shortfall exceeds ``gap_cap_share`` of its verified
-    emissions owes at most its free allocation plus that share: min(VE, allocation + cap × VE). The
-    share is the rule's (``unit_gap_cap``: 20 % in the national market's rule set); None: no cap."""
-    if gas:
-        return min(verified, free_allocation)
-    if gap_cap_share is None:
-        return verified
-    cap = free_allocation + int((gap_cap_share * verified).to_integral_value(rounding=ROUND_CEILING))
-    return min(verified, cap)
+def unit_obligation(verified: int, free_allocation: int, *, gas: bool = False) -> int:
+    """The national power market's rule per generating unit (国环规气候〔2020〕3号): a gas unit owes at most
+    its free allocation, min(VE, allocation); any other unit its verified emissions. The gap cap is a
+    company test, applied after this one (:func:`gap_capped`)."""
+    return min(verified, free_allocation) if gas else verified
+
+
+def gap_capped(owed: int, verified: int, allocation: int, share: Decimal | None) -> int:
+    """The gap cap of 国环规气候〔2020〕3号, per covered company (重点排放单位): a company whose shortfall
+    exceeds ``share`` of its verified emissions owes at most its free allocation plus that share,
+    min(owed, allocation + share × VE) (a fraction of a tonne of the share rounds up). ``owed``: what it
+    owes after the gas rule per unit; ``share``: the rule's (``company_gap_cap``, 20 %); None: no cap."""
+    if share is None:
+        return owed
+    return min(owed, allocation + int((share * verified).to_integral_value(rounding=ROUND_CEILING)))
 
 
 # -- calendar ------------------------------------------------------------------------------------

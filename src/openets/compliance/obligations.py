@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from openets.compliance.core import Surrendered, obligation, unit_obligation
+from openets.compliance.core import Surrendered, gap_capped, obligation, unit_obligation
 from openets.compliance.rules import ComplianceRules
 
 
@@ -19,25 +19,27 @@ def is_gas_unit(unit: Mapping[str, Any]) -> bool:
 
 def per_unit_obligation(owed: int, units: Sequence[Mapping[str, Any]], allocation: Mapping[str, Decimal],
                         rules: ComplianceRules) -> int:
-    """The national power market's variant: Σ over units of min(VE, free allocation + cap × VE), gas
-    units at most their free allocation. ``units``: the verified output's rows, each with its unit's
-    ``emissions`` (and ``source_id``, ``fuel``, ``category``); ``allocation``: each unit's free
-    allocation (exact). Without every unit's emissions the company's total obligation ``owed`` stands."""
+    """The national power market's obligation (国环规气候〔2020〕3号): first the gas rule per unit (a gas
+    unit owes at most its free allocation), then the gap cap per company: at most the company's free
+    allocation + cap × its verified emissions ``owed``. ``units``: the verified output's rows, each with
+    its unit's ``emissions`` (and ``source_id``, ``fuel``, ``category``); ``allocation``: each unit's free
+    allocation (exact; the company's is their sum rounded half-up, as issued). Without every unit's
+    emissions the company's total obligation ``owed`` stands."""
     if not units or any("emissions" not in x for x in units):
         return owed
     total = 0
     for x in units:
         ve = obligation(Decimal(str(x["emissions"])), rounding=rules.rounding)
         free = int(allocation.get(str(x.get("source_id")), Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
-        gas = rules.gas_capped_at_allocation and is_gas_unit(x)
-        total += unit_obligation(ve, free, gas=gas, gap_cap_share=rules.unit_gap_cap)
-    return total
+        total += unit_obligation(ve, free, gas=rules.gas_capped_at_allocation and is_gas_unit(x))
+    company_allocation = int(sum(allocation.values(), Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
+    return gap_capped(total, owed, company_allocation, rules.company_gap_cap)
 
 
 def company_obligation(verified: Decimal, rules: ComplianceRules, *, units: Sequence[Mapping[str, Any]] = (),
                        allocation: Mapping[str, Decimal] | None = None) -> int:
-    """Whole tonnes owed: the verified emissions rounded by the rule, or, where the rules work per
-    generating unit, the per-unit sum."""
+    """Whole tonnes owed: the verified emissions rounded by the rule, or, where the rules need the
+    generating units (the national power market), the gas rule per unit and the gap cap per company."""
     owed = obligation(verified, rounding=rules.rounding)
     if rules.per_unit:
         owed = per_unit_obligation(owed, units, allocation or {}, rules)

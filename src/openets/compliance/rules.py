@@ -20,10 +20,13 @@ DEFAULT_ROUNDING = "ceiling"  # a fraction of a tonne is still owed, unless a ru
 
 @dataclass(frozen=True, slots=True)
 class TakesOver:
-    """The national market covers these sectors of these pilots from the rule set's years on."""
+    """The national market covers these sectors of these pilots in the rule set's years. With
+    ``pilot_keeps_allocated`` (国环规气候〔2020〕3号 for 2019–2020), a company its pilot allocated to
+    for a year stays in the pilot for that year, and the national market does not require it then."""
 
     sectors: frozenset[str]
     from_pilots: frozenset[str]
+    pilot_keeps_allocated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +39,15 @@ class ComplianceRules:
     fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months up to the deadline
     deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
     rounding: str = DEFAULT_ROUNDING  # how verified emissions round to whole tonnes owed
-    unit_gap_cap: Decimal | None = None  # national power market: a unit owes at most allocation + this share × VE
+    company_gap_cap: Decimal | None = None  # national power market: a company owes at most allocation + this share × VE
     gas_capped_at_allocation: bool = False  # national power market: a gas unit owes at most its allocation
     takes_over: TakesOver | None = None
 
     @property
     def per_unit(self) -> bool:
-        """Whether the obligation is worked out per generating unit (the national power market)."""
-        return self.unit_gap_cap is not None or self.gas_capped_at_allocation
+        """Whether the obligation needs the generating units' rows and allocations (the national power
+        market: the gas rule per unit, then the gap cap per company)."""
+        return self.company_gap_cap is not None or self.gas_capped_at_allocation
 
 
 def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRules | list[FieldError]:
@@ -51,15 +55,18 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
     deadline = f.date("deadline", None)
     if deadline is None and not f.has("deadline"):
         f.error("deadline", "missing")
+    if f.has("unit_gap_cap"):  # the old name: the cap was applied per unit, which the plan does not say
+        f.error("unit_gap_cap", "renamed company_gap_cap: the gap cap applies per covered company")
     takes_over = None
     if f.has("takes_over"):
         t = Fields(f.table("takes_over"), "takes_over.")
-        takes_over = TakesOver(t.strings("sectors") or frozenset(), t.strings("from_pilots") or frozenset())
+        takes_over = TakesOver(t.strings("sectors") or frozenset(), t.strings("from_pilots") or frozenset(),
+                               t.boolean("pilot_keeps_allocated", False))
         f.errors.extend(t.errors)
     # only the fields the file states: the others keep the dataclass's defaults (the one place they live)
     given: dict[str, Any] = {"deadline": deadline or date.min, "takes_over": takes_over}
     readers = {"closing_time": f.time, "order_deadline": f.date, "order_working_days": f.integer,
-               "fine_price_months": f.integer, "unit_gap_cap": f.decimal}
+               "fine_price_months": f.integer, "company_gap_cap": f.decimal}
     for key, read in readers.items():
         if f.has(key):
             given[key] = read(key, None)

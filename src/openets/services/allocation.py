@@ -32,13 +32,14 @@ from openets.storage.db import run_in_transaction
 
 PRODUCTION = Schema(
     columns=("company", "source_id", "sector", "output", "output_unit", "local_factor", "fuel", "capacity_mw",
-             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "category", "history"),
+             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "calorific", "category", "history"),
     required=("company", "source_id", "sector"),
     aliases={"企业": "company", "企业编号": "company", "统一社会信用代码": "company", "设施": "source_id",
              "设施编号": "source_id", "机组": "source_id", "机组编号": "source_id", "行业": "sector",
              "产量": "output", "产量单位": "output_unit", "地方调整系数": "local_factor", "燃料": "fuel",
              "装机容量": "capacity_mw", "冷却方式": "cooling", "供电量": "electricity_mwh", "供热量": "heat_gj",
              "供热比": "heat_supply_ratio", "负荷率": "load_factor", "负荷系数": "load_factor",
+             "燃料热值类别": "calorific",
              "机组类别": "category", "类别": "category", "历史强度": "history"},
 )
 # output units accepted, in tonnes (one unit per file: a file mixing them is refused)
@@ -85,7 +86,7 @@ def parse_rows(rows: list[Row]) -> list[ProductionRow]:
             capacity_mw=int(capacity), cooling=COOLING.get(v.get("cooling", ""), v.get("cooling", "")),
             electricity_mwh=_dec(r, "electricity_mwh"), heat_gj=_dec(r, "heat_gj"),
             heat_supply_ratio=_dec(r, "heat_supply_ratio"), load_factor=_dec(r, "load_factor", "1"),
-            category=v.get("category", ""), history=_history(r)))
+            calorific=v.get("calorific", ""), category=v.get("category", ""), history=_history(r)))
     return out
 
 

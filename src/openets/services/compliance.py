@@ -121,23 +121,35 @@ class ComplianceService:
         return out
 
     def _covered_elsewhere(self, market: str, year: int) -> set[str]:
-        """Companies of a pilot that the national market takes over for this year (its rule
-        ``takes_over``: sectors, pilots), i.e. that hold a national compliance account: excluded here."""
-        if market == "CEA":
-            return set()
+        """Companies the other side covers for this year, excluded here (no double coverage), by the
+        national rule ``takes_over`` (sectors, pilots): a pilot's company of those sectors with a national
+        compliance account is the national market's — except, with ``pilot_keeps_allocated``
+        (国环规气候〔2020〕3号, 2019–2020), in a year its pilot allocated to it: then it stays in the pilot
+        and the national market does not require it for that year."""
         try:
             rule = self.compliance_rules("CEA", year).takes_over
         except DomainError:
             return set()
-        if rule is None or market not in rule.from_pilots:
+        if rule is None or (market != "CEA" and market not in rule.from_pilots):
             return set()
         p, a = t.parties, t.accounts
         with self.engine.connect() as c:
             national = {r[0] for r in c.execute(select(p.c.registration_id).join(a, a.c.party_id == p.c.id).where(
-                a.c.market == "CEA", a.c.type == "compliance"))}
+                a.c.market == "CEA", a.c.type == "compliance", p.c.sector.in_(sorted(rule.sectors))))}
+            pilots = [market] if market != "CEA" else sorted(rule.from_pilots)
             here = {r[0] for r in c.execute(select(p.c.registration_id).join(a, a.c.party_id == p.c.id).where(
-                a.c.market == market, a.c.type == "compliance", p.c.sector.in_(sorted(rule.sectors))))}
-        return here & national
+                a.c.market.in_(pilots), a.c.type == "compliance", p.c.sector.in_(sorted(rule.sectors))))}
+            kept = self._allocated(c, pilots, year) if rule.pilot_keeps_allocated else set()
+        both = here & national
+        return both & kept if market == "CEA" else both - kept
+
+    @staticmethod
+    def _allocated(c: Connection, markets: list[str], year: int) -> set[str]:
+        """Companies with an issued allocation for ``year`` in any of ``markets``."""
+        al = t.allocations
+        return {r[0] for r in c.execute(select(al.c.company).join(t.allocation_runs, t.allocation_runs.c.id == al.c.run_id)
+                                        .where(al.c.market.in_(markets), al.c.compliance_year == year,
+                                               t.allocation_runs.c.status == RunStatus.ISSUED.value, al.c.quantity > 0))}
 
     def _unit_allocations(self, market: str, year: int) -> dict[str, dict[str, Decimal]]:
         """Per company, each generating unit's free allocation for the year: the true-up's final

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import random
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from sqlalchemy import Connection
 
+from openets.allocation.methods import load_rate
 from openets.core.actor import Actor, Role
 from openets.core.ids import PartyId
 from openets.registry.model import AccountType, PartyKind
@@ -71,22 +72,35 @@ def set_up(m: Market, progress: Progress) -> None:
 
 def power_units(rng: random.Random, target: Decimal, change: Decimal) -> list[dict[str, Any]]:
     """Generating units whose base-year emissions come to about ``target``: coal (300 or 600 MW,
-    air or water cooled) or gas, each with its base-year and this year's supply and intensity."""
+    air or water cooled) or gas, each with its base-year and this year's supply and intensity, running
+    hours and load factor F — the load rate while running, generation ÷ (rated MW × running hours)
+    (``load_rate``), not the annual capacity factor hours ÷ 8760."""
     units: list[dict[str, Any]] = []
     left, k = target, 0
     while left > 0 and k < 4:
         gas = rng.random() < 0.2
         mw = 400 if gas else rng.choice([300, 600, 1000])
-        hours = Decimal(rng.randint(3800, 5600))
+        hours = Decimal(rng.randint(3800, 5600))  # full-load equivalent hours (利用小时数): generation ÷ MW
         intensity = Decimal(str(rng.uniform(0.37, 0.42) if gas else rng.uniform(0.84, 1.06)))
         base = (Decimal(mw) * hours).quantize(Decimal(1))
         if base * intensity > left * Decimal("1.3") and units:
             break
         actual = (base * (1 + change)).quantize(Decimal(1))
+        # the hours it ran, at a load rate of 65–90 %: drawn from a generator of the unit's own so that
+        # the market's draws (and with them the rest of the world) stay what they were
+        own = random.Random(f"running hours {k} {mw} {hours}")
+        running = min(Decimal(8760), (hours / Decimal(str(own.uniform(0.65, 0.90)))).to_integral_value(ROUND_CEILING))
+        running_now = min(Decimal(8760), (running * (1 + change)).to_integral_value(ROUND_CEILING))
         units.append({"source_id": f"U{k + 1}", "fuel": "gas" if gas else "coal", "capacity_mw": mw,
                       "cooling": rng.choice(["air", "water"]), "base_mwh": base, "mwh": actual,
-                      "load_factor": (hours / 8760).quantize(Decimal("0.01")), "intensity": intensity,
-                      "emissions": (actual * intensity).quantize(Decimal("0.01"))})
+                      "base_running_hours": running, "running_hours": running_now,
+                      "base_load_factor": _f(base, mw, running), "load_factor": _f(actual, mw, running_now),
+                      "intensity": intensity, "emissions": (actual * intensity).quantize(Decimal("0.01"))})
         left -= base * intensity
         k += 1
     return units
+
+
+def _f(mwh: Decimal, mw: int, running: Decimal) -> Decimal:
+    """F to two decimals, rounded down (a rounding up could pass 1 for a unit that ran flat out)."""
+    return load_rate(mwh, Decimal(mw), running).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)

@@ -60,7 +60,8 @@ def test_local_factor_may_only_tighten() -> None:
 
 def test_power_unit_by_hand() -> None:
     """A 600 MW air-cooled coal unit, 2019–2020 benchmarks: 3,000,000 MWh supplied, 1,000,000 GJ of
-    heat, heat-supply ratio 0.10, load factor 0.78."""
+    heat, heat-supply ratio 0.10, load factor 0.78. It supplies heat, so it is not pure-condensing and
+    the load correction (conventional coal pure-condensing units only) does not apply (issue 15)."""
     r = rules_2019()
     assert r.power is not None
     cat = r.power.category_for("coal", 600)
@@ -70,13 +71,13 @@ def test_power_unit_by_hand() -> None:
     got = power_allowance(unit, r.power)
     cooling = D("1.05")  # air cooling
     heat_factor = 1 - D("0.22") * D("0.10")  # = 0.978
-    load = D("1.007") + D("0.0016") * (80 - 78)  # 0.75 ≤ F < 0.80 → 1.0102
+    load = D(1)  # a heat-supplying unit: no load correction
     assert (got.cooling_factor, got.heat_factor, got.load_factor_correction) == (cooling, heat_factor, load)
-    assert got.electricity_part == D("0.877") * 3_000_000 * cooling * heat_factor * load
+    assert got.electricity_part == D("0.877") * 3_000_000 * cooling * heat_factor
     assert got.heat_part == D("0.126") * 1_000_000
-    # 0.877 × 3,000,000 = 2,631,000; × 1.05 = 2,762,550; × 0.978 = 2,701,773.9; × 1.0102 = 2,729,331.99
-    # + heat 126,000 = 2,855,331.99 → 四舍五入 2,855,332
-    assert to_tonnes(got.total) == 2_855_332
+    # 0.877 × 3,000,000 = 2,631,000; × 1.05 = 2,762,550; × 0.978 = 2,701,773.9
+    # + heat 126,000 = 2,827,773.9 → 四舍五入 2,827,774
+    assert to_tonnes(got.total) == 2_827_774
     # each load-factor piece
     assert r.power.load_factor_correction(D("0.90")) == 1
     assert r.power.load_factor_correction(D("0.82")) == 1 + D("0.0014") * 3

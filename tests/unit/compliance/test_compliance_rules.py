@@ -11,8 +11,8 @@ def test_parsed_at_load_with_one_default_each() -> None:
     assert bj == ComplianceRules(deadline=date(2017, 6, 15), order_working_days=10, fine_multiplier=(D(3), D(5)),
                                  fine_price_months=6, rounding="ceiling")
     cea = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
-    assert cea.unit_gap_cap == D("0.20") and cea.gas_capped_at_allocation and cea.per_unit
-    assert cea.takes_over is not None and "SZ" in cea.takes_over.from_pilots
+    assert cea.company_gap_cap == D("0.20") and cea.gas_capped_at_allocation and cea.per_unit
+    assert cea.takes_over is not None and "SZ" in cea.takes_over.from_pilots and cea.takes_over.pilot_keeps_allocated
 
 
 def test_deadlines_order_and_closing_hour() -> None:
@@ -20,3 +20,27 @@ def test_deadlines_order_and_closing_hour() -> None:
     assert (d.date(), d.time().hour, order is not None and order.date()) == (date(2017, 6, 30), 23, date(2017, 7, 10))
     d, order = deadlines(ComplianceRules(deadline=date(2017, 6, 30), closing_time=time(17)))
     assert (d.time(), order) == (time(17), None)
+
+
+def test_the_gap_cap_per_company_from_2019() -> None:
+    """国环规气候〔2020〕3号 covers 2019 and 2020: both years carry the 20 % company gap cap; 2018 has no
+    national compliance rules (the 2017 draft was never in force)."""
+    import pytest
+
+    from openets.core.errors import DomainError
+
+    rb = default_rulebook()
+    for year in (2019, 2020):
+        r = rb.lookup("CEA", year, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
+        assert r.company_gap_cap == D("0.20")
+    with pytest.raises(DomainError) as e:
+        rb.lookup("CEA", 2018, date(2021, 6, 1), "compliance")
+    assert e.value.code == "no_rule_set"
+
+
+def test_the_old_per_unit_key_is_refused() -> None:
+    from openets.compliance.rules import parse_compliance_rules
+
+    rs = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance")
+    got = parse_compliance_rules(rs, {"deadline": "2021-12-31", "unit_gap_cap": "0.20"})
+    assert isinstance(got, list) and "company_gap_cap" in got[0].message

@@ -13,6 +13,7 @@ from openets.compliance.core import (
     average_price,
     end_of,
     fine,
+    gap_capped,
     obligation,
     rate,
     status,
@@ -80,7 +81,9 @@ def test_rates_as_the_seed_reports_them() -> None:
 
 
 def test_national_unit_obligation_caps() -> None:
-    # a coal unit: VE 1,000,000, free allocation 700,000: shortfall 300,000 > 20 % of VE → owes 900,000
-    assert unit_obligation(1_000_000, 700_000, gap_cap_share=D("0.20")) == 900_000
-    assert unit_obligation(1_000_000, 850_000, gap_cap_share=D("0.20")) == 1_000_000  # a small shortfall: the whole VE
-    assert unit_obligation(500_000, 400_000, gas=True, gap_cap_share=D("0.20")) == 400_000  # gas: at most its free allocation
+    # a company (one coal unit): VE 1,000,000, free allocation 700,000: shortfall 300,000 > 20 % of VE → owes 900,000
+    assert gap_capped(unit_obligation(1_000_000, 700_000), 1_000_000, 700_000, D("0.20")) == 900_000
+    assert gap_capped(1_000_000, 1_000_000, 850_000, D("0.20")) == 1_000_000  # a small shortfall: the whole VE
+    assert gap_capped(1_000_000, 1_000_000, 700_000, None) == 1_000_000  # no cap in the rule set
+    assert unit_obligation(500_000, 400_000, gas=True) == 400_000  # gas: at most its free allocation
+    assert unit_obligation(300_000, 400_000, gas=True) == 300_000  # … and its VE when below it

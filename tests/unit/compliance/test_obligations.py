@@ -7,7 +7,7 @@ from openets.compliance.rules import ComplianceRules
 from openets.offsets.rules import offset_cap
 
 PLAIN = ComplianceRules(deadline=datetime(2017, 6, 15).date())
-NATIONAL = ComplianceRules(deadline=datetime(2021, 12, 31).date(), unit_gap_cap=D("0.20"), gas_capped_at_allocation=True)
+NATIONAL = ComplianceRules(deadline=datetime(2021, 12, 31).date(), company_gap_cap=D("0.20"), gas_capped_at_allocation=True)
 
 
 def test_company_obligation_rounds_up_by_default() -> None:
@@ -22,15 +22,42 @@ def test_gas_detected_from_fuel_or_category() -> None:
 
 
 def test_per_unit_obligation_hand_computed() -> None:
+    """国环规气候〔2020〕3号: the gas rule per unit first, then the 20 % gap cap for the company."""
     units = [
-        {"source_id": "U1", "emissions": "1000000", "fuel": "coal"},  # free 700,000: min(1,000,000, 700,000 + 200,000)
-        {"source_id": "U2", "emissions": "500000.4", "fuel": "gas"},  # gas, free 400,000.6 → 400,001 (half up)
-        {"source_id": "U3", "emissions": "100000", "fuel": "coal"},  # free 95,000: shortfall 5,000 < 20,000 → 100,000
+        {"source_id": "U1", "emissions": "1000000", "fuel": "coal"},  # free 700,000: owes its VE, 1,000,000
+        {"source_id": "U2", "emissions": "500000.4", "fuel": "gas"},  # VE 500,001; gas, free 400,000.6 → 400,001
+        {"source_id": "U3", "emissions": "100000", "fuel": "coal"},  # free 95,000: owes 100,000
     ]
     free = {"U1": D(700_000), "U2": D("400000.6"), "U3": D(95_000)}
-    expected = 900_000 + 400_001 + 100_000
+    # after the gas rule: 1,000,000 + 400,001 + 100,000 = 1,500,001; the company: VE 1,600,000.4 → 1,600,001,
+    # allocation 1,195,000.6 → 1,195,001; cap 1,195,001 + ⌈0.2 × 1,600,001 = 320,000.2⌉ = 1,515,002: not reached
+    expected = 1_500_001
     assert per_unit_obligation(1_600_001, units, free, NATIONAL) == expected
     assert company_obligation(D("1600000.4"), NATIONAL, units=units, allocation=free) == expected
+
+
+def test_the_gap_cap_is_per_company_not_per_unit() -> None:
+    """A unit 30 % short inside a company 10 % short owes its whole VE: U1 VE 1,000,000, free 700,000;
+    U2 VE 1,000,000, free 1,100,000; company VE 2,000,000, allocation 1,800,000, shortfall 200,000 =
+    10 % ≤ 20 % → owes 2,000,000 (per unit it was min(1,000,000, 700,000 + 200,000) + 1,000,000 = 1,900,000)."""
+    units = [{"source_id": "U1", "emissions": "1000000", "fuel": "coal"},
+             {"source_id": "U2", "emissions": "1000000", "fuel": "coal"}]
+    assert per_unit_obligation(2_000_000, units, {"U1": D(700_000), "U2": D(1_100_000)}, NATIONAL) == 2_000_000
+    # the cap binds for the company: U1 VE 1,000,000 free 600,000; U2 VE 500,000 free 450,000; company VE
+    # 1,500,000, allocation 1,050,000, shortfall 450,000 = 30 % > 20 % → 1,050,000 + 0.2 × 1,500,000 = 1,350,000
+    # (per unit: min(1,000,000, 800,000) + min(500,000, 550,000) = 1,300,000)
+    units[1]["emissions"] = "500000"
+    assert per_unit_obligation(1_500_000, units, {"U1": D(600_000), "U2": D(450_000)}, NATIONAL) == 1_350_000
+
+
+def test_gas_rule_first_then_the_company_test() -> None:
+    """Coal U1 VE 1,000,000 free 700,000; gas G1 VE 100,000 free 120,000 → owes min(100,000, 120,000) = 100,000.
+    Before the cap 1,100,000; the company: VE 1,100,000, allocation 820,000, cap 820,000 + 220,000 = 1,040,000."""
+    units = [{"source_id": "U1", "emissions": "1000000", "fuel": "coal"}, {"source_id": "G1", "emissions": "100000", "fuel": "gas"}]
+    assert per_unit_obligation(1_100_000, units, {"U1": D(700_000), "G1": D(120_000)}, NATIONAL) == 1_040_000
+    # a gas-only company over its allocation owes its allocation: the company test cannot raise it
+    gas = [{"source_id": "G1", "emissions": "150000", "fuel": "gas"}]
+    assert per_unit_obligation(150_000, gas, {"G1": D(120_000)}, NATIONAL) == 120_000
 
 
 def test_per_unit_falls_back_to_the_total_without_unit_emissions() -> None:

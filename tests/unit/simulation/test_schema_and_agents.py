@@ -59,6 +59,18 @@ def test_power_units_come_from_the_seed() -> None:
         assert u["fuel"] in ("coal", "gas") and u["mwh"] == (u["base_mwh"] * Decimal("1.02")).quantize(Decimal(1))
 
 
+
+def test_power_units_load_factor_is_the_load_rate_while_running() -> None:
+    """F = generation ÷ (rated MW × running hours) (issue 15: not hours ÷ 8760), to two decimals rounded
+    down; e.g. 600 MW, 4,500 full-load hours (2,700,000 MWh), 6,000 running hours → 2,700,000 ÷ 3,600,000 = 0.75."""
+    for seed in range(20):
+        for u in power_units(random.Random(seed), Decimal(5_000_000), Decimal("0.02")):
+            for mwh, running, f in ((u["base_mwh"], u["base_running_hours"], u["base_load_factor"]),
+                                    (u["mwh"], u["running_hours"], u["load_factor"])):
+                exact = mwh / (u["capacity_mw"] * running)
+                assert f == exact.quantize(Decimal("0.01"), rounding="ROUND_FLOOR") and Decimal("0.6") <= f <= 1
+                assert running <= 8760 and f > mwh / (u["capacity_mw"] * 8760)  # above the capacity factor
+
 def _market(companies: list[Company]) -> Market:
     spec = SimpleNamespace(price_yuan=Decimal("50"))
     ex = SimpleNamespace(rules=SimpleNamespace(band_low=4500, band_high=5500))
