@@ -1,4 +1,4 @@
-"""The seed's document numbers where they belong in the rule data (trading, offsets, registry),
+"""The seed's document numbers where they belong in the rule data (trading, offsets, registry, compliance),
 and the dates the seed gives for them."""
 
 from __future__ import annotations
@@ -32,3 +32,10 @@ def test_trading_days_keep_their_notices() -> None:
     assert "沪发改公告〔2017〕3号" in rb.lookup("SH", 2016, date(2017, 6, 30), "trading").source
     assert "临时开市" in rb.lookup("BJ", 2016, date(2017, 6, 10), "trading").source
     assert "临时开市" in rb.lookup("GD", 2016, date(2017, 6, 17), "trading").source
+
+
+def test_beijing_and_shanghai_compliance_notices_are_cited() -> None:
+    rb = default_rulebook()
+    bj = rb.lookup("BJ", 2016, date(2017, 6, 15), "compliance")
+    assert bj.document == "京发改[2017]820号" and "850号" in bj.source  # the clearing notice; the order to comply
+    assert rb.lookup("SH", 2016, date(2017, 6, 30), "compliance").document == "沪发改环资〔2017〕60号"
