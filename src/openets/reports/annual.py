@@ -78,8 +78,9 @@ AUCTION = (Col("notice", "公告", "notice"), Col("market", "市场", "market"),
            Col("reserve_fen", "底价 (元/吨)", "reserve (yuan/t)", "yuan"),
            Col("clearing_price_fen", "成交价 (元/吨)", "clearing price (yuan/t)", "yuan"),
            Col("volume_sold_t", "成交数量 (吨)", "volume sold (t)", "t"), Col("bidders", "竞买人", "bidders", "int"),
-           Col("winners", "中标人", "winners", "int"), Col("cover_ratio", "认购倍数", "cover ratio"),
-           Col("revenue_fen", "收入 (元)", "revenue (yuan)", "yuan"))
+           Col("winners", "中标人", "winners", "int"), Col("cover_ratio", "认购倍数", "cover ratio", "ratio"),
+           Col("revenue_fen", "收入 (元)", "revenue (yuan)", "yuan"), Col("auction", "竞价编号", "auction id"),
+           Col("cancelled", "流拍", "cancelled", show=lambda v: "是 yes" if v else "否 no"))
 
 
 def _status_png(data: AnnualData) -> bytes:
@@ -95,7 +96,7 @@ def _status_png(data: AnnualData) -> bytes:
         left = [a + b for a, b in zip(left, vals)]
     from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # companies come whole
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # companies come whole
     ax.set_xlabel("企业数 · companies")
     ax.set_title("履约情况 · Compliance by market")
     ax.invert_yaxis()  # the markets top down in the table's order

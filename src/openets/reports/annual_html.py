@@ -19,7 +19,6 @@ from openets.reports.annual import (
     STATUS_NAMES,
     SUMMARY,
     AnnualData,
-    company_rows,
     penalty_rows,
     summary_rows,
 )
@@ -34,7 +33,7 @@ def show(col: Col, value: object) -> str:
     status codes by their Chinese name."""
     if value is None or value == "":
         return "—" if col.kind != "text" else ""
-    if col.kind in ("t", "int", "tco2"):
+    if col.kind in ("t", "int", "tco2", "ratio"):
         n = number(value)
         return str(value) if n is None else f"{n:,}"
     if col.kind == "yuan":
@@ -63,7 +62,7 @@ def render_html(data: AnnualData, charts: dict[str, bytes]) -> str:
     markets = []
     for m in data.markets:
         without_market = [c for c in COMPANIES if c.key != "market"]
-        companies = company_rows(data, m.code)
+        companies = data.public.get(m.code, [])  # the market is the section's
         markets.append({
             "code": m.code,
             "kline": f"kline-{m.code}.png" if f"kline-{m.code}.png" in charts else None,
@@ -83,5 +82,5 @@ def run_log(data: AnnualData) -> str:
     for s in data.stages:
         over = "  OVER" if s.seconds > s.budget else ""
         lines.append(f"{s.name:<44}{s.seconds:>9.1f}{s.budget:>9.1f}  {s.detail}{over}")
-    lines.append(f"{'total':<44}{sum(s.seconds for s in data.stages):>9.1f}")
+    lines.append(f"{'total':<44}{sum(s.seconds for s in data.stages):>9.1f}  (before this report was written)")
     return "\n".join(lines) + "\n"

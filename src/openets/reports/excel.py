@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-FORMATS = {"t": "#,##0", "int": "#,##0", "tco2": "#,##0.###", "yuan": "#,##0.00", "rate": "0.0%",
+FORMATS = {"t": "#,##0", "int": "#,##0", "tco2": "#,##0.###", "yuan": "#,##0.00", "rate": "0.0%", "ratio": "0.00",
            "date": "yyyy-mm-dd", "text": "@"}
 
 
@@ -65,7 +65,7 @@ def _cell(col: Col, value: object) -> object:
         return yuan(value)
     if col.kind == "rate":
         return fraction(value)
-    if col.kind in ("t", "int", "tco2"):
+    if col.kind in ("t", "int", "tco2", "ratio"):
         return number(value)
     if col.kind == "date":
         if isinstance(value, str) and value:

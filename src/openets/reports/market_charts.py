@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from openets.market.data import Bar
@@ -37,7 +38,11 @@ def price_comparison_png(series: Mapping[str, Sequence[Bar]], title: str = "各�
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, bars) in enumerate(drawn):
         ax = axes[i][0]
-        ax.plot([b.start for b in bars], [b.close / 100 for b in bars], color=colours[i % len(colours)], linewidth=1.4)
+        days = [b.start for b in bars]
+        ax.plot(days, [b.close / 100 for b in bars], color=colours[i % len(colours)], linewidth=1.4,
+                marker="o" if len(bars) < 12 else None, markersize=3)  # a few days: points, so one day shows
+        if len(bars) == 1:
+            ax.set_xlim(days[0] - timedelta(days=2), days[0] + timedelta(days=2))
         ax.set_title(f"{label} · {bars[0].start:%Y-%m-%d} – {bars[-1].start:%Y-%m-%d}", fontsize=9, loc="left")
         ax.set_ylabel("元/吨 · yuan/t", fontsize=8)
         ax.grid(alpha=0.3)
@@ -45,6 +50,7 @@ def price_comparison_png(series: Mapping[str, Sequence[Bar]], title: str = "各�
         locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.xaxis.get_offset_text().set_fontsize(8)
     fig.suptitle(title)
     return _png(fig, plt)
 

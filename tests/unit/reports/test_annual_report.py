@@ -73,11 +73,12 @@ def test_the_page_renders_from_templates_with_chinese_status_names(report: Path)
     page = (report / "report.html").read_text(encoding="utf-8")
     assert page == render_html(sample(), {name: (report / name).read_bytes() for name in
                                           ("prices.png", "kline-BJ.png", "kline-SH.png", "compliance.png")})
-    assert "<td>未履约 non-compliant</td>" in page and "<td>逾期履约 compliant late</td>" in page
-    assert "<td>non_compliant</td>" not in page
+    assert '<td class="t">未履约 non-compliant</td>' in page and '<td class="t">逾期履约 compliant late</td>' in page
+    assert "non_compliant<" not in page
     assert "<td>1,234,567</td>" in page and "<td>537,724,449.60</td>" in page and "<td>66.7 %</td>" in page
-    assert "<td>罚款 fine</td>" in page and "<td>15,000.00</td>" in page  # the fine: 1,500,000 fen
+    assert '<td class="t">罚款 fine</td>' in page and "<td>15,000.00</td>" in page  # the fine: 1,500,000 fen
     assert "<td>480,000.5</td>" in page and "Capital Steel" in page  # every company, whole
+    assert '<td class="t">BJ</td>' not in page  # the market is the section's heading, not a column
     assert "北京热电一厂" in page and "&lt;" not in page.split("<body>")[0]
     assert "运行时间" not in page and "12.3" not in page  # no stage times in the public report
     assert page.count("data:image/png;base64,") == 4
