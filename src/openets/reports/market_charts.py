@@ -13,11 +13,6 @@ from openets.market.data import Bar
 from openets.reports.fonts import pyplot
 
 
-def _plt() -> Any:
-    """pyplot with the bundled Chinese font (kept under this name for the modules that import it)."""
-    return pyplot()
-
-
 def thousands(ax_axis: Any) -> None:
     """Tick labels as whole numbers with thousands separators (1,200,000, not 1.2 and a 1e6 offset)."""
     from matplotlib.ticker import FuncFormatter
