@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -55,17 +56,19 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
     assert {"report.html", "report.xlsx", "prices.png", "compliance.png", "kline-BJ.png"} <= names
     wb = openpyxl.load_workbook(report / "report.xlsx")
     ws = wb["Markets 市场"]
-    head = [c.value for c in ws[1]]
+    # headers 中文 / English; the English half names the figure, numbers are numbers (rates as fractions)
+    head = [str(c.value).split(" / ")[1] for c in ws[1]]
     rows = {r[0]: dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
     for code, m in by.items():
-        assert rows[code]["allocated_t"] == m["allocated_t"] and rows[code]["surrendered_t"] == m["surrendered_t"]
-        assert rows[code]["trades"] == m["trades"] and rows[code]["compliance_rate"] == m["compliance"]
-    assert rows["BJ"]["banked_t"] == by["BJ"]["allocated_t"] - by["BJ"]["surrendered_t"]  # no auction, no offsets
+        assert rows[code]["allocated (t)"] == m["allocated_t"] and rows[code]["surrendered (t)"] == m["surrendered_t"]
+        assert rows[code]["trades"] == m["trades"]
+        assert Decimal(str(rows[code]["compliance rate"])) == Decimal(m["compliance"].split()[0]) / 100
+    assert rows["BJ"]["banked (t)"] == by["BJ"]["allocated_t"] - by["BJ"]["surrendered_t"]  # no auction, no offsets
     companies = list(wb["Companies 企业"].iter_rows(min_row=2, values_only=True))
     assert len(companies) == 30 + 24 + 24 + 12
     page = (report / "report.html").read_text(encoding="utf-8")
     for code, m in by.items():
-        assert f"<td>{code}</td>" in page and f"<td>{m['allocated_t']}</td>" in page
+        assert f"<th>{code}</th>" in page and f"<td>{m['allocated_t']:,}</td>" in page  # markets are the columns
     assert page.count("data:image/png;base64,") >= 5
     # the public list and the per-company data through the compliance commands
     for code, m in by.items():

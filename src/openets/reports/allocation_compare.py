@@ -8,40 +8,17 @@ import io
 from pathlib import Path
 
 from openets.allocation.compare import Comparison
-
-CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei")
-
-
-def _cjk_font() -> str | None:
-    from matplotlib import font_manager
-
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if not any(n in names for n in CJK_FONTS):
-        # matplotlib's font cache may predate the font's installation: add the files themselves
-        for path in font_manager.findSystemFonts():
-            if any(k in path.lower() for k in ("wqy", "notosanscjk", "sourcehansans", "simhei")):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in CJK_FONTS if n in names), None)
+from openets.reports.fonts import cjk_family, pyplot
 
 
 def chart_png(rows: list[Comparison], title: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no screen
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     ordered = sorted(rows, key=lambda r: r.difference)
-    font = _cjk_font()
+    font = cjk_family()
     labels = [r.company for r in ordered]
     if font is None and any(not c.isascii() for c in "".join(labels)):
-        # no font for Chinese names here (Debian: fonts-wqy-microhei): number them; the table names them
+        # no font for Chinese names (the bundled one not installed): number them; the table names them
         labels = [f"#{i + 1}" for i in range(len(ordered))]
-    if font:
-        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * len(ordered) + 1)))
     values = [r.difference for r in ordered]
     ax.barh(labels, values, color=["#2e7d32" if v >= 0 else "#c62828" for v in values])

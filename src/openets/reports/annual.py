@@ -1,29 +1,38 @@
-"""The annual market report (年度碳市场报告): an HTML page with its charts embedded, the same figures
-as an Excel workbook, and the charts as PNG files. Input is plain data (``AnnualData``); nothing
-here reads the database.
+"""The annual market report (年度碳市场报告): an HTML page with its charts embedded (from the Jinja2
+templates in ``templates/``), the same figures as a typed Excel workbook, the charts as PNG files,
+and the run log (the time of each stage: for the developers, not in the public report). Input is
+plain data (``AnnualData``); nothing here reads the database.
 
 Figures: per market the companies covered, allowances allocated, verified emissions, units
 surrendered (allowances and offsets), banked (allowances of the year's vintage still in circulation
-after surrender), orders,
-trades, volume, turnover, the close, the compliance rate (rounded half up to 0.1 %, the exact ratio
-beside it), fines and listed companies; the per-company table in the EU Transaction Log manner.
+after surrender), orders, trades, volume, turnover, the close, the compliance rate (rounded half up
+to 0.1 %), fines and listed companies; the per-company table in the EU Transaction Log manner.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openets.market.data import Bar, DayStats
-from openets.reports.market_charts import kline_png, price_comparison_png
+from openets.reports.excel import Col, add_sheet, columns_for
+from openets.reports.fonts import pyplot
+from openets.reports.market_charts import _png, kline_png, price_comparison_png
 
 STATUS_NAMES = {"compliant": "按时履约 compliant", "compliant_late": "逾期履约 compliant late",
                 "non_compliant": "未履约 non-compliant", "late": "逾期 late", "due": "待履约 due",
                 "emissions_missing": "缺排放数据 emissions missing", "excluded": "排除 excluded",
                 "not_applicable": "不适用 n/a"}
+PENALTY_KINDS = {"fine": "罚款 fine", "listed": "公开名单 listed"}
+
+
+def status_name(code: object) -> str:
+    return STATUS_NAMES.get(str(code), str(code))
+
+
+def penalty_kind(code: object) -> str:
+    return PENALTY_KINDS.get(str(code), str(code))
 
 
 @dataclass
@@ -38,15 +47,45 @@ class AnnualData:
     penalties: dict[str, list[Any]] = field(default_factory=dict)  # market → Penalty
 
 
-def _yuan(fen: int | None) -> str:
-    return "" if fen is None else f"{fen / 100:,.2f}"
+# the columns of each table: key, Chinese, English, kind (how the number is typed and shown)
+SUMMARY = (Col("market", "市场", "market"), Col("companies", "纳入企业", "companies", "int"),
+           Col("allocated_t", "分配配额 (吨)", "allocated (t)", "t"), Col("auctioned_t", "有偿竞价 (吨)", "auctioned (t)", "t"),
+           Col("verified_t", "核查排放 (吨)", "verified emissions (t)", "t"),
+           Col("surrendered_t", "清缴 (吨)", "surrendered (t)", "t"), Col("banked_t", "结转 (吨)", "banked (t)", "t"),
+           Col("offsets_counted_t", "抵销 (吨)", "offsets counted (t)", "t"), Col("orders", "委托", "orders", "int"),
+           Col("trades", "成交笔数", "trades", "int"), Col("volume_t", "成交量 (吨)", "volume (t)", "t"),
+           Col("turnover_fen", "成交额 (元)", "turnover (yuan)", "yuan"),
+           Col("close_fen", "收盘价 (元/吨)", "close (yuan/t)", "yuan"),
+           Col("compliance_rate", "履约率", "compliance rate", "rate"),
+           Col("compliant", "履约企业", "compliant", "int"), Col("non_compliant", "未履约企业", "non-compliant", "int"),
+           Col("fines_fen", "罚款 (元)", "fines (yuan)", "yuan"), Col("listed", "公开名单", "listed", "int"))
+COMPANIES = (Col("market", "市场", "market"), Col("company", "企业", "company"),
+             Col("allocated", "分配配额 (吨)", "allocated (t)", "t"),
+             Col("verified_emissions", "核查排放 (吨)", "verified emissions (tCO2e)", "tco2"),
+             Col("obligation", "应清缴 (吨)", "obligation (t)", "t"),
+             Col("surrendered_allowances", "清缴配额 (吨)", "surrendered allowances (t)", "t"),
+             Col("surrendered_offsets", "清缴抵销 (吨)", "surrendered offsets (t)", "t"),
+             Col("status", "履约状态", "status", show=status_name), Col("shortfall", "缺口 (吨)", "shortfall (t)", "t"))
+TRADING = (Col("market", "市场", "market"), Col("day", "日期", "day", "date"), Col("volume_t", "成交量 (吨)", "volume (t)", "t"),
+           Col("turnover_fen", "成交额 (元)", "turnover (yuan)", "yuan"),
+           Col("cumulative_volume_t", "累计成交量 (吨)", "cumulative volume (t)", "t"),
+           Col("cumulative_turnover_fen", "累计成交额 (元)", "cumulative turnover (yuan)", "yuan"))
+PENALTIES = (Col("market", "市场", "market"), Col("company", "企业", "company"), Col("kind", "处理", "kind", show=penalty_kind),
+             Col("shortfall_t", "缺口 (吨)", "shortfall (t)", "t"), Col("amount_fen", "金额 (元)", "amount (yuan)", "yuan"),
+             Col("basis", "依据", "basis"))
+AUCTION = (Col("notice", "公告", "notice"), Col("market", "市场", "market"), Col("document", "文件", "document"),
+           Col("status", "状态", "status"), Col("volume", "拍卖数量 (吨)", "volume offered (t)", "t"),
+           Col("reserve_fen", "底价 (元/吨)", "reserve (yuan/t)", "yuan"),
+           Col("clearing_price_fen", "成交价 (元/吨)", "clearing price (yuan/t)", "yuan"),
+           Col("volume_sold_t", "成交数量 (吨)", "volume sold (t)", "t"), Col("bidders", "竞买人", "bidders", "int"),
+           Col("winners", "中标人", "winners", "int"), Col("cover_ratio", "认购倍数", "cover ratio", "ratio"),
+           Col("revenue_fen", "收入 (元)", "revenue (yuan)", "yuan"), Col("auction", "竞价编号", "auction id"),
+           Col("cancelled", "流拍", "cancelled", show=lambda v: "是 yes" if v else "否 no"))
 
 
 def _status_png(data: AnnualData) -> bytes:
-    from openets.reports.market_charts import _plt, _png
-
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=110)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.4), dpi=110)
     codes = [m.code for m in data.markets]
     kinds = ["compliant", "compliant_late", "non_compliant"]
     colours = {"compliant": "#2ca02c", "compliant_late": "#ff7f0e", "non_compliant": "#d62728"}
@@ -55,13 +94,20 @@ def _status_png(data: AnnualData) -> bytes:
         vals = [m.statuses.get(k, 0) for m in data.markets]
         ax.barh(codes, vals, left=left, color=colours[k], label=STATUS_NAMES[k])
         left = [a + b for a, b in zip(left, vals)]
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # companies come whole
     ax.set_xlabel("企业数 · companies")
     ax.set_title("履约情况 · Compliance by market")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.invert_yaxis()  # the markets top down in the table's order
+    # the legend under the axes, in one row: inside, it covered the longest bar
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=len(kinds), frameon=False)
     return _png(fig, plt)
 
 
 def write_annual_report(data: AnnualData, out: Path) -> list[Path]:
+    from openets.reports.annual_html import render_html, run_log
+
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     charts: dict[str, bytes] = {}
@@ -74,101 +120,53 @@ def write_annual_report(data: AnnualData, out: Path) -> list[Path]:
     for name, png in charts.items():
         (out / name).write_bytes(png)
         files.append(out / name)
-    files.append(_html(data, charts, out / "report.html"))
+    (out / "report.html").write_text(render_html(data, charts), encoding="utf-8")
+    files.append(out / "report.html")
     files.append(_excel(data, out / "report.xlsx"))
+    (out / "run.log").write_text(run_log(data), encoding="utf-8")
+    files.append(out / "run.log")
     return files
 
 
-def _summary_rows(data: AnnualData) -> list[dict[str, object]]:
-    rows = []
+def summary_rows(data: AnnualData) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
     for m in data.markets:
         auction_sold = int(m.auction["volume_sold_t"]) if m.auction else 0
         rows.append({
             "market": m.code, "companies": m.companies, "allocated_t": m.allocated, "auctioned_t": auction_sold,
             "verified_t": m.verified, "surrendered_t": m.surrendered, "banked_t": m.banked,
             "offsets_counted_t": m.offsets_used,
-            "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "turnover_yuan": _yuan(m.turnover_fen),
-            "close_yuan": _yuan(m.close_fen), "compliance_rate": m.rate,
+            "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "turnover_fen": m.turnover_fen,
+            "close_fen": m.close_fen, "compliance_rate": m.rate,
             "compliant": m.statuses.get("compliant", 0) + m.statuses.get("compliant_late", 0),
-            "non_compliant": m.statuses.get("non_compliant", 0), "fines_yuan": _yuan(m.fines_fen),
+            "non_compliant": m.statuses.get("non_compliant", 0), "fines_fen": m.fines_fen,
             "listed": m.listed})
     return rows
 
 
-def _table(rows: list[dict[str, object]], limit: int | None = None) -> str:
-    if not rows:
-        return "<p>—</p>"
-    cols = list(rows[0])
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if r[c] is None else str(r[c]))}</td>" for c in cols)
-                   + "</tr>" for r in rows[:limit])
-    more = f"<p>… {len(rows) - limit:,} more rows in the Excel workbook</p>" if limit and len(rows) > limit else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+def penalty_rows(data: AnnualData, market: str | None = None) -> list[dict[str, object]]:
+    return [{"market": code, "company": p.company, "kind": p.kind, "shortfall_t": p.shortfall, "amount_fen": p.amount_fen,
+             "basis": p.basis} for code, ps in data.penalties.items() if market in (None, code) for p in ps]
 
 
-def _html(data: AnnualData, charts: dict[str, bytes], path: Path) -> Path:
-    def img(name: str, alt: str) -> str:
-        if name not in charts:
-            return ""
-        return (f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,'
-                f'{base64.b64encode(charts[name]).decode()}"></figure>')
-
-    parts = [f"<h1>{html.escape(data.title)}</h1>",
-             "<p>年度碳市场报告 · Annual carbon market report. All units conserved: "
-             f"<b>{'yes' if data.conserved else 'NO'}</b>.</p>",
-             "<h2>市场概况 · Markets</h2>", _table(_summary_rows(data)),
-             img("prices.png", "cross-market prices"), img("compliance.png", "compliance by market")]
-    for m in data.markets:
-        parts.append(f"<h2>{html.escape(m.code)}</h2>")
-        parts.append(img(f"kline-{m.code}.png", f"{m.code} K-line"))
-        if m.auction:
-            parts.append("<h3>有偿竞价 · Auction</h3>" + _table([{k: v for k, v in m.auction.items()}]))
-        pen = [{"company": p.company, "kind": p.kind, "shortfall_t": p.shortfall, "amount_yuan": _yuan(p.amount_fen),
-                "basis": p.basis} for p in data.penalties.get(m.code, [])]
-        parts.append("<h3>未履约名单与罚款 · Non-compliance list and fines</h3>" + _table(pen))
-        parts.append("<h3>企业履约数据 · Per company (EUTL style)</h3>" + _table(data.public.get(m.code, []), 50))
-    parts.append("<h2>运行时间 · Time per stage</h2>" + _table(
-        [{"stage": s.name, "seconds": f"{s.seconds:.1f}", "budget": f"{s.budget:.1f}", "detail": s.detail}
-         for s in data.stages]))
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;font-size:12px;margin:.5em 0}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}"
-             "img{max-width:100%}")
-    path.write_text(f'<!doctype html><html lang="zh"><meta charset="utf-8"><title>{html.escape(data.title)}</title>'
-                    f"<style>{style}</style><body>{''.join(parts)}</body></html>", encoding="utf-8")
-    return path
+def company_rows(data: AnnualData, market: str | None = None) -> list[dict[str, object]]:
+    return [{"market": code, **r} for code, rows in data.public.items() if market in (None, code) for r in rows]
 
 
 def _excel(data: AnnualData, path: Path) -> Path:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
-
-    def sheet(title: str, rows: list[dict[str, object]], first: bool = False) -> None:
-        ws = wb.active if first else wb.create_sheet()
-        ws.title = title
-        if not rows:
-            ws.append(["—"])
-            return
-        cols = list(rows[0])
-        ws.append(cols)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for r in rows:
-            ws.append([r[c] for c in cols])
-        ws.freeze_panes = "A2"
-
-    sheet("Markets 市场", _summary_rows(data), first=True)
-    sheet("Companies 企业", [{"market": code, **r} for code, rows in data.public.items() for r in rows])
-    sheet("Trading 交易", [{"market": code, "day": d.day.isoformat(), "volume_t": d.volume,
-                            "turnover_yuan": _yuan(d.turnover), "cumulative_volume_t": d.cumulative_volume,
-                            "cumulative_turnover_yuan": _yuan(d.cumulative_turnover)}
-                           for code, days in data.daily.items() for d in days])
-    sheet("Penalties 处罚", [{"market": code, "company": p.company, "kind": p.kind, "shortfall_t": p.shortfall,
-                              "amount_yuan": _yuan(p.amount_fen), "basis": p.basis}
-                             for code, ps in data.penalties.items() for p in ps])
-    sheet("Stages 运行", [{"stage": s.name, "seconds": round(s.seconds, 2), "budget": round(s.budget, 1),
-                           "detail": s.detail} for s in data.stages])
+    companies = company_rows(data)
+    add_sheet(wb, "Markets 市场", SUMMARY, summary_rows(data), first=True)
+    add_sheet(wb, "Companies 企业", columns_for(companies, COMPANIES), companies)
+    add_sheet(wb, "Trading 交易", TRADING, [
+        {"market": code, "day": d.day, "volume_t": d.volume, "turnover_fen": d.turnover,
+         "cumulative_volume_t": d.cumulative_volume, "cumulative_turnover_fen": d.cumulative_turnover}
+        for code, days in data.daily.items() for d in days])
+    add_sheet(wb, "Penalties 处罚", PENALTIES, penalty_rows(data), empty="无 · none")
+    auctions = [m.auction for m in data.markets if m.auction]
+    if auctions:
+        add_sheet(wb, "Auctions 竞价", columns_for(auctions, AUCTION), auctions)
     wb.save(path)
     return path

@@ -1,0 +1,96 @@
+"""The annual report from hand-made data: the workbook typed (pandas reads numbers and dates), the
+page from the templates with Chinese status names and thousands separators, the stage times in the
+run log and not in the public report, and the same figures everywhere."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from report_data import sample
+
+from openets.reports.annual import STATUS_NAMES, write_annual_report
+from openets.reports.annual_html import render_html, show
+from openets.reports.excel import Col, fraction, yuan
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    write_annual_report(sample(), out)
+    return out
+
+
+def test_money_rates_and_units_convert_exactly() -> None:
+    assert yuan(537_724_449_60) == Decimal("537724449.60")  # fen / 100, no float on the way
+    assert fraction("99.0 %") == Decimal("0.990") and fraction("66.7 %") == Decimal("0.667")
+    assert show(Col("x", "x", "x", "yuan"), 537_724_449_60) == "537,724,449.60"
+    assert show(Col("x", "x", "x", "t"), 1_234_567) == "1,234,567"
+    assert show(Col("x", "x", "x", "tco2"), "480000.5") == "480,000.5"
+    assert show(Col("x", "x", "x", show=lambda c: STATUS_NAMES[c]), "non_compliant") == "未履约 non-compliant"
+
+
+def test_the_workbook_is_typed(report: Path) -> None:
+    path = report / "report.xlsx"
+    markets = pd.read_excel(path, sheet_name="Markets 市场")
+    assert list(markets.columns[:3]) == ["市场 / market", "纳入企业 / companies", "分配配额 (吨) / allocated (t)"]
+    numeric = [c for c in markets.columns if c != "市场 / market"]
+    assert all(pd.api.types.is_numeric_dtype(markets[c]) for c in numeric), markets.dtypes
+    bj = markets.set_index("市场 / market").loc["BJ"]
+    assert bj["分配配额 (吨) / allocated (t)"] == 1_234_567
+    assert bj["成交额 (元) / turnover (yuan)"] == pytest.approx(537_724_449.60)
+    assert bj["履约率 / compliance rate"] == pytest.approx(0.667)
+    trading = pd.read_excel(path, sheet_name="Trading 交易")
+    assert pd.api.types.is_datetime64_any_dtype(trading["日期 / day"])
+    assert trading["日期 / day"].dt.date.tolist() == [date(2017, 3, 1), date(2017, 3, 2)]
+    assert pd.api.types.is_numeric_dtype(trading["累计成交额 (元) / cumulative turnover (yuan)"])
+    companies = pd.read_excel(path, sheet_name="Companies 企业")
+    assert pd.api.types.is_numeric_dtype(companies["核查排放 (吨) / verified emissions (tCO2e)"])
+    assert companies["核查排放 (吨) / verified emissions (tCO2e)"].tolist()[:2] == [480000.5, 410000]
+    assert "未履约 non-compliant" in companies["履约状态 / status"].tolist()
+    penalties = pd.read_excel(path, sheet_name="Penalties 处罚")
+    assert pd.api.types.is_numeric_dtype(penalties["金额 (元) / amount (yuan)"])
+    assert "Stages 运行" not in openpyxl.load_workbook(path).sheetnames  # developer timing: in the run log
+
+
+def test_the_workbook_has_formats_widths_frozen_header_and_filter(report: Path) -> None:
+    ws = openpyxl.load_workbook(report / "report.xlsx")["Markets 市场"]
+    head = {c.value: c.column_letter for c in ws[1]}
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:R3"
+    assert ws[f"{head['分配配额 (吨) / allocated (t)']}2"].number_format == "#,##0"
+    assert ws[f"{head['成交额 (元) / turnover (yuan)']}2"].number_format == "#,##0.00"
+    assert ws[f"{head['履约率 / compliance rate']}2"].number_format == "0.0%"
+    assert all(ws.column_dimensions[col].width >= 8 for col in head.values())
+    day = openpyxl.load_workbook(report / "report.xlsx")["Trading 交易"]["B2"]
+    assert day.is_date and day.number_format == "yyyy-mm-dd"
+
+
+def test_the_page_renders_from_templates_with_chinese_status_names(report: Path) -> None:
+    page = (report / "report.html").read_text(encoding="utf-8")
+    assert page == render_html(sample(), {name: (report / name).read_bytes() for name in
+                                          ("prices.png", "kline-BJ.png", "kline-SH.png", "compliance.png")})
+    assert '<td class="t">未履约 non-compliant</td>' in page and '<td class="t">逾期履约 compliant late</td>' in page
+    assert "non_compliant<" not in page
+    assert "<td>1,234,567</td>" in page and "<td>537,724,449.60</td>" in page and "<td>66.7 %</td>" in page
+    assert '<td class="t">罚款 fine</td>' in page and "<td>15,000.00</td>" in page  # the fine: 1,500,000 fen
+    assert "<td>480,000.5</td>" in page and "Capital Steel" in page  # every company, whole
+    assert '<td class="t">BJ</td>' not in page  # the market is the section's heading, not a column
+    assert "北京热电一厂" in page and "&lt;" not in page.split("<body>")[0]
+    assert "运行时间" not in page and "12.3" not in page  # no stage times in the public report
+    assert page.count("data:image/png;base64,") == 4
+
+
+def test_the_run_log_has_the_stage_times(report: Path) -> None:
+    log = (report / "run.log").read_text(encoding="utf-8")
+    assert "trading" in log and "12.3" in log and "20.0" in log and "annual report" in log
+
+
+def test_text_is_escaped() -> None:
+    data = sample()
+    data.public["BJ"][0]["company"] = "<script>x</script>"
+    page = render_html(data, {"compliance.png": b"png"})
+    assert "<script>x" not in page and "&lt;script&gt;x" in page
