@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from openets.cli.common import JsonOpt, console, emit, run
+from openets.core.numbers import parse_decimal
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -36,8 +37,9 @@ def plan(global_budget: str = typer.Option("1200", help="Global budget, Gt CO2 (
             solve_decline_factor,
         )
 
-        d = {k: Decimal(v) for k, v in dict(global_budget=global_budget, share=share, base=base, growth=growth,
-                                             cut=cut, peak=peak, emitted=emitted_by_target, factor=factor).items()}
+        given = dict(global_budget=global_budget, share=share, base=base, growth=growth,
+                     cut=cut, peak=peak, emitted=emitted_by_target, factor=factor)
+        d = {k: parse_decimal(v, f"--{k.replace('_', '-')}") for k, v in given.items()}
         budget = country_budget(d["global_budget"], d["share"])
         years = target_year - base_year
         e_target = intensity_target_emissions(d["base"], base_year, target_year, d["growth"], d["cut"])
@@ -115,7 +117,7 @@ def _pairs(text: str) -> dict[str, Decimal]:
         name, sep, value = part.partition("=")
         if not sep:
             raise ValueError(f"weights: {part!r} is not name=weight")
-        out[name.strip()] = Decimal(value)
+        out[name.strip()] = parse_decimal(value, f"weight {name.strip()}")
     return out
 
 
@@ -127,9 +129,7 @@ def _csv(path: Path, required: list[str]) -> list[dict[str, str]]:
 
 
 def _d(row: dict[str, str], col: str) -> Decimal:
-    from decimal import InvalidOperation
-
     try:
-        return Decimal(row[col])
-    except InvalidOperation:
-        raise ValueError(f"{row['_where']}, column {col}: {row[col]!r} is not a number") from None
+        return parse_decimal(row[col], f"column {col}")
+    except ValueError as exc:
+        raise ValueError(f"{row['_where']}, {getattr(exc, 'message', exc)}") from None

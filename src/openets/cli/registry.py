@@ -11,6 +11,7 @@ from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_n
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
 from openets.core.quantity import parse_tonnes
+from openets.core.text import check_text
 from openets.registry.commands import (
     Approve,
     Cancel,
@@ -34,7 +35,12 @@ if TYPE_CHECKING:  # the CLI imports services lazily (start-up time)
     from openets.services.registry import RegistryService
 
 app = typer.Typer(no_args_is_help=True)
+MOVES = ("transfer", "allocate", "central_transfer", "auction_delivery", "return_excess")
 KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key has no second effect.")
+
+
+def _refuse(message: str) -> None:
+    raise Failure(message)
 
 
 def _svc(db: str | None) -> RegistryService:
@@ -87,6 +93,10 @@ def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...)
               market: str | None = None, registration_id: str | None = None, sector: str | None = None,
               region: str | None = None, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Register a party: covered company (控排企业), investor, verifier, exchange."""
+    for what, value in (("--name", name), ("--name-en", name_en), ("--market", market),
+                        ("--registration-id", registration_id), ("--sector", sector), ("--region", region)):
+        if value is not None:
+            run(check_text, value, what)
     run(lambda: emit({"party": _svc(db).create_party(kind=kind, name=name, name_en=name_en, market=market,
                                                      registration_id=registration_id, sector=sector,
                                                      region=region)}, as_json))
@@ -213,9 +223,11 @@ def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--f
              as_json: bool = JsonOpt) -> None:
     """Move units between accounts (lowest serials first)."""
 
+    if type not in MOVES:  # approve, issue … are commands of their own, not a kind of transfer
+        run(_refuse, f"--type {type!r} is not a transfer type ({', '.join(MOVES)})")
+
     def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
-        # the type is the user's: command() refuses an unknown one with action_unknown
         return command(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
                        quantity=parse_tonnes(quantity), restriction=restriction, reservation=reservation)
 

@@ -5,19 +5,21 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from openets.core.numbers import INT64_MAX, MAX_TONNES  # the bounds the CLI and files use too
+
 
 class ReportCreate(BaseModel):
-    emissions: Decimal = Field(ge=0, le=10**12, description="tCO2e, as reported")
+    emissions: Decimal = Field(ge=0, le=MAX_TONNES, allow_inf_nan=False, description="tCO2e, as reported")
     output: list[dict[str, Any]] = Field(default_factory=list, max_length=1000,
                                          description="production rows per unit or installation")
 
 
 class Assign(BaseModel):
-    verifier_org: int = Field(ge=1, description="the verifier organisation's party id")
+    verifier_org: int = Field(ge=1, le=INT64_MAX, description="the verifier organisation's party id")
 
 
 class Verification(BaseModel):
-    emissions: Decimal = Field(ge=0, le=10**12, description="verified tCO2e (possibly corrected)")
+    emissions: Decimal = Field(ge=0, le=MAX_TONNES, allow_inf_nan=False, description="verified tCO2e (possibly corrected)")
     output: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
     findings: list[tuple[str, str]] = Field(default_factory=list, max_length=200,
                                             description="(severity: major | minor | observation, text)")
