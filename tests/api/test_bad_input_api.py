@@ -67,3 +67,14 @@ def test_order_form_huge_or_infinite_price_is_refused_fast(client) -> None:  # t
         assert r.status_code < 500 and "quantity: whole tonnes" in r.text, (price, quantity, r.status_code)
     assert c.get("/market/BEA-2016/orders").json() == before
     assert c.get("/health").status_code == 200
+
+
+def test_nul_bytes_refused_in_codes_and_ids(client, login) -> None:  # type: ignore[no-untyped-def]
+    c, w = client
+    h = login(c, "BJ-co-1")
+    problem(c.get("/market/BEA%002016/trades"), 422)
+    problem(c.post("/market/BEA-2016/orders", json={"account": w.accounts[1].number + "\x00", "side": "buy",
+                                                     "quantity": 10, "price_fen": 4900}, headers=h), 422)
+    problem(c.post("/market/BEA-2016/orders", json={"account": w.accounts[1].number, "side": "buy", "quantity": 10,
+                                                     "price_fen": 4900, "client_id": "a\x00b"}, headers=h), 422)
+    assert c.get("/market/BEA-2016/orders", headers=h).json() == []

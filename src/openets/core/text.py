@@ -10,6 +10,7 @@ from typing import TypeVar
 from openets.core.errors import BadInput
 
 E = TypeVar("E", bound=enum.Enum)
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # a code, id or name: no NUL or other control character (API schemas' pattern)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and friends; tab and newlines are left to callers
 
 
