@@ -97,6 +97,9 @@ BIG = str(2**63)
     (["add-party", "--kind", "company", "--name", "甲\x00乙", "--market", "BJ"], "nul"),
     (["add-party", "--kind", "company", "--name", "丙", "--market", "BJ", "--registration-id", "R\x009"], "nul"),
     (["import", "/nonexistent/parties.csv", "--kind", "parties", "--as", "li"], "no such file"),
+    (["open-account", "--market", "BJ", "--type", "compliance", "--number", "X\x00", "--as", "zhao"], "nul"),
+    (["history", "BJ-A", "--limit", "-1"], "--limit"),
+    (["holdings", "--party", BIG], "range"),
 ])
 def test_registry_refusals(world: str, args: list[str], needle: str) -> None:
     before = snapshot(world)
@@ -235,3 +238,9 @@ def test_offsets_credit_file_bounds(tmp_path: Path) -> None:
         line = refused("offsets", "check-eligibility", str(path), "--market", "HB", "--year", "2016", "--company", "HB1",
                        "--basis", "500000")
         assert needle in line, line
+
+
+def test_cap_plan_bounds() -> None:
+    assert "2300" in refused("cap", "plan", "--target-year", "99999999")  # was a decimal.Overflow traceback
+    assert "exponent" in refused("cap", "plan", "--share", "1e999999999")
+    assert "finite" in refused("cap", "plan", "--growth", "Infinity")

@@ -17,13 +17,13 @@ app = typer.Typer(no_args_is_help=True)
 def plan(global_budget: str = typer.Option("1200", help="Global budget, Gt CO2 (the seed: ~1,200)."),
          share: str = typer.Option("0.30", help="The country's share (the seed: 30 %)."),
          base: str = typer.Option("6", help="Base-year emissions, Gt (2005: 6)."),
-         base_year: int = 2005, target_year: int = 2030,
+         base_year: int = typer.Option(2005, min=1900, max=2300), target_year: int = typer.Option(2030, min=1900, max=2300),
          growth: str = typer.Option("0.06", help="Yearly GDP growth to the target year."),
          cut: str = typer.Option("0.60", help="Intensity cut against the base year (60–65 %)."),
          peak: str = typer.Option("12.7", help="Emissions in the target year the path starts from, Gt."),
          emitted_by_target: str = typer.Option("170", help="Cumulative emissions by the target year, Gt."),
          factor: str = typer.Option("0.9", help="Yearly decline factor after the target year."),
-         end_year: int = 2100, as_json: bool = JsonOpt) -> None:
+         end_year: int = typer.Option(2100, min=1900, max=2300), as_json: bool = JsonOpt) -> None:
     """Plan the cap step by step (基于总量控制的碳市场设计逻辑) and show where the seed's numbers do not add up."""
 
     def go() -> None:

@@ -120,6 +120,10 @@ def run(fn, *args, **kwargs):
         err_console.print("error: a number given is beyond the range kept (at most 9223372036854775807)",
                           highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
+    except ArithmeticError:  # the last guard: a number too large to compute with (decimal.Overflow …)
+        err_console.print("error: a number given is too large to compute with", highlight=False, soft_wrap=True,
+                          markup=False)
+        raise typer.Exit(1) from None
     except (ValueError, OSError) as exc:
         err_console.print(f"error: {_plain(exc)}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None

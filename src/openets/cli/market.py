@@ -150,7 +150,7 @@ def trades(instrument: str = InstrumentArg, since: str | None = typer.Option(Non
 
 
 @app.command()
-def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(None, min=1, help="Intraday bars "
+def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(None, min=1, max=1440, help="Intraday bars "
                                                                                                 "of N minutes; "
                                                                                                 "default daily."),
          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:

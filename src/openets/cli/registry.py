@@ -129,6 +129,9 @@ def open_account(market: str = typer.Option(...), type: AccountType = typer.Opti
     """Request an account; the market's regulator approves it with `approve-account`."""
 
     def go() -> None:
+        for what, value in (("--market", market), ("--number", number), ("--name", name)):
+            if value is not None:
+                check_text(value, what)
         svc = _svc(db)
         acc = svc.request_account(svc.actor(actor_name(user), party), market=market, type=type, number=number,
                                   name=name, party_id=for_party)
@@ -361,7 +364,8 @@ def purge_keys(older_than_days: int = typer.Option(30, "--older-than-days", help
 
 
 @app.command()
-def history(account: str, limit: int = 50, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def history(account: str, limit: int = typer.Option(50, min=1, max=100_000), db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
     """An account's journal lines, newest first."""
 
     def go() -> None:
