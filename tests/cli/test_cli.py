@@ -95,7 +95,7 @@ def test_walkthrough_balance_trace_totals(world: str) -> None:
     (["surrender", "BEA-2016", "1", "--from", "BJ-A", "--year", "2016"], "no acting user"),
     (["balance", "BJ-NOPE"], "not found"),
     (["trace", "BEA-2016", "999999999"], "never issued"),
-    (["balance", "BJ-A", "--as-of", "yesterday"], "Invalid isoformat"),
+    (["balance", "BJ-A", "--as-of", "yesterday"], "not an ISO date"),  # was Python's raw "Invalid isoformat" (issue 19)
     (["verify-journal", "--checkpoint", "/nonexistent/cp.gz"], "not a readable checkpoint"),
     (["restore", "/nonexistent/backup.db"], "no such backup"),
 ])

@@ -8,6 +8,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from openets.core.actor import Actor
+from openets.core.text import PRINTABLE
 from openets.services.auctions import AuctionService
 from openets.services.auth import AuthError, AuthService
 from openets.services.capability_queries import CapabilityQueries
@@ -53,10 +54,11 @@ def current(request: Request, token: Annotated[str | None, Depends(oauth2)], svc
 Me = Annotated[Actor, Depends(current)]
 
 MARKET = "^[A-Z]{2,8}$"
-Instrument = Annotated[str, Path(min_length=1, max_length=64, description="a unit class code: BEA-2016, CEA-2021 …")]
+Instrument = Annotated[str, Path(min_length=1, max_length=64, pattern=PRINTABLE,
+                                  description="a unit class code: BEA-2016, CEA-2021 …")]
 MarketCode = Annotated[str, Path(pattern=MARKET, description="a market code: CEA, BJ, SH …")]
 MarketQ = Annotated[str | None, Query(pattern=MARKET)]
-AccountNo = Annotated[str, Path(min_length=1, max_length=32)]
+AccountNo = Annotated[str, Path(min_length=1, max_length=32, pattern=PRINTABLE)]
 Year = Annotated[int, Path(ge=2005, le=2100)]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 Limit = Annotated[int, Query(ge=1, le=1000)]

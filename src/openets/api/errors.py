@@ -1,9 +1,14 @@
-"""Errors as RFC 9457 problem details; bad input never answers 500."""
+"""Errors as RFC 9457 problem details — every one: refusals, body-parsing and routing errors (404,
+405 raised by Starlette itself), and the unexpected (a 500 says nothing of the internals). Bad input
+never answers 500."""
 
-from fastapi import FastAPI, HTTPException, Request
+import logging
+
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.services.auth import AuthError
@@ -43,9 +48,28 @@ async def bad_data(request: Request, exc: Exception) -> JSONResponse:
                    request.url.path)
 
 
+_HTTP_CODES = {400: "request_invalid", 401: "unauthorised", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type"}
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette's own (routing: 404, 405) and FastAPI's (a subclass: body parsing) alike
     assert isinstance(exc, HTTPException)
-    return problem(exc.status_code, "http_error", str(exc.detail), request.url.path)
+    resp = problem(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail), request.url.path)
+    for name, value in (exc.headers or {}).items():
+        resp.headers[name] = value
+    return resp
+
+
+async def overflow(request: Request, exc: Exception) -> JSONResponse:
+    # a number the schemas let through that the database driver cannot bind (SQLite: beyond 2**63)
+    return problem(422, "number_too_large", "a number in the request is beyond the range kept (2**63)", request.url.path)
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logging.getLogger("openets.api").exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(500, "internal_error", "the server failed to answer this request; it has been logged",
+                   request.url.path)
 
 
 def install(app: FastAPI) -> None:
@@ -53,3 +77,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(DataError, bad_data)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(OverflowError, overflow)
+    app.add_exception_handler(Exception, unexpected)

@@ -4,25 +4,19 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
 
 from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.core.numbers import MAX_PRICE_FEN, parse_fen
 
 app = typer.Typer(no_args_is_help=True)
 
 
-def yuan_to_fen(text: str, where: str) -> int:
-    try:
-        fen = Decimal(text) * 100
-    except InvalidOperation:
-        raise ValueError(f"{where}: price {text!r} is not a number") from None
-    if fen != fen.to_integral_value():
-        raise ValueError(f"{where}: price {text} is not on the 0.01-yuan tick")
-    return int(fen)
+def yuan_to_fen(text: str, where: str, *, maximum: int = MAX_PRICE_FEN, minimum: int = 0) -> int:
+    """Yuan as fen through the one bounded parser (core.numbers): a price by default."""
+    return parse_fen(text, where, minimum=minimum, maximum=maximum)  # BadInput (a ValueError too) when refused
 
 
 @app.command()
@@ -36,33 +30,43 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
 
     def go() -> None:
         from openets.core.clock import parse_instant
+        from openets.core.numbers import parse_id, parse_int
         from openets.core.quantity import parse_tonnes
-        from openets.market.auction import AuctionRules, Bid
+        from openets.market.auction import Bid
         from openets.market.auction import clear as do_clear
+        from openets.services.auctions import rules_of
         from openets.services.tabular import Schema, read_tables
 
         try:
             data = tomllib.loads(rules.read_text(encoding="utf-8"))["auction"]
-        except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-            raise ValueError(f"{rules}: not an auction rule file ({exc})") from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{rules}: not an auction rule file with an [auction] table ({type(exc).__name__})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{rules}: [auction] is not a table")
         schema = Schema(("bidder", "bid_id", "price", "quantity", "at"), ("bidder", "bid_id", "price", "quantity", "at"),
                         {"投标人": "bidder", "申报编号": "bid_id", "价格": "price", "数量": "quantity", "时间": "at"})
-        parsed = []
+        parsed, seen = [], set()
         for r in read_tables(bids, {"bids": schema}, kind="bids")["bids"]:
             v = r.values
             try:
-                parsed.append(Bid(int(v["bidder"]), v["bid_id"], yuan_to_fen(v["price"], r.where),
-                                  parse_tonnes(v["quantity"]), parse_instant(v["at"])))
+                bid = Bid(parse_id(v["bidder"], "bidder"), v["bid_id"], yuan_to_fen(v["price"], "price", minimum=1),
+                          parse_tonnes(v["quantity"]), parse_instant(v["at"], "at"))
             except ValueError as exc:
-                raise ValueError(f"{r.where}: {exc}") from None
-        reserve_fen = yuan_to_fen(reserve, "--reserve") if reserve is not None else data.get("reserve_fen")
-        rules_ = AuctionRules(
-            volume=int(data["volume"]), closes_at=datetime.fromisoformat(data["closes_at"]), reserve=reserve_fen,
-            lot=int(data.get("lot", 1)), min_bid=int(data.get("min_bid", 1)),
-            max_share_per_bidder=Decimal(str(data["max_share_per_bidder"])) if "max_share_per_bidder" in data else None,
-            eligible=frozenset(int(x) for x in eligible.split(",")) if eligible else None,
-            tie_break=data.get("tie_break", "time"), random_seed=int(data.get("random_seed", 0)),
-            cancel_if_undersubscribed=bool(data.get("cancel_if_undersubscribed", False)))
+                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)}") from None
+            if (bid.bidder, bid.bid_id) in seen:  # the clearing would keep one silently
+                raise ValueError(f"{r.where}: bidder {bid.bidder} bid {bid.bid_id!r} is given twice")
+            seen.add((bid.bidder, bid.bid_id))
+            parsed.append(bid)
+        reserve_fen: int | None = None
+        if reserve is not None:
+            reserve_fen = yuan_to_fen(reserve, "--reserve")
+        elif "reserve_fen" in data:
+            reserve_fen = parse_int(data["reserve_fen"], "reserve_fen", maximum=MAX_PRICE_FEN)
+        try:
+            chosen = frozenset(parse_id(x, "--eligible") for x in eligible.split(",")) if eligible else None
+        except ValueError as exc:
+            raise ValueError(f"{getattr(exc, 'message', exc)} (bidder ids, comma-separated)") from None
+        rules_ = rules_of(data, reserve=reserve_fen, eligible=chosen)
         result = do_clear(parsed, rules_)
         out: dict[str, object] = {**result.published(),
                                   "rejected": [{"bidder": k[0], "bid_id": k[1], "reason": v}

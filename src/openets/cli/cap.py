@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from openets.cli.common import JsonOpt, console, emit, run
+from openets.core.numbers import parse_decimal
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -16,13 +17,13 @@ app = typer.Typer(no_args_is_help=True)
 def plan(global_budget: str = typer.Option("1200", help="Global budget, Gt CO2 (the seed: ~1,200)."),
          share: str = typer.Option("0.30", help="The country's share (the seed: 30 %)."),
          base: str = typer.Option("6", help="Base-year emissions, Gt (2005: 6)."),
-         base_year: int = 2005, target_year: int = 2030,
+         base_year: int = typer.Option(2005, min=1900, max=2300), target_year: int = typer.Option(2030, min=1900, max=2300),
          growth: str = typer.Option("0.06", help="Yearly GDP growth to the target year."),
          cut: str = typer.Option("0.60", help="Intensity cut against the base year (60–65 %)."),
          peak: str = typer.Option("12.7", help="Emissions in the target year the path starts from, Gt."),
          emitted_by_target: str = typer.Option("170", help="Cumulative emissions by the target year, Gt."),
          factor: str = typer.Option("0.9", help="Yearly decline factor after the target year."),
-         end_year: int = 2100, as_json: bool = JsonOpt) -> None:
+         end_year: int = typer.Option(2100, min=1900, max=2300), as_json: bool = JsonOpt) -> None:
     """Plan the cap step by step (基于总量控制的碳市场设计逻辑) and show where the seed's numbers do not add up."""
 
     def go() -> None:
@@ -36,8 +37,9 @@ def plan(global_budget: str = typer.Option("1200", help="Global budget, Gt CO2 (
             solve_decline_factor,
         )
 
-        d = {k: Decimal(v) for k, v in dict(global_budget=global_budget, share=share, base=base, growth=growth,
-                                             cut=cut, peak=peak, emitted=emitted_by_target, factor=factor).items()}
+        given = dict(global_budget=global_budget, share=share, base=base, growth=growth,
+                     cut=cut, peak=peak, emitted=emitted_by_target, factor=factor)
+        d = {k: parse_decimal(v, f"--{k.replace('_', '-')}") for k, v in given.items()}
         budget = country_budget(d["global_budget"], d["share"])
         years = target_year - base_year
         e_target = intensity_target_emissions(d["base"], base_year, target_year, d["growth"], d["cut"])
@@ -115,7 +117,7 @@ def _pairs(text: str) -> dict[str, Decimal]:
         name, sep, value = part.partition("=")
         if not sep:
             raise ValueError(f"weights: {part!r} is not name=weight")
-        out[name.strip()] = Decimal(value)
+        out[name.strip()] = parse_decimal(value, f"weight {name.strip()}")
     return out
 
 
@@ -127,9 +129,7 @@ def _csv(path: Path, required: list[str]) -> list[dict[str, str]]:
 
 
 def _d(row: dict[str, str], col: str) -> Decimal:
-    from decimal import InvalidOperation
-
     try:
-        return Decimal(row[col])
-    except InvalidOperation:
-        raise ValueError(f"{row['_where']}, column {col}: {row[col]!r} is not a number") from None
+        return parse_decimal(row[col], f"column {col}")
+    except ValueError as exc:
+        raise ValueError(f"{row['_where']}, {getattr(exc, 'message', exc)}") from None

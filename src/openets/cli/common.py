@@ -52,7 +52,7 @@ def clock():
     if not at:
         return SystemClock()
     try:
-        return FixedClock(parse_instant(at))
+        return FixedClock(parse_instant(at, "OPENETS_NOW"))
     except ValueError:
         raise Failure(f"OPENETS_NOW={at!r} is not an ISO time") from None
 
@@ -116,6 +116,23 @@ def run(fn, *args, **kwargs):
             text = "the database is not initialised, or its schema is older than this version: run `openets registry init`"
         err_console.print(f"error: database: {text}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
-    except (ValueError, OSError) as exc:
-        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True, markup=False)
+    except OverflowError:  # a number typer let through that SQLite cannot bind (2**63 and beyond)
+        err_console.print("error: a number given is beyond the range kept (at most 9223372036854775807)",
+                          highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
+    except ArithmeticError:  # the last guard: a number too large to compute with (decimal.Overflow …)
+        err_console.print("error: a number given is too large to compute with", highlight=False, soft_wrap=True,
+                          markup=False)
+        raise typer.Exit(1) from None
+    except (ValueError, OSError) as exc:
+        err_console.print(f"error: {_plain(exc)}", highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(1) from None
+
+
+def _plain(exc: Exception) -> str:
+    """A sentence for an OS or decoding error, not Python's "[Errno 2] …" or "'utf-8' codec can't decode"."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not {exc.encoding} text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror.lower()}" if exc.filename else exc.strerror.lower()
+    return str(exc)

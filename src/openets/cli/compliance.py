@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
@@ -54,14 +54,10 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
     average price × shortfall) and the published list. Decided once per company and kind."""
 
     def go() -> None:
-        from decimal import Decimal, InvalidOperation
-
+        from openets.core.numbers import parse_decimal
         from openets.services.compliance import Consequences
 
-        try:
-            m = Decimal(multiplier) if multiplier is not None else None
-        except InvalidOperation:
-            raise Failure(f"--multiplier {multiplier!r} is not a number") from None
+        m = parse_decimal(multiplier, "--multiplier", minimum=0, maximum=1000) if multiplier is not None else None
         svc = _registry(db, rules, with_clock=True)
         done = Consequences(svc).decide(svc.actor(actor_name(user), party), market, year, multiplier=m)
         emit([_penalty(p) for p in done], as_json, title=f"{market} {year}: decided now")
@@ -116,14 +112,10 @@ def extend(market: str = typer.Option(...), year: int = typer.Option(..., help="
     """Extend one company's deadline (the market's regulator); its status is recomputed against it."""
 
     def go() -> None:
-        from datetime import date
-
+        from openets.core.clock import parse_day
         from openets.services.compliance import ComplianceService
 
-        try:
-            day = date.fromisoformat(until)
-        except ValueError:
-            raise Failure(f"--until {until!r} is not a date (YYYY-MM-DD)") from None
+        day = parse_day(until, "--until")
         svc = _registry(db, rules, with_clock=True)
         new = ComplianceService(svc).extend(svc.actor(actor_name(user), party), market, year, company, day, reason)
         emit({"company": company, "market": market, "year": year, "deadline": new}, as_json, title="extension")

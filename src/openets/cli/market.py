@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.core.numbers import MAX_AMOUNT_FEN, MAX_PRICE_FEN
 
 app = typer.Typer(no_args_is_help=True)
 InstrumentArg = typer.Argument(..., help="The instrument: a unit class code such as BEA-2016 or CEA-2021.")
@@ -27,10 +28,10 @@ def _yuan(fen: int | None) -> str | None:
     return None if fen is None else f"{fen / 100:.2f}"
 
 
-def _fen(text: str, what: str) -> int:
+def _fen(text: str, what: str, maximum: int = MAX_PRICE_FEN) -> int:
     from openets.cli.auction import yuan_to_fen
 
-    return yuan_to_fen(text, what)
+    return yuan_to_fen(text, what, maximum=maximum)
 
 
 def _cash(instrument: str, amount: str, user: str | None, party: int | None, db: str | None, as_json: bool,
@@ -38,7 +39,7 @@ def _cash(instrument: str, amount: str, user: str | None, party: int | None, db:
     def go() -> None:
         ex = _exchange(db, instrument)
         actor = ex.registry.actor(actor_name(user), party)
-        getattr(ex, move)(actor, _fen(amount, "--amount"))
+        getattr(ex, move)(actor, _fen(amount, "--amount", MAX_AMOUNT_FEN))
         bal, res = ex.cash(actor.party_id)
         emit({"party": actor.party_id, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
              as_json, title="cash")
@@ -149,7 +150,7 @@ def trades(instrument: str = InstrumentArg, since: str | None = typer.Option(Non
 
 
 @app.command()
-def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(None, min=1, help="Intraday bars "
+def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(None, min=1, max=1440, help="Intraday bars "
                                                                                                 "of N minutes; "
                                                                                                 "default daily."),
          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
@@ -260,15 +261,22 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
 
         from openets.cli.auction import yuan_to_fen
         from openets.core.clock import parse_instant
+        from openets.core.numbers import MAX_TONNES, parse_id, parse_int
         from openets.market.orderbook import BookRules, Order, OrderBook
         from openets.services.tabular import Schema, read_tables
 
         cols = ("at", "instrument", "order_id", "party", "side", "type", "price", "quantity", "action")
         rows = read_tables(path, {"orders": Schema(cols, ("at", "instrument", "order_id", "party", "side",
                                                           "quantity"))}, kind="orders")["orders"]
-        rules = BookRules(tick=tick, lot=lot,
-                          band_low=yuan_to_fen(band_low, "--band-low") if band_low else None,
-                          band_high=yuan_to_fen(band_high, "--band-high") if band_high else None)
+        if tick < 1 or tick > MAX_PRICE_FEN:
+            raise Failure(f"--tick {tick}: a tick is 1 .. {MAX_PRICE_FEN} fen")
+        if lot < 1 or lot > MAX_TONNES:
+            raise Failure(f"--lot {lot}: a lot is 1 .. {MAX_TONNES} t")
+        low = yuan_to_fen(band_low, "--band-low") if band_low else None
+        high = yuan_to_fen(band_high, "--band-high") if band_high else None
+        if low is not None and high is not None and low > high:
+            raise Failure(f"--band-low {band_low} is above --band-high {band_high}")
+        rules = BookRules(tick=tick, lot=lot, band_low=low, band_high=high)
         events: list[dict[str, object]] = []
         books: dict[str, OrderBook] = {}
         parsed = []
@@ -288,15 +296,19 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
             if book is None:
                 book = books[inst] = OrderBook(inst, rules, _sink(inst))
             try:
-                oid, party = int(v["order_id"]), int(v["party"])
-                qty = int(v["quantity"])
-            except ValueError:
-                raise ValueError(f"{r.where}: order_id, party and quantity are whole numbers") from None
-            if (v.get("action") or "submit") == "cancel":
+                oid, party = parse_id(v["order_id"], "order_id"), parse_id(v["party"], "party")
+                qty = parse_int(v["quantity"], "quantity", maximum=MAX_TONNES)
+            except ValueError as exc:
+                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)} (order_id, party and quantity are whole "
+                                 "numbers)") from None
+            action = v.get("action") or "submit"
+            if action not in ("submit", "cancel"):
+                raise ValueError(f"{r.where}, column action: {action!r} is not submit or cancel")
+            if action == "cancel":
                 book.cancel(oid)
                 continue
             kind = v.get("type") or "limit"
-            price = yuan_to_fen(v["price"], r.where) if v.get("price") else None
+            price = yuan_to_fen(v["price"], f"{r.where}, column price") if v.get("price") else None
             book.submit(Order(oid, party, v["side"], kind, price, qty))
         emit({"events": events, "books": {k: b.depth() for k, b in books.items()}} if as_json else events[:200],
              as_json, title="events")

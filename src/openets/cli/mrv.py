@@ -137,8 +137,7 @@ def verify(report_id: int = typer.Argument(..., metavar="REPORT"),
     """The assigned verifier's result: verified emissions (output as filed), findings, statement."""
 
     def go() -> None:
-        from decimal import Decimal, InvalidOperation
-
+        from openets.core.numbers import MAX_TONNES, parse_decimal
         from openets.mrv.documents import Finding
 
         reg, reports, _ = _reports(db)
@@ -149,10 +148,7 @@ def verify(report_id: int = typer.Argument(..., metavar="REPORT"),
             if not sep or sev not in ("major", "minor", "observation"):
                 raise ValueError(f"finding {f!r}: write severity:text, severity major, minor or observation")
             found.append(Finding(sev, text.strip()))
-        try:
-            value = Decimal(emissions)
-        except InvalidOperation:
-            raise ValueError(f"emissions {emissions!r} is not a number") from None
+        value = parse_decimal(emissions, "emissions", minimum=0, maximum=MAX_TONNES)
         report = reports.get(report_id)
         if report.state == "submitted":
             reports.step(actor, report_id, "start_verification")
@@ -186,13 +182,10 @@ def determine(company: str = typer.Option(..., help="Registration id of the comp
     """Determine the emissions of a missing or rejected report (regulator), recorded as a determination."""
 
     def go() -> None:
-        from decimal import Decimal, InvalidOperation
+        from openets.core.numbers import MAX_TONNES, parse_decimal
 
         reg, reports, _ = _reports(db)
-        try:
-            value = Decimal(emissions) if emissions is not None else None
-        except InvalidOperation:
-            raise ValueError(f"emissions {emissions!r} is not a number") from None
+        value = parse_decimal(emissions, "emissions", minimum=0, maximum=MAX_TONNES) if emissions is not None else None
         rid = reports.determine_missing(reg.actor(actor_name(user), party), market=market, year=year,
                                         company=company, emissions=value)
         r = reports.get(rid)

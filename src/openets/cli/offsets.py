@@ -26,6 +26,7 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
     """Each credit: usable tonnes and the reasons it is not (fully) usable."""
 
     def go() -> None:
+        from openets.core.clock import parse_day
         from openets.core.quantity import parse_tonnes
         from openets.offsets.eligibility import Credit, check
         from openets.offsets.rules import OffsetRules, for_year
@@ -35,19 +36,24 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
         cols = ("id", "standard", "project_id", "project_type", "province", "county", "period_start", "period_end",
                 "quantity", "boundary_of", "tags")
         rows = read_tables(credits, {"credits": Schema(cols, cols[:9])}, kind="credits")["credits"]
-        parsed = []
+        parsed, seen = [], set()
         for r in rows:
             v = r.values
             try:
+                start, end = parse_day(v["period_start"], "period_start"), parse_day(v["period_end"], "period_end")
                 parsed.append(Credit(v["id"], v["standard"], v["project_id"], v["project_type"], v["province"],
-                                     v["county"], date.fromisoformat(v["period_start"]),
-                                     date.fromisoformat(v["period_end"]), parse_tonnes(v["quantity"]),
+                                     v["county"], start, end, parse_tonnes(v["quantity"]),
                                      frozenset(x for x in v.get("boundary_of", "").split(";") if x),
                                      frozenset(x for x in v.get("tags", "").split(";") if x)))
             except ValueError as exc:
-                raise ValueError(f"{r.where}: {exc}") from None
-        applied = date.fromisoformat(applied_on) if applied_on else None
-        when = date.fromisoformat(on) if on else (applied or date.today())
+                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)}") from None
+            if end < start:
+                raise ValueError(f"{r.where}: period_end {end} is before period_start {start}")
+            if v["id"] in seen:  # the same credit counted twice would double its tonnes
+                raise ValueError(f"{r.where}: credit {v['id']!r} is given twice")
+            seen.add(v["id"])
+        applied = parse_day(applied_on, "--applied-on") if applied_on else None
+        when = parse_day(on, "--on") if on else (applied or date.today())
         rs = default_rulebook().lookup(market, year, when, "offsets")
         verdicts = check(parsed, company, for_year(section(rs, "offsets", OffsetRules), year),
                          basis=basis, applied_on=applied)
@@ -71,12 +77,13 @@ def project(standard: str = typer.Option("CCER"), project_id: str = typer.Option
     """Register an offset project (regulator)."""
 
     def go() -> None:
+        from openets.core.clock import parse_day
         from openets.services.offsets import OffsetService, Project
 
+        start, end = parse_day(crediting_start, "--crediting-start"), parse_day(crediting_end, "--crediting-end")
         reg = _registry(db)
         pid = OffsetService(reg).register(reg.actor(actor_name(user), party), market, Project(
-            standard, project_id, name, type, province, county, owner, date.fromisoformat(crediting_start),
-            date.fromisoformat(crediting_end), frozenset(boundary_of), frozenset(tag)))
+            standard, project_id, name, type, province, county, owner, start, end, frozenset(boundary_of), frozenset(tag)))
         emit({"project": pid}, as_json)
 
     run(go)

@@ -12,6 +12,7 @@ from openets.core.actor import Role
 from openets.core.clock import parse_instant
 from openets.core.ids import AccountId, UnitClassId
 from openets.core.quantity import parse_tonnes
+from openets.core.text import check_text
 from openets.registry.commands import (
     Approve,
     Cancel,
@@ -35,7 +36,12 @@ if TYPE_CHECKING:  # the CLI imports services lazily (start-up time)
     from openets.services.registry import RegistryService
 
 app = typer.Typer(no_args_is_help=True)
+MOVES = ("transfer", "allocate", "central_transfer", "auction_delivery", "return_excess")
 KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key has no second effect.")
+
+
+def _refuse(message: str) -> None:
+    raise Failure(message)
 
 
 def _svc(db: str | None) -> RegistryService:
@@ -88,6 +94,10 @@ def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...)
               market: str | None = None, registration_id: str | None = None, sector: str | None = None,
               region: str | None = None, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Register a party: covered company (控排企业), investor, verifier, exchange."""
+    for what, value in (("--name", name), ("--name-en", name_en), ("--market", market),
+                        ("--registration-id", registration_id), ("--sector", sector), ("--region", region)):
+        if value is not None:
+            run(check_text, value, what)
     run(lambda: emit({"party": _svc(db).create_party(kind=kind, name=name, name_en=name_en, market=market,
                                                      registration_id=registration_id, sector=sector,
                                                      region=region)}, as_json))
@@ -120,6 +130,9 @@ def open_account(market: str = typer.Option(...), type: AccountType = typer.Opti
     """Request an account; the market's regulator approves it with `approve-account`."""
 
     def go() -> None:
+        for what, value in (("--market", market), ("--number", number), ("--name", name)):
+            if value is not None:
+                check_text(value, what)
         svc = _svc(db)
         acc = svc.request_account(svc.actor(actor_name(user), party), market=market, type=type, number=number,
                                   name=name, party_id=for_party)
@@ -214,9 +227,11 @@ def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--f
              as_json: bool = JsonOpt) -> None:
     """Move units between accounts (lowest serials first)."""
 
+    if type not in MOVES:  # approve, issue … are commands of their own, not a kind of transfer
+        run(_refuse, f"--type {type!r} is not a transfer type ({', '.join(MOVES)})")
+
     def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
-        # the type is the user's: command() refuses an unknown one with action_unknown
         return command(type, key=key, from_account=frm, to_account=svc.account(to).id, unit_class=uc,
                        quantity=parse_tonnes(quantity), restriction=restriction, reservation=reservation)
 
@@ -350,7 +365,8 @@ def purge_keys(older_than_days: int = typer.Option(30, "--older-than-days", help
 
 
 @app.command()
-def history(account: str, limit: int = 50, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def history(account: str, limit: int = typer.Option(50, min=1, max=100_000), db: str | None = DbOpt,
+            as_json: bool = JsonOpt) -> None:
     """An account's journal lines, newest first."""
 
     def go() -> None:

@@ -29,3 +29,8 @@ class IdempotencyConflict(DomainError):
             "idempotency_conflict",
             f"idempotency key {key!r} was already used for a different request",
         )
+
+
+class BadInput(DomainError, ValueError):
+    """Refused input (a number or a time that cannot be read or is out of bounds). Also a ValueError, so
+    callers that wrap a parser's ValueError with the row or option it came from keep doing so."""

@@ -97,7 +97,11 @@ def resolve(stream: Stream, table: FactorTable, *, year: int, gwp_set: str = "SA
         # NCV per activity unit (GJ per t, or per 10⁴ Nm³ …): the activity unit must fit the NCV's
         ncv = _in(chosen["ncv"], f"GJ/({stream.activity_unit})")
         carbon = _in(chosen["carbon_content"], "tC/GJ")
-        per = ncv * carbon * _in(chosen["oxidation"], "dimensionless") * C_TO_CO2
+        oxidation = _in(chosen["oxidation"], "dimensionless")
+        if not 0 < oxidation <= 1:  # a rate: more than all the carbon cannot oxidise (500 % would be ×5 emissions)
+            raise DomainError("factor_out_of_range", f"stream {stream.stream_id}: oxidation {chosen['oxidation'].value} "
+                                                     f"{chosen['oxidation'].unit} is not within 0–100 %")
+        per = ncv * carbon * oxidation * C_TO_CO2
         return Resolved(stream, per, False, used, ncv, carbon)
     p = stream.parameters
     if k == "clinker":

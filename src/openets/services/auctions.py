@@ -10,7 +10,9 @@ market registry's own cash account), and the public result stored — never an i
 
 from __future__ import annotations
 
+import enum
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -21,6 +23,8 @@ from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ, from_us, parse_instant, to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassId
+from openets.core.numbers import INT64_MAX, MAX_TONNES, parse_decimal, parse_int
+from openets.core.text import parse_choice
 from openets.market.auction import AuctionResult, AuctionRules, Bid, ReserveRule, clear
 from openets.market.auction_status import NoticeStatus, next_status, require_announced
 from openets.market.data import Print
@@ -34,16 +38,34 @@ from openets.storage.db import run_in_transaction
 
 
 def rules_of(data: dict[str, Any], *, reserve: int | None, eligible: frozenset[int] | None) -> AuctionRules:
-    """The clearing rules a notice states (its [auction] table)."""
-    try:
-        return AuctionRules(
-            volume=int(data["volume"]), closes_at=parse_instant(str(data["closes_at"])), reserve=reserve,
-            lot=int(data.get("lot", 1)), min_bid=int(data.get("min_bid", 1)),
-            max_share_per_bidder=Decimal(str(data["max_share_per_bidder"])) if "max_share_per_bidder" in data else None,
-            eligible=eligible, tie_break=data.get("tie_break", "time"), random_seed=int(data.get("random_seed", 0)),
-            cancel_if_undersubscribed=bool(data.get("cancel_if_undersubscribed", False)))
-    except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
-        raise DomainError("auction_rules_invalid", f"auction rules: {exc!r}") from None
+    """The clearing rules a notice states (its [auction] table); each field read by the bounded parsers,
+    a missing or bad one refused as ``auction_rules_invalid`` naming it."""
+    def field(name: str, parse: Callable[[object], Any], default: object = None) -> Any:
+        value = data.get(name, default)
+        if value is None:
+            raise DomainError("auction_rules_invalid", f"auction rules: {name} is missing")
+        try:
+            return parse(value)
+        except DomainError as exc:
+            raise DomainError("auction_rules_invalid", f"auction rules: {exc.message}") from None
+
+    volume = field("volume", lambda v: parse_int(v, "volume", minimum=1, maximum=MAX_TONNES))
+    lot = field("lot", lambda v: parse_int(v, "lot", minimum=1, maximum=MAX_TONNES), 1)
+    share = data.get("max_share_per_bidder")
+    tie_break = field("tie_break", lambda v: parse_choice(_TieBreak, v, "tie_break").value, "time")
+    return AuctionRules(
+        volume=volume, closes_at=field("closes_at", lambda v: parse_instant(v, "closes_at")), reserve=reserve, lot=lot,
+        min_bid=field("min_bid", lambda v: parse_int(v, "min_bid", minimum=1, maximum=MAX_TONNES), 1),
+        max_share_per_bidder=None if share is None else field(
+            "max_share_per_bidder", lambda v: parse_decimal(v, "max_share_per_bidder", minimum=0, maximum=1)),
+        eligible=eligible, tie_break=tie_break,
+        random_seed=field("random_seed", lambda v: parse_int(v, "random_seed", minimum=-INT64_MAX), 0),
+        cancel_if_undersubscribed=bool(data.get("cancel_if_undersubscribed", False)))
+
+
+class _TieBreak(enum.Enum):
+    TIME = "time"
+    RANDOM = "random"
 
 
 class AuctionService:

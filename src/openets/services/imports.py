@@ -12,6 +12,7 @@ from openets.core.actor import Actor
 from openets.core.errors import DomainError
 from openets.core.ids import AccountId
 from openets.core.quantity import parse_tonnes
+from openets.core.text import parse_choice
 from openets.registry.commands import Allocate, Issue
 from openets.registry.model import AccountType, PartyKind
 from openets.registry.transactions import TxType
@@ -73,7 +74,7 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
             if v["ref"] in parties:
                 raise DomainError("file_duplicate", f"{row.where}: party ref {v['ref']!r} twice")
             parties[v["ref"]] = guard(row.where, lambda v=v: svc.create_party(
-                kind=PartyKind(v["kind"]), name=v["name"], name_en=v.get("name_en", ""),
+                kind=parse_choice(PartyKind, v["kind"], "kind"), name=v["name"], name_en=v.get("name_en", ""),
                 market=v.get("market") or None, registration_id=v.get("registration_id") or None,
                 sector=v.get("sector") or None, region=v.get("region") or None, conn=conn))
             counts["parties"] += 1
@@ -89,13 +90,13 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
                 raise DomainError("file_reference", f"{row.where}: unknown installation {v['installation_ref']!r}")
             guard(row.where, lambda v=v: svc.add_generating_unit(
                 installation_id=installations[v["installation_ref"]], name=v["name"],
-                capacity_mw=parse_tonnes(v["capacity_mw"]), fuel=v["fuel"], cooling=v["cooling"],
+                capacity_mw=parse_tonnes(v["capacity_mw"], "capacity_mw"), fuel=v["fuel"], cooling=v["cooling"],
                 category=v["category"], conn=conn))
             counts["generating_units"] += 1
         for row in sheets.get("accounts", []):
             v = row.values
             guard(row.where, lambda v=v, row=row: svc.request_account(
-                actor, market=v["market"], type=AccountType(v["type"]), number=v["number"],
+                actor, market=v["market"], type=parse_choice(AccountType, v["type"], "type"), number=v["number"],
                 name=v.get("name", ""), party_id=party(v["party_ref"], row.where), conn=conn))
             counts["accounts"] += 1
         ops: list[tuple[str, Issue | Allocate]] = []

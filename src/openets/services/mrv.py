@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from openets.core.errors import DomainError
+from openets.core.numbers import parse_decimal
 from openets.mrv import quality
 from openets.mrv.accounting import Stream, StreamEmissions, Totals, emissions, resolve, totals
 from openets.mrv.factors import Factor, FactorTable, default_factors
@@ -82,8 +83,8 @@ def _stream(row: Row) -> Stream:
         try:
             if not sep:
                 raise InvalidOperation
-            params[key.strip()] = Decimal(val.strip())
-        except InvalidOperation:
+            params[key.strip()] = parse_decimal(val.strip(), key.strip())
+        except (InvalidOperation, DomainError):
             raise DomainError("file_value", f"{row.where}, column parameters: {part!r} is not name=number") from None
     return Stream(v["installation"], v["stream_id"], KIND_ALIASES.get(v["kind"], v["kind"]), v["activity_unit"],
                   fuel=v.get("fuel", ""), measured=measured, parameters=params, gas=v.get("gas", ""),
@@ -119,8 +120,8 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
         if sid not in resolved:
             raise DomainError("file_value", f"{row.where}, column stream_id: {sid} is not in the streams sheet")
         month = _dec(row, "month")
-        if month != month.to_integral_value():
-            raise DomainError("file_value", f"{row.where}, column month: whole months 1–12")
+        if month != month.to_integral_value() or not 1 <= month <= 12:
+            raise DomainError("file_value", f"{row.where}, column month: {row.values['month']!r} is not a month (whole, 1–12)")
         quantity = _dec(row, "quantity")
         if quantity < 0:
             raise DomainError("file_value", f"{row.where}, column quantity: negative consumption {quantity}")

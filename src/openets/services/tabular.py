@@ -7,10 +7,12 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from openets.core.errors import DomainError
+from openets.core.numbers import parse_decimal
+from openets.core.text import check_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +30,10 @@ class Row:
     def number(self, col: str, default: str | None = None, *, negative: bool = True) -> Decimal:
         """A cell as a Decimal (thousands separators allowed); a clear error naming row and column."""
         text = self.values.get(col) or (default if default is not None else "")
-        try:
-            value = Decimal(text.replace(",", ""))
-        except InvalidOperation:
-            raise DomainError("file_value", f"{self.where}, column {col}: {text!r} is not a number") from None
-        if not value.is_finite():
-            raise DomainError("file_value", f"{self.where}, column {col}: {text!r} is not a number")
+        try:  # the one bounded parser: a huge exponent is refused before any conversion
+            value = parse_decimal(text, f"column {col}")
+        except DomainError as exc:
+            raise DomainError("file_value", f"{self.where}, {exc.message}") from None
         if not negative and value < 0:
             raise DomainError("file_value", f"{self.where}, column {col}: {value} is negative")
         return value
@@ -113,6 +113,11 @@ def _rows(origin: str, schema: Schema, records: list[list[str]]) -> list[Row]:
             raise DomainError("file_malformed",
                               f"{origin} row {n}: {len(rec)} fields, the header has {len(header)} (truncated?)")
         values = {h: c.strip() for h, c in zip(header, rec)}
+        for col, cell in values.items():
+            try:  # a NUL byte would be stored (SQLite) or refused late (PostgreSQL): refused here, named
+                check_text(cell, f"column {col}", max_length=4000)
+            except DomainError as exc:
+                raise DomainError("file_value", f"{origin} row {n}, {exc.message}") from None
         for col in schema.required:
             if not values.get(col):
                 raise DomainError("file_value", f"{origin} row {n}: column {col} is empty")

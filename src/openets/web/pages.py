@@ -116,20 +116,19 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     @app.post("/ui/market/{instrument}/orders", include_in_schema=False)
     def place(request: Request, instrument: str, account: str = Form(...), side: str = Form(...),
               quantity: str = Form(...), price: str = Form("")) -> Response:
-        from decimal import Decimal, InvalidOperation
+        from openets.core.numbers import parse_price_fen
+        from openets.core.quantity import parse_tonnes
 
         me = who(request)
         if me is None:
             return to_login()
-        try:
-            qty = int(quantity)
-            fen = Decimal(price) * 100 if price else None
-            if fen is not None and fen != fen.to_integral_value():
-                raise ValueError
-        except (ValueError, InvalidOperation):
-            return market(request, instrument, error="quantity: whole tonnes; price: yuan to 0.01")
+        try:  # the one bounded parser: a huge exponent or Infinity is refused before any conversion
+            qty = parse_tonnes(quantity)
+            fen = parse_price_fen(price) if price.strip() else None
+        except DomainError as exc:
+            return market(request, instrument, error=f"quantity: whole tonnes; price: yuan to 0.01 ({exc.message})")
         with hub.locked(instrument) as ex:
-            placed = ex.submit(me, account=account, side=side, quantity=qty, price_fen=int(fen) if fen else None,
+            placed = ex.submit(me, account=account, side=side, quantity=qty, price_fen=fen,
                                type="limit" if fen else "market")
         if placed.status == "rejected":
             return market(request, instrument, error=f"order refused: {placed.reason}")

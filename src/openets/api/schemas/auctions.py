@@ -7,17 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from openets.core.numbers import MAX_PRICE_FEN, MAX_TONNES  # the bounds the CLI and files use too
+from openets.core.text import PRINTABLE
+
 
 class NoticeCreate(BaseModel):
     rules: dict[str, Any] = Field(description="the notice's [auction] table (see src/openets/rules/data/auctions)")
-    unit_class: str = Field(min_length=1, max_length=64)
-    restriction_id: int = Field(0, ge=0, le=2**31)
+    unit_class: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
+    restriction_id: int = Field(0, ge=0, le=2**31 - 1)
 
 
 class BidCreate(BaseModel):
-    bid_id: str = Field("1", min_length=1, max_length=32)
-    price_fen: int = Field(gt=0, le=10**9, description="fen per tonne (CNY)")
-    quantity: int = Field(gt=0, le=10**12, description="whole tonnes")
+    bid_id: str = Field("1", min_length=1, max_length=32, pattern=PRINTABLE)
+    price_fen: int = Field(gt=0, le=MAX_PRICE_FEN, description="fen per tonne (CNY)")
+    quantity: int = Field(gt=0, le=MAX_TONNES, description="whole tonnes")
 
 
 class AuctionRead(BaseModel):

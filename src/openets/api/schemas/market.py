@@ -2,16 +2,20 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from openets.core.numbers import MAX_AMOUNT_FEN, MAX_PRICE_FEN, MAX_TONNES  # the bounds the CLI and files use too
+from openets.core.text import PRINTABLE
+
 
 class OrderCreate(BaseModel):
-    account: str = Field(min_length=1, max_length=32, description="your registry account: units come from or go to it")
+    account: str = Field(min_length=1, max_length=32, pattern=PRINTABLE,
+                         description="your registry account: units come from or go to it")
     side: str = Field(pattern="^(buy|sell)$")
-    quantity: int = Field(gt=0, le=10**12, description="whole tonnes")
-    price_fen: int | None = Field(None, gt=0, le=10**9, description="limit price in fen (CNY); none for market "
+    quantity: int = Field(gt=0, le=MAX_TONNES, description="whole tonnes")
+    price_fen: int | None = Field(None, gt=0, le=MAX_PRICE_FEN, description="limit price in fen (CNY); none for market "
                                                                   "and select orders")
     type: str = Field("limit", pattern="^(limit|market|select)$")
     level: int | None = Field(None, ge=1, le=5, description="select (挂牌协议): the quote level, 1 = best")
-    client_id: str | None = Field(None, min_length=1, max_length=64)
+    client_id: str | None = Field(None, min_length=1, max_length=64, pattern=PRINTABLE)
 
 
 class Fill(BaseModel):
@@ -43,7 +47,7 @@ class CancelRead(BaseModel):
 
 
 class DepositCreate(BaseModel):
-    amount_fen: int = Field(gt=0, le=10**15, description="fen (CNY)")
+    amount_fen: int = Field(gt=0, le=MAX_AMOUNT_FEN, description="fen (CNY)")
 
 
 class CashRead(BaseModel):

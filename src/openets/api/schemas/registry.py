@@ -2,18 +2,21 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from openets.core.numbers import MAX_TONNES  # the bounds the CLI and files use too
+from openets.core.text import PRINTABLE
+
 
 class TransferCreate(BaseModel):
-    unit_class: str = Field(min_length=1, max_length=64, examples=["BEA-2016"])
-    quantity: int = Field(gt=0, description="whole tonnes")
-    from_account: str = Field(min_length=1, max_length=32)
-    to_account: str = Field(min_length=1, max_length=32)
+    unit_class: str = Field(min_length=1, max_length=64, pattern=PRINTABLE, examples=["BEA-2016"])
+    quantity: int = Field(gt=0, le=MAX_TONNES, description="whole tonnes")
+    from_account: str = Field(min_length=1, max_length=32, pattern=PRINTABLE)
+    to_account: str = Field(min_length=1, max_length=32, pattern=PRINTABLE)
 
 
 class SurrenderCreate(BaseModel):
-    unit_class: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(gt=0, description="whole tonnes")
-    from_account: str = Field(min_length=1, max_length=32)
+    unit_class: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
+    quantity: int = Field(gt=0, le=MAX_TONNES, description="whole tonnes")
+    from_account: str = Field(min_length=1, max_length=32, pattern=PRINTABLE)
     compliance_year: int = Field(ge=2005, le=2100)
 
 
