@@ -63,7 +63,7 @@ def main() -> None:
         for i in range(0, n, args.batch):
             s0 = time.perf_counter()
             for p in ex.submit_many(reqs[i:i + args.batch]):
-                statuses[p.status] = statuses.get(p.status, 0) + 1
+                statuses[str(p.status)] = statuses.get(str(p.status), 0) + 1
             lat.append(time.perf_counter() - s0)
         dt = time.perf_counter() - t0
         with engine.connect() as c:

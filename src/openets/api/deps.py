@@ -34,7 +34,9 @@ class Services:
     capabilities: CapabilityQueries
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: an attribute read, answered on the event loop (a sync dependency would cost every request
+    # a hop to the thread pool and back)
     got: Services = request.app.state.services
     return got
 
