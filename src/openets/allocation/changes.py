@@ -92,5 +92,5 @@ def covered(companies: Sequence[str], changes: Sequence[Change], year: int) -> l
             result.pop(ch.company, None)
             result.setdefault(ch.to_company or "", None)
         elif ch.kind in ("boundary", "entrant"):
-            result.setdefault(ch.to_company if ch.kind == "boundary" else ch.company, None)  # type: ignore[arg-type]
+            result.setdefault(ch.to_company if ch.kind == "boundary" else ch.company, None)  # type: ignore[arg-type]  # a boundary change always names its receiving company
     return list(result)

@@ -105,7 +105,7 @@ class Registry:
             raise DomainError(*failure)
 
     def _record(self, **kw: object) -> TxRecord:
-        rec = TxRecord(**kw)  # type: ignore[arg-type]
+        rec = TxRecord(**kw)  # type: ignore[arg-type]  # callers pass TxRecord's own fields by name
         self.ws.new_txns.append(rec)
         return rec
 

@@ -184,12 +184,12 @@ def _account_id(conn: Connection, number: str) -> int:
     return int(acc)
 
 
-def _line(r: object) -> dict[str, object]:
+def _line(r: Any) -> dict[str, object]:  # r: a result row, its columns as attributes
     return {
-        "journal_row": r.seq, "txn": r.txn_id, "type": r.type, "actor": r.actor_user,  # type: ignore[attr-defined]
-        "unit_class": r.code, "change": r.d_total, "reserved_change": r.d_reserved,  # type: ignore[attr-defined]
-        "serials": r.serials,  # type: ignore[attr-defined]
-        "at": from_us(r.at_us).isoformat(), "entry": r.kind,  # type: ignore[attr-defined]
+        "journal_row": r.seq, "txn": r.txn_id, "type": r.type, "actor": r.actor_user,
+        "unit_class": r.code, "change": r.d_total, "reserved_change": r.d_reserved,
+        "serials": r.serials,
+        "at": from_us(r.at_us).isoformat(), "entry": r.kind,
     }
 
 

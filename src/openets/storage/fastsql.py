@@ -120,7 +120,7 @@ def _row_type(stmt: ClauseElement) -> Any:
 
 
 def _cursor(conn: Connection) -> Any:
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # the pool hands out a live DBAPI connection here
 
 
 def _wrap(conn: Connection, sql: str, exc: Exception) -> DBAPIError:
@@ -167,9 +167,9 @@ def run_together(conn: Connection, items: Sequence[tuple[ClauseElement, Mapping[
     rendered = [_values(stmt, conn, params) for stmt, params in items]
     curs = []
     try:
-        with driver.pipeline():  # type: ignore[union-attr]
+        with driver.pipeline():  # type: ignore[union-attr]  # psycopg connection: only PostgreSQL reaches this
             for sql, values in rendered:
-                cur = driver.cursor()  # type: ignore[union-attr]
+                cur = driver.cursor()  # type: ignore[union-attr]  # psycopg connection: only PostgreSQL reaches this
                 curs.append(cur)
                 statements[0] += 1
                 cur.execute(sql, values)
@@ -230,7 +230,7 @@ def _flush(conn: Connection, batch: list[tuple[str, list[Any]]]) -> None:
     import psycopg
 
     driver = conn.connection.driver_connection
-    cur = psycopg.ClientCursor(driver)  # type: ignore[arg-type]
+    cur = psycopg.ClientCursor(driver)  # type: ignore[arg-type]  # the DBAPI connection is psycopg's on PostgreSQL
     try:
         text = ";\n".join(cur.mogrify(sql, params) for sql, params in batch)
         statements[0] += 1

@@ -26,32 +26,32 @@ from openets.storage import tables as t
 from openets.storage.fastsql import pipeline, run, run_many, run_together
 
 
-def account_from_row(r: object) -> Account:
-    return Account(r.id, r.number, r.market, AccountType(r.type), r.party_id, AccountStatus(r.status), r.name)  # type: ignore[attr-defined]
+def account_from_row(r: Any) -> Account:  # r: a result row, its columns as attributes
+    return Account(r.id, r.number, r.market, AccountType(r.type), r.party_id, AccountStatus(r.status), r.name)
 
 
-def unit_class_from_row(r: object) -> UnitClass:
-    return UnitClass(r.id, r.code, UnitKind(r.kind), r.market, r.vintage, r.standard, r.project_id,  # type: ignore[attr-defined]
-                     r.project_type, r.location, r.cap, r.issued)  # type: ignore[attr-defined]
+def unit_class_from_row(r: Any) -> UnitClass:  # r: a result row, its columns as attributes
+    return UnitClass(r.id, r.code, UnitKind(r.kind), r.market, r.vintage, r.standard, r.project_id,
+                     r.project_type, r.location, r.cap, r.issued)
 
 
-def restriction_from_row(r: object) -> Restriction:
+def restriction_from_row(r: Any) -> Restriction:  # r: a result row, its columns as attributes
     return Restriction(
-        r.id, frozenset(x for x in r.allowed_types.split(",") if x), r.bound_holder,  # type: ignore[attr-defined]
-        r.bound_market, r.bound_year,  # type: ignore[attr-defined]
-        from_us(r.expires_us) if r.expires_us is not None else None, r.note,  # type: ignore[attr-defined]
+        r.id, frozenset(x for x in r.allowed_types.split(",") if x), r.bound_holder,
+        r.bound_market, r.bound_year,
+        from_us(r.expires_us) if r.expires_us is not None else None, r.note,
     )
 
 
-def txn_from_row(r: object) -> TxRecord:
+def txn_from_row(r: Any) -> TxRecord:  # r: a result row, its columns as attributes
     return TxRecord(
-        id=r.id, type=TxType(r.type), status=TxStatus(r.status), market=r.market,  # type: ignore[attr-defined]
-        unit_class_id=r.unit_class_id, restriction_id=r.restriction_id, quantity=r.quantity,  # type: ignore[attr-defined]
-        actor_user=r.actor_user, actor_party=r.actor_party, actor_role=r.actor_role,  # type: ignore[attr-defined]
-        at=from_us(r.at_us), sender_id=r.sender_id, receiver_id=r.receiver_id,  # type: ignore[attr-defined]
-        compliance_year=r.compliance_year, reverses_id=r.reverses_id,  # type: ignore[attr-defined]
-        reservation_id=r.reservation_id, approved_by=r.approved_by, note=r.note,  # type: ignore[attr-defined]
-        ranges=parse_serials(r.serials),  # type: ignore[attr-defined]
+        id=r.id, type=TxType(r.type), status=TxStatus(r.status), market=r.market,
+        unit_class_id=r.unit_class_id, restriction_id=r.restriction_id, quantity=r.quantity,
+        actor_user=r.actor_user, actor_party=r.actor_party, actor_role=r.actor_role,
+        at=from_us(r.at_us), sender_id=r.sender_id, receiver_id=r.receiver_id,
+        compliance_year=r.compliance_year, reverses_id=r.reverses_id,
+        reservation_id=r.reservation_id, approved_by=r.approved_by, note=r.note,
+        ranges=parse_serials(r.serials),
     )
 
 
