@@ -1,37 +1,17 @@
-"""What the simulation (``openets.simulation``) needs from storage and no other service offers yet,
-so that it imports no storage module itself: the database opened and brought up to date, one
-transaction around many service calls, and read-side queries — vintage holdings per account, the
+"""What the simulation (``openets.simulation``) reads from storage and no other service offers yet,
+so that it imports no storage module itself (engines, schema and transactions: ``services.database``):
+read-side queries — vintage holdings per account, the
 available positions of a set of accounts, the unit classes, one allocation run's lines, and a
 market's trade and surrender totals. Each query is the one the year runner used to run on the
 tables itself, moved here unchanged (same filters, same order)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, func, select
 
 from openets.storage import tables as t
-from openets.storage.db import make_engine, run_in_transaction
-from openets.storage.migrate import upgrade
-
-T = TypeVar("T")
-
-
-def open_database(url: str) -> Engine:
-    return make_engine(url)
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema up to date (the latest migration)."""
-    upgrade(engine)
-
-
-def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """``work`` in one transaction (retried whole on deadlocks), for service calls given its connection."""
-    return run_in_transaction(engine, work)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,11 @@ from datetime import date
 from pathlib import Path
 
 from openets.core.clock import FixedClock
+from openets.services.database import make_engine, upgrade
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook
-from openets.services.sim_queries import SimulationQueries, migrate, open_database
+from openets.services.sim_queries import SimulationQueries
 from openets.simulation.allocation import allocate, true_up
 from openets.simulation.auction import run_auction
 from openets.simulation.mrv import run_mrv
@@ -44,7 +45,7 @@ class YearRunner:
             raise TypeError("report_dir and write_report go together")
         self.sc = scenario
         self.url = url
-        self.engine = open_database(url)
+        self.engine = make_engine(url)
         book = default_rulebook()
         for f in rule_files or []:
             book = book.with_file(f)
@@ -67,7 +68,7 @@ class YearRunner:
         self.stages.append(StageTime(name, time.perf_counter() - t0, detail(), budget))
 
     def run(self) -> YearResult:
-        migrate(self.engine)
+        upgrade(self.engine)
         RegistryService(self.engine, rulebook=self.rulebook).init_markets()
         for i, spec in enumerate(self.sc.markets):
             self.rulebook.market(spec.code)  # an unknown market is named before anything runs

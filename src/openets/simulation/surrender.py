@@ -17,9 +17,10 @@ from openets.registry.commands import Surrender
 from openets.registry.model import UNRESTRICTED
 from openets.services.allocation import AllocationService
 from openets.services.compliance import ComplianceService, Consequences
+from openets.services.database import run_in_transaction as in_transaction
 from openets.services.offsets import OffsetService
 from openets.services.registry import RegistrySession
-from openets.services.sim_queries import SimulationQueries, in_transaction
+from openets.services.sim_queries import SimulationQueries
 from openets.simulation.state import Company, Market, Progress, at
 
 

@@ -17,16 +17,16 @@ from openets.core.actor import Role
 from openets.core.clock import FixedClock
 from openets.registry.commands import Allocate, Approve, CentralTransfer, Freeze, Issue, Surrender, Transfer, Unfreeze
 from openets.registry.model import AccountType, PartyKind, UnitKind
+from openets.services.database import make_engine, upgrade
 from openets.services.journal import export_checkpoint, verify
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
-from openets.services.sim_queries import migrate, open_database
 
 
 def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> dict[str, object]:
     out = say or (lambda _m: None)
-    engine = open_database(url)
-    migrate(engine)
+    engine = make_engine(url)
+    upgrade(engine)
     clock = FixedClock(datetime(2017, 6, 1, 2, 0, tzinfo=UTC))
     svc = RegistryService(engine, clock=clock)
     svc.init_markets()

@@ -16,7 +16,7 @@ from openets.allocation.methods import load_rate
 from openets.core.actor import Actor, Role
 from openets.core.ids import PartyId
 from openets.registry.model import AccountType, PartyKind
-from openets.services.sim_queries import in_transaction
+from openets.services.database import run_in_transaction as in_transaction
 from openets.simulation.state import Company, Market, Progress
 
 
