@@ -10,16 +10,54 @@ import typer
 from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
 from openets.cli.registry import _svc, app
 
+KeyOpt = typer.Option(None, "--key-file", help="The regulator's checkpoint key (a file of 16 to 4096 bytes); "
+                                                "default $OPENETS_CHECKPOINT_KEY.")
 
-@app.command("verify-journal")
-def verify_journal(checkpoint: Path | None = typer.Option(None, help="Checkpoint file to compare against."),
-                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Check every journal hash chain (and a checkpoint kept outside the database); exit 2 on tampering."""
+
+@app.command("verify")
+def verify_registry(checkpoint: Path | None = typer.Option(None, help="A signed checkpoint to compare with: "
+                                                                      "what changed, what was appended since."),
+                    key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Check the whole registry (journal chains, transactions, approvals, positions, blocks, unit classes,
+    serials; and a signed checkpoint): every problem named; exit 2 when any is found."""
 
     def go() -> None:
-        from openets.services.journal import verify
+        from openets.services import checkpoints
+        from openets.services.verification import verify_registry as check
 
-        report = verify(engine(db), checkpoint)
+        cp = checkpoints.load(checkpoint, checkpoints.key_from(key_file)) if checkpoint is not None else None
+        svc = _svc(db)
+        report = check(svc.engine, svc.rulebook, cp)
+        data = report.as_dict()
+        if as_json:
+            emit(data, True)
+        else:
+            emit({k: v for k, v in data.items() if k not in ("problems", "checks")}, False, title="registry")
+            if report.problems:
+                emit(data["problems"], False, title="problems")
+        if not report.ok:
+            first = report.problems[0]
+            raise Failure(f"registry verification failed: {len(report.problems)} problem(s), first "
+                          f"{first.code} ({first.subject})", 2)
+
+    run(go)
+
+
+@app.command("verify-journal")
+def verify_journal(checkpoint: Path | None = typer.Option(None, help="Signed checkpoint to compare the chains with."),
+                   key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Check every journal hash chain only (and a signed checkpoint's chains); exit 2 on tampering.
+    `registry verify` checks everything."""
+
+    def go() -> None:
+        from openets.services import checkpoints
+        from openets.services.journal import verify_chains
+
+        accounts: dict[str, list] = {}
+        if checkpoint is not None:
+            checkpoints.read(checkpoint)  # an unreadable file is said before a missing key
+            accounts = checkpoints.load(checkpoint, checkpoints.key_from(key_file))["chains"]
+        report = verify_chains(engine(db), accounts)
         emit({"rows": report.rows, "accounts": report.accounts, "ok": report.ok,
               "problems": [str(p) for p in report.problems]}, as_json, title="journal")
         if not report.ok:
@@ -31,13 +69,16 @@ def verify_journal(checkpoint: Path | None = typer.Option(None, help="Checkpoint
 
 @app.command()
 def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outside the database host)."),
-               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Export a checkpoint of the journal chains (line count, head hash, line hashes per account)."""
+               key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Verify the whole registry, then write a checkpoint of it signed with the regulator's key."""
 
     def go() -> None:
-        from openets.services.journal import export_checkpoint
+        from openets.services.checkpoints import key_from
+        from openets.services.verification import write_checkpoint
 
-        emit(export_checkpoint(engine(db), out), as_json, title="checkpoint")
+        key = key_from(key_file)
+        svc = _svc(db)
+        emit(write_checkpoint(svc.engine, svc.rulebook, out, key), as_json, title="checkpoint")
 
     run(go)
 

@@ -88,6 +88,7 @@ class ChainProblem:
     account_seq: int | None
     seq: int | None  # global row number, when known
     problem: str
+    code: str = "journal_chain_broken"  # stable name of what is wrong
 
     def __str__(self) -> str:
         where = f"account {self.account_id}"

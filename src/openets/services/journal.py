@@ -13,11 +13,12 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from openets.ledger.journal import GENESIS, ChainProblem
 
@@ -38,21 +39,33 @@ class VerifyReport:
         return not self.problems
 
 
-def _rows(engine: Engine, batch: int = 20_000) -> Iterator[tuple]:
+Source = Engine | Connection  # a connection: read in its transaction (one snapshot with other checks)
+
+
+@contextmanager
+def _conn(src: Source) -> Iterator[Connection]:
+    if isinstance(src, Connection):
+        yield src
+    else:
+        with src.connect() as conn:
+            yield conn
+
+
+def _rows(src: Source, batch: int = 20_000) -> Iterator[tuple]:
     # the driver cursor directly: this is the hot loop of a million-row check
-    with engine.connect() as conn:
+    with _conn(src) as conn:
         result = conn.exec_driver_sql(f"SELECT {_COLUMNS} FROM journal ORDER BY account_id, account_seq")
         while chunk := result.fetchmany(batch):
             yield from chunk
 
 
-def _heads(engine: Engine) -> dict[int, tuple[int, str | None]]:
-    with engine.connect() as conn:
+def _heads(src: Source) -> dict[int, tuple[int, str | None]]:
+    with _conn(src) as conn:
         return {r[0]: (r[1], r[2]) for r in conn.exec_driver_sql(
             "SELECT id, journal_count, head_hash FROM accounts")}
 
 
-def _walk(engine: Engine, on_line: Callable[[int, int, str], None] | None = None) -> VerifyReport:
+def _walk(engine: Source, on_line: Callable[[int, int, str], None] | None = None) -> VerifyReport:
     report = VerifyReport()
     problems = report.problems
     current, expect_seq, prev = None, 1, GENESIS
@@ -69,15 +82,16 @@ def _walk(engine: Engine, on_line: Callable[[int, int, str], None] | None = None
         if aseq != expect_seq:
             what = (f"lines {expect_seq}–{aseq - 1} missing (deleted)" if aseq > expect_seq
                     else f"line number {aseq} repeated or out of order")
-            problems.append(ChainProblem(acc, aseq, seq, what))
+            problems.append(ChainProblem(acc, aseq, seq, what, "journal_line_missing"))
         if stored_prev != prev:
             problems.append(ChainProblem(acc, aseq, seq, "previous-hash link broken (a line before it was "
-                                                          "deleted, or lines were re-ordered)"))
+                                                          "deleted, or lines were re-ordered)",
+                                         "journal_link_broken"))
         # the same text as ledger.journal.line_digest, inlined: this loop runs a million times
         digest = sha256(f"{txn}|{acc}|{aseq}|{uc}|{restr}|{d_total}|{d_reserved}|{serials}|{kind}|"
                         f"{at_us}|{stored_prev}".encode()).hexdigest()
         if digest != stored_hash:
-            problems.append(ChainProblem(acc, aseq, seq, "content does not match its hash (edited)"))
+            problems.append(ChainProblem(acc, aseq, seq, "content does not match its hash (edited)", "journal_line_edited"))
         if on_line:
             on_line(acc, aseq, stored_hash)
         expect_seq, prev = aseq + 1, stored_hash
@@ -90,15 +104,23 @@ def _walk(engine: Engine, on_line: Callable[[int, int, str], None] | None = None
         if count != last[0] or (count and head != last[1]):
             problems.append(ChainProblem(acc, None, None,
                                          f"account head says {count} lines ending {(head or '')[:12]}…, the journal "
-                                         f"has {last[0]} ending {last[1][:12]}… (last lines deleted or added)"))
+                                         f"has {last[0]} ending {last[1][:12]}… (last lines deleted or added)",
+                                         "journal_head_differs"))
     return report
 
 
 def verify(engine: Engine, checkpoint: Path | None = None) -> VerifyReport:
     if checkpoint is None:
         return _walk(engine)
-    cp = load_checkpoint(checkpoint)
-    expected: dict[int, tuple[int, str, str]] = {int(a): (v[0], v[1], v[2]) for a, v in cp["accounts"].items()}
+    report = verify_chains(engine, load_checkpoint(checkpoint)["accounts"])
+    report.checkpoint = str(checkpoint)
+    return report
+
+
+def verify_chains(engine: Source, accounts: dict[str, list]) -> VerifyReport:
+    """Walk the chains and compare them with a checkpoint's ``accounts`` (per account: line count,
+    head hash, the lines' hash prefixes), naming the first line of each account that differs."""
+    expected: dict[int, tuple[int, str, str]] = {int(a): (v[0], v[1], v[2]) for a, v in accounts.items()}
     first_diff: dict[int, int] = {}
     found: dict[int, int] = {}
 
@@ -112,21 +134,20 @@ def verify(engine: Engine, checkpoint: Path | None = None) -> VerifyReport:
             first_diff[acc] = aseq
 
     report = _walk(engine, compare)
-    report.checkpoint = str(checkpoint)
     for acc, (count, _head, _) in expected.items():
         if acc in first_diff:
             report.problems.append(ChainProblem(acc, first_diff[acc], None,
                                                 "differs from the checkpoint (edited, re-ordered or replaced, "
-                                                "chain recomputed)"))
+                                                "chain recomputed)", "checkpoint_line_differs"))
         elif found.get(acc, 0) < count:
             report.problems.append(ChainProblem(acc, None, None,
                                                 f"checkpoint has {count} lines, the journal {found.get(acc, 0)} "
-                                                f"(lines deleted)"))
+                                                f"(lines deleted)", "checkpoint_lines_deleted"))
     return report
 
 
-def export_checkpoint(engine: Engine, path: Path) -> dict[str, object]:
-    """Write a checkpoint (gzip JSON) of every account's chain; refuse if the chain is already broken."""
+def chains(engine: Source) -> tuple[VerifyReport, dict[str, list]]:
+    """Walk the chains; with the report, every account's [line count, head hash, hash prefixes]."""
     per: dict[int, list[str]] = {}
     heads: dict[int, str] = {}
 
@@ -135,18 +156,25 @@ def export_checkpoint(engine: Engine, path: Path) -> dict[str, object]:
         heads[acc] = digest
 
     report = _walk(engine, collect)
+    return report, {str(a): [len(v), heads[a], "".join(v)] for a, v in per.items()}
+
+
+def export_checkpoint(engine: Engine, path: Path) -> dict[str, object]:
+    """Write an unsigned checkpoint (gzip JSON) of every account's chain; refuse if the chain is already
+    broken. ``openets registry checkpoint`` writes the signed whole-registry one (services/checkpoints)."""
+    report, accounts = chains(engine)
     if not report.ok:
         raise ValueError(f"journal does not verify ({len(report.problems)} problems): no checkpoint written")
     data = {
         "created": datetime.now(UTC).isoformat(),
         "rows": report.rows,
-        "accounts": {str(a): [len(v), heads[a], "".join(v)] for a, v in per.items()},
+        "accounts": accounts,
     }
     tmp = path.with_suffix(path.suffix + ".tmp")
     with gzip.open(tmp, "wt", compresslevel=1) as fh:
         json.dump(data, fh)
     tmp.replace(path)  # a crash never leaves a half-written checkpoint
-    return {"rows": report.rows, "accounts": len(per), "path": str(path)}
+    return {"rows": report.rows, "accounts": len(accounts), "path": str(path)}
 
 
 def load_checkpoint(path: Path) -> dict:

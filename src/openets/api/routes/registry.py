@@ -6,10 +6,18 @@ from fastapi import APIRouter, Header
 
 from openets.api.deps import AccountNo, Me, Svc
 from openets.api.ids import operation_id
-from openets.api.schemas.registry import BalanceRead, SurrenderCreate, TransferCreate, TxnRead
+from openets.api.schemas.registry import (
+    BalanceRead,
+    ProblemRead,
+    SurrenderCreate,
+    TransferCreate,
+    TxnRead,
+    VerificationRead,
+)
 from openets.core.actor import Actor
 from openets.registry.commands import Surrender, Transfer
 from openets.services.access import visible_account
+from openets.services.verification import require_verifier, verify_registry
 
 router = APIRouter(prefix="/registry", tags=["registry"], generate_unique_id_function=operation_id)
 IdempotencyKey = Annotated[str | None, Header(max_length=128)]
@@ -46,3 +54,14 @@ def surrender(body: SurrenderCreate, me: Me, svc: Svc, idempotency_key: Idempote
     return _run(svc, me, Surrender(key=idempotency_key, from_account=frm.id,
                             unit_class=reg.unit_class_id(body.unit_class), quantity=body.quantity,
                             compliance_year=body.compliance_year))
+
+
+@router.get("/verification")
+def verification(me: Me, svc: Svc) -> VerificationRead:
+    """The whole registry checked (auditors and regulators only): every problem found, named."""
+    require_verifier(me)
+    reg = svc.registry
+    r = verify_registry(reg.engine, reg.rulebook)
+    return VerificationRead(ok=r.ok, checks=r.checks, transactions=r.transactions, journal_lines=r.journal_lines,
+                            accounts=r.accounts, seconds=round(r.seconds, 3),
+                            problems=[ProblemRead(code=p.code, subject=p.subject, detail=p.detail) for p in r.problems])

@@ -37,3 +37,19 @@ class BalanceRead(BaseModel):
     reserved: int
     available: int
     unit: str = "tCO2e"
+
+
+class ProblemRead(BaseModel):
+    code: str = Field(description="the rule broken, stable (e.g. line_without_transaction)")
+    subject: str = Field(description="the row concerned (transaction 12, journal row 40, position 3/1/0 …)")
+    detail: str
+
+
+class VerificationRead(BaseModel):
+    ok: bool
+    checks: list[str]
+    transactions: int
+    journal_lines: int
+    accounts: int
+    problems: list[ProblemRead]
+    seconds: float
