@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
+from openets.allocation.industry import IndustryRules, parse_industry
 from openets.allocation.rules import AllocationRules, parse_allocation_section
 from openets.compliance.plan import PlanTerms, parse_plan_terms
 from openets.compliance.rules import ComplianceRules, parse_compliance_rules
@@ -22,7 +23,7 @@ from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook
 
 __all__ = ["SECTION_PARSERS", "RuleBook", "RuleSet", "default_rulebook", "load", "typed", "section",
            "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules",
-           "plan_terms", "sanctions"]
+           "plan_terms", "sanctions", "industry_rules"]
 
 SECTION_PARSERS: Mapping[str, SectionParser] = {
     "compliance": parse_compliance_rules,
@@ -32,6 +33,7 @@ SECTION_PARSERS: Mapping[str, SectionParser] = {
     "trading": parse_trading_section,
     "plan": parse_plan_terms,
     "sanctions": parse_sanctions,
+    "industry": parse_industry,
 }
 
 S = TypeVar("S")
@@ -94,3 +96,8 @@ def plan_terms(book: RuleBook, market: str, year: int, moment: datetime) -> Plan
 def sanctions(book: RuleBook, market: str, year: int, moment: datetime) -> Sanctions:
     """The sanctions in force at ``moment`` (the event's time: Decree 775 from 1 May 2024)."""
     return section(_at(book, market, year, moment, "sanctions"), "sanctions", Sanctions)
+
+
+def industry_rules(book: RuleBook, market: str, year: int, moment: datetime) -> IndustryRules:
+    """Steel, cement and aluminium allocation (national market, 2024 on)."""
+    return section(_at(book, market, year, moment, "industry"), "industry", IndustryRules)
