@@ -17,13 +17,15 @@ from openets.compliance.plan import PlanTerms, parse_plan_terms
 from openets.compliance.rules import ComplianceRules, parse_compliance_rules
 from openets.compliance.sanctions import Sanctions, parse_sanctions
 from openets.market.rules import TradingRules, parse_trading_section
+from openets.mrv.evidence import EvidenceRules, parse_evidence
 from openets.mrv.rules import MrvRules, parse_mrv_rules
 from openets.offsets.rules import OffsetRules, for_year, parse_offset_section
 from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook, parse_sections
 
 __all__ = ["SECTION_PARSERS", "RuleBook", "RuleSet", "default_rulebook", "load", "typed", "section",
            "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules",
-           "plan_terms", "sanctions", "industry_rules"]
+           "plan_terms", "sanctions", "industry_rules",
+           "evidence_rules"]
 
 SECTION_PARSERS: Mapping[str, SectionParser] = {
     "compliance": parse_compliance_rules,
@@ -34,6 +36,7 @@ SECTION_PARSERS: Mapping[str, SectionParser] = {
     "plan": parse_plan_terms,
     "sanctions": parse_sanctions,
     "industry": parse_industry,
+    "evidence": parse_evidence,
 }
 
 S = TypeVar("S")
@@ -101,3 +104,8 @@ def sanctions(book: RuleBook, market: str, year: int, moment: datetime) -> Sanct
 def industry_rules(book: RuleBook, market: str, year: int, moment: datetime) -> IndustryRules:
     """Steel, cement and aluminium allocation (national market, 2024 on)."""
     return section(_at(book, market, year, moment, "industry"), "industry", IndustryRules)
+
+
+def evidence_rules(book: RuleBook, market: str, year: int, moment: datetime) -> EvidenceRules:
+    """The monthly evidence window and items (national market, 2022 on)."""
+    return section(_at(book, market, year, moment, "evidence"), "evidence", EvidenceRules)
