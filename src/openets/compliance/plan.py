@@ -124,12 +124,13 @@ class StagedStatus:
 
 def staged_status(*, owed: int | None, surrenders: Iterable[Surrendered], stages: tuple[Stage, ...],
                   order_deadline: datetime | None, now: datetime, closing: time | None = None,
-                  covered: bool = True, excluded: bool = False) -> StagedStatus:
-    """Status under a staged deadline (see the module's note). Without stages it is ``status`` itself."""
+                  covered: bool = True, excluded: bool = False, deadline: datetime | None = None) -> StagedStatus:
+    """Status under a staged deadline (see the module's note). ``deadline``: the final deadline when
+    the regulator extended the company's (the earlier stages stand)."""
     if not stages:
         raise DomainError("no_stages", "a staged status needs the plan's stages")
     events = sorted(surrenders, key=lambda s: s.at)
-    final = end_of(stages[-1].by, closing)
+    final = deadline or end_of(stages[-1].by, closing)
     base = status(owed=owed, surrenders=events, deadline=final, order_deadline=order_deadline, now=now,
                   covered=covered, excluded=excluded)
     if owed is None or base.code in ("not_applicable", "excluded", "emissions_missing"):
