@@ -107,3 +107,13 @@ def test_bad_plan_data_names_every_field() -> None:
             "banking_limit.sales_years", "scope"} <= fields
     with pytest.raises(DomainError, match="no plan rules for compliance year 2020"):
         plan_terms(default_rulebook(), "CEA", 2020, at(2021, 6, 1))
+
+
+def test_no_double_coverage_after_2020_without_the_pilot_exception() -> None:
+    """2021 on: a pilot's listed power company is the national market's in every year (no
+    pilot_keeps_allocated); from 2024 steel, cement and aluminium too."""
+    book = default_rulebook()
+    r2021 = compliance_rules(book, "CEA", 2021, at(2023, 6, 1)).takes_over
+    assert r2021 is not None and r2021.sectors == {"power"} and not r2021.pilot_keeps_allocated
+    r2024 = compliance_rules(book, "CEA", 2024, at(2025, 6, 1)).takes_over
+    assert r2024 is not None and r2024.sectors == {"power", "steel", "cement", "aluminium"}
