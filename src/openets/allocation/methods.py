@@ -106,6 +106,9 @@ class PowerRules:
     categories: Mapping[str, PowerCategory]
     factors: Mapping[str, PowerFactors]  # factor table code → its factors
     load: tuple[LoadPiece, ...]  # highest minimum first
+    # the electricity output the benchmark multiplies: "supply" (供电量, to 2022) or "generation" (发电量:
+    # the 2023–2024 plan allocates on generation)
+    output_basis: str = "supply"
 
     def category_for(self, fuel: str, capacity_mw: int) -> PowerCategory:
         for cat in self.categories.values():
@@ -158,6 +161,7 @@ class PowerUnitOutput:
     heat_supply_ratio: Decimal  # heat supplied / (total energy output), 0..1
     load_factor: Decimal  # 0..1: the load rate while running (load_rate)
     calorific: str = ""  # its fuel's calorific class, where the category's factors correct for it
+    generation_mwh: Decimal | None = None  # electricity generated, where the plan allocates on generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +203,9 @@ def _calorific(unit: PowerUnitOutput, f: PowerFactors) -> Decimal:
 
 
 def power_allowance(unit: PowerUnitOutput, rules: PowerRules, local_factor: Decimal = D(1)) -> PowerAllowance:
-    """supply × electricity benchmark × cooling × heat-supply × load × calorific + heat × heat benchmark,
-    each factor from the unit's category's table (1 where the table has no such correction)."""
+    """supply (or generation, per the plan's ``output_basis``) × electricity benchmark × cooling ×
+    heat-supply × load × calorific + heat × heat benchmark, each factor from the unit's category's table
+    (1 where the table has no such correction)."""
     try:
         cat = rules.categories[unit.category]
     except KeyError:
@@ -217,7 +222,13 @@ def power_allowance(unit: PowerUnitOutput, rules: PowerRules, local_factor: Deci
     pure_condensing = unit.heat_gj == 0 and unit.heat_supply_ratio == 0
     load = rules.load_factor_correction(unit.load_factor) if f.load and pure_condensing else D(1)
     calorific = _calorific(unit, f)
-    electricity = (benchmark_allowance(cat.electricity, unit.electricity_mwh, local_factor)
+    output = unit.electricity_mwh
+    if rules.output_basis == "generation":
+        if unit.generation_mwh is None:
+            raise DomainError("generation_missing", f"unit {unit.unit_id}: the plan allocates on generation; "
+                                                    "its electricity generated is not given")
+        output = unit.generation_mwh
+    electricity = (benchmark_allowance(cat.electricity, output, local_factor)
                    * cooling * heat_factor * load * calorific)
     heat = benchmark_allowance(cat.heat, unit.heat_gj, local_factor)
     return PowerAllowance(unit.unit_id, cat.code, electricity, heat, cooling, heat_factor, load, calorific)

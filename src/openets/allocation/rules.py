@@ -153,7 +153,10 @@ def _power(pdata: Mapping[str, Any] | None) -> PowerRules | None:
         key=lambda p: -p.minimum))
     if any(f.load for f in factors.values()) and not load:
         raise _Bad("power.load", "a factor table applies the load-factor correction but the rule set has no load pieces")
-    return PowerRules(cats, factors, load)
+    basis = pdata.get("output_basis", "supply")
+    if basis not in ("supply", "generation"):
+        raise _Bad("power.output_basis", f"{basis!r} is not supply or generation")
+    return PowerRules(cats, factors, load, basis)
 
 
 def _factors(code: str, f: Mapping[str, Any]) -> PowerFactors:

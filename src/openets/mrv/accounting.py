@@ -8,6 +8,8 @@ Formulas (China's sector accounting guidelines):
 - combustion: AD × NCV × CC × OF × 44/12
 - cement clinker calcination: clinker × [(CaO − non-carbonate CaO) × 44/56 + (MgO − non-carbonate MgO) × 44/40.3]
 - aluminium anode: anode consumed × (1 − S − ash) × 44/12; PFCs: aluminium × (EF_CF4 × GWP_CF4 + EF_C2F6 × GWP_C2F6)
+- steel (BF-BOF): the carbon balance, material in (+) and out (−) × its carbon content × 44/12
+  (``carbon``); fluxes (limestone, dolomite) × their process factor (``carbonate``)
 - other gases: tonnes of gas × GWP
 - indirect: electricity × grid factor; heat × heat factor
 Decimal throughout (28 significant digits); nothing is rounded here. Reports round for display only
@@ -28,7 +30,7 @@ D = Decimal
 C_TO_CO2 = D(44) / D(12)
 CAO_TO_CO2 = D(44) / D(56)
 MGO_TO_CO2 = D(44) / D("40.3")
-KINDS = ("combustion", "clinker", "anode", "pfc", "gas", "electricity", "heat")
+KINDS = ("combustion", "clinker", "anode", "pfc", "carbon", "carbonate", "gas", "electricity", "heat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,22 @@ def resolve(stream: Stream, table: FactorTable, *, year: int, gwp_set: str = "SA
         per = (1 - p["sulphur"] - p["ash"]) * C_TO_CO2
         used.update({"sulphur": str(p["sulphur"]), "ash": str(p["ash"])})
         return Resolved(stream, per * unit_factor(stream.activity_unit, "t"), False, used)
+    if k == "carbon":  # BF-BOF carbon balance: carbon (fraction) of a material entering, or leaving (output = 1)
+        _need(stream, ("carbon",))
+        if p["carbon"] > 1:
+            raise DomainError("factor_out_of_range", f"stream {stream.stream_id}: carbon content {p['carbon']} is above 1")
+        sign = -1 if p.get("output", D(0)) == 1 else 1
+        per = sign * p["carbon"] * C_TO_CO2
+        used["carbon"] = f"{p['carbon']} t C/t, {'out of' if sign < 0 else 'into'} the balance"
+        return Resolved(stream, per * unit_factor(stream.activity_unit, "t"), False, used)
+    if k == "carbonate":  # a flux decomposed (limestone, dolomite): its process factor, tCO2/t
+        try:
+            f = stream.measured.get("process") or table.process[stream.fuel]
+        except KeyError:
+            raise DomainError("factor_missing", f"stream {stream.stream_id}: no process factor for {stream.fuel!r} "
+                                                f"(have: {', '.join(sorted(table.process))})") from None
+        used["process"] = _describe("process", f)
+        return Resolved(stream, _in(f, f"tCO2/({stream.activity_unit})"), False, used)
     gwp = table.gwp.get(gwp_set)
     if k in ("pfc", "gas") and gwp is None:
         raise DomainError("factor_missing", f"no GWP set {gwp_set!r}")

@@ -6,7 +6,9 @@ Checks, in order: credit type (and what it counts as), location (province; count
 such as Hubei's national key poverty counties), outside the company's own organisational boundary,
 project type, crediting-period window, application window; then the quantitative cap (a share of the
 initial annual allocation, or of the obligation) over all the company's usable credits, and the
-exchange rate (1 t credit = 1 t allowance unless a rule says otherwise)."""
+exchange rate (1 t credit = 1 t allowance unless a rule says otherwise). The restarted CCER (2023): a
+standard usable only until a day (legacy CCERs: 31 Dec 2024), methodologies as data, and no project
+inside any covered company."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class Credit:
     quantity: int
     boundary_of: frozenset[str] = frozenset()  # companies whose organisational boundary includes the project
     tags: frozenset[str] = frozenset()  # e.g. "hubei_key_poverty_county"
+    methodology: str = ""  # the project's methodology code (CCER-14-001-V01 …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +45,14 @@ class Verdict:
 
 
 def check(credits: Sequence[Credit], company: str, rules: OffsetRules, *, basis: int,
-          applied_on: date | None = None) -> list[Verdict]:
-    """``basis``: the company's initial annual allocation or its obligation (per ``rules.cap_basis``)."""
+          applied_on: date | None = None, covered: frozenset[str] = frozenset()) -> list[Verdict]:
+    """``basis``: the company's initial annual allocation or its obligation (per ``rules.cap_basis``);
+    ``applied_on``: the day of the application or surrender (a standard usable only until a day needs
+    it); ``covered``: the market's covered companies (where projects inside any of them are excluded)."""
     cap_left = offset_cap(basis, rules.cap_share)
     out = []
     for c in credits:
-        reasons = _reasons(c, company, rules, applied_on)
+        reasons = _reasons(c, company, rules, applied_on, covered)
         if reasons:
             out.append(Verdict(c.id, 0, Decimal(0), tuple(reasons)))
             continue
@@ -60,10 +65,21 @@ def check(credits: Sequence[Credit], company: str, rules: OffsetRules, *, basis:
     return out
 
 
-def _reasons(c: Credit, company: str, r: OffsetRules, applied_on: date | None) -> list[str]:
+def _reasons(c: Credit, company: str, r: OffsetRules, applied_on: date | None, covered: frozenset[str]) -> list[str]:
     out = []
     if c.standard not in r.counts_as:
         out.append(f"{c.standard} credits are not accepted ({', '.join(sorted(r.counts_as))} are)")
+    until = r.usable_until.get(c.standard)
+    if until is not None and (applied_on is None or applied_on > until):
+        out.append(f"{c.standard} credits are usable only until {until}"
+                   + (f" (surrendered on {applied_on})" if applied_on else " (no surrender date given)"))
+    allowed = r.methodologies.get(c.standard)
+    if allowed is not None and c.methodology not in allowed:
+        out.append(f"methodology {c.methodology or '(none)'} is not one of the {c.standard} methodologies "
+                   f"({', '.join(sorted(allowed))})")
+    inside = sorted((c.boundary_of & covered) - {company}) if r.exclude_covered else []
+    if inside:
+        out.append(f"the project lies within covered compan{'ies' if len(inside) > 1 else 'y'} {', '.join(inside)}")
     if r.provinces is not None and c.province not in r.provinces:
         out.append(f"generated outside {', '.join(sorted(r.provinces))} (province {c.province})")
     if r.counties is not None and c.county not in r.counties:

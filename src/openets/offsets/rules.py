@@ -5,7 +5,7 @@ use ``offset_cap``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -33,6 +33,12 @@ class OffsetRules:
     cap_basis: str = "obligation"  # obligation, initial_allocation
     exchange_rate: Decimal = Decimal(1)  # tonnes of allowance per tonne of credit
     apply_by: date | None = None
+    # standard → the last day its credits may be surrendered (national: legacy CCERs until 31 Dec 2024)
+    usable_until: dict[str, date] = field(default_factory=dict)
+    # standard → the methodologies its projects must follow (the restarted CCER: the published ones)
+    methodologies: dict[str, frozenset[str]] = field(default_factory=dict)
+    # no project inside any covered company's boundary (the restarted CCER), not only the surrendering one's
+    exclude_covered: bool = False
 
 
 def offset_cap(basis: int, share: Decimal) -> int:
@@ -74,6 +80,20 @@ def read_offset_rules(market: str, year: int, document: str, data: Mapping[str, 
         given["exchange_rate"] = f.decimal("exchange_rate", Decimal(1))
     if f.has("apply_by"):
         given["apply_by"] = f.date("apply_by", None)
+    if f.has("usable_until"):
+        u = Fields(f.table("usable_until"), "usable_until.")
+        given["usable_until"] = {str(k): d for k in u.data if (d := u.date(k, None)) is not None}
+        f.errors.extend(u.errors)
+    if f.has("methodologies"):
+        m = Fields(f.table("methodologies"), "methodologies.")
+        given["methodologies"] = {str(k): got for k in m.data if (got := m.strings(k)) is not None}
+        f.errors.extend(m.errors)
+    for key in ("usable_until", "methodologies"):
+        unknown = sorted(set(given.get(key, {})) - set(given.get("counts_as", {})))
+        if unknown:
+            f.error(key, f"{', '.join(unknown)}: not an accepted standard (counts_as)")
+    if f.has("exclude_covered"):
+        given["exclude_covered"] = f.boolean("exclude_covered", False)
     if f.errors:
         return f.errors
     return OffsetRules(**given)

@@ -15,6 +15,7 @@ from openets.compliance.core import Status, Surrendered, end_of, rate, status
 from openets.compliance.core import deadlines as rule_deadlines
 from openets.compliance.obligations import company_obligation, count_offsets
 from openets.compliance.penalties import deduction, fine_window, fines
+from openets.compliance.plan import PlanTerms, owed_emissions, staged_status
 from openets.compliance.rules import ComplianceRules
 from openets.core.actor import Actor
 from openets.core.clock import from_us
@@ -105,20 +106,38 @@ class ComplianceService:
         offset_rules = self._offset_rules(market, year)
         elsewhere = self._covered_elsewhere(market, year)
         unit_alloc = self._unit_allocations(market, year) if r.per_unit else {}
+        terms = self.plan_terms(market, year)
         out = []
         for company in sorted(covered | set(reports)):
             rep = reports.get(company)
             owed = None
             if rep is not None and rep.state in ("confirmed", "determined") and rep.verified_emissions is not None:
                 units = json.loads(rep.verified_output or "[]") if r.per_unit and rep.verified_output else []
-                owed = company_obligation(Decimal(rep.verified_emissions), r, units=units,
-                                          allocation=unit_alloc.get(company, {}))
+                verified = Decimal(rep.verified_emissions)
+                if terms is not None:  # the plan's scope: direct only, or with the reported indirect emissions
+                    verified = owed_emissions(verified, Decimal(rep.indirect or 0), terms)
+                owed = company_obligation(verified, r, units=units, allocation=unit_alloc.get(company, {}))
             events = self._count_offsets(per.get(company, []), offset_rules, market, year, company, owed)
             mine = extended.get(company, deadline)
-            out.append(CompanyStatus(company, status(owed=owed, surrenders=events, deadline=mine,
-                                                     order_deadline=max(order, mine) if order else None, now=now,
-                                                     covered=company in covered, excluded=company in elsewhere)))
+            order_for, inside, away = (max(order, mine) if order else None), company in covered, company in elsewhere
+            if terms is not None and terms.stages:  # a staged deadline (national 2021–2022): the last stage is ``mine``
+                got = staged_status(owed=owed, surrenders=events, stages=terms.stages, order_deadline=order_for,
+                                    now=now, closing=r.closing_time, covered=inside, excluded=away, deadline=mine).status
+            else:
+                got = status(owed=owed, surrenders=events, deadline=mine, order_deadline=order_for, now=now,
+                             covered=inside, excluded=away)
+            out.append(CompanyStatus(company, got))
         return out
+
+    def plan_terms(self, market: str, year: int) -> PlanTerms | None:
+        """The plan's terms (staged surrender, borrowing, banking limit, scope) governing the year today;
+        None where the market's rule sets have none (the pilots, the national 2019–2020)."""
+        try:
+            return rulebook.plan_terms(self.registry.rulebook, market, year, self.registry.clock.now())
+        except DomainError as exc:
+            if exc.code == "no_rule_set":
+                return None
+            raise
 
     def _covered_elsewhere(self, market: str, year: int) -> set[str]:
         """Companies the other side covers for this year, excluded here (no double coverage), by the

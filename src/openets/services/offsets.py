@@ -114,6 +114,13 @@ class OffsetService:
             end = min(date(uc.vintage, 12, 31), date.fromisoformat(pr.crediting_end))
             credits.append(Credit(b.unit_class, uc.standard, uc.project_id, pr.type, pr.province, pr.county, start, end,
                                   b.available, frozenset(x for x in pr.boundary_of.split(";") if x),
-                                  frozenset(x for x in pr.tags.split(";") if x)))
+                                  frozenset(x for x in pr.tags.split(";") if x), pr.methodology or ""))
         rules = rulebook.section(self.registry.rulebook.lookup(acc.market, year, on, "offsets"), "offsets", OffsetRules)
-        return check(credits, company or "", for_year(rules, year), basis=basis, applied_on=applied_on)
+        covered: frozenset[str] = frozenset()
+        if rules.exclude_covered:  # the market's covered companies: those holding one of its compliance accounts
+            with self.registry.engine.connect() as c:
+                covered = frozenset(r for r in c.execute(
+                    select(t.parties.c.registration_id).join(t.accounts, t.accounts.c.party_id == t.parties.c.id)
+                    .where(t.accounts.c.market == acc.market, t.accounts.c.type == "compliance")).scalars() if r)
+        return check(credits, company or "", for_year(rules, year), basis=basis, applied_on=applied_on,
+                     covered=covered)

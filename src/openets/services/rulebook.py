@@ -11,15 +11,21 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
+from openets.allocation.industry import IndustryRules, parse_industry
 from openets.allocation.rules import AllocationRules, parse_allocation_section
+from openets.compliance.plan import PlanTerms, parse_plan_terms
 from openets.compliance.rules import ComplianceRules, parse_compliance_rules
+from openets.compliance.sanctions import Sanctions, parse_sanctions
 from openets.market.rules import TradingRules, parse_trading_section
+from openets.mrv.evidence import EvidenceRules, parse_evidence
 from openets.mrv.rules import MrvRules, parse_mrv_rules
 from openets.offsets.rules import OffsetRules, for_year, parse_offset_section
 from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook, parse_sections
 
 __all__ = ["SECTION_PARSERS", "RuleBook", "RuleSet", "default_rulebook", "load", "typed", "section",
-           "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules"]
+           "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules",
+           "plan_terms", "sanctions", "industry_rules",
+           "evidence_rules"]
 
 SECTION_PARSERS: Mapping[str, SectionParser] = {
     "compliance": parse_compliance_rules,
@@ -27,6 +33,10 @@ SECTION_PARSERS: Mapping[str, SectionParser] = {
     "allocation": parse_allocation_section,
     "mrv": parse_mrv_rules,
     "trading": parse_trading_section,
+    "plan": parse_plan_terms,
+    "sanctions": parse_sanctions,
+    "industry": parse_industry,
+    "evidence": parse_evidence,
 }
 
 S = TypeVar("S")
@@ -79,3 +89,23 @@ def mrv_rules(book: RuleBook, market: str, year: int, moment: datetime) -> MrvRu
 
 def trading_rules(rs: RuleSet) -> TradingRules:
     return section(rs, "trading", TradingRules)
+
+
+def plan_terms(book: RuleBook, market: str, year: int, moment: datetime) -> PlanTerms:
+    """The plan's staged surrender, borrowing, banking limit and scope (national market, 2021 on)."""
+    return section(_at(book, market, year, moment, "plan"), "plan", PlanTerms)
+
+
+def sanctions(book: RuleBook, market: str, year: int, moment: datetime) -> Sanctions:
+    """The sanctions in force at ``moment`` (the event's time: Decree 775 from 1 May 2024)."""
+    return section(_at(book, market, year, moment, "sanctions"), "sanctions", Sanctions)
+
+
+def industry_rules(book: RuleBook, market: str, year: int, moment: datetime) -> IndustryRules:
+    """Steel, cement and aluminium allocation (national market, 2024 on)."""
+    return section(_at(book, market, year, moment, "industry"), "industry", IndustryRules)
+
+
+def evidence_rules(book: RuleBook, market: str, year: int, moment: datetime) -> EvidenceRules:
+    """The monthly evidence window and items (national market, 2022 on)."""
+    return section(_at(book, market, year, moment, "evidence"), "evidence", EvidenceRules)

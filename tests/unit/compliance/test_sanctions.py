@@ -1,0 +1,86 @@
+"""Sanctions of the national market (mechanisms.md §8.1): Decree 775 for events from 1 May 2024 (Art. 24:
+5–10 × the average price of the month before the deadline per tonne; the shortfall deducted from next
+year if not corrected; data falsification: fines and 50–100 % allocation cuts), the 2021 Measures before."""
+
+from datetime import date, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from openets.compliance.sanctions import allocation_cut, data_fine, month_before, next_year_deduction, parse_sanctions, surrender_fine
+from openets.core.clock import MARKET_TZ
+from openets.core.errors import DomainError
+from openets.rules.loader import RuleSet
+from openets.services.rulebook import default_rulebook, sanctions
+
+
+def test_lookup_by_event_date_picks_decree_775_from_1_may_2024() -> None:
+    book = default_rulebook()
+    assert book.lookup("CEA", 2022, date(2024, 4, 30), "sanctions").document.startswith("碳排放权交易管理办法")
+    assert book.lookup("CEA", 2022, date(2024, 5, 1), "sanctions").document == "国务院令第775号"
+    assert book.lookup("CEA", 2023, date(2025, 1, 1), "sanctions").document == "国务院令第775号"
+    with pytest.raises(DomainError, match="no sanctions rules for compliance year 2019 on 2021-01-31"):
+        book.lookup("CEA", 2019, date(2021, 1, 31), "sanctions")
+
+
+def test_ningxia_case() -> None:
+    """Shizuishan (Ningxia): 2023 obligation 5,128,612 t, surrendered 4,263,312 t → shortfall 865,300 t;
+    deadline 31 Dec 2024, so the month before it is 1–31 Dec 2024, whose average price the exchange
+    certified as 98.00 yuan. Fine at 5 ×: 5 × 98.00 × 865,300 = 423,997,000 yuan = 42,399,700,000 fen."""
+    rule = sanctions(default_rulebook(), "CEA", 2023, datetime(2025, 1, 2, tzinfo=MARKET_TZ)).surrender
+    shortfall = 5_128_612 - 4_263_312
+    assert shortfall == 865_300
+    assert month_before(date(2024, 12, 31)) == (date(2024, 12, 1), date(2024, 12, 31))
+    got = surrender_fine(shortfall, rule, price_fen=D(9800), multiple=D(5))
+    assert got.amount_fen == 42_399_700_000
+    assert got.basis == "5 × 98.00 yuan (average price of the month before the deadline) × 865,300 t"
+    assert surrender_fine(shortfall, rule, price_fen=D(9800)).multiple == D(5)  # the stated default
+    assert surrender_fine(shortfall, rule, price_fen=D(9800), multiple=D(10)).amount_fen == 84_799_400_000
+    with pytest.raises(DomainError, match="between 5 and 10"):
+        surrender_fine(shortfall, rule, price_fen=D(9800), multiple=D(4))
+    # not corrected: the 865,300 t come off 2024's allocation; 300,000 t surrendered after the order: 565,300
+    assert next_year_deduction(shortfall, 0, rule) == 865_300
+    assert next_year_deduction(shortfall, 300_000, rule) == 565_300
+
+
+def test_month_before_other_deadlines() -> None:
+    assert month_before(date(2023, 11, 15)) == (date(2023, 10, 16), date(2023, 11, 15))
+    assert month_before(date(2024, 3, 31)) == (date(2024, 3, 1), date(2024, 3, 31))  # 29 Feb + 1 day
+    assert month_before(date(2025, 1, 10)) == (date(2024, 12, 11), date(2025, 1, 10))
+
+
+def test_measures_before_decree_fixed_fine() -> None:
+    """Before 1 May 2024: 20,000–30,000 yuan whatever the shortfall, decided by the authority (no default)."""
+    rule = sanctions(default_rulebook(), "CEA", 2020, datetime(2022, 1, 5, tzinfo=MARKET_TZ)).surrender
+    assert surrender_fine(5_000, rule, amount_fen=2_500_000).amount_fen == 2_500_000
+    with pytest.raises(DomainError, match="20,000.00 and 30,000.00 yuan"):
+        surrender_fine(5_000, rule)
+    assert next_year_deduction(5_000, 1_000, rule) == 4_000
+
+
+def test_data_falsification() -> None:
+    """Gains 1,000,000 yuan (≥ the 500,000 threshold) at 5 ×: 5,000,000 yuan. Gains 100,000 yuan (below):
+    a fine decided in 500,000–2,000,000 yuan. Not corrected: next year's 2,000,001 t cut by 50 %:
+    1,000,000.5 → 1,000,001 t (half up); by 100 %: all of it; 40 % is outside the range."""
+    rule = sanctions(default_rulebook(), "CEA", 2024, datetime(2025, 3, 1, tzinfo=MARKET_TZ)).data_quality
+    assert rule is not None
+    assert data_fine(rule, gains_fen=100_000_000, multiple=D(5)) == 500_000_000
+    assert data_fine(rule, gains_fen=10_000_000, amount_fen=60_000_000) == 60_000_000
+    with pytest.raises(DomainError):
+        data_fine(rule, gains_fen=10_000_000, amount_fen=40_000_000)
+    with pytest.raises(DomainError):
+        data_fine(rule, gains_fen=100_000_000)  # the multiple must be decided
+    assert allocation_cut(2_000_001, D("0.5"), rule) == 1_000_001
+    assert allocation_cut(2_000_001, D(1), rule) == 2_000_001
+    with pytest.raises(DomainError, match="between 50% and 100%"):
+        allocation_cut(2_000_001, D("0.4"), rule)
+
+
+def test_bad_sanction_data_names_the_fields() -> None:
+    got = parse_sanctions(RuleSet.__new__(RuleSet), {
+        "surrender": {"kind": "price_multiple", "multiple": ["10", "5"]},
+        "data_quality": {"gains_multiple": ["5", "10"], "allocation_cut": ["0.5", "2"]}})
+    assert isinstance(got, list)
+    fields = {e.field for e in got}
+    assert {"surrender.multiple", "surrender.default_multiple", "data_quality.gains_threshold_fen",
+            "data_quality.fixed_fen", "data_quality.individual_fen", "data_quality.allocation_cut"} <= fields
