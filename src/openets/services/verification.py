@@ -197,20 +197,22 @@ def _unit_classes(conn: Connection, txns: dict[int, TxRow], flows: dict[audit.Po
     for (acc, uc, restr), bl in blocks.items():
         by_uc.setdefault(uc, []).extend((s, e, acc, restr) for s, e in bl)
     kinds = {t: name for name, t in audit.FIGURES.items()}
+    from_txns: dict[int, Counter[str]] = {}
+    from_tables: dict[int, Counter[str]] = {}
+    for (acc, u, _r), n in flows.items():
+        if acc_type.get(acc) in kinds:
+            from_txns.setdefault(u, Counter())[kinds[acc_type[acc]]] += n
+    for (acc, u, _r), (total, _res) in table.items():
+        held = from_tables.setdefault(u, Counter())
+        held["held"] += total
+        if acc_type.get(acc) in kinds:
+            held[kinds[acc_type[acc]]] += total
     problems: list[Problem] = []
     for uc, issued in conn.exec_driver_sql("SELECT id, issued FROM unit_classes ORDER BY id"):
         mine = issues.get(uc, [])
-        by_txns: Counter[str] = Counter(issued=sum(t.quantity for t in mine))
-        by_tables: Counter[str] = Counter()
-        for (acc, u, _r), n in flows.items():
-            if u == uc and acc_type.get(acc) in kinds:
-                by_txns[kinds[acc_type[acc]]] += n
-        for (acc, u, _r), (total, _res) in table.items():
-            if u == uc:
-                by_tables["held"] += total
-                if acc_type.get(acc) in kinds:
-                    by_tables[kinds[acc_type[acc]]] += total
-        problems += audit.unit_class_figures(uc, issued, by_txns, by_tables)
+        by_txns = from_txns.get(uc, Counter())
+        by_txns["issued"] = sum(t.quantity for t in mine)
+        problems += audit.unit_class_figures(uc, issued, by_txns, from_tables.get(uc, Counter()))
         problems += audit.issuance_contiguous(uc, mine)
         problems += audit.blocks_within_issuance(uc, sorted(by_uc.get(uc, [])), by_txns["issued"])
     return problems
