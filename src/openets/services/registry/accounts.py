@@ -30,6 +30,7 @@ class AccountsMixin(ServiceBase):
     def request_account(self, actor: Actor, *, market: str, type: AccountType, number: str | None = None,
                         name: str = "", party_id: int | None = None, conn: Connection | None = None) -> Account:
         """A party asks to open an account; its market's regulator approves it."""
+        actor.require_may_act()
         self.rulebook.market(market)
         type = enum_value(AccountType, type, "account type")
         if type in GOVERNMENT_ACCOUNTS:
@@ -60,6 +61,7 @@ class AccountsMixin(ServiceBase):
 
     def decide_account(self, actor: Actor, number: str, *, approve: bool, note: str = "",
                        conn: Connection | None = None) -> Account:
+        actor.require_may_act()
         def work(c: Connection) -> Account:
             acc = account_by_number(c, number, lock=True)
             if acc.status is not AccountStatus.REQUESTED:
@@ -75,6 +77,7 @@ class AccountsMixin(ServiceBase):
         return work(conn) if conn is not None else run_in_transaction(self.engine, work)
 
     def set_account_status(self, actor: Actor, number: str, status: AccountStatus, note: str = "") -> Account:
+        actor.require_may_act()
         def work(c: Connection) -> Account:
             acc = account_by_number(c, number, lock=True)
             actor.require_regulator(acc.market)

@@ -132,6 +132,7 @@ class SetupMixin(ServiceBase):
                           standard: str | None = None, project_id: str | None = None,
                           project_type: str | None = None, location: str | None = None,
                           conn: Connection | None = None) -> UnitClass:
+        actor.require_may_act()
         m = self.rulebook.market(market)
         kind = enum_value(UnitKind, kind, "unit kind")
         actor.require_regulator(market)
@@ -162,6 +163,7 @@ class SetupMixin(ServiceBase):
     def create_restriction(self, actor: Actor, *, allowed_types: Sequence[str], bound_holder: int | None = None,
                            bound_market: str | None = None, bound_year: int | None = None,
                            expires_at: datetime | None = None, note: str = "") -> int:
+        actor.require_may_act()
         if actor.role is not Role.REGULATOR:
             raise DomainError("not_authorised", f"{actor.describe()} is not a regulator")
         bad = [x for x in allowed_types if x not in _TYPES]

@@ -78,6 +78,7 @@ class UnitOfWork:
 
     def __init__(self, svc: RegistryService, conn: Connection, actor: Actor, ops: Sequence[Command],
                  all_or_nothing: bool) -> None:
+        actor.require_may_act()  # an auditor moves nothing, whatever the command
         self.svc = svc
         self.repo = RegistryRepo(conn)
         self.actor = actor
