@@ -28,12 +28,15 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
         at = clock()  # a malformed $OPENETS_NOW is refused here, before any worker starts
         if workers == 1:
-            uvicorn.run(create_app(engine(db), clock=at), host=host, port=port, log_level="info")
+            # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback; the
+            # service reads it itself, only when $OPENETS_TRUST_FORWARDED says a proxy sets it
+            uvicorn.run(create_app(engine(db), clock=at), host=host, port=port, log_level="info", proxy_headers=False)
             return
         if not os.environ.get("OPENETS_SECRET"):
             raise Failure("several workers need one OPENETS_SECRET (e.g. $(openssl rand -hex 32))")
         os.environ["OPENETS_DATABASE_URL"] = database_url(db)  # each worker builds the app from the environment
-        uvicorn.run("openets.api.main:app", host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run("openets.api.main:app", host=host, port=port, workers=workers, log_level="info",
+                    proxy_headers=False)
 
     run(go)
 
