@@ -26,6 +26,7 @@ from openets.registry.model import AccountStatus, AccountType
 from openets.services import rulebook
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
+from openets.services.registry.base import person_of
 from openets.services.tabular import Row, Schema, read_tables
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
@@ -249,8 +250,8 @@ class AllocationService:
                 raise NotFound("allocation run", run_id)
             actor.require_regulator(run.market)
             issued = next_status(run_id, run.status, "issue")
-            if run.proposed_by == actor.user:
-                raise DomainError("four_eyes", "the run must be issued by a different user than its proposer")
+            if run.proposed_by == actor.user or person_of(c, run.proposed_by) == actor.person_key:
+                raise DomainError("four_eyes", "the run must be issued by a different person than its proposer")
             if uc.market != run.market or uc.vintage != run.compliance_year:
                 raise DomainError("unit_class_mismatch",
                                   f"{uc.code} is not the allowance of {run.market} {run.compliance_year}")

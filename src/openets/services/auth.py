@@ -152,16 +152,17 @@ class AuthService:
             raise AuthError("token_expired", "the token has expired: log in again") from None
         except jwt.PyJWTError:
             raise AuthError("token_invalid", "not a valid token") from None
-        tk, rep = t.api_tokens, t.representatives
-        with autocommit(self.engine) as c:  # the token's standing and its user's role, in one round trip
-            row = c.execute(select(tk.c.revoked, tk.c.user_name, tk.c.party_id, rep.c.role, rep.c.market).outerjoin(
-                rep, (rep.c.user_name == tk.c.user_name) & (rep.c.party_id == tk.c.party_id)).where(
-                tk.c.jti == claims["jti"])).first()
+        tk, rep, us = t.api_tokens, t.representatives, t.users
+        with autocommit(self.engine) as c:  # the token's standing, its user's role and person, in one round trip
+            row = c.execute(select(tk.c.revoked, tk.c.user_name, tk.c.party_id, rep.c.role, rep.c.market,
+                                   us.c.person_id).select_from(tk).outerjoin(
+                rep, (rep.c.user_name == tk.c.user_name) & (rep.c.party_id == tk.c.party_id)).outerjoin(
+                us, us.c.name == tk.c.user_name).where(tk.c.jti == claims["jti"])).first()
         if row is None or row.revoked:
             raise AuthError("token_revoked", "the token was revoked: log in again")
         if row.role is None:  # no longer a representative of that party
             raise AuthError("token_revoked", "the user no longer represents this party: log in again")
-        return Actor(row.user_name, row.party_id, Role(row.role), row.market)
+        return Actor(row.user_name, row.party_id, Role(row.role), row.market, row.person_id)
 
     def revoke(self, user: str) -> int:
         """Revoke every token of the user (a lost laptop, a person leaving)."""

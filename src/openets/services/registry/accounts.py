@@ -12,7 +12,7 @@ from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import AccountId, AccountNumber, PartyId, UnitClassId
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, AccountType, UnitClass
-from openets.services.registry.base import ServiceBase, account_by_number, enum_value
+from openets.services.registry.base import ServiceBase, account_by_number, enum_value, person_of
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 from openets.storage.registry_repo import RegistryRepo, account_from_row
@@ -69,8 +69,8 @@ class AccountsMixin(ServiceBase):
             actor.require_regulator(acc.market)
             requester = c.execute(select(t.account_events.c.actor_user).where(
                 t.account_events.c.account_id == acc.id, t.account_events.c.event == "requested")).scalar()
-            if requester == actor.user:
-                raise DomainError("four_eyes", "the approver must be a different user than the requester")
+            if requester == actor.user or person_of(c, requester) == actor.person_key:
+                raise DomainError("four_eyes", "the approver must be a different person than the requester")
             status = AccountStatus.OPEN if approve else AccountStatus.REJECTED
             return self._set_status(c, acc, status, actor, "approved" if approve else "rejected", note)
 
