@@ -46,7 +46,7 @@ def test_mrv_report_through_its_roles(client, login) -> None:  # type: ignore[no
     assert c.post(f"/mrv/reports/{rid}/verify", json=body, headers=h["BJ-co-0"]).status_code == 422  # not a verifier
     assert c.post(f"/mrv/reports/{rid}/verify", json=body, headers=h["ver-V1"]).json()["verified_emissions"] == "12100"
     assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["BJ-co-0"]).status_code == 422
-    assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["auditor"]).status_code == 422  # reads, never acts
+    assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["auditor"]).status_code == 403  # reads, never acts
     assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["BJ-reg-2"]).json()["state"] == "confirmed"
     # listings by role
     assert c.get("/mrv/reports", headers=h["BJ-co-0"]).json()["total"] == 1

@@ -49,10 +49,10 @@ def test_orders_and_public_market_data(client, login) -> None:  # type: ignore[n
     assert c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 1,
                                                    "price_fen": 5000}).status_code == 401
     hr, ha = login(c, "BJ-reg-1"), login(c, "auditor")
-    for h in (hr, ha):  # regulators and auditors do not trade for companies
+    for h, status in ((hr, 404), (ha, 403)):  # regulators do not trade for companies; an auditor moves nothing
         r = c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 1,
                                                     "price_fen": 5000}, headers=h)
-        assert r.status_code == 404
+        assert r.status_code == status
     # refusals carry their reason code
     dup = c.post("/market/BEA-2016/orders", json={"account": b.number, "side": "buy", "quantity": 1,
                                                   "price_fen": 5000, "client_id": "b-1"}, headers=h1)

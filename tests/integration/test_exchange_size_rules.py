@@ -45,9 +45,11 @@ def test_national_listed_orders_below_100000_t(engine, clock) -> None:  # type: 
     big = ex.submit(a, account=w.accounts[0].number, side=SELL, quantity=549_470, price_fen=4800)
     assert (big.status, big.reason, big.trades) == ("rejected", "listed_too_large", [])
     assert units(engine, w.accounts[0].number) == (600_000, 0)  # nothing reserved
-    with engine.connect() as c:  # kept in the log as rejected, with the rule's name (as price_outside_band is)
-        row = c.execute(select(t.orders).where(t.orders.c.id == big.order_id)).one()
-    assert (row.status, row.reason, row.reservation_id) == ("rejected", "listed_too_large", None)
+    # a refusal leaves no order row (issue 19 item 9): its rule's name is in the audit trail instead
+    assert big.order_id == 0 and count(engine, t.orders) == 0
+    with engine.connect() as c:
+        paths = c.execute(select(t.audit_log.c.path).where(t.audit_log.c.method == "ORDER")).scalars().all()
+    assert paths == [f"/market/{w.unit_class.code}/orders refused: listed_too_large (party {a.party_id})"]
     # the boundary: 100,000 t is a block; 99,999 t is listed
     assert ex.submit(b, account=w.accounts[1].number, side=BUY, quantity=100_000, price_fen=4800).reason == "listed_too_large"
     assert ex.cash(b.party_id) == cash_before  # no cash held for the refused bid

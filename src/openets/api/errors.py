@@ -14,7 +14,13 @@ from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.services.auth import AuthError
 
 PROBLEM = "application/problem+json"
-STATUS = {"not_found": 404, "forbidden": 403, "idempotency_conflict": 409, "too_many_attempts": 429}
+STATUS = {
+    "not_found": 404,
+    "forbidden": 403,
+    "read_only": 403,
+    "idempotency_conflict": 409,
+    "too_many_attempts": 429,
+}
 
 
 def problem(status: int, code: str, detail: str, instance: str = "") -> JSONResponse:

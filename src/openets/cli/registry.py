@@ -106,6 +106,8 @@ def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...)
 @app.command("add-user")
 def add_user(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
              market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
+             person: str | None = typer.Option(None, help="The natural person (national id, credit number or a key "
+                                                   "you give): four eyes compare persons, not user names."),
              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Make a user an authorised representative of a party (a regulator: of its market's registry)."""
 
@@ -116,8 +118,10 @@ def add_user(name: str, role: Role = typer.Option(...), party: int | None = type
             if role is not Role.REGULATOR or market is None:
                 raise Failure("give --party, or --market for a regulator")
             pid = svc.registry_party(market)
-        svc.add_user(name=name, party_id=pid, role=role, market=market)
-        emit({"user": name, "party": pid, "role": role.value, "market": market}, as_json)
+        if person is not None:
+            check_text(person, "--person")
+        svc.add_user(name=name, party_id=pid, role=role, market=market, person=person)
+        emit({"user": name, "party": pid, "role": role.value, "market": market, "person": person}, as_json)
 
     run(go)
 

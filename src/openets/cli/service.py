@@ -28,12 +28,15 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 
         at = clock()  # a malformed $OPENETS_NOW is refused here, before any worker starts
         if workers == 1:
-            uvicorn.run(create_app(engine(db), clock=at), host=host, port=port, log_level="info")
+            # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback; the
+            # service reads it itself, only when $OPENETS_TRUST_FORWARDED says a proxy sets it
+            uvicorn.run(create_app(engine(db), clock=at), host=host, port=port, log_level="info", proxy_headers=False)
             return
         if not os.environ.get("OPENETS_SECRET"):
             raise Failure("several workers need one OPENETS_SECRET (e.g. $(openssl rand -hex 32))")
         os.environ["OPENETS_DATABASE_URL"] = database_url(db)  # each worker builds the app from the environment
-        uvicorn.run("openets.api.main:app", host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run("openets.api.main:app", host=host, port=port, workers=workers, log_level="info",
+                    proxy_headers=False)
 
     run(go)
 
@@ -41,6 +44,8 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 @users.command()
 def create(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
            market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
+           person: str | None = typer.Option(None, help="The natural person (national id, credit number or a key "
+                                                   "you give): four eyes compare persons, not user names."),
            password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Create a user who represents a party (a regulator: its market's registry) and set their password."""
@@ -54,7 +59,7 @@ def create(name: str, role: Role = typer.Option(...), party: int | None = typer.
                                                else None)
         if pid is None:
             raise Failure("give --party, or --market for a regulator")
-        svc.add_user(name=name, party_id=pid, role=role, market=market)
+        svc.add_user(name=name, party_id=pid, role=role, market=market, person=person)
         if password_stdin:
             AuthService(svc).set_password(name, sys.stdin.readline().rstrip("\n"))
         emit({"user": name, "party": pid, "role": role.value, "password_set": password_stdin}, as_json)

@@ -14,7 +14,8 @@ class Role(enum.StrEnum):
     INVESTOR = "investor"
     VERIFIER = "verifier"
     EXCHANGE = "exchange"
-    AUDITOR = "auditor"
+    AUDITOR = "auditor"  # reads everything, moves nothing
+    ADMINISTRATOR = "administrator"  # creates users and grants roles (the registry's own staff)
     SYSTEM = "system"
 
 
@@ -24,9 +25,23 @@ class Actor:
     party_id: PartyId
     role: Role
     market: str | None = None  # for regulators: the market they regulate
+    person: str | None = None  # the natural person behind the user name (None: unknown, the user name stands in)
 
     def describe(self) -> str:
         return f"{self.user} ({self.role} of party {self.party_id})"
+
+    @property
+    def person_key(self) -> str:
+        """Who this is as a natural person: four eyes compare this, never the user name alone."""
+        return person_key(self.user, self.person)
+
+    def require_may_act(self) -> None:
+        """Refuse (read_only) a state change by an auditor, who reads everything and moves nothing —
+        the first thing every state-changing service entry does."""
+        from openets.core.errors import DomainError
+
+        if self.role is Role.AUDITOR:
+            raise DomainError("read_only", f"{self.describe()} reads everything and changes nothing")
 
     def is_regulator_of(self, market: str) -> bool:
         return self.role is Role.REGULATOR and self.market == market
@@ -37,3 +52,8 @@ class Actor:
 
         if not self.is_regulator_of(market):
             raise DomainError("not_authorised", f"{self.describe()} is not a regulator of {market}")
+
+
+def person_key(user: str, person: str | None) -> str:
+    """A user's natural person: the recorded person id, or (none recorded) the user name itself."""
+    return f"person:{person}" if person else f"user:{user}"

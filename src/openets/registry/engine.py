@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from openets.core.actor import Actor, Role
+from openets.core.actor import Actor, Role, person_key
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import PartyId, TxId
@@ -52,6 +52,8 @@ class WorkingSet:
     new_reservations: list[Reservation] = field(default_factory=list)
     changed_reservations: dict[int, Reservation] = field(default_factory=dict)
     issued: dict[int, int] = field(default_factory=dict)  # unit class id → new issued total
+    # proposers' natural persons (user name → person key), for four eyes on the transactions decided
+    persons: dict[str, str] = field(default_factory=dict)
 
 
 class Registry:
@@ -188,8 +190,10 @@ class Registry:
 
     # -- approval --------------------------------------------------------------------------------
     def _approver_ok(self, rec: TxRecord, actor: Actor) -> None:
-        if actor.user == rec.actor_user:
-            raise DomainError("four_eyes", "the approver must be a different user than the proposer")
+        proposer = self.ws.persons.get(rec.actor_user, person_key(rec.actor_user, None))
+        if actor.user == rec.actor_user or actor.person_key == proposer:
+            raise DomainError("four_eyes", "the approver must be a different person than the proposer "
+                              "(another user name of the same person does not count)")
         rules = self.rules(rec.market, rec.compliance_year or self.unit_class(rec.unit_class_id or 0).vintage, rec.at)
         who = rules.approvals.get(rec.type.value, "regulator")
         if who == "regulator":

@@ -26,6 +26,7 @@ from openets.registry.model import AccountStatus, AccountType
 from openets.services import rulebook
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
+from openets.services.registry.base import person_of
 from openets.services.tabular import Row, Schema, read_tables
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
@@ -168,6 +169,7 @@ class AllocationService:
 
     def propose(self, actor: Actor, result: PlanResult, *, market: str, year: int) -> RunSummary:
         """Store the run as proposed (nothing issued yet): a second regulator issues it."""
+        actor.require_may_act()
         actor.require_regulator(market)
         items = [(a.company, a.tonnes, str(a.exact), _detail(a)) for a in result.companies]
         return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, result.kind, items))
@@ -175,6 +177,7 @@ class AllocationService:
     def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int) -> RunSummary:
         """多退少补: the allocation from confirmed actual output minus what was issued so far, per company.
         A company issued before but absent from the confirmed data owes back everything."""
+        actor.require_may_act()
         actor.require_regulator(market)
         if confirmed.kind != "final":
             raise DomainError("kind_invalid", "a true-up is computed from the final (actual output) allocation")
@@ -193,6 +196,7 @@ class AllocationService:
         return run_in_transaction(self.engine, work)
 
     def true_up_from(self, actor: Actor, source: ConfirmedOutput, *, market: str, year: int) -> RunSummary:
+        actor.require_may_act()
         confirmed = self.compute(source.confirmed_output(market, year), market=market, year=year, kind="final")
         return self.propose_true_up(actor, confirmed, market=market, year=year)
 
@@ -236,6 +240,7 @@ class AllocationService:
         """Approve a proposed run and carry it out in one transaction: allocations from a government
         account; for a true-up, claw-backs to it (return_excess) up to what the company holds, the rest
         recorded as owed. Keys alloc-<run>-<company> make a repeat issue nothing twice."""
+        actor.require_may_act()
         uc = self.registry.unit_class(unit_class)
         source = self.registry.account(from_account)
 
@@ -245,8 +250,8 @@ class AllocationService:
                 raise NotFound("allocation run", run_id)
             actor.require_regulator(run.market)
             issued = next_status(run_id, run.status, "issue")
-            if run.proposed_by == actor.user:
-                raise DomainError("four_eyes", "the run must be issued by a different user than its proposer")
+            if run.proposed_by == actor.user or person_of(c, run.proposed_by) == actor.person_key:
+                raise DomainError("four_eyes", "the run must be issued by a different person than its proposer")
             if uc.market != run.market or uc.vintage != run.compliance_year:
                 raise DomainError("unit_class_mismatch",
                                   f"{uc.code} is not the allowance of {run.market} {run.compliance_year}")

@@ -76,6 +76,7 @@ class AuctionService:
     # -- notice and reserve ------------------------------------------------------------------------------
     def announce(self, actor: Actor, data: dict[str, Any], *, unit_class: str, restriction_id: int = 0) -> int:
         """Publish a notice for units already waiting in the market's auction account."""
+        actor.require_may_act()
         market = str(data.get("market", ""))
         actor.require_regulator(market)
         uc = self.registry.unit_class(unit_class)
@@ -124,6 +125,7 @@ class AuctionService:
         """Compute the reserve by the notice's rule from the market's own trades and publish it:
         Shanghai: min(multiple × VWAP in the window, cap); Guangdong: the weighted average secondary
         price of the N months before the auction."""
+        actor.require_may_act()
         n = self.notice(notice_id)
         actor.require_regulator(n.market)
         require_announced(n.status, notice_id)
@@ -155,6 +157,7 @@ class AuctionService:
     def bid(self, actor: Actor, notice_id: int, *, bid_id: str, price_fen: int, quantity: int) -> dict[str, object]:
         """Submit or revise a sealed bid inside the window. The deposit (where the rules ask for one)
         follows the bid: a revision holds the new amount and gives back the old."""
+        actor.require_may_act()
         if actor.role not in (Role.COMPANY, Role.INVESTOR):
             raise DomainError("not_authorised", "bids come from companies and investors")
         if type(price_fen) is not int or type(quantity) is not int or price_fen <= 0 or quantity <= 0:
@@ -199,6 +202,7 @@ class AuctionService:
     # -- the close -------------------------------------------------------------------------------------
     def close(self, actor: Actor, notice_id: int) -> dict[str, object]:
         """After the window: clear, deliver, collect, refund, book the revenue, publish — one transaction."""
+        actor.require_may_act()
         n = self.notice(notice_id)
         actor.require_regulator(n.market)
         now = self.registry.clock.now()
@@ -267,6 +271,7 @@ class AuctionService:
     def settle(self, actor: Actor, *, market: str, document: str, unit_class: str, restriction_id: int,
                result: AuctionResult) -> int:
         """Deliver a cleared result's units to the winners' compliance accounts (payment recorded)."""
+        actor.require_may_act()
         actor.require_regulator(market)
         if result.cancelled:
             raise DomainError("auction_cancelled", f"the auction was cancelled: {result.cancelled}")

@@ -1,19 +1,24 @@
 """Users' credentials and tokens: argon2id password hashes, JWTs that are also recorded server-side
-(so that they can be revoked before they expire), and a login rate limit."""
+(so that they can be revoked before they expire), and a login throttle.
+
+The throttle counts failed logins in the database (``login_failures``), so it holds across worker
+processes and restarts: per user name (whoever tries it, from wherever) and per client address
+(spraying many user names from one place). The client address is the connection's peer; a proxy's
+``X-Forwarded-For`` is believed only when $OPENETS_TRUST_FORWARDED says so (off by default). An
+unknown user's password is checked against a dummy hash, so that the answer takes as long as for a
+real user and does not tell who exists."""
 
 from __future__ import annotations
 
 import os
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
@@ -23,6 +28,26 @@ from openets.storage import tables as t
 from openets.storage.db import autocommit, run_in_transaction
 
 _hasher = PasswordHasher()
+_dummy: list[str] = []  # a hash of no one's password, made once: unknown users are checked against it
+FAILURES_PER_USER = 5  # within the window: then the user name is locked, from every address
+FAILURES_PER_CLIENT = 20  # within the window: then the address is locked, for every user name
+WINDOW_S = 300
+
+
+def _dummy_hash() -> str:
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_hex(16)))
+    return _dummy[0]
+
+
+def trust_forwarded() -> bool:
+    """$OPENETS_TRUST_FORWARDED (1/true/yes): the service runs behind a proxy that sets
+    X-Forwarded-For; without it the header is anyone's to forge and is ignored."""
+    return os.environ.get("OPENETS_TRUST_FORWARDED", "").strip().lower() in ("1", "true", "yes")
+
+
+def _key(text: str) -> str:
+    return text.replace("\x00", "\ufffd")[:64]  # a column of 64 characters; NUL bytes never reach it
 
 
 class AuthError(DomainError):
@@ -38,15 +63,16 @@ class Token:
 
 class AuthService:
     def __init__(self, registry: RegistryService, *, secret: str | None = None, lifetime: timedelta = timedelta(hours=1),
-                 max_failures: int = 5, window_s: float = 300.0) -> None:
+                 max_failures: int = FAILURES_PER_USER, max_client_failures: int = FAILURES_PER_CLIENT,
+                 window_s: int = WINDOW_S, forwarded: bool | None = None) -> None:
         self.registry = registry
         self.engine = registry.engine
         self.secret = secret or os.environ.get("OPENETS_SECRET") or secrets.token_hex(32)
         self.lifetime = lifetime
         self.max_failures = max_failures
+        self.max_client_failures = max_client_failures
         self.window_s = window_s
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
+        self.forwarded = trust_forwarded() if forwarded is None else forwarded
 
     def set_password(self, user: str, password: str) -> None:
         if len(password) < 10:
@@ -65,30 +91,49 @@ class AuthService:
 
         run_in_transaction(self.engine, work)
 
-    def _limited(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [x for x in self._failures.get(key, []) if now - x < self.window_s]
-            self._failures[key] = recent
-            return len(recent) >= self.max_failures
+    def client_of(self, peer: str | None, forwarded_for: str | None = None) -> str:
+        """The address a login counts against: the connection's peer, or — only when the service is
+        configured to trust its proxy — the last address the proxy appended to X-Forwarded-For."""
+        if self.forwarded and forwarded_for:
+            last = forwarded_for.split(",")[-1].strip()
+            if last:
+                return _key(last)
+        return _key(peer or "")
 
-    def _failed(self, key: str) -> None:
-        with self._lock:
-            self._failures.setdefault(key, []).append(time.monotonic())
+    def _limited(self, user: str, client: str, now_us: int) -> bool:
+        lf, since = t.login_failures, now_us - self.window_s * 1_000_000
+        by_user = select(func.count()).where(lf.c.user_name == user, lf.c.at_us > since).scalar_subquery()
+        by_client = select(func.count()).where(lf.c.client == client, lf.c.at_us > since).scalar_subquery()
+        with autocommit(self.engine) as c:
+            n_user, n_client = c.execute(select(by_user, by_client)).one()
+        return n_user >= self.max_failures or (client != "" and n_client >= self.max_client_failures)
+
+    def _failed(self, user: str, client: str, now_us: int) -> None:
+        def work(c) -> None:
+            c.execute(insert(t.login_failures).values(user_name=user, client=client, at_us=now_us))
+            c.execute(delete(t.login_failures).where(t.login_failures.c.at_us <= now_us - self.window_s * 1_000_000))
+
+        run_in_transaction(self.engine, work)
 
     def login(self, user: str, password: str, *, party_id: int | None = None, client: str = "") -> Token:
-        key = f"{user}|{client}"
-        if self._limited(key):
+        """A bearer token for a user name and password. Refused while the user name or the client
+        address has too many recent failures (too_many_attempts), whether the user exists or not."""
+        name, client = _key(user), _key(client)
+        now_us = to_us(datetime.now(UTC))  # the throttle's window is wall-clock time, like the tokens'
+        if self._limited(name, client, now_us):
             raise DomainError("too_many_attempts", "too many failed logins: wait a few minutes")
         with self.engine.connect() as c:
             digest = c.execute(select(t.credentials.c.password_hash).where(t.credentials.c.user_name == user)).scalar()
         try:
+            # an unknown user costs the same hash as a known one: the timing tells nobody who exists
+            _hasher.verify(digest if digest is not None else _dummy_hash(), password)
             if digest is None:
                 raise VerificationError()
-            _hasher.verify(digest, password)
         except (VerificationError, InvalidHashError):
-            self._failed(key)
+            self._failed(name, client, now_us)
             raise AuthError("login_failed", "wrong user name or password") from None
+        run_in_transaction(self.engine, lambda c: c.execute(delete(t.login_failures).where(
+            t.login_failures.c.user_name == name)))  # the user's own count starts again; an address's does not
         actor = self.registry.actor(user, party_id)
         now = datetime.now(UTC)  # tokens live in wall-clock time, whatever the market's clock says
         jti = secrets.token_hex(16)
@@ -107,16 +152,17 @@ class AuthService:
             raise AuthError("token_expired", "the token has expired: log in again") from None
         except jwt.PyJWTError:
             raise AuthError("token_invalid", "not a valid token") from None
-        tk, rep = t.api_tokens, t.representatives
-        with autocommit(self.engine) as c:  # the token's standing and its user's role, in one round trip
-            row = c.execute(select(tk.c.revoked, tk.c.user_name, tk.c.party_id, rep.c.role, rep.c.market).outerjoin(
-                rep, (rep.c.user_name == tk.c.user_name) & (rep.c.party_id == tk.c.party_id)).where(
-                tk.c.jti == claims["jti"])).first()
+        tk, rep, us = t.api_tokens, t.representatives, t.users
+        with autocommit(self.engine) as c:  # the token's standing, its user's role and person, in one round trip
+            row = c.execute(select(tk.c.revoked, tk.c.user_name, tk.c.party_id, rep.c.role, rep.c.market,
+                                   us.c.person_id).select_from(tk).outerjoin(
+                rep, (rep.c.user_name == tk.c.user_name) & (rep.c.party_id == tk.c.party_id)).outerjoin(
+                us, us.c.name == tk.c.user_name).where(tk.c.jti == claims["jti"])).first()
         if row is None or row.revoked:
             raise AuthError("token_revoked", "the token was revoked: log in again")
         if row.role is None:  # no longer a representative of that party
             raise AuthError("token_revoked", "the user no longer represents this party: log in again")
-        return Actor(row.user_name, row.party_id, Role(row.role), row.market)
+        return Actor(row.user_name, row.party_id, Role(row.role), row.market, row.person_id)
 
     def revoke(self, user: str) -> int:
         """Revoke every token of the user (a lost laptop, a person leaving)."""

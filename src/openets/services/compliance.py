@@ -50,6 +50,7 @@ class ComplianceService:
 
     def extend(self, actor: Actor, market: str, year: int, company: str, until: date, reason: str) -> datetime:
         """The regulator extends one company's deadline (recorded; the latest extension counts)."""
+        actor.require_may_act()
         from sqlalchemy import insert
 
         from openets.core.clock import to_us
@@ -283,6 +284,7 @@ class Consequences:
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
                now: datetime | None = None) -> list[Penalty]:
+        actor.require_may_act()
         from sqlalchemy import insert
 
         from openets.core.clock import to_us

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
-from openets.core.actor import Actor
+from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError
 from openets.core.ids import AccountId
 from openets.core.quantity import parse_tonnes
@@ -47,6 +47,11 @@ def read_file(path: Path, *, kind: str | None = None, encoding: str = "utf-8-sig
 
 def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]) -> dict[str, int]:
     """Check every row, then write all of them in one transaction."""
+    actor.require_may_act()
+    register = [k for k in ("parties", "installations", "generating_units") if sheets.get(k)]
+    if register and actor.role not in (Role.REGULATOR, Role.ADMINISTRATOR):
+        raise DomainError("not_authorised", f"{actor.describe()} may not import {', '.join(register)}: "
+                          "a regulator or an administrator registers them")
 
     def work(conn: Connection) -> dict[str, int]:
         counts = {k: 0 for k in ORDER}

@@ -45,6 +45,7 @@ class OffsetService:
         self.registry = registry
 
     def register(self, actor: Actor, market: str, p: Project) -> int:
+        actor.require_may_act()
         actor.require_regulator(market)
         if p.type not in TYPES:
             raise DomainError("value_invalid", f"unknown project type {p.type!r} (known: {', '.join(TYPES)})")
@@ -81,6 +82,7 @@ class OffsetService:
                       key: str | None = None) -> int:
         """Credits of a vintage as their own unit class, proposed for issuance into the market's
         issuance account (a second regulator approves; then they are allocated to the owner)."""
+        actor.require_may_act()
         p, market = self.project(standard, project_id)
         code = f"{standard}:{project_id}:{vintage}"
         try:

@@ -60,6 +60,7 @@ class ReportService:
     def submit_workbook(self, actor: Actor, path: Path, *, market: str, year: int) -> int:
         """File a report workbook: computed, checked (data quality; the approved monitoring plan), stored.
         Findings of severity error refuse the filing; warnings go to the verifier with the report."""
+        actor.require_may_act()
         from openets.mrv import quality
         from openets.mrv.accounting import display
         from openets.services.mrv import read_report
@@ -110,6 +111,7 @@ class ReportService:
                output: list[dict[str, Any]], indirect: Decimal = Decimal(0),
                streams: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> int:
         """A company files its report for the year (production rows per unit or installation)."""
+        actor.require_may_act()
         now = self.registry.clock.now()
 
         def work(c: Connection) -> int:
@@ -136,6 +138,7 @@ class ReportService:
 
     def assign(self, actor: Actor, report_id: int, verifier_org: str) -> None:
         """The regulator assigns a verifier organisation, after the conflict-of-interest check."""
+        actor.require_may_act()
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
             actor.require_regulator(market)
             reason = conflict_of_interest(self._history(c, verifier_org), r.company, r.year,
@@ -148,6 +151,7 @@ class ReportService:
 
     def step(self, actor: Actor, report_id: int, event: str, note: str = "") -> None:
         """start_verification (verifier), confirm (regulator), return (any of them, with a reason)."""
+        actor.require_may_act()
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
             if actor.role is Role.REGULATOR:
                 actor.require_regulator(market)
@@ -158,6 +162,7 @@ class ReportService:
 
     def verify(self, actor: Actor, report_id: int, *, emissions: Decimal, output: list[dict[str, Any]],
                findings: list[Finding], statement: str) -> None:
+        actor.require_may_act()
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
             if actor.role is not Role.VERIFIER:
                 raise DomainError("not_authorised", "only the assigned verifier verifies")
@@ -196,6 +201,7 @@ class ReportService:
                           emissions: Decimal | None = None) -> int:
         """The regulator determines a company's emissions when its report is missing or rejected: the
         given value, or the market's rule (e.g. the highest of the last 3 years × 1.1)."""
+        actor.require_may_act()
         actor.require_regulator(market)
         now = self.registry.clock.now()
 
@@ -237,6 +243,7 @@ class ReportService:
         return max(past) * factor, f"highest of the last {years} years × {factor} ({rs.document})"
 
     def determine(self, actor: Actor, report_id: int, *, emissions: Decimal, rule: str) -> None:
+        actor.require_may_act()
         def change(c: Connection, r: EmissionReport, market: str) -> EmissionReport:
             actor.require_regulator(market)
             return r.determine(actor=actor.user, at=self.registry.clock.now(), emissions=emissions, rule=rule)
@@ -304,6 +311,7 @@ class ReportService:
                                {k: frozenset(v) for k, v in years.items()})
 
     def add_relation(self, actor: Actor, verifier: str, company: str, kind: str) -> None:
+        actor.require_may_act()
         if kind not in ("consulted", "related"):
             raise DomainError("value_invalid", "a relation is 'consulted' or 'related'")
         if actor.role is not Role.REGULATOR:
@@ -322,6 +330,7 @@ class PlanService:
 
     def submit(self, actor: Actor, *, market: str, installation: str, streams: list[str],
                detail: dict[str, str] | None = None) -> int:
+        actor.require_may_act()
         now = self.registry.clock.now()
 
         def work(c: Connection) -> int:
@@ -349,6 +358,7 @@ class PlanService:
         return run_in_transaction(self.engine, work)
 
     def decide(self, actor: Actor, plan_id: int, event: str, note: str = "") -> str:
+        actor.require_may_act()
         now = self.registry.clock.now()
 
         def work(c: Connection) -> str:

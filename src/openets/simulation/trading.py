@@ -27,7 +27,7 @@ def _open(m: Market) -> list[date]:
     ex = m.exchange = open_exchange(m.svc, m.uc.code)
     ex.reference = int(m.spec.price_yuan * 100)
     ex._rebuild()  # the book's band follows the reference just set (no public way to ask for it yet)
-    m.svc.add_user(name=f"{m.spec.code.lower()}-exchange", party_id=ex.exchange_party, role=Role.EXCHANGE,
+    m.svc.add_user(name=f"{m.spec.code.lower()}-exchange", party_id=ex.ensure_exchange_party(), role=Role.EXCHANGE,
                    market=m.spec.code)
     # cash: enough for what each company may need to buy, twice over; investors more
     for c in m.companies:

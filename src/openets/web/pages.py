@@ -153,7 +153,8 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     @app.post("/ui/login", include_in_schema=False)
     def login(request: Request, username: str = Form(...), password: str = Form(...)) -> Response:
         try:
-            tok = auth.login(username, password, client=request.client.host if request.client else "")
+            tok = auth.login(username, password, client=auth.client_of(request.client.host if request.client else None,
+                                                                       request.headers.get("x-forwarded-for")))
         except DomainError as exc:
             return page(request, "login.html", status=401, error=exc.message)
         resp = RedirectResponse("/ui/me", status_code=303)

@@ -14,7 +14,8 @@ router = APIRouter(prefix="/auth", tags=["auth"], generate_unique_id_function=op
 
 @router.post("/token")
 def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], svc: Svc) -> TokenRead:
-    got = svc.auth.login(form.username, form.password, client=request.client.host if request.client else "")
+    client = svc.auth.client_of(request.client.host if request.client else None, request.headers.get("x-forwarded-for"))
+    got = svc.auth.login(form.username, form.password, client=client)
     return TokenRead(access_token=got.access_token, token_type=got.token_type, expires_in=got.expires_in)
 
 

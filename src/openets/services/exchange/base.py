@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 from openets.core.actor import Actor, Role
 from openets.core.clock import Clock, to_us
@@ -21,9 +21,10 @@ from openets.market.data import Print
 from openets.market.orderbook import BookRules, Event, OrderBook
 from openets.market.orders import OrderStatus
 from openets.market.rules import TradingRules, fee
-from openets.registry.model import UnitClass
+from openets.registry.model import PartyKind, UnitClass
 from openets.services.exchange.cash import CashLedger
 from openets.services.registry import RegistryService, RegistrySession
+from openets.storage import tables as t
 
 
 @dataclass(slots=True)
@@ -47,6 +48,17 @@ class _Batch:
     order_rows: dict[int, dict[str, object]] = field(default_factory=dict)
     trade_rows: list[dict[str, object]] = field(default_factory=list)
     published: list[Print] = field(default_factory=list)
+    refused: list[tuple[int, int, str]] = field(default_factory=list)  # (order id, party, reason): rows to drop
+
+
+INS_AUDIT = insert(t.audit_log).values({c: bindparam(c) for c in ("user_name", "method", "path", "status", "at_us")})
+
+
+def refusal_audit(instrument: str, user: str | None, party: int, reason: str, now_us: int) -> dict[str, object]:
+    """A refused order's row in the audit trail (``audit_log``): a refusal changes nothing in the
+    ledger's tables, so this is where it is remembered."""
+    return {"user_name": user, "method": "ORDER", "path": f"/market/{instrument}/orders refused: {reason} "
+            f"(party {party})", "status": 422, "at_us": now_us}
 
 
 def require_operator(actor: Actor | None, market: str) -> None:
@@ -84,7 +96,7 @@ class ExchangeBase:
     trading: TradingRules | None
     _fixed_rules: BookRules | None
     on_trade: list[Callable[[Print], None]]  # called after the settlement commits
-    exchange_party: int
+    exchange_party: int | None  # the market's exchange party (None: not created yet, see _exchange_party_in)
     reference: int | None  # fen: the previous close, the band's centre
     rules: BookRules  # in force in the book now
     book: OrderBook
@@ -98,6 +110,21 @@ class ExchangeBase:
     def _batch(self, c: Connection) -> _Batch:
         return _Batch(c, RegistrySession(self.registry, c), CashLedger(c, self.market, to_us(self.clock.now())))
 
+    def _exchange_party_in(self, c: Connection, *, create: bool = False) -> int | None:
+        """The market's exchange party (it is paid the fees), looked up on ``c``; ``create``: made
+        there if missing — never by merely opening the exchange or by a refused order."""
+        if self.exchange_party is not None:
+            return self.exchange_party
+        pid = c.execute(select(t.parties.c.id).where(t.parties.c.kind == PartyKind.EXCHANGE.value,
+                                                     t.parties.c.market == self.market)).scalar()
+        if pid is None and create:
+            market = self.registry.rulebook.market(self.market)
+            pid = c.execute(insert(t.parties).values(
+                kind=PartyKind.EXCHANGE.value, name=f"{market.name_zh}交易所", name_en=f"{market.name_en} exchange",
+                market=self.market, created_us=to_us(self.clock.now())).returning(t.parties.c.id)).scalar_one()
+        self.exchange_party = None if pid is None else int(pid)  # a rebuild looks again (a rollback undoes it)
+        return self.exchange_party
+
     def _account(self, number: str) -> tuple[AccountId, PartyId] | None:
         """(id, owner) of an account number, or None: the registry's cached reference."""
         try:
@@ -110,7 +137,7 @@ class ExchangeBase:
         def _rebuild(self, conn: Connection | None = None) -> None: ...
         def _sync(self, c: Connection) -> None: ...
         def _bump(self, c: Connection) -> None: ...
-        def _process_pending(self) -> dict[int, Placed]: ...
+        def _process_pending(self, users: dict[int, str] | None = None) -> dict[int, Placed]: ...
         def _pre_trade(self, probe: Order, kind: str, level: int | None, open_market: bool) -> str | None: ...
         def _hold(self, b: _Batch, oid: int, side: str, qty: int, state: _Resting) -> str | None: ...
         def _cancel_in(self, b: _Batch, order_id: int, reason: str) -> None: ...

@@ -69,13 +69,15 @@ class CashLedger:
 
     def flush(self) -> None:
         c = self.conn
+        moved = {r["party_id"] for r in self.rows}  # a party only looked at (a refused order) gets no row
         run_many(c, _ins_account, [{"party_id": p, "market": self.market, "balance_fen": v[0], "reserved_fen": v[1]}
-                                   for p, v in self.cash.items() if self.before[p] is None])
+                                   for p, v in self.cash.items() if self.before[p] is None and p in moved])
         run_many(c, _upd_account, [{"p": p, "m": self.market, "b": v[0], "r": v[1]} for p, v in self.cash.items()
                                    if self.before[p] is not None and tuple(v) != self.before[p]])
         run_many(c, _ins_journal, self.rows)
         for p, v in self.cash.items():
-            self.before[p] = (v[0], v[1])
+            if self.before[p] is not None or p in moved:
+                self.before[p] = (v[0], v[1])
         self.rows = []
 
 

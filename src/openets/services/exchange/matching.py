@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, text, update
 
 from openets.core.actor import Actor
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, to_us
 from openets.market.data import Print
 from openets.market.orderbook import (
     BUY,
@@ -30,11 +30,19 @@ from openets.market.orderbook import (
 )
 from openets.market.orders import OrderStatus, transition
 from openets.market.rules import band, close_price, in_session
-from openets.services.exchange.base import ExchangeBase, _Batch, _Resting, crash_point, require_operator
+from openets.services.exchange.base import (
+    INS_AUDIT,
+    ExchangeBase,
+    _Batch,
+    _Resting,
+    crash_point,
+    refusal_audit,
+    require_operator,
+)
 from openets.services.exchange.orders import SELECT, Placed
 from openets.storage import tables as t
 from openets.storage.db import autocommit, run_in_transaction
-from openets.storage.fastsql import run
+from openets.storage.fastsql import run, run_many
 
 # every read of the book asks its version first, built once (the driver runs it directly)
 _SEL_VERSION = select(t.exchange_books.c.version).where(t.exchange_books.c.instrument == bindparam("instrument"))
@@ -60,11 +68,14 @@ class Matching(ExchangeBase):
         self.rules = self.book_rules()
         self.book = OrderBook(self.instrument, self.rules, self._events.append)
         self._resting = {}
+        self.exchange_party = None  # looked up again: one made in a rolled-back transaction is gone
         if conn is None:
             with self.engine.connect() as c:
                 rows = self._open_rows(c)
+                self._exchange_party_in(c)
         else:
             rows = self._open_rows(conn)
+            self._exchange_party_in(conn)
         for r in rows:  # rest them again, in their original time order, without matching
             o = Order(r.id, r.party_id, r.side, LIMIT, r.price_fen, r.quantity)
             o.remaining = r.remaining
@@ -109,9 +120,11 @@ class Matching(ExchangeBase):
             self._rebuild(c)
 
     # -- processing: pending orders → the book → settlement, one commit ------------------------------------
-    def _process_pending(self) -> dict[int, Placed]:
+    def _process_pending(self, users: dict[int, str] | None = None) -> dict[int, Placed]:
+        """``users``: who logged which order (for the audit row of a refusal; orders logged by another
+        process name their party only)."""
         try:
-            done, prints = run_in_transaction(self.engine, self._process, attempts=1)
+            done, prints = run_in_transaction(self.engine, lambda c: self._process(c, users or {}), attempts=1)
         except Exception:
             self._rebuild()  # the book follows the database, whatever happened
             raise
@@ -120,14 +133,15 @@ class Matching(ExchangeBase):
                 listener(p)
         return done
 
-    def _process(self, c: Connection) -> tuple[dict[int, Placed], list[Print]]:
+    def _process(self, c: Connection, users: dict[int, str]) -> tuple[dict[int, Placed], list[Print]]:
         self._sync(c)
         rows = c.execute(select(t.orders).where(t.orders.c.instrument == self.instrument,
                                                 t.orders.c.status == OrderStatus.PENDING.value).order_by(t.orders.c.seq)).all()
         if not rows:
             return {}, []
         b = self._batch(c)
-        b.cash.load({r.party_id for r in rows} | {st.party for st in self._resting.values()} | {self.exchange_party})
+        fee_party = {self.exchange_party} if self.exchange_party is not None else set()
+        b.cash.load({r.party_id for r in rows} | {st.party for st in self._resting.values()} | fee_party)
         now = self.clock.now()
         open_market = self.trading is None or in_session(self.trading, now)
         done = {}
@@ -135,7 +149,13 @@ class Matching(ExchangeBase):
             done[r.id] = self._one(b, r, open_market)
         crash_point("exchange.after_match")
         self._flush(b)
-        self._bump(c)
+        if b.refused:  # a refused order leaves no order row: its refusal goes to the audit trail
+            c.execute(delete(t.orders).where(t.orders.c.id.in_([oid for oid, _, _ in b.refused])))
+            now_us = to_us(now)
+            run_many(c, INS_AUDIT, [refusal_audit(self.instrument, users.get(oid), party, why, now_us)
+                                     for oid, party, why in b.refused])
+        if len(b.refused) < len(rows):  # the book changed only if some order was not refused
+            self._bump(c)
         return done, b.published
 
     def _one(self, b: _Batch, r: Row[Any], open_market: bool) -> Placed:
@@ -146,9 +166,8 @@ class Matching(ExchangeBase):
 
         def reject(reason: str) -> Placed:
             status = transition(OrderStatus.PENDING, OrderStatus.REJECTED)
-            b.order_rows[oid] = {"o_id": oid, "remaining": qty, "status": status.value, "reason": reason,
-                                 "reservation_id": None, "reserved_fen": 0, "price_fen": price or 0}
-            return Placed(oid, status, qty, [], reason)
+            b.refused.append((oid, party, reason))  # its pending row is deleted at the batch's end
+            return Placed(0, status, qty, [], reason)
 
         probe = Order(oid, party, side, MARKET if kind == MARKET else LIMIT, price, qty)
         reason = self._pre_trade(probe, kind, level, open_market)

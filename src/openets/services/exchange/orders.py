@@ -6,7 +6,8 @@ as *pending* and committed: only then is it acknowledged (refused requests are n
 is processed (:mod:`.matching`) the pre-trade risk checks run against the book and the party's
 holdings: the band, tick and lot, the market's listed-order size (:mod:`openets.market.checks`),
 the session, the holding limit, and its cash (buy) or units (sell), which are reserved before it may
-trade. A refused order is kept as *rejected* with the failing check's name as its reason.
+trade. A refused order changes nothing: its pending row is deleted in the batch that refuses it, the
+book's version stays, and the refusal (the failing check's name) goes to the audit trail.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from openets.market.checks import LISTED_CHECKS, Proposed, first_failure
 from openets.market.orderbook import BUY, LIMIT, MARKET, SELL, Order
 from openets.market.orders import OrderStatus
 from openets.registry.commands import Reserve
-from openets.services.exchange.base import ExchangeBase, _Batch, _Resting, crash_point
+from openets.services.exchange.base import INS_AUDIT, ExchangeBase, _Batch, _Resting, crash_point, refusal_audit
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 from openets.storage.fastsql import run_many
@@ -63,13 +64,16 @@ class OrderLog(ExchangeBase):
     # -- the log: request, append, acknowledge ---------------------------------------------------------
     def submit(self, actor: Actor, *, account: str, side: str, quantity: int, price_fen: int | None = None,
                type: str = LIMIT, level: int | None = None, client_id: str | None = None) -> Placed:
+        actor.require_may_act()
         return self.submit_many([OrderRequest(actor, account, side, quantity, price_fen, type, level, client_id)])[0]
 
     def submit_many(self, requests: Sequence[OrderRequest]) -> list[Placed]:
         """Log the orders (one commit), then match and settle them (one commit); one answer each."""
+        for r in requests:
+            r.actor.require_may_act()
         logged = run_in_transaction(self.engine, lambda c: self._log(c, requests), attempts=5)
         crash_point("exchange.after_log")
-        done = self._process_pending()
+        done = self._process_pending({item: r.actor.user for item, r in zip(logged, requests) if isinstance(item, int)})
         out = []
         for item in logged:
             if isinstance(item, int):
@@ -89,6 +93,7 @@ class OrderLog(ExchangeBase):
                 taken |= {(party, x) for x in c.execute(select(t.orders.c.client_id).where(
                     t.orders.c.party_id == party, t.orders.c.client_id.in_(ids))).scalars()}
         rows = []
+        refused: list[dict[str, object]] = []  # audit rows: a refused request is not logged as an order
         first = self._next_order_id(c, len(requests))
         now = to_us(self.clock.now())
         for i, r in enumerate(requests):
@@ -108,6 +113,7 @@ class OrderLog(ExchangeBase):
                 reason = "order_too_large"
             if reason is not None:
                 out.append(Placed(0, OrderStatus.REJECTED, r.quantity if type(r.quantity) is int else 0, [], reason))
+                refused.append(refusal_audit(self.instrument, r.actor.user, r.actor.party_id, reason, now))
                 continue
             if r.client_id is not None:
                 taken.add((r.actor.party_id, r.client_id))
@@ -119,6 +125,7 @@ class OrderLog(ExchangeBase):
                              at_us=now, type=r.type, level=r.level, client_id=r.client_id, reason=None, reserved_fen=0))
             out.append(oid)
         run_many(c, _ins_orders, rows)
+        run_many(c, INS_AUDIT, refused)
         return out
 
     def _next_order_id(self, c: Connection, n: int) -> int:
@@ -183,6 +190,7 @@ class OrderLog(ExchangeBase):
     # -- cancel ------------------------------------------------------------------------------------------
     def cancel(self, actor: Actor, order_id: int) -> None:
         """Cancel an open order of the actor's party (someone else's looks like no order at all)."""
+        actor.require_may_act()
 
         def work(c: Connection) -> None:
             self._sync(c)

@@ -3,13 +3,10 @@ the market's rules in force today."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
-
-from openets.core.clock import MARKET_TZ, to_us
+from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.market.orderbook import BookRules
 from openets.market.rules import TradingRules
-from openets.registry.model import PartyKind
 from openets.services.exchange.blocks import BlockTrades
 from openets.services.exchange.market_data import MarketData
 from openets.services.exchange.matching import Matching
@@ -17,7 +14,6 @@ from openets.services.exchange.orders import OrderLog
 from openets.services.exchange.reconcile import Reconciliation
 from openets.services.exchange.settlement import Settlement
 from openets.services.registry import RegistryService
-from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
 
@@ -42,22 +38,17 @@ class ExchangeService(OrderLog, Matching, Settlement, BlockTrades, MarketData, R
         self._fixed_rules = rules
         self.on_trade = []
         self._events = []
-        self.exchange_party = self._exchange_party()
+        self.exchange_party = None  # looked up by the rebuild below
         self.reference = self._reference()
         self._recover()
 
-    def _exchange_party(self) -> int:
-        def work(c: Connection) -> int:
-            pid = c.execute(select(t.parties.c.id).where(t.parties.c.kind == PartyKind.EXCHANGE.value,
-                                                         t.parties.c.market == self.market)).scalar()
-            if pid is None:
-                market = self.registry.rulebook.market(self.market)
-                pid = c.execute(insert(t.parties).values(
-                    kind=PartyKind.EXCHANGE.value, name=f"{market.name_zh}交易所", name_en=f"{market.name_en} exchange",
-                    market=self.market, created_us=to_us(self.clock.now())).returning(t.parties.c.id)).scalar_one()
-            return int(pid)
-
-        return run_in_transaction(self.engine, work)
+    def ensure_exchange_party(self) -> int:
+        """The market's exchange party, created now if it does not exist yet (set-up: e.g. to make its
+        operator a user); otherwise it is created by the first fee it is paid, in that transaction."""
+        pid = run_in_transaction(self.engine, lambda c: self._exchange_party_in(c, create=True))
+        assert pid is not None
+        self.exchange_party = pid
+        return pid
 
 
 def open_exchange(registry: RegistryService, instrument: str) -> ExchangeService:

@@ -52,16 +52,31 @@ class Settlement(ExchangeBase):
         cash.move(party, d_balance, 0, kind, ref)
         cash.flush()
 
-    def deposit(self, actor: Actor, amount_fen: int) -> None:
+    def cash_holder(self, actor: Actor, party: int | None = None) -> int:
+        """Whose exchange cash ``actor`` may pay in or take out: a trading member (a company or an
+        investor) its own party's; the market's exchange operator (role exchange: the party that runs
+        the trading system and keeps the members' cash) a member's it names, as the desk recording a
+        bank transfer. Nobody else: not a regulator (it supervises the market, holds no cash in it),
+        not an auditor (reads everything, moves nothing)."""
+        actor.require_may_act()
+        if actor.role in (Role.COMPANY, Role.INVESTOR) and party in (None, actor.party_id):
+            return actor.party_id
+        if actor.role is Role.EXCHANGE and actor.market in (None, self.market) and party is not None:
+            return party
+        raise DomainError("not_authorised", f"{actor.describe()} may not move exchange cash"
+                          + (f" of party {party}" if party is not None else ""))
+
+    def deposit(self, actor: Actor, amount_fen: int, *, party: int | None = None) -> None:
+        holder = self.cash_holder(actor, party)
         if type(amount_fen) is not int or amount_fen <= 0:
             raise DomainError("amount_invalid", "a deposit is a positive amount in fen")
-        run_in_transaction(self.engine, lambda c: self._move_cash(c, actor.party_id, amount_fen, "deposit", actor.user))
+        run_in_transaction(self.engine, lambda c: self._move_cash(c, holder, amount_fen, "deposit", actor.user))
 
-    def withdraw(self, actor: Actor, amount_fen: int) -> None:
+    def withdraw(self, actor: Actor, amount_fen: int, *, party: int | None = None) -> None:
+        holder = self.cash_holder(actor, party)
         if type(amount_fen) is not int or amount_fen <= 0:
             raise DomainError("amount_invalid", "a withdrawal is a positive amount in fen")
-        run_in_transaction(self.engine, lambda c: self._move_cash(c, actor.party_id, -amount_fen, "withdrawal",
-                                                                  actor.user))
+        run_in_transaction(self.engine, lambda c: self._move_cash(c, holder, -amount_fen, "withdrawal", actor.user))
 
     def cash(self, party: int) -> tuple[int, int]:
         """(balance, reserved) in fen."""
@@ -139,7 +154,9 @@ class Settlement(ExchangeBase):
         b.cash.move(buyer, -(amount + bf), -(amount + bf), "trade", ref)
         b.cash.move(seller, amount - sf, 0, "trade", ref)
         if bf + sf:
-            b.cash.move(self.exchange_party, bf + sf, 0, "fee", ref)
+            fee_party = self._exchange_party_in(b.conn, create=True)
+            assert fee_party is not None
+            b.cash.move(fee_party, bf + sf, 0, "fee", ref)
         row["txn_id"] = rec.id
         row["settled_us"] = to_us(self.clock.now())
 
@@ -168,7 +185,8 @@ class Settlement(ExchangeBase):
             sells = dict(c.execute(select(t.orders.c.id, t.orders.c.reservation_id).where(
                 t.orders.c.id.in_({r.sell_order for r in rows}))).all())
             b = self._batch(c)
-            b.cash.load({r.buyer_id for r in rows} | {r.seller_id for r in rows} | {self.exchange_party})
+            fee_party = {self.exchange_party} if self.exchange_party is not None else set()
+            b.cash.load({r.buyer_id for r in rows} | {r.seller_id for r in rows} | fee_party)
             b.session.ws.reservations.update(b.session.repo.reservations(set(sells.values()) - {None}))
             done = []
             for r in rows:

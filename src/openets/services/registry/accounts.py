@@ -12,7 +12,7 @@ from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import AccountId, AccountNumber, PartyId, UnitClassId
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, AccountStatus, AccountType, UnitClass
-from openets.services.registry.base import ServiceBase, account_by_number, enum_value
+from openets.services.registry.base import ServiceBase, account_by_number, enum_value, person_of
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 from openets.storage.registry_repo import RegistryRepo, account_from_row
@@ -30,6 +30,7 @@ class AccountsMixin(ServiceBase):
     def request_account(self, actor: Actor, *, market: str, type: AccountType, number: str | None = None,
                         name: str = "", party_id: int | None = None, conn: Connection | None = None) -> Account:
         """A party asks to open an account; its market's regulator approves it."""
+        actor.require_may_act()
         self.rulebook.market(market)
         type = enum_value(AccountType, type, "account type")
         if type in GOVERNMENT_ACCOUNTS:
@@ -60,6 +61,7 @@ class AccountsMixin(ServiceBase):
 
     def decide_account(self, actor: Actor, number: str, *, approve: bool, note: str = "",
                        conn: Connection | None = None) -> Account:
+        actor.require_may_act()
         def work(c: Connection) -> Account:
             acc = account_by_number(c, number, lock=True)
             if acc.status is not AccountStatus.REQUESTED:
@@ -67,14 +69,15 @@ class AccountsMixin(ServiceBase):
             actor.require_regulator(acc.market)
             requester = c.execute(select(t.account_events.c.actor_user).where(
                 t.account_events.c.account_id == acc.id, t.account_events.c.event == "requested")).scalar()
-            if requester == actor.user:
-                raise DomainError("four_eyes", "the approver must be a different user than the requester")
+            if requester == actor.user or person_of(c, requester) == actor.person_key:
+                raise DomainError("four_eyes", "the approver must be a different person than the requester")
             status = AccountStatus.OPEN if approve else AccountStatus.REJECTED
             return self._set_status(c, acc, status, actor, "approved" if approve else "rejected", note)
 
         return work(conn) if conn is not None else run_in_transaction(self.engine, work)
 
     def set_account_status(self, actor: Actor, number: str, status: AccountStatus, note: str = "") -> Account:
+        actor.require_may_act()
         def work(c: Connection) -> Account:
             acc = account_by_number(c, number, lock=True)
             actor.require_regulator(acc.market)

@@ -56,6 +56,15 @@ def enum_value(cls: type[E], value: object, what: str) -> E:
         raise DomainError("value_invalid", f"unknown {what} {value!r} (known: {known})") from None
 
 
+def person_of(conn: Connection, user: str | None) -> str:
+    """The natural person behind a user name, as four eyes compare it (see core.actor.person_key)."""
+    from openets.core.actor import person_key
+
+    if user is None:
+        return ""
+    return person_key(user, conn.execute(select(t.users.c.person_id).where(t.users.c.name == user)).scalar())
+
+
 def account_by_number(conn: Connection, number: str, lock: bool = False) -> Account:
     q = select(t.accounts).where(t.accounts.c.number == number)
     if lock and conn.dialect.name != "sqlite":

@@ -38,7 +38,8 @@ class RegistryService(SetupMixin, AccountsMixin):
     # -- actors ----------------------------------------------------------------------------------
     def actor(self, user: str, party_id: int | None = None) -> Actor:
         with self.engine.connect() as conn:
-            q = select(t.representatives).where(t.representatives.c.user_name == user)
+            q = select(t.representatives, t.users.c.person_id).join(
+                t.users, t.users.c.name == t.representatives.c.user_name).where(t.representatives.c.user_name == user)
             if party_id is not None:
                 q = q.where(t.representatives.c.party_id == party_id)
             rows = conn.execute(q).all()
@@ -48,7 +49,7 @@ class RegistryService(SetupMixin, AccountsMixin):
         if len(rows) > 1:
             raise DomainError("party_ambiguous", f"user {user!r} represents several parties: name one")
         r = rows[0]
-        return Actor(user, r.party_id, Role(r.role), r.market)
+        return Actor(user, r.party_id, Role(r.role), r.market, r.person_id)
 
     # -- the one way value moves -----------------------------------------------------------------
     def submit(self, actor: Actor, ops: Sequence[Command], *, all_or_nothing: bool = True) -> list[Outcome]:

@@ -110,15 +110,23 @@ class SetupMixin(ServiceBase):
 
         return work(conn) if conn is not None else run_in_transaction(self.engine, work)
 
-    def add_user(self, *, name: str, party_id: int, role: Role, market: str | None = None,
+    def add_user(self, *, name: str, party_id: int, role: Role, market: str | None = None, person: str | None = None,
                  conn: Connection | None = None) -> None:
-        """Make ``name`` an authorised representative of a party (creating the user if new)."""
+        """Make ``name`` an authorised representative of a party (creating the user if new).
+        ``person``: the natural person behind the user name (four eyes compare persons); an existing
+        user keeps theirs, and naming another is refused."""
+        if person is not None and not (0 < len(person) <= 64 and person.isprintable()):
+            raise DomainError("person_invalid", "a person id is 1 to 64 printable characters")
 
         def work(c: Connection) -> None:
             if c.execute(select(t.parties.c.id).where(t.parties.c.id == party_id)).first() is None:
                 raise NotFound("party", party_id)
-            if c.execute(select(t.users.c.name).where(t.users.c.name == name)).first() is None:
-                c.execute(insert(t.users).values(name=name, display_name=name, created_us=to_us(self.clock.now())))
+            known = c.execute(select(t.users.c.name, t.users.c.person_id).where(t.users.c.name == name)).first()
+            if known is None:
+                c.execute(insert(t.users).values(name=name, display_name=name, created_us=to_us(self.clock.now()),
+                                                 person_id=person))
+            elif person is not None and known.person_id != person:
+                raise DomainError("person_mismatch", f"user {name} is another person ({known.person_id or 'unrecorded'})")
             if c.execute(select(t.representatives.c.user_name).where(
                     t.representatives.c.user_name == name, t.representatives.c.party_id == party_id)).first():
                 raise DomainError("representative_exists", f"{name} already represents party {party_id}")
@@ -132,6 +140,7 @@ class SetupMixin(ServiceBase):
                           standard: str | None = None, project_id: str | None = None,
                           project_type: str | None = None, location: str | None = None,
                           conn: Connection | None = None) -> UnitClass:
+        actor.require_may_act()
         m = self.rulebook.market(market)
         kind = enum_value(UnitKind, kind, "unit kind")
         actor.require_regulator(market)
@@ -162,6 +171,7 @@ class SetupMixin(ServiceBase):
     def create_restriction(self, actor: Actor, *, allowed_types: Sequence[str], bound_holder: int | None = None,
                            bound_market: str | None = None, bound_year: int | None = None,
                            expires_at: datetime | None = None, note: str = "") -> int:
+        actor.require_may_act()
         if actor.role is not Role.REGULATOR:
             raise DomainError("not_authorised", f"{actor.describe()} is not a regulator")
         bad = [x for x in allowed_types if x not in _TYPES]

@@ -41,6 +41,7 @@ from openets.registry.commands import (
 from openets.registry.engine import Registry, WorkingSet
 from openets.registry.model import Account, AccountType, Reservation
 from openets.registry.transactions import SPECS, ReceiverRule, TxRecord, TxType
+from openets.services.registry.base import person_of
 from openets.storage.registry_repo import RegistryRepo
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class UnitOfWork:
 
     def __init__(self, svc: RegistryService, conn: Connection, actor: Actor, ops: Sequence[Command],
                  all_or_nothing: bool) -> None:
+        actor.require_may_act()  # an auditor moves nothing, whatever the command
         self.svc = svc
         self.repo = RegistryRepo(conn)
         self.actor = actor
@@ -88,6 +90,7 @@ class UnitOfWork:
         self.hashes: dict[int, str] = {}  # op index → payload hash, for ops with a client key
         self.originals: dict[int, TxRecord] = {}  # transactions acted on, by id
         self.market_receiver: dict[int, AccountType] = {}  # op index → its market-owned receiver's type
+        self.persons: dict[str, str] = {}  # proposers of the transactions decided → their natural persons
 
     def run(self) -> list[Outcome]:
         if len(self.ops) == 1:
@@ -151,6 +154,8 @@ class UnitOfWork:
                     self.outcomes[i] = Outcome(op, error=NotFound("transaction", op.txn))
                     continue
                 self.originals[rec.id] = rec
+        if self.originals:  # the proposers' persons, for four eyes (a decision is rare: one small read)
+            self.persons = {r.actor_user: person_of(self.repo.conn, r.actor_user) for r in self.originals.values()}
         return [i for i in todo if self.outcomes[i] is None]
 
     # -- 3. the working set ----------------------------------------------------------------------
@@ -173,7 +178,7 @@ class UnitOfWork:
         ws = WorkingSet(self.svc.rulebook, accounts=accounts, unit_classes=unit_classes,
                         restrictions=repo.restrictions(restr_ids),
                         market_accounts=dict(self.svc._market_accounts or {}), reservations=reservations,
-                        book=Book(source=repo))
+                        book=Book(source=repo), persons=self.persons)
         for acc_id, (count, head) in heads.items():
             ws.book.load_head(acc_id, count, head)
         # one op: fetch only the blocks it touches (lowest ones, neighbours); a batch loads its

@@ -54,6 +54,7 @@ from openets.storage.tables.service import (
     api_tokens,
     audit_log,
     credentials,
+    login_failures,
 )
 
 __all__ = [
@@ -90,6 +91,7 @@ __all__ = [
     "credentials",
     "api_tokens",
     "audit_log",
+    "login_failures",
     "offset_projects",
     "cash_accounts",
     "cash_journal",

@@ -44,6 +44,9 @@ users = Table(
     Column("name", String(64), primary_key=True),
     Column("display_name", Text, nullable=False, default=""),
     Column("created_us", BigInteger, nullable=False),
+    # the natural person (a national id or credit number, or a key the administrator gives): four eyes
+    # compare persons; None for users created before persons were recorded (their name stands in)
+    Column("person_id", String(64)),
 )
 
 # a user acting for a party in a role: an authorised representative

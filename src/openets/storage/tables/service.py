@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from openets.storage.tables._meta import metadata
 
@@ -21,6 +21,19 @@ api_tokens = Table(
     Column("party_id", Integer, nullable=False),
     Column("expires_us", BigInteger, nullable=False),
     Column("revoked", Integer, nullable=False, default=0),
+)
+
+# failed logins, shared by every worker and kept across restarts: the throttle counts them per user
+# and per client address within its window (older rows are deleted as new ones come)
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Index("ix_login_failures_user", "user_name", "at_us"),
+    Index("ix_login_failures_client", "client", "at_us"),
+    Index("ix_login_failures_at", "at_us"),
 )
 
 # every request that changes state, with the acting user (append-only)
