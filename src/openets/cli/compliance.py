@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
@@ -59,7 +59,7 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
 
         m = parse_decimal(multiplier, "--multiplier", minimum=0, maximum=1000) if multiplier is not None else None
         svc = _registry(db, rules, with_clock=True)
-        done = Consequences(svc).decide(svc.actor(actor_name(user), party), market, year, multiplier=m)
+        done = Consequences(svc).decide(acting(svc, user, party), market, year, multiplier=m)
         emit([_penalty(p) for p in done], as_json, title=f"{market} {year}: decided now")
 
     run(go)
@@ -117,7 +117,7 @@ def extend(market: str = typer.Option(...), year: int = typer.Option(..., help="
 
         day = parse_day(until, "--until")
         svc = _registry(db, rules, with_clock=True)
-        new = ComplianceService(svc).extend(svc.actor(actor_name(user), party), market, year, company, day, reason)
+        new = ComplianceService(svc).extend(acting(svc, user, party), market, year, company, day, reason)
         emit({"company": company, "market": market, "year": year, "deadline": new}, as_json, title="extension")
 
     run(go)
