@@ -114,3 +114,32 @@ def test_mrv_export_list_and_show_on_every_demo_report(demo_db: str, tmp_path: P
     other = next(i for i in ids if regs[i] == "BJ" and i != rid)
     r = run(cli, ["mrv", "show", str(other), "--as", "bjc00000-rep", "--db", demo_db])
     assert r.exit_code == 1 and "not found" in r.stderr
+
+
+def test_the_compliance_year_paged_searched_sorted_and_exported(demo_db: str, client: TestClient) -> None:
+    from openets.services.auth import AuthService
+    from openets.services.registry import RegistryService
+
+    AuthService(RegistryService(make_engine(demo_db))).set_password("bj-reg-1", "a long password")
+    r = client.post("/ui/login", data={"username": "bj-reg-1", "password": "a long password"}, follow_redirects=False)
+    cookies = {"openets_token": r.cookies["openets_token"]}
+    page = client.get("/ui/compliance/BJ/2016", cookies=cookies)
+    assert page.status_code == 200
+    body = page.text
+    assert 'id="deadline">2017-06-15<' in body and 'id="as-of">2017-06-14 10:00<' in body  # Beijing's deadline
+    rows = body.split('id="statuses"')[1].split("</table>")[0].count("<tr>") - 1
+    assert rows == 30  # the small year's 30 Beijing companies, all on one page of 50
+    assert "BJ企业00007" in body and "BJC00007" in body  # named, with the code beside
+    # search by a part of the name, then a status filter, then a sort
+    one = client.get("/ui/compliance/BJ/2016", params={"q": "00007"}, cookies=cookies).text
+    assert one.split('id="statuses"')[1].split("</table>")[0].count("<tr>") == 2
+    csv = client.get("/ui/compliance/BJ/2016/export.csv", params={"sort": "shortfall"}, cookies=cookies)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.lstrip("\ufeff").strip().splitlines()
+    assert len(lines) == 31 and lines[0].startswith("企业名称 company name")
+    shortfalls = [int(x.rsplit(",", 1)[1]) for x in lines[1:]]
+    assert shortfalls == sorted(shortfalls, reverse=True)  # the biggest gap first
+    # the public sees the published list only, and no export
+    client.cookies.clear()
+    assert client.get("/ui/compliance/BJ/2016/export.csv").status_code == 403
+    assert 'id="statuses"' not in client.get("/ui/compliance/BJ/2016").text

@@ -19,7 +19,6 @@ from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.services.market_queries import MarketQueries
-from openets.services.names import NO_CODE, company_names
 from openets.services.web_queries import WebQueries
 from openets.web.acting import note_actor
 from openets.web.i18n import words
@@ -221,31 +220,6 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
                 continue
         return page(request, "me.html", me=me, holdings=holdings, cash=cash, obligations=obligations)
 
-    @app.get("/ui/compliance/{market}/{year}", response_class=HTMLResponse, include_in_schema=False)
-    def compliance(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)]) -> HTMLResponse:
-        from openets.services.compliance import ComplianceService, Consequences
-
-        registry.rulebook.market(market)
-        me = who(request)
-        cs = ComplianceService(registry)
-        late = None
-        if me is not None and (me.is_regulator_of(market) or me.role is Role.AUDITOR):
-            late = [{"company": s.company, "status": s.status.code, "owed": s.status.owed,
-                     "shortfall": s.status.shortfall} for s in cs.statuses(market, year)
-                    if s.status.code in ("due", "late", "non_compliant", "emissions_missing")]
-        listed = Consequences(registry).published(market, year)
-        names = company_names(registry.engine, [p.company for p in listed] + [str(s["company"]) for s in late or []])
-        for s in late or []:
-            s["name"] = names.get(str(s["company"]), NO_CODE)
-        published = [{"company": p.company, "name": names.get(p.company, NO_CODE), "kind": p.kind,
-                      "shortfall": p.shortfall, "amount": _yuan(p.amount_fen)} for p in listed]
-        try:
-            rate = cs.rate(market, year)
-        except DomainError:
-            rate = "—"
-        return page(request, "compliance.html", me=me, market=market, year=year, rate=rate, published=published,
-                    late=late)
-
     @app.get("/ui/accounts", response_class=HTMLResponse, include_in_schema=False)
     def accounts(request: Request) -> Response:
         me = who(request)
@@ -270,6 +244,8 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
             return page(request, "accounts.html", status=422, me=me, pending=[], error=exc.message)
         return RedirectResponse("/ui/accounts", status_code=303)
 
+    from openets.web.compliance_page import mount_compliance
     from openets.web.work import mount_work
 
     mount_work(app, registry=registry, who=who, page=page)
+    mount_compliance(app, registry=registry, who=who, page=page, yuan=_yuan)
