@@ -143,3 +143,15 @@ def test_the_compliance_year_paged_searched_sorted_and_exported(demo_db: str, cl
     client.cookies.clear()
     assert client.get("/ui/compliance/BJ/2016/export.csv").status_code == 403
     assert 'id="statuses"' not in client.get("/ui/compliance/BJ/2016").text
+
+
+def test_the_compliance_commands_name_each_company(demo_db: str) -> None:
+    run = CliRunner().invoke
+    r = run(cli, ["compliance", "status", "--market", "BJ", "--year", "2016", "--at", "2017-06-14T10:00", "--db", demo_db,
+                  "--json"])
+    assert r.exit_code == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) == 30 and all(x["company_name"] == "BJ企业" + x["company"][3:] for x in rows)
+    r = run(cli, ["compliance", "published", "--market", "BJ", "--year", "2016", "--db", demo_db, "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert all(x["company_name"].startswith("BJ企业") for x in json.loads(r.stdout))
