@@ -6,6 +6,7 @@ yet) answers a page showing what exists; the dashboard's errors are pages, the A
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -52,6 +53,9 @@ def test_the_landing_page_at_the_readme_time_is_a_page(client: TestClient) -> No
     # a market trading today: a book, a band
     r = client.get("/ui/market/BEA-2016")
     assert r.status_code == 200 and 'id="closed"' not in r.text
+    # the tape in Beijing time: Beijing's sessions are 9:30–11:30 and 13:00–15:00 (UTC would show 01–07 h)
+    hours = {int(h) for h in re.findall(r'<td class="l">2017-\d\d-\d\d (\d\d):\d\d</td>', r.text.split('id="tape"')[1])}
+    assert hours and hours <= set(range(9, 16)), hours
 
 
 def test_dashboard_errors_are_pages_and_api_errors_problem_details(client: TestClient) -> None:
