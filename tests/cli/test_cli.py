@@ -92,7 +92,7 @@ def test_walkthrough_balance_trace_totals(world: str) -> None:
     (["transfer", "BEA-2099", "1", "--from", "BJ-A", "--to", "BJ-B", "--as", "zhao"], "not found"),
     (["transfer", "BEA-2016", "1", "--from", "BJ-A", "--to", "BJ-B", "--as", "sun"], "does not represent"),
     (["transfer", "BEA-2016", "1", "--from", "BJ-A", "--to", "BJ-B", "--as", "nobody"], "does not represent"),
-    (["surrender", "BEA-2016", "1", "--from", "BJ-A", "--year", "2016"], "no acting user"),
+    (["surrender", "BEA-2016", "1", "--from", "BJ-A", "--year", "2016"], "not logged in"),
     (["balance", "BJ-NOPE"], "not found"),
     (["trace", "BEA-2016", "999999999"], "never issued"),
     (["balance", "BJ-A", "--as-of", "yesterday"], "not an ISO date"),  # was Python's raw "Invalid isoformat" (issue 19)

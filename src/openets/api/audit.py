@@ -4,7 +4,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openets.core.clock import to_us
+from openets.services.audit import audit_row
 from openets.services.database import PendingAudit, audit_with_writes, write_audit
 from openets.services.registry import RegistryService
 
@@ -31,12 +31,19 @@ class AuditLog:
             # written with the request's change, before its answer exists: the route's success status.
             # The dashboard's forms answer with redirects of their own: their row waits for the answer.
             route = scope.get("route")
-            if answer is None and not getattr(route, "include_in_schema", False):
+            ui = not getattr(route, "include_in_schema", False)
+            if answer is None and ui:
                 return None
             code = answer if answer is not None else getattr(route, "status_code", None) or 200
-            return {"user_name": (scope.get("state") or {}).get("user"), "method": scope["method"],
-                    "path": scope["path"].replace("\x00", "\ufffd")[:2000], "status": code,
-                    "at_us": to_us(self.registry.clock.now())}
+            state = scope.get("state") or {}
+            # a refusal's code (set by the problem handlers, or by a dashboard form that refused)
+            said = state.get("problem") or ("ok" if code < 400 else str(code))
+            name = getattr(route, "name", None)
+            tags = getattr(route, "tags", None) or ["api"]
+            path = scope["path"] + (f" — {state['comment']}" if state.get("comment") else "")
+            return audit_row(self.registry.clock, user=state.get("user"), role=state.get("role"),
+                             source="ui" if ui else "api", method=scope["method"], path=path, status=code,
+                             action=f"{'ui' if ui else tags[0]}.{name}" if name else None, answer=said)
 
         pending = PendingAudit(row)
         try:

@@ -16,6 +16,7 @@ from openets.services.exchange.hub import Exchanges
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.reports import ReportService
+from openets.web.acting import note_actor
 
 COOKIE = "openets_token"
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -49,7 +50,7 @@ def current(request: Request, token: Annotated[str | None, Depends(oauth2)], svc
     if not token:
         raise AuthError("not_authenticated", "log in first (POST /auth/token)")
     actor = svc.auth.actor_for(token)
-    request.state.user = actor.user
+    note_actor(request, actor)
     return actor
 
 

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
@@ -23,59 +23,69 @@ STATUS = {
 }
 
 
+def answer(request: Request, status: int, code: str, detail: str) -> Response:
+    """A problem details answer; for the dashboard's pages an HTML page saying the same (the renderer
+    the dashboard puts on ``app.state.error_page``)."""
+    request.state.problem = code  # the audit row's answer
+    render = getattr(request.app.state, "error_page", None)
+    if render is not None:
+        page = render(request, status, code, detail)
+        if page is not None:
+            return page
+    return problem(status, code, detail, request.url.path)
+
+
 def problem(status: int, code: str, detail: str, instance: str = "") -> JSONResponse:
     return JSONResponse({"type": f"https://openets.dev/problems/{code}", "title": code.replace("_", " "),
                          "status": status, "detail": detail, "instance": instance}, status_code=status,
                         media_type=PROBLEM)
 
 
-async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if isinstance(exc, AuthError):
-        return problem(401, exc.code, exc.message, request.url.path)
+        return answer(request, 401, exc.code, exc.message)
     if isinstance(exc, NotFound):
-        return problem(404, "not_found", exc.message, request.url.path)
+        return answer(request, 404, "not_found", exc.message)
     if isinstance(exc, IdempotencyConflict):
-        return problem(409, exc.code, exc.message, request.url.path)
-    return problem(STATUS.get(exc.code, 422), exc.code, exc.message, request.url.path)
+        return answer(request, 409, exc.code, exc.message)
+    return answer(request, STATUS.get(exc.code, 422), exc.code, exc.message)
 
 
-async def invalid(request: Request, exc: Exception) -> JSONResponse:
+async def invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(x) for x in first.get("loc", ()))
-    return problem(422, "request_invalid", f"{where}: {first.get('msg', 'invalid')}", request.url.path)
+    return answer(request, 422, "request_invalid", f"{where}: {first.get('msg', 'invalid')}")
 
 
-async def bad_data(request: Request, exc: Exception) -> JSONResponse:
+async def bad_data(request: Request, exc: Exception) -> Response:
     # the database refused a value the routes let through (a NUL byte, a string too long for
     # its column …): the request's fault, said as such
-    return problem(422, "request_invalid", "a value in the request is not acceptable (its length or characters)",
-                   request.url.path)
+    return answer(request, 422, "request_invalid", "a value in the request is not acceptable (its length or characters)")
 
 
 _HTTP_CODES = {400: "request_invalid", 401: "unauthorised", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type"}
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     # Starlette's own (routing: 404, 405) and FastAPI's (a subclass: body parsing) alike
     assert isinstance(exc, HTTPException)
-    resp = problem(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail), request.url.path)
+    resp = answer(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail))
     for name, value in (exc.headers or {}).items():
         resp.headers[name] = value
     return resp
 
 
-async def overflow(request: Request, exc: Exception) -> JSONResponse:
+async def overflow(request: Request, exc: Exception) -> Response:
     # a number the schemas let through that the database driver cannot bind (SQLite: beyond 2**63)
-    return problem(422, "number_too_large", "a number in the request is beyond the range kept (2**63)", request.url.path)
+    return answer(request, 422, "number_too_large", "a number in the request is beyond the range kept (2**63)")
 
 
-async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected(request: Request, exc: Exception) -> Response:
     logging.getLogger("openets.api").exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(500, "internal_error", "the server failed to answer this request; it has been logged",
-                   request.url.path)
+    return answer(request, 500, "internal_error", "the server failed to answer this request; it has been logged")
 
 
 def install(app: FastAPI) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -45,7 +45,7 @@ def run_(path: Path = typer.Argument(..., help="Production data (CSV or Excel sh
             _write(out, table)
         summary = {"companies": len(table), "total": result.total, "kind": kind}
         if propose:
-            summary["run"] = svc.propose(reg.actor(actor_name(user), party), result, market=market, year=year).run
+            summary["run"] = svc.propose(acting(reg, user, party), result, market=market, year=year).run
         if as_json:
             emit({"summary": summary, "companies": table}, True)
         else:
@@ -100,7 +100,7 @@ def true_up(path: Path | None = typer.Argument(None, help="Confirmed actual outp
 
         reg, svc = _services(db)
         source = CsvConfirmedOutput(path, encoding=encoding) if path is not None else MrvConfirmedOutput(reg.engine)
-        emit(svc.true_up_from(reg.actor(actor_name(user), party), source, market=market, year=year), as_json,
+        emit(svc.true_up_from(acting(reg, user, party), source, market=market, year=year), as_json,
              title="true-up proposed")
 
     run(go)
@@ -115,7 +115,7 @@ def issue(run_id: int = typer.Argument(..., metavar="RUN"), unit_class: str = ty
 
     def go() -> None:
         reg, svc = _services(db)
-        emit(svc.issue(reg.actor(actor_name(user), party), run_id, unit_class=unit_class, from_account=from_),
+        emit(svc.issue(acting(reg, user, party), run_id, unit_class=unit_class, from_account=from_),
              as_json, title="allocation issued")
 
     run(go)

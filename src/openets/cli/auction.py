@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.core.numbers import MAX_PRICE_FEN, parse_fen
 
 app = typer.Typer(no_args_is_help=True)
@@ -99,7 +99,7 @@ def notice(rules: Path = typer.Option(..., help="The notice's rules (TOML, secti
         except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
             raise ValueError(f"{rules}: not an auction rule file ({exc})") from None
         svc = _svc(db)
-        nid = svc.announce(svc.registry.actor(actor_name(user)), data, unit_class=unit_class, restriction_id=restriction)
+        nid = svc.announce(acting(svc.registry, user), data, unit_class=unit_class, restriction_id=restriction)
         emit(svc.results(nid), as_json, title="auction notice")
 
     run(go)
@@ -112,7 +112,7 @@ def reserve(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | 
 
     def go() -> None:
         svc = _svc(db)
-        fen = svc.publish_reserve(svc.registry.actor(actor_name(user)), notice_id)
+        fen = svc.publish_reserve(acting(svc.registry, user), notice_id)
         emit({"notice": notice_id, "reserve_yuan": f"{fen / 100:.2f}"}, as_json, title="reserve price")
 
     run(go)
@@ -129,7 +129,7 @@ def bid(notice_id: int = typer.Argument(..., metavar="NOTICE"), bid_id: str = ty
         from openets.core.quantity import parse_tonnes
 
         svc = _svc(db)
-        out = svc.bid(svc.registry.actor(actor_name(user), party), notice_id, bid_id=bid_id,
+        out = svc.bid(acting(svc.registry, user, party), notice_id, bid_id=bid_id,
                       price_fen=yuan_to_fen(price, "--price"), quantity=parse_tonnes(quantity))
         emit(out, as_json, title="bid")
 
@@ -143,7 +143,7 @@ def close_(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | N
 
     def go() -> None:
         svc = _svc(db)
-        emit(svc.close(svc.registry.actor(actor_name(user)), notice_id), as_json, title="auction result")
+        emit(svc.close(acting(svc.registry, user), notice_id), as_json, title="auction result")
 
     run(go)
 

@@ -18,23 +18,21 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from openets.cli.session import Failure, acting, audited
 from openets.core.errors import DomainError
+
+__all__ = ["Failure", "acting"]
 
 console = Console()
 err_console = Console(stderr=True)
 
 JsonOpt = typer.Option(False, "--json", help="Print the result as JSON.")
-AsOpt = typer.Option(None, "--as", help="Acting user (an authorised representative); default $OPENETS_USER.")
+AsOpt = typer.Option(None, "--as", help="Acting user without a login: local administration mode only "
+                                        "(OPENETS_LOCAL_ADMIN=1, audited as such); default $OPENETS_USER.")
 PartyOpt = typer.Option(None, "--party", help="Party the user acts for, when they represent several.")
 DbOpt = typer.Option(None, "--db", help="Database URL; default $OPENETS_DATABASE_URL or sqlite:///openets.db.")
 
 
-class Failure(Exception):
-    """A refusal to report as one line and exit code."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def engine(url: str | None) -> Engine:
@@ -55,13 +53,6 @@ def clock():
         return FixedClock(parse_instant(at, "OPENETS_NOW"))
     except ValueError:
         raise Failure(f"OPENETS_NOW={at!r} is not an ISO time") from None
-
-
-def actor_name(user: str | None) -> str:
-    name = user or os.environ.get("OPENETS_USER")
-    if not name:
-        raise Failure("no acting user: pass --as USER or set OPENETS_USER")
-    return name
 
 
 def to_jsonable(value: Any) -> Any:
@@ -103,7 +94,8 @@ def emit(value: Any, as_json: bool, *, title: str | None = None, columns: Iterab
 def run(fn, *args, **kwargs):
     """Call ``fn``; map every expected failure to one stderr line and an exit code."""
     try:
-        return fn(*args, **kwargs)
+        with audited():  # the command's audit row, in its first write transaction
+            return fn(*args, **kwargs)
     except Failure as exc:
         err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.code) from None

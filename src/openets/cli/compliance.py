@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
@@ -32,12 +32,16 @@ def status(market: str = typer.Option(...), year: int = typer.Option(..., help="
     def go() -> None:
         from openets.core.clock import parse_instant
         from openets.services.compliance import ComplianceService
+        from openets.services.names import NO_CODE, company_names
 
         svc = ComplianceService(_registry(db, rules))
         now = parse_instant(at) if at else None
-        rows = [{"company": s.company, "status": s.status.code, "code": s.status.letter, "owed": s.status.owed,
+        found = svc.statuses(market, year, now=now)
+        names = company_names(svc.registry.engine, (s.company for s in found))
+        rows = [{"company": s.company, "company_name": names.get(s.company, NO_CODE), "status": s.status.code,
+                 "code": s.status.letter, "owed": s.status.owed,
                  "surrendered": s.status.surrendered, "shortfall": s.status.shortfall}
-                for s in svc.statuses(market, year, now=now)]
+                for s in found]
         emit(rows, as_json, title=f"{market} {year}: compliance rate {svc.rate(market, year, now=now)}"
              if rows else f"{market} {year}")
 
@@ -59,8 +63,8 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
 
         m = parse_decimal(multiplier, "--multiplier", minimum=0, maximum=1000) if multiplier is not None else None
         svc = _registry(db, rules, with_clock=True)
-        done = Consequences(svc).decide(svc.actor(actor_name(user), party), market, year, multiplier=m)
-        emit([_penalty(p) for p in done], as_json, title=f"{market} {year}: decided now")
+        done = Consequences(svc).decide(acting(svc, user, party), market, year, multiplier=m)
+        emit(_penalties(svc, done), as_json, title=f"{market} {year}: decided now")
 
     run(go)
 
@@ -73,7 +77,8 @@ def published(market: str = typer.Option(...), year: int = typer.Option(..., hel
     def go() -> None:
         from openets.services.compliance import Consequences
 
-        emit([_penalty(p) for p in Consequences(_registry(db, None)).published(market, year)], as_json,
+        reg = _registry(db, None)
+        emit(_penalties(reg, Consequences(reg).published(market, year)), as_json,
              title=f"{market} {year}: non-compliance list")
 
     run(go)
@@ -97,9 +102,12 @@ def public_data(market: str = typer.Option(...), year: int = typer.Option(..., h
     run(go)
 
 
-def _penalty(p) -> dict[str, object]:
-    return {"company": p.company, "kind": p.kind, "shortfall_t": p.shortfall, "amount_yuan": f"{p.amount_fen / 100:.2f}",
-            "basis": p.basis}
+def _penalties(reg, listed) -> list[dict[str, object]]:
+    from openets.services.names import NO_CODE, company_names
+
+    names = company_names(reg.engine, (p.company for p in listed))
+    return [{"company": p.company, "company_name": names.get(p.company, NO_CODE), "kind": p.kind,
+             "shortfall_t": p.shortfall, "amount_yuan": f"{p.amount_fen / 100:.2f}", "basis": p.basis} for p in listed]
 
 
 @app.command()
@@ -117,7 +125,7 @@ def extend(market: str = typer.Option(...), year: int = typer.Option(..., help="
 
         day = parse_day(until, "--until")
         svc = _registry(db, rules, with_clock=True)
-        new = ComplianceService(svc).extend(svc.actor(actor_name(user), party), market, year, company, day, reason)
+        new = ComplianceService(svc).extend(acting(svc, user, party), market, year, company, day, reason)
         emit({"company": company, "market": market, "year": year, "deadline": new}, as_json, title="extension")
 
     run(go)

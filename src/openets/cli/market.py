@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.core.numbers import MAX_AMOUNT_FEN, MAX_PRICE_FEN
 
 app = typer.Typer(no_args_is_help=True)
@@ -38,7 +38,7 @@ def _cash(instrument: str, amount: str, user: str | None, party: int | None, db:
           move: str) -> None:
     def go() -> None:
         ex = _exchange(db, instrument)
-        actor = ex.registry.actor(actor_name(user), party)
+        actor = acting(ex.registry, user, party)
         getattr(ex, move)(actor, _fen(amount, "--amount", MAX_AMOUNT_FEN))
         bal, res = ex.cash(actor.party_id)
         emit({"party": actor.party_id, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
@@ -80,7 +80,7 @@ def submit(instrument: str = InstrumentArg, side: str = typer.Option(..., help="
         from openets.core.quantity import parse_tonnes
 
         ex = _exchange(db, instrument)
-        actor = ex.registry.actor(actor_name(user), party)
+        actor = acting(ex.registry, user, party)
         qty = parse_tonnes(quantity)
         fen = _fen(price, "--price") if price is not None else None
         placed = ex.submit(actor, account=account, side=side, quantity=qty, price_fen=fen, type=type, level=level,
@@ -102,7 +102,7 @@ def cancel(instrument: str = InstrumentArg, order: int = typer.Argument(..., hel
 
     def go() -> None:
         ex = _exchange(db, instrument)
-        ex.cancel(ex.registry.actor(actor_name(user), party), order)
+        ex.cancel(acting(ex.registry, user, party), order)
         emit({"order": order, "status": "cancelled"}, as_json, title="order")
 
     run(go)
@@ -212,7 +212,7 @@ def close(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int 
 
     def go() -> None:
         ex = _exchange(db, instrument)
-        ref = ex.close_day(ex.registry.actor(actor_name(user), party))
+        ref = ex.close_day(acting(ex.registry, user, party))
         emit({"instrument": instrument, "close_yuan": _yuan(ref)}, as_json, title="close")
 
     run(go)
@@ -225,7 +225,7 @@ def settle(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int
 
     def go() -> None:
         ex = _exchange(db, instrument)
-        n = ex.settle_due(actor=ex.registry.actor(actor_name(user), party))
+        n = ex.settle_due(actor=acting(ex.registry, user, party))
         emit({"instrument": instrument, "settled": n}, as_json, title="delivery")
 
     run(go)
@@ -238,7 +238,7 @@ def reconcile(instrument: str = InstrumentArg, user: str | None = AsOpt, party: 
 
     def go() -> None:
         ex = _exchange(db, instrument)
-        problems = ex.reconcile(ex.registry.actor(actor_name(user), party))
+        problems = ex.reconcile(acting(ex.registry, user, party))
         emit({"instrument": instrument, "differences": problems, "clean": not problems}, as_json,
              title="reconciliation")
         if problems:

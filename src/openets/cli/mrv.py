@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, console, emit, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, console, emit, run
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -78,7 +78,7 @@ def plan_submit(market: str = typer.Option(...), installation: str = typer.Optio
 
     def go() -> None:
         reg, _, plans = _reports(db)
-        pid = plans.submit(reg.actor(actor_name(user), party), market=market, installation=installation,
+        pid = plans.submit(acting(reg, user, party), market=market, installation=installation,
                            streams=[s.strip() for s in streams.split(",") if s.strip()])
         emit({"plan": pid, "state": "submitted"}, as_json)
 
@@ -93,7 +93,7 @@ def plan_approve(plan_id: int = typer.Argument(..., metavar="PLAN"), reject: boo
 
     def go() -> None:
         reg, _, plans = _reports(db)
-        state = plans.decide(reg.actor(actor_name(user), party), plan_id, "return" if reject else "approve", note)
+        state = plans.decide(acting(reg, user, party), plan_id, "return" if reject else "approve", note)
         emit({"plan": plan_id, "state": state}, as_json)
 
     run(go)
@@ -107,7 +107,7 @@ def submit(path: Path = typer.Argument(..., help="The report workbook."), market
 
     def go() -> None:
         reg, reports, _ = _reports(db)
-        rid = reports.submit_workbook(reg.actor(actor_name(user), party), path, market=market, year=year)
+        rid = reports.submit_workbook(acting(reg, user, party), path, market=market, year=year)
         emit({"report": rid, "state": "submitted"}, as_json)
 
     run(go)
@@ -122,7 +122,7 @@ def assign(report_id: int = typer.Argument(..., metavar="REPORT"), verifier: int
 
     def go() -> None:
         reg, reports, _ = _reports(db)
-        reports.assign(reg.actor(actor_name(user), party), report_id, str(verifier))
+        reports.assign(acting(reg, user, party), report_id, str(verifier))
         emit({"report": report_id, "verifier": verifier}, as_json)
 
     run(go)
@@ -141,7 +141,7 @@ def verify(report_id: int = typer.Argument(..., metavar="REPORT"),
         from openets.mrv.documents import Finding
 
         reg, reports, _ = _reports(db)
-        actor = reg.actor(actor_name(user), party)
+        actor = acting(reg, user, party)
         found = []
         for f in finding:
             sev, sep, text = f.partition(":")
@@ -167,7 +167,7 @@ def confirm(report_id: int = typer.Argument(..., metavar="REPORT"), send_back: b
 
     def go() -> None:
         reg, reports, _ = _reports(db)
-        reports.step(reg.actor(actor_name(user), party), report_id, "return" if send_back else "confirm", note)
+        reports.step(acting(reg, user, party), report_id, "return" if send_back else "confirm", note)
         emit({"report": report_id, "state": reports.get(report_id).state}, as_json)
 
     run(go)
@@ -186,7 +186,7 @@ def determine(company: str = typer.Option(..., help="Registration id of the comp
 
         reg, reports, _ = _reports(db)
         value = parse_decimal(emissions, "emissions", minimum=0, maximum=MAX_TONNES) if emissions is not None else None
-        rid = reports.determine_missing(reg.actor(actor_name(user), party), market=market, year=year,
+        rid = reports.determine_missing(acting(reg, user, party), market=market, year=year,
                                         company=company, emissions=value)
         r = reports.get(rid)
         emit({"report": rid, "state": r.state, "emissions": str(r.verified_emissions)}, as_json)
@@ -223,6 +223,72 @@ def check_sector(market: str = typer.Option(...), year: int = typer.Option(...),
         emit([{"where": f.where, "message": f.message} for f in found], as_json, title=f"{sector} {year}")
         if found:
             raise Failure(f"{sector}: {found[0].message}")
+
+    run(go)
+
+
+@app.command("list")
+def list_reports(market: str | None = typer.Option(None), year: int | None = typer.Option(None, min=2005, max=2100),
+                 state: str | None = typer.Option(None, help="submitted, under_verification, verified, confirmed …"),
+                 limit: int = typer.Option(200, min=1, max=100_000), user: str | None = AsOpt,
+                 party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """The reports you may see (a company its own, a verifier those assigned to it, a regulator its
+    market's, an auditor all), with each company's name."""
+
+    def go() -> None:
+        from openets.core.actor import Role
+        from openets.services.capability_queries import CapabilityQueries
+        from openets.services.names import company_names, party_names
+
+        reg, _, _ = _reports(db)
+        me = acting(reg, user, party)
+        mine = None if me.role in (Role.VERIFIER, Role.REGULATOR, Role.AUDITOR) else reg.registration_id(me.party_id)
+        page = CapabilityQueries(reg.engine).reports_visible_to(me, mine, market=market, year=year, offset=0,
+                                                                 limit=100_000)
+        rows = [r for r in page.rows if state is None or r.state == state][:limit]
+        names = company_names(reg.engine, (r.company for r in rows))
+        verifiers = party_names(reg.engine, (int(r.verifier) for r in rows if r.verifier and r.verifier.isdigit()))
+        emit([{"report": r.id, "market": r.market, "year": r.year, "company": r.company,
+               "company_name": names.get(r.company, "—"), "state": r.state,
+               "verifier": verifiers.get(int(r.verifier), (r.verifier,))[0] if r.verifier and r.verifier.isdigit()
+               else (r.verifier or "—")} for r in rows], as_json, title=f"reports ({len(rows)} shown)")
+
+    run(go)
+
+
+@app.command()
+def show(report_id: int = typer.Argument(..., metavar="REPORT"), user: str | None = AsOpt,
+         party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """One report as you may see it: emissions, state, verifier, findings and its trail."""
+
+    def go() -> None:
+        from openets.core.clock import MARKET_TZ
+        from openets.core.errors import NotFound
+        from openets.services.access import may_see_report
+        from openets.services.capability_queries import CapabilityQueries
+        from openets.services.names import company_names
+
+        reg, reports, _ = _reports(db)
+        me = acting(reg, user, party)
+        head = CapabilityQueries(reg.engine).report_header(report_id)
+        if head is None or not may_see_report(reg, me, market=head.market, company=head.company,
+                                              verifier=head.verifier):
+            raise NotFound("report", report_id)  # someone else's report looks like no report at all
+        r = reports.get(report_id)
+        out = {"report": report_id, "market": head.market, "year": r.year, "company": r.company,
+               "company_name": company_names(reg.engine, [r.company]).get(r.company, "—"), "state": r.state,
+               "emissions_t": str(r.emissions), "verified_emissions_t": None if r.verified_emissions is None
+               else str(r.verified_emissions), "verifier": r.verifier, "statement": r.statement,
+               "findings": [f"{f.severity}: {f.text}" for f in r.findings],
+               "trail": [{"event": s.event, "actor": s.actor, "at": s.at.astimezone(MARKET_TZ).isoformat(
+                   timespec="seconds"), "note": s.note} for s in r.trail]}
+        if as_json:
+            emit(out, True)
+            return
+        emit([{"field": k, "value": v} for k, v in out.items() if k not in ("findings", "trail")], False,
+             title=f"report {report_id}")
+        emit([{"finding": f} for f in out["findings"]], False, title="findings")
+        emit(out["trail"], False, title="trail")
 
     run(go)
 

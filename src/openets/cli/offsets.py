@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, emit, run
+from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, acting, emit, run
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -82,7 +82,7 @@ def project(standard: str = typer.Option("CCER"), project_id: str = typer.Option
 
         start, end = parse_day(crediting_start, "--crediting-start"), parse_day(crediting_end, "--crediting-end")
         reg = _registry(db)
-        pid = OffsetService(reg).register(reg.actor(actor_name(user), party), market, Project(
+        pid = OffsetService(reg).register(acting(reg, user, party), market, Project(
             standard, project_id, name, type, province, county, owner, start, end, frozenset(boundary_of), frozenset(tag)))
         emit({"project": pid}, as_json)
 
@@ -102,7 +102,7 @@ def issue(project_id: str = typer.Argument(...), vintage: int = typer.Option(...
         from openets.services.offsets import OffsetService
 
         reg = _registry(db)
-        txn = OffsetService(reg).propose_issue(reg.actor(actor_name(user), party), standard, project_id, vintage,
+        txn = OffsetService(reg).propose_issue(acting(reg, user, party), standard, project_id, vintage,
                                                parse_tonnes(quantity), key=key)
         emit({"txn": txn, "unit_class": f"{standard}:{project_id}:{vintage}", "status": "awaiting_approval"}, as_json)
 

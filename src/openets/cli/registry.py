@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
 from openets.core.ids import AccountId, UnitClassId
@@ -60,7 +60,7 @@ def _move(db: str | None, user: str | None, party: int | None, op_builder: Calla
           as_json: bool) -> None:
     def go() -> None:
         svc = _svc(db)
-        actor = svc.actor(actor_name(user), party)
+        actor = acting(svc, user, party)
         op = op_builder(svc)
         outcome = svc.submit(actor, [op])[0]
         assert outcome.record is not None  # submit raises a refusal; a replay returns the first transaction
@@ -138,7 +138,7 @@ def open_account(market: str = typer.Option(...), type: AccountType = typer.Opti
             if value is not None:
                 check_text(value, what)
         svc = _svc(db)
-        acc = svc.request_account(svc.actor(actor_name(user), party), market=market, type=type, number=number,
+        acc = svc.request_account(acting(svc, user, party), market=market, type=type, number=number,
                                   name=name, party_id=for_party)
         emit(acc, as_json, title="account requested")
 
@@ -152,7 +152,7 @@ def approve_account(numbers: list[str], reject: bool = False, note: str = "", us
 
     def go() -> None:
         svc = _svc(db)
-        actor = svc.actor(actor_name(user), party)
+        actor = acting(svc, user, party)
         emit([svc.decide_account(actor, n, approve=not reject, note=note) for n in numbers], as_json,
              title="accounts")
 
@@ -166,7 +166,7 @@ def set_status(number: str, status: AccountStatus, note: str = "", user: str | N
 
     def go() -> None:
         svc = _svc(db)
-        emit(svc.set_account_status(svc.actor(actor_name(user), party), number, status, note), as_json)
+        emit(svc.set_account_status(acting(svc, user, party), number, status, note), as_json)
 
     run(go)
 
@@ -181,7 +181,7 @@ def create_unit_class(market: str = typer.Option(...), vintage: int = typer.Opti
 
     def go() -> None:
         svc = _svc(db)
-        emit(svc.create_unit_class(svc.actor(actor_name(user), party), kind=kind, market=market, vintage=vintage,
+        emit(svc.create_unit_class(acting(svc, user, party), kind=kind, market=market, vintage=vintage,
                                    cap=parse_tonnes(cap) if cap is not None else None, standard=standard,
                                    project_id=project_id, project_type=project_type, location=location), as_json)
 
@@ -197,7 +197,7 @@ def create_restriction(allowed: list[str] = typer.Option(..., help="Transaction 
 
     def go() -> None:
         svc = _svc(db)
-        rid = svc.create_restriction(svc.actor(actor_name(user), party), allowed_types=allowed, bound_holder=holder,
+        rid = svc.create_restriction(acting(svc, user, party), allowed_types=allowed, bound_holder=holder,
                                      bound_market=market, bound_year=year,
                                      expires_at=parse_instant(expires) if expires else None, note=note)
         emit({"restriction": rid}, as_json)

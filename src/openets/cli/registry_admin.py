@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
+from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
 from openets.cli.registry import _svc, app
 
 KeyOpt = typer.Option(None, "--key-file", help="The regulator's checkpoint key (a file of 16 to 4096 bytes); "
@@ -125,6 +125,6 @@ def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: par
 
         sheets = read_file(path, kind=kind, encoding=encoding)
         svc = _svc(db)
-        emit(import_rows(svc, svc.actor(actor_name(user), party), sheets), as_json, title="imported")
+        emit(import_rows(svc, acting(svc, user, party), sheets), as_json, title="imported")
 
     run(go)

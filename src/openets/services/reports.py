@@ -45,6 +45,28 @@ ROW_FIELDS = ("source_id", "sector", "output", "local_factor", "fuel", "capacity
               "heat_gj", "heat_supply_ratio", "load_factor", "category")
 
 
+def export_stream(s: dict[str, Any]) -> dict[str, Any]:
+    """A stored source stream in the one shape an export shows. A report filed from the workbook keeps
+    every column; one filed as monthly activity with its factor per unit (the simulation's, the API's)
+    keeps ``stream``, ``fuel``, ``monthly`` and ``tco2_per_unit``: its activity is the months' sum and
+    its emissions that sum × the factor, rounded as reports display emissions (half-up to 0.01 t:
+    ``mrv.accounting.display``)."""
+    from openets.mrv.accounting import display
+
+    monthly = [Decimal(str(x)) for x in s.get("monthly", [])]
+    activity = s.get("activity", sum(monthly, Decimal(0)) if monthly else "")
+    emissions = s.get("emissions")
+    if emissions is None and monthly and s.get("tco2_per_unit") is not None:
+        emissions = display(sum(monthly, Decimal(0)) * Decimal(str(s["tco2_per_unit"])))
+    factors = dict(s.get("factors") or {})
+    if not factors and s.get("tco2_per_unit") is not None:
+        factors = {"tCO2 per unit": str(s["tco2_per_unit"])}
+    return {"installation": s.get("installation", "—"), "stream": s.get("stream", s.get("stream_id", "—")),
+            "kind": s.get("kind") or s.get("fuel") or "—", "activity": str(activity), "unit": s.get("unit", ""),
+            "emissions": "" if emissions is None else str(emissions), "indirect": bool(s.get("indirect", False)),
+            "factors": factors}
+
+
 class ReportService:
     def __init__(self, registry: RegistryService, *, max_consecutive_years: int = 3) -> None:
         self.registry = registry
@@ -260,7 +282,8 @@ class ReportService:
             report, market = self._load(c, report_id)
             row = c.execute(select(t.emission_reports.c.streams, t.emission_reports.c.indirect).where(
                 t.emission_reports.c.id == report_id)).one()
-        return ReportExport(report, market, json.loads(row.streams), Decimal(row.indirect))
+        return ReportExport(report, market, [export_stream(s) for s in json.loads(row.streams or "[]")],
+                            Decimal(row.indirect))
 
     # -- storage ---------------------------------------------------------------------------------
     def _change(self, report_id: int, change) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,9 +16,11 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.services.market_queries import MarketQueries
 from openets.services.web_queries import WebQueries
+from openets.web.acting import note_actor
 from openets.web.i18n import words
 
 if TYPE_CHECKING:  # the parts of the app the pages are given (no import at run time)
@@ -28,6 +31,11 @@ if TYPE_CHECKING:  # the parts of the app the pages are given (no import at run 
 
 COOKIE = "openets_token"
 _env = Environment(loader=FileSystemLoader(FsPath(__file__).parent / "templates"), autoescape=select_autoescape())
+
+
+def local_time(at: datetime) -> str:
+    """An instant as people in the market read it: Beijing time (the markets' zone), to the minute."""
+    return at.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _yuan(fen: int | None) -> str:
@@ -44,19 +52,30 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         if not token:
             return None
         try:
-            return auth.actor_for(token)
+            actor = auth.actor_for(token)
         except DomainError:
             return None
+        note_actor(request, actor)  # the audit row names the dashboard's user too
+        return actor
 
     def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
         lang = "en" if lang == "en" else "zh"
         me = ctx.pop("me", None) or who(request)
-        body = _env.get_template(name).render(w=words(lang), lang=lang, me=me, **ctx)
+        body = _env.get_template(name).render(w=words(lang), lang=lang, me=me, tz=MARKET_TZ, **ctx)
         resp = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang"):
             resp.set_cookie("lang", lang, samesite="strict")
         return resp
+
+    def error_page(request: Request, status: int, code: str, detail: str) -> HTMLResponse | None:
+        # the dashboard's own URLs answer errors as pages; the API's stay problem details
+        path = request.url.path
+        if path != "/" and not path.startswith("/ui/"):
+            return None
+        return page(request, "error.html", status=status, http_status=status, code=code, detail=detail)
+
+    app.state.error_page = error_page
 
     def to_login() -> RedirectResponse:
         return RedirectResponse("/ui/login", status_code=303)
@@ -75,7 +94,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
 
         rows, series = [], {}
         for i in hub.instruments():
-            prints = hub.get(i.instrument).prints()
+            prints = hub.tape(i.instrument)  # the history, whether or not the instrument trades today
             daily = bars(prints)
             rows.append({"instrument": i.instrument, "market": i.market,
                          "close": _yuan(daily[-1].close) if daily else "", "count": len(prints)})
@@ -97,20 +116,25 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         from openets.market.data import bars
 
         me = who(request)
-        ex, depth = hub.depth(instrument, 10)
-        prints = ex.prints()
+        prints = hub.tape(instrument)  # NotFound for an unknown instrument
+        closed: str | None = None
+        try:
+            ex, depth = hub.depth(instrument, 10)
+        except DomainError as exc:  # no trading rules in force today: its history, and why no book
+            ex, depth, closed = None, {"bids": [], "asks": []}, exc.message
         daily = [{"day": b.start.date().isoformat(), "open": b.open / 100, "high": b.high / 100, "low": b.low / 100,
                   "close": b.close / 100, "volume": b.volume} for b in bars(prints)]
         accounts, orders = [], []
-        if me is not None:
+        if me is not None and ex is not None:
             accounts = market_queries.open_accounts(me.party_id, ex.market)
             orders = [{**asdict(o), "price": _yuan(o.price_fen)} for o in hub.open_orders(instrument, me.party_id)]
-        band = (f"{_yuan(ex.rules.band_low)} – {_yuan(ex.rules.band_high)}" if ex.rules.band_low is not None
-                else "—")
-        return page(request, "market.html", me=me, instrument=instrument, bars=daily, band=band, error=error,
+        band = (f"{_yuan(ex.rules.band_low)} – {_yuan(ex.rules.band_high)}"
+                if ex is not None and ex.rules.band_low is not None else "—")
+        return page(request, "market.html", status=422 if error else 200, me=me, instrument=instrument, bars=daily,
+                    band=band, error=error, closed=closed,
                     bids=[{"price": _yuan(p), "quantity": q} for p, q in depth["bids"]],
                     asks=[{"price": _yuan(p), "quantity": q} for p, q in depth["asks"]],
-                    tape=[{"at": p.at.astimezone().strftime("%Y-%m-%d %H:%M"), "price": _yuan(p.price),
+                    tape=[{"at": local_time(p.at), "price": _yuan(p.price),
                            "quantity": p.quantity} for p in prints[-20:][::-1]], accounts=accounts, orders=orders)
 
     @app.post("/ui/market/{instrument}/orders", include_in_schema=False)
@@ -126,11 +150,13 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
             qty = parse_tonnes(quantity)
             fen = parse_price_fen(price) if price.strip() else None
         except DomainError as exc:
+            request.state.problem = exc.code
             return market(request, instrument, error=f"quantity: whole tonnes; price: yuan to 0.01 ({exc.message})")
         with hub.locked(instrument) as ex:
             placed = ex.submit(me, account=account, side=side, quantity=qty, price_fen=fen,
                                type="limit" if fen else "market")
         if placed.status == "rejected":
+            request.state.problem = placed.reason or "order_rejected"  # the audit row: refused, and why
             return market(request, instrument, error=f"order refused: {placed.reason}")
         return RedirectResponse(f"/ui/market/{instrument}", status_code=303)
 
@@ -195,27 +221,6 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
                 continue
         return page(request, "me.html", me=me, holdings=holdings, cash=cash, obligations=obligations)
 
-    @app.get("/ui/compliance/{market}/{year}", response_class=HTMLResponse, include_in_schema=False)
-    def compliance(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)]) -> HTMLResponse:
-        from openets.services.compliance import ComplianceService, Consequences
-
-        registry.rulebook.market(market)
-        me = who(request)
-        cs = ComplianceService(registry)
-        late = None
-        if me is not None and (me.is_regulator_of(market) or me.role is Role.AUDITOR):
-            late = [{"company": s.company, "status": s.status.code, "owed": s.status.owed,
-                     "shortfall": s.status.shortfall} for s in cs.statuses(market, year)
-                    if s.status.code in ("due", "late", "non_compliant", "emissions_missing")]
-        published = [{"company": p.company, "kind": p.kind, "shortfall": p.shortfall, "amount": _yuan(p.amount_fen)}
-                     for p in Consequences(registry).published(market, year)]
-        try:
-            rate = cs.rate(market, year)
-        except DomainError:
-            rate = "—"
-        return page(request, "compliance.html", me=me, market=market, year=year, rate=rate, published=published,
-                    late=late)
-
     @app.get("/ui/accounts", response_class=HTMLResponse, include_in_schema=False)
     def accounts(request: Request) -> Response:
         me = who(request)
@@ -236,5 +241,12 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         try:
             registry.decide_account(me, number, approve=decision == "approve")
         except DomainError as exc:
+            request.state.problem = exc.code
             return page(request, "accounts.html", status=422, me=me, pending=[], error=exc.message)
         return RedirectResponse("/ui/accounts", status_code=303)
+
+    from openets.web.compliance_page import mount_compliance
+    from openets.web.work import mount_work
+
+    mount_work(app, registry=registry, who=who, page=page)
+    mount_compliance(app, registry=registry, who=who, page=page, yuan=_yuan)

@@ -7,6 +7,7 @@ from openets.api.ids import operation_id
 from openets.api.schemas.compliance import ComplianceStatusRead, PenaltyRead
 from openets.core.actor import Role
 from openets.services.compliance import ComplianceService, Consequences
+from openets.services.names import NO_CODE, company_names
 
 router = APIRouter(prefix="/compliance", tags=["compliance"], generate_unique_id_function=operation_id)
 
@@ -18,7 +19,9 @@ def statuses(market: MarketCode, year: Year, me: Me, svc: Svc) -> list[Complianc
     if not (me.role is Role.AUDITOR or me.is_regulator_of(market)):
         mine = svc.registry.registration_id(me.party_id)
         rows = [r for r in rows if r.company == mine]
-    return [ComplianceStatusRead(company=r.company, status=r.status.code, code=r.status.letter, owed=r.status.owed,
+    names = company_names(svc.registry.engine, (r.company for r in rows))
+    return [ComplianceStatusRead(company=r.company, company_name=names.get(r.company, NO_CODE), status=r.status.code,
+                                 code=r.status.letter, owed=r.status.owed,
                                  surrendered=r.status.surrendered, shortfall=r.status.shortfall) for r in rows]
 
 
@@ -26,5 +29,7 @@ def statuses(market: MarketCode, year: Year, me: Me, svc: Svc) -> list[Complianc
 def published(market: MarketCode, year: Year, svc: Svc) -> list[PenaltyRead]:
     """Public: the non-compliance list and fines (amounts in fen, CNY)."""
     svc.registry.rulebook.market(market)
-    return [PenaltyRead(company=p.company, kind=p.kind, shortfall=p.shortfall, amount_fen=p.amount_fen, currency="CNY",
-                        basis=p.basis) for p in Consequences(svc.registry).published(market, year)]
+    listed = Consequences(svc.registry).published(market, year)
+    names = company_names(svc.registry.engine, (p.company for p in listed))
+    return [PenaltyRead(company=p.company, company_name=names.get(p.company, NO_CODE), kind=p.kind,
+                        shortfall=p.shortfall, amount_fen=p.amount_fen, currency="CNY", basis=p.basis) for p in listed]

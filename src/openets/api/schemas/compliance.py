@@ -4,7 +4,8 @@ from pydantic import BaseModel
 
 
 class ComplianceStatusRead(BaseModel):
-    company: str
+    company: str  # its registration id: the unified social credit code where it has one
+    company_name: str
     status: str
     code: str
     owed: int | None
@@ -14,6 +15,7 @@ class ComplianceStatusRead(BaseModel):
 
 class PenaltyRead(BaseModel):
     company: str
+    company_name: str
     kind: str
     shortfall: int
     amount_fen: int

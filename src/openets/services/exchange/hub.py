@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from openets.core.errors import NotFound
+from openets.market.data import Print
 from openets.registry.model import UnitKind
 from openets.services.exchange import ExchangeService, open_exchange
+from openets.services.exchange.market_data import read_tape
 from openets.services.market_queries import MarketQueries, OpenOrderRow
 from openets.services.registry import RegistryService
 
@@ -58,6 +60,12 @@ class Exchanges:
         with self.locked(instrument) as ex:
             ex.refresh()
             return ex, ex.depth(levels)
+
+    def tape(self, instrument: str, *, last: int | None = None) -> list[Print]:
+        """The instrument's trades, oldest first, whether or not it trades today (an instrument whose
+        market has no trading rules in force still has its history to show)."""
+        self.registry.unit_class(instrument)  # NotFound for an unknown code
+        return read_tape(self.registry.engine, instrument, last=last)
 
     def instruments(self) -> list[InstrumentView]:
         out = []

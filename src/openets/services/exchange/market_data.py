@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 
 from openets.core.clock import MARKET_TZ, from_us, to_us
 from openets.market.data import Print
@@ -21,18 +21,25 @@ _SEL_TAPE = _tape.order_by(t.trades.c.id)
 _SEL_TAPE_LAST = _tape.order_by(t.trades.c.id.desc()).limit(bindparam("last"))
 
 
+def read_tape(engine: Engine, instrument: str, since: datetime | None = None, *,
+              last: int | None = None) -> list[Print]:
+    """The tape, oldest first: every trade since ``since``, or only the ``last`` N of them (read
+    from the newest end, so the cost does not grow with the tape's length). Needs no trading rules:
+    the tape of an instrument not traded today is still its history."""
+    params = {"instrument": instrument, "since": -(2**62) if since is None else to_us(since)}
+    with autocommit(engine) as c:
+        if last is None:
+            rows = run(c, _SEL_TAPE, params, raw=True)
+        else:
+            rows = run(c, _SEL_TAPE_LAST, {**params, "last": last}, raw=True)
+            rows.reverse()
+    return [Print(from_us(at), instrument, price, qty, mode) for at, price, qty, mode in rows]
+
+
 class MarketData(ExchangeBase):
     def prints(self, since: datetime | None = None, *, last: int | None = None) -> list[Print]:
-        """The tape, oldest first: every trade since ``since``, or only the ``last`` N of them (read
-        from the newest end, so the cost does not grow with the tape's length)."""
-        params = {"instrument": self.instrument, "since": -(2**62) if since is None else to_us(since)}
-        with autocommit(self.engine) as c:
-            if last is None:
-                rows = run(c, _SEL_TAPE, params, raw=True)
-            else:
-                rows = run(c, _SEL_TAPE_LAST, {**params, "last": last}, raw=True)
-                rows.reverse()
-        return [Print(from_us(at), self.instrument, price, qty, mode) for at, price, qty, mode in rows]
+        """The tape of this instrument (:func:`read_tape`)."""
+        return read_tape(self.engine, self.instrument, since, last=last)
 
     def depth(self, levels: int = 5) -> dict[str, list[tuple[int, int]]]:
         return self.book.depth(levels)

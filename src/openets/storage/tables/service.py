@@ -36,7 +36,10 @@ login_failures = Table(
     Index("ix_login_failures_at", "at_us"),
 )
 
-# every request that changes state, with the acting user (append-only)
+# every state change (API, dashboard, CLI), with the acting user and role (append-only). ``at_us`` is
+# wall-clock time; ``market_at_us`` the market's clock when it differs (a replay, OPENETS_NOW).
+# ``source``: api, ui, cli or cli-local-admin (``--as`` without a login); ``answer``: ok, or the
+# refusal's code; ``status``: the HTTP status (the CLI: 0 done, 1 refused)
 audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True),
@@ -45,4 +48,9 @@ audit_log = Table(
     Column("path", Text, nullable=False),
     Column("status", Integer, nullable=False),
     Column("at_us", BigInteger, nullable=False),
+    Column("source", String(16)),
+    Column("role", String(16)),
+    Column("action", String(64)),
+    Column("answer", String(200)),
+    Column("market_at_us", BigInteger),
 )

@@ -1,0 +1,91 @@
+"""What waits for a user's decision — a regulator's task list: transactions awaiting a second
+regulator (issuance, allocation, offset issuance …), allocation runs to issue, account requests,
+verified MRV reports to confirm. An item proposed by the user themself is listed as theirs (they
+may withdraw it, not approve it: four eyes). And the users of the service, with whom they act for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+
+from openets.core.actor import Actor, Role
+from openets.core.clock import from_us
+from openets.registry.transactions import TxStatus
+from openets.storage import tables as t
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    kind: str  # transaction, allocation_run, account, mrv_report
+    id: str  # the transaction / run / report id, or the account number
+    what: str  # e.g. "issue 2,000,000 t BEA-2016 to BJ-ISSUANCE"
+    proposed_by: str
+    at: datetime | None
+    mine: bool  # proposed by the user asking: theirs to withdraw, someone else's to approve
+    command: str  # how to decide it on the command line
+
+
+def pending_for(engine: Engine, me: Actor) -> list[Task]:
+    """What waits in ``me``'s market for a regulator's decision, oldest first within each kind; for
+    anyone else (companies, verifiers …) nothing: no one else approves."""
+    if me.role is not Role.REGULATOR or not me.market:
+        return []
+    tx, uc, ac, ar, er, p = (t.transactions, t.unit_classes, t.accounts, t.allocation_runs, t.emission_reports,
+                             t.parties)
+    out: list[Task] = []
+    recv = ac.alias("recv")
+    with engine.connect() as c:
+        for r in c.execute(select(tx.c.id, tx.c.type, tx.c.quantity, tx.c.actor_user, tx.c.at_us, uc.c.code,
+                                  recv.c.number).outerjoin(uc, uc.c.id == tx.c.unit_class_id)
+                           .outerjoin(recv, recv.c.id == tx.c.receiver_id)
+                           .where(tx.c.status == TxStatus.AWAITING_APPROVAL.value, tx.c.market == me.market)
+                           .order_by(tx.c.id)):
+            mine = r.actor_user == me.user
+            out.append(Task("transaction", str(r.id), f"{r.type} {r.quantity:,} t {r.code or ''}"
+                            + (f" → {r.number}" if r.number else ""), r.actor_user, from_us(r.at_us), mine,
+                            f"openets registry approve {r.id}" + (" --withdraw" if mine else "")))
+        for a_ in c.execute(select(ar.c.id, ar.c.compliance_year, ar.c.kind, ar.c.total, ar.c.proposed_by,
+                                  ar.c.proposed_us).where(ar.c.market == me.market, ar.c.status == "proposed")
+                           .order_by(ar.c.id)):
+            out.append(Task("allocation_run", str(a_.id), f"allocation {a_.compliance_year} ({a_.kind}) {a_.total:,} t",
+                            a_.proposed_by, from_us(a_.proposed_us), a_.proposed_by == me.user,
+                            f"openets allocation issue {a_.id} --unit-class … --from …"))
+        for q in c.execute(select(ac.c.number, ac.c.type, p.c.name, p.c.registration_id).join(p, p.c.id == ac.c.party_id)
+                           .where(ac.c.market == me.market, ac.c.status == "requested").order_by(ac.c.number)):
+            out.append(Task("account", q.number, f"open a {q.type} account for {q.name}"
+                            + (f" ({q.registration_id})" if q.registration_id else ""), q.name, None, False,
+                            f"openets registry approve-account {q.number}"))
+        for e in c.execute(select(er.c.id, er.c.company, er.c.year, p.c.name).outerjoin(
+                p, p.c.registration_id == er.c.company).where(er.c.market == me.market, er.c.state == "verified")
+                .order_by(er.c.id)):
+            out.append(Task("mrv_report", str(e.id), f"confirm the {e.year} report of {e.name or e.company}"
+                            f" ({e.company})", e.company, None, False, f"openets mrv confirm {e.id}"))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    user: str
+    display_name: str
+    role: str | None
+    market: str | None
+    party_id: int | None
+    party: str | None  # the party's name
+    registration_id: str | None  # its unified social credit code, when it has one
+    has_password: bool
+
+
+def list_users(engine: Engine, *, market: str | None = None) -> list[UserRow]:
+    """Every user with each party they act for (a user without a role listed once), by name."""
+    u, rep, p, cr = t.users, t.representatives, t.parties, t.credentials
+    q = (select(u.c.name, u.c.display_name, rep.c.role, rep.c.market, rep.c.party_id, p.c.name.label("party"),
+                p.c.registration_id, cr.c.user_name.label("cred"))
+         .outerjoin(rep, rep.c.user_name == u.c.name).outerjoin(p, p.c.id == rep.c.party_id)
+         .outerjoin(cr, cr.c.user_name == u.c.name).order_by(u.c.name, rep.c.party_id))
+    if market:
+        q = q.where((rep.c.market == market) | (p.c.market == market))
+    with engine.connect() as c:
+        return [UserRow(r.name, r.display_name, r.role, r.market, r.party_id, r.party, r.registration_id,
+                        r.cred is not None) for r in c.execute(q)]

@@ -1,0 +1,101 @@
+"""The compliance year's page: every company's status for the market's regulators and auditors —
+searched (name or credit code), filtered by status, sorted, paged, exported as CSV — with the deadline
+and the time the figures are as of; for everyone the published non-compliance list, with names."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from openets.core.actor import Actor, Role
+from openets.core.clock import MARKET_TZ
+from openets.core.errors import DomainError
+from openets.core.text import check_text
+from openets.services.names import NO_CODE, company_names
+
+if TYPE_CHECKING:
+    from openets.services.registry import RegistryService
+
+PER_PAGE = 50
+Text = Annotated[str, Query(max_length=64)]
+SORTS = {"company": lambda r: r["company"], "name": lambda r: r["name"], "status": lambda r: (r["status"], r["company"]),
+         "shortfall": lambda r: (-r["shortfall"], r["company"])}
+
+
+def select_rows(rows: list[dict[str, Any]], *, q: str, status: str, sort: str) -> list[dict[str, Any]]:
+    """The rows matching the search (a part of the name or code) and the status, in the sort's order."""
+    needle = q.strip().lower()
+    got = [r for r in rows if (not needle or needle in r["company"].lower() or needle in r["name"].lower())
+           and (not status or r["status"] == status)]
+    return sorted(got, key=SORTS.get(sort, SORTS["company"]))
+
+
+def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[Request], Actor | None],
+                     page: Callable[..., HTMLResponse], yuan: Callable[[int | None], str]) -> None:
+    from openets.services.compliance import ComplianceService, Consequences
+
+    def statuses(me: Actor | None, market: str, year: int) -> list[dict[str, Any]] | None:
+        if me is None or not (me.is_regulator_of(market) or me.role is Role.AUDITOR):
+            return None
+        rows = ComplianceService(registry).statuses(market, year)
+        names = company_names(registry.engine, (s.company for s in rows))
+        return [{"company": s.company, "name": names.get(s.company, NO_CODE), "status": s.status.code,
+                 "owed": s.status.owed, "surrendered": s.status.surrendered, "shortfall": s.status.shortfall}
+                for s in rows]
+
+    @app.get("/ui/compliance/{market}/{year}", response_class=HTMLResponse, include_in_schema=False)
+    def compliance(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)], q: Text = "",
+                   status: Text = "", sort: Text = "company",
+                   page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1) -> HTMLResponse:
+        registry.rulebook.market(market)
+        check_text(q, "q", max_length=64)
+        me = who(request)
+        cs = ComplianceService(registry)
+        all_rows = statuses(me, market, year)
+        shown, total, pages, codes = None, 0, 1, []
+        if all_rows is not None:
+            codes = sorted({r["status"] for r in all_rows})
+            chosen = select_rows(all_rows, q=q, status=status, sort=sort)
+            total = len(chosen)
+            pages = max(1, -(-total // PER_PAGE))
+            shown = chosen[(page_no - 1) * PER_PAGE:page_no * PER_PAGE]
+        listed = Consequences(registry).published(market, year)
+        names = company_names(registry.engine, (p.company for p in listed))
+        published = [{"company": p.company, "name": names.get(p.company, NO_CODE), "kind": p.kind,
+                      "shortfall": p.shortfall, "amount": yuan(p.amount_fen)} for p in listed]
+        try:
+            rate: object = cs.rate(market, year)
+            deadline, order_deadline = cs.deadlines(market, year)
+        except DomainError:
+            rate, deadline, order_deadline = "—", None, None
+        now = registry.clock.now()
+        return page(request, "compliance.html", me=me, market=market, year=year, rate=rate, published=published,
+                    rows=shown, total=total, pages=pages, page_no=page_no, codes=codes,
+                    filters={"q": q, "status": status, "sort": sort},
+                    deadline=deadline.astimezone(MARKET_TZ).strftime("%Y-%m-%d") if deadline else "—",
+                    order_deadline=order_deadline.astimezone(MARKET_TZ).strftime("%Y-%m-%d") if order_deadline else "—",
+                    days_left=(deadline - now).days if deadline and deadline > now else 0,
+                    as_of=now.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M"))
+
+    @app.get("/ui/compliance/{market}/{year}/export.csv", include_in_schema=False)
+    def export(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)], q: Text = "",
+               status: Text = "", sort: Text = "company") -> Response:
+        registry.rulebook.market(market)
+        me = who(request)
+        rows = statuses(me, market, year)
+        if rows is None:
+            raise DomainError("forbidden", "the companies' statuses are for the market's regulators and auditors")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["企业名称 company name", "统一社会信用代码 credit code", "状态 status", "应清缴 owed (t)",
+                         "已清缴 surrendered (t)", "缺口 shortfall (t)"])
+        for r in select_rows(rows, q=q, status=status, sort=sort):
+            writer.writerow([r["name"], r["company"], r["status"], "" if r["owed"] is None else r["owed"],
+                             r["surrendered"], r["shortfall"]])
+        return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
+                        headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.csv"'})
