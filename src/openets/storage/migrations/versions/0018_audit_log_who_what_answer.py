@@ -2,7 +2,7 @@
 answer (ok or the refusal's code) and the market's clock beside the wall clock
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 import sqlalchemy as sa
 from alembic import op
