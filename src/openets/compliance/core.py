@@ -110,8 +110,9 @@ class Status:
 
     @property
     def letter(self) -> str:
-        """The EU/UK codes: A compliant, B must surrender, C must enter emissions."""
-        return {"compliant": "A", "compliant_late": "A", "due": "B", "late": "B", "non_compliant": "B",
+        """The EU/UK codes: A compliant, B must surrender, C must enter emissions. A late surrender
+        keeps B (the EU code A means surrendered by the deadline; a late payer was not compliant)."""
+        return {"compliant": "A", "compliant_late": "B", "due": "B", "late": "B", "non_compliant": "B",
                 "emissions_missing": "C"}.get(self.code, "-")
 
 
@@ -166,11 +167,33 @@ class Rate:
         return Decimal(self.compliant) / Decimal(self.covered)
 
     def as_published(self, places: int = 0) -> str:
-        """As a percentage, half up (Beijing 2016: 925/947 = 97.7 %, published as 98 %)."""
+        """As a percentage, half up (Beijing 2016: 925/947 = 97.7 %, published as 98 %); no denominator: "-"."""
+        if not self.covered:
+            return "-"
         q = Decimal(1).scaleb(-places) if places else Decimal(1)
         return f"{(self.exact * 100).quantize(q, rounding=ROUND_HALF_UP)} %"
 
 
-def rate(statuses: Sequence[Status]) -> Rate:
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The compliance rates a regulator publishes, kept apart: ``on_time`` (companies that surrendered
+    in full by the deadline: Beijing 2016's 98 % is 925/947 on time), ``final`` (on time or late, as
+    things stand now) and ``quantity`` (tonnes surrendered, up to what each owes, over tonnes owed)."""
+
+    on_time: Rate
+    final: Rate
+    quantity: Rate
+
+    def as_published(self, places: int = 1) -> str:
+        return (f"{self.on_time.as_published(places)} on time, {self.final.as_published(places)} final, "
+                f"{self.quantity.as_published(places)} of tonnes")
+
+
+def rates(statuses: Sequence[Status]) -> Rates:
+    """Over the companies the market covers (not the excluded ones; one whose emissions are missing
+    counts as covered and not compliant, owing nothing known)."""
     covered = [s for s in statuses if s.code not in ("not_applicable", "excluded")]
-    return Rate(sum(1 for s in covered if s.code in ("compliant", "compliant_late")), len(covered))
+    owed = [s for s in covered if s.owed is not None]
+    return Rates(Rate(sum(1 for s in covered if s.code == "compliant"), len(covered)),
+                 Rate(sum(1 for s in covered if s.code in ("compliant", "compliant_late")), len(covered)),
+                 Rate(sum(min(s.surrendered, s.owed or 0) for s in owed), sum(s.owed or 0 for s in owed)))

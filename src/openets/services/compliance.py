@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from openets.allocation.runs import RunStatus
-from openets.compliance.core import Status, Surrendered, end_of, rate, status
+from openets.compliance.core import Rates, Status, Surrendered, end_of, rates, status
 from openets.compliance.core import deadlines as rule_deadlines
 from openets.compliance.obligations import company_obligation, count_offsets
 from openets.compliance.penalties import deduction, fine_window, fines
@@ -221,11 +221,16 @@ class ComplianceService:
                  "surrendered_offsets": given.get(s.company, [0, 0])[1], "status": s.status.code,
                  "shortfall": s.status.shortfall} for s in statuses]
 
-    def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
-        got = rate([s.status for s in self.statuses(market, year, now=now)])
-        if not got.covered:
+    def rates(self, market: str, year: int, *, now: datetime | None = None) -> Rates:
+        """On time, final and by quantity (:class:`Rates`)."""
+        got = rates([s.status for s in self.statuses(market, year, now=now)])
+        if not got.on_time.covered:
             raise DomainError("nothing_covered", f"no covered companies in {market} {year}")
-        return got.as_published(1)
+        return got
+
+    def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
+        """The three rates as published, to 0.1 %."""
+        return self.rates(market, year, now=now).as_published(1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from openets.compliance.core import rate as compliance_rate
+from openets.compliance.core import rates as compliance_rates
 from openets.market.data import Bar, DayStats, bars, daily_stats
 from openets.services.compliance import ComplianceService, Consequences, Penalty
 from openets.services.queries import RegistryQueries
@@ -50,9 +50,11 @@ class MarketOutcome:
     offsets_used: int
     auction: dict[str, object] | None
     statuses: dict[str, int]
-    rate: str
+    rate: str  # on time: surrendered in full by the deadline (the figure the pilots publish)
     fines_fen: int
     listed: int
+    rate_final: str = "-"  # on time or late
+    rate_quantity: str = "-"  # tonnes surrendered (up to what each owes) over tonnes owed
 
 
 @dataclass
@@ -110,10 +112,11 @@ def market_outcome(m: Market, queries: SimulationQueries) -> MarketOutcome:
     tr = queries.trade_totals(m.spec.code)
     surrendered = queries.surrendered(m.spec.code, m.spec.year)
     pen = Consequences(m.svc).published(m.spec.code, m.spec.year)
+    got = compliance_rates(every)
     return MarketOutcome(
         m.spec.code, len(m.companies), sum(c.allocated for c in m.companies),
         int(sum((c.verified for c in m.companies), Decimal(0))), m.orders, tr.trades, tr.volume, tr.turnover_fen,
         m.exchange.reference if m.exchange else None, surrendered, banked(m), m.offsets_used, m.auction,
         statuses,
-        compliance_rate(every).as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
-        sum(1 for p in pen if p.kind == "listed"))
+        got.on_time.as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
+        sum(1 for p in pen if p.kind == "listed"), got.final.as_published(1), got.quantity.as_published(1))
