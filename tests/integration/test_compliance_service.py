@@ -65,7 +65,7 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     surrender("C", 9_000, datetime(2017, 6, 14, 2, tzinfo=UTC))
     cs = ComplianceService(svc)
     deadline, order = cs.deadlines("BJ", 2016)
-    assert order.date().isoformat() == "2017-06-29"
+    assert order.date().isoformat() == "2017-06-30"  # 10 working days from the order of 16 June (京发改[2017]850号)
     got = {s.company: s.status for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC))}
     assert {k: v.code for k, v in got.items()} == {"A": "compliant", "B": "compliant_late", "C": "non_compliant",
                                                    "D": "emissions_missing"}

@@ -4,7 +4,7 @@ Status is recomputed from the events every time (as the UK registry does), so a 
 verified emissions after the deadline gives the right answer:
 not_applicable → excluded → emissions_missing → (before the deadline) due or compliant →
 (after it) compliant, late (inside the order period: Beijing orders compliance within 10 working
-days), compliant_late, non_compliant.
+days of its order), compliant_late, non_compliant.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from openets.compliance.rules import DEFAULT_ROUNDING, ComplianceRules
 from openets.core.clock import MARKET_TZ as TZ
 from openets.core.errors import DomainError
 from openets.core.prices import vwap
+from openets.rules.calendar import is_working_day
 
 ROUNDING = {"ceiling": ROUND_CEILING, "half_up": ROUND_HALF_UP}
 
@@ -54,18 +55,9 @@ def gap_capped(owed: int, verified: int, allocation: int, share: Decimal | None)
 
 # -- calendar ------------------------------------------------------------------------------------
 
-def is_working_day(day: date) -> bool:
-    """A Chinese working day (工作日): public holidays off, make-up working days (调休) on."""
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the calendar does not know: weekdays only
-        return day.weekday() < 5
-
-
 def add_working_days(start: date, n: int) -> date:
-    """The n-th working day after ``start`` (Beijing: comply within 10 working days of the order)."""
+    """The n-th working day after ``start`` (Beijing: comply within 10 working days of the order); a
+    year the holiday calendar does not know raises ``calendar_year_unknown`` (:mod:`openets.rules.calendar`)."""
     d, left = start, n
     while left > 0:
         d += timedelta(days=1)
@@ -86,8 +78,8 @@ def deadlines(rules: ComplianceRules) -> tuple[datetime, datetime | None]:
     registry's closing hour where the rules give one."""
     if rules.order_deadline is not None:
         order: datetime | None = end_of(rules.order_deadline, rules.closing_time)
-    elif rules.order_working_days is not None:
-        order = end_of(add_working_days(rules.deadline, rules.order_working_days), rules.closing_time)
+    elif rules.order_working_days is not None and rules.order_issued is not None:
+        order = end_of(add_working_days(rules.order_issued, rules.order_working_days), rules.closing_time)
     else:
         order = None
     return end_of(rules.deadline, rules.closing_time), order

@@ -34,7 +34,8 @@ class ComplianceRules:
     deadline: date  # the surrender deadline (end of day in the market's zone, or at ``closing_time``)
     closing_time: time | None = None  # the registry's closing hour on a deadline day
     order_deadline: date | None = None  # an order to comply by this day (Shenzhen) …
-    order_working_days: int | None = None  # … or within so many working days of the deadline (Beijing)
+    order_working_days: int | None = None  # … or within so many working days of the order (Beijing) …
+    order_issued: date | None = None  # … issued on this day (京发改[2017]850号: 16 June 2017)
     fine_multiplier: tuple[Decimal, Decimal] | None = None  # the range a regulator sets the fine's multiplier in
     fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months up to the deadline
     deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
@@ -65,7 +66,9 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
         f.errors.extend(t.errors)
     # only the fields the file states: the others keep the dataclass's defaults (the one place they live)
     given: dict[str, Any] = {"deadline": deadline or date.min, "takes_over": takes_over}
-    readers = {"closing_time": f.time, "order_deadline": f.date, "order_working_days": f.integer,
+    if f.has("order_working_days") and not f.has("order_issued"):  # the days run from the order, not the deadline
+        f.error("order_issued", "missing: order_working_days count from the day the order is issued")
+    readers = {"closing_time": f.time, "order_deadline": f.date, "order_working_days": f.integer, "order_issued": f.date,
                "fine_price_months": f.integer, "company_gap_cap": f.decimal}
     for key, read in readers.items():
         if f.has(key):

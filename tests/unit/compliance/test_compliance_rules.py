@@ -8,7 +8,8 @@ from openets.services.rulebook import default_rulebook
 
 def test_parsed_at_load_with_one_default_each() -> None:
     bj = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
-    assert bj == ComplianceRules(deadline=date(2017, 6, 15), order_working_days=10, fine_multiplier=(D(3), D(5)),
+    assert bj == ComplianceRules(deadline=date(2017, 6, 15), order_working_days=10, order_issued=date(2017, 6, 16),
+                                 fine_multiplier=(D(3), D(5)),
                                  fine_price_months=6, rounding="ceiling")
     cea = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
     assert cea.company_gap_cap == D("0.20") and cea.gas_capped_at_allocation and cea.per_unit
@@ -44,3 +45,11 @@ def test_the_old_per_unit_key_is_refused() -> None:
     rs = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance")
     got = parse_compliance_rules(rs, {"deadline": "2021-12-31", "unit_gap_cap": "0.20"})
     assert isinstance(got, list) and "company_gap_cap" in got[0].message
+
+
+def test_working_days_need_the_order_day() -> None:
+    from openets.compliance.rules import parse_compliance_rules
+
+    rs = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance")
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "order_working_days": 10})
+    assert isinstance(got, list) and got[0].field == "order_issued"

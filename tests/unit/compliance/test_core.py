@@ -20,10 +20,11 @@ from openets.compliance.core import (
     status,
     unit_obligation,
 )
+from openets.compliance.rules import ComplianceRules
 from openets.core.errors import DomainError
 
 DEADLINE = end_of(date(2017, 6, 15))  # Beijing 2016: 15 June 2017, end of day, Asia/Shanghai
-ORDER = end_of(add_working_days(date(2017, 6, 15), 10))
+ORDER = end_of(add_working_days(date(2017, 6, 16), 10))  # 京发改[2017]850号, 16 June: 10 working days from it
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -31,6 +32,15 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def test_working_days_and_deadlines() -> None:
+    # Beijing's order 京发改[2017]850号 is dated Friday 16 June 2017; 10 working days from it: Mon 19–Fri 23
+    # June (1–5), Mon 26–Fri 30 June (6–10) → 30 June. June 2017 has no public holiday (the Dragon Boat
+    # holiday, 28–30 May, and its make-up Saturday 27 May are before); weekends 17–18 and 24–25 are off.
+    assert add_working_days(date(2017, 6, 16), 10) == date(2017, 6, 30)
+    from openets.compliance.core import deadlines
+    from openets.services.rulebook import default_rulebook
+
+    bj = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
+    assert deadlines(bj)[1] == end_of(date(2017, 6, 30))  # the rule data's order day, not the deadline
     # 10 working days after Thursday 15 June 2017: 16, 19–23, 26–29 June → 29 June
     assert add_working_days(date(2017, 6, 15), 10) == date(2017, 6, 29)
     # over the National Day holiday 2017: Saturday 30 Sep is a make-up working day (1st), 1–8 Oct are off,
