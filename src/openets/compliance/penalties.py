@@ -3,20 +3,33 @@ Shenzhen's deduction of the shortfall from the account."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from openets.compliance.core import fine
+from openets.core.errors import DomainError
 
 
-def fine_window(deadline_day: date, months: int) -> tuple[date, date]:
-    """The fine's price window: from the first of the month ``months`` months before the deadline's
-    month, up to the deadline day."""
-    end = deadline_day
-    start = date(end.year - (1 if end.month <= months else 0), (end.month - months - 1) % 12 + 1, 1)
-    return start, end
+def _months_back(day: date, months: int) -> date:
+    """The same day ``months`` months earlier, the month's last day where it is shorter (31 Aug → 28 Feb)."""
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def fine_window(deadline_day: date, months: int, kind: str = "to_deadline") -> tuple[date, date]:
+    """The fine's price window, both ends included. ``to_deadline`` (Beijing): exactly ``months``
+    months up to the deadline day — the day after the same date ``months`` months before, to the
+    deadline. ``months_before_deadline_month`` (Shenzhen): the ``months`` whole calendar months before
+    the deadline's month (the compliance month)."""
+    if kind == "to_deadline":
+        return _months_back(deadline_day, months) + timedelta(days=1), deadline_day
+    if kind == "months_before_deadline_month":
+        first = deadline_day.replace(day=1)
+        return _months_back(first, months), first - timedelta(days=1)
+    raise DomainError("price_window_unknown", f"unknown fine price window {kind!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +41,17 @@ class Fine:
 
 
 def fines(late: Sequence[tuple[str, int]], price_fen: Decimal, window: tuple[date, date],
-          multiplier_range: tuple[Decimal, Decimal], multiplier: Decimal | None = None) -> list[Fine]:
-    """One fine per (company, shortfall): multiplier (the range's low end unless the regulator sets
-    one inside it) × the window's average price × the shortfall."""
+          multiplier_range: tuple[Decimal, Decimal], default: tuple[Decimal, str],
+          multiplier: Decimal | None = None) -> list[Fine]:
+    """One fine per (company, shortfall): multiplier × the window's average price × the shortfall. The
+    multiplier is the regulator's for the case, inside the range, or else the rules' stated ``default``
+    (multiplier, its source), which the basis names."""
     low, high = multiplier_range
-    m = low if multiplier is None else multiplier
+    m, why = (default[0], f"the rules' default multiple: {default[1]}") if multiplier is None else \
+        (multiplier, "multiple set by the regulator")
     start, end = window
     return [Fine(company, short, fine(short, m, price_fen, low=low, high=high),
-                 f"{m} × {price_fen / 100:.2f} yuan (VWAP of listed trades {start}–{end}) × {short:,} t")
+                 f"{m} × {price_fen / 100:.2f} yuan (VWAP of listed trades {start}–{end}) × {short:,} t ({why})")
             for company, short in late]
 
 

@@ -15,6 +15,9 @@ from openets.rules.fields import Fields
 from openets.rules.loader import FieldError, RuleSet
 
 ROUNDINGS = ("ceiling", "half_up")
+# the fine's price window: the months up to the deadline day, to the day (Beijing), or the whole calendar
+# months before the deadline's month (Shenzhen: the six months before the compliance month)
+PRICE_WINDOWS = ("to_deadline", "months_before_deadline_month")
 DEFAULT_ROUNDING = "ceiling"  # a fraction of a tonne is still owed, unless a rule set says otherwise
 
 
@@ -37,12 +40,26 @@ class ComplianceRules:
     order_working_days: int | None = None  # … or within so many working days of the order (Beijing) …
     order_issued: date | None = None  # … issued on this day (京发改[2017]850号: 16 June 2017)
     fine_multiplier: tuple[Decimal, Decimal] | None = None  # the range a regulator sets the fine's multiplier in
-    fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months up to the deadline
+    # the multiplier used unless the regulator sets one for the case, and where it comes from (a rule set
+    # with a range wider than one value must state both: a range's low end is not a silent default)
+    fine_multiplier_default: Decimal | None = None
+    fine_multiplier_source: str = ""
+    fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months …
+    fine_price_window: str = "to_deadline"  # … up to the deadline day, or before the deadline's month
     deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
     rounding: str = DEFAULT_ROUNDING  # how verified emissions round to whole tonnes owed
     company_gap_cap: Decimal | None = None  # national power market: a company owes at most allocation + this share × VE
     gas_capped_at_allocation: bool = False  # national power market: a gas unit owes at most its allocation
     takes_over: TakesOver | None = None
+
+    @property
+    def default_multiplier(self) -> tuple[Decimal, str] | None:
+        """The multiplier a fine takes unless the regulator sets one, and its source (None: no fines)."""
+        if self.fine_multiplier is None:
+            return None
+        if self.fine_multiplier_default is not None:
+            return self.fine_multiplier_default, self.fine_multiplier_source
+        return self.fine_multiplier[0], "the rule's only multiple"  # a one-value range (the parser checks)
 
     @property
     def per_unit(self) -> bool:
@@ -78,12 +95,25 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
             given[key] = f.boolean(key, False)
     if f.has("fine_multiplier"):
         given["fine_multiplier"] = f.decimal_pair("fine_multiplier")
+    if f.has("fine_multiplier_default"):
+        given["fine_multiplier_default"] = f.decimal("fine_multiplier_default", None)
+        given["fine_multiplier_source"] = f.text("fine_multiplier_source", "").strip()
+        if not given["fine_multiplier_source"]:
+            f.error("fine_multiplier_source", "missing: where the default multiplier comes from (or 'unverified: …')")
+    if f.has("fine_price_window"):
+        given["fine_price_window"] = f.one_of("fine_price_window", PRICE_WINDOWS, "to_deadline")
     if f.has("rounding"):
         given["rounding"] = f.one_of("rounding", ROUNDINGS, DEFAULT_ROUNDING)
     given = {k: v for k, v in given.items() if v is not None or k in ("takes_over",)}
     rules = ComplianceRules(**given)
-    if rules.fine_multiplier is not None and rules.fine_multiplier[0] > rules.fine_multiplier[1]:
+    rng, default = rules.fine_multiplier, rules.fine_multiplier_default
+    if rng is not None and rng[0] > rng[1]:
         f.error("fine_multiplier", "the low end is above the high end")
+    elif rng is not None and rng[0] < rng[1] and default is None:
+        f.error("fine_multiplier_default", f"missing: the regulator chooses within {rng[0]}–{rng[1]} per case; "
+                                           "state the default and its source")
+    elif rng is not None and default is not None and not rng[0] <= default <= rng[1]:
+        f.error("fine_multiplier_default", f"{default} is outside {rng[0]}–{rng[1]}")
     if not 1 <= rules.fine_price_months <= 12:
         f.error("fine_price_months", f"{rules.fine_price_months} is not 1 to 12 months")
     return f.errors or rules

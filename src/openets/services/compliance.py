@@ -254,13 +254,13 @@ class Consequences:
         self.compliance = ComplianceService(registry)
 
     def average_price(self, market: str, year: int) -> tuple[Decimal, date, date]:
-        """The fine's price (fen) and its window: the rule's months up to the deadline."""
+        """The fine's price (fen) and its window: the rule's months up to the deadline (or before its month)."""
         from openets.compliance.core import average_price
         from openets.core.clock import MARKET_TZ
 
         r = self.compliance.compliance_rules(market, year)
         deadline, _ = rule_deadlines(r)
-        start, end = fine_window(deadline.astimezone(MARKET_TZ).date(), r.fine_price_months)
+        start, end = fine_window(deadline.astimezone(MARKET_TZ).date(), r.fine_price_months, r.fine_price_window)
         with self.engine.connect() as c:
             fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
                 select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
@@ -282,10 +282,12 @@ class Consequences:
         r = self.compliance.compliance_rules(market, year)
         late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
         out: list[Penalty] = []
-        if r.fine_multiplier is not None and late:
+        default = r.default_multiplier
+        if r.fine_multiplier is not None and default is not None and late:
             price, start, end = self.average_price(market, year)
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(
-                [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, multiplier))
+                [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, default,
+                multiplier))
         for s in late:
             out.append(Penalty(s.company, "listed", s.status.shortfall, 0, "published list of non-compliant companies"))
 

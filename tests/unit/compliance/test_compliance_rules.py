@@ -9,8 +9,12 @@ from openets.services.rulebook import default_rulebook
 def test_parsed_at_load_with_one_default_each() -> None:
     bj = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
     assert bj == ComplianceRules(deadline=date(2017, 6, 15), order_working_days=10, order_issued=date(2017, 6, 16),
-                                 fine_multiplier=(D(3), D(5)),
-                                 fine_price_months=6, rounding="ceiling")
+                                 fine_multiplier=(D(3), D(5)), fine_multiplier_default=D(3),
+                                 fine_multiplier_source=bj.fine_multiplier_source, fine_price_months=6,
+                                 fine_price_window="to_deadline", rounding="ceiling")
+    assert bj.fine_multiplier_source.startswith("unverified") and bj.default_multiplier == (D(3), bj.fine_multiplier_source)
+    sz = default_rulebook().lookup("SZ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
+    assert sz.default_multiplier == (D(3), "the rule's only multiple") and sz.fine_price_window == "months_before_deadline_month"
     cea = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
     assert cea.company_gap_cap == D("0.20") and cea.gas_capped_at_allocation and cea.per_unit
     assert cea.takes_over is not None and "SZ" in cea.takes_over.from_pilots and cea.takes_over.pilot_keeps_allocated
@@ -53,3 +57,19 @@ def test_working_days_need_the_order_day() -> None:
     rs = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance")
     got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "order_working_days": 10})
     assert isinstance(got, list) and got[0].field == "order_issued"
+
+
+def test_a_range_needs_its_default_stated() -> None:
+    """The regulator chooses the multiple per case: a range wider than one value without a stated
+    default (and its source) is refused, not silently read as its low end."""
+    from openets.compliance.rules import parse_compliance_rules
+
+    rs = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance")
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"]})
+    assert isinstance(got, list) and [e.field for e in got] == ["fine_multiplier_default"]
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"],
+                                      "fine_multiplier_default": "4"})
+    assert isinstance(got, list) and [e.field for e in got] == ["fine_multiplier_source"]
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"],
+                                      "fine_multiplier_default": "6", "fine_multiplier_source": "x"})
+    assert isinstance(got, list) and "outside" in got[0].message

@@ -7,19 +7,29 @@ from openets.compliance.penalties import deduction, fine_window, fines
 from openets.core.errors import DomainError
 
 
-def test_fine_window_six_months_to_the_deadline() -> None:
-    assert fine_window(date(2017, 6, 15), 6) == (date(2016, 12, 1), date(2017, 6, 15))  # June − 6 → December last year
-    assert fine_window(date(2017, 7, 10), 6) == (date(2017, 1, 1), date(2017, 7, 10))
-
-
-def test_fines_low_end_unless_set() -> None:
-    window = (date(2016, 12, 1), date(2017, 6, 15))
-    got = fines([("A", 1000)], D(5000), window, (D(3), D(5)))
-    assert got[0].amount_fen == 3 * 5000 * 1000  # 3 × 50.00 yuan × 1,000 t = 150,000 yuan
-    assert got[0].basis == "3 × 50.00 yuan (VWAP of listed trades 2016-12-01–2017-06-15) × 1,000 t"
-    assert fines([("A", 10)], D("4999.5"), window, (D(3), D(5)), D(4))[0].amount_fen == 199_980  # 4 × 4,999.5 × 10
+def test_fine_windows() -> None:
+    # Beijing, six months exactly to the deadline: 15 June 2017 − 6 months = 15 Dec 2016, so the window
+    # is 16 Dec 2016 – 15 June 2017 (both included)
+    assert fine_window(date(2017, 6, 15), 6) == (date(2016, 12, 16), date(2017, 6, 15))
+    # a short month: 31 Aug − 6 months is 28 Feb (no 31 Feb) → from 1 March
+    assert fine_window(date(2017, 8, 31), 6) == (date(2017, 3, 1), date(2017, 8, 31))
+    # Shenzhen, the six months before the compliance month: deadline 30 June 2017 → 1 Dec 2016 – 31 May 2017
+    assert fine_window(date(2017, 6, 30), 6, "months_before_deadline_month") == (date(2016, 12, 1), date(2017, 5, 31))
     with pytest.raises(DomainError):
-        fines([("A", 10)], D(5000), window, (D(3), D(5)), D(6))
+        fine_window(date(2017, 6, 30), 6, "sideways")
+
+
+def test_fines_the_stated_default_unless_set() -> None:
+    window = (date(2016, 12, 16), date(2017, 6, 15))
+    default = (D(4), "unverified: test")  # a default that is not the low end: the rules' word counts
+    got = fines([("A", 1000)], D(5000), window, (D(3), D(5)), default)
+    assert got[0].amount_fen == 4 * 5000 * 1000  # 4 × 50.00 yuan × 1,000 t = 200,000 yuan
+    assert got[0].basis == ("4 × 50.00 yuan (VWAP of listed trades 2016-12-16–2017-06-15) × 1,000 t "
+                            "(the rules' default multiple: unverified: test)")
+    set_ = fines([("A", 10)], D("4999.5"), window, (D(3), D(5)), default, D(3))[0]
+    assert set_.amount_fen == 149_985 and set_.basis.endswith("(multiple set by the regulator)")  # 3 × 4,999.5 × 10
+    with pytest.raises(DomainError):
+        fines([("A", 10)], D(5000), window, (D(3), D(5)), default, D(6))
 
 
 def test_deduction_oldest_first_rest_withheld() -> None:
