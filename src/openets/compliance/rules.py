@@ -43,7 +43,11 @@ class ComplianceRules:
     # the multiplier used unless the regulator sets one for the case, and where it comes from (a rule set
     # with a range wider than one value must state both: a range's low end is not a silent default)
     fine_multiplier_default: Decimal | None = None
-    fine_multiplier_source: str = ""
+    fine_default_source: str = ""  # where the default multiplier or fixed fine comes from
+    fine_fixed: tuple[int, int] | None = None  # fen: a fixed fine per company (national Measures 2020: 20,000–30,000 yuan)
+    fine_fixed_default: int | None = None  # fen: the fixed fine unless the regulator sets one
+    fine_cap: int | None = None  # fen: a fine is at most this (Hubei: 150,000 yuan)
+    next_year_deduction: Decimal | None = None  # the shortfall × this is owed against next year's allocation
     fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months …
     fine_price_window: str = "to_deadline"  # … up to the deadline day, or before the deadline's month
     deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
@@ -58,8 +62,17 @@ class ComplianceRules:
         if self.fine_multiplier is None:
             return None
         if self.fine_multiplier_default is not None:
-            return self.fine_multiplier_default, self.fine_multiplier_source
+            return self.fine_multiplier_default, self.fine_default_source
         return self.fine_multiplier[0], "the rule's only multiple"  # a one-value range (the parser checks)
+
+    @property
+    def default_fixed_fine(self) -> tuple[int, str] | None:
+        """The fixed fine (fen) unless the regulator sets one, and its source (None: no fixed fine)."""
+        if self.fine_fixed is None:
+            return None
+        if self.fine_fixed_default is not None:
+            return self.fine_fixed_default, self.fine_default_source
+        return self.fine_fixed[0], "the rule's only amount"
 
     @property
     def per_unit(self) -> bool:
@@ -97,9 +110,21 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
         given["fine_multiplier"] = f.decimal_pair("fine_multiplier")
     if f.has("fine_multiplier_default"):
         given["fine_multiplier_default"] = f.decimal("fine_multiplier_default", None)
-        given["fine_multiplier_source"] = f.text("fine_multiplier_source", "").strip()
-        if not given["fine_multiplier_source"]:
-            f.error("fine_multiplier_source", "missing: where the default multiplier comes from (or 'unverified: …')")
+        if not f.has("fine_default_source"):
+            f.error("fine_default_source", "missing: where the default multiplier comes from (or 'unverified: …')")
+    if f.has("fine_default_source"):
+        given["fine_default_source"] = f.text("fine_default_source", "").strip()
+    for key in ("fine_fixed", "fine_fixed_default", "fine_cap"):  # stated in yuan, kept in fen
+        if f.has(key + "_yuan"):
+            got = f.decimal_pair(key + "_yuan") if key == "fine_fixed" else f.decimal(key + "_yuan", None)
+            if isinstance(got, tuple):
+                given[key] = (int(got[0] * 100), int(got[1] * 100))
+            elif got is not None:
+                given[key] = int(got * 100)
+    if f.has("fine_fixed_default_yuan") and not f.has("fine_default_source"):
+        f.error("fine_default_source", "missing: where the default fine comes from (or 'unverified: …')")
+    if f.has("next_year_deduction"):
+        given["next_year_deduction"] = f.decimal("next_year_deduction", None)
     if f.has("fine_price_window"):
         given["fine_price_window"] = f.one_of("fine_price_window", PRICE_WINDOWS, "to_deadline")
     if f.has("rounding"):
@@ -114,6 +139,14 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
                                            "state the default and its source")
     elif rng is not None and default is not None and not rng[0] <= default <= rng[1]:
         f.error("fine_multiplier_default", f"{default} is outside {rng[0]}–{rng[1]}")
+    fixed, fixed_default = rules.fine_fixed, rules.fine_fixed_default
+    if fixed is not None and rng is not None:
+        f.error("fine_fixed_yuan", "a rule set fines by a multiple of the price or a fixed amount, not both")
+    elif fixed is not None and fixed[0] < fixed[1] and fixed_default is None:
+        f.error("fine_fixed_default_yuan", f"missing: the regulator chooses within {fixed[0] / 100:,.0f}–"
+                                           f"{fixed[1] / 100:,.0f} yuan per case; state the default and its source")
+    elif fixed is not None and fixed_default is not None and not fixed[0] <= fixed_default <= fixed[1]:
+        f.error("fine_fixed_default_yuan", "outside the fixed fine's range")
     if not 1 <= rules.fine_price_months <= 12:
         f.error("fine_price_months", f"{rules.fine_price_months} is not 1 to 12 months")
     return f.errors or rules

@@ -14,7 +14,7 @@ from openets.allocation.runs import RunStatus
 from openets.compliance.core import Rates, Status, Surrendered, end_of, rates, status
 from openets.compliance.core import deadlines as rule_deadlines
 from openets.compliance.obligations import company_obligation, count_offsets
-from openets.compliance.penalties import deduction, fine_window, fines
+from openets.compliance.penalties import deduction, fine_window, fines, fixed_fines, next_year_deduction
 from openets.compliance.rules import ComplianceRules
 from openets.core.actor import Actor
 from openets.core.clock import from_us
@@ -236,7 +236,7 @@ class ComplianceService:
 @dataclass(frozen=True, slots=True)
 class Penalty:
     company: str
-    kind: str  # fine, listed
+    kind: str  # fine, deduction (Shenzhen, from the account), next_year (owed against the next allocation), listed
     shortfall: int
     amount_fen: int
     basis: str
@@ -268,7 +268,11 @@ class Consequences:
         return average_price(fills, start, end), start, end
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
-               now: datetime | None = None) -> list[Penalty]:
+               fixed_fen: int | None = None, now: datetime | None = None) -> list[Penalty]:
+        """The consequences the market's rules give, each recorded once per company and kind: a fine (a
+        multiple of the average price per missing tonne, capped where the rules cap it, or a fixed
+        amount), Shenzhen's deduction from the account, the shortfall (× the rules' multiple) owed against
+        next year's allocation (national, Hubei), and the published list."""
         from sqlalchemy import insert
 
         from openets.core.clock import to_us
@@ -287,7 +291,11 @@ class Consequences:
             price, start, end = self.average_price(market, year)
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(
                 [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, default,
-                multiplier))
+                multiplier, r.fine_cap))
+        fixed = r.default_fixed_fine
+        if r.fine_fixed is not None and fixed is not None and late:
+            out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fixed_fines(
+                [(s.company, s.status.shortfall) for s in late], r.fine_fixed, fixed, fixed_fen))
         for s in late:
             out.append(Penalty(s.company, "listed", s.status.shortfall, 0, "published list of non-compliant companies"))
 
@@ -297,6 +305,9 @@ class Consequences:
             if r.deduct_shortfall:
                 out.extend(self._deduct(c, actor, market, year, [s for s in late if (s.company, "deduction") not in have],
                                         now))
+            if r.next_year_deduction is not None:
+                out.extend(self._owe_next_year(c, market, year, r.next_year_deduction,
+                                               [s for s in late if (s.company, "next_year") not in have], now))
             new = [p for p in out if (p.company, p.kind) not in have]
             if new:
                 c.execute(insert(t.penalties), [
@@ -347,6 +358,32 @@ class Consequences:
             out.append(Penalty(s.company, "deduction", need, 0,
                                f"{taken:,} t deducted from the account; {rest:,} t withheld from the next allocation"))
         session.flush()
+        if debts:
+            c.execute(insert(t.allocation_debts), debts)
+        return out
+
+    def _owe_next_year(self, c: Connection, market: str, year: int, multiple: Decimal, late: list[CompanyStatus],
+                       now: datetime) -> list[Penalty]:
+        """The shortfall × ``multiple`` owed against next year's allocation (an ``owed`` debt, withheld by
+        the allocation that withholds debts)."""
+        from sqlalchemy import insert
+
+        from openets.core.clock import to_us
+
+        p, a, runs = t.parties, t.accounts, t.allocation_runs
+        run_id = c.execute(select(runs.c.id).where(runs.c.market == market, runs.c.compliance_year == year,
+                                                   runs.c.status == RunStatus.ISSUED.value).order_by(runs.c.id.desc())).scalar()
+        out, debts = [], []
+        for s in late:
+            party = c.execute(select(p.c.id).join(a, a.c.party_id == p.c.id).where(
+                p.c.registration_id == s.company, a.c.market == market, a.c.type == "compliance")).scalar()
+            owe = next_year_deduction(s.status.shortfall, multiple)
+            if party is None or run_id is None or owe <= 0:
+                continue
+            debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,
+                          "company": s.company, "party_id": party, "quantity": owe, "created_us": to_us(now)})
+            out.append(Penalty(s.company, "next_year", s.status.shortfall, 0,
+                               f"{multiple} × {s.status.shortfall:,} t = {owe:,} t deducted from the next allocation"))
         if debts:
             c.execute(insert(t.allocation_debts), debts)
         return out

@@ -10,9 +10,9 @@ def test_parsed_at_load_with_one_default_each() -> None:
     bj = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
     assert bj == ComplianceRules(deadline=date(2017, 6, 15), order_working_days=10, order_issued=date(2017, 6, 16),
                                  fine_multiplier=(D(3), D(5)), fine_multiplier_default=D(3),
-                                 fine_multiplier_source=bj.fine_multiplier_source, fine_price_months=6,
+                                 fine_default_source=bj.fine_default_source, fine_price_months=6,
                                  fine_price_window="to_deadline", rounding="ceiling")
-    assert bj.fine_multiplier_source.startswith("unverified") and bj.default_multiplier == (D(3), bj.fine_multiplier_source)
+    assert bj.fine_default_source.startswith("unverified") and bj.default_multiplier == (D(3), bj.fine_default_source)
     sz = default_rulebook().lookup("SZ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
     assert sz.default_multiplier == (D(3), "the rule's only multiple") and sz.fine_price_window == "months_before_deadline_month"
     cea = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
@@ -69,7 +69,7 @@ def test_a_range_needs_its_default_stated() -> None:
     assert isinstance(got, list) and [e.field for e in got] == ["fine_multiplier_default"]
     got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"],
                                       "fine_multiplier_default": "4"})
-    assert isinstance(got, list) and [e.field for e in got] == ["fine_multiplier_source"]
+    assert isinstance(got, list) and [e.field for e in got] == ["fine_default_source"]
     got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"],
-                                      "fine_multiplier_default": "6", "fine_multiplier_source": "x"})
+                                      "fine_multiplier_default": "6", "fine_default_source": "x"})
     assert isinstance(got, list) and "outside" in got[0].message

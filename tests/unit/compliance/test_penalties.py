@@ -37,3 +37,15 @@ def test_deduction_oldest_first_rest_withheld() -> None:
     assert deduction([(7, 300), (8, 500)], 1000) == ([(7, 300), (8, 500)], 200)
     assert deduction([(7, 300), (8, 500)], 400) == ([(7, 300), (8, 100)], 0)
     assert deduction([(7, 0)], 10) == ([], 10)
+
+
+def test_next_year_deduction_and_fixed_fines() -> None:
+    from openets.compliance.penalties import fixed_fines, next_year_deduction
+
+    assert next_year_deduction(4_000, D(2)) == 8_000  # Hubei: twice the shortfall
+    assert next_year_deduction(3, D("1.5")) == 5  # 4.5 t: a fraction of a tonne is still owed
+    got = fixed_fines([("A", 1), ("B", 900_000)], (2_000_000, 3_000_000), (2_000_000, "unverified: low end"))
+    assert [f.amount_fen for f in got] == [2_000_000, 2_000_000]  # 20,000 yuan each, whatever the shortfall
+    assert fixed_fines([("A", 1)], (2_000_000, 3_000_000), (2_000_000, "x"), 3_000_000)[0].amount_fen == 3_000_000
+    with pytest.raises(DomainError):
+        fixed_fines([("A", 1)], (2_000_000, 3_000_000), (2_000_000, "x"), 3_000_001)
