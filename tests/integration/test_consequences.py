@@ -83,3 +83,25 @@ def test_the_national_measures_as_rule_data() -> None:
     assert r.fine_fixed == (2_000_000, 3_000_000) and r.next_year_deduction == D(1)  # 20,000–30,000 yuan
     assert r.default_fixed_fine is not None and r.default_fixed_fine[1].startswith("unverified")
     assert r.fine_multiplier is None  # a fixed fine, not a multiple of the price
+
+
+def test_a_surrender_is_reversed_only_within_its_period(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The named check ``reversal_within_period`` through the registry: a rule set (here an amendment
+    file) giving the last day a 2016 surrender may be reversed; a day later the reversal is refused."""
+    from openets.registry.commands import Reversal
+
+    amendment = tmp_path / "bj-registry.toml"
+    amendment.write_text('[[ruleset]]\nmarket = "BJ"\ncompliance_years = [2016]\ndocument = "test amendment"\n'
+                         'valid_from = 2017-01-01\nregistry.approvals = { reversal = "regulator" }\n'
+                         'registry.surrender_reversal_until = { 2016 = 2017-06-15 }\n', encoding="utf-8")
+    clock = FixedClock(datetime(2017, 6, 1, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="BJ", companies=1, rulebook=default_rulebook().with_file(amendment))
+    s = w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=10,
+                                            compliance_year=2016))
+    clock.at = datetime(2017, 6, 16, 2, tzinfo=UTC)  # 16 June 10:00 in Beijing: the day after the window
+    with pytest.raises(DomainError) as e:
+        w.svc.one(w.reg, Reversal(txn=s.id))
+    assert e.value.code == "reversal_within_period" and "until 2017-06-15" in e.value.message
+    clock.at = datetime(2017, 6, 15, 15, tzinfo=UTC)  # 15 June 23:00 in Beijing: still inside
+    rec = w.svc.one(w.reg, Reversal(txn=s.id))
+    assert rec.status.value in ("completed", "awaiting_approval")

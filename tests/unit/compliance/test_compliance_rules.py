@@ -73,3 +73,14 @@ def test_a_range_needs_its_default_stated() -> None:
     got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"],
                                       "fine_multiplier_default": "6", "fine_default_source": "x"})
     assert isinstance(got, list) and "outside" in got[0].message
+
+
+def test_every_registry_rule_set_states_banking_and_borrowing() -> None:
+    """Banking and borrowing are each market's rule data, not a silent default: every bundled registry
+    rule set states both; the national first period counts 2019 and 2020 together and borrows nothing else."""
+    rb = default_rulebook()
+    for rs in rb.rule_sets:
+        if "registry" in rs.raw:
+            assert {"banking", "borrowing"} <= set(rs.raw["registry"]), f"{rs.market} {rs.document}"
+    cea = rb.lookup("CEA", 2019, date(2021, 6, 1), "registry").registry
+    assert (cea.borrowing, cea.periods) == (0, ((2019, 2020),))
