@@ -105,3 +105,16 @@ def test_a_surrender_is_reversed_only_within_its_period(engine, tmp_path) -> Non
     clock.at = datetime(2017, 6, 15, 15, tzinfo=UTC)  # 15 June 23:00 in Beijing: still inside
     rec = w.svc.one(w.reg, Reversal(txn=s.id))
     assert rec.status.value in ("completed", "awaiting_approval")
+
+
+def test_banked_is_what_companies_hold_not_the_government_remainder(engine) -> None:  # type: ignore[no-untyped-def]
+    from openets.services.queries import RegistryQueries
+
+    clock = FixedClock(datetime(2017, 5, 2, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="BJ", companies=2, issue=1_000_000, allocate=10_000)
+    q = RegistryQueries(engine)
+    # issued 1,000,000; 2 × 10,000 allocated: companies hold 20,000, the issuance account keeps 980,000
+    assert q.held_by_side(w.unit_class.code) == (20_000, 980_000)
+    w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=4_000,
+                                        compliance_year=2016))
+    assert q.held_by_side(w.unit_class.code) == (16_000, 980_000)  # the surrendered 4,000 are out of circulation
