@@ -78,6 +78,10 @@ def test_compliance_statuses_by_role(client, login) -> None:  # type: ignore[no-
     assert c.get("/compliance/BJ/2016/statuses").status_code == 401
     assert c.get("/compliance/BJ/2016/published").json() == []  # public
     assert c.get("/compliance/XX/2016/published").status_code == 422
+    # public rates: two covered companies, neither with verified emissions yet: 0 of 2, no tonnes owed
+    got = c.get("/compliance/BJ/2016/rates").json()
+    assert got["on_time"] == {"count": 0, "of": 2, "published": "0.0 %"} and got["final"]["of"] == 2
+    assert got["quantity"] == {"count": 0, "of": 0, "published": "-"}
 
 
 def test_dashboard_forms_without_a_browser(client) -> None:  # type: ignore[no-untyped-def]

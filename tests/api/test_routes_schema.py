@@ -17,7 +17,7 @@ def test_every_route_has_a_response_model_and_a_unique_operation_id() -> None:
     app = _app()
     routes = [r for r in iter_route_contexts(app.routes) if r.methods]  # the routers' routes flattened
     api = [r for r in routes if r.include_in_schema]
-    assert len(api) == 35  # with GET /registry/verification and GET /audit
+    assert len(api) == 36  # with GET /registry/verification, GET /audit, GET /compliance/{m}/{y}/rates
     assert [f"{sorted(r.methods)} {r.path}" for r in api if r.response_model is None] == []
     assert all(r.tags for r in api)  # each route belongs to its capability's router
     ids = [r.unique_id for r in routes if hasattr(r, "unique_id")]  # the dashboard's pages too

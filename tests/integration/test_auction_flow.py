@@ -122,38 +122,39 @@ def test_undersubscribed_sells_what_was_bid(engine, clock) -> None:  # type: ign
 
 
 def test_guangdong_phcer_auction(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """The seed's result, reproduced: lot A (project A, 26,284 t) went whole to one bidder at 14.71 yuan,
+    lot B (project B, 11,328 t) to another at 14.75 — no 50 % bidder cap and no reserve in these files
+    (those belong to Guangdong's allowance auctions)."""
     clock.at = datetime(2017, 3, 1, 2, 0, tzinfo=UTC)
     w = build_world(engine, clock, market="GD", companies=3, issue=1_000_000, allocate=50_000)
     svc_r = w.svc
-    phcer = svc_r.create_unit_class(w.reg, kind=UnitKind.OFFSET, market="GD", vintage=2016, standard="PHCER",
-                                    project_id="GD-PH-001", project_type="inclusion", location="440100", cap=100_000)
-    rid = stock_auction_account(w, 26_284, phcer, bound_year=None)
-    # the secondary-market prices of the last 3 months: 14.50 × 2,000 t and 15.00 × 2,000 t → reserve 14.75
-    ex = open_exchange(svc_r, w.unit_class.code)
-    ex.reference = 1480
-    ex._rebuild()
     a, b, c = w.companies
+    ex = open_exchange(svc_r, w.unit_class.code)  # the bidders' cash for the full deposit
     for co in w.companies:
         ex.deposit(co, 10**10)
-    clock.at = datetime(2017, 4, 5, 2, 0, tzinfo=UTC)
-    for price in (1450, 1500):
-        ex.submit(a, account=w.accounts[0].number, side=SELL, quantity=2000, price_fen=price)
-        ex.submit(b, account=w.accounts[1].number, side="buy", quantity=2000, price_fen=price)
     svc = AuctionService(svc_r)
-    nid = svc.announce(w.reg, rules("guangdong-phcer-2017"), unit_class=phcer.code, restriction_id=rid)
-    assert svc.publish_reserve(w.reg, nid) == 1475
+    lots = {}
+    for name, project, volume in (("guangdong-phcer-2017", "A", 26_284), ("guangdong-phcer-2017-b", "B", 11_328)):
+        phcer = svc_r.create_unit_class(w.reg, kind=UnitKind.OFFSET, market="GD", vintage=2016, standard="PHCER",
+                                        project_id=f"GD-PH-00{project}", project_type="inclusion", location="440100",
+                                        cap=100_000)
+        rid = stock_auction_account(w, volume, phcer, bound_year=None)
+        data = rules(name)
+        assert "reserve" not in data and "max_share_per_bidder" not in data and data["volume"] == volume
+        lots[project] = svc.announce(w.reg, data, unit_class=phcer.code, restriction_id=rid)
     clock.at = datetime(2017, 6, 8, 2, 10, tzinfo=UTC)
     with pytest.raises(DomainError):
-        svc.bid(c, nid, bid_id="1", price_fen=1500, quantity=999)  # below 1,000 t
-    svc.bid(a, nid, bid_id="1", price_fen=1480, quantity=13_142)
+        svc.bid(c, lots["A"], bid_id="1", price_fen=1500, quantity=999)  # below 1,000 t
+    svc.bid(a, lots["A"], bid_id="1", price_fen=1471, quantity=26_284)  # 广州微碳: the whole lot A
+    svc.bid(c, lots["A"], bid_id="1", price_fen=1460, quantity=10_000)  # a lower bid: nothing
     with pytest.raises(DomainError) as e:
-        svc.bid(a, nid, bid_id="1", price_fen=1490, quantity=13_142)
+        svc.bid(a, lots["A"], bid_id="1", price_fen=1480, quantity=26_284)
     assert e.value.code == "bid_irrevocable"
-    svc.bid(b, nid, bid_id="1", price_fen=1471, quantity=13_142)
-    svc.bid(c, nid, bid_id="1", price_fen=1490, quantity=20_000)  # over 50 % of the volume: invalid
+    svc.bid(b, lots["B"], bid_id="1", price_fen=1475, quantity=11_328)  # 杭州超腾: lot B
     clock.at = datetime(2017, 6, 8, 3, 5, tzinfo=UTC)
-    out = svc.close(w.reg, nid)
-    assert out["volume_sold_t"] == 13_142 and out["clearing_price_fen"] == 1480  # b's 14.71 is below the reserve
+    got_a, got_b = svc.close(w.reg, lots["A"]), svc.close(w.reg, lots["B"])
+    assert (got_a["volume_sold_t"], got_a["clearing_price_fen"], got_a["winners"]) == (26_284, 1471, 1)
+    assert (got_b["volume_sold_t"], got_b["clearing_price_fen"], got_b["winners"]) == (11_328, 1475, 1)
 
 
 def test_eu_and_wci_rule_files_clear() -> None:

@@ -65,12 +65,14 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     surrender("C", 9_000, datetime(2017, 6, 14, 2, tzinfo=UTC))
     cs = ComplianceService(svc)
     deadline, order = cs.deadlines("BJ", 2016)
-    assert order.date().isoformat() == "2017-06-29"
+    assert order.date().isoformat() == "2017-06-30"  # 10 working days from the order of 16 June (京发改[2017]850号)
     got = {s.company: s.status for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC))}
     assert {k: v.code for k, v in got.items()} == {"A": "compliant", "B": "compliant_late", "C": "non_compliant",
                                                    "D": "emissions_missing"}
     assert got["C"].shortfall == 1_000
-    assert cs.rate("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC)) == "50.0 %"  # 2 of 4 covered
+    # A on time; B late in full; C 9,000 of 10,000; D no emissions (owes nothing known): of 4 covered
+    # 1 on time (25 %), 2 final (50 %); tonnes (10,000 + 10,000 + 9,000) / 30,000 = 96.7 %
+    assert cs.rate("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC)) == "25.0 % on time, 50.0 % final, 96.7 % of tonnes"
     # consequences, after the order deadline: C fined 3 × the average price × 1,000 t, and listed
     from openets.services.compliance import Consequences
 

@@ -39,3 +39,8 @@ def test_beijing_and_shanghai_compliance_notices_are_cited() -> None:
     bj = rb.lookup("BJ", 2016, date(2017, 6, 15), "compliance")
     assert bj.document == "京发改[2017]820号" and "850号" in bj.source  # the clearing notice; the order to comply
     assert rb.lookup("SH", 2016, date(2017, 6, 30), "compliance").document == "沪发改环资〔2017〕60号"
+
+
+def test_guangdong_2016_allocation_plan_is_cited() -> None:
+    gd = default_rulebook().lookup("GD", 2016, date(2016, 6, 1), "allocation")
+    assert gd.document == "粤发改气候〔2016〕430号" and gd.raw["covered_companies"] == 189  # the seed's 189 companies

@@ -51,7 +51,7 @@ def status(market: str = typer.Option(...), year: int = typer.Option(..., help="
 @app.command()
 def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
            multiplier: str | None = typer.Option(None, help="Fine multiplier within the rules' range (default: "
-                                                            "its low end)."),
+                                                            "the rule set's stated default)."),
            user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """After the order deadline, the regulator decides the consequences: fines (multiplier × market

@@ -70,7 +70,8 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
     markets: list[dict[str, Any]] = [{"market": m.code, "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
                 "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "close_yuan":
                     None if m.close_fen is None else f"{m.close_fen / 100:.2f}", "surrendered_t": m.surrendered,
-                "banked_t": m.banked, "offsets_t": m.offsets_used, "compliance": m.rate, "fines_yuan": f"{m.fines_fen / 100:,.2f}",
+                "banked_t": m.banked, "government_t": m.government_remainder, "offsets_t": m.offsets_used, "compliance": m.rate,
+                "compliance_final": m.rate_final, "compliance_quantity": m.rate_quantity, "fines_yuan": f"{m.fines_fen / 100:,.2f}",
                 "listed": m.listed} for m in result.markets]
     stages: list[dict[str, Any]] = [{"stage": s.name, "seconds": round(s.seconds, 2), "budget": round(s.budget, 1), "detail": s.detail}
               for s in result.stages]
@@ -85,7 +86,7 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
     for m in markets:
         t.add_column(str(m["market"]), justify="right")
     for key in ("companies", "allocated_t", "verified_t", "orders", "trades", "volume_t", "close_yuan", "surrendered_t",
-                "banked_t", "offsets_t", "compliance", "fines_yuan", "listed"):
+                "banked_t", "government_t", "offsets_t", "compliance", "compliance_final", "compliance_quantity", "fines_yuan", "listed"):
         t.add_row(key, *(f"{m[key]:,}" if isinstance(m[key], int) else str(m[key]) for m in markets))
     console.print(t)
     st = Table(title="time per stage (s) against its budget")

@@ -4,7 +4,7 @@ Status is recomputed from the events every time (as the UK registry does), so a 
 verified emissions after the deadline gives the right answer:
 not_applicable → excluded → emissions_missing → (before the deadline) due or compliant →
 (after it) compliant, late (inside the order period: Beijing orders compliance within 10 working
-days), compliant_late, non_compliant.
+days of its order), compliant_late, non_compliant.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from openets.compliance.rules import DEFAULT_ROUNDING, ComplianceRules
 from openets.core.clock import MARKET_TZ as TZ
 from openets.core.errors import DomainError
 from openets.core.prices import vwap
+from openets.rules.calendar import is_working_day
 
 ROUNDING = {"ceiling": ROUND_CEILING, "half_up": ROUND_HALF_UP}
 
@@ -54,18 +55,9 @@ def gap_capped(owed: int, verified: int, allocation: int, share: Decimal | None)
 
 # -- calendar ------------------------------------------------------------------------------------
 
-def is_working_day(day: date) -> bool:
-    """A Chinese working day (工作日): public holidays off, make-up working days (调休) on."""
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the calendar does not know: weekdays only
-        return day.weekday() < 5
-
-
 def add_working_days(start: date, n: int) -> date:
-    """The n-th working day after ``start`` (Beijing: comply within 10 working days of the order)."""
+    """The n-th working day after ``start`` (Beijing: comply within 10 working days of the order); a
+    year the holiday calendar does not know raises ``calendar_year_unknown`` (:mod:`openets.rules.calendar`)."""
     d, left = start, n
     while left > 0:
         d += timedelta(days=1)
@@ -86,8 +78,8 @@ def deadlines(rules: ComplianceRules) -> tuple[datetime, datetime | None]:
     registry's closing hour where the rules give one."""
     if rules.order_deadline is not None:
         order: datetime | None = end_of(rules.order_deadline, rules.closing_time)
-    elif rules.order_working_days is not None:
-        order = end_of(add_working_days(rules.deadline, rules.order_working_days), rules.closing_time)
+    elif rules.order_working_days is not None and rules.order_issued is not None:
+        order = end_of(add_working_days(rules.order_issued, rules.order_working_days), rules.closing_time)
     else:
         order = None
     return end_of(rules.deadline, rules.closing_time), order
@@ -110,8 +102,9 @@ class Status:
 
     @property
     def letter(self) -> str:
-        """The EU/UK codes: A compliant, B must surrender, C must enter emissions."""
-        return {"compliant": "A", "compliant_late": "A", "due": "B", "late": "B", "non_compliant": "B",
+        """The EU/UK codes: A compliant, B must surrender, C must enter emissions. A late surrender
+        keeps B (the EU code A means surrendered by the deadline; a late payer was not compliant)."""
+        return {"compliant": "A", "compliant_late": "B", "due": "B", "late": "B", "non_compliant": "B",
                 "emissions_missing": "C"}.get(self.code, "-")
 
 
@@ -166,11 +159,33 @@ class Rate:
         return Decimal(self.compliant) / Decimal(self.covered)
 
     def as_published(self, places: int = 0) -> str:
-        """As a percentage, half up (Beijing 2016: 925/947 = 97.7 %, published as 98 %)."""
+        """As a percentage, half up (Beijing 2016: 925/947 = 97.7 %, published as 98 %); no denominator: "-"."""
+        if not self.covered:
+            return "-"
         q = Decimal(1).scaleb(-places) if places else Decimal(1)
         return f"{(self.exact * 100).quantize(q, rounding=ROUND_HALF_UP)} %"
 
 
-def rate(statuses: Sequence[Status]) -> Rate:
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The compliance rates a regulator publishes, kept apart: ``on_time`` (companies that surrendered
+    in full by the deadline: Beijing 2016's 98 % is 925/947 on time), ``final`` (on time or late, as
+    things stand now) and ``quantity`` (tonnes surrendered, up to what each owes, over tonnes owed)."""
+
+    on_time: Rate
+    final: Rate
+    quantity: Rate
+
+    def as_published(self, places: int = 1) -> str:
+        return (f"{self.on_time.as_published(places)} on time, {self.final.as_published(places)} final, "
+                f"{self.quantity.as_published(places)} of tonnes")
+
+
+def rates(statuses: Sequence[Status]) -> Rates:
+    """Over the companies the market covers (not the excluded ones; one whose emissions are missing
+    counts as covered and not compliant, owing nothing known)."""
     covered = [s for s in statuses if s.code not in ("not_applicable", "excluded")]
-    return Rate(sum(1 for s in covered if s.code in ("compliant", "compliant_late")), len(covered))
+    owed = [s for s in covered if s.owed is not None]
+    return Rates(Rate(sum(1 for s in covered if s.code == "compliant"), len(covered)),
+                 Rate(sum(1 for s in covered if s.code in ("compliant", "compliant_late")), len(covered)),
+                 Rate(sum(min(s.surrendered, s.owed or 0) for s in owed), sum(s.owed or 0 for s in owed)))

@@ -15,6 +15,9 @@ from openets.rules.fields import Fields
 from openets.rules.loader import FieldError, RuleSet
 
 ROUNDINGS = ("ceiling", "half_up")
+# the fine's price window: the months up to the deadline day, to the day (Beijing), or the whole calendar
+# months before the deadline's month (Shenzhen: the six months before the compliance month)
+PRICE_WINDOWS = ("to_deadline", "months_before_deadline_month")
 DEFAULT_ROUNDING = "ceiling"  # a fraction of a tonne is still owed, unless a rule set says otherwise
 
 
@@ -34,14 +37,42 @@ class ComplianceRules:
     deadline: date  # the surrender deadline (end of day in the market's zone, or at ``closing_time``)
     closing_time: time | None = None  # the registry's closing hour on a deadline day
     order_deadline: date | None = None  # an order to comply by this day (Shenzhen) …
-    order_working_days: int | None = None  # … or within so many working days of the deadline (Beijing)
+    order_working_days: int | None = None  # … or within so many working days of the order (Beijing) …
+    order_issued: date | None = None  # … issued on this day (京发改[2017]850号: 16 June 2017)
     fine_multiplier: tuple[Decimal, Decimal] | None = None  # the range a regulator sets the fine's multiplier in
-    fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months up to the deadline
+    # the multiplier used unless the regulator sets one for the case, and where it comes from (a rule set
+    # with a range wider than one value must state both: a range's low end is not a silent default)
+    fine_multiplier_default: Decimal | None = None
+    fine_default_source: str = ""  # where the default multiplier or fixed fine comes from
+    fine_fixed: tuple[int, int] | None = None  # fen: a fixed fine per company (national Measures 2020: 20,000–30,000 yuan)
+    fine_fixed_default: int | None = None  # fen: the fixed fine unless the regulator sets one
+    fine_cap: int | None = None  # fen: a fine is at most this (Hubei: 150,000 yuan)
+    next_year_deduction: Decimal | None = None  # the shortfall × this is owed against next year's allocation
+    fine_price_months: int = 6  # the fine's price: VWAP of the listed trades over these months …
+    fine_price_window: str = "to_deadline"  # … up to the deadline day, or before the deadline's month
     deduct_shortfall: bool = False  # Shenzhen: the shortfall is taken from the account, the rest withheld
     rounding: str = DEFAULT_ROUNDING  # how verified emissions round to whole tonnes owed
     company_gap_cap: Decimal | None = None  # national power market: a company owes at most allocation + this share × VE
     gas_capped_at_allocation: bool = False  # national power market: a gas unit owes at most its allocation
     takes_over: TakesOver | None = None
+
+    @property
+    def default_multiplier(self) -> tuple[Decimal, str] | None:
+        """The multiplier a fine takes unless the regulator sets one, and its source (None: no fines)."""
+        if self.fine_multiplier is None:
+            return None
+        if self.fine_multiplier_default is not None:
+            return self.fine_multiplier_default, self.fine_default_source
+        return self.fine_multiplier[0], "the rule's only multiple"  # a one-value range (the parser checks)
+
+    @property
+    def default_fixed_fine(self) -> tuple[int, str] | None:
+        """The fixed fine (fen) unless the regulator sets one, and its source (None: no fixed fine)."""
+        if self.fine_fixed is None:
+            return None
+        if self.fine_fixed_default is not None:
+            return self.fine_fixed_default, self.fine_default_source
+        return self.fine_fixed[0], "the rule's only amount"
 
     @property
     def per_unit(self) -> bool:
@@ -65,7 +96,9 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
         f.errors.extend(t.errors)
     # only the fields the file states: the others keep the dataclass's defaults (the one place they live)
     given: dict[str, Any] = {"deadline": deadline or date.min, "takes_over": takes_over}
-    readers = {"closing_time": f.time, "order_deadline": f.date, "order_working_days": f.integer,
+    if f.has("order_working_days") and not f.has("order_issued"):  # the days run from the order, not the deadline
+        f.error("order_issued", "missing: order_working_days count from the day the order is issued")
+    readers = {"closing_time": f.time, "order_deadline": f.date, "order_working_days": f.integer, "order_issued": f.date,
                "fine_price_months": f.integer, "company_gap_cap": f.decimal}
     for key, read in readers.items():
         if f.has(key):
@@ -75,12 +108,45 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
             given[key] = f.boolean(key, False)
     if f.has("fine_multiplier"):
         given["fine_multiplier"] = f.decimal_pair("fine_multiplier")
+    if f.has("fine_multiplier_default"):
+        given["fine_multiplier_default"] = f.decimal("fine_multiplier_default", None)
+        if not f.has("fine_default_source"):
+            f.error("fine_default_source", "missing: where the default multiplier comes from (or 'unverified: …')")
+    if f.has("fine_default_source"):
+        given["fine_default_source"] = f.text("fine_default_source", "").strip()
+    for key in ("fine_fixed", "fine_fixed_default", "fine_cap"):  # stated in yuan, kept in fen
+        if f.has(key + "_yuan"):
+            got = f.decimal_pair(key + "_yuan") if key == "fine_fixed" else f.decimal(key + "_yuan", None)
+            if isinstance(got, tuple):
+                given[key] = (int(got[0] * 100), int(got[1] * 100))
+            elif got is not None:
+                given[key] = int(got * 100)
+    if f.has("fine_fixed_default_yuan") and not f.has("fine_default_source"):
+        f.error("fine_default_source", "missing: where the default fine comes from (or 'unverified: …')")
+    if f.has("next_year_deduction"):
+        given["next_year_deduction"] = f.decimal("next_year_deduction", None)
+    if f.has("fine_price_window"):
+        given["fine_price_window"] = f.one_of("fine_price_window", PRICE_WINDOWS, "to_deadline")
     if f.has("rounding"):
         given["rounding"] = f.one_of("rounding", ROUNDINGS, DEFAULT_ROUNDING)
     given = {k: v for k, v in given.items() if v is not None or k in ("takes_over",)}
     rules = ComplianceRules(**given)
-    if rules.fine_multiplier is not None and rules.fine_multiplier[0] > rules.fine_multiplier[1]:
+    rng, default = rules.fine_multiplier, rules.fine_multiplier_default
+    if rng is not None and rng[0] > rng[1]:
         f.error("fine_multiplier", "the low end is above the high end")
+    elif rng is not None and rng[0] < rng[1] and default is None:
+        f.error("fine_multiplier_default", f"missing: the regulator chooses within {rng[0]}–{rng[1]} per case; "
+                                           "state the default and its source")
+    elif rng is not None and default is not None and not rng[0] <= default <= rng[1]:
+        f.error("fine_multiplier_default", f"{default} is outside {rng[0]}–{rng[1]}")
+    fixed, fixed_default = rules.fine_fixed, rules.fine_fixed_default
+    if fixed is not None and rng is not None:
+        f.error("fine_fixed_yuan", "a rule set fines by a multiple of the price or a fixed amount, not both")
+    elif fixed is not None and fixed[0] < fixed[1] and fixed_default is None:
+        f.error("fine_fixed_default_yuan", f"missing: the regulator chooses within {fixed[0] / 100:,.0f}–"
+                                           f"{fixed[1] / 100:,.0f} yuan per case; state the default and its source")
+    elif fixed is not None and fixed_default is not None and not fixed[0] <= fixed_default <= fixed[1]:
+        f.error("fine_fixed_default_yuan", "outside the fixed fine's range")
     if not 1 <= rules.fine_price_months <= 12:
         f.error("fine_price_months", f"{rules.fine_price_months} is not 1 to 12 months")
     return f.errors or rules

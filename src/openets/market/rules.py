@@ -85,16 +85,15 @@ def next_trading_day(rules: TradingRules, day: date, n: int = 1) -> date:
 
 
 def is_trading_day(rules: TradingRules, day: date) -> bool:
-    import chinese_calendar
+    """A working day on a weekday (the exchanges close on make-up Saturdays), unless the market's rules
+    close or open it; a year the holiday calendar does not know raises ``calendar_year_unknown``."""
+    from openets.rules.calendar import is_working_day
 
     if day in rules.closed_days:
         return False
     if day in rules.extra_days:
         return True
-    try:
-        return day.weekday() < 5 and chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year the calendar does not know yet: weekdays only, said openly
-        return day.weekday() < 5
+    return day.weekday() < 5 and is_working_day(day)
 
 
 def in_session(rules: TradingRules, at: datetime, *, block: bool = False) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import MARKET_TZ
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, Restriction, UnitClass, UnitKind
 from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, StartedBy, TxType
 from openets.rules.loader import RegistryRules
@@ -32,6 +33,8 @@ class Ctx:
     compliance_year: int | None = None
     market: str | None = None  # the market the transaction is for (surrender)
     already_reversed: bool = False
+    reverses: TxType | None = None  # a reversal: the type of the transaction it reverses …
+    reverses_year: int | None = None  # … and that transaction's compliance year
 
 
 Check = Callable[[Ctx], str | None]
@@ -142,6 +145,8 @@ def vintage_counts(c: Ctx) -> str | None:
     if c.type is not TxType.SURRENDER or c.compliance_year is None or c.unit_class.kind is not UnitKind.ALLOWANCE:
         return None
     v, y = c.unit_class.vintage, c.compliance_year
+    if any(a <= v <= b and a <= y <= b for a, b in c.rules.periods):  # one compliance period, one surrender
+        return None
     if v > y + c.rules.borrowing:
         return (f"{c.unit_class.code} cannot be surrendered for {y}" +
                 (f": borrowing reaches {c.rules.borrowing} year(s) ahead" if c.rules.borrowing else ": no borrowing"))
@@ -166,6 +171,17 @@ def within_cap(c: Ctx) -> str | None:
     return None
 
 
+def reversal_within_period(c: Ctx) -> str | None:
+    """A surrender may be reversed only within its compliance period (the UK registry's valid
+    reverse-surrender period): up to the last day the market's registry rules give for its year."""
+    if c.type is not TxType.REVERSAL or c.reverses is not TxType.SURRENDER or c.reverses_year is None:
+        return None
+    until = c.rules.surrender_reversal_until.get(c.reverses_year)
+    if until is not None and c.now.astimezone(MARKET_TZ).date() > until:
+        return f"a surrender for {c.reverses_year} may be reversed only until {until.isoformat()}"
+    return None
+
+
 def not_already_reversed(c: Ctx) -> str | None:
     if c.type is TxType.REVERSAL and c.already_reversed:
         return "this transaction was already reversed"
@@ -186,6 +202,7 @@ CHECKS: tuple[Check, ...] = (
     vintage_counts,
     restriction_allows,
     not_already_reversed,
+    reversal_within_period,
     within_cap,
     available_balance,
 )

@@ -323,7 +323,7 @@ class Registry:
         ctx = Ctx(TxType.REVERSAL, actor, now, uc, original.quantity, holder, back_to, None,
                   self.ws.book.position(key).available, 0,
                   self.rules(original.market, original.compliance_year or uc.vintage, now),
-                  already_reversed=already_reversed)
+                  already_reversed=already_reversed, reverses=original.type, reverses_year=original.compliance_year)
         self._check(ctx)
         rec = self._record(id=txn_id, type=TxType.REVERSAL, status=TxStatus.COMPLETED, market=original.market,
                            unit_class_id=uc.id, restriction_id=original.restriction_id, quantity=original.quantity,

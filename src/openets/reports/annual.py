@@ -4,9 +4,10 @@ and the run log (the time of each stage: for the developers, not in the public r
 plain data (``AnnualData``); nothing here reads the database.
 
 Figures: per market the companies covered, allowances allocated, verified emissions, units
-surrendered (allowances and offsets), banked (allowances of the year's vintage still in circulation
-after surrender), orders, trades, volume, turnover, the close, the compliance rate (rounded half up
-to 0.1 %), fines and listed companies; the per-company table in the EU Transaction Log manner.
+surrendered (allowances and offsets), banked (allowances of the year's vintage companies still hold
+after surrender; the government accounts' remainder apart), orders, trades, volume, turnover, the close, the compliance rates on time, final
+and by quantity (rounded half up to 0.1 %), fines and listed companies; the per-company table in
+the EU Transaction Log manner.
 """
 
 from __future__ import annotations
@@ -52,12 +53,16 @@ SUMMARY = (Col("market", "市场", "market"), Col("companies", "纳入企业", "
            Col("allocated_t", "分配配额 (吨)", "allocated (t)", "t"), Col("auctioned_t", "有偿竞价 (吨)", "auctioned (t)", "t"),
            Col("verified_t", "核查排放 (吨)", "verified emissions (t)", "t"),
            Col("surrendered_t", "清缴 (吨)", "surrendered (t)", "t"), Col("banked_t", "结转 (吨)", "banked (t)", "t"),
+           Col("government_t", "政府账户余额 (吨)", "government remainder (t)", "t"),
            Col("offsets_counted_t", "抵销 (吨)", "offsets counted (t)", "t"), Col("orders", "委托", "orders", "int"),
            Col("trades", "成交笔数", "trades", "int"), Col("volume_t", "成交量 (吨)", "volume (t)", "t"),
            Col("turnover_fen", "成交额 (元)", "turnover (yuan)", "yuan"),
            Col("close_fen", "收盘价 (元/吨)", "close (yuan/t)", "yuan"),
            Col("compliance_rate", "履约率", "compliance rate", "rate"),
-           Col("compliant", "履约企业", "compliant", "int"), Col("non_compliant", "未履约企业", "non-compliant", "int"),
+           Col("compliance_rate_final", "最终履约率", "compliance rate, final", "rate"),
+           Col("compliance_rate_quantity", "按量履约率", "compliance rate, by quantity", "rate"),
+           Col("compliant", "履约企业", "compliant", "int"),
+           Col("compliant_late", "逾期履约企业", "compliant late", "int"), Col("non_compliant", "未履约企业", "non-compliant", "int"),
            Col("fines_fen", "罚款 (元)", "fines (yuan)", "yuan"), Col("listed", "公开名单", "listed", "int"))
 COMPANIES = (Col("market", "市场", "market"), Col("company", "企业", "company"),
              Col("allocated", "分配配额 (吨)", "allocated (t)", "t"),
@@ -135,10 +140,12 @@ def summary_rows(data: AnnualData) -> list[dict[str, object]]:
         rows.append({
             "market": m.code, "companies": m.companies, "allocated_t": m.allocated, "auctioned_t": auction_sold,
             "verified_t": m.verified, "surrendered_t": m.surrendered, "banked_t": m.banked,
+            "government_t": m.government_remainder,
             "offsets_counted_t": m.offsets_used,
             "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "turnover_fen": m.turnover_fen,
-            "close_fen": m.close_fen, "compliance_rate": m.rate,
-            "compliant": m.statuses.get("compliant", 0) + m.statuses.get("compliant_late", 0),
+            "close_fen": m.close_fen, "compliance_rate": m.rate, "compliance_rate_final": m.rate_final,
+            "compliance_rate_quantity": m.rate_quantity, "compliant": m.statuses.get("compliant", 0),
+            "compliant_late": m.statuses.get("compliant_late", 0),
             "non_compliant": m.statuses.get("non_compliant", 0), "fines_fen": m.fines_fen,
             "listed": m.listed})
     return rows

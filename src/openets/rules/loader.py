@@ -38,9 +38,15 @@ class RegistryRules:
     approvals: dict[str, str]
     accepted_offsets: frozenset[str]  # offset standards this registry accepts (CCER, PHCER …)
     # which allowance vintages a surrender for compliance year Y may use: earlier ones if banking is
-    # allowed, and up to ``borrowing`` years later (0: none)
+    # allowed (each bundled market states it, with its source), up to ``borrowing`` years later (0:
+    # none), and any vintage of the same multi-year compliance period (national 2019–2020: one
+    # surrender for both years) — not a blanket year of borrowing
     banking: bool = True
     borrowing: int = 0
+    periods: tuple[tuple[int, int], ...] = ()
+    # compliance year → the last day (market zone) a surrender for it may still be reversed (the UK
+    # registry's "valid reverse-surrender period": within the compliance period); a year not listed: no window
+    surrender_reversal_until: Mapping[int, date] = field(default_factory=dict)
 
 
 S = TypeVar("S")
@@ -176,6 +182,11 @@ def _registry_options(reg: Mapping[str, Any]) -> dict[str, Any]:
         out["banking"] = bool(reg["banking"])
     if "borrowing" in reg:
         out["borrowing"] = int(reg["borrowing"])
+    if "periods" in reg:
+        out["periods"] = tuple((int(a), int(b)) for a, b in reg["periods"])
+    if "surrender_reversal_until" in reg:
+        out["surrender_reversal_until"] = {int(y): _date(d, "registry.surrender_reversal_until")
+                                           for y, d in dict(reg["surrender_reversal_until"]).items()}
     return out
 
 

@@ -11,10 +11,10 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from openets.allocation.runs import RunStatus
-from openets.compliance.core import Status, Surrendered, end_of, rate, status
+from openets.compliance.core import Rates, Status, Surrendered, end_of, rates, status
 from openets.compliance.core import deadlines as rule_deadlines
 from openets.compliance.obligations import company_obligation, count_offsets
-from openets.compliance.penalties import deduction, fine_window, fines
+from openets.compliance.penalties import deduction, fine_window, fines, fixed_fines, next_year_deduction
 from openets.compliance.plan import PlanTerms, owed_emissions, staged_status
 from openets.compliance.rules import ComplianceRules
 from openets.core.actor import Actor
@@ -241,17 +241,22 @@ class ComplianceService:
                  "surrendered_offsets": given.get(s.company, [0, 0])[1], "status": s.status.code,
                  "shortfall": s.status.shortfall} for s in statuses]
 
-    def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
-        got = rate([s.status for s in self.statuses(market, year, now=now)])
-        if not got.covered:
+    def rates(self, market: str, year: int, *, now: datetime | None = None) -> Rates:
+        """On time, final and by quantity (:class:`Rates`)."""
+        got = rates([s.status for s in self.statuses(market, year, now=now)])
+        if not got.on_time.covered:
             raise DomainError("nothing_covered", f"no covered companies in {market} {year}")
-        return got.as_published(1)
+        return got
+
+    def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
+        """The three rates as published, to 0.1 %."""
+        return self.rates(market, year, now=now).as_published(1)
 
 
 @dataclass(frozen=True, slots=True)
 class Penalty:
     company: str
-    kind: str  # fine, listed
+    kind: str  # fine, deduction (Shenzhen, from the account), next_year (owed against the next allocation), listed
     shortfall: int
     amount_fen: int
     basis: str
@@ -269,13 +274,13 @@ class Consequences:
         self.compliance = ComplianceService(registry)
 
     def average_price(self, market: str, year: int) -> tuple[Decimal, date, date]:
-        """The fine's price (fen) and its window: the rule's months up to the deadline."""
+        """The fine's price (fen) and its window: the rule's months up to the deadline (or before its month)."""
         from openets.compliance.core import average_price
         from openets.core.clock import MARKET_TZ
 
         r = self.compliance.compliance_rules(market, year)
         deadline, _ = rule_deadlines(r)
-        start, end = fine_window(deadline.astimezone(MARKET_TZ).date(), r.fine_price_months)
+        start, end = fine_window(deadline.astimezone(MARKET_TZ).date(), r.fine_price_months, r.fine_price_window)
         with self.engine.connect() as c:
             fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
                 select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
@@ -283,7 +288,11 @@ class Consequences:
         return average_price(fills, start, end), start, end
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
-               now: datetime | None = None) -> list[Penalty]:
+               fixed_fen: int | None = None, now: datetime | None = None) -> list[Penalty]:
+        """The consequences the market's rules give, each recorded once per company and kind: a fine (a
+        multiple of the average price per missing tonne, capped where the rules cap it, or a fixed
+        amount), Shenzhen's deduction from the account, the shortfall (× the rules' multiple) owed against
+        next year's allocation (national, Hubei), and the published list."""
         actor.require_may_act()
         from sqlalchemy import insert
 
@@ -298,10 +307,16 @@ class Consequences:
         r = self.compliance.compliance_rules(market, year)
         late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
         out: list[Penalty] = []
-        if r.fine_multiplier is not None and late:
+        default = r.default_multiplier
+        if r.fine_multiplier is not None and default is not None and late:
             price, start, end = self.average_price(market, year)
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(
-                [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, multiplier))
+                [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, default,
+                multiplier, r.fine_cap))
+        fixed = r.default_fixed_fine
+        if r.fine_fixed is not None and fixed is not None and late:
+            out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fixed_fines(
+                [(s.company, s.status.shortfall) for s in late], r.fine_fixed, fixed, fixed_fen))
         for s in late:
             out.append(Penalty(s.company, "listed", s.status.shortfall, 0, "published list of non-compliant companies"))
 
@@ -311,6 +326,9 @@ class Consequences:
             if r.deduct_shortfall:
                 out.extend(self._deduct(c, actor, market, year, [s for s in late if (s.company, "deduction") not in have],
                                         now))
+            if r.next_year_deduction is not None:
+                out.extend(self._owe_next_year(c, market, year, r.next_year_deduction,
+                                               [s for s in late if (s.company, "next_year") not in have], now))
             new = [p for p in out if (p.company, p.kind) not in have]
             if new:
                 c.execute(insert(t.penalties), [
@@ -361,6 +379,32 @@ class Consequences:
             out.append(Penalty(s.company, "deduction", need, 0,
                                f"{taken:,} t deducted from the account; {rest:,} t withheld from the next allocation"))
         session.flush()
+        if debts:
+            c.execute(insert(t.allocation_debts), debts)
+        return out
+
+    def _owe_next_year(self, c: Connection, market: str, year: int, multiple: Decimal, late: list[CompanyStatus],
+                       now: datetime) -> list[Penalty]:
+        """The shortfall × ``multiple`` owed against next year's allocation (an ``owed`` debt, withheld by
+        the allocation that withholds debts)."""
+        from sqlalchemy import insert
+
+        from openets.core.clock import to_us
+
+        p, a, runs = t.parties, t.accounts, t.allocation_runs
+        run_id = c.execute(select(runs.c.id).where(runs.c.market == market, runs.c.compliance_year == year,
+                                                   runs.c.status == RunStatus.ISSUED.value).order_by(runs.c.id.desc())).scalar()
+        out, debts = [], []
+        for s in late:
+            party = c.execute(select(p.c.id).join(a, a.c.party_id == p.c.id).where(
+                p.c.registration_id == s.company, a.c.market == market, a.c.type == "compliance")).scalar()
+            owe = next_year_deduction(s.status.shortfall, multiple)
+            if party is None or run_id is None or owe <= 0:
+                continue
+            debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,
+                          "company": s.company, "party_id": party, "quantity": owe, "created_us": to_us(now)})
+            out.append(Penalty(s.company, "next_year", s.status.shortfall, 0,
+                               f"{multiple} × {s.status.shortfall:,} t = {owe:,} t deducted from the next allocation"))
         if debts:
             c.execute(insert(t.allocation_debts), debts)
         return out

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 from openets.core.clock import from_us, to_us
 from openets.core.errors import NotFound
 from openets.ledger.journal import parse_serials
-from openets.registry.model import TERMINAL_ACCOUNTS, AccountType
+from openets.registry.model import GOVERNMENT_ACCOUNTS, TERMINAL_ACCOUNTS, AccountType
 from openets.storage import tables as t
 
 
@@ -132,6 +132,17 @@ class RegistryQueries:
     def totals(self) -> list[Totals]:
         with self.engine.connect() as conn:
             return totals(conn)
+
+    def held_by_side(self, unit_class: str) -> tuple[int, int]:
+        """Units of a class still in circulation, split: (held by companies and other holders, left in
+        government accounts — issuance, allocation, auction, reserves). What a company banks is the first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.accounts.c.type, func.sum(t.positions.c.total).label("n"))
+                                .join(t.accounts, t.accounts.c.id == t.positions.c.account_id)
+                                .join(t.unit_classes, t.unit_classes.c.id == t.positions.c.unit_class_id)
+                                .where(t.unit_classes.c.code == unit_class).group_by(t.accounts.c.type)).all()
+        live = [(AccountType(r.type), int(r.n or 0)) for r in rows if AccountType(r.type) not in TERMINAL_ACCOUNTS]
+        return (sum(n for k, n in live if k not in GOVERNMENT_ACCOUNTS), sum(n for k, n in live if k in GOVERNMENT_ACCOUNTS))
 
     def block_problems(self) -> list[str]:
         """Serial blocks must tile exactly [1, issued] of each unit class and add up to positions."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from openets.compliance.core import rate as compliance_rate
+from openets.compliance.core import rates as compliance_rates
 from openets.market.data import Bar, DayStats, bars, daily_stats
 from openets.services.compliance import ComplianceService, Consequences, Penalty
 from openets.services.queries import RegistryQueries
@@ -46,13 +46,16 @@ class MarketOutcome:
     turnover_fen: int
     close_fen: int | None
     surrendered: int
-    banked: int  # allowances of the year's vintage still held after surrender (carried into later years)
+    banked: int  # allowances of the year's vintage companies (and other holders) still hold after surrender
     offsets_used: int
     auction: dict[str, object] | None
     statuses: dict[str, int]
-    rate: str
+    rate: str  # on time: surrendered in full by the deadline (the figure the pilots publish)
     fines_fen: int
     listed: int
+    rate_final: str = "-"  # on time or late
+    rate_quantity: str = "-"  # tonnes surrendered (up to what each owes) over tonnes owed
+    government_remainder: int = 0  # the vintage's allowances left in government accounts (not banked by anyone)
 
 
 @dataclass
@@ -96,10 +99,10 @@ def report_data(result: YearResult, markets: list[Market]) -> ReportData:
     return data
 
 
-def banked(m: Market) -> int:
-    """Allowances of the market's vintage still in circulation."""
-    got = [x for x in RegistryQueries(m.svc.engine).totals() if x.unit_class == m.uc.code]
-    return got[0].in_circulation if got else 0
+def banked(m: Market) -> tuple[int, int]:
+    """Allowances of the market's vintage still in circulation: (held by companies and other holders,
+    the government accounts' remainder) — a regulator's unallocated stock is not banked by anyone."""
+    return RegistryQueries(m.svc.engine).held_by_side(m.uc.code)
 
 
 def market_outcome(m: Market, queries: SimulationQueries) -> MarketOutcome:
@@ -110,10 +113,13 @@ def market_outcome(m: Market, queries: SimulationQueries) -> MarketOutcome:
     tr = queries.trade_totals(m.spec.code)
     surrendered = queries.surrendered(m.spec.code, m.spec.year)
     pen = Consequences(m.svc).published(m.spec.code, m.spec.year)
+    got = compliance_rates(every)
+    held, government = banked(m)
     return MarketOutcome(
         m.spec.code, len(m.companies), sum(c.allocated for c in m.companies),
         int(sum((c.verified for c in m.companies), Decimal(0))), m.orders, tr.trades, tr.volume, tr.turnover_fen,
-        m.exchange.reference if m.exchange else None, surrendered, banked(m), m.offsets_used, m.auction,
+        m.exchange.reference if m.exchange else None, surrendered, held, m.offsets_used, m.auction,
         statuses,
-        compliance_rate(every).as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
-        sum(1 for p in pen if p.kind == "listed"))
+        got.on_time.as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
+        sum(1 for p in pen if p.kind == "listed"), got.final.as_published(1), got.quantity.as_published(1),
+        government)

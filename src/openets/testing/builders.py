@@ -11,6 +11,7 @@ from openets.core.actor import Actor, Role
 from openets.core.clock import Clock
 from openets.registry.commands import Allocate, Approve, Issue
 from openets.registry.model import Account, AccountType, PartyKind, UnitClass, UnitKind
+from openets.rules.loader import RuleBook
 from openets.services.registry import RegistryService
 
 
@@ -39,8 +40,8 @@ def market_regulators(svc: RegistryService, market: str, users: tuple[str, str] 
 
 def build_world(engine: Engine, clock: Clock | None = None, *, market: str = "BJ", vintage: int = 2016,
                 companies: int = 2, cap: int = 10_000_000, issue: int = 1_000_000, allocate: int = 10_000,
-                account_type: AccountType = AccountType.COMPLIANCE) -> World:
-    svc = RegistryService(engine, clock=clock)
+                account_type: AccountType = AccountType.COMPLIANCE, rulebook: RuleBook | None = None) -> World:
+    svc = RegistryService(engine, clock=clock, rulebook=rulebook)
     reg, reg2 = market_regulators(svc, market)
     uc = svc.create_unit_class(reg, kind=UnitKind.ALLOWANCE, market=market, vintage=vintage, cap=cap)
     issuance = svc.account(f"{market}-ISSUANCE")

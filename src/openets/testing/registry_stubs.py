@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -68,8 +68,10 @@ def restriction(id: int = 7, *, allowed: tuple[str, ...] = ("surrender", "transf
 
 
 def rules(*, approvals: dict[str, str] | None = None, accepted_offsets: tuple[str, ...] = ("CCER",),
-          banking: bool = True, borrowing: int = 0) -> RegistryRules:
-    return RegistryRules(dict(approvals or {}), frozenset(accepted_offsets), banking, borrowing)
+          banking: bool = True, borrowing: int = 0, periods: tuple[tuple[int, int], ...] = (),
+          surrender_reversal_until: dict[int, date] | None = None) -> RegistryRules:
+    return RegistryRules(dict(approvals or {}), frozenset(accepted_offsets), banking, borrowing, periods,
+                         dict(surrender_reversal_until or {}))
 
 
 def regulator(user: str = "reg-1", *, market: str = MARKET, party: int = REGISTRY_PARTY) -> Actor:

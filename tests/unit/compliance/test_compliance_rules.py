@@ -8,8 +8,13 @@ from openets.services.rulebook import default_rulebook
 
 def test_parsed_at_load_with_one_default_each() -> None:
     bj = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
-    assert bj == ComplianceRules(deadline=date(2017, 6, 15), order_working_days=10, fine_multiplier=(D(3), D(5)),
-                                 fine_price_months=6, rounding="ceiling")
+    assert bj == ComplianceRules(deadline=date(2017, 6, 15), order_working_days=10, order_issued=date(2017, 6, 16),
+                                 fine_multiplier=(D(3), D(5)), fine_multiplier_default=D(3),
+                                 fine_default_source=bj.fine_default_source, fine_price_months=6,
+                                 fine_price_window="to_deadline", rounding="ceiling")
+    assert bj.fine_default_source.startswith("unverified") and bj.default_multiplier == (D(3), bj.fine_default_source)
+    sz = default_rulebook().lookup("SZ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
+    assert sz.default_multiplier == (D(3), "the rule's only multiple") and sz.fine_price_window == "months_before_deadline_month"
     cea = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
     assert cea.company_gap_cap == D("0.20") and cea.gas_capped_at_allocation and cea.per_unit
     assert cea.takes_over is not None and "SZ" in cea.takes_over.from_pilots and cea.takes_over.pilot_keeps_allocated
@@ -44,3 +49,38 @@ def test_the_old_per_unit_key_is_refused() -> None:
     rs = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance")
     got = parse_compliance_rules(rs, {"deadline": "2021-12-31", "unit_gap_cap": "0.20"})
     assert isinstance(got, list) and "company_gap_cap" in got[0].message
+
+
+def test_working_days_need_the_order_day() -> None:
+    from openets.compliance.rules import parse_compliance_rules
+
+    rs = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance")
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "order_working_days": 10})
+    assert isinstance(got, list) and got[0].field == "order_issued"
+
+
+def test_a_range_needs_its_default_stated() -> None:
+    """The regulator chooses the multiple per case: a range wider than one value without a stated
+    default (and its source) is refused, not silently read as its low end."""
+    from openets.compliance.rules import parse_compliance_rules
+
+    rs = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance")
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"]})
+    assert isinstance(got, list) and [e.field for e in got] == ["fine_multiplier_default"]
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"],
+                                      "fine_multiplier_default": "4"})
+    assert isinstance(got, list) and [e.field for e in got] == ["fine_default_source"]
+    got = parse_compliance_rules(rs, {"deadline": "2017-06-15", "fine_multiplier": ["3", "5"],
+                                      "fine_multiplier_default": "6", "fine_default_source": "x"})
+    assert isinstance(got, list) and "outside" in got[0].message
+
+
+def test_every_registry_rule_set_states_banking_and_borrowing() -> None:
+    """Banking and borrowing are each market's rule data, not a silent default: every bundled registry
+    rule set states both; the national first period counts 2019 and 2020 together and borrows nothing else."""
+    rb = default_rulebook()
+    for rs in rb.rule_sets:
+        if "registry" in rs.raw:
+            assert {"banking", "borrowing"} <= set(rs.raw["registry"]), f"{rs.market} {rs.document}"
+    cea = rb.lookup("CEA", 2019, date(2021, 6, 1), "registry").registry
+    assert (cea.borrowing, cea.periods) == (0, ((2019, 2020),))

@@ -7,6 +7,7 @@ import pytest
 
 from openets.compliance.core import (
     Rate,
+    Rates,
     Status,
     Surrendered,
     add_working_days,
@@ -15,14 +16,15 @@ from openets.compliance.core import (
     fine,
     gap_capped,
     obligation,
-    rate,
+    rates,
     status,
     unit_obligation,
 )
+from openets.compliance.rules import ComplianceRules
 from openets.core.errors import DomainError
 
 DEADLINE = end_of(date(2017, 6, 15))  # Beijing 2016: 15 June 2017, end of day, Asia/Shanghai
-ORDER = end_of(add_working_days(date(2017, 6, 15), 10))
+ORDER = end_of(add_working_days(date(2017, 6, 16), 10))  # 京发改[2017]850号, 16 June: 10 working days from it
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -30,6 +32,15 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def test_working_days_and_deadlines() -> None:
+    # Beijing's order 京发改[2017]850号 is dated Friday 16 June 2017; 10 working days from it: Mon 19–Fri 23
+    # June (1–5), Mon 26–Fri 30 June (6–10) → 30 June. June 2017 has no public holiday (the Dragon Boat
+    # holiday, 28–30 May, and its make-up Saturday 27 May are before); weekends 17–18 and 24–25 are off.
+    assert add_working_days(date(2017, 6, 16), 10) == date(2017, 6, 30)
+    from openets.compliance.core import deadlines
+    from openets.services.rulebook import default_rulebook
+
+    bj = default_rulebook().lookup("BJ", 2016, date(2017, 6, 1), "compliance").section("compliance", ComplianceRules)
+    assert deadlines(bj)[1] == end_of(date(2017, 6, 30))  # the rule data's order day, not the deadline
     # 10 working days after Thursday 15 June 2017: 16, 19–23, 26–29 June → 29 June
     assert add_working_days(date(2017, 6, 15), 10) == date(2017, 6, 29)
     # over the National Day holiday 2017: Saturday 30 Sep is a make-up working day (1st), 1–8 Oct are off,
@@ -51,7 +62,7 @@ def test_every_outcome() -> None:
                   now=at(date(2017, 6, 20))).code == "late"
     late_then = early + [Surrendered(at(date(2017, 6, 25)), 1_001)]
     got = status(owed=owed, surrenders=late_then, deadline=DEADLINE, order_deadline=ORDER, now=at(date(2017, 7, 1)))
-    assert got.code == "compliant_late" and got.letter == "A"
+    assert got.code == "compliant_late" and got.letter == "B"  # a late surrender keeps B: A means by the deadline
     never = status(owed=owed, surrenders=early, deadline=DEADLINE, order_deadline=ORDER, now=at(date(2017, 7, 1)))
     assert (never.code, never.shortfall, never.letter) == ("non_compliant", 1_001, "B")
     # verified emissions corrected upward after the deadline: recomputed, the status follows
@@ -76,8 +87,18 @@ def test_rates_as_the_seed_reports_them() -> None:
     assert bj.as_published() == "98 %" and bj.as_published(1) == "97.7 %"
     sz = Rate(469, 824)
     assert sz.as_published(1) == "56.9 %"  # the seed says 60 %
-    statuses = [Status("compliant", 1, 1, 0)] * 3 + [Status("non_compliant", 1, 0, 1), Status("excluded", None, 0, 0)]
-    assert rate(statuses) == Rate(3, 4)
+    # on time, final and by quantity kept apart: 3 on time (100 t each), 1 late in full (50 t), 1 short
+    # (owes 200 t, surrendered 120 t), 1 whose emissions are missing, 1 excluded (not counted at all)
+    statuses = [Status("compliant", 100, 100, 0)] * 3 + [Status("compliant_late", 50, 50, 0),
+                Status("non_compliant", 200, 120, 80), Status("emissions_missing", None, 0, 0),
+                Status("excluded", None, 0, 0)]
+    got = rates(statuses)
+    # on time 3/6; final (3 + 1)/6; tonnes (300 + 50 + 120)/(300 + 50 + 200) = 470/550 = 85.45 % → 85.5 %
+    assert got == Rates(Rate(3, 6), Rate(4, 6), Rate(470, 550))
+    assert got.as_published(1) == "50.0 % on time, 66.7 % final, 85.5 % of tonnes"
+    # a surrender above the obligation counts up to what is owed: 150 of 100 → 100/100
+    assert rates([Status("compliant", 100, 150, 0)]).quantity == Rate(100, 100)
+    assert Rate(0, 0).as_published() == "-"
 
 
 def test_national_unit_obligation_caps() -> None:

@@ -73,6 +73,8 @@ def test_indirect_apart_and_by_reporting_year() -> None:
     assert got.indirect == D("581.0") + D("11.0")  # 1,000 MWh × 0.5810 + 100 GJ × 0.11
     assert got.direct == rows[2].emissions and got.total == got.direct + got.indirect
     assert resolve(Stream("I1", "grid", "electricity", "MWh"), T, year=2022).per_unit == D("0.5703")
+    later = resolve(Stream("I1", "grid", "electricity", "MWh"), T, year=2024)  # 2023+: the 2023–2025 notice's
+    assert later.per_unit == D("0.5703") and "unverified" in later.factors["grid"]
     assert "unverified" in heat.factors["heat"]  # never shown as verified
     with pytest.raises(DomainError):
         resolve(Stream("I1", "grid", "electricity", "MWh"), T, year=2015)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -145,6 +145,15 @@ def test_vintage_counts_borrowing() -> None:
                                                                               rules=rules(borrowing=1)))
 
 
+def test_vintage_counts_within_one_compliance_period() -> None:
+    # the national first period 2019–2020 is surrendered at once: a 2020 allowance counts for 2019, a
+    # 2021 one does not (no blanket year of borrowing)
+    period = rules(periods=((2019, 2020),))
+    passes(c.vintage_counts, _surrender(unit_class=allowance(vintage=2020), compliance_year=2019, rules=period))
+    assert "no borrowing" in fails(c.vintage_counts, _surrender(unit_class=allowance(vintage=2021),
+                                                                compliance_year=2020, rules=period))
+
+
 def test_vintage_counts_banking() -> None:
     earlier = allowance(vintage=2015)
     assert "not banked" in fails(c.vintage_counts, _surrender(unit_class=earlier, rules=rules(banking=False)))
@@ -189,6 +198,22 @@ def test_not_already_reversed() -> None:
     passes(c.not_already_reversed, ctx(**reversal))
 
 
+_REVERSE_SURRENDER: dict[str, Any] = dict(
+    type=TxType.REVERSAL, actor=regulator(), sender=account(4, type=AccountType.SURRENDER, party=1),
+    receiver=account(101, type=AccountType.COMPLIANCE, party=10), reverses=TxType.SURRENDER, reverses_year=2016)
+
+
+def test_reversal_within_period() -> None:
+    # NOW is 1 June 2017 10:00 in Beijing: a 2016 surrender may be reversed until 31 May → refused; until 1 June → allowed
+    window = rules(surrender_reversal_until={2016: date(2017, 5, 31)})
+    assert fails(c.reversal_within_period, ctx(rules=window, **_REVERSE_SURRENDER)) == \
+        "a surrender for 2016 may be reversed only until 2017-05-31"
+    passes(c.reversal_within_period, ctx(rules=rules(surrender_reversal_until={2016: date(2017, 6, 1)}),
+                                         **_REVERSE_SURRENDER))
+    passes(c.reversal_within_period, ctx(**_REVERSE_SURRENDER))  # no window stated for the year
+    passes(c.reversal_within_period, ctx(rules=window, **{**_REVERSE_SURRENDER, "reverses": TxType.ALLOCATE}))
+
+
 def test_within_cap() -> None:
     issue: dict[str, Any] = dict(type=TxType.ISSUE, actor=regulator(), sender=None, available=0,
                  receiver=account(1, type=AccountType.ISSUANCE, party=1))
@@ -223,6 +248,8 @@ EXAMPLES: dict[str, c.Ctx] = {
     "not_already_reversed": ctx(type=TxType.REVERSAL, actor=regulator(), already_reversed=True,
                                 sender=account(4, type=AccountType.SURRENDER, party=1),
                                 receiver=account(101, type=AccountType.COMPLIANCE, party=10)),
+    "reversal_within_period": ctx(rules=rules(surrender_reversal_until={2016: date(2017, 5, 31)}),
+                                  **_REVERSE_SURRENDER),
     "within_cap": ctx(unit_class=allowance(cap=5), quantity=6, **_ISSUE),
     "available_balance": ctx(quantity=101),
 }

@@ -20,12 +20,12 @@ def bars(start: datetime, closes: list[int]) -> list[Bar]:
 
 def sample() -> AnnualData:
     bj = MarketOutcome("BJ", 3, 1_234_567, 1_200_000, 900, 450, 2_000_000, 537_724_449_60, 5_012, 1_190_000, 44_567, 0,
-                       None, {"compliant": 2, "non_compliant": 1}, "66.7 %", 1_500_000, 1)
+                       None, {"compliant": 2, "non_compliant": 1}, "66.7 %", 1_500_000, 1, "66.7 %", "99.0 %")
     sh = MarketOutcome("SH", 2, 800_000, 790_000, 500, 200, 700_000, 28_000_000_00, None, 790_000, 10_000, 0,
                        {"notice": 1, "market": "SH", "document": "沪发改环资〔2017〕", "status": "settled", "volume": 200_000,
                         "reserve_fen": 4_200, "clearing_price_fen": 4_250, "volume_sold_t": 150_000, "bidders": 12,
                         "winners": 9, "cover_ratio": "1.35", "revenue_fen": 637_500_000},
-                       {"compliant": 1, "compliant_late": 1}, "100.0 %", 0, 0)
+                       {"compliant": 1, "compliant_late": 1}, "50.0 %", 0, 0, "100.0 %", "100.0 %")
     public = {"BJ": [{"company": "北京热电一厂", "allocated": 500_000, "verified_emissions": "480000.5", "obligation": 480_001,
                       "surrendered_allowances": 480_001, "surrendered_offsets": 0, "status": "compliant", "shortfall": 0},
                      {"company": "北京水泥二厂", "allocated": 400_000, "verified_emissions": "410000", "obligation": 410_000,

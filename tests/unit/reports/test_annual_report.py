@@ -44,6 +44,8 @@ def test_the_workbook_is_typed(report: Path) -> None:
     assert bj["分配配额 (吨) / allocated (t)"] == 1_234_567
     assert bj["成交额 (元) / turnover (yuan)"] == pytest.approx(537_724_449.60)
     assert bj["履约率 / compliance rate"] == pytest.approx(0.667)
+    assert bj["最终履约率 / compliance rate, final"] == pytest.approx(0.667)
+    assert bj["按量履约率 / compliance rate, by quantity"] == pytest.approx(0.99)  # on time, final, tonnes kept apart
     trading = pd.read_excel(path, sheet_name="Trading 交易")
     assert pd.api.types.is_datetime64_any_dtype(trading["日期 / day"])
     assert trading["日期 / day"].dt.date.tolist() == [date(2017, 3, 1), date(2017, 3, 2)]
@@ -60,7 +62,7 @@ def test_the_workbook_is_typed(report: Path) -> None:
 def test_the_workbook_has_formats_widths_frozen_header_and_filter(report: Path) -> None:
     ws = openpyxl.load_workbook(report / "report.xlsx")["Markets 市场"]
     head = {c.value: c.column_letter for c in ws[1]}
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:R3"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:V3"  # 22 columns (rates, late, government)
     assert ws[f"{head['分配配额 (吨) / allocated (t)']}2"].number_format == "#,##0"
     assert ws[f"{head['成交额 (元) / turnover (yuan)']}2"].number_format == "#,##0.00"
     assert ws[f"{head['履约率 / compliance rate']}2"].number_format == "0.0%"

@@ -4,7 +4,8 @@ from fastapi import APIRouter
 
 from openets.api.deps import MarketCode, Me, Svc, Year
 from openets.api.ids import operation_id
-from openets.api.schemas.compliance import ComplianceStatusRead, PenaltyRead
+from openets.api.schemas.compliance import ComplianceStatusRead, PenaltyRead, RateRead, RatesRead
+from openets.compliance.core import Rate
 from openets.core.actor import Role
 from openets.services.compliance import ComplianceService, Consequences
 from openets.services.names import NO_CODE, company_names
@@ -33,3 +34,14 @@ def published(market: MarketCode, year: Year, svc: Svc) -> list[PenaltyRead]:
     names = company_names(svc.registry.engine, (p.company for p in listed))
     return [PenaltyRead(company=p.company, company_name=names.get(p.company, NO_CODE), kind=p.kind,
                         shortfall=p.shortfall, amount_fen=p.amount_fen, currency="CNY", basis=p.basis) for p in listed]
+
+
+@router.get("/{market}/{year}/rates")
+def rates(market: MarketCode, year: Year, svc: Svc) -> RatesRead:
+    """Public: the compliance rates as a regulator publishes them — on time, final and by quantity."""
+    got = ComplianceService(svc.registry).rates(market, year)
+
+    def read(r: Rate) -> RateRead:
+        return RateRead(count=r.compliant, of=r.covered, published=r.as_published(1))
+
+    return RatesRead(on_time=read(got.on_time), final=read(got.final), quantity=read(got.quantity))

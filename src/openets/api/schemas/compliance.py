@@ -21,3 +21,15 @@ class PenaltyRead(BaseModel):
     amount_fen: int
     currency: str
     basis: str
+
+
+class RateRead(BaseModel):
+    count: int  # companies (or tonnes, for the quantity rate) that count as compliant
+    of: int  # companies covered (or tonnes owed)
+    published: str  # rounded half up to 0.1 %; "-" with nothing to divide by
+
+
+class RatesRead(BaseModel):
+    on_time: RateRead  # surrendered in full by the deadline
+    final: RateRead  # on time or late, as things stand
+    quantity: RateRead  # tonnes surrendered, up to what each owes, over tonnes owed

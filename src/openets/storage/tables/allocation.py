@@ -82,7 +82,7 @@ penalties = Table(
     Column("market", String(8), nullable=False),
     Column("compliance_year", Integer, nullable=False),
     Column("company", String(32), nullable=False),
-    Column("kind", String(16), nullable=False),  # fine, deduction, listed
+    Column("kind", String(16), nullable=False),  # fine, deduction, next_year, listed
     Column("shortfall", BigInteger, nullable=False),
     Column("amount_fen", BigInteger, nullable=False, default=0),
     Column("basis", Text, nullable=False, default=""),  # how it was computed, in words

@@ -1,0 +1,120 @@
+"""Consequences by the market's rules, on a real database: Shanghai's fixed fine (沪府令10号, unverified),
+Hubei's capped fine and twice the shortfall owed against the next allocation (省政府令第371号, the
+scenario's unverified rule set); the national market's rule data (the Measures 2020)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from openets.core.clock import FixedClock
+from openets.core.errors import DomainError
+from openets.registry.commands import Surrender
+from openets.services.compliance import Consequences
+from openets.services.reports import ReportService
+from openets.services.rulebook import default_rulebook, typed
+from openets.simulation.schema import BUNDLED
+from openets.testing.builders import build_world
+
+
+def test_shanghai_fixed_fine(engine) -> None:  # type: ignore[no-untyped-def]
+    clock = FixedClock(datetime(2017, 5, 2, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="SH", companies=1, allocate=10_000)
+    ReportService(w.svc).determine_missing(w.reg, market="SH", year=2016, company="SH-REG-00000", emissions=D("11000"))
+    w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=10_000,
+                                        compliance_year=2016))
+    clock.at = datetime(2017, 7, 3, 2, tzinfo=UTC)  # after the deadline of 30 June (Shanghai gives no order period)
+    with pytest.raises(DomainError) as e:  # the regulator's amount must lie in 50,000–100,000 yuan
+        Consequences(w.svc).decide(w.reg, "SH", 2016, fixed_fen=20_000_000)
+    assert e.value.code == "fine_outside_range"
+    got = {p.kind: p for p in Consequences(w.svc).decide(w.reg, "SH", 2016)}
+    assert set(got) == {"fine", "listed"}
+    assert got["fine"].amount_fen == 5_000_000 and got["fine"].shortfall == 1_000  # 50,000.00 yuan, whatever the tonnes
+    assert "the rules' default: unverified" in got["fine"].basis
+
+
+def test_hubei_capped_fine_and_double_deduction(engine) -> None:  # type: ignore[no-untyped-def]
+    from openets.allocation.plan import CompanyAllocation, PlanResult
+    from openets.services.allocation import AllocationService
+    from openets.services.exchange import open_exchange
+
+    clock = FixedClock(datetime(2017, 3, 1, 2, 0, tzinfo=UTC))
+    w = build_world(engine, clock, market="HB", companies=2, issue=1_000_000, allocate=0)
+    w.svc.rulebook = typed(default_rulebook().with_file(BUNDLED / "pilots-2016-rules.toml"))
+    a, b = w.companies
+    alloc = AllocationService(w.svc)
+    plan = PlanResult("final", (CompanyAllocation("HB-REG-00000", ("power",), D(20_000), 20_000, ()),
+                                CompanyAllocation("HB-REG-00001", ("power",), D(20_000), 20_000, ())), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan, market="HB", year=2016).run, unit_class=w.unit_class.code,
+                from_account="HB-ISSUANCE")
+    ex = open_exchange(w.svc, w.unit_class.code)  # A sells 2,000 t to B at 20.00: the market's average price
+    ex.reference = 2000
+    ex._rebuild()
+    ex.deposit(b, 100_000_000)
+    ex.submit(a, account=w.accounts[0].number, side="sell", quantity=2000, price_fen=2000)
+    ex.submit(b, account=w.accounts[1].number, side="buy", quantity=2000, price_fen=2000)
+    reports = ReportService(w.svc)
+    reports.determine_missing(w.reg, market="HB", year=2016, company="HB-REG-00000", emissions=D("18000"))
+    reports.determine_missing(w.reg, market="HB", year=2016, company="HB-REG-00001", emissions=D("30000"))
+    clock.at = datetime(2017, 6, 20, 2, tzinfo=UTC)
+    w.svc.one(a, Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=14_000,
+                           compliance_year=2016))  # A owes 18,000: 4,000 short
+    w.svc.one(b, Surrender(from_account=w.accounts[1].id, unit_class=w.unit_class.id, quantity=20_000,
+                           compliance_year=2016))  # B owes 30,000: 10,000 short
+    clock.at = datetime(2017, 8, 2, 2, tzinfo=UTC)  # after the order deadline of 31 July
+    got = {(p.company, p.kind): p for p in Consequences(w.svc).decide(w.reg, "HB", 2016)}
+    assert got[("HB-REG-00000", "fine")].amount_fen == 8_000_000  # 1 × 20.00 yuan × 4,000 t = 80,000 yuan
+    # B: 1 × 20.00 × 10,000 = 200,000 yuan, above the cap: 150,000 yuan
+    assert got[("HB-REG-00001", "fine")].amount_fen == 15_000_000
+    assert got[("HB-REG-00001", "fine")].basis.endswith("capped at 150,000.00 yuan")
+    # twice the shortfall owed against the next allocation: A 2 × 4,000, B 2 × 10,000
+    assert alloc.debts("HB") == {"HB-REG-00000": 8_000, "HB-REG-00001": 20_000}
+    assert got[("HB-REG-00000", "next_year")].basis == "2 × 4,000 t = 8,000 t deducted from the next allocation"
+    assert Consequences(w.svc).decide(w.reg, "HB", 2016) == []  # decided once
+    assert alloc.debts("HB") == {"HB-REG-00000": 8_000, "HB-REG-00001": 20_000}
+
+
+def test_the_national_measures_as_rule_data() -> None:
+    from openets.compliance.rules import ComplianceRules
+
+    r = default_rulebook().lookup("CEA", 2019, date(2021, 6, 1), "compliance").section("compliance", ComplianceRules)
+    assert r.fine_fixed == (2_000_000, 3_000_000) and r.next_year_deduction == D(1)  # 20,000–30,000 yuan
+    assert r.default_fixed_fine is not None and r.default_fixed_fine[1].startswith("unverified")
+    assert r.fine_multiplier is None  # a fixed fine, not a multiple of the price
+
+
+def test_a_surrender_is_reversed_only_within_its_period(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The named check ``reversal_within_period`` through the registry: a rule set (here an amendment
+    file) giving the last day a 2016 surrender may be reversed; a day later the reversal is refused."""
+    from openets.registry.commands import Reversal
+
+    amendment = tmp_path / "bj-registry.toml"
+    amendment.write_text('[[ruleset]]\nmarket = "BJ"\ncompliance_years = [2016]\ndocument = "test amendment"\n'
+                         'valid_from = 2017-01-01\nregistry.approvals = { reversal = "regulator" }\n'
+                         'registry.surrender_reversal_until = { 2016 = 2017-06-15 }\n', encoding="utf-8")
+    clock = FixedClock(datetime(2017, 6, 1, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="BJ", companies=1, rulebook=default_rulebook().with_file(amendment))
+    s = w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=10,
+                                            compliance_year=2016))
+    clock.at = datetime(2017, 6, 16, 2, tzinfo=UTC)  # 16 June 10:00 in Beijing: the day after the window
+    with pytest.raises(DomainError) as e:
+        w.svc.one(w.reg, Reversal(txn=s.id))
+    assert e.value.code == "reversal_within_period" and "until 2017-06-15" in e.value.message
+    clock.at = datetime(2017, 6, 15, 15, tzinfo=UTC)  # 15 June 23:00 in Beijing: still inside
+    rec = w.svc.one(w.reg, Reversal(txn=s.id))
+    assert rec.status.value in ("completed", "awaiting_approval")
+
+
+def test_banked_is_what_companies_hold_not_the_government_remainder(engine) -> None:  # type: ignore[no-untyped-def]
+    from openets.services.queries import RegistryQueries
+
+    clock = FixedClock(datetime(2017, 5, 2, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="BJ", companies=2, issue=1_000_000, allocate=10_000)
+    q = RegistryQueries(engine)
+    # issued 1,000,000; 2 × 10,000 allocated: companies hold 20,000, the issuance account keeps 980,000
+    assert q.held_by_side(w.unit_class.code) == (20_000, 980_000)
+    w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=4_000,
+                                        compliance_year=2016))
+    assert q.held_by_side(w.unit_class.code) == (16_000, 980_000)  # the surrendered 4,000 are out of circulation
