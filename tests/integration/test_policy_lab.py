@@ -51,3 +51,27 @@ def test_same_seed_same_trades_in_memory_and_on_sqlite(tmp_path: Path) -> None:
     assert [f["banked_t"] for f in a.years[0].firms] == [f["banked_t"] for f in b.years[0].firms]
     c = LabRunner(lab, seed=2).run()
     assert c.digest != a.digest
+
+
+def test_banking_three_years_price_grows_at_the_discount_rate(tmp_path: Path) -> None:
+    """Three years, allocations tightening (× 1, 0.97, 0.94), r = 5 %: the analytic path grows at 5 % a
+    year while the market holds a bank (hand case: tests/unit/simulation/test_economics.py); the
+    market's price must grow within ±2 percentage points of it, the bank positive in between.
+
+    The agents value a banked tonne at the analytic path's next price, discounted (rational
+    expectations), and the first reference is the first year's analytic price: started at the
+    national market's 48 yuan, no holder sells below ~75 yuan, the ±10 % band around 48 never
+    reaches that, no trade happens and the close never moves (a real friction of bands, named here)."""
+    path = lab_file(tmp_path, 30, 40, 100, years="[2021, 2022, 2023]")
+    path.write_text(path.read_text(encoding="utf-8") + 'allocation_factor = ["1", "0.97", "0.94"]\n', encoding="utf-8")
+    first = LabRunner(load_lab(path)).analytic()[0][0]
+    path.write_text(path.read_text(encoding="utf-8") + f'start_price_yuan = "{round(float(first))}"\n', encoding="utf-8")
+    result = LabRunner(load_lab(path)).run()
+    y = result.years
+    a = [x.analytic_price_yuan for x in y]
+    assert abs(a[1] / a[0] - Decimal("1.05")) < Decimal("0.001") and abs(a[2] / a[1] - Decimal("1.05")) < Decimal("0.001")
+    assert y[0].banked_t > 0 and y[1].banked_t > 0
+    for t in (1, 2):
+        p0, p1 = y[t - 1].price_yuan, y[t].price_yuan
+        assert p0 is not None and p1 is not None
+        assert abs(p1 / p0 - Decimal("1.05")) <= Decimal("0.02"), [x.price_yuan for x in y]

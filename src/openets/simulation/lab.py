@@ -271,7 +271,7 @@ class LabRunner:
             reference = ex.reference
             clock.at = at(days[-1], 15, 30)
             ex.settle_due()
-            out.append(self._close_year(svc, t, agents, vintages, n_orders, tape, len(days),
+            out.append(self._close_year(svc, t, agents, vintages, bank, n_orders, tape, len(days),
                                         prices[t], abatements[t], least[t], no_trade[t]))
         for a in agents:
             self.digest.update(f"{a.firm_id}:{a.position};".encode())
@@ -282,7 +282,7 @@ class LabRunner:
         return LabResult(self.h.name, self.h.market, out, time.perf_counter() - t0, self.digest.hexdigest())
 
     def _close_year(self, svc: RegistryService, t: int, agents: list[Agent], vintages: list[UnitClassId],
-                    n_orders: int, tape: list[tuple[int, int, int]], n_days: int, price: Fraction,
+                    bank: Fraction, n_orders: int, tape: list[tuple[int, int, int]], n_days: int, price: Fraction,
                     abated: Fraction, least: Fraction, no_trade: Fraction) -> LabYear:
         """Abate, surrender in the registry (oldest vintage first), bank the rest; the year's figures."""
         year = self.h.years[t]
@@ -292,7 +292,7 @@ class LabRunner:
             in_registry = sum(h.get(a.account_id, 0) for h in held)
             if in_registry != a.position:  # the agents' books against the registry's: settlement is whole
                 raise RuntimeError(f"lab: {a.firm_id} holds {in_registry} t in the registry, its agent counts {a.position}")
-            abate, short = a.abatement(self.penalty)
+            abate, short = a.abatement(self.penalty, bank)
             owe = a.bau - abate - short
             ops, left = [], owe
             for v, h in zip(vintages, held):

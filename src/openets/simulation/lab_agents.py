@@ -42,11 +42,12 @@ class Agent:
     orders: dict[int, list[int]] = field(default_factory=dict)  # open order id → [side is buy, remaining]
 
     def value(self, need: int, penalty: Fraction, bank: Fraction) -> Fraction:
-        """What the tonne that would make the firm abate ``need`` tonnes is worth: its MAC there
-        (not above the penalty), or the bank value when it needs to abate nothing."""
+        """What the tonne that would make the firm abate ``need`` tonnes is worth: its MAC there (not
+        above the penalty), but never less than a bankable tonne's value — where abating is cheaper
+        than that, the firm abates more and banks the tonne (so the bank value when it needs nothing)."""
         if need <= 0:
             return bank
-        return min(self.curve.mac(Fraction(need)), penalty)
+        return max(min(self.curve.mac(Fraction(need)), penalty), bank)
 
     def quote(self, rng: random.Random, ref: int, low: int, high: int, penalty: Fraction,
               bank: Fraction) -> tuple[str, int, int] | None:
@@ -67,10 +68,10 @@ class Agent:
             return BUY, q, rng.randint(low, min(bid_cap, high))
         return SELL, q, rng.randint(max(ask_floor, low), high)
 
-    def abatement(self, penalty: Fraction) -> tuple[int, int]:
-        """At the year's end: (tonnes abated, tonnes left uncovered) — it abates what it lacks, up to
-        where abating costs more than the penalty (whole tonnes: the abatement rounded down)."""
+    def abatement(self, penalty: Fraction, bank: Fraction) -> tuple[int, int]:
+        """At the year's end: (tonnes abated, tonnes left uncovered). It abates what it lacks, up to
+        where abating costs more than the penalty, and beyond that every tonne cheaper to abate than a
+        banked tonne is worth (whole tonnes: the abatement rounded down)."""
         lack = max(self.bau - self.position, 0)
-        most = int(self.curve.abatement(penalty))
-        a = min(lack, most)
-        return a, lack - a
+        a = max(min(lack, int(self.curve.abatement(penalty))), int(self.curve.abatement(bank)))
+        return a, max(lack - a, 0)
