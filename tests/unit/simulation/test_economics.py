@@ -113,3 +113,14 @@ def test_banking_no_borrowing_breaks_the_path() -> None:
     # needs 2,000, 2,000, 6,000 instead: one Hotelling path, 10,000 / 315.25 = 31.72 → 31.72, 33.31, 34.97
     g = [Year(2021 + t, (firm("F", 100_000, 100_000 - need, "0.01"),)) for t, need in enumerate((2000, 2000, 6000))]
     assert [yuan(p) for p in hotelling(g, F(5, 100)).prices] == [Decimal("31.72"), Decimal("33.31"), Decimal("34.97")]
+
+
+def test_independence_of_allocation() -> None:
+    # the same three firms (k = 0.01, 0.02, 0.04, BAU 10,000 each) and the same total of 23,000 t,
+    # allocated grandfathered (8,000 / 7,000 / 8,000) or all to firm 1 (10,000 / 6,500 / 6,500):
+    # the price stays 7,000 / 175 = 40 and the abatement 4,000 / 2,000 / 1,000; only who pays whom moves.
+    # firm 1's net cost: 80,000 + 40 × (10,000 − 4,000 − 8,000) = 0, and with 10,000 t: 80,000 − 40 × 4,000 = −80,000
+    other = [firm("1", 10_000, 10_000, "0.01"), firm("2", 10_000, 6_500, "0.02"), firm("3", 10_000, 6_500, "0.04")]
+    a, b = equilibrium(three()), equilibrium(other)
+    assert a.price == b.price == 40 and a.abatement == b.abatement and a.least_cost == b.least_cost
+    assert a.net_cost["1"] == 0 and b.net_cost["1"] == -80_000
