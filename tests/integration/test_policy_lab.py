@@ -75,3 +75,31 @@ def test_banking_three_years_price_grows_at_the_discount_rate(tmp_path: Path) ->
         p0, p1 = y[t - 1].price_yuan, y[t].price_yuan
         assert p0 is not None and p1 is not None
         assert abs(p1 / p0 - Decimal("1.05")) <= Decimal("0.02"), [x.price_yuan for x in y]
+
+
+def test_independence_of_the_allocation_method(tmp_path: Path) -> None:
+    """The same 24 firms, grandfathered (92 % of BAU) or by benchmark × output (output = BAU ÷ the
+    firm's own intensity, one benchmark = total ÷ Σ output, so the totals agree to rounding): the
+    market prices agree within ±5 %, while firms' net costs differ (policy-lab.md §1)."""
+    rng = random.Random(3)
+    firms = [(f"F{i:03d}", rng.randint(50_000, 500_000), rng.uniform(0.7, 1.1), rng.uniform(0.5, 2)) for i in range(24)]
+    grand = {f: int(bau * 0.92) for f, bau, _, _ in firms}
+    output = {f: Decimal(bau) / Decimal(f"{i:.4f}") for f, bau, i, _ in firms}
+    bench = (Decimal(sum(grand.values())) / sum(output.values())).quantize(Decimal("0.000001"))
+    results = []
+    for name, alloc in (("grand", lambda f: f"{grand[f]},,"), ("bench", lambda f: f",{bench},{output[f]:.2f}")):
+        d = tmp_path / name
+        d.mkdir()
+        lines = ["firm_id,sector,bau_t,allocation_t,benchmark,output,mac_slope"]
+        lines += [f"{f},cement,{bau},{alloc(f)},{600 / bau * k:.8f}" for f, bau, _, k in firms]
+        (d / "firms.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (d / "lab.toml").write_text('[lab]\nname = "i"\nyears = [2021]\ntrading_days = 40\norders_per_day = 100\n'
+                                    'penalty_yuan = "300"\nfirms = "firms.csv"\n', encoding="utf-8")
+        results.append(LabRunner(load_lab(d / "lab.toml")).run().years[0])
+    g, b = results
+    assert g.price_yuan is not None and b.price_yuan is not None
+    assert abs(g.analytic_price_yuan / b.analytic_price_yuan - 1) < Decimal("0.001")  # totals equal to rounding
+    assert abs(g.price_yuan / b.price_yuan - 1) <= Decimal("0.05"), (g.price_yuan, b.price_yuan)
+    cost_g = {f["firm_id"]: f["cost_yuan"] for f in g.firms}
+    cost_b = {f["firm_id"]: f["cost_yuan"] for f in b.firms}
+    assert sum(cost_g[f] != cost_b[f] for f in cost_g) >= len(firms) // 2  # who pays whom moves
