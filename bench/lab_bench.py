@@ -9,7 +9,6 @@ analytic price, and efficiency. Targets: < 20 s, < 2 GiB.
 from __future__ import annotations
 
 import argparse
-import random
 import resource
 import sys
 import tempfile
@@ -20,22 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from openets.simulation.lab import LabRunner  # noqa: E402
 from openets.simulation.labfile import load_lab  # noqa: E402
-
-
-def write_lab(folder: Path, firms: int, days: int, per_day: int, seed: int) -> Path:
-    """Firms as in tests/integration/test_policy_lab.py: BAU 50–500 kt, allocation 85–100 % of it,
-    MAC slope 600 / BAU × U(0.5, 2) yuan per tonne per tonne."""
-    rng = random.Random(seed)
-    lines = ["firm_id,sector,bau_t,allocation_t,mac_slope"]
-    for i in range(firms):
-        bau = rng.randint(50_000, 500_000)
-        lines.append(f"F{i:05d},{['cement', 'power', 'steel'][i % 3]},{bau},{int(bau * rng.uniform(0.85, 1.0))},"
-                     f"{600 / bau * rng.uniform(0.5, 2):.8f}")
-    (folder / "firms.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    lab = folder / "lab.toml"
-    lab.write_text(f'[lab]\nname = "bench"\nmarket = "CEA"\nyears = [2023]\ntrading_days = {days}\n'
-                   f'orders_per_day = {per_day}\npenalty_yuan = "300"\nseed = 1\nfirms = "firms.csv"\n', encoding="utf-8")
-    return lab
+from openets.testing.lab import write_lab_file  # noqa: E402
 
 
 def main() -> None:
@@ -47,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     firms, days, per_day = (100, 25, 200) if args.quick else (args.firms, args.days, args.orders_per_day)
     with tempfile.TemporaryDirectory() as tmp:
-        lab = load_lab(write_lab(Path(tmp), firms, days, per_day, 7))
+        lab = load_lab(write_lab_file(Path(tmp), firms, days, per_day, years="[2023]"))
         t0 = time.perf_counter()
         result = LabRunner(lab).run()
         wall = time.perf_counter() - t0

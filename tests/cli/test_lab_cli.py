@@ -4,16 +4,13 @@ bad lab file is refused with all its problems on one line and nothing run; the s
 from __future__ import annotations
 
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from openets.cli.app import app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from test_policy_lab import lab_file  # noqa: E402  (the same generated firms as the integration test)
+from openets.testing.lab import write_lab_file as lab_file
 
 runner = CliRunner()
 

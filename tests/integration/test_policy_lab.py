@@ -10,22 +10,11 @@ from pathlib import Path
 
 from openets.simulation.lab import LabRunner
 from openets.simulation.labfile import load_lab
+from openets.testing.lab import write_lab_file
 
 
 def lab_file(tmp: Path, n: int, days: int, orders: int, *, seed: int = 7, years: str = "[2021]") -> Path:
-    """n firms: BAU 50–500 kt, allocation 85–100 % of it, MAC slope 600 / BAU × U(0.5, 2) yuan/t/t
-    (so a firm abates 1/600 × U(0.5, 2)⁻¹ of its BAU per yuan of price: ~8 % at 50 yuan)."""
-    rng = random.Random(seed)
-    lines = ["firm_id,sector,bau_t,allocation_t,mac_slope"]
-    for i in range(n):
-        bau = rng.randint(50_000, 500_000)
-        lines.append(f"F{i:04d},{['cement', 'power', 'steel'][i % 3]},{bau},{int(bau * rng.uniform(0.85, 1.0))},"
-                     f"{600 / bau * rng.uniform(0.5, 2):.8f}")
-    (tmp / "firms.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    lab = tmp / "lab.toml"
-    lab.write_text(f'[lab]\nname = "t"\nmarket = "CEA"\nyears = {years}\ntrading_days = {days}\n'
-                   f'orders_per_day = {orders}\npenalty_yuan = "300"\nseed = 1\nfirms = "firms.csv"\n', encoding="utf-8")
-    return lab
+    return write_lab_file(tmp, n, days, orders, seed=seed, years=years)
 
 
 def test_agents_reach_the_competitive_price(tmp_path: Path) -> None:
