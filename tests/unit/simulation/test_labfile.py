@@ -69,3 +69,25 @@ def test_bad_head_every_field(tmp_path: Path) -> None:
     msg = err.value.message
     assert "lab.trading_days" in msg and "lab.penalty_yuan" in msg and "lab.bogus" in msg
     assert msg.startswith("4 problems") or msg.startswith("3 problems")
+
+
+def test_excel_firms_sheet_with_chinese_headers(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "企业"
+    ws.append(["企业编号", "行业", "基准情景排放", "配额", "边际减排成本斜率"])
+    ws.append(["A", "水泥", 1800000, 1700000, 0.0005])
+    ws.append(["B", "水泥", 3200000, "x", 0.0005])
+    wb.save(tmp_path / "firms.xlsx")
+    (tmp_path / "lab.toml").write_text(HEAD.format(firms="firms.xlsx"), encoding="utf-8")
+    with pytest.raises(DomainError) as err:
+        load_lab(tmp_path / "lab.toml")
+    assert err.value.message == "1 problem: firms.xlsx:企业 row 3, column 配额: 'x' is not a number"
+    ws["D3"] = 3410000
+    wb.save(tmp_path / "firms.xlsx")
+    lab = load_lab(tmp_path / "lab.toml")
+    assert [(f.firm_id, f.bau, f.allocation, f.slope) for f in lab.firms] == [
+        ("A", 1_800_000, 1_700_000, F(5, 10_000)), ("B", 3_200_000, 3_410_000, F(5, 10_000))]
