@@ -27,6 +27,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/exchange_bench.py
 	$(BIN)/python bench/auction_offsets_bench.py
 	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/lab_bench.py
 
 bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/registry_bench.py --quick
@@ -36,6 +37,7 @@ bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/exchange_bench.py --quick
 	$(BIN)/python bench/auction_offsets_bench.py --quick
 	$(BIN)/python bench/api_bench.py --quick
+	$(BIN)/python bench/lab_bench.py --quick
 
 # ruff, then mypy (configured in pyproject.toml), then the layer contracts (import-linter, [tool.importlinter])
 lint: $(BIN)/.installed

@@ -14,7 +14,7 @@ try:  # typer ≥ 0.25 carries its own copy of click
 except ImportError:  # pragma: no cover - older typer on top of click
     from click.exceptions import Abort, ClickException  # type: ignore[assignment]  # older typer raises click's own classes
 
-from openets.cli import access, allocation, auction, cap, compliance, demo, market, mrv, offsets, registry, service
+from openets.cli import access, allocation, auction, cap, compliance, demo, lab, market, mrv, offsets, registry, service
 
 
 class OneLineErrors(TyperGroup):
@@ -45,6 +45,7 @@ app.add_typer(auction.app, name="auction", help="Primary auctions (有偿竞价�
 app.add_typer(market.app, name="market", help="The exchange (交易系统): cash, orders, book, tape, bars, close, delivery.")
 app.add_typer(offsets.app, name="offsets", help="Offset credits (抵消机制): eligibility.")
 app.add_typer(compliance.app, name="compliance", help="Compliance (履约): status per company and year.")
+app.add_typer(lab.app, name="lab", help="The policy lab (政策实验室): agents on the real exchange against the economics.")
 app.add_typer(service.users, name="users", help="Users of the service: list, create, password, revoke.")
 app.command("serve")(service.serve)
 app.command("login")(access.login)

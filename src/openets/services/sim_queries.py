@@ -30,6 +30,18 @@ class UnitClassLine:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeLine:
+    id: int
+    buy_order: int
+    sell_order: int
+    price_fen: int
+    quantity: int
+    buyer_fee_fen: int
+    seller_fee_fen: int
+    at_us: int
+
+
+@dataclass(frozen=True, slots=True)
 class TradeTotals:
     trades: int
     volume: int
@@ -76,3 +88,12 @@ class SimulationQueries:
             return int(c.execute(select(func.coalesce(func.sum(t.transactions.c.quantity), 0)).where(
                 t.transactions.c.market == market, t.transactions.c.type == "surrender",
                 t.transactions.c.compliance_year == compliance_year)).scalar_one())
+
+    def trades_after(self, instrument: str, after_id: int) -> list[TradeLine]:
+        """The instrument's trades with an id above ``after_id``, oldest first (the policy lab's agents
+        learn their fills from the tape the exchange committed)."""
+        c_ = t.trades.c
+        with self.engine.connect() as c:
+            return [TradeLine(*r) for r in c.execute(
+                select(c_.id, c_.buy_order, c_.sell_order, c_.price_fen, c_.quantity, c_.buyer_fee_fen,
+                       c_.seller_fee_fen, c_.at_us).where(c_.instrument == instrument, c_.id > after_id).order_by(c_.id))]

@@ -26,6 +26,7 @@ class Schema:
 class Row:
     where: str  # "file:sheet row N"
     values: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # column → its header as the file wrote it
 
     def number(self, col: str, default: str | None = None, *, negative: bool = True) -> Decimal:
         """A cell as a Decimal (thousands separators allowed); a clear error naming row and column."""
@@ -99,7 +100,8 @@ def _rows(origin: str, schema: Schema, records: list[list[str]]) -> list[Row]:
     records = [r for r in records if any(c.strip() for c in r)]
     if not records:
         raise DomainError("file_empty", f"{origin}: no header row")
-    header = [schema.aliases.get(h.strip(), h.strip().lower()) for h in records[0]]
+    written = [h.strip() for h in records[0]]
+    header = [schema.aliases.get(h, h.lower()) for h in written]
     unknown = [h for h in header if h not in schema.columns]
     missing = [h for h in schema.required if h not in header]
     if unknown or missing:
@@ -121,5 +123,5 @@ def _rows(origin: str, schema: Schema, records: list[list[str]]) -> list[Row]:
         for col in schema.required:
             if not values.get(col):
                 raise DomainError("file_value", f"{origin} row {n}: column {col} is empty")
-        rows.append(Row(f"{origin} row {n}", values))
+        rows.append(Row(f"{origin} row {n}", values, dict(zip(header, written))))
     return rows

@@ -1,0 +1,107 @@
+"""``openets lab``: the policy lab (政策实验室) — economic agents trading through the real exchange,
+beside the analytic model's answer; ensembles over seeds; the seed's own chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from openets.cli.common import Failure, JsonOpt, console, emit, run
+
+app = typer.Typer(no_args_is_help=True)
+
+YEAR_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
+               "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t", "orders", "trades", "volume_t")
+
+
+def _years(result: Any, firms: bool) -> list[dict[str, Any]]:
+    out = []
+    for y in result.years:
+        row = {"year": y.year, **{k: None if getattr(y, k) is None else str(getattr(y, k)) if not isinstance(
+            getattr(y, k), int) else getattr(y, k) for k in YEAR_FIELDS}}
+        if firms:
+            row["firms"] = y.firms
+        out.append(row)
+    return out
+
+
+def _table(title: str, years: list[dict[str, Any]]) -> None:
+    t = Table(title=title)
+    t.add_column("")
+    for y in years:
+        t.add_column(str(y["year"]), justify="right")
+    for key in YEAR_FIELDS:
+        t.add_row(key, *("" if y[key] is None else f"{y[key]:,}" if isinstance(y[key], int) else str(y[key]) for y in years))
+    console.print(t)
+
+
+def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, firms: bool) -> None:
+    from openets.simulation.lab import LabRunner
+    from openets.simulation.lab_ensemble import run_ensemble, summarise
+    from openets.simulation.labfile import load_lab
+
+    lab = load_lab(path)  # every problem named before anything runs
+    if runs > 1:
+        if db is not None:
+            raise Failure("--db names one database: an ensemble runs each of its runs on its own (leave --db out)", 2)
+        results = run_ensemble(path, runs, workers, lab.head.seed)
+        summary = summarise(results)
+        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "years": summary,
+              "seconds": [round(r.seconds, 2) for r in results]}, as_json, title=f"{lab.head.name}: {runs} runs")
+        return
+    result = LabRunner(lab, url=db).run()
+    years = _years(result, firms)
+    if as_json:
+        emit({"lab": result.name, "market": result.market, "seed": lab.head.seed, "seconds": round(result.seconds, 2),
+              "digest": result.digest, "years": years}, True)
+        return
+    _table(f"{result.name} ({result.market} rules, {len(lab.firms)} firms, {result.seconds:.1f} s)", years)
+
+
+@app.command("run")
+def run_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms table beside it)."),
+            as_json: bool = JsonOpt,
+            runs: int = typer.Option(1, "--runs", min=1, max=1000, help="An ensemble: this many runs, seeds seed … seed + N − 1."),
+            workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes for an ensemble."),
+            db: str | None = typer.Option(None, "--db", help="Run on this database (default: SQLite in memory)."),
+            firms: bool = typer.Option(False, "--firms", help="With --json: each firm's abatement, trades and cost.")) -> None:
+    """Run a lab: the firms as agents trading through the exchange under the market's rules, each
+    year beside the analytic competitive price, least cost and no-trade cost."""
+    run(lambda: _run(path, as_json, runs, workers, db, firms))
+
+
+@app.command()
+def seed(as_json: bool = JsonOpt,
+         trade: bool = typer.Option(True, help="Also run A and B as agents through the exchange.")) -> None:
+    """The seed's chain: budget → covered share → cement sector → companies A and B → their trade, with
+    the article's arithmetic gaps; then A and B trading in the lab."""
+
+    def go() -> None:
+        from openets.simulation.lab import LabRunner
+        from openets.simulation.lab_seed import SEED_LAB, seed_chain, seed_lab
+
+        chain = seed_chain()
+        if trade:
+            result = LabRunner(seed_lab()).run()
+            chain["lab"] = {"file": str(SEED_LAB), "years": _years(result, True)}
+        if as_json:
+            emit(chain, True)
+            return
+        b, c, cov = chain["budget"], chain["path"], chain["covered"]
+        console.print(f"budget: {b['share']} × {b['global_gt']} Gt = [bold]{b['country_gt']} Gt[/bold]; 2030 from the inputs "
+                      f"{c['e2030_from_inputs_gt']} Gt (article {c['e2030_article_gt']}); to 2100 {c['total_to_2100_gt']} Gt "
+                      f"(article {c['article_total_gt']})")
+        console.print(f"covered: {cov['covered_2020_gt']} of {cov['target_2020_gt']} Gt in 2020 = share {cov['covered_share']}; "
+                      f"cement allowed {chain['cement_sector']['allowed_gt']} Gt against {chain['cement_sector']['base_emissions_gt']} Gt")
+        emit(chain["companies"], False, title=f"companies (benchmark {chain['benchmark']['value']}: {chain['benchmark']['derived']})")
+        tr = chain["trade"]
+        console.print(f"trade: {tr['buyer']} buys {tr['tonnes']:,} t from {tr['seller']}; {tr['left_with_b_t']:,} t left with B")
+        for g in chain["gaps"]:
+            console.print(f"[yellow]gap:[/yellow] {g}")
+        if trade:
+            _table("A and B in the lab", chain["lab"]["years"])
+
+    run(go)

@@ -1,0 +1,323 @@
+"""A lab run (``openets lab run``): the lab file's firms as economic agents (:mod:`.lab_agents`) trading
+through the real exchange (the order log, the matching core, settlement in the registry under the
+market's trading rules: band, sessions, tick, fees, T+0/T+1), year by year; at each year's end they abate
+what they lack (up to the penalty), surrender in the registry, and bank the rest where the market's
+registry rules allow banking. Beside every year: the analytic model's answer (:mod:`.economics`).
+
+By default the lab's registry is a SQLite database in memory (a file on tmpfs, deleted at the end): the
+same schema, code and transactions as the durable one without a disk's fsync per commit, which a
+throw-away experiment does not need; ``url`` runs it on any database instead (the determinism test
+compares the two).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from openets.core.actor import Actor, Role
+from openets.core.clock import FixedClock
+from openets.core.errors import DomainError
+from openets.core.ids import PartyId, UnitClassId
+from openets.market.rules import is_trading_day
+from openets.registry.commands import Allocate, Approve, Issue, Surrender
+from openets.registry.model import AccountType, PartyKind, UnitClass, UnitKind
+from openets.rules.loader import RuleBook
+from openets.services.database import make_engine, run_in_transaction, upgrade
+from openets.services.exchange import ExchangeService, OrderRequest, OrderStatus, open_exchange
+from openets.services.registry import RegistryService
+from openets.services.rulebook import default_rulebook, trading_rules
+from openets.services.sim_queries import SimulationQueries
+from openets.simulation.economics import Year, alone_cost, equilibrium, hotelling, tonnes, yuan
+from openets.simulation.lab_agents import Agent
+from openets.simulation.labfile import Lab
+from openets.simulation.state import at
+
+MONTH = 20  # trading days in "the last trading month" whose VWAP is the year's price
+# one batch a day: an agent counts its open orders as done, so a fill read mid-day would not change
+# its next quote (measured: the same trades with two batches a day, ~20 % slower)
+BATCHES_PER_DAY = 1
+
+
+@dataclass
+class LabYear:
+    year: int
+    price_yuan: Decimal | None  # VWAP of the last MONTH trading days' trades
+    analytic_price_yuan: Decimal
+    abatement_t: int
+    analytic_abatement_t: Decimal
+    cost_yuan: Decimal  # abatement + net purchases at market (fees included) + penalties
+    least_cost_yuan: Decimal
+    no_trade_cost_yuan: Decimal
+    efficiency: Decimal | None  # (no trade − cost) ÷ (no trade − least), 4 decimals
+    compliance_rate: Decimal  # share of firms that surrendered all they emitted
+    banked_t: int
+    orders: int
+    trades: int
+    volume_t: int
+    firms: list[dict[str, object]] = field(default_factory=list)
+
+
+@dataclass
+class LabResult:
+    name: str
+    market: str
+    years: list[LabYear]
+    seconds: float
+    digest: str  # sha256 of every trade (buyer, seller, price, tonnes, in order) and the final holdings: determinism
+
+
+def _d(x: Fraction, places: str = "0.0001") -> Decimal:
+    return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def scratch_db() -> Path:
+    """A throw-away SQLite file in memory: on /dev/shm (tmpfs, RAM) where the system has it, else in the
+    temporary folder. (SQLite's own ``:memory:`` databases are one per connection, or one shared
+    connection per thread, which the registry's reader and writer connections cannot share.)"""
+    shm = Path("/dev/shm")
+    folder = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+    return folder / f"openets-lab-{uuid.uuid4().hex}.db"
+
+
+class LabRunner:
+    def __init__(self, lab: Lab, *, url: str | None = None, seed: int | None = None,
+                 on_day: Callable[[int], None] | None = None) -> None:
+        self.lab, self.h = lab, lab.head
+        self.seed = self.h.seed if seed is None else seed
+        self.scratch = None if url else scratch_db()
+        self.engine = make_engine(url or f"sqlite:///{self.scratch}")
+        self.on_day = on_day or (lambda n: None)
+        self.penalty = Fraction(self.h.penalty_yuan)
+        self.rate = Fraction(self.h.discount_rate)
+        self.queries = SimulationQueries(self.engine)
+        self.digest = hashlib.sha256()
+
+    # -- analytic ----------------------------------------------------------------------------------------
+    def analytic(self) -> tuple[list[Fraction], list[Fraction], list[Fraction], list[Fraction]]:
+        """Per year: the analytic price, total abatement, least cost, and the cost without trading."""
+        n = len(self.h.years)
+        no_trade = [sum((alone_cost(f, self.penalty) for f in self.lab.firms_of(t)), Fraction(0)) for t in range(n)]
+        if n == 1:
+            e = equilibrium(self.lab.firms_of(0), penalty=self.penalty)
+            return [e.price], [e.total_abatement], [e.least_cost], no_trade
+        path = hotelling([Year(y, tuple(self.lab.firms_of(t))) for t, y in enumerate(self.h.years)], self.rate)
+        return (path.prices, [sum(a.values(), Fraction(0)) for a in path.abatement], path.least_cost, no_trade)
+
+    # -- the world -----------------------------------------------------------------------------------------
+    def _set_up(self, svc: RegistryService) -> tuple[Actor, Actor, list[Agent]]:
+        market = self.h.market
+        svc.init_markets()
+        party = svc.registry_party(market)
+        for n in (1, 2):
+            svc.add_user(name=f"lab-{market.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=market)
+        r1, r2 = svc.actor(f"lab-{market.lower()}-reg-1"), svc.actor(f"lab-{market.lower()}-reg-2")
+
+        def work(c: Connection) -> list[Agent]:
+            out = []
+            for i, f in enumerate(self.lab.firms):
+                pid = svc.create_party(kind=PartyKind.COMPANY, name=f"{f.firm_id}", name_en=f.firm_id, market=market,
+                                       registration_id=f"LAB{i:06d}", sector=f.sector, conn=c)
+                user = f"lab-{i:06d}"
+                svc.add_user(name=user, party_id=pid, role=Role.COMPANY, conn=c)
+                actor = Actor(user, PartyId(pid), Role.COMPANY)
+                acc = svc.request_account(actor, market=market, type=AccountType.COMPLIANCE, number=f"LAB{i:06d}-A", conn=c)
+                svc.decide_account(r1, acc.number, approve=True, conn=c)
+                out.append(Agent(f.firm_id, f.sector, f.curve(), f.bau, actor, acc.id, acc.number, pid,
+                                 slice_t=max(1, f.bau // 200)))
+            return out
+
+        return r1, r2, run_in_transaction(self.engine, work)
+
+    def _allocate(self, svc: RegistryService, r1: Actor, r2: Actor, t: int, agents: list[Agent]) -> UnitClass:
+        year = self.h.years[t]
+        amounts = [self.lab.allocation(f, t) for f in self.lab.firms]
+        uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market=self.h.market, vintage=year, cap=sum(amounts))
+        issuance = svc.account(f"{self.h.market}-ISSUANCE")
+        if sum(amounts):
+            rec = svc.one(r1, Issue(key=f"lab-{year}-cap", to_account=issuance.id, unit_class=uc.id, quantity=sum(amounts)))
+            if rec.status.value == "awaiting_approval":
+                svc.one(r2, Approve(txn=rec.id))
+        moves = [Allocate(from_account=issuance.id, to_account=a.account_id, unit_class=uc.id, quantity=q)
+                 for a, q in zip(agents, amounts) if q > 0]
+        for i in range(0, len(moves), 1000):
+            svc.submit(r1, moves[i:i + 1000])
+        for a, q in zip(agents, amounts):
+            a.position += q
+            a.paid_fen = 0
+        return uc
+
+    def _days(self, rulebook: RuleBook, year: int) -> list[date]:
+        """The year's last ``trading_days`` trading days (the compliance rush is at the end), on the
+        calendar of the trading rules in force at the year's end."""
+        rules = trading_rules(rulebook.lookup(self.h.market, year, date(year, 12, 31), "trading"))
+        days: list[date] = []
+        d = date(year, 12, 31)
+        while len(days) < self.h.trading_days and d.year == year:
+            if is_trading_day(rules, d):
+                days.append(d)
+            d -= timedelta(days=1)
+        return sorted(days)
+
+    # -- a year of trading -------------------------------------------------------------------------------
+    def _trade(self, clock: FixedClock, ex: ExchangeService, agents: list[Agent], rng: random.Random,
+               days: list[date], bank: Fraction) -> tuple[int, list[tuple[int, int, int]]]:
+        by_order: dict[int, Agent] = {}
+        last = 0
+        orders = 0
+        tape: list[tuple[int, int, int]] = []  # (day index, price fen, tonnes)
+        per_batch = max(1, self.h.orders_per_day // BATCHES_PER_DAY)
+        for n, day in enumerate(days):
+            clock.at = at(day, 10, 0)
+            ex.settle_due()
+            for b in range(BATCHES_PER_DAY):
+                clock.at = at(day, 10, 0) + timedelta(minutes=10 * b)
+                ref = ex.reference or 1
+                low, high = ex.rules.band_low or 1, ex.rules.band_high or ref * 2
+                reqs: list[OrderRequest] = []
+                who: list[Agent] = []
+                for _ in range(per_batch):
+                    for _try in range(3):
+                        a = agents[rng.randrange(len(agents))]
+                        q = a.quote(rng, ref, low, high, self.penalty, bank)
+                        if q is not None:
+                            side, qty, price = q
+                            if side == "buy":
+                                a.open_buy += qty
+                            else:
+                                a.open_sell += qty
+                            reqs.append(OrderRequest(a.actor, a.number, side, qty, price))
+                            who.append(a)
+                            break
+                placed = ex.submit_many(reqs) if reqs else []
+                orders += len(reqs)
+                for a, r, p in zip(who, reqs, placed):
+                    if r.side == "buy":
+                        a.open_buy -= r.quantity
+                    else:
+                        a.open_sell -= r.quantity
+                    if p.order_id:
+                        by_order[p.order_id] = a
+                        if p.status == OrderStatus.OPEN:  # its remaining: the quantity less every fill read below
+                            a.orders[p.order_id] = [r.side == "buy", r.quantity]
+                for tr in self.queries.trades_after(ex.instrument, last):
+                    last = tr.id
+                    buyer, seller = by_order[tr.buy_order], by_order[tr.sell_order]
+                    buyer.position += tr.quantity
+                    seller.position -= tr.quantity
+                    buyer.paid_fen += tr.price_fen * tr.quantity + tr.buyer_fee_fen
+                    seller.paid_fen -= tr.price_fen * tr.quantity - tr.seller_fee_fen
+                    for ag, oid in ((buyer, tr.buy_order), (seller, tr.sell_order)):
+                        if oid in ag.orders:
+                            ag.orders[oid][1] -= tr.quantity
+                    tape.append((n, tr.price_fen, tr.quantity))
+                    self.digest.update(f"{buyer.firm_id},{seller.firm_id},{tr.price_fen},{tr.quantity};".encode())
+                for a in set(who):  # what may still fill: the open orders' remaining tonnes
+                    a.orders = {k: v for k, v in a.orders.items() if v[1] > 0}
+                    a.open_buy = sum(v[1] for v in a.orders.values() if v[0])
+                    a.open_sell = sum(v[1] for v in a.orders.values() if not v[0])
+            clock.at = at(day, 15, 5)
+            ex.close_day()
+            for a in agents:  # day orders: the close cancelled what was left
+                a.orders.clear()
+                a.open_buy = a.open_sell = 0
+            self.on_day(1)
+        return orders, tape
+
+    # -- the run -------------------------------------------------------------------------------------------
+    def run(self) -> LabResult:
+        t0 = time.perf_counter()
+        upgrade(self.engine)
+        rulebook = default_rulebook()
+        rulebook.market(self.h.market)  # an unknown market is named before anything runs
+        years = self.h.years
+        calendars = [self._days(rulebook, y) for y in years]
+        if any(not d for d in calendars):
+            raise DomainError("lab_invalid", f"{self.h.market} has no trading day in one of the years {years}")
+        clock = FixedClock(at(calendars[0][0], 9))  # each year is set up on its first trading day, before the open
+        svc = RegistryService(self.engine, clock=clock, rulebook=rulebook)
+        r1, r2, agents = self._set_up(svc)
+        prices, abatements, least, no_trade = self.analytic()
+        out: list[LabYear] = []
+        reference: int | None = int(self.h.start_price_yuan * 100) if self.h.start_price_yuan else None
+        vintages: list[UnitClassId] = []
+        for t in range(len(years)):
+            rng = random.Random(self.seed * 1000 + t)
+            days = calendars[t]
+            clock.at = at(days[0], 9)
+            uc = self._allocate(svc, r1, r2, t, agents)
+            vintages.append(uc.id)
+            ex = open_exchange(svc, uc.code)
+            if reference is not None:
+                ex.reference = reference
+                ex._rebuild()  # the book's band follows the reference just set (as the year runner does)
+            if t == 0:
+                for a in agents:  # cash for every tonne it might buy at the penalty, twice over
+                    ex.deposit(a.actor, a.bau * int(self.h.penalty_yuan * 100) * 2 + 10**6)
+            # a tonne kept past this year is worth next year's expected price, discounted (rational
+            # expectations: the analytic path); in the last year, or without banking, nothing
+            bank = prices[t + 1] / (1 + self.rate) if t + 1 < len(years) else Fraction(0)
+            n_orders, tape = self._trade(clock, ex, agents, rng, days, bank)
+            reference = ex.reference
+            clock.at = at(days[-1], 15, 30)
+            ex.settle_due()
+            out.append(self._close_year(svc, t, agents, vintages, bank, n_orders, tape, len(days),
+                                        prices[t], abatements[t], least[t], no_trade[t]))
+        for a in agents:
+            self.digest.update(f"{a.firm_id}:{a.position};".encode())
+        self.engine.dispose()
+        if self.scratch is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.scratch}{suffix}").unlink(missing_ok=True)
+        return LabResult(self.h.name, self.h.market, out, time.perf_counter() - t0, self.digest.hexdigest())
+
+    def _close_year(self, svc: RegistryService, t: int, agents: list[Agent], vintages: list[UnitClassId],
+                    bank: Fraction, n_orders: int, tape: list[tuple[int, int, int]], n_days: int, price: Fraction,
+                    abated: Fraction, least: Fraction, no_trade: Fraction) -> LabYear:
+        """Abate, surrender in the registry (oldest vintage first), bank the rest; the year's figures."""
+        year = self.h.years[t]
+        held = [self.queries.vintage_holdings(v, total=True) for v in vintages]
+        cost, total_a, compliant, firms = Fraction(0), 0, 0, []
+        for a in agents:
+            in_registry = sum(h.get(a.account_id, 0) for h in held)
+            if in_registry != a.position:  # the agents' books against the registry's: settlement is whole
+                raise RuntimeError(f"lab: {a.firm_id} holds {in_registry} t in the registry, its agent counts {a.position}")
+            abate, short = a.abatement(self.penalty, bank)
+            owe = a.bau - abate - short
+            ops, left = [], owe
+            for v, h in zip(vintages, held):
+                q = min(left, h.get(a.account_id, 0))
+                if q > 0:
+                    ops.append(Surrender(key=f"lab-{year}-{a.account_id}-{v}", from_account=a.account_id,
+                                         unit_class=v, quantity=q, compliance_year=year))
+                    left -= q
+            if ops:
+                svc.submit(a.actor, ops)
+            a.position -= owe
+            c = a.curve.cost(Fraction(abate)) + Fraction(a.paid_fen, 100) + self.penalty * short
+            cost += c
+            total_a += abate
+            compliant += short == 0
+            firms.append({"firm_id": a.firm_id, "sector": a.sector, "abatement_t": abate, "shortfall_t": short,
+                          "net_bought_fen": a.paid_fen, "cost_yuan": str(yuan(c)), "banked_t": a.position})
+        month = [(p, q) for d, p, q in tape if d >= n_days - MONTH]
+        vol = sum(q for _, q in month)
+        vwap = Decimal(sum(p * q for p, q in month)) / vol / 100 if vol else None
+        gain = no_trade - least
+        return LabYear(
+            year, None if vwap is None else vwap.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), yuan(price),
+            total_a, tonnes(abated), yuan(cost), yuan(least), yuan(no_trade),
+            _d((no_trade - cost) / gain) if gain > 0 else None, _d(Fraction(compliant, len(agents))),
+            sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms)

@@ -1,0 +1,77 @@
+"""The policy lab's economic agents: one per covered firm, trading allowances for what they are worth
+to it (Gode & Sunder's budget-constrained traders, policy-lab.md §2).
+
+A firm that holds ``h`` allowances against business-as-usual emissions ``E`` must abate ``E − h`` (or
+pay the penalty on what abating would cost more than the penalty). So one more allowance is worth the
+MAC of the last tonne it would otherwise abate, never more than the penalty; and a tonne it does not
+need is worth what it can be banked for — the discounted expected price of next year (the analytic
+path: agents have rational expectations) — or nothing if it expires with this year. A buyer of ``q``
+tonnes never bids above the value of the least valuable of them; a seller never asks below the cost
+of the most costly of them (the tonnes it would have to abate instead). Within those bounds each quote
+is drawn uniformly (ZI-C) inside the market's price band around the previous close: the market finds
+the price, the lab file never gives a corridor.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from openets.core.actor import Actor
+from openets.core.ids import AccountId
+from openets.market.orderbook import BUY, SELL
+from openets.simulation.economics import Mac
+
+
+@dataclass(eq=False)  # one agent is one object (kept in sets by identity)
+class Agent:
+    firm_id: str
+    sector: str
+    curve: Mac
+    bau: int  # this year's emissions without abatement, tonnes
+    actor: Actor
+    account_id: AccountId
+    number: str
+    party: int
+    position: int = 0  # allowances it owns (any vintage it may surrender this year), trades counted at once
+    open_buy: int = 0  # today's open orders, counted as done while they may fill
+    open_sell: int = 0
+    paid_fen: int = 0  # this year: bought − sold, in fen, fees included
+    slice_t: int = 1  # tonnes per order
+    orders: dict[int, list[int]] = field(default_factory=dict)  # open order id → [side is buy, remaining]
+
+    def value(self, need: int, penalty: Fraction, bank: Fraction) -> Fraction:
+        """What the tonne that would make the firm abate ``need`` tonnes is worth: its MAC there (not
+        above the penalty), but never less than a bankable tonne's value — where abating is cheaper
+        than that, the firm abates more and banks the tonne (so the bank value when it needs nothing)."""
+        if need <= 0:
+            return bank
+        return max(min(self.curve.mac(Fraction(need)), penalty), bank)
+
+    def quote(self, rng: random.Random, ref: int, low: int, high: int, penalty: Fraction,
+              bank: Fraction) -> tuple[str, int, int] | None:
+        """(side, tonnes, limit fen) or None: the order this firm places now, if any trade is worth it."""
+        held = self.position + self.open_buy - self.open_sell
+        need = self.bau - held
+        q = self.slice_t
+        # the least a buyer gains per tonne of the slice, the most a seller gives up
+        bid_cap = int(self.value(need - q + 1, penalty, bank) * 100)  # fen, rounded down
+        ask_floor = -int(-self.value(need + q, penalty, bank) * 100)  # fen, rounded up
+        if held < q:  # nothing to sell beyond what it owns
+            ask_floor = high + 1
+        can_buy, can_sell = bid_cap >= low, ask_floor <= high
+        if not (can_buy or can_sell):
+            return None
+        side = (BUY if rng.random() < 0.5 else SELL) if can_buy and can_sell else (BUY if can_buy else SELL)
+        if side == BUY:  # ZI-C: uniform between the band's floor and what the slice is worth (within the band)
+            return BUY, q, rng.randint(low, min(bid_cap, high))
+        return SELL, q, rng.randint(max(ask_floor, low), high)
+
+    def abatement(self, penalty: Fraction, bank: Fraction) -> tuple[int, int]:
+        """At the year's end: (tonnes abated, tonnes left uncovered). It abates what it lacks, up to
+        where abating costs more than the penalty, and beyond that every tonne cheaper to abate than a
+        banked tonne is worth (whole tonnes: the abatement rounded down)."""
+        lack = max(self.bau - self.position, 0)
+        a = max(min(lack, int(self.curve.abatement(penalty))), int(self.curve.abatement(bank)))
+        return a, max(lack - a, 0)

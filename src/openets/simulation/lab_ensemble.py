@@ -1,0 +1,56 @@
+"""Ensembles of lab runs (``openets lab run --runs N --workers W``): the same lab under N seeds (the
+agents' draws), run in worker processes, summarised per year as the median and the 5–95 % band of
+each figure (nearest-rank percentiles over the runs)."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openets.simulation.lab import LabResult, LabRunner
+from openets.simulation.labfile import load_lab
+
+FIGURES = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
+           "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t")
+
+
+def _one(path: str, seed: int) -> LabResult:
+    return LabRunner(load_lab(Path(path)), seed=seed).run()
+
+
+def run_ensemble(path: Path, runs: int, workers: int, first_seed: int) -> list[LabResult]:
+    """``runs`` lab runs with seeds first_seed, first_seed + 1, …; in ``workers`` processes (1: here)."""
+    seeds = [first_seed + i for i in range(runs)]
+    if workers <= 1:
+        return [_one(str(path), s) for s in seeds]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_one, [str(path)] * runs, seeds))
+
+
+def _rank(values: list[Decimal], q: Decimal) -> Decimal:
+    """The nearest-rank percentile q (0–1) of sorted values."""
+    k = max(1, math.ceil(q * len(values)))
+    return values[k - 1]
+
+
+def summarise(results: list[LabResult]) -> list[dict[str, Any]]:
+    """Per year: each figure's median (the middle run's, or the mean of the two middle ones) and its
+    5 % and 95 % nearest-rank percentiles over the runs."""
+    out = []
+    for t in range(len(results[0].years)):
+        row: dict[str, Any] = {"year": results[0].years[t].year, "runs": len(results)}
+        for name in FIGURES:
+            values = sorted(Decimal(v) for r in results if (v := asdict(r.years[t])[name]) is not None)
+            if not values:
+                row[name] = None
+                continue
+            n = len(values)
+            median = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+            row[name] = {"median": str(median), "p5": str(_rank(values, Decimal("0.05"))),
+                         "p95": str(_rank(values, Decimal("0.95")))}
+        out.append(row)
+    return out

@@ -1,0 +1,234 @@
+"""The lab file (政策实验室): one TOML file naming a market's rules, the years, trading days, the
+penalty, the discount rate and the seed, and a firms table beside it (CSV or Excel, English or Chinese
+headers). Everything is checked before anything runs, and every problem is named with its place —
+the file, the row and the column header as the user wrote it — all of them, not the first.
+
+```toml
+[lab]
+name = "cement and power, one year"
+market = "CEA"             # whose trading rules (band, sessions, delivery, fees) the exchange applies
+years = [2021]             # consecutive; banking carries a surplus from one to the next
+trading_days = 60
+orders_per_day = 400
+penalty_yuan = "200"       # per tonne not surrendered: the price ceiling
+discount_rate = "0.05"     # a year: what a banked tonne's expected price is discounted by
+seed = 1
+firms = "firms.csv"        # next to the lab file
+start_price_yuan = "48"    # optional: the first reference price (default: the market's rule)
+allocation_factor = ["1"]  # optional, one per year: each firm's allocation × this
+```
+
+Firms table: ``firm_id`` (企业编号), ``sector`` (行业), ``bau_t`` (基准情景排放: emissions without
+abatement, rounded up to whole tonnes, the unit a surrender counts), ``allocation_t`` (配额) or
+``benchmark`` (基准值, t per unit of output) with ``output`` (产量), and the MAC as ``mac_slope``
+(边际减排成本斜率, yuan per tonne per tonne abated) or ``mac_points`` (边际减排成本曲线,
+``tonnes:yuan`` pairs separated by ``;``, e.g. ``1000:20; 3000:60``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from openets.core.errors import BadInput, DomainError
+from openets.core.numbers import MAX_TONNES, parse_decimal, parse_int
+from openets.services.tabular import Row, Schema, read_tables
+from openets.simulation.economics import Firm, Mac, intensity_allocation
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LabHead(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    market: str = Field("CEA", description="the market whose rules the exchange applies")
+    years: list[int] = Field(min_length=1, max_length=10)
+    trading_days: int = Field(ge=1, le=250)
+    orders_per_day: int = Field(400, ge=1, le=100_000)
+    penalty_yuan: Decimal = Field(gt=0, le=100_000)
+    discount_rate: Decimal = Field(Decimal("0.05"), ge=0, le=1)
+    seed: int = Field(1, ge=0, le=2**31)
+    firms: str = Field(min_length=1)
+    start_price_yuan: Decimal | None = Field(None, gt=0, le=100_000)
+    allocation_factor: list[Decimal] | None = None
+
+    @model_validator(mode="after")
+    def _years(self) -> LabHead:
+        if any(not 2013 <= y <= 2060 for y in self.years):
+            raise ValueError("years are between 2013 and 2060")
+        if self.years != list(range(self.years[0], self.years[0] + len(self.years))):
+            raise ValueError("years are consecutive, oldest first")
+        if self.allocation_factor is not None:
+            if len(self.allocation_factor) != len(self.years):
+                raise ValueError("allocation_factor has one value per year")
+            if any(not Decimal(0) < f <= 10 for f in self.allocation_factor):
+                raise ValueError("each allocation_factor is in (0, 10]")
+        return self
+
+
+class LabFile(_Strict):
+    lab: LabHead
+
+
+COLUMNS = ("firm_id", "sector", "bau_t", "allocation_t", "benchmark", "output", "mac_slope", "mac_points")
+SCHEMA = Schema(COLUMNS, (), {"企业编号": "firm_id", "行业": "sector", "基准情景排放": "bau_t", "配额": "allocation_t",
+                              "基准值": "benchmark", "产量": "output", "边际减排成本斜率": "mac_slope",
+                              "边际减排成本曲线": "mac_points"})
+SHEETS = {"firms": SCHEMA, "企业": SCHEMA}
+
+
+@dataclass(frozen=True, slots=True)
+class FirmRow:
+    firm_id: str
+    sector: str
+    bau: int  # tonnes, rounded up
+    allocation: int  # tonnes (benchmark × output rounded half up when given so)
+    slope: Fraction | None
+    points: tuple[tuple[Fraction, Fraction], ...]
+
+    def curve(self) -> Mac:
+        return Mac(Fraction(self.bau), slope=self.slope, points=self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class Lab:
+    head: LabHead
+    firms: tuple[FirmRow, ...]
+    path: Path
+
+    def factor(self, t: int) -> Decimal:
+        return self.head.allocation_factor[t] if self.head.allocation_factor else Decimal(1)
+
+    def allocation(self, f: FirmRow, t: int) -> int:
+        """A firm's allocation in year index t: its table allocation × the year's factor, rounded down
+        (a cap is never exceeded by rounding)."""
+        return int(Decimal(f.allocation) * self.factor(t))
+
+    def firms_of(self, t: int) -> list[Firm]:
+        return [Firm(f.firm_id, f.sector, f.curve(), Fraction(self.allocation(f, t))) for f in self.firms]
+
+
+def _fraction(d: Decimal) -> Fraction:
+    return Fraction(d)
+
+
+def _points(text: str, what: str) -> tuple[tuple[Fraction, Fraction], ...]:
+    pts = []
+    for part in (p.strip() for p in text.replace("；", ";").split(";")):
+        if not part:
+            continue
+        a, sep, m = part.partition(":")
+        if not sep:
+            raise BadInput("mac_points_invalid", f"{what}: {part!r} is not tonnes:yuan")
+        pts.append((_fraction(parse_decimal(a, what, minimum=0, maximum=MAX_TONNES)),
+                    _fraction(parse_decimal(m, what, minimum=0, maximum=10**7))))
+    if not pts:
+        raise BadInput("mac_points_invalid", f"{what}: no tonnes:yuan points")
+    return tuple(pts)
+
+
+def _firm(r: Row, problems: list[str]) -> FirmRow | None:
+    """One row checked: every problem of it appended (named by row and header as written)."""
+    before = len(problems)
+
+    def col(c: str) -> str:
+        return f"column {r.headers.get(c, c)}"
+
+    def need(c: str) -> str:
+        v = r.values.get(c, "")
+        if not v:
+            problems.append(f"{r.where}, {col(c)}: empty")
+        return v
+
+    def num(c: str, parse: type[int] | type[Decimal], positive: bool = False) -> Decimal | None:
+        v = need(c)
+        if not v:
+            return None
+        try:
+            d = (Decimal(parse_int(v, col(c), maximum=MAX_TONNES)) if parse is int
+                 else parse_decimal(v, col(c), minimum=0, maximum=MAX_TONNES))
+        except BadInput as exc:
+            problems.append(f"{r.where}, {exc.message}")
+            return None
+        if positive and d <= 0:
+            problems.append(f"{r.where}, {col(c)}: {v} is not above 0")
+            return None
+        return d
+
+    firm_id, sector = need("firm_id"), need("sector")
+    bau = num("bau_t", Decimal, positive=True)
+    v = r.values
+    allocation: int | None = None
+    if v.get("allocation_t") and (v.get("benchmark") or v.get("output")):
+        problems.append(f"{r.where}: give {col('allocation_t')} or {col('benchmark')} and {col('output')}, not both")
+    elif v.get("allocation_t"):
+        a = num("allocation_t", int)
+        allocation = None if a is None else int(a)
+    elif v.get("benchmark") or v.get("output"):
+        b, o = num("benchmark", Decimal), num("output", Decimal)
+        allocation = None if b is None or o is None else intensity_allocation(b, o)
+    else:
+        problems.append(f"{r.where}: no allocation: give {col('allocation_t')}, or {col('benchmark')} and {col('output')}")
+    slope: Decimal | None = None
+    points: tuple[tuple[Fraction, Fraction], ...] = ()
+    if bool(v.get("mac_slope")) == bool(v.get("mac_points")):
+        problems.append(f"{r.where}: give the MAC as {col('mac_slope')} or {col('mac_points')}, one of the two")
+    elif v.get("mac_slope"):
+        slope = num("mac_slope", Decimal, positive=True)
+    else:
+        try:
+            points = _points(v["mac_points"], col("mac_points"))
+            Mac(Fraction(1), points=points)  # the curve's own checks (rising points)
+        except DomainError as exc:
+            problems.append(f"{r.where}, {exc.message}" if isinstance(exc, BadInput)
+                            else f"{r.where}, {col('mac_points')}: {exc.message}")
+    if len(problems) > before or bau is None or allocation is None:
+        return None
+    return FirmRow(firm_id, sector, int(bau.to_integral_value(rounding=ROUND_CEILING)), allocation,
+                   None if slope is None else _fraction(slope), points)
+
+
+def load_lab(path: Path) -> Lab:
+    """Read and check a lab file and its firms table; every problem named, then refused as one."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DomainError("lab_unreadable", f"{path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DomainError("lab_invalid", f"{path}: not TOML: {exc}") from None
+    try:
+        head = LabFile.model_validate(data).lab
+    except ValidationError as exc:
+        raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: {e['msg']}"
+                                               for e in exc.errors()])) from None
+    table = (path.parent / head.firms).resolve()
+    tables = read_tables(table, SHEETS, kind="firms")
+    rows = next(iter(tables.values()))
+    problems: list[str] = []
+    firms: list[FirmRow] = []
+    seen: dict[str, str] = {}
+    for r in rows:
+        f = _firm(r, problems)
+        fid = r.values.get("firm_id", "")
+        if fid and fid in seen:
+            problems.append(f"{r.where}, column {r.headers.get('firm_id', 'firm_id')}: {fid} again (first at {seen[fid]})")
+            continue
+        seen.setdefault(fid, r.where)
+        if f is not None:
+            firms.append(f)
+    if not rows:
+        problems.append(f"{table.name}: no firms")
+    if problems:
+        raise DomainError("lab_invalid", _all(problems))
+    return Lab(head, tuple(firms), path)
+
+
+def _all(problems: list[str]) -> str:
+    return f"{len(problems)} problem{'s' if len(problems) > 1 else ''}: " + "; ".join(problems)

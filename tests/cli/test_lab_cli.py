@@ -1,0 +1,73 @@
+"""``openets lab``: a run's JSON has every figure per year; an ensemble reports medians and bands; a
+bad lab file is refused with all its problems on one line and nothing run; the seed's chain."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+from openets.testing.lab import write_lab_file as lab_file
+
+runner = CliRunner()
+
+
+def test_run_json_has_every_figure(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["lab", "run", str(lab_file(tmp_path, 8, 2, 20)), "--json"])
+    assert result.exit_code == 0, result.stderr
+    (year,) = json.loads(result.stdout)["years"]
+    for key in ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan",
+                "least_cost_yuan", "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t"):
+        assert key in year, key
+    assert year["year"] == 2021 and year["orders"] > 0
+
+
+def test_ensemble_two_runs_two_workers(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["lab", "run", str(lab_file(tmp_path, 6, 2, 20)), "--runs", "2", "--workers", "2", "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    (year,) = out["years"]
+    assert out["runs"] == 2 and year["runs"] == 2
+    band = year["price_yuan"]
+    assert Decimal(band["p5"]) <= Decimal(band["median"]) <= Decimal(band["p95"])
+    # the analytic price does not depend on the seed: its band is one value
+    a = year["analytic_price_yuan"]
+    assert a["p5"] == a["median"] == a["p95"]
+
+
+def test_bad_lab_file_refused_with_every_problem(tmp_path: Path) -> None:
+    (tmp_path / "firms.csv").write_text("firm_id,sector,bau_t,allocation_t,mac_slope\nA,c,x,1,1\nB,c,10,,0\n", encoding="utf-8")
+    lab = tmp_path / "lab.toml"
+    lab.write_text('[lab]\nname = "t"\nyears = [2021]\ntrading_days = 5\npenalty_yuan = "100"\nfirms = "firms.csv"\n'
+                   'db = "x"\n', encoding="utf-8")
+    result = runner.invoke(app, ["lab", "run", str(lab), "--db", f"sqlite:///{tmp_path / 'never.db'}"])
+    assert result.exit_code == 1
+    assert "lab.db" in result.stderr and "Traceback" not in result.stderr
+    lab.write_text('[lab]\nname = "t"\nyears = [2021]\ntrading_days = 5\npenalty_yuan = "100"\nfirms = "firms.csv"\n',
+                   encoding="utf-8")
+    result = runner.invoke(app, ["lab", "run", str(lab), "--db", f"sqlite:///{tmp_path / 'never.db'}"])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1
+    assert "3 problems" in lines[0] and "row 2, column bau_t" in lines[0] and "row 3: no allocation" in lines[0]
+    assert "row 3, column mac_slope: 0 is not above 0" in lines[0]
+    assert not (tmp_path / "never.db").exists()  # nothing run
+
+
+def test_seed_chain() -> None:
+    result = runner.invoke(app, ["lab", "seed", "--json"])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    # A: 1.70 − 1.80 = −0.10 Mt; B: 3.41 − 3.20 = +0.21 Mt; A buys 100,000 t, 110,000 t stay with B
+    assert [c["position_mt"] for c in out["companies"]] == ["-0.10", "0.21"]
+    assert out["trade"] == {"buyer": "A", "seller": "B", "tonnes": 100_000, "left_with_b_t": 110_000}
+    # implied clinker: 1.70 / 0.8534 = 1.992 Mt, intensity 1.80 / 1.992 = 0.9036 > 0.8534 (why A is short)
+    assert out["companies"][0]["implied_clinker_mt"] == "1.992" and out["companies"][0]["implied_intensity"] == "0.9036"
+    assert out["covered"]["covered_share"] == "0.3979"  # 4.417 / 11.1
+    assert any("10.3 Gt in 2030, not 12.7" in g for g in out["gaps"]) and any("284.2 Gt" in g for g in out["gaps"])
+    (year,) = out["lab"]["years"]
+    assert year["analytic_price_yuan"] == "0.00"  # the pair is long: 5.11 Mt allocated against 5.00 Mt emitted
+    assert year["compliance_rate"] == "1.0000" and year["banked_t"] == 110_000
+    assert {f["firm_id"]: f["abatement_t"] for f in year["firms"]} == {"A": 0, "B": 0}
