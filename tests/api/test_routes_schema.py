@@ -29,7 +29,7 @@ def test_every_route_has_a_response_model_and_a_unique_operation_id() -> None:
 def test_openapi_builds_with_the_schemas_and_problem_details() -> None:
     schema = TestClient(_app()).get("/openapi.json").json()
     ops = [op for path in schema["paths"].values() for op in path.values()]
-    assert len(ops) == 34 and len({op["operationId"] for op in ops}) == 34
+    assert len(ops) == 36 and len({op["operationId"] for op in ops}) == 36
     for op in ops:
         ok = next(v for k, v in op["responses"].items() if k.startswith("2"))
         assert ok["content"]["application/json"]["schema"], op["operationId"]
