@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, JsonOpt, PartyOpt, actor_name, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
@@ -26,7 +26,7 @@ def _registry(db: str | None, rules: list[Path] | None, *, with_clock: bool = Fa
 @app.command()
 def status(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
            at: str | None = typer.Option(None, help="As of this time (ISO; Asia/Shanghai if no zone)."),
-           rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Obligation, surrendered, shortfall and status (A compliant, B must surrender, C emissions missing)."""
 
     def go() -> None:
@@ -49,7 +49,7 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
            multiplier: str | None = typer.Option(None, help="Fine multiplier within the rules' range (default: "
                                                             "its low end)."),
            user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """After the order deadline, the regulator decides the consequences: fines (multiplier × market
     average price × shortfall) and the published list. Decided once per company and kind."""
 
@@ -67,7 +67,7 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
 
 @app.command()
 def published(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
-              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+              db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The public list of non-compliant companies and their fines."""
 
     def go() -> None:
@@ -82,7 +82,7 @@ def published(market: str = typer.Option(...), year: int = typer.Option(..., hel
 @app.command("public-data")
 def public_data(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
                 at: str | None = typer.Option(None, help="As of this time (ISO)."),
-                rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Per company, in the EU Transaction Log manner: allocation, verified emissions, units surrendered
     (allowances, offsets counted or not), status."""
 
@@ -108,7 +108,7 @@ def extend(market: str = typer.Option(...), year: int = typer.Option(..., help="
            until: str = typer.Option(..., help="The new deadline (a date, end of day in the market's zone)."),
            reason: str = typer.Option(..., help="Why: recorded with the extension."),
            user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Extend one company's deadline (the market's regulator); its status is recomputed against it."""
 
     def go() -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, actor_name, emit, engine, run
 from openets.cli.registry import _svc, app
 
 
 @app.command("verify-journal")
 def verify_journal(checkpoint: Path | None = typer.Option(None, help="Checkpoint file to compare against."),
-                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                   db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Check every journal hash chain (and a checkpoint kept outside the database); exit 2 on tampering."""
 
     def go() -> None:
@@ -31,7 +31,7 @@ def verify_journal(checkpoint: Path | None = typer.Option(None, help="Checkpoint
 
 @app.command()
 def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outside the database host)."),
-               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+               db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Export a checkpoint of the journal chains (line count, head hash, line hashes per account)."""
 
     def go() -> None:
@@ -43,7 +43,7 @@ def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outsid
 
 
 @app.command()
-def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Back the database up (SQLite backup API; pg_dump for PostgreSQL)."""
 
     def go() -> None:
@@ -55,7 +55,7 @@ def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
 
 
 @app.command()
-def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Restore a backup over the database, then verify its journal."""
 
     def go() -> None:
@@ -76,7 +76,7 @@ def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> No
 def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: parties, installations, "
                                                                    "generating_units, accounts, issuances, allocations"),
             encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
-            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Bulk import from CSV or Excel: all rows are checked first, then written at once, or none."""
 
     def go() -> None:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from openets.cli.common import DbOpt, Failure, JsonOpt, clock, emit, engine, run
+from openets.cli.common import CsvOpt, DbOpt, Failure, JsonOpt, clock, emit, engine, run
 from openets.core.actor import Role
 
 users = typer.Typer(no_args_is_help=True)
@@ -42,7 +42,7 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 def create(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
            market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
            password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Create a user who represents a party (a regulator: its market's registry) and set their password."""
 
     def go() -> None:
@@ -65,7 +65,7 @@ def create(name: str, role: Role = typer.Option(...), party: int | None = typer.
 @users.command()
 def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
           market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
-          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+          db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Let an existing user also act for another party or in another role (they then log in naming it)."""
 
     def go() -> None:
@@ -86,7 +86,7 @@ def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.O
 
 
 @users.command()
-def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Set a user's password, read from stdin."""
 
     def go() -> None:
@@ -100,7 +100,7 @@ def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None
 
 
 @users.command()
-def revoke(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def revoke(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Revoke every token of a user."""
 
     def go() -> None:
