@@ -82,7 +82,10 @@ def published(market: str = typer.Option(...), year: int = typer.Option(..., hel
 @app.command("public-data")
 def public_data(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
                 at: str | None = typer.Option(None, help="As of this time (ISO)."),
-                rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+                out: Path | None = typer.Option(None, "--out", help="Also write the public table: .csv or .xlsx "
+                                                                    "(bilingual headers, typed cells)."),
+                rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+                as_csv: bool = CsvOpt) -> None:
     """Per company, in the EU Transaction Log manner: allocation, verified emissions, units surrendered
     (allowances, offsets counted or not), status."""
 
@@ -91,8 +94,12 @@ def public_data(market: str = typer.Option(...), year: int = typer.Option(..., h
         from openets.services.compliance import ComplianceService
 
         svc = ComplianceService(_registry(db, rules))
-        emit(svc.public_data(market, year, now=parse_instant(at) if at else None), as_json,
-             title=f"{market} {year}: public data")
+        rows = svc.public_data(market, year, now=parse_instant(at) if at else None)
+        if out is not None:
+            from openets.reports.public_data import write_public
+
+            write_public([{"market": market, **r} for r in rows], out, title=f"{market} {year} public data")
+        emit(rows, as_json, title=f"{market} {year}: public data")
 
     run(go)
 
