@@ -76,6 +76,11 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
         return engine
     # no pre-ping: it would cost a round trip per checkout; a connection the server dropped is
     # recognised as a disconnect on first use and the pool discarded (one failed request, not many)
+    if url.startswith("postgresql"):
+        import importlib.util
+
+        if importlib.util.find_spec("psycopg") is None:  # an optional dependency: say how to get it
+            raise ValueError("PostgreSQL needs the driver: pip install 'openets[postgres]'")
     engine = create_engine(url, isolation_level="READ COMMITTED", pool_recycle=3600)
     event.listen(engine, "engine_disposed", _disposed)
     return engine
