@@ -124,6 +124,9 @@ def write_annual_report(data: AnnualData, out: Path) -> list[Path]:
     (out / "report.html").write_text(render_html(data, charts), encoding="utf-8")
     files.append(out / "report.html")
     files.append(_excel(data, out / "report.xlsx"))
+    from openets.reports.annual_pdf import write_pdf
+
+    files.append(write_pdf(data, charts, out / "report.pdf"))
     (out / "run.log").write_text(run_log(data), encoding="utf-8")
     files.append(out / "run.log")
     return files
