@@ -4,7 +4,6 @@ turning any refusal into one clear line on stderr with a non-zero exit."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openets.cli.output import console, csv_requested, print_table, to_jsonable, write_csv
 from openets.core.errors import DomainError
+from openets.core.settings import setting
 
 __all__ = ["console", "to_jsonable"]
 err_console = Console(stderr=True)
@@ -53,7 +53,7 @@ def clock():
     deadlines are judged at that time)."""
     from openets.core.clock import FixedClock, SystemClock, parse_instant
 
-    at = os.environ.get("OPENETS_NOW")
+    at = setting("now")
     if not at:
         return SystemClock()
     try:
@@ -63,7 +63,7 @@ def clock():
 
 
 def actor_name(user: str | None) -> str:
-    name = user or os.environ.get("OPENETS_USER")
+    name = user or setting("user")
     if not name:
         raise Failure("no acting user: pass --as USER or set OPENETS_USER")
     return name

@@ -8,6 +8,7 @@ import typer
 
 from openets.cli.common import CsvOpt, DbOpt, Failure, JsonOpt, clock, emit, engine, run
 from openets.core.actor import Role
+from openets.core.settings import export, setting
 
 users = typer.Typer(no_args_is_help=True)
 
@@ -19,7 +20,6 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     PostgreSQL. $OPENETS_NOW fixes the market clock (e.g. to browse the demo year in its own time)."""
 
     def go() -> None:
-        import os
 
         import uvicorn
 
@@ -30,9 +30,9 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
         if workers == 1:
             uvicorn.run(create_app(engine(db), clock=at), host=host, port=port, log_level="info")
             return
-        if not os.environ.get("OPENETS_SECRET"):
+        if not setting("secret"):
             raise Failure("several workers need one OPENETS_SECRET (e.g. $(openssl rand -hex 32))")
-        os.environ["OPENETS_DATABASE_URL"] = database_url(db)  # each worker builds the app from the environment
+        export("database_url", database_url(db))  # each worker builds the app from the environment
         uvicorn.run("openets.api.main:app", host=host, port=port, workers=workers, log_level="info")
 
     run(go)

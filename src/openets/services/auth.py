@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
@@ -18,6 +17,7 @@ from sqlalchemy import insert, select, update
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError
+from openets.core.settings import setting
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.db import autocommit, run_in_transaction
@@ -41,7 +41,7 @@ class AuthService:
                  max_failures: int = 5, window_s: float = 300.0) -> None:
         self.registry = registry
         self.engine = registry.engine
-        self.secret = secret or os.environ.get("OPENETS_SECRET") or secrets.token_hex(32)
+        self.secret = secret or setting("secret") or secrets.token_hex(32)
         self.lifetime = lifetime
         self.max_failures = max_failures
         self.window_s = window_s

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
+from openets.core.settings import setting
 from openets.storage.tables import audit_log
 
 DEFAULT_URL = "sqlite:///openets.db"
@@ -31,7 +32,7 @@ T = TypeVar("T")
 
 
 def database_url(url: str | None = None) -> str:
-    url = url or os.environ.get("OPENETS_DATABASE_URL") or DEFAULT_URL
+    url = url or setting("database_url") or DEFAULT_URL
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
