@@ -91,3 +91,15 @@ def test_bad_input_is_a_problem_not_a_500(client, body) -> None:  # type: ignore
            "to_account": w.accounts[1].number}
     r = c.post("/registry/transfers", json=big, headers=h)
     assert r.status_code == 422 and r.json()["title"] == "available balance"
+
+
+def test_the_chart_library_is_served_from_the_package_not_plotly(client) -> None:  # type: ignore[no-untyped-def]
+    import tomllib
+    from pathlib import Path
+
+    c, _w = client
+    r = c.get("/static/plotly.min.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert "plotly.js v4.1.1" in r.text[:200] and "MIT license" in r.text[:200]
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("plotly") for d in project["dependencies"])

@@ -17,13 +17,45 @@ def filled(tmp_path: Path, streams: list[list[str]], activity: list[list[object]
     path = tmp_path / "report.xlsx"
     assert runner.invoke(app, ["mrv", "template", str(path)]).exit_code == 0
     wb = openpyxl.load_workbook(path)
-    for name, rows in (("streams", streams), ("activity", activity)):
+    for name, rows in (("排放源 streams", streams), ("活动数据 activity", activity)):
         ws = wb[name]
         ws.delete_rows(2, ws.max_row)
         for r in rows:
             ws.append(r)
     wb.save(path)
     return path
+
+
+def test_template_headers_are_bilingual_and_old_english_files_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    assert runner.invoke(app, ["mrv", "template", str(path)]).exit_code == 0
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["说明 readme", "排放源 streams", "活动数据 activity", "补充数据表 output"]
+    head = [c.value for c in wb["排放源 streams"][1]]
+    assert head[:4] == ["设施 / installation", "排放源 / stream_id", "类型 / kind", "燃料 / fuel"]
+    assert [c.value for c in wb["活动数据 activity"][1]][:3] == ["排放源 / stream_id", "月份 / month", "活动数据 / quantity"]
+    # the file as written computes: 100 (10⁴ Nm³) of natural gas over the year, as in the case below
+    ws = wb["活动数据 activity"]
+    for m in range(1, 13):
+        ws.cell(row=m + 1, column=3, value=100 / 12)
+    wb.save(path)
+    new = runner.invoke(app, ["mrv", "calc", str(path), "--year", "2021", "--json"])
+    assert new.exit_code == 0, new.stderr
+    # an old file: English sheet names and headers only (what the template wrote before)
+    old = openpyxl.Workbook()
+    old.active.title = "readme"
+    streams = old.create_sheet("streams")
+    streams.append(["installation", "stream_id", "kind", "fuel", "activity_unit"])
+    streams.append(list(GAS[:5]))
+    activity = old.create_sheet("activity")
+    activity.append(["stream_id", "month", "quantity"])
+    for m in range(1, 13):
+        activity.append(["gas-1", m, 100 / 12])
+    old.save(tmp_path / "old.xlsx")
+    was = runner.invoke(app, ["mrv", "calc", str(tmp_path / "old.xlsx"), "--year", "2021", "--json"])
+    assert was.exit_code == 0, was.stderr
+    assert json.loads(was.stdout)["installations"] == json.loads(new.stdout)["installations"]
+    assert json.loads(was.stdout)["installations"]["I1"]["total_t"] == "2165.02"  # the gas case below
 
 
 def row(*cells: str) -> list[str]:
@@ -79,7 +111,7 @@ def test_batches_purchases_and_stock(tmp_path: Path) -> None:
     coal[14] = "500"  # opening stock
     path = filled(tmp_path, [coal], [["coal-1", m, 1000, "", "", "", "", ""] for m in range(1, 13)])
     wb = openpyxl.load_workbook(path)
-    act = wb["activity"]
+    act = wb["活动数据 activity"]
     act.cell(row=2, column=5, value="22")  # January's batch: NCV 22 GJ/t instead of 20
     act.cell(row=2, column=7, value="900")  # purchased in January …
     act.cell(row=13, column=8, value="400")  # … and the stock at the end of December

@@ -51,7 +51,7 @@ def test_cement_plant(db_url: str, tmp_path: Path) -> None:
 
     good = filled(tmp_path, [coal, kiln], monthly)
     wb = openpyxl.load_workbook(good)
-    wb["output"].append(["K1", "cement", "1300000"])  # clinker output
+    wb["补充数据表 output"].append(["K1", "cement", "1300000"])  # clinker output
     wb.save(good)
     rid = cli(db_url, "mrv", "submit", str(good), "--market", "GD", "--year", "2016", "--as", "zhao")["report"]
     cli(db_url, "mrv", "assign", str(rid), "--verifier", str(ver), "--as", "li")
@@ -100,7 +100,7 @@ def test_coal_power_plant_and_sector_mixing(db_url: str, tmp_path: Path) -> None
               [["grid", m, 2_000 + 10 * m, ""] for m in range(1, 13)]
     path = filled(tmp_path, [coal, grid], monthly)
     wb = openpyxl.load_workbook(path)
-    wb["output"].append(["U1", "power", "", "", "coal", "600", "water", "2400000"])
+    wb["补充数据表 output"].append(["U1", "power", "", "", "coal", "600", "water", "2400000"])
     wb.save(path)
     rid = cli(db_url, "mrv", "submit", str(path), "--market", "CEA", "--year", "2021", "--as", "p1")["report"]
     cli(db_url, "mrv", "assign", str(rid), "--verifier", str(ver), "--as", "mee-1")
@@ -111,7 +111,7 @@ def test_coal_power_plant_and_sector_mixing(db_url: str, tmp_path: Path) -> None
     gas = row("G", "gas-1", "combustion", "natural_gas", "10**4 Nm3")
     peer = filled(tmp_path, [gas], [["gas-1", m, 100 + m, ""] for m in range(1, 13)])
     wb = openpyxl.load_workbook(peer)
-    wb["output"].append(["U9", "power", "", "", "gas", "400", "water", "500000"])
+    wb["补充数据表 output"].append(["U9", "power", "", "", "gas", "400", "water", "500000"])
     wb.save(peer)
     cli(db_url, "mrv", "submit", str(peer), "--market", "CEA", "--year", "2021", "--as", "p2")
     r = runner.invoke(app, ["mrv", "check-sector", "--market", "CEA", "--year", "2021", "--sector", "power",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 from typer.testing import CliRunner
 
 from openets.cli.app import app
@@ -82,6 +83,17 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert len(rows) == 24 and sum(x["surrendered_offsets"] for x in rows) >= by["HB"]["offsets_t"]
+    assert all(x["name"] for x in rows)  # the company's name beside its credit code
+    for suffix in (".csv", ".xlsx"):  # the same table as a file: typed columns, every company
+        out_file = tmp_path / f"public{suffix}"
+        r = CliRunner().invoke(app, ["compliance", "public-data", "--market", "HB", "--year", "2016", "--at",
+                                     "2017-08-05", "--rules", str(tmp_path / "pilots-2016-rules.toml"), "--db", db,
+                                     "--out", str(out_file), "--json"])
+        assert r.exit_code == 0, r.stderr
+        df = pd.read_csv(out_file, encoding="utf-8-sig") if suffix == ".csv" else pd.read_excel(out_file)
+        assert len(df) == 24 and pd.api.types.is_integer_dtype(df["分配配额 (吨) / allocated (t)"])
+        assert df["分配配额 (吨) / allocated (t)"].sum() == sum(x["allocated"] for x in rows)
+        assert pd.api.types.is_numeric_dtype(df["核查排放 (吨) / verified emissions (tCO2e)"])
 
 
 def test_bad_scenario_files_are_named(tmp_path: Path) -> None:

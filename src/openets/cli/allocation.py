@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
+AllocationKind = Literal["pre", "final"]  # allocation/plan.py: the two kinds a run computes
 
 
 def _services(db: str | None):
@@ -23,13 +25,13 @@ def _services(db: str | None):
 def run_(path: Path = typer.Argument(..., help="Production data (CSV or Excel sheet 'production'); English or "
                                                  "Chinese headers."),
          market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
-         kind: str = typer.Option("final", help="pre: pre-allocation from base-year output; final: actual output."),
+         kind: AllocationKind = typer.Option("final", help="pre: pre-allocation from base-year output; final: actual output."),
          out: Path | None = typer.Option(None, help="Write the results (.csv or .xlsx)."),
          propose: bool = typer.Option(False, help="Store the run for a second regulator to issue."),
          changes: Path | None = typer.Option(None, help="New entrants, closures, mergers, boundary changes "
                                                         "(CSV: kind, on, company, source_id, to_company)."),
          encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
-         db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+         db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Allocate every unit and installation in the file, per company; nothing is issued."""
 
     def go() -> None:
@@ -62,7 +64,7 @@ def compare(path: Path = typer.Argument(..., help="Production data with a 'histo
             png: Path | None = typer.Option(None, help="Write the chart as PNG."),
             html: Path | None = typer.Option(None, help="Write a page with the chart and the table."),
             rules: Path | None = typer.Option(None, help="A rule set file of your own."),
-            encoding: str = "utf-8-sig", db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            encoding: str = "utf-8-sig", db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Benchmark vs historical intensity for the same companies: who gains, who loses (鞭打快牛)."""
 
     def go() -> None:
@@ -90,7 +92,7 @@ def true_up(path: Path | None = typer.Argument(None, help="Confirmed actual outp
                                                          "data); without it, the confirmed MRV reports."),
             market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
             encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
-            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """多退少补: propose the difference between the allocation from confirmed output and what was issued;
     `issue` then gives the rest or claws back (what a company no longer holds is recorded as owed)."""
 
@@ -110,7 +112,7 @@ def true_up(path: Path | None = typer.Argument(None, help="Confirmed actual outp
 def issue(run_id: int = typer.Argument(..., metavar="RUN"), unit_class: str = typer.Option(...),
           from_: str = typer.Option(..., "--from", help="The government account allocated from."),
           user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-          as_json: bool = JsonOpt) -> None:
+          as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Issue a proposed run (a different regulator than its proposer): one atomic, idempotent batch."""
 
     def go() -> None:

@@ -25,7 +25,8 @@ class OneLineErrors(TyperGroup):
         try:
             rv = super().main(*args, **{**kwargs, "standalone_mode": False})
         except ClickException as exc:
-            sys.stderr.write(f"error: {exc.format_message()} (see --help)\n")
+            message = exc.format_message().replace("Value error, ", "")  # the parser's own prefix says nothing
+            sys.stderr.write(f"error: {message} (see --help)\n")
             sys.exit(exc.exit_code)
         except Abort:
             sys.stderr.write("error: aborted\n")
@@ -36,7 +37,8 @@ class OneLineErrors(TyperGroup):
 
 
 app = typer.Typer(help="OpenETS: an open cap-and-trade carbon market system (基于总量控制的碳市场).",
-                  no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineErrors)
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineErrors,
+                  rich_markup_mode=None)  # help as plain text: rich markup ate "[auction]" and "[]" (every group inherits it)
 app.add_typer(registry.app, name="registry", help="The registry (注册登记系统): accounts, units, transactions.")
 app.add_typer(cap.app, name="cap", help="Cap setting (总量设定): from the global budget to a yearly path.")
 app.add_typer(allocation.app, name="allocation", help="Allocation (配额分配): run, propose and issue.")

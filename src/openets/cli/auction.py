@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.core.numbers import MAX_PRICE_FEN, parse_fen
 
 app = typer.Typer(no_args_is_help=True)
@@ -25,7 +25,7 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
           reserve: str | None = typer.Option(None, help="Reserve price in yuan (overrides the rules' rule)."),
           eligible: str | None = typer.Option(None, help="Eligible bidder ids, comma-separated."),
           show_bids: bool = typer.Option(False, help="Also print each bid's fill (not public)."),
-          as_json: bool = JsonOpt) -> None:
+          as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Clear a sealed-bid uniform-price auction: clearing price, volume sold, cover ratio; rejected bids with reasons."""
 
     def go() -> None:
@@ -90,7 +90,7 @@ def notice(rules: Path = typer.Option(..., help="The notice's rules (TOML, secti
                                                 "src/openets/rules/data/auctions/."),
            unit_class: str = typer.Option(..., help="The units sold (already in the market's auction account)."),
            restriction: int = typer.Option(0, help="The restriction those units carry (0: none)."),
-           user: str | None = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           user: str | None = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Announce an auction (the market's regulator)."""
 
     def go() -> None:
@@ -107,7 +107,7 @@ def notice(rules: Path = typer.Option(..., help="The notice's rules (TOML, secti
 
 @app.command()
 def reserve(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | None = AsOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Compute the reserve price by the notice's rule from the market's own trades, and publish it."""
 
     def go() -> None:
@@ -122,7 +122,8 @@ def reserve(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | 
 def bid(notice_id: int = typer.Argument(..., metavar="NOTICE"), bid_id: str = typer.Option("1", help="Your bid's id: "
                                                                                                    "the same id revises it."),
         price: str = typer.Option(..., help="Yuan per tonne."), quantity: str = typer.Option(..., help="Tonnes."),
-        user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+        user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+        as_csv: bool = CsvOpt) -> None:
     """Submit or revise a sealed bid inside the window (a deposit is held where the rules ask)."""
 
     def go() -> None:
@@ -138,7 +139,7 @@ def bid(notice_id: int = typer.Argument(..., metavar="NOTICE"), bid_id: str = ty
 
 @app.command("close")
 def close_(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | None = AsOpt, db: str | None = DbOpt,
-           as_json: bool = JsonOpt) -> None:
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """After the window (the market's regulator): clear, deliver, collect, refund, publish."""
 
     def go() -> None:
@@ -150,6 +151,6 @@ def close_(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | N
 
 @app.command()
 def results(notice_id: int = typer.Argument(..., metavar="NOTICE"), db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The public result: clearing price, volume sold, bidders, winners, cover ratio — no individual bid."""
     run(lambda: emit(_svc(db).results(notice_id), as_json, title="auction result"))

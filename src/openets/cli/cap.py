@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import JsonOpt, console, emit, run
+from openets.cli.common import CsvOpt, JsonOpt, console, emit, run
 from openets.core.numbers import parse_decimal
 
 app = typer.Typer(no_args_is_help=True)
@@ -23,7 +23,7 @@ def plan(global_budget: str = typer.Option("1200", help="Global budget, Gt CO2 (
          peak: str = typer.Option("12.7", help="Emissions in the target year the path starts from, Gt."),
          emitted_by_target: str = typer.Option("170", help="Cumulative emissions by the target year, Gt."),
          factor: str = typer.Option("0.9", help="Yearly decline factor after the target year."),
-         end_year: int = typer.Option(2100, min=1900, max=2300), as_json: bool = JsonOpt) -> None:
+         end_year: int = typer.Option(2100, min=1900, max=2300), as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Plan the cap step by step (基于总量控制的碳市场设计逻辑) and show where the seed's numbers do not add up."""
 
     def go() -> None:
@@ -75,7 +75,7 @@ def sectors(path: Path = typer.Argument(..., help="CSV: sector, base, and one co
             covered: str = typer.Option("4417000000", help="Covered companies' total, t (the seed: 44.17 亿吨)."),
             weights: str = typer.Option("potential=0.4,growth=0.3,policy=0.3",
                                         help="Criterion weights, name=weight,…"),
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Split the covered total among sectors: share ∝ base × Σ weight × score, whole tonnes, exact sum."""
 
     def go() -> None:
@@ -94,7 +94,7 @@ def sectors(path: Path = typer.Argument(..., help="CSV: sector, base, and one co
 @app.command()
 def split(path: Path = typer.Argument(..., help="CSV: id, weight (e.g. each company's forecast emissions)."),
           total: str = typer.Option(..., help="The total to split, whole tonnes."),
-          as_json: bool = JsonOpt) -> None:
+          as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Split a total among companies in whole tonnes (largest remainder, ties to the smaller id)."""
 
     def go() -> None:

@@ -3,30 +3,33 @@ turning any refusal into one clear line on stderr with a non-zero exit."""
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
-import os
 import sys
 from collections.abc import Iterable
-from datetime import date, datetime
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from openets.cli.output import console, csv_requested, print_table, to_jsonable, write_csv
 from openets.cli.session import Failure, acting, audited
 from openets.core.errors import DomainError
+from openets.core.settings import setting
 
-__all__ = ["Failure", "acting"]
-
-console = Console()
+__all__ = ["Failure", "acting", "console", "to_jsonable"]
 err_console = Console(stderr=True)
 
 JsonOpt = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def _want_csv(value: bool) -> bool:
+    csv_requested.set(bool(value))  # emit reads it: the commands need not pass it on
+    return value
+
+
+CsvOpt = typer.Option(False, "--csv", help="Print the result as CSV.", callback=_want_csv)
 AsOpt = typer.Option(None, "--as", help="Acting user without a login: local administration mode only "
                                         "(OPENETS_LOCAL_ADMIN=1, audited as such); default $OPENETS_USER.")
 PartyOpt = typer.Option(None, "--party", help="Party the user acts for, when they represent several.")
@@ -46,7 +49,7 @@ def clock():
     deadlines are judged at that time)."""
     from openets.core.clock import FixedClock, SystemClock, parse_instant
 
-    at = os.environ.get("OPENETS_NOW")
+    at = setting("now")
     if not at:
         return SystemClock()
     try:
@@ -55,40 +58,17 @@ def clock():
         raise Failure(f"OPENETS_NOW={at!r} is not an ISO time") from None
 
 
-def to_jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for prop in ("available",):
-            if hasattr(value, prop) and prop not in out:
-                out[prop] = getattr(value, prop)
-        return out
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in value]
-    return value
-
-
 def emit(value: Any, as_json: bool, *, title: str | None = None, columns: Iterable[str] | None = None) -> None:
+    """A command's result: JSON with --json, CSV with --csv, else a table (``cli/output.py``)."""
     data = to_jsonable(value)
+    if as_json and csv_requested.get():
+        raise Failure("--json and --csv: choose one")
     if as_json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-        return
-    rows = data if isinstance(data, list) else [data]
-    if not rows:
-        console.print(f"[dim]{title or ''}: nothing to show[/dim]" if title else "[dim]nothing to show[/dim]")
-        return
-    cols = list(columns or rows[0].keys())
-    table = Table(title=title, show_lines=False)
-    for c in cols:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in cols))
-    console.print(table)
+    elif csv_requested.get():
+        write_csv(data, columns=columns)
+    else:
+        print_table(data, title=title, columns=columns)
 
 
 def run(fn, *args, **kwargs):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
@@ -26,7 +26,7 @@ def _registry(db: str | None, rules: list[Path] | None, *, with_clock: bool = Fa
 @app.command()
 def status(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
            at: str | None = typer.Option(None, help="As of this time (ISO; Asia/Shanghai if no zone)."),
-           rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Obligation, surrendered, shortfall and status (A compliant, B must surrender, C emissions missing)."""
 
     def go() -> None:
@@ -53,7 +53,7 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
            multiplier: str | None = typer.Option(None, help="Fine multiplier within the rules' range (default: "
                                                             "the rule set's stated default)."),
            user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """After the order deadline, the regulator decides the consequences: fines (multiplier × market
     average price × shortfall) and the published list. Decided once per company and kind."""
 
@@ -71,7 +71,7 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
 
 @app.command()
 def published(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
-              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+              db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The public list of non-compliant companies and their fines."""
 
     def go() -> None:
@@ -87,7 +87,10 @@ def published(market: str = typer.Option(...), year: int = typer.Option(..., hel
 @app.command("public-data")
 def public_data(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
                 at: str | None = typer.Option(None, help="As of this time (ISO)."),
-                rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                out: Path | None = typer.Option(None, "--out", help="Also write the public table: .csv or .xlsx "
+                                                                    "(bilingual headers, typed cells)."),
+                rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+                as_csv: bool = CsvOpt) -> None:
     """Per company, in the EU Transaction Log manner: allocation, verified emissions, units surrendered
     (allowances, offsets counted or not), status."""
 
@@ -96,8 +99,12 @@ def public_data(market: str = typer.Option(...), year: int = typer.Option(..., h
         from openets.services.compliance import ComplianceService
 
         svc = ComplianceService(_registry(db, rules))
-        emit(svc.public_data(market, year, now=parse_instant(at) if at else None), as_json,
-             title=f"{market} {year}: public data")
+        rows = svc.public_data(market, year, now=parse_instant(at) if at else None)
+        if out is not None:
+            from openets.reports.public_data import write_public
+
+            write_public([{"market": market, **r} for r in rows], out, title=f"{market} {year} public data")
+        emit(rows, as_json, title=f"{market} {year}: public data")
 
     run(go)
 
@@ -116,7 +123,7 @@ def extend(market: str = typer.Option(...), year: int = typer.Option(..., help="
            until: str = typer.Option(..., help="The new deadline (a date, end of day in the market's zone)."),
            reason: str = typer.Option(..., help="Why: recorded with the extension."),
            user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Extend one company's deadline (the market's regulator); its status is recomputed against it."""
 
     def go() -> None:

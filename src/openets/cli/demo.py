@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openets.cli.common import JsonOpt, console, emit, run
+from openets.cli.common import CsvOpt, JsonOpt, console, emit, run
 from openets.simulation.progress import Progress
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
 def demo(db: str = typer.Option("sqlite:///var/demo.db", "--db", help="Database for the year."),
          report: Path = typer.Option(Path("var/report"), help="Folder for the annual report."),
          fresh: bool = typer.Option(True, help="Start from an empty database (SQLite)."),
-         as_json: bool = JsonOpt) -> None:
+         as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The main job: one whole compliance year of Beijing, Shanghai and Hubei side by side, from the
     bundled scenario — accounts, allocation, MRV, trading, the Shanghai auction, Hubei offsets,
     surrender, fines, and the annual report."""
@@ -117,14 +117,14 @@ def run_scenario(scenario: Path = typer.Argument(..., help=SCHEMA_HELP),
                  db: str = typer.Option("sqlite:///var/scenario.db", "--db", help="Database for the year."),
                  report: Path = typer.Option(Path("var/report"), help="Folder for the annual report."),
                  fresh: bool = typer.Option(True, help="Start from an empty database (SQLite)."),
-                 as_json: bool = JsonOpt) -> None:
+                 as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Run your own scenario file (checked first: every problem named with its place in the file)."""
     run(lambda: _run_year(scenario, db, report, fresh, as_json))
 
 
 def walkthrough(db: str = typer.Option("sqlite:///var/walkthrough.db", "--db", help="Database for the walk-through."),
                 fresh: bool = typer.Option(True, help="Start from an empty database."),
-                as_json: bool = JsonOpt) -> None:
+                as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Walk through the registry step by step: markets, a company, issuance with approval, allocation,
     a transfer, a freeze, a surrender for 2016, a trace of one tonne, totals and the journal check."""
 

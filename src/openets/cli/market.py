@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.core.numbers import MAX_AMOUNT_FEN, MAX_PRICE_FEN
 
 app = typer.Typer(no_args_is_help=True)
+# the parser refuses any other value (market/orderbook.py: BUY, SELL, LIMIT, MARKET; select: the exchange)
+Side = Literal["buy", "sell"]
+OrderType = Literal["limit", "market", "select"]
 InstrumentArg = typer.Argument(..., help="The instrument: a unit class code such as BEA-2016 or CEA-2021.")
 
 
@@ -50,7 +53,7 @@ def _cash(instrument: str, amount: str, user: str | None, party: int | None, db:
 @app.command()
 def deposit(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Pay cash into the party's account at the instrument's exchange (入金)."""
     _cash(instrument, amount, user, party, db, as_json, "deposit")
 
@@ -58,22 +61,22 @@ def deposit(instrument: str = InstrumentArg, amount: str = typer.Option(..., hel
 @app.command()
 def withdraw(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
              user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-             as_json: bool = JsonOpt) -> None:
+             as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Take cash out of the party's account at the exchange (出金); reserved cash stays."""
     _cash(instrument, amount, user, party, db, as_json, "withdraw")
 
 
 @app.command()
-def submit(instrument: str = InstrumentArg, side: str = typer.Option(..., help="buy or sell."),
+def submit(instrument: str = InstrumentArg, side: Side = typer.Option(..., help="buy or sell."),
            quantity: str = typer.Option(..., help="Tonnes, whole."),
            price: str | None = typer.Option(None, help="Limit price in yuan (not for market or select orders)."),
-           type: str = typer.Option("limit", "--type", help="limit, market (immediate or cancel), or select "
+           type: OrderType = typer.Option("limit", "--type", help="limit, market (immediate or cancel), or select "
                                                             "(挂牌协议: take the quote at --level)."),
            level: int | None = typer.Option(None, help="select: which of the best five quotes, 1 = best."),
            account: str = typer.Option(..., help="Your registry account: units come from or go to it."),
            client_id: str | None = typer.Option(None, help="Your order id: used once, a repeat is refused."),
            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-           as_json: bool = JsonOpt) -> None:
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Place an order. It is acknowledged after it is logged; the answer says what it traded."""
 
     def go() -> None:
@@ -97,7 +100,7 @@ def submit(instrument: str = InstrumentArg, side: str = typer.Option(..., help="
 @app.command()
 def cancel(instrument: str = InstrumentArg, order: int = typer.Argument(..., help="The order id."),
            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-           as_json: bool = JsonOpt) -> None:
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Cancel one of your open orders; what it held is given back."""
 
     def go() -> None:
@@ -110,7 +113,7 @@ def cancel(instrument: str = InstrumentArg, order: int = typer.Argument(..., hel
 
 @app.command()
 def book(instrument: str = InstrumentArg, levels: int = typer.Option(5, min=1, max=50), db: str | None = DbOpt,
-         as_json: bool = JsonOpt) -> None:
+         as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Depth: the best price levels each side (price, tonnes), and the band in force."""
 
     def go() -> None:
@@ -135,7 +138,7 @@ def book(instrument: str = InstrumentArg, levels: int = typer.Option(5, min=1, m
 
 @app.command()
 def trades(instrument: str = InstrumentArg, since: str | None = typer.Option(None, help="ISO time."),
-           limit: int = typer.Option(100, min=1), db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           limit: int = typer.Option(100, min=1), db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The trades tape (latest last): time, price, tonnes, mode (listed or block)."""
 
     def go() -> None:
@@ -153,7 +156,7 @@ def trades(instrument: str = InstrumentArg, since: str | None = typer.Option(Non
 def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(None, min=1, max=1440, help="Intraday bars "
                                                                                                 "of N minutes; "
                                                                                                 "default daily."),
-         db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+         db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """OHLCV bars (the 碳 K 线): listed trades only, Asia/Shanghai time."""
 
     def go() -> None:
@@ -169,7 +172,7 @@ def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(Non
 
 
 @app.command()
-def stats(instrument: str = InstrumentArg, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def stats(instrument: str = InstrumentArg, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Per day: volume and turnover (all trade modes) and their running totals."""
 
     def go() -> None:
@@ -186,7 +189,7 @@ def stats(instrument: str = InstrumentArg, db: str | None = DbOpt, as_json: bool
 @app.command()
 def chart(instruments: list[str] = typer.Argument(..., help="One instrument: its K-line; several: their prices."),
           out: Path = typer.Option(..., help="PNG file to write."), db: str | None = DbOpt,
-          as_json: bool = JsonOpt) -> None:
+          as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Draw the K-line (碳 K 线) of one instrument, or compare several markets' daily closes."""
 
     def go() -> None:
@@ -206,7 +209,7 @@ def chart(instruments: list[str] = typer.Argument(..., help="One instrument: its
 
 @app.command()
 def close(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int | None = PartyOpt,
-          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+          db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """End the trading day (the exchange operator or regulator): resting orders cancelled, the close
     price set as the next reference."""
 
@@ -220,7 +223,7 @@ def close(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int 
 
 @app.command()
 def settle(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int | None = PartyOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Deliver the T+1 trades due today, versus payment (the exchange operator or regulator)."""
 
     def go() -> None:
@@ -233,7 +236,7 @@ def settle(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int
 
 @app.command()
 def reconcile(instrument: str = InstrumentArg, user: str | None = AsOpt, party: int | None = PartyOpt,
-              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+              db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The exchange's positions against the registry and its cash journal; exit 1 on any difference."""
 
     def go() -> None:
@@ -253,7 +256,7 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
            tick: int = typer.Option(1, help="Tick in fen."), lot: int = typer.Option(1, help="Lot in tonnes."),
            band_low: str | None = typer.Option(None, help="Lowest price allowed, yuan."),
            band_high: str | None = typer.Option(None, help="Highest price allowed, yuan."),
-           as_json: bool = JsonOpt) -> None:
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Run the orders through the matching core, in time order; print every event (the test harness)."""
 
     def go() -> None:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, console, emit, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, console, emit, run
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
 def template(out: Path = typer.Argument(..., help="Where to write the report workbook (.xlsx)."),
-             as_json: bool = JsonOpt) -> None:
+             as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Write an empty emission report workbook (Chinese and English headers)."""
 
     def go() -> None:
@@ -31,7 +31,7 @@ def calc(path: Path = typer.Argument(..., help="A report workbook (sheets stream
          year: int = typer.Option(..., help="Reporting year (selects the grid factor)."),
          gwp: str = typer.Option("SAR", help="GWP set: SAR or AR5."),
          factors: Path | None = typer.Option(None, help="A factor table of your own (TOML)."),
-         as_json: bool = JsonOpt) -> None:
+         as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Per-stream and total emissions with every factor used and its source; data-quality findings."""
 
     def go() -> None:
@@ -73,7 +73,7 @@ def _reports(db: str | None):
 def plan_submit(market: str = typer.Option(...), installation: str = typer.Option(...),
                 streams: str = typer.Option(..., help="Source stream ids, comma-separated."),
                 user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-                as_json: bool = JsonOpt) -> None:
+                as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """File a monitoring plan (监测计划) for an installation; a new one after approval is a new version."""
 
     def go() -> None:
@@ -88,7 +88,7 @@ def plan_submit(market: str = typer.Option(...), installation: str = typer.Optio
 @app.command("plan-approve")
 def plan_approve(plan_id: int = typer.Argument(..., metavar="PLAN"), reject: bool = False, note: str = "",
                  user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-                 as_json: bool = JsonOpt) -> None:
+                 as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Approve (or --reject, returning it to draft) a monitoring plan (regulator)."""
 
     def go() -> None:
@@ -102,7 +102,7 @@ def plan_approve(plan_id: int = typer.Argument(..., metavar="PLAN"), reject: boo
 @app.command()
 def submit(path: Path = typer.Argument(..., help="The report workbook."), market: str = typer.Option(...),
            year: int = typer.Option(...), user: str | None = AsOpt, party: int | None = PartyOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """File the year's report: computed, checked against the data-quality rules and the approved plan."""
 
     def go() -> None:
@@ -117,7 +117,7 @@ def submit(path: Path = typer.Argument(..., help="The report workbook."), market
 def assign(report_id: int = typer.Argument(..., metavar="REPORT"), verifier: int = typer.Option(..., help="Verifier "
                                                                                                         "party id."),
            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-           as_json: bool = JsonOpt) -> None:
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Assign a verifier organisation (regulator), after the conflict-of-interest check."""
 
     def go() -> None:
@@ -133,7 +133,7 @@ def verify(report_id: int = typer.Argument(..., metavar="REPORT"),
            emissions: str = typer.Option(..., help="Verified emissions, tCO2e (corrected if needed)."),
            finding: list[str] = typer.Option([], help="severity:text, e.g. major:March purchases missing"),
            statement: str = typer.Option(...), user: str | None = AsOpt, party: int | None = PartyOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The assigned verifier's result: verified emissions (output as filed), findings, statement."""
 
     def go() -> None:
@@ -162,7 +162,7 @@ def verify(report_id: int = typer.Argument(..., metavar="REPORT"),
 def confirm(report_id: int = typer.Argument(..., metavar="REPORT"), send_back: bool = typer.Option(
                 False, "--return", help="Send it back to the company instead."), note: str = "",
             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Confirm a verified report (regulator), or --return it."""
 
     def go() -> None:
@@ -178,7 +178,7 @@ def determine(company: str = typer.Option(..., help="Registration id of the comp
               market: str = typer.Option(...), year: int = typer.Option(...),
               emissions: str | None = typer.Option(None, help="tCO2e; without it, the market's rule."),
               user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-              as_json: bool = JsonOpt) -> None:
+              as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Determine the emissions of a missing or rejected report (regulator), recorded as a determination."""
 
     def go() -> None:
@@ -196,7 +196,7 @@ def determine(company: str = typer.Option(..., help="Registration id of the comp
 
 @app.command()
 def check(path: Path = typer.Argument(..., help="A report workbook."), year: int = typer.Option(...),
-          as_json: bool = JsonOpt) -> None:
+          as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Data-quality checks only (missing, duplicated, substituted months; jumps); exit 1 on errors."""
 
     def go() -> None:
@@ -214,7 +214,7 @@ def check(path: Path = typer.Argument(..., help="A report workbook."), year: int
 
 @app.command("check-sector")
 def check_sector(market: str = typer.Option(...), year: int = typer.Option(...), sector: str = typer.Option(...),
-                 db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                 db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Within one benchmark sector: all measured or all default NCV and carbon content; exit 1 if mixed."""
 
     def go() -> None:
@@ -296,7 +296,7 @@ def show(report_id: int = typer.Argument(..., metavar="REPORT"), user: str | Non
 @app.command()
 def export(report_id: int = typer.Argument(..., metavar="REPORT"),
            out: Path = typer.Option(..., help=".html or .xlsx"), db: str | None = DbOpt,
-           as_json: bool = JsonOpt) -> None:
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Export a report with its streams, factors, findings and audit trail."""
 
     def go() -> None:

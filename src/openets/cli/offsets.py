@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, JsonOpt, PartyOpt, acting, emit, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, JsonOpt, PartyOpt, acting, emit, run
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -22,7 +22,7 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
                       applied_on: str | None = typer.Option(None, help="Date of the application (YYYY-MM-DD)."),
                       on: str | None = typer.Option(None, help="Date the rules are read at (default: applied_on or "
                                                                "today)."),
-                      as_json: bool = JsonOpt) -> None:
+                      as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Each credit: usable tonnes and the reasons it is not (fully) usable."""
 
     def go() -> None:
@@ -73,7 +73,7 @@ def project(standard: str = typer.Option("CCER"), project_id: str = typer.Option
             tag: list[str] = typer.Option([], help="e.g. hubei_key_poverty_county_yangtze_cluster"),
             boundary_of: list[str] = typer.Option([], help="Companies whose boundary includes the project."),
             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Register an offset project (regulator)."""
 
     def go() -> None:
@@ -93,7 +93,7 @@ def project(standard: str = typer.Option("CCER"), project_id: str = typer.Option
 def issue(project_id: str = typer.Argument(...), vintage: int = typer.Option(...), quantity: str = typer.Option(...),
           standard: str = typer.Option("CCER"), key: str | None = typer.Option(None, "--key"),
           user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-          as_json: bool = JsonOpt) -> None:
+          as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Propose issuing a vintage of a project's credits (a second regulator approves with
     `openets registry approve`; then allocate them to the owner)."""
 

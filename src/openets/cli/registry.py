@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
 from openets.core.ids import AccountId, UnitClassId
@@ -36,12 +36,10 @@ if TYPE_CHECKING:  # the CLI imports services lazily (start-up time)
     from openets.services.registry import RegistryService
 
 app = typer.Typer(no_args_is_help=True)
-MOVES = ("transfer", "allocate", "central_transfer", "auction_delivery", "return_excess")
+# approve, issue … are commands of their own, not a kind of transfer: the parser refuses them
+Move = Literal["transfer", "allocate", "central_transfer", "auction_delivery", "return_excess"]
+HoldKind = Literal["hold", "order", "deposit"]  # registry.commands.Reserve.kind
 KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key has no second effect.")
-
-
-def _refuse(message: str) -> None:
-    raise Failure(message)
 
 
 def _svc(db: str | None) -> RegistryService:
@@ -50,9 +48,13 @@ def _svc(db: str | None) -> RegistryService:
     return RegistryService(engine(db))
 
 
-def _txn_view(rec: TxRecord) -> dict[str, object]:
+def _txn_view(rec: TxRecord, svc: RegistryService) -> dict[str, object]:
+    from openets.services.queries import RegistryQueries
+
+    numbers = RegistryQueries(svc.engine).account_numbers((rec.sender_id, rec.receiver_id))
     return {"txn": rec.id, "type": rec.type.value, "status": rec.status.value, "market": rec.market,
-            "quantity": rec.quantity, "from": rec.sender_id, "to": rec.receiver_id, "actor": rec.actor_user,
+            "quantity": rec.quantity, "from": numbers.get(rec.sender_id or 0),
+            "to": numbers.get(rec.receiver_id or 0), "actor": rec.actor_user,
             "approved_by": rec.approved_by, "serials": [list(r) for r in rec.ranges], "at": rec.at.isoformat()}
 
 
@@ -64,7 +66,7 @@ def _move(db: str | None, user: str | None, party: int | None, op_builder: Calla
         op = op_builder(svc)
         outcome = svc.submit(actor, [op])[0]
         assert outcome.record is not None  # submit raises a refusal; a replay returns the first transaction
-        view = _txn_view(outcome.record)
+        view = _txn_view(outcome.record, svc)
         view["replayed"] = outcome.replayed
         emit(view, as_json, title="transaction")
 
@@ -72,7 +74,7 @@ def _move(db: str | None, user: str | None, party: int | None, op_builder: Calla
 
 
 @app.command()
-def init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def init(db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Create or upgrade the schema (Alembic) and the markets' government accounts."""
 
     def go() -> None:
@@ -92,7 +94,7 @@ def init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
 @app.command("add-party")
 def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...), name_en: str = "",
               market: str | None = None, registration_id: str | None = None, sector: str | None = None,
-              region: str | None = None, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+              region: str | None = None, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Register a party: covered company (控排企业), investor, verifier, exchange."""
     for what, value in (("--name", name), ("--name-en", name_en), ("--market", market),
                         ("--registration-id", registration_id), ("--sector", sector), ("--region", region)):
@@ -108,7 +110,7 @@ def add_user(name: str, role: Role = typer.Option(...), party: int | None = type
              market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
              person: str | None = typer.Option(None, help="The natural person (national id, credit number or a key "
                                                    "you give): four eyes compare persons, not user names."),
-             db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+             db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Make a user an authorised representative of a party (a regulator: of its market's registry)."""
 
     def go() -> None:
@@ -130,7 +132,7 @@ def add_user(name: str, role: Role = typer.Option(...), party: int | None = type
 def open_account(market: str = typer.Option(...), type: AccountType = typer.Option(AccountType.HOLDING),
                  number: str | None = None, name: str = "", for_party: int | None = typer.Option(None),
                  user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-                 as_json: bool = JsonOpt) -> None:
+                 as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Request an account; the market's regulator approves it with `approve-account`."""
 
     def go() -> None:
@@ -147,7 +149,7 @@ def open_account(market: str = typer.Option(...), type: AccountType = typer.Opti
 
 @app.command("approve-account")
 def approve_account(numbers: list[str], reject: bool = False, note: str = "", user: str | None = AsOpt,
-                    party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                    party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Approve (or --reject) account opening requests; the approver differs from the requester."""
 
     def go() -> None:
@@ -161,7 +163,7 @@ def approve_account(numbers: list[str], reject: bool = False, note: str = "", us
 
 @app.command("set-status")
 def set_status(number: str, status: AccountStatus, note: str = "", user: str | None = AsOpt,
-               party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+               party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Restrict, suspend, reopen or close an account (regulator)."""
 
     def go() -> None:
@@ -176,7 +178,7 @@ def create_unit_class(market: str = typer.Option(...), vintage: int = typer.Opti
                       kind: UnitKind = typer.Option(UnitKind.ALLOWANCE), cap: str | None = None,
                       standard: str | None = None, project_id: str | None = None, project_type: str | None = None,
                       location: str | None = None, user: str | None = AsOpt, party: int | None = PartyOpt,
-                      db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                      db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Define allowances of a market and vintage (with their cap) or offset credits of a project."""
 
     def go() -> None:
@@ -192,7 +194,7 @@ def create_unit_class(market: str = typer.Option(...), vintage: int = typer.Opti
 def create_restriction(allowed: list[str] = typer.Option(..., help="Transaction types still allowed."),
                        holder: int | None = None, market: str | None = None, year: int | None = None,
                        expires: str | None = None, note: str = "", user: str | None = AsOpt,
-                       party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                       party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Define what restricted units may do (e.g. only surrender, by their buyer, for 2016)."""
 
     def go() -> None:
@@ -212,7 +214,7 @@ def _ids(svc: RegistryService, account: str, unit_class: str) -> tuple[AccountId
 @app.command()
 def issue(unit_class: str, quantity: str, to: str = typer.Option(..., help="The issuance account."),
           restriction: int = 0, key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
-          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+          db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Issue new units into an issuance account (never beyond the cap)."""
 
     def build(svc: RegistryService) -> Command:
@@ -224,15 +226,11 @@ def issue(unit_class: str, quantity: str, to: str = typer.Option(..., help="The 
 
 @app.command()
 def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--from"),
-             to: str = typer.Option(...), type: str = typer.Option("transfer", help="transfer, allocate, "
-                                                                   "central_transfer, auction_delivery"),
+             to: str = typer.Option(...), type: Move = typer.Option("transfer", help="The kind of move."),
              restriction: int = 0, reservation: int | None = None, key: str | None = KeyOpt,
              user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-             as_json: bool = JsonOpt) -> None:
+             as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Move units between accounts (lowest serials first)."""
-
-    if type not in MOVES:  # approve, issue … are commands of their own, not a kind of transfer
-        run(_refuse, f"--type {type!r} is not a transfer type ({', '.join(MOVES)})")
 
     def build(svc: RegistryService) -> Command:
         frm, uc = _ids(svc, from_, unit_class)
@@ -246,7 +244,7 @@ def transfer(unit_class: str, quantity: str, from_: str = typer.Option(..., "--f
 def surrender(unit_class: str, quantity: str, from_: str = typer.Option(..., "--from"),
               year: int = typer.Option(..., help="Compliance year the surrender is for."), restriction: int = 0,
               key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
-              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+              db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Surrender (清缴) units for a compliance year into the market's surrender account."""
 
     def build(svc: RegistryService) -> Command:
@@ -260,7 +258,7 @@ def surrender(unit_class: str, quantity: str, from_: str = typer.Option(..., "--
 @app.command()
 def cancel(unit_class: str, quantity: str, from_: str = typer.Option(..., "--from"), delete: bool = False,
            restriction: int = 0, key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Cancel (retire) units voluntarily, or --delete them from a government account (regulator)."""
 
     def build(svc: RegistryService) -> Command:
@@ -272,9 +270,9 @@ def cancel(unit_class: str, quantity: str, from_: str = typer.Option(..., "--fro
 
 
 @app.command()
-def reserve(unit_class: str, quantity: str, account: str = typer.Option(...), kind: str = "hold",
+def reserve(unit_class: str, quantity: str, account: str = typer.Option(...), kind: HoldKind = "hold",
             restriction: int = 0, key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
-            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Hold units back (a sell order, an auction deposit); `release` gives them back."""
 
     def build(svc: RegistryService) -> Command:
@@ -288,7 +286,7 @@ def reserve(unit_class: str, quantity: str, account: str = typer.Option(...), ki
 @app.command()
 def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), note: str = "", restriction: int = 0,
            key: str | None = KeyOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Freeze units in an account (regulator, e.g. a judicial freeze 司法冻结)."""
 
     def build(svc: RegistryService) -> Command:
@@ -301,7 +299,7 @@ def freeze(unit_class: str, quantity: str, account: str = typer.Option(...), not
 
 @app.command()
 def release(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
-            party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Release a reservation, or unfreeze a freeze (regulator)."""
     _move(db, user, party, lambda svc: Release(key=key, reservation=reservation,
                                                quantity=parse_tonnes(quantity) if quantity else None), as_json)
@@ -309,7 +307,7 @@ def release(reservation: int, quantity: str | None = None, key: str | None = Key
 
 @app.command()
 def unfreeze(reservation: int, quantity: str | None = None, key: str | None = KeyOpt, user: str | None = AsOpt,
-             party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+             party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Unfreeze frozen units (regulator)."""
     _move(db, user, party, lambda svc: Unfreeze(key=key, reservation=reservation,
                                                 quantity=parse_tonnes(quantity) if quantity else None), as_json)
@@ -318,7 +316,7 @@ def unfreeze(reservation: int, quantity: str | None = None, key: str | None = Ke
 @app.command()
 def approve(txn: int, reject: bool = False, withdraw: bool = False, key: str | None = KeyOpt,
             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Approve a transaction awaiting a second person (or --reject it, or --withdraw your own)."""
     decision = Withdraw if withdraw else Reject if reject else Approve
     _move(db, user, party, lambda svc: decision(key=key, txn=txn), as_json)
@@ -326,7 +324,7 @@ def approve(txn: int, reject: bool = False, withdraw: bool = False, key: str | N
 
 @app.command()
 def reverse(txn: int, note: str = "", key: str | None = KeyOpt, user: str | None = AsOpt,
-            party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Reverse an allocation, surrender or deletion by a compensating entry (regulator)."""
     _move(db, user, party, lambda svc: Reversal(key=key, txn=txn, note=note), as_json)
 
@@ -334,7 +332,7 @@ def reverse(txn: int, note: str = "", key: str | None = KeyOpt, user: str | None
 @app.command()
 def balance(account: str, as_of: str | None = typer.Option(None, "--as-of", help="ISO date/time (Asia/Shanghai "
                                                                                 "if no zone)."),
-            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Balances of an account by unit class: total, reserved, available — now or as of a past time."""
 
     def go() -> None:
@@ -349,7 +347,7 @@ def balance(account: str, as_of: str | None = typer.Option(None, "--as-of", help
 
 @app.command()
 def holdings(party: int = typer.Option(..., help="Party id."), db: str | None = DbOpt,
-             as_json: bool = JsonOpt) -> None:
+             as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Everything a party holds, account by account."""
 
     def go() -> None:
@@ -363,14 +361,14 @@ def holdings(party: int = typer.Option(..., help="Party id."), db: str | None = 
 
 @app.command("purge-keys")
 def purge_keys(older_than_days: int = typer.Option(30, "--older-than-days", help="At least 7."),
-               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+               db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Forget idempotency keys older than N days (≥ 7). Transactions and the journal are never purged."""
     run(lambda: emit({"purged": _svc(db).purge_idempotency_keys(older_than_days=older_than_days)}, as_json))
 
 
 @app.command()
 def history(account: str, limit: int = typer.Option(50, min=1, max=100_000), db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """An account's journal lines, newest first."""
 
     def go() -> None:
@@ -382,7 +380,7 @@ def history(account: str, limit: int = typer.Option(50, min=1, max=100_000), db:
 
 
 @app.command()
-def trace(unit_class: str, serial: int, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def trace(unit_class: str, serial: int, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Follow one tonne from issuance to surrender or cancellation."""
 
     def go() -> None:
@@ -398,7 +396,7 @@ def trace(unit_class: str, serial: int, db: str | None = DbOpt, as_json: bool = 
 
 
 @app.command()
-def totals(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def totals(db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Per unit class: issued, in circulation, surrendered, cancelled, deleted — and whether they add up."""
 
     def go() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
 from openets.cli.registry import _svc, app
 
 KeyOpt = typer.Option(None, "--key-file", help="The regulator's checkpoint key (a file of 16 to 4096 bytes); "
@@ -45,7 +45,7 @@ def verify_registry(checkpoint: Path | None = typer.Option(None, help="A signed 
 
 @app.command("verify-journal")
 def verify_journal(checkpoint: Path | None = typer.Option(None, help="Signed checkpoint to compare the chains with."),
-                   key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                   key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Check every journal hash chain only (and a signed checkpoint's chains); exit 2 on tampering.
     `registry verify` checks everything."""
 
@@ -69,7 +69,7 @@ def verify_journal(checkpoint: Path | None = typer.Option(None, help="Signed che
 
 @app.command()
 def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outside the database host)."),
-               key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+               key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Verify the whole registry, then write a checkpoint of it signed with the regulator's key."""
 
     def go() -> None:
@@ -84,7 +84,7 @@ def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outsid
 
 
 @app.command()
-def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Back the database up (SQLite backup API; pg_dump for PostgreSQL)."""
 
     def go() -> None:
@@ -96,7 +96,7 @@ def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
 
 
 @app.command()
-def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Restore a backup over the database, then verify its journal."""
 
     def go() -> None:
@@ -117,7 +117,7 @@ def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt) -> No
 def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: parties, installations, "
                                                                    "generating_units, accounts, issuances, allocations"),
             encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
-            db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Bulk import from CSV or Excel: all rows are checked first, then written at once, or none."""
 
     def go() -> None:

@@ -6,8 +6,9 @@ import sys
 
 import typer
 
-from openets.cli.common import DbOpt, Failure, JsonOpt, clock, emit, engine, run
+from openets.cli.common import CsvOpt, DbOpt, Failure, JsonOpt, clock, emit, engine, run
 from openets.core.actor import Role
+from openets.core.settings import export, setting
 
 users = typer.Typer(no_args_is_help=True)
 
@@ -19,7 +20,6 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     PostgreSQL. $OPENETS_NOW fixes the market clock (e.g. to browse the demo year in its own time)."""
 
     def go() -> None:
-        import os
 
         import uvicorn
 
@@ -32,9 +32,9 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
             # service reads it itself, only when $OPENETS_TRUST_FORWARDED says a proxy sets it
             uvicorn.run(create_app(engine(db), clock=at), host=host, port=port, log_level="info", proxy_headers=False)
             return
-        if not os.environ.get("OPENETS_SECRET"):
+        if not setting("secret"):
             raise Failure("several workers need one OPENETS_SECRET (e.g. $(openssl rand -hex 32))")
-        os.environ["OPENETS_DATABASE_URL"] = database_url(db)  # each worker builds the app from the environment
+        export("database_url", database_url(db))  # each worker builds the app from the environment
         uvicorn.run("openets.api.main:app", host=host, port=port, workers=workers, log_level="info",
                     proxy_headers=False)
 
@@ -47,7 +47,7 @@ def create(name: str, role: Role = typer.Option(...), party: int | None = typer.
            person: str | None = typer.Option(None, help="The natural person (national id, credit number or a key "
                                                    "you give): four eyes compare persons, not user names."),
            password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
-           db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Create a user who represents a party (a regulator: its market's registry) and set their password."""
 
     def go() -> None:
@@ -70,7 +70,7 @@ def create(name: str, role: Role = typer.Option(...), party: int | None = typer.
 @users.command()
 def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
           market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
-          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+          db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Let an existing user also act for another party or in another role (they then log in naming it)."""
 
     def go() -> None:
@@ -91,7 +91,7 @@ def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.O
 
 
 @users.command()
-def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Set a user's password, read from stdin."""
 
     def go() -> None:
@@ -105,7 +105,7 @@ def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None
 
 
 @users.command()
-def revoke(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def revoke(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Revoke every token of a user."""
 
     def go() -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from openets.core.actor import Actor
 from openets.core.errors import DomainError
+from openets.core.settings import flag, setting
 
 if TYPE_CHECKING:
     from openets.services.registry import RegistryService
@@ -43,14 +44,14 @@ class Failure(Exception):
 
 
 def local_admin() -> bool:
-    return os.environ.get(LOCAL_ADMIN, "") in ("1", "true", "yes")
+    return flag("local_admin")
 
 
 def config_dir() -> Path:
-    own = os.environ.get("OPENETS_CONFIG_DIR")
+    own = setting("config_dir")
     if own:
         return Path(own)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = setting("xdg_config_home") or str(Path.home() / ".config")
     return Path(base) / "openets"
 
 
@@ -125,7 +126,7 @@ def acting(registry: RegistryService, user: str | None, party: int | None = None
     from openets.services.auth import AuthService
     from openets.services.cli_sessions import session_actor
 
-    named = user or os.environ.get("OPENETS_USER")
+    named = user or setting("user")
     url = registry.engine.url.render_as_string(hide_password=False)
     if local_admin() and named:
         actor, source = registry.actor(named, party), "cli-local-admin"

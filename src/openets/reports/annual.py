@@ -64,7 +64,8 @@ SUMMARY = (Col("market", "市场", "market"), Col("companies", "纳入企业", "
            Col("compliant", "履约企业", "compliant", "int"),
            Col("compliant_late", "逾期履约企业", "compliant late", "int"), Col("non_compliant", "未履约企业", "non-compliant", "int"),
            Col("fines_fen", "罚款 (元)", "fines (yuan)", "yuan"), Col("listed", "公开名单", "listed", "int"))
-COMPANIES = (Col("market", "市场", "market"), Col("company", "企业", "company"),
+COMPANIES = (Col("market", "市场", "market"), Col("company", "统一社会信用代码", "credit code"),
+             Col("name", "企业名称", "company name"), Col("installations", "设施", "installations"),
              Col("allocated", "分配配额 (吨)", "allocated (t)", "t"),
              Col("verified_emissions", "核查排放 (吨)", "verified emissions (tCO2e)", "tco2"),
              Col("obligation", "应清缴 (吨)", "obligation (t)", "t"),
@@ -128,6 +129,9 @@ def write_annual_report(data: AnnualData, out: Path) -> list[Path]:
     (out / "report.html").write_text(render_html(data, charts), encoding="utf-8")
     files.append(out / "report.html")
     files.append(_excel(data, out / "report.xlsx"))
+    from openets.reports.annual_pdf import write_pdf
+
+    files.append(write_pdf(data, charts, out / "report.pdf"))
     (out / "run.log").write_text(run_log(data), encoding="utf-8")
     files.append(out / "run.log")
     return files

@@ -60,7 +60,8 @@ def number(value: object) -> Decimal | int | None:
         return None
 
 
-def _cell(col: Col, value: object) -> object:
+def typed_cell(col: Col, value: object) -> object:
+    """The value as its cell holds it: yuan, fractions and numbers as Decimal or int, dates as dates."""
     if col.kind == "yuan":
         return yuan(value)
     if col.kind == "rate":
@@ -101,7 +102,7 @@ def add_sheet(wb: Any, title: str, cols: Sequence[Col], rows: Sequence[dict[str,
         cell.fill = PatternFill("solid", fgColor="F3F3F3")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for r in rows:
-        ws.append([_cell(c, r.get(c.key)) for c in cols])
+        ws.append([typed_cell(c, r.get(c.key)) for c in cols])
     for i, c in enumerate(cols, start=1):
         letter = get_column_letter(i)
         if c.kind != "text":
@@ -120,7 +121,7 @@ def _header_width(c: Col) -> int:
 
 
 def _shown(c: Col, value: object) -> str:
-    v = _cell(c, value)
+    v = typed_cell(c, value)
     if v is None:
         return ""
     if c.kind in ("t", "int"):

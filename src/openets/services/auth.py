@@ -10,7 +10,6 @@ real user and does not tell who exists."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from sqlalchemy import delete, func, insert, select, update
 from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError
+from openets.core.settings import flag, setting
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.db import autocommit, run_in_transaction
@@ -43,7 +43,7 @@ def _dummy_hash() -> str:
 def trust_forwarded() -> bool:
     """$OPENETS_TRUST_FORWARDED (1/true/yes): the service runs behind a proxy that sets
     X-Forwarded-For; without it the header is anyone's to forge and is ignored."""
-    return os.environ.get("OPENETS_TRUST_FORWARDED", "").strip().lower() in ("1", "true", "yes")
+    return flag("trust_forwarded")
 
 
 def _key(text: str) -> str:
@@ -67,7 +67,7 @@ class AuthService:
                  window_s: int = WINDOW_S, forwarded: bool | None = None) -> None:
         self.registry = registry
         self.engine = registry.engine
-        self.secret = secret or os.environ.get("OPENETS_SECRET") or secrets.token_hex(32)
+        self.secret = secret or setting("secret") or secrets.token_hex(32)
         self.lifetime = lifetime
         self.max_failures = max_failures
         self.max_client_failures = max_client_failures

@@ -19,7 +19,6 @@ import gzip
 import hashlib
 import hmac
 import json
-import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openets.core.errors import DomainError
+from openets.core.settings import setting
 from openets.registry.audit import Problem, TxRow
 from openets.registry.transactions import TxStatus
 
@@ -61,7 +61,7 @@ def key_from(key_file: Path | None) -> bytes:
         except OSError as exc:
             raise DomainError("checkpoint_key_unreadable", f"{key_file}: {exc.strerror or 'cannot be read'}") from None
     else:
-        raw = os.environ.get(KEY_ENV, "").strip().encode()
+        raw = (setting("checkpoint_key") or "").strip().encode()
         if not raw:
             raise DomainError("checkpoint_key_missing",
                               f"no checkpoint key: give --key-file FILE or set {KEY_ENV} (the regulator's key); "

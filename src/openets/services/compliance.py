@@ -235,7 +235,18 @@ class ComplianceService:
                                .group_by(t.parties.c.registration_id, t.unit_classes.c.kind)):
                 got = given.setdefault(r[0], [0, 0])
                 got[1 if r[1] == "offset" else 0] += int(r[2])
-        return [{"company": s.company, "allocated": int(allocated.get(s.company) or 0),
+            companies = [s.company for s in statuses]
+            names = dict(c.execute(select(t.parties.c.registration_id, t.parties.c.name)
+                                   .where(t.parties.c.registration_id.in_(companies))).all()) if companies else {}
+            sites: dict[str, list[str]] = {}
+            if companies:
+                for reg_id, site in c.execute(select(t.parties.c.registration_id, t.installations.c.name)
+                                              .join(t.installations, t.installations.c.party_id == t.parties.c.id)
+                                              .where(t.parties.c.registration_id.in_(companies))
+                                              .order_by(t.installations.c.id)):
+                    sites.setdefault(reg_id, []).append(site)
+        return [{"company": s.company, "name": names.get(s.company), "installations": "; ".join(sites.get(s.company, [])),
+                 "allocated": int(allocated.get(s.company) or 0),
                  "verified_emissions": str(verified[s.company]) if verified.get(s.company) is not None else None,
                  "obligation": s.status.owed, "surrendered_allowances": given.get(s.company, [0, 0])[0],
                  "surrendered_offsets": given.get(s.company, [0, 0])[1], "status": s.status.code,

@@ -161,6 +161,14 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
     return Report(out, totals(out), findings, output)
 
 
+def bilingual(schema: Schema) -> list[str]:
+    """Each column as "中文 / english": its first Chinese alias, or the English name alone."""
+    zh: dict[str, str] = {}
+    for alias, col in schema.aliases.items():
+        zh.setdefault(col, alias)
+    return [f"{zh[c]} / {c}" if c in zh else c for c in schema.columns]
+
+
 def write_template(path: Path) -> Path:
     """An empty report workbook: headers in Chinese and English (the Chinese ones are read too)."""
     import openpyxl
@@ -179,15 +187,22 @@ def write_template(path: Path) -> Path:
         "activity: one row per stream and month 每个排放源每月一行; quantity 活动数据 in the stream's activity_unit.",
     ):
         readme.append([line])
-    ws = wb.create_sheet("streams")
-    ws.append(list(STREAMS.columns))
+    # sheet names and headers in both languages, as the reader takes them ("排放源 streams", "设施 / installation");
+    # the accounting report's (核算报告) source streams and monthly activity, and the supplementary data
+    # table (补充数据表) of output. The references give no cell layout of the official forms beyond that.
+    ws = wb.create_sheet("排放源 streams")
+    ws.append(bilingual(STREAMS))
     ws.append(["I1", "gas-1", "combustion", "natural_gas", "10**4 Nm3", "", "", "", "", "", "", "", "", ""])
-    act = wb.create_sheet("activity")
-    act.append(list(ACTIVITY.columns))
+    act = wb.create_sheet("活动数据 activity")
+    act.append(bilingual(ACTIVITY))
     for m in range(1, 13):
         act.append(["gas-1", m, "", ""])
-    out = wb.create_sheet("output")
-    out.append(list(_output_schema().columns))
+    out = wb.create_sheet("补充数据表 output")
+    out.append(bilingual(_output_schema()))
+    for sheet in (ws, act, out):
+        sheet.freeze_panes = "A2"
+        for col in sheet.iter_cols(min_row=1, max_row=1):
+            sheet.column_dimensions[col[0].column_letter].width = max(12, len(str(col[0].value)) + 4)
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
     tmp.replace(path)

@@ -3,6 +3,7 @@ totals per unit class and the conservation check."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,6 +96,15 @@ class RegistryQueries:
                  .order_by(t.accounts.c.number, t.unit_classes.c.code, t.positions.c.restriction_id))
             return [BalanceRow(r.number, r.code, r.restriction_id, int(r.total), int(r.reserved))
                     for r in conn.execute(q)]
+
+    def account_numbers(self, ids: Iterable[int | None]) -> dict[int, str]:
+        """Account id → its number, for showing a transaction (people know numbers, not ids)."""
+        wanted = sorted({i for i in ids if i is not None})
+        if not wanted:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.accounts.c.id, t.accounts.c.number).where(t.accounts.c.id.in_(wanted)))
+            return {int(r.id): str(r.number) for r in rows}
 
     def history(self, account_number: str, *, limit: int = 100) -> list[dict[str, object]]:
         with self.engine.connect() as conn:

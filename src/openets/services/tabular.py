@@ -78,12 +78,13 @@ def _read_xlsx(path: Path, schemas: dict[str, Schema]) -> dict[str, list[Row]]:
     out: dict[str, list[Row]] = {}
     try:
         sheets = [s for s in wb.sheetnames if not s.lower().startswith(("readme", "说明"))]  # instructions
-        unknown = [s for s in sheets if s not in schemas]
+        unknown = [s for s in sheets if _sheet_kind(s, schemas) not in schemas]
         if unknown:
             raise DomainError("file_kind", f"{path.name}: unknown sheets {unknown} (known: {', '.join(schemas)})")
         for name in sheets:
             records = [["" if v is None else _cell(v) for v in row] for row in wb[name].iter_rows(values_only=True)]
-            out[name] = _rows(f"{path.name}:{name}", schemas[name], records)
+            kind = _sheet_kind(name, schemas)
+            out[kind] = _rows(f"{path.name}:{name}", schemas[kind], records)
     finally:
         wb.close()
     return out
@@ -96,12 +97,31 @@ def _cell(v: object) -> str:
     return str(v).strip()
 
 
+def _column(schema: Schema, header: str) -> str:
+    """A header as its column: English, a Chinese alias, or both as the templates write them ("设施 / installation")."""
+    h = header.strip()
+    if h in schema.aliases:
+        return schema.aliases[h]
+    if " / " in h:
+        for part in (p.strip() for p in h.split(" / ")):
+            if part in schema.aliases:
+                return schema.aliases[part]
+            if part.lower() in schema.columns:
+                return part.lower()
+    return h.lower()
+
+
+def _sheet_kind(name: str, schemas: dict[str, Schema]) -> str:
+    """A sheet's kind: its name, or the last word of a bilingual one ("排放源 streams")."""
+    return name if name in schemas or not name.split() else name.split()[-1]
+
+
 def _rows(origin: str, schema: Schema, records: list[list[str]]) -> list[Row]:
     records = [r for r in records if any(c.strip() for c in r)]
     if not records:
         raise DomainError("file_empty", f"{origin}: no header row")
     written = [h.strip() for h in records[0]]
-    header = [schema.aliases.get(h, h.lower()) for h in written]
+    header = [_column(schema, h) for h in records[0]]
     unknown = [h for h in header if h not in schema.columns]
     missing = [h for h in schema.required if h not in header]
     if unknown or missing:

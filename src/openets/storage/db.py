@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 
+from openets.core.settings import setting
 from openets.storage.tables import audit_log
 
 DEFAULT_URL = "sqlite:///openets.db"
@@ -31,7 +32,7 @@ T = TypeVar("T")
 
 
 def database_url(url: str | None = None) -> str:
-    url = url or os.environ.get("OPENETS_DATABASE_URL") or DEFAULT_URL
+    url = url or setting("database_url") or DEFAULT_URL
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
@@ -76,6 +77,11 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
         return engine
     # no pre-ping: it would cost a round trip per checkout; a connection the server dropped is
     # recognised as a disconnect on first use and the pool discarded (one failed request, not many)
+    if url.startswith("postgresql"):
+        import importlib.util
+
+        if importlib.util.find_spec("psycopg") is None:  # an optional dependency: say how to get it
+            raise ValueError("PostgreSQL needs the driver: pip install 'openets[postgres]'")
     engine = create_engine(url, isolation_level="READ COMMITTED", pool_recycle=3600)
     event.listen(engine, "engine_disposed", _disposed)
     return engine

@@ -81,11 +81,8 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         return RedirectResponse("/ui/login", status_code=303)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
-        import plotly
-
-        return FileResponse(FsPath(plotly.__file__).parent / "package_data" / "plotly.min.js",
-                            media_type="text/javascript")
+    def plotly_js() -> FileResponse:  # shipped with the package (static/README.md: version, licence)
+        return FileResponse(FsPath(__file__).parent / "static" / "plotly.min.js", media_type="text/javascript")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request) -> HTMLResponse:

@@ -96,3 +96,17 @@ def test_text_is_escaped() -> None:
     data.public["BJ"][0]["company"] = "<script>x</script>"
     page = render_html(data, {"compliance.png": b"png"})
     assert "<script>x" not in page and "&lt;script&gt;x" in page
+
+
+def test_the_pdf_has_pages_and_chinese_text(report: Path) -> None:
+    from pypdf import PdfReader
+
+    path = report / "report.pdf"
+    reader = PdfReader(path)
+    assert len(reader.pages) >= 2  # the markets and charts, then a page per market
+    # extraction puts spaces or NULs between the glyphs of the embedded font: compare without them
+    text = "".join("".join(page.extract_text().replace("\x00", "").split()) for page in reader.pages)
+    data = sample()
+    assert "分配配额" in text and "履约状态" in text  # the bilingual headers, drawn in the embedded font
+    assert any(name.split()[0] in text for name in STATUS_NAMES.values())  # status names in Chinese
+    assert all(m.code in text for m in data.markets)

@@ -17,6 +17,7 @@ from openets.core.actor import Actor, Role
 from openets.core.clock import Clock, to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import AccountId, PartyId
+from openets.core.settings import setting
 from openets.market.data import Print
 from openets.market.orderbook import BookRules, Event, OrderBook
 from openets.market.orders import OrderStatus
@@ -75,7 +76,7 @@ def require_operator(actor: Actor | None, market: str) -> None:
 
 def _crash_point(name: str) -> None:
     """The crash tests kill the process here (OPENETS_CRASH_AT=name)."""
-    if os.environ.get("OPENETS_CRASH_AT") == name:
+    if setting("crash_at") == name:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
