@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from openets.cli.common import AsOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.cli.registry import app as registry_app
 from openets.cli.service import users
 from openets.cli.session import forget, remember, stored
@@ -21,7 +21,7 @@ def _registry(db: str | None):
 
 def login(user: str = typer.Argument(..., help="Your user name."), party: int | None = PartyOpt,
           password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
-          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+          db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Log in: the password is asked for (or read from stdin); the session, for this database, is kept
     in your config directory (readable by you only) and expires after 8 hours."""
 
@@ -43,7 +43,7 @@ def login(user: str = typer.Argument(..., help="Your user name."), party: int | 
     run(go)
 
 
-def logout(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def logout(db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """End this database's session (the server forgets it too)."""
 
     def go() -> None:
@@ -61,7 +61,7 @@ def logout(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
 
 
 def whoami(user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-           as_json: bool = JsonOpt) -> None:
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The user commands act as here, their role and market, and until when the session lasts."""
 
     def go() -> None:
@@ -76,7 +76,7 @@ def whoami(user: str | None = AsOpt, party: int | None = PartyOpt, db: str | Non
 
 @users.command("list")
 def users_list(market: str | None = typer.Option(None, help="Only this market's users."), db: str | None = DbOpt,
-               as_json: bool = JsonOpt) -> None:
+               as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Every user, the party each acts for (name and unified social credit code), role and market."""
 
     def go() -> None:
@@ -92,7 +92,7 @@ def users_list(market: str | None = typer.Option(None, help="Only this market's 
 
 @registry_app.command()
 def pending(user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """What waits for your decision (regulators): transactions awaiting a second regulator (issuance,
     allocation, offset issuance), allocation runs, account requests, verified reports to confirm.
     Your own proposals are marked: you may withdraw them, not approve them."""
@@ -115,7 +115,7 @@ def audit(user_filter: str | None = typer.Option(None, "--user", help="Only this
           since: str | None = typer.Option(None, help="From this time (ISO; Asia/Shanghai unless an offset is given)."),
           until: str | None = typer.Option(None, help="Before this time."),
           limit: int = typer.Option(100, min=1, max=10_000), user: str | None = AsOpt, party: int | None = PartyOpt,
-          db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+          db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """The audit trail, newest first (auditors: everything; regulators: their market's users)."""
 
     def go() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from openets.cli.common import Failure, JsonOpt, console, emit, run
+from openets.cli.common import CsvOpt, Failure, JsonOpt, console, emit, run
+from openets.cli.output import csv_requested
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -58,12 +59,15 @@ def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, fir
         emit({"lab": result.name, "market": result.market, "seed": lab.head.seed, "seconds": round(result.seconds, 2),
               "digest": result.digest, "years": years}, True)
         return
+    if csv_requested.get():  # a row per year (and market), as the table shows them
+        emit(years, False)
+        return
     _table(f"{result.name} ({result.market} rules, {len(lab.firms)} firms, {result.seconds:.1f} s)", years)
 
 
 @app.command("run")
 def run_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms table beside it)."),
-            as_json: bool = JsonOpt,
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt,
             runs: int = typer.Option(1, "--runs", min=1, max=1000, help="An ensemble: this many runs, seeds seed … seed + N − 1."),
             workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes for an ensemble."),
             db: str | None = typer.Option(None, "--db", help="Run on this database (default: SQLite in memory)."),
@@ -74,7 +78,7 @@ def run_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms
 
 
 @app.command()
-def seed(as_json: bool = JsonOpt,
+def seed(as_json: bool = JsonOpt, as_csv: bool = CsvOpt,
          trade: bool = typer.Option(True, help="Also run A and B as agents through the exchange.")) -> None:
     """The seed's chain: budget → covered share → cement sector → companies A and B → their trade, with
     the article's arithmetic gaps; then A and B trading in the lab."""
@@ -89,6 +93,9 @@ def seed(as_json: bool = JsonOpt,
             chain["lab"] = {"file": str(SEED_LAB), "years": _years(result, True)}
         if as_json:
             emit(chain, True)
+            return
+        if csv_requested.get():  # the companies' rows
+            emit(chain["companies"], False)
             return
         b, c, cov = chain["budget"], chain["path"], chain["covered"]
         console.print(f"budget: {b['share']} × {b['global_gt']} Gt = [bold]{b['country_gt']} Gt[/bold]; 2030 from the inputs "

@@ -231,7 +231,8 @@ def check_sector(market: str = typer.Option(...), year: int = typer.Option(...),
 def list_reports(market: str | None = typer.Option(None), year: int | None = typer.Option(None, min=2005, max=2100),
                  state: str | None = typer.Option(None, help="submitted, under_verification, verified, confirmed …"),
                  limit: int = typer.Option(200, min=1, max=100_000), user: str | None = AsOpt,
-                 party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                 party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+                 as_csv: bool = CsvOpt) -> None:
     """The reports you may see (a company its own, a verifier those assigned to it, a regulator its
     market's, an auditor all), with each company's name."""
 
@@ -258,7 +259,8 @@ def list_reports(market: str | None = typer.Option(None), year: int | None = typ
 
 @app.command()
 def show(report_id: int = typer.Argument(..., metavar="REPORT"), user: str | None = AsOpt,
-         party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+         party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+                 as_csv: bool = CsvOpt) -> None:
     """One report as you may see it: emissions, state, verifier, findings and its trail."""
 
     def go() -> None:

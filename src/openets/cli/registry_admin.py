@@ -17,7 +17,8 @@ KeyOpt = typer.Option(None, "--key-file", help="The regulator's checkpoint key (
 @app.command("verify")
 def verify_registry(checkpoint: Path | None = typer.Option(None, help="A signed checkpoint to compare with: "
                                                                       "what changed, what was appended since."),
-                    key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+                    key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+                    as_csv: bool = CsvOpt) -> None:
     """Check the whole registry (journal chains, transactions, approvals, positions, blocks, unit classes,
     serials; and a signed checkpoint): every problem named; exit 2 when any is found."""
 

@@ -15,7 +15,10 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "openets"
 
 def test_the_names_are_the_documented_ones() -> None:
     assert VARIABLES == {"database_url": "OPENETS_DATABASE_URL", "secret": "OPENETS_SECRET", "now": "OPENETS_NOW",
-                         "user": "OPENETS_USER", "crash_at": "OPENETS_CRASH_AT"}
+                         "user": "OPENETS_USER", "crash_at": "OPENETS_CRASH_AT",
+                         "local_admin": "OPENETS_LOCAL_ADMIN", "config_dir": "OPENETS_CONFIG_DIR",
+                         "xdg_config_home": "XDG_CONFIG_HOME", "trust_forwarded": "OPENETS_TRUST_FORWARDED",
+                         "checkpoint_key": "OPENETS_CHECKPOINT_KEY"}
 
 
 def test_read_at_each_call_empty_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
