@@ -8,6 +8,7 @@ re-running a file after a crash skips what is there and writes the rest."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -45,8 +46,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 SCHEMAS = {k: Schema(KINDS[k], REQUIRED[k]) for k in KINDS}
 ORDER = tuple(KINDS)
-# 2,000 rows: about 0.2-0.5 s of writing on SQLite, the longest another writer then waits
+# A chunk ends at 2,000 rows or after 0.4 s of writing, whichever comes first: the longest another
+# writer then waits. On SQLite the import pauses between chunks for longer than SQLite's busy handler
+# sleeps between its polls (100 ms at most), or a waiting writer would keep missing the gap (measured:
+# without the pause a 1-tonne issuance waited out a whole 10,000-row import).
 DEFAULT_CHUNK_ROWS = 2_000
+CHUNK_SECONDS = 0.4
+SQLITE_PAUSE_SECONDS = 0.12
 MAX_NAMED = 50  # a file with more bad rows names the first 50 and counts the rest
 
 
@@ -178,20 +184,25 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
     keys = _Keys(sheets)
     counts = {k: 0 for k in ORDER} | {"already_present": 0}
     total = sum(len(sheets.get(k, [])) for k in ORDER)
+    pause = SQLITE_PAUSE_SECONDS if svc.engine.dialect.name == "sqlite" else 0.0
     done = chunk = 0
     for kind in ORDER:
         rows = sheets.get(kind, [])
-        for start in range(0, len(rows), chunk_rows):
+        start = 0
+        while start < len(rows):
             part = rows[start:start + chunk_rows]
-            new = run_in_transaction(svc.engine, partial(_write, svc, actor, keys, kind=kind, rows=part))
+            used, new = run_in_transaction(svc.engine, partial(_write, svc, actor, keys, kind=kind, rows=part))
             counts[kind] += new
-            counts["already_present"] += len(part) - new
-            done += len(part)
+            counts["already_present"] += used - new
+            start += used
+            done += used
             chunk += 1
             if progress is not None:
                 progress(done, total)
             if after_chunk is not None:
                 after_chunk(chunk)
+            if pause and done < total:
+                time.sleep(pause)
     return counts
 
 
@@ -206,8 +217,11 @@ def _at(where: str) -> Iterator[None]:
         raise DomainError("file_value", f"{where}: {exc}") from None
 
 
-def _write(svc: RegistryService, actor: Actor, keys: _Keys, conn: Connection, *, kind: str, rows: list[Row]) -> int:
-    """Write one chunk of one kind; returns how many rows were new."""
+def _write(svc: RegistryService, actor: Actor, keys: _Keys, conn: Connection, *, kind: str,
+           rows: list[Row]) -> tuple[int, int]:
+    """Write one chunk of one kind: ``rows``, or those written before CHUNK_SECONDS ran out (at least
+    one). Returns how many rows it took and how many of them were new."""
+    deadline = time.monotonic() + CHUNK_SECONDS
     new = 0
     if kind in ("issuances", "allocations"):
         ops: list[tuple[str, Issue | Allocate]] = []
@@ -219,8 +233,8 @@ def _write(svc: RegistryService, actor: Actor, keys: _Keys, conn: Connection, *,
             if outcome.error is not None:  # raising here rolls this chunk back; the earlier ones stay
                 raise DomainError(outcome.error.code, f"{where}: {outcome.error.message}")
             new += not outcome.replayed
-        return new
-    for row in rows:
+        return len(rows), new
+    for used, row in enumerate(rows, 1):
         v = row.values
         if kind == "parties":
             key = keys.party[v["ref"]]
@@ -260,7 +274,9 @@ def _write(svc: RegistryService, actor: Actor, keys: _Keys, conn: Connection, *,
                     actor, market=v["market"], type=parse_choice(AccountType, v["type"], "type"), number=v["number"],
                     name=v.get("name", ""), party_id=pid, conn=conn)
             new += 1
-    return new
+        if time.monotonic() > deadline:
+            return used, new
+    return len(rows), new
 
 
 def _command(conn: Connection, kind: str, v: dict[str, str]) -> Issue | Allocate:
