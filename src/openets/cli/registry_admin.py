@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, err_console, run
 from openets.cli.registry import _svc, app
 
 KeyOpt = typer.Option(None, "--key-file", help="The regulator's checkpoint key (a file of 16 to 4096 bytes); "
@@ -117,15 +117,30 @@ def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_cs
 @app.command("import")
 def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: parties, installations, "
                                                                    "generating_units, accounts, issuances, allocations"),
-            encoding: str = "utf-8-sig", user: str | None = AsOpt, party: int | None = PartyOpt,
+            encoding: str = "utf-8-sig",
+            chunk_rows: int | None = typer.Option(None, help="Rows written per transaction (default 2000): other "
+                                                             "writers wait for one chunk, not the whole file"),
+            user: str | None = AsOpt, party: int | None = PartyOpt,
             db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Bulk import from CSV or Excel: all rows are checked first, then written at once, or none."""
+    """Bulk import from CSV or Excel: every row is checked first (a bad row anywhere writes nothing), then
+    the rows are written in chunks; re-running the same file after a crash skips what is there."""
 
     def go() -> None:
-        from openets.services.imports import import_rows, read_file
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from openets.core.numbers import parse_int
+        from openets.services.imports import DEFAULT_CHUNK_ROWS, import_rows, read_file
+
+        rows = DEFAULT_CHUNK_ROWS if chunk_rows is None else parse_int(chunk_rows, "--chunk-rows", minimum=1,
+                                                                         maximum=1_000_000)
         sheets = read_file(path, kind=kind, encoding=encoding)
         svc = _svc(db)
-        emit(import_rows(svc, acting(svc, user, party), sheets), as_json, title="imported")
+        # the bar goes to stderr and only to a terminal: --json / --csv output stays clean
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+            task = bar.add_task("import", total=None)
+            counts = import_rows(svc, acting(svc, user, party), sheets, chunk_rows=rows,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+        emit(counts, as_json, title="imported")
 
     run(go)

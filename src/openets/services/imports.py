@@ -1,9 +1,17 @@
 """Bulk import of parties, installations, generating units, accounts, issuances and allocations
-from CSV or Excel. Every row is read and checked first; then everything is written in one
-transaction, or nothing is (a bad row anywhere changes nothing)."""
+from CSV or Excel. Every row is checked first (every bad row named, nothing written); then the rows
+are written in chunks of ``chunk_rows``, each chunk one transaction, so other writers wait for one
+chunk (well under a second), not for the whole file. Each row is keyed by its natural key (a party's
+registration id, or its ref when it has none; an installation's party and name; a unit's
+installation and name; an account's number; an issuance's or allocation's client key), so
+re-running a file after a crash skips what is there and writes the rest."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, select
@@ -14,8 +22,7 @@ from openets.core.ids import AccountId
 from openets.core.quantity import parse_tonnes
 from openets.core.text import parse_choice
 from openets.registry.commands import Allocate, Issue
-from openets.registry.model import AccountType, PartyKind
-from openets.registry.transactions import TxType
+from openets.registry.model import GOVERNMENT_ACCOUNTS, AccountType, PartyKind
 from openets.services.registry import RegistryService
 from openets.services.tabular import Row, Schema, read_tables
 from openets.storage import tables as t
@@ -39,97 +46,249 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 SCHEMAS = {k: Schema(KINDS[k], REQUIRED[k]) for k in KINDS}
 ORDER = tuple(KINDS)
+# A chunk ends at 2,000 rows or after 0.4 s of writing, whichever comes first: the longest another
+# writer then waits. On SQLite the import pauses between chunks for longer than SQLite's busy handler
+# sleeps between its polls (100 ms at most), or a waiting writer would keep missing the gap (measured:
+# without the pause a 1-tonne issuance waited out a whole 10,000-row import).
+DEFAULT_CHUNK_ROWS = 2_000
+CHUNK_SECONDS = 0.4
+SQLITE_PAUSE_SECONDS = 0.12
+MAX_NAMED = 50  # a file with more bad rows names the first 50 and counts the rest
 
 
 def read_file(path: Path, *, kind: str | None = None, encoding: str = "utf-8-sig") -> dict[str, list[Row]]:
     return read_tables(path, SCHEMAS, kind=kind, encoding=encoding)
 
 
-def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]) -> dict[str, int]:
-    """Check every row, then write all of them in one transaction."""
+class _Keys:
+    """The file's references, resolved to their natural keys (the same on a re-run)."""
+
+    def __init__(self, sheets: dict[str, list[Row]]) -> None:
+        self.party = {r.values["ref"]: r.values.get("registration_id") or r.values["ref"]
+                      for r in sheets.get("parties", [])}
+        self.party_kind = {r.values["ref"]: r.values["kind"] for r in sheets.get("parties", [])}
+        self.installation = {r.values["ref"]: (r.values["party_ref"], r.values["name"])
+                             for r in sheets.get("installations", [])}
+        self.accounts = {r.values["number"] for r in sheets.get("accounts", [])}
+
+    def party_id(self, conn: Connection, ref: str) -> int | None:
+        found = conn.execute(select(t.parties.c.id).where(t.parties.c.registration_id == self.party.get(ref, ref))).scalar()
+        return None if found is None else int(found)
+
+    def installation_id(self, conn: Connection, ref: str) -> int | None:
+        party_ref, name = self.installation[ref]
+        pid = self.party_id(conn, party_ref)
+        if pid is None:
+            return None
+        found = conn.execute(select(t.installations.c.id).where(
+            t.installations.c.party_id == pid, t.installations.c.name == name)).scalar()
+        return None if found is None else int(found)
+
+
+def check_rows(svc: RegistryService, sheets: dict[str, list[Row]]) -> None:
+    """Check every row against the file and the database (reads only); name every bad row."""
+    keys = _Keys(sheets)
+    bad: list[str] = []
+    with svc.engine.connect() as conn:
+        def known_party(ref: str) -> str | None:
+            if ref in keys.party_kind:
+                return keys.party_kind[ref]
+            kind = conn.execute(select(t.parties.c.kind).where(t.parties.c.registration_id == ref)).scalar()
+            if kind is None:
+                raise DomainError("file_reference", f"unknown party {ref!r}")
+            return str(kind)
+
+        def known_account(number: str) -> None:
+            if number not in keys.accounts and conn.execute(
+                    select(t.accounts.c.id).where(t.accounts.c.number == number)).first() is None:
+                raise DomainError("file_reference", f"unknown account {number!r}")
+
+        def unit_class(code: str) -> None:
+            if conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == code)).first() is None:
+                raise DomainError("file_reference", f"unknown unit class {code!r}")
+
+        def six_digits(value: str, what: str) -> None:
+            if not (len(value) == 6 and value.isdigit()):
+                raise DomainError("file_value", f"{what} {value!r} is not a six-digit GB/T 2260 code")
+
+        def party_row(v: dict[str, str]) -> None:
+            parse_choice(PartyKind, v["kind"], "kind")
+            if v.get("market"):
+                svc.rulebook.market(v["market"])
+            if v.get("region"):
+                six_digits(v["region"], "region")
+
+        def installation_row(v: dict[str, str]) -> None:
+            if known_party(v["party_ref"]) != PartyKind.COMPANY.value:
+                raise DomainError("not_a_company", f"party {v['party_ref']!r} is not a covered company")
+            six_digits(v["county_code"], "county code")
+
+        def unit_row(v: dict[str, str]) -> None:
+            if v["installation_ref"] not in keys.installation:
+                raise DomainError("file_reference", f"unknown installation {v['installation_ref']!r}")
+            if parse_tonnes(v["capacity_mw"], "capacity_mw") <= 0:
+                raise DomainError("capacity_invalid", "capacity must be positive")
+
+        def account_row(v: dict[str, str]) -> None:
+            svc.rulebook.market(v["market"])
+            if parse_choice(AccountType, v["type"], "type") in GOVERNMENT_ACCOUNTS:
+                raise DomainError("account_type_reserved", f"{v['type']} accounts are created by the registry itself")
+            known_party(v["party_ref"])
+
+        def transfer_row(v: dict[str, str]) -> None:
+            unit_class(v["unit_class"])
+            known_account(v["account"])
+            if "from_account" in v:
+                known_account(v["from_account"])
+            parse_tonnes(v["quantity"])
+
+        checks: dict[str, Callable[[dict[str, str]], None]] = {
+            "parties": party_row, "installations": installation_row, "generating_units": unit_row,
+            "accounts": account_row, "issuances": transfer_row, "allocations": transfer_row}
+        unique = {"parties": "ref", "installations": "ref", "accounts": "number", "issuances": "key",
+                  "allocations": "key"}
+        for kind in ORDER:
+            seen: set[str] = set()
+            for row in sheets.get(kind, []):
+                try:
+                    if kind in unique:
+                        value = row.values[unique[kind]]
+                        if value in seen:
+                            raise DomainError("file_duplicate", f"{unique[kind]} {value!r} twice")
+                        seen.add(value)
+                    checks[kind](row.values)
+                except DomainError as exc:
+                    bad.append(f"{row.where}: {exc.message}")
+                except ValueError as exc:
+                    bad.append(f"{row.where}: {exc}")
+    if bad:
+        more = f"; and {len(bad) - MAX_NAMED} more bad rows" if len(bad) > MAX_NAMED else ""
+        raise DomainError("file_invalid", f"{len(bad)} bad row{'s' if len(bad) > 1 else ''}, nothing imported: "
+                          + "; ".join(bad[:MAX_NAMED]) + more)
+
+
+def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]], *,
+                chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Callable[[int, int], None] | None = None,
+                after_chunk: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Check every row, then write them in chunks of ``chunk_rows``, one transaction each; rows
+    already present (by natural key) are skipped and counted under ``already_present``.
+    ``progress(done, total)`` is told after each chunk; ``after_chunk(k)`` too (tests crash there)."""
     actor.require_may_act()
+    if chunk_rows < 1:
+        raise DomainError("chunk_invalid", f"chunk size must be at least 1 row, not {chunk_rows}")
     register = [k for k in ("parties", "installations", "generating_units") if sheets.get(k)]
     if register and actor.role not in (Role.REGULATOR, Role.ADMINISTRATOR):
         raise DomainError("not_authorised", f"{actor.describe()} may not import {', '.join(register)}: "
                           "a regulator or an administrator registers them")
+    check_rows(svc, sheets)
+    keys = _Keys(sheets)
+    counts = {k: 0 for k in ORDER} | {"already_present": 0}
+    total = sum(len(sheets.get(k, [])) for k in ORDER)
+    pause = SQLITE_PAUSE_SECONDS if svc.engine.dialect.name == "sqlite" else 0.0
+    done = chunk = 0
+    for kind in ORDER:
+        rows = sheets.get(kind, [])
+        start = 0
+        while start < len(rows):
+            part = rows[start:start + chunk_rows]
+            used, new = run_in_transaction(svc.engine, partial(_write, svc, actor, keys, kind=kind, rows=part))
+            counts[kind] += new
+            counts["already_present"] += used - new
+            start += used
+            done += used
+            chunk += 1
+            if progress is not None:
+                progress(done, total)
+            if after_chunk is not None:
+                after_chunk(chunk)
+            if pause and done < total:
+                time.sleep(pause)
+    return counts
 
-    def work(conn: Connection) -> dict[str, int]:
-        counts = {k: 0 for k in ORDER}
-        parties: dict[str, int] = {}
-        installations: dict[str, int] = {}
 
-        def party(ref: str, where: str) -> int:
-            if ref in parties:
-                return parties[ref]
-            found = conn.execute(select(t.parties.c.id).where(t.parties.c.registration_id == ref)).scalar()
-            if found is None:
-                raise DomainError("file_reference", f"{where}: unknown party {ref!r}")
-            return int(found)
+@contextmanager
+def _at(where: str) -> Iterator[None]:
+    """Name the row in whatever a service refuses."""
+    try:
+        yield
+    except DomainError as exc:
+        raise DomainError(exc.code, f"{where}: {exc.message}") from None
+    except ValueError as exc:
+        raise DomainError("file_value", f"{where}: {exc}") from None
 
-        def guard(where: str, fn):
-            try:
-                return fn()
-            except DomainError as exc:
-                raise DomainError(exc.code, f"{where}: {exc.message}") from None
-            except ValueError as exc:
-                raise DomainError("file_value", f"{where}: {exc}") from None
 
-        for row in sheets.get("parties", []):
-            v = row.values
-            if v["ref"] in parties:
-                raise DomainError("file_duplicate", f"{row.where}: party ref {v['ref']!r} twice")
-            parties[v["ref"]] = guard(row.where, lambda v=v: svc.create_party(
-                kind=parse_choice(PartyKind, v["kind"], "kind"), name=v["name"], name_en=v.get("name_en", ""),
-                market=v.get("market") or None, registration_id=v.get("registration_id") or None,
-                sector=v.get("sector") or None, region=v.get("region") or None, conn=conn))
-            counts["parties"] += 1
-        for row in sheets.get("installations", []):
-            v = row.values
-            installations[v["ref"]] = guard(row.where, lambda v=v, row=row: svc.add_installation(
-                party_id=party(v["party_ref"], row.where), name=v["name"], county_code=v["county_code"],
-                sector=v["sector"], conn=conn))
-            counts["installations"] += 1
-        for row in sheets.get("generating_units", []):
-            v = row.values
-            if v["installation_ref"] not in installations:
-                raise DomainError("file_reference", f"{row.where}: unknown installation {v['installation_ref']!r}")
-            guard(row.where, lambda v=v: svc.add_generating_unit(
-                installation_id=installations[v["installation_ref"]], name=v["name"],
-                capacity_mw=parse_tonnes(v["capacity_mw"], "capacity_mw"), fuel=v["fuel"], cooling=v["cooling"],
-                category=v["category"], conn=conn))
-            counts["generating_units"] += 1
-        for row in sheets.get("accounts", []):
-            v = row.values
-            guard(row.where, lambda v=v, row=row: svc.request_account(
-                actor, market=v["market"], type=parse_choice(AccountType, v["type"], "type"), number=v["number"],
-                name=v.get("name", ""), party_id=party(v["party_ref"], row.where), conn=conn))
-            counts["accounts"] += 1
+def _write(svc: RegistryService, actor: Actor, keys: _Keys, conn: Connection, *, kind: str,
+           rows: list[Row]) -> tuple[int, int]:
+    """Write one chunk of one kind: ``rows``, or those written before CHUNK_SECONDS ran out (at least
+    one). Returns how many rows it took and how many of them were new."""
+    deadline = time.monotonic() + CHUNK_SECONDS
+    new = 0
+    if kind in ("issuances", "allocations"):
         ops: list[tuple[str, Issue | Allocate]] = []
-        for kind, action in (("issuances", TxType.ISSUE), ("allocations", TxType.ALLOCATE)):
-            for row in sheets.get(kind, []):
-                v = row.values
+        for row in rows:
+            with _at(row.where):
+                ops.append((row.where, _command(conn, kind, row.values)))
+        outcomes = svc.submit_in(conn, actor, [op for _, op in ops], all_or_nothing=False)
+        for (where, _), outcome in zip(ops, outcomes):
+            if outcome.error is not None:  # raising here rolls this chunk back; the earlier ones stay
+                raise DomainError(outcome.error.code, f"{where}: {outcome.error.message}")
+            new += not outcome.replayed
+        return len(rows), new
+    for used, row in enumerate(rows, 1):
+        v = row.values
+        if kind == "parties":
+            key = keys.party[v["ref"]]
+            if keys.party_id(conn, v["ref"]) is None:
+                with _at(row.where):
+                    svc.create_party(
+                        kind=parse_choice(PartyKind, v["kind"], "kind"), name=v["name"], name_en=v.get("name_en", ""),
+                        market=v.get("market") or None, registration_id=key, sector=v.get("sector") or None,
+                        region=v.get("region") or None, conn=conn)
+                new += 1
+        elif kind == "installations":
+            if keys.installation_id(conn, v["ref"]) is None:
+                pid = keys.party_id(conn, v["party_ref"])
+                if pid is None:
+                    raise DomainError("file_reference", f"{row.where}: unknown party {v['party_ref']!r}")
+                with _at(row.where):
+                    svc.add_installation(
+                        party_id=pid, name=v["name"], county_code=v["county_code"], sector=v["sector"], conn=conn)
+                new += 1
+        elif kind == "generating_units":
+            iid = keys.installation_id(conn, v["installation_ref"])
+            if iid is None:
+                raise DomainError("file_reference", f"{row.where}: unknown installation {v['installation_ref']!r}")
+            if conn.execute(select(t.generating_units.c.id).where(
+                    t.generating_units.c.installation_id == iid, t.generating_units.c.name == v["name"])).first() is None:
+                with _at(row.where):
+                    svc.add_generating_unit(
+                        installation_id=iid, name=v["name"], capacity_mw=parse_tonnes(v["capacity_mw"], "capacity_mw"),
+                        fuel=v["fuel"], cooling=v["cooling"], category=v["category"], conn=conn)
+                new += 1
+        elif conn.execute(select(t.accounts.c.id).where(t.accounts.c.number == v["number"])).first() is None:
+            pid = keys.party_id(conn, v["party_ref"])
+            if pid is None:
+                raise DomainError("file_reference", f"{row.where}: unknown party {v['party_ref']!r}")
+            with _at(row.where):
+                svc.request_account(
+                    actor, market=v["market"], type=parse_choice(AccountType, v["type"], "type"), number=v["number"],
+                    name=v.get("name", ""), party_id=pid, conn=conn)
+            new += 1
+        if time.monotonic() > deadline:
+            return used, new
+    return len(rows), new
 
-                def build(v=v, action=action) -> Issue | Allocate:
-                    uc = conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == v["unit_class"])).scalar()
-                    if uc is None:
-                        raise DomainError("file_reference", f"unknown unit class {v['unit_class']!r}")
-                    to = _account_id(conn, v["account"])
-                    quantity = parse_tonnes(v["quantity"])
-                    if action is TxType.ALLOCATE:
-                        return Allocate(key=v["key"], from_account=_account_id(conn, v["from_account"]), to_account=to,
-                                        unit_class=uc, quantity=quantity)
-                    return Issue(key=v["key"], to_account=to, unit_class=uc, quantity=quantity)
 
-                ops.append((row.where, guard(row.where, build)))
-                counts[kind] += 1
-        if ops:
-            outcomes = svc.submit_in(conn, actor, [op for _, op in ops], all_or_nothing=False)
-            for (where, _), outcome in zip(ops, outcomes):
-                if outcome.error is not None:  # raising here rolls the whole import back
-                    raise DomainError(outcome.error.code, f"{where}: {outcome.error.message}")
-        return counts
-
-    return run_in_transaction(svc.engine, work)
+def _command(conn: Connection, kind: str, v: dict[str, str]) -> Issue | Allocate:
+    uc = conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == v["unit_class"])).scalar()
+    if uc is None:
+        raise DomainError("file_reference", f"unknown unit class {v['unit_class']!r}")
+    to = _account_id(conn, v["account"])
+    quantity = parse_tonnes(v["quantity"])
+    if kind == "allocations":
+        return Allocate(key=v["key"], from_account=_account_id(conn, v["from_account"]), to_account=to,
+                        unit_class=uc, quantity=quantity)
+    return Issue(key=v["key"], to_account=to, unit_class=uc, quantity=quantity)
 
 
 def _account_id(conn: Connection, number: str) -> AccountId:
