@@ -19,7 +19,7 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from openets.core.actor import Role  # noqa: E402
+from openets.core.actor import SYSTEM_SETUP, Role  # noqa: E402
 from openets.core.clock import FixedClock  # noqa: E402
 from openets.registry.commands import Approve, Issue  # noqa: E402
 from openets.registry.model import UnitKind  # noqa: E402
@@ -74,8 +74,8 @@ def main() -> None:
 
         # set-up, not timed: regulators, the companies with open compliance accounts, the allowances
         party = reg.registry_party("CEA")
-        reg.add_user(name="r1", party_id=party, role=Role.REGULATOR, market="CEA")
-        reg.add_user(name="r2", party_id=party, role=Role.REGULATOR, market="CEA")
+        reg.add_user(SYSTEM_SETUP, name="r1", party_id=party, role=Role.REGULATOR, market="CEA")
+        reg.add_user(SYSTEM_SETUP, name="r2", party_id=party, role=Role.REGULATOR, market="CEA")
         r1, r2 = reg.actor("r1"), reg.actor("r2")
         with engine.begin() as c:
             start = c.execute(text("SELECT coalesce(max(id), 0) FROM parties")).scalar_one() + 1

@@ -27,7 +27,7 @@ from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from openets.core.actor import Role  # noqa: E402
+from openets.core.actor import SYSTEM_SETUP, Role  # noqa: E402
 from openets.ledger.journal import GENESIS, line_digest  # noqa: E402
 from openets.registry.commands import Allocate, Transfer  # noqa: E402
 from openets.registry.model import AccountType, PartyKind  # noqa: E402
@@ -51,7 +51,7 @@ def setup(url: str, accounts: int = ACCOUNTS) -> tuple[RegistryService, object, 
     w = build_world(engine, companies=0, cap=10**12, issue=accounts * STOCK + 1, allocate=0)
     svc = w.svc
     pid = svc.create_party(kind=PartyKind.INVESTOR, name="投资机构", market="BJ")
-    svc.add_user(name="trader", party_id=pid, role=Role.INVESTOR)
+    svc.add_user(SYSTEM_SETUP, name="trader", party_id=pid, role=Role.INVESTOR)
     trader = svc.actor("trader")
     ids = []
     for i in range(accounts):

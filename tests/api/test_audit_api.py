@@ -11,7 +11,7 @@ from sqlalchemy import text
 from tests.api.conftest import PW
 
 from openets.api.deps import COOKIE
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 
 
 def _rows(engine) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -20,7 +20,7 @@ def _rows(engine) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
 
 
 def _setup(w) -> None:  # type: ignore[no-untyped-def]
-    w.svc.add_user(name="aud", party_id=w.svc.registry_party("BJ"), role=Role.AUDITOR)
+    w.svc.add_user(SYSTEM_SETUP, name="aud", party_id=w.svc.registry_party("BJ"), role=Role.AUDITOR)
 
 
 def test_every_state_changing_route_writes_its_audit_row(make_api, login, engine) -> None:  # type: ignore[no-untyped-def]

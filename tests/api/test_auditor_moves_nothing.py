@@ -4,7 +4,7 @@ auditor with a well-formed request: 403 problem details (read_only), the databas
 
 from __future__ import annotations
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.model import PartyKind
 from openets.testing.digest import digest
 
@@ -14,7 +14,7 @@ SESSION = {"/auth/token", "/auth/logout"}  # the auditor's own session: logging 
 def test_every_state_changing_route_refuses_the_auditor(make_api, login, engine) -> None:  # type: ignore[no-untyped-def]
     def setup(w) -> None:  # type: ignore[no-untyped-def]
         aud = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-        w.svc.add_user(name="auditor", party_id=aud, role=Role.AUDITOR)
+        w.svc.add_user(SYSTEM_SETUP, name="auditor", party_id=aud, role=Role.AUDITOR)
 
     c, w = make_api(("auditor", "BJ-co-0"), setup)
     filed = c.post("/mrv/BJ/2016/reports", json={"emissions": "100", "output": []}, headers=login(c, "BJ-co-0"))

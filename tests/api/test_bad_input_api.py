@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.model import PartyKind
 
 PW = "correct horse battery"
@@ -18,7 +18,7 @@ PW = "correct horse battery"
 def client(make_api):  # type: ignore[no-untyped-def]
     def setup(w) -> None:  # type: ignore[no-untyped-def]
         auditor = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-        w.svc.add_user(name="auditor", party_id=auditor, role=Role.AUDITOR)
+        w.svc.add_user(SYSTEM_SETUP, name="auditor", party_id=auditor, role=Role.AUDITOR)
 
     return make_api(("BJ-co-0", "BJ-co-1", "BJ-reg-1", "auditor"), setup)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.model import PartyKind
 
 
@@ -15,10 +15,10 @@ def client(make_api):  # type: ignore[no-untyped-def]
         svc = w.svc
         for name in ("V1", "V2"):
             pid = svc.create_party(kind=PartyKind.VERIFIER, name=f"核查{name}", registration_id=name)
-            svc.add_user(name=f"ver-{name}", party_id=pid, role=Role.VERIFIER)
-        svc.add_user(name="SH-reg", party_id=svc.registry_party("SH"), role=Role.REGULATOR, market="SH")
+            svc.add_user(SYSTEM_SETUP, name=f"ver-{name}", party_id=pid, role=Role.VERIFIER)
+        svc.add_user(SYSTEM_SETUP, name="SH-reg", party_id=svc.registry_party("SH"), role=Role.REGULATOR, market="SH")
         aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-        svc.add_user(name="auditor", party_id=aud, role=Role.AUDITOR)
+        svc.add_user(SYSTEM_SETUP, name="auditor", party_id=aud, role=Role.AUDITOR)
 
     return make_api(("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor"), setup)
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openets.api.app import create_app
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.model import PartyKind
 
 PW = "correct horse battery"
@@ -18,7 +18,7 @@ SECRET = "test-secret-of-thirty-two-bytes-or-more"
 def client(make_api):  # type: ignore[no-untyped-def]
     def setup(w) -> None:  # type: ignore[no-untyped-def]
         auditor = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-        w.svc.add_user(name="auditor", party_id=auditor, role=Role.AUDITOR)
+        w.svc.add_user(SYSTEM_SETUP, name="auditor", party_id=auditor, role=Role.AUDITOR)
 
     return make_api(("BJ-co-0", "BJ-co-1", "BJ-reg-1", "auditor"), setup)
 
@@ -116,9 +116,9 @@ def test_dashboard_forms_without_a_browser(client) -> None:  # type: ignore[no-u
     assert "English" in c.get("/").text and "Market overview" in c.get("/?lang=en").text
 
 
-def test_users_commands_and_account_approval_in_the_dashboard(db_url, engine, clock) -> None:  # type: ignore[no-untyped-def]
-    """Bootstrap the first regulator from the command line; a company's account request is approved by
-    the market's regulator in the dashboard."""
+def test_users_commands_and_account_approval_in_the_dashboard(db_url, engine, clock, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Bootstrap the first administrator from the command line, who creates the regulator, who creates
+    a company user; the company's account request is approved by the market's regulator in the dashboard."""
     import json
 
     from typer.testing import CliRunner
@@ -130,11 +130,15 @@ def test_users_commands_and_account_approval_in_the_dashboard(db_url, engine, cl
     svc = RegistryService(engine, clock=clock)
     svc.init_markets()
     run = lambda *a, inp=None: CliRunner().invoke(app, ["users", *a, "--db", db_url, "--json"], input=inp)  # noqa: E731
-    r = run("create", "li", "--role", "regulator", "--market", "BJ", "--password-stdin", inp=PW + "\n")
+    monkeypatch.setenv("OPENETS_LOCAL_ADMIN", "1")  # --as: the operator with the database in hand
+    monkeypatch.setenv("OPENETS_CONFIG_DIR", str(tmp_path / "config"))
+    assert run("create", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root").exit_code == 0
+    r = run("create", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root",
+            "--password-stdin", inp=PW + "\n")
     assert r.exit_code == 0 and json.loads(r.stdout)["password_set"], r.stderr
     assert run("grant", "nobody", "--role", "auditor", "--party", "1").exit_code == 1  # create first
     pid = svc.create_party(kind=PartyKind.COMPANY, name="甲", market="BJ", registration_id="R1")
-    assert run("create", "zhao", "--role", "company", "--party", str(pid), "--password-stdin",
+    assert run("create", "zhao", "--role", "company", "--party", str(pid), "--as", "li", "--password-stdin",
                inp=PW + "\n").exit_code == 0
     acc = svc.request_account(svc.actor("zhao"), market="BJ", type=AccountType.COMPLIANCE, number="BJ-NEW")
     c = TestClient(create_app(engine, secret=SECRET, clock=clock))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.model import PartyKind
 
 
 def test_verification_for_auditors_and_regulators_only(make_api, login, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     def setup(w) -> None:  # type: ignore[no-untyped-def]
         aud = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-        w.svc.add_user(name="auditor", party_id=aud, role=Role.AUDITOR)
+        w.svc.add_user(SYSTEM_SETUP, name="auditor", party_id=aud, role=Role.AUDITOR)
 
     c, w = make_api(("BJ-co-0", "BJ-reg-1", "auditor"), setup)
     ok = c.get("/registry/verification", headers=login(c, "auditor"))

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import text
 from tests.browser.test_dashboard import CHROMIUM, PW, page, server  # noqa: F401  (fixtures)
 
+from openets.core.actor import SYSTEM_SETUP
+
 
 @pytest.fixture
 def proposed(server):  # type: ignore[no-untyped-def]  # noqa: F811
@@ -20,7 +22,7 @@ def proposed(server):  # type: ignore[no-untyped-def]  # noqa: F811
 
     base, w = server
     auth = AuthService(w.svc)
-    w.svc.add_user(name="aud", party_id=w.svc.registry_party("BJ"), role=Role.AUDITOR)
+    w.svc.add_user(SYSTEM_SETUP, name="aud", party_id=w.svc.registry_party("BJ"), role=Role.AUDITOR)
     for user in (w.reg.user, w.reg2.user, "aud"):
         auth.set_password(user, PW)
     [out] = w.svc.submit(w.reg, [Issue(to_account=w.issuance.id, unit_class=w.unit_class.id, quantity=250_000)])

@@ -31,14 +31,15 @@ def cli(db: str, *args: str, ok: bool = True) -> dict | list:  # type: ignore[ty
 @pytest.fixture
 def world(db_url: str) -> str:
     cli(db_url, "init")
-    cli(db_url, "add-user", "li", "--role", "regulator", "--market", "BJ")
-    cli(db_url, "add-user", "wang", "--role", "regulator", "--market", "BJ")
+    cli(db_url, "add-user", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root")  # the bootstrap
+    cli(db_url, "add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
+    cli(db_url, "add-user", "wang", "--role", "regulator", "--market", "BJ", "--person", "P-wang", "--as", "root")
     p1 = cli(db_url, "add-party", "--kind", "company", "--name", "甲", "--market", "BJ",
              "--registration-id", "R1")["party"]  # type: ignore[index]
     p2 = cli(db_url, "add-party", "--kind", "company", "--name", "乙", "--market", "BJ",
              "--registration-id", "R2")["party"]  # type: ignore[index]
-    cli(db_url, "add-user", "zhao", "--role", "company", "--party", str(p1))
-    cli(db_url, "add-user", "sun", "--role", "company", "--party", str(p2))
+    cli(db_url, "add-user", "zhao", "--role", "company", "--party", str(p1), "--as", "li")
+    cli(db_url, "add-user", "sun", "--role", "company", "--party", str(p2), "--as", "li")
     cli(db_url, "open-account", "--market", "BJ", "--type", "compliance", "--number", "BJ-A", "--as", "zhao")
     cli(db_url, "open-account", "--market", "BJ", "--type", "compliance", "--number", "BJ-B", "--as", "sun")
     cli(db_url, "approve-account", "BJ-A", "BJ-B", "--as", "li")

@@ -32,9 +32,10 @@ def call(db: str, *args: str, ok: bool = True, stdin: str | None = None) -> dict
 @pytest.fixture
 def market(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     call(db_url, "registry", "init")
+    call(db_url, "users", "create", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root")
     for name in ("li", "wang"):
-        call(db_url, "users", "create", name, "--role", "regulator", "--market", "BJ", "--password-stdin",
-             stdin=PW + "\n")
+        call(db_url, "users", "create", name, "--role", "regulator", "--market", "BJ", "--person", f"P-{name}",
+             "--as", "root", "--password-stdin", stdin=PW + "\n")
     call(db_url, "registry", "create-unit-class", "--market", "BJ", "--vintage", "2016", "--cap", "1000000",
          "--as", "li")
     monkeypatch.delenv("OPENETS_LOCAL_ADMIN")  # from here on, as people without the database in hand

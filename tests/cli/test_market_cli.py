@@ -30,11 +30,12 @@ def run(db: str, group: str, *args: str, ok: bool = True, env: dict[str, str] | 
 def world(db_url: str) -> str:
     r = lambda *a: run(db_url, "registry", *a)  # noqa: E731
     r("init")
-    r("add-user", "li", "--role", "regulator", "--market", "BJ")
-    r("add-user", "wang", "--role", "regulator", "--market", "BJ")
+    r("add-user", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root")  # the bootstrap
+    r("add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
+    r("add-user", "wang", "--role", "regulator", "--market", "BJ", "--person", "P-wang", "--as", "root")
     for i, name in enumerate(("zhao", "sun")):
         p = r("add-party", "--kind", "company", "--name", name, "--market", "BJ", "--registration-id", f"R{i}")["party"]
-        r("add-user", name, "--role", "company", "--party", str(p))
+        r("add-user", name, "--role", "company", "--party", str(p), "--as", "li")
         r("open-account", "--market", "BJ", "--type", "compliance", "--number", f"BJ-{name}", "--as", name)
     r("approve-account", "BJ-zhao", "BJ-sun", "--as", "li")
     r("create-unit-class", "--market", "BJ", "--vintage", "2016", "--cap", "1000000", "--as", "li")

@@ -25,13 +25,14 @@ def cli(db: str, *args: str, ok: bool = True) -> dict:  # type: ignore[type-arg]
 
 def test_cement_plant(db_url: str, tmp_path: Path) -> None:
     cli(db_url, "registry", "init")
-    cli(db_url, "registry", "add-user", "li", "--role", "regulator", "--market", "GD")
-    cli(db_url, "registry", "add-user", "wang", "--role", "regulator", "--market", "GD")
+    cli(db_url, "registry", "add-user", "root", "--role", "administrator", "--market", "GD", "--person", "P-root")  # the bootstrap
+    cli(db_url, "registry", "add-user", "li", "--role", "regulator", "--market", "GD", "--person", "P-li", "--as", "root")
+    cli(db_url, "registry", "add-user", "wang", "--role", "regulator", "--market", "GD", "--person", "P-wang", "--as", "root")
     co = cli(db_url, "registry", "add-party", "--kind", "company", "--name", "广东某水泥", "--market", "GD",
              "--registration-id", "GD-C1")["party"]
     ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查机构", "--registration-id", "V1")["party"]
-    cli(db_url, "registry", "add-user", "zhao", "--role", "company", "--party", str(co))
-    cli(db_url, "registry", "add-user", "wu", "--role", "verifier", "--party", str(ver))
+    cli(db_url, "registry", "add-user", "zhao", "--role", "company", "--party", str(co), "--as", "li")
+    cli(db_url, "registry", "add-user", "wu", "--role", "verifier", "--party", str(ver), "--as", "root")
 
     plan = cli(db_url, "mrv", "plan-submit", "--market", "GD", "--installation", "K1", "--streams", "coal-1,kiln",
                "--as", "zhao")["plan"]
@@ -83,14 +84,15 @@ def test_coal_power_plant_and_sector_mixing(db_url: str, tmp_path: Path) -> None
     """A coal-fired power plant end to end: plan → monthly data → report → verification with a finding and
     a correction → confirmation; then the sector check against a peer using default factors."""
     cli(db_url, "registry", "init")
-    cli(db_url, "registry", "add-user", "mee-1", "--role", "regulator", "--market", "CEA")
-    cli(db_url, "registry", "add-user", "mee-2", "--role", "regulator", "--market", "CEA")
+    cli(db_url, "registry", "add-user", "root", "--role", "administrator", "--market", "CEA", "--person", "P-root")  # the bootstrap
+    cli(db_url, "registry", "add-user", "mee-1", "--role", "regulator", "--market", "CEA", "--person", "P-mee-1", "--as", "root")
+    cli(db_url, "registry", "add-user", "mee-2", "--role", "regulator", "--market", "CEA", "--person", "P-mee-2", "--as", "root")
     ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查", "--registration-id", "V9")["party"]
-    cli(db_url, "registry", "add-user", "v", "--role", "verifier", "--party", str(ver))
+    cli(db_url, "registry", "add-user", "v", "--role", "verifier", "--party", str(ver), "--as", "root")
     for reg_id, user in (("PWR1", "p1"), ("PWR2", "p2")):
         pid = cli(db_url, "registry", "add-party", "--kind", "company", "--name", reg_id, "--market", "CEA",
                   "--registration-id", reg_id)["party"]
-        cli(db_url, "registry", "add-user", user, "--role", "company", "--party", str(pid))
+        cli(db_url, "registry", "add-user", user, "--role", "company", "--party", str(pid), "--as", "mee-1")
     plan = cli(db_url, "mrv", "plan-submit", "--market", "CEA", "--installation", "PLANT", "--streams",
                "coal-1,grid", "--as", "p1")["plan"]
     cli(db_url, "mrv", "plan-approve", str(plan), "--as", "mee-1")

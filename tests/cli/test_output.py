@@ -74,11 +74,12 @@ def test_serial_ranges_with_a_dash_and_accounts_by_number(db_url: str, monkeypat
         return r.stdout
 
     cli("init")
-    cli("add-user", "li", "--role", "regulator", "--market", "BJ")
-    cli("add-user", "wang", "--role", "regulator", "--market", "BJ")
+    cli("add-user", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root")  # the bootstrap
+    cli("add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
+    cli("add-user", "wang", "--role", "regulator", "--market", "BJ", "--person", "P-wang", "--as", "root")
     party = json.loads(cli("add-party", "--kind", "company", "--name", "甲", "--market", "BJ",
                            "--registration-id", "R1"))["party"]
-    cli("add-user", "zhao", "--role", "company", "--party", str(party))
+    cli("add-user", "zhao", "--role", "company", "--party", str(party), "--as", "li")
     cli("open-account", "--market", "BJ", "--type", "compliance", "--number", "BJ-A", "--as", "zhao")
     cli("approve-account", "BJ-A", "--as", "li")
     cli("create-unit-class", "--market", "BJ", "--vintage", "2016", "--cap", "1000000", "--as", "li")

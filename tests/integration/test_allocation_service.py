@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
 from openets.registry.commands import Approve, Issue, Transfer
@@ -26,7 +26,7 @@ def world(engine):  # type: ignore[no-untyped-def]
     r1, r2 = market_regulators(svc, "CEA", ("mee-1", "mee-2"))
     for reg_id in ("P1", "P2"):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=f"电厂{reg_id}", market="CEA", registration_id=reg_id)
-        svc.add_user(name=f"u-{reg_id}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"u-{reg_id}", party_id=pid, role=Role.COMPANY)
         acc = svc.request_account(svc.actor(f"u-{reg_id}"), market="CEA", type=AccountType.COMPLIANCE)
         svc.decide_account(r1, acc.number, approve=True)
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=50_000_000)
@@ -166,7 +166,7 @@ def test_shenzhen_withholds_what_is_owed_from_the_next_allocation(engine) -> Non
     accounts = {}
     for reg_id in ("S1", "S2"):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=reg_id, market="SZ", registration_id=reg_id)
-        svc.add_user(name=f"u-{reg_id}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"u-{reg_id}", party_id=pid, role=Role.COMPANY)
         acc = svc.request_account(svc.actor(f"u-{reg_id}"), market="SZ", type=AccountType.COMPLIANCE)
         accounts[reg_id] = svc.decide_account(r1, acc.number, approve=True)
     for year in (2016, 2017):

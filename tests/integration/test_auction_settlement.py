@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
 from openets.market.auction import AuctionRules, Bid, clear
@@ -24,7 +24,7 @@ def test_shanghai_auction_units_are_compliance_only(engine) -> None:  # type: ig
     parties, accounts = {}, {}
     for i in (1, 2):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=f"上海企业{i}", market="SH", registration_id=f"SH{i}")
-        svc.add_user(name=f"sh-co-{i}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"sh-co-{i}", party_id=pid, role=Role.COMPANY)
         acc = svc.request_account(svc.actor(f"sh-co-{i}"), market="SH", type=AccountType.COMPLIANCE)
         parties[i], accounts[i] = pid, svc.decide_account(r1, acc.number, approve=True)
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="SH", vintage=2016, cap=10_000_000)

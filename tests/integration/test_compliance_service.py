@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
 from openets.registry.commands import Allocate, Approve, Issue, Reversal, Surrender
@@ -32,7 +32,7 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     acc, who = {}, {}
     for name in ("A", "B", "C", "D"):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="BJ", registration_id=name)
-        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"u-{name}", party_id=pid, role=Role.COMPANY)
         who[name] = svc.actor(f"u-{name}")
         a = svc.request_account(who[name], market="BJ", type=AccountType.COMPLIANCE)
         acc[name] = svc.decide_account(r1, a.number, approve=True)
@@ -116,7 +116,7 @@ def test_offsets_count_up_to_the_national_cap(engine) -> None:  # type: ignore[n
     plan = {"P-OK": 96_000, "P-SHORT": 94_000}
     for name, allowances in plan.items():
         pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="CEA", registration_id=name)
-        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"u-{name}", party_id=pid, role=Role.COMPANY)
         actor = svc.actor(f"u-{name}")
         a = svc.decide_account(r1, svc.request_account(actor, market="CEA", type=AccountType.COMPLIANCE).number,
                                approve=True)
@@ -165,10 +165,10 @@ def test_national_power_obligation_per_unit(engine) -> None:  # type: ignore[no-
     svc.init_markets()
     cea = svc.registry_party("CEA")
     for n in (1, 2):
-        svc.add_user(name=f"m-{n}", party_id=cea, role=Role.REGULATOR, market="CEA")
+        svc.add_user(SYSTEM_SETUP, name=f"m-{n}", party_id=cea, role=Role.REGULATOR, market="CEA")
     r1, r2 = svc.actor("m-1"), svc.actor("m-2")
     pid = svc.create_party(kind=PartyKind.COMPANY, name="发电", market="CEA", registration_id="P1", sector="power")
-    svc.add_user(name="u-p1", party_id=pid, role=Role.COMPANY)
+    svc.add_user(SYSTEM_SETUP, name="u-p1", party_id=pid, role=Role.COMPANY)
     co = svc.actor("u-p1")
     svc.decide_account(r1, svc.request_account(co, market="CEA", type=AccountType.COMPLIANCE).number, approve=True)
     uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2019, cap=20_000_000)
@@ -187,7 +187,7 @@ def test_national_power_obligation_per_unit(engine) -> None:  # type: ignore[no-
            for u, v in ve.items()]
     reports = ReportService(svc)
     ver = svc.create_party(kind=PartyKind.VERIFIER, name="核查", registration_id="V1")
-    svc.add_user(name="v", party_id=ver, role=Role.VERIFIER)
+    svc.add_user(SYSTEM_SETUP, name="v", party_id=ver, role=Role.VERIFIER)
     rid = reports.submit(co, market="CEA", year=2019, emissions=D(sum(ve.values())), output=out)
     reports.assign(r1, rid, str(ver))
     reports.step(svc.actor("v"), rid, "start_verification")
@@ -214,10 +214,10 @@ def test_no_double_coverage_when_the_national_market_takes_over(engine, tmp_path
                           rulebook=default_rulebook().with_file(rules))
     svc.init_markets()
     for m in ("BJ", "CEA"):
-        svc.add_user(name=f"{m}-r", party_id=svc.registry_party(m), role=Role.REGULATOR, market=m)
+        svc.add_user(SYSTEM_SETUP, name=f"{m}-r", party_id=svc.registry_party(m), role=Role.REGULATOR, market=m)
     for name, sector, markets in (("POWER", "power", ("BJ", "CEA")), ("CEMENT", "cement", ("BJ",))):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="BJ", registration_id=name, sector=sector)
-        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"u-{name}", party_id=pid, role=Role.COMPANY)
         for m in markets:
             a = svc.request_account(svc.actor(f"u-{name}"), market=m, type=AccountType.COMPLIANCE)
             svc.decide_account(svc.actor(f"{m}-r"), a.number, approve=True)
@@ -246,10 +246,10 @@ def test_a_pilot_keeps_the_years_it_allocated_for_and_the_national_market_takes_
     svc.init_markets()
     for m in ("BJ", "CEA"):
         for n in (1, 2):
-            svc.add_user(name=f"{m}-r{n}", party_id=svc.registry_party(m), role=Role.REGULATOR, market=m)
+            svc.add_user(SYSTEM_SETUP, name=f"{m}-r{n}", party_id=svc.registry_party(m), role=Role.REGULATOR, market=m)
     for name in ("KEPT", "LISTED"):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="BJ", registration_id=name, sector="power")
-        svc.add_user(name=f"u-{name}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"u-{name}", party_id=pid, role=Role.COMPANY)
         for m in ("BJ", "CEA"):
             a = svc.request_account(svc.actor(f"u-{name}"), market=m, type=AccountType.COMPLIANCE)
             svc.decide_account(svc.actor(f"{m}-r1"), a.number, approve=True)

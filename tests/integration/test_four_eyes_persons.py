@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.errors import DomainError
 from openets.registry.commands import Approve, Issue
 from openets.registry.model import AccountType, PartyKind, UnitKind
@@ -20,9 +20,9 @@ def test_one_person_under_two_user_names_cannot_approve_their_own_issuance(engin
     svc = RegistryService(engine, clock=clock)
     svc.init_markets()
     bj = svc.registry_party("BJ")
-    svc.add_user(name="li", party_id=bj, role=Role.REGULATOR, market="BJ", person="110101197001010011")
-    svc.add_user(name="li-2", party_id=bj, role=Role.REGULATOR, market="BJ", person="110101197001010011")
-    svc.add_user(name="wang", party_id=bj, role=Role.REGULATOR, market="BJ", person="110101198002020022")
+    svc.add_user(SYSTEM_SETUP, name="li", party_id=bj, role=Role.REGULATOR, market="BJ", person="110101197001010011")
+    svc.add_user(SYSTEM_SETUP, name="li-2", party_id=bj, role=Role.REGULATOR, market="BJ", person="110101197001010011")
+    svc.add_user(SYSTEM_SETUP, name="wang", party_id=bj, role=Role.REGULATOR, market="BJ", person="110101198002020022")
     li, li2, wang = svc.actor("li"), svc.actor("li-2"), svc.actor("wang")
     assert li.person_key == li2.person_key != wang.person_key
     uc = svc.create_unit_class(li, kind=UnitKind.ALLOWANCE, market="BJ", vintage=2016, cap=5_000_000)
@@ -35,7 +35,7 @@ def test_one_person_under_two_user_names_cannot_approve_their_own_issuance(engin
     assert svc.one(wang, Approve(txn=rec.id)).status.value == "completed"  # another person may
     assert svc.unit_class("BEA-2016").issued == 1_000_000
     with pytest.raises(DomainError) as mismatch:  # a user name keeps its person
-        svc.add_user(name="li-2", party_id=svc.registry_party("SH"), role=Role.REGULATOR, market="SH",
+        svc.add_user(SYSTEM_SETUP, name="li-2", party_id=svc.registry_party("SH"), role=Role.REGULATOR, market="SH",
                      person="310101199003030033")
     assert mismatch.value.code == "person_mismatch"
 
@@ -45,7 +45,7 @@ def test_account_approval_by_the_same_person_is_refused(engine, clock) -> None: 
     svc.init_markets()
     bj = svc.registry_party("BJ")
     for name, person in (("li", "P-1"), ("li-2", "P-1"), ("wang", "P-2")):
-        svc.add_user(name=name, party_id=bj, role=Role.REGULATOR, market="BJ", person=person)
+        svc.add_user(SYSTEM_SETUP, name=name, party_id=bj, role=Role.REGULATOR, market="BJ", person=person)
     pid = svc.create_party(kind=PartyKind.COMPANY, name="企业", registration_id="C-1", market="BJ")
     acc = svc.request_account(svc.actor("li"), market="BJ", type=AccountType.COMPLIANCE, party_id=pid)
     with pytest.raises(DomainError) as refused:
@@ -58,9 +58,9 @@ def test_the_auditor_requests_no_account_and_only_a_regulator_imports_parties(en
     svc = RegistryService(engine, clock=clock)
     svc.init_markets()
     aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-    svc.add_user(name="aud", party_id=aud, role=Role.AUDITOR)
+    svc.add_user(SYSTEM_SETUP, name="aud", party_id=aud, role=Role.AUDITOR)
     co = svc.create_party(kind=PartyKind.COMPANY, name="企业", registration_id="C-1", market="BJ")
-    svc.add_user(name="zhao", party_id=co, role=Role.COMPANY)
+    svc.add_user(SYSTEM_SETUP, name="zhao", party_id=co, role=Role.COMPANY)
     with pytest.raises(DomainError) as refused:
         svc.request_account(svc.actor("aud"), market="BJ", type=AccountType.HOLDING)
     assert refused.value.code == "read_only"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
 from openets.registry.commands import Allocate, Approve
@@ -23,7 +23,7 @@ def test_projects_credits_and_eligibility(engine) -> None:  # type: ignore[no-un
     r1, r2 = market_regulators(svc, "HB", ("hb-1", "hb-2"))
     owner = svc.create_party(kind=PartyKind.INVESTOR, name="沼气项目业主", registration_id="OWNER")
     company = svc.create_party(kind=PartyKind.COMPANY, name="湖北某钢厂", market="HB", registration_id="HB-STEEL")
-    svc.add_user(name="steel", party_id=company, role=Role.COMPANY)
+    svc.add_user(SYSTEM_SETUP, name="steel", party_id=company, role=Role.COMPANY)
     acc = svc.decide_account(r1, svc.request_account(svc.actor("steel"), market="HB",
                                                      type=AccountType.COMPLIANCE).number, approve=True)
     offsets = OffsetService(svc)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from openets.core.actor import Actor, Role
+from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.errors import DomainError
 from openets.market.orderbook import BUY, SELL
 from openets.market.rules import parse_trading_rules
@@ -73,9 +73,9 @@ def test_who_moves_exchange_cash(engine, clock) -> None:  # type: ignore[no-unty
     ex = exchange(w)
     svc = w.svc
     aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
-    svc.add_user(name="aud", party_id=aud, role=Role.AUDITOR)
+    svc.add_user(SYSTEM_SETUP, name="aud", party_id=aud, role=Role.AUDITOR)
     op = ex.ensure_exchange_party()
-    svc.add_user(name="bj-exchange", party_id=op, role=Role.EXCHANGE, market="BJ")
+    svc.add_user(SYSTEM_SETUP, name="bj-exchange", party_id=op, role=Role.EXCHANGE, market="BJ")
     company, auditor, operator = w.companies[0], svc.actor("aud"), svc.actor("bj-exchange")
     before = digest(engine)
     with pytest.raises(DomainError) as refused:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.integration.test_allocation_service import GOOD, csv, world  # noqa: F401  (fixture)
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.errors import DomainError
 from openets.mrv.documents import Finding
 from openets.registry.model import PartyKind
@@ -30,7 +30,7 @@ def test_report_life_cycle_feeds_the_true_up(world, tmp_path: Path) -> None:  # 
     alloc.issue(r2, alloc.propose(r1, pre, market="CEA", year=2019).run, unit_class="CEA-2019",
                 from_account="CEA-ISSUANCE")
     v_party = svc.create_party(kind=PartyKind.VERIFIER, name="核查机构", registration_id="V1")
-    svc.add_user(name="auditor-wu", party_id=v_party, role=Role.VERIFIER)
+    svc.add_user(SYSTEM_SETUP, name="auditor-wu", party_id=v_party, role=Role.VERIFIER)
     wu = svc.actor("auditor-wu")
     company = svc.actor("u-P1")
 
@@ -43,7 +43,7 @@ def test_report_life_cycle_feeds_the_true_up(world, tmp_path: Path) -> None:  # 
         reports.assign(r1, rid, str(v_party))
     assert e.value.code == "conflict_of_interest"
     other = svc.create_party(kind=PartyKind.VERIFIER, name="另一核查机构", registration_id="V2")
-    svc.add_user(name="auditor-he", party_id=other, role=Role.VERIFIER)
+    svc.add_user(SYSTEM_SETUP, name="auditor-he", party_id=other, role=Role.VERIFIER)
     he = svc.actor("auditor-he")
     reports.assign(r1, rid, str(other))
     reports.step(he, rid, "start_verification")

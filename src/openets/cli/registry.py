@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.grants import ActingPartyOpt, PersonOpt, grant
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
 from openets.core.ids import AccountId, UnitClassId
@@ -108,21 +109,13 @@ def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...)
 @app.command("add-user")
 def add_user(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
              market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
-             person: str | None = typer.Option(None, help="The natural person (national id, credit number or a key "
-                                                   "you give): four eyes compare persons, not user names."),
+             person: str | None = PersonOpt, user: str | None = AsOpt, acting_party: int | None = ActingPartyOpt,
              db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Make a user an authorised representative of a party (a regulator: of its market's registry)."""
+    """Make a user an authorised representative of a party (a regulator: of its market's registry), as an
+    administrator (any role) or a regulator (company, investor, verifier users of its market)."""
 
     def go() -> None:
-        svc = _svc(db)
-        pid = party
-        if pid is None:
-            if role is not Role.REGULATOR or market is None:
-                raise Failure("give --party, or --market for a regulator")
-            pid = svc.registry_party(market)
-        if person is not None:
-            check_text(person, "--person")
-        svc.add_user(name=name, party_id=pid, role=role, market=market, person=person)
+        pid = grant(_svc(db), user, acting_party, name=name, party=party, role=role, market=market, person=person)
         emit({"user": name, "party": pid, "role": role.value, "market": market, "person": person}, as_json)
 
     run(go)

@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from openets.cli.common import CsvOpt, DbOpt, Failure, JsonOpt, clock, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, clock, emit, engine, run
+from openets.cli.grants import ActingPartyOpt, PersonOpt, grant
 from openets.core.actor import Role
 from openets.core.settings import export, setting
 
@@ -44,22 +45,19 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
 @users.command()
 def create(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
            market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
-           person: str | None = typer.Option(None, help="The natural person (national id, credit number or a key "
-                                                   "you give): four eyes compare persons, not user names."),
+           person: str | None = PersonOpt, user: str | None = AsOpt, acting_party: int | None = ActingPartyOpt,
            password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Create a user who represents a party (a regulator: its market's registry) and set their password."""
+    """Create a user who represents a party (a regulator: its market's registry) and set their password,
+    as an administrator or a regulator of that market. On an empty registry, with no acting user, only
+    the first administrator: ``openets users create NAME --role administrator --market BJ --person P``."""
 
     def go() -> None:
         from openets.services.auth import AuthService
         from openets.services.registry import RegistryService
 
         svc = RegistryService(engine(db))
-        pid = party if party is not None else (svc.registry_party(market) if role is Role.REGULATOR and market
-                                               else None)
-        if pid is None:
-            raise Failure("give --party, or --market for a regulator")
-        svc.add_user(name=name, party_id=pid, role=role, market=market, person=person)
+        pid = grant(svc, user, acting_party, name=name, party=party, role=role, market=market, person=person)
         if password_stdin:
             AuthService(svc).set_password(name, sys.stdin.readline().rstrip("\n"))
         emit({"user": name, "party": pid, "role": role.value, "password_set": password_stdin}, as_json)
@@ -67,11 +65,13 @@ def create(name: str, role: Role = typer.Option(...), party: int | None = typer.
     run(go)
 
 
-@users.command()
-def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
-          market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
-          db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Let an existing user also act for another party or in another role (they then log in naming it)."""
+@users.command("grant")
+def grant_role(name: str, role: Role = typer.Option(...), party: int | None = typer.Option(None),
+               market: str | None = typer.Option(None, help="For regulators: the market they regulate."),
+               user: str | None = AsOpt, acting_party: int | None = ActingPartyOpt,
+               db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Let an existing user also act for another party or in another role (they then log in naming it),
+    as an administrator or a regulator of that market."""
 
     def go() -> None:
         from openets.services.registry import RegistryService
@@ -80,11 +80,7 @@ def grant(name: str, role: Role = typer.Option(...), party: int | None = typer.O
         svc = RegistryService(engine(db))
         if not user_exists(svc.engine, name):
             raise Failure(f"no user {name!r}: create them first (openets users create)")
-        pid = party if party is not None else (svc.registry_party(market) if role is Role.REGULATOR and market
-                                               else None)
-        if pid is None:
-            raise Failure("give --party, or --market for a regulator")
-        svc.add_user(name=name, party_id=pid, role=role, market=market)
+        pid = grant(svc, user, acting_party, name=name, party=party, role=role, market=market, person=None)
         emit({"user": name, "party": pid, "role": role.value, "market": market}, as_json)
 
     run(go)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 LOCAL_ADMIN = "OPENETS_LOCAL_ADMIN"
 SECRET_PARAMS = {"db", "password", "password_stdin"}  # never in an audit row
 UNAUDITED = {"openets serve"}
+BOOTSTRAP = "cli-bootstrap"  # the audit source of the first administrator's creation, with no acting user
 
 
 class Failure(Exception):
@@ -150,11 +151,22 @@ def acting(registry: RegistryService, user: str | None, party: int | None = None
     return actor
 
 
+def acting_or_bootstrap(registry: RegistryService, user: str | None, party: int | None = None) -> Actor | None:
+    """As :func:`acting`; but with nobody named and nobody logged in, ``None``: the bootstrap of the
+    first administrator (the service refuses anything else), audited with source ``cli-bootstrap``."""
+    if user or setting("user") or stored(registry.engine.url.render_as_string(hide_password=False)) is not None:
+        return acting(registry, user, party)
+    state = _acting.get()
+    if state is not None:
+        state.source, state.registry = BOOTSTRAP, registry
+    return None
+
+
 def _row(state: _Acting, status: int, answer: str) -> dict[str, object] | None:
     from openets.core.clock import SystemClock
     from openets.services.audit import audit_row
 
-    if state.actor is None and "user" in state.params:
+    if state.actor is None and "user" in state.params and state.source != BOOTSTRAP:
         return None  # a command that acts as someone: its row waits for a write made once that is known
 
     clock = state.registry.clock if state.registry is not None else SystemClock()

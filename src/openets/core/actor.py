@@ -57,3 +57,9 @@ class Actor:
 def person_key(user: str, person: str | None) -> str:
     """A user's natural person: the recorded person id, or (none recorded) the user name itself."""
     return f"person:{person}" if person else f"user:{user}"
+
+
+# The in-process set-up of the demo, the simulations, benches and test builders (they create their own
+# markets' users). No representative ever holds the system role (``add_user`` refuses to grant it), so no
+# user name resolves to this actor: the CLI and the API cannot act as it.
+SYSTEM_SETUP = Actor("system-setup", PartyId(0), Role.SYSTEM)

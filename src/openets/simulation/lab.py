@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from openets.core.actor import Actor, Role
+from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
 from openets.core.ids import PartyId, UnitClassId
@@ -122,7 +122,7 @@ class LabRunner:
         svc.init_markets()
         party = svc.registry_party(market)
         for n in (1, 2):
-            svc.add_user(name=f"lab-{market.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=market)
+            svc.add_user(SYSTEM_SETUP, name=f"lab-{market.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=market)
         r1, r2 = svc.actor(f"lab-{market.lower()}-reg-1"), svc.actor(f"lab-{market.lower()}-reg-2")
 
         def work(c: Connection) -> list[Agent]:
@@ -131,7 +131,7 @@ class LabRunner:
                 pid = svc.create_party(kind=PartyKind.COMPANY, name=f"{f.firm_id}", name_en=f.firm_id, market=market,
                                        registration_id=f"LAB{i:06d}", sector=f.sector, conn=c)
                 user = f"lab-{i:06d}"
-                svc.add_user(name=user, party_id=pid, role=Role.COMPANY, conn=c)
+                svc.add_user(SYSTEM_SETUP, name=user, party_id=pid, role=Role.COMPANY, conn=c)
                 actor = Actor(user, PartyId(pid), Role.COMPANY)
                 acc = svc.request_account(actor, market=market, type=AccountType.COMPLIANCE, number=f"LAB{i:06d}-A", conn=c)
                 svc.decide_account(r1, acc.number, approve=True, conn=c)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from openets.compliance.core import obligation
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.mrv.accounting import Stream, display, resolve
 from openets.mrv.documents import Finding
 from openets.mrv.factors import Factor, FactorTable, default_factors
@@ -31,7 +31,7 @@ def run_mrv(markets: list[Market], progress: Progress) -> None:
         rounding = ComplianceService(svc).compliance_rules(code, year).rounding
         reports = ReportService(svc)
         ver = svc.create_party(kind=PartyKind.VERIFIER, name=f"{code}核查机构", registration_id=f"VER-{code}")
-        svc.add_user(name=f"{code.lower()}-verifier", party_id=ver, role=Role.VERIFIER)
+        svc.add_user(SYSTEM_SETUP, name=f"{code.lower()}-verifier", party_id=ver, role=Role.VERIFIER)
         verifier = svc.actor(f"{code.lower()}-verifier")
         tick = progress.stage(f"{code} MRV", len(m.companies))
         for c in m.companies:

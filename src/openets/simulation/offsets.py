@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.commands import Allocate, Approve, Transfer
 from openets.registry.model import AccountType, PartyKind, UnitClass
 from openets.services.offsets import OffsetService, Project
@@ -19,7 +19,7 @@ def run_offsets(m: Market) -> set[str]:
     spec, svc, code, year, rng = m.spec.offsets, m.svc, m.spec.code, m.spec.year, m.rng
     m.clock.at = at(date(year + 1, 6, 5), 10)
     owner = svc.create_party(kind=PartyKind.INVESTOR, name=f"{code}减排项目业主", registration_id=f"{code}-OWNER")
-    svc.add_user(name=f"{code.lower()}-owner", party_id=owner, role=Role.INVESTOR)
+    svc.add_user(SYSTEM_SETUP, name=f"{code.lower()}-owner", party_id=owner, role=Role.INVESTOR)
     owner_actor = svc.actor(f"{code.lower()}-owner")
     acc = svc.request_account(owner_actor, market=code, type=AccountType.HOLDING, number=f"{code}-OWNER-A")
     svc.decide_account(m.r1, acc.number, approve=True)

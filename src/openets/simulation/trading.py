@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import MARKET_TZ
 from openets.market.rules import is_trading_day
 from openets.services.compliance import ComplianceService
@@ -27,7 +27,7 @@ def _open(m: Market) -> list[date]:
     ex = m.exchange = open_exchange(m.svc, m.uc.code)
     ex.reference = int(m.spec.price_yuan * 100)
     ex._rebuild()  # the book's band follows the reference just set (no public way to ask for it yet)
-    m.svc.add_user(name=f"{m.spec.code.lower()}-exchange", party_id=ex.ensure_exchange_party(), role=Role.EXCHANGE,
+    m.svc.add_user(SYSTEM_SETUP, name=f"{m.spec.code.lower()}-exchange", party_id=ex.ensure_exchange_party(), role=Role.EXCHANGE,
                    market=m.spec.code)
     # cash: enough for what each company may need to buy, twice over; investors more
     for c in m.companies:

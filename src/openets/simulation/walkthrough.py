@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import FixedClock
 from openets.registry.commands import Allocate, Approve, CentralTransfer, Freeze, Issue, Surrender, Transfer, Unfreeze
 from openets.registry.model import AccountType, PartyKind, UnitKind
@@ -33,8 +33,8 @@ def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> 
     out("[bold]1. Markets[/bold]: " + ", ".join(f"{m.code} {m.name_zh}" for m in svc.rulebook.markets.values()))
 
     bj = svc.registry_party("BJ")
-    svc.add_user(name="bj-reg-li", party_id=bj, role=Role.REGULATOR, market="BJ")
-    svc.add_user(name="bj-reg-wang", party_id=bj, role=Role.REGULATOR, market="BJ")
+    svc.add_user(SYSTEM_SETUP, name="bj-reg-li", party_id=bj, role=Role.REGULATOR, market="BJ")
+    svc.add_user(SYSTEM_SETUP, name="bj-reg-wang", party_id=bj, role=Role.REGULATOR, market="BJ")
     li, wang = svc.actor("bj-reg-li"), svc.actor("bj-reg-wang")
     heat = svc.create_party(kind=PartyKind.COMPANY, name="北京某热电有限公司", name_en="Beijing Thermal Power Co.",
                             market="BJ", registration_id="911100000000000001", sector="power", region="110105")
@@ -43,8 +43,8 @@ def registry_walkthrough(url: str, say: Callable[[str], None] | None = None) -> 
                             category="gas_combined_cycle")
     cement = svc.create_party(kind=PartyKind.COMPANY, name="北京某水泥有限公司", name_en="Beijing Cement Co.",
                               market="BJ", registration_id="911100000000000002", sector="cement", region="110111")
-    svc.add_user(name="heat-zhao", party_id=heat, role=Role.COMPANY)
-    svc.add_user(name="cement-sun", party_id=cement, role=Role.COMPANY)
+    svc.add_user(SYSTEM_SETUP, name="heat-zhao", party_id=heat, role=Role.COMPANY)
+    svc.add_user(SYSTEM_SETUP, name="cement-sun", party_id=cement, role=Role.COMPANY)
     zhao, sun = svc.actor("heat-zhao"), svc.actor("cement-sun")
     heat_acc = svc.request_account(zhao, market="BJ", type=AccountType.COMPLIANCE, name="热电 履约账户")
     cement_acc = svc.request_account(sun, market="BJ", type=AccountType.COMPLIANCE, name="水泥 履约账户")
@@ -145,14 +145,14 @@ def shanghai_auction(engine: Engine, out: Callable[[str], None]) -> dict[str, ob
 
     svc = RegistryService(engine, clock=FixedClock(datetime(2017, 6, 30, 3, 0, tzinfo=UTC)))
     party = svc.registry_party("SH")
-    svc.add_user(name="sh-reg-xu", party_id=party, role=Role.REGULATOR, market="SH")
-    svc.add_user(name="sh-reg-ma", party_id=party, role=Role.REGULATOR, market="SH")
+    svc.add_user(SYSTEM_SETUP, name="sh-reg-xu", party_id=party, role=Role.REGULATOR, market="SH")
+    svc.add_user(SYSTEM_SETUP, name="sh-reg-ma", party_id=party, role=Role.REGULATOR, market="SH")
     xu, ma = svc.actor("sh-reg-xu"), svc.actor("sh-reg-ma")
     bidders = {}
     for i in range(1, 4):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=f"上海某企业{i}", market="SH",
                                registration_id=f"91310000000000000{i}")
-        svc.add_user(name=f"sh-co-{i}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"sh-co-{i}", party_id=pid, role=Role.COMPANY)
         acc = svc.request_account(svc.actor(f"sh-co-{i}"), market="SH", type=AccountType.COMPLIANCE)
         svc.decide_account(xu, acc.number, approve=True)
         bidders[i] = pid
@@ -207,13 +207,13 @@ def national_walkthrough(engine: Engine, out: Callable[[str], None]) -> dict[str
     clock = FixedClock(datetime(2021, 6, 1, 2, 0, tzinfo=UTC))
     svc = RegistryService(engine, clock=clock)
     cea = svc.registry_party("CEA")
-    svc.add_user(name="mee-chen", party_id=cea, role=Role.REGULATOR, market="CEA")
-    svc.add_user(name="mee-liu", party_id=cea, role=Role.REGULATOR, market="CEA")
+    svc.add_user(SYSTEM_SETUP, name="mee-chen", party_id=cea, role=Role.REGULATOR, market="CEA")
+    svc.add_user(SYSTEM_SETUP, name="mee-liu", party_id=cea, role=Role.REGULATOR, market="CEA")
     chen, liu = svc.actor("mee-chen"), svc.actor("mee-liu")
     users = {}
     for reg_id, name in (("911000000000000101", "华北某发电有限公司"), ("911000000000000102", "华东某热电有限公司")):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=name, market="CEA", registration_id=reg_id, sector="power")
-        svc.add_user(name=f"rep-{reg_id[-3:]}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"rep-{reg_id[-3:]}", party_id=pid, role=Role.COMPANY)
         users[reg_id] = svc.actor(f"rep-{reg_id[-3:]}")
         acc = svc.request_account(users[reg_id], market="CEA", type=AccountType.COMPLIANCE)
         svc.decide_account(chen, acc.number, approve=True)
@@ -237,7 +237,7 @@ def national_walkthrough(engine: Engine, out: Callable[[str], None]) -> dict[str
 
     reports = ReportService(svc)
     verifier = svc.create_party(kind=PartyKind.VERIFIER, name="某第三方核查机构", registration_id="VER-001")
-    svc.add_user(name="ver-zhou", party_id=verifier, role=Role.VERIFIER)
+    svc.add_user(SYSTEM_SETUP, name="ver-zhou", party_id=verifier, role=Role.VERIFIER)
     zhou = svc.actor("ver-zhou")
     # 10 % more power than in the base year
     actual: list[PowerUnit] = [(u[0], u[1], u[2], u[3], u[4], int(u[5] * 1.1), u[6], u[7], u[8]) for u in POWER_UNITS]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openets.allocation.methods import load_rate
-from openets.core.actor import Actor, Role
+from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.ids import PartyId
 from openets.registry.model import AccountType, PartyKind
 from openets.services.database import run_in_transaction as in_transaction
@@ -24,7 +24,7 @@ def set_up(m: Market, progress: Progress) -> None:
     s, svc, code = m.spec, m.svc, m.spec.code
     party = svc.registry_party(code)
     for n in (1, 2):
-        svc.add_user(name=f"{code.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=code)
+        svc.add_user(SYSTEM_SETUP, name=f"{code.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=code)
     m.regulators = svc.actor(f"{code.lower()}-reg-1"), svc.actor(f"{code.lower()}-reg-2")
     rng = m.rng
     lo, hi = s.emissions_t
@@ -44,7 +44,7 @@ def set_up(m: Market, progress: Progress) -> None:
                                    name_en=f"{code} {'investor' if investor else 'company'} {i}", market=code,
                                    registration_id=reg_id, sector=sector, conn=c)
             user = f"{reg_id.lower()}-rep"
-            svc.add_user(name=user, party_id=pid, role=Role.INVESTOR if investor else Role.COMPANY, conn=c)
+            svc.add_user(SYSTEM_SETUP, name=user, party_id=pid, role=Role.INVESTOR if investor else Role.COMPANY, conn=c)
             actor = Actor(user, PartyId(pid), Role.INVESTOR if investor else Role.COMPANY)
             acc = svc.request_account(actor, market=code, type=AccountType.HOLDING if investor
                                       else AccountType.COMPLIANCE, number=f"{reg_id}-A", conn=c)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from openets.core.actor import Actor, Role
+from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.clock import Clock
 from openets.registry.commands import Allocate, Approve, Issue
 from openets.registry.model import Account, AccountType, PartyKind, UnitClass, UnitKind
@@ -34,7 +34,7 @@ def market_regulators(svc: RegistryService, market: str, users: tuple[str, str] 
     party = svc.registry_party(market)
     names = users or (f"{market}-reg-1", f"{market}-reg-2")
     for name in names:
-        svc.add_user(name=name, party_id=party, role=Role.REGULATOR, market=market)
+        svc.add_user(SYSTEM_SETUP, name=name, party_id=party, role=Role.REGULATOR, market=market)
     return svc.actor(names[0]), svc.actor(names[1])
 
 
@@ -53,7 +53,7 @@ def build_world(engine: Engine, clock: Clock | None = None, *, market: str = "BJ
     for i in range(companies):
         pid = svc.create_party(kind=PartyKind.COMPANY, name=f"企业{i}", name_en=f"Company {i}", market=market,
                                registration_id=f"{market}-REG-{i:05d}", sector="power", region="110105")
-        svc.add_user(name=f"{market}-co-{i}", party_id=pid, role=Role.COMPANY)
+        svc.add_user(SYSTEM_SETUP, name=f"{market}-co-{i}", party_id=pid, role=Role.COMPANY)
         actor = svc.actor(f"{market}-co-{i}")
         acc = svc.request_account(actor, market=market, type=account_type, number=f"{market}-C{i:05d}")
         acc = svc.decide_account(reg, acc.number, approve=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
 
-from openets.core.actor import Actor, Role
+from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassCode
@@ -20,6 +20,26 @@ from openets.storage.db import run_in_transaction
 from openets.storage.registry_repo import account_from_row
 
 _TYPES = {x.value for x in TxType}
+_NEED_PERSON = (Role.REGULATOR, Role.ADMINISTRATOR)
+_REGULATOR_GRANTS = (Role.COMPANY, Role.INVESTOR, Role.VERIFIER)
+
+
+def _authorise_grant(c: Connection, actor: Actor | None, role: Role, party_market: str | None) -> None:
+    """Who may grant ``role`` for a party of ``party_market`` (see ``add_user``); refusals: not_authorised."""
+    if actor is None:
+        exists = c.execute(select(t.representatives.c.user_name).where(
+            t.representatives.c.role == Role.ADMINISTRATOR.value).limit(1)).first()
+        if role is not Role.ADMINISTRATOR or exists is not None:
+            raise DomainError("not_authorised", "creating a user needs an acting administrator or regulator "
+                              "(only the first administrator is created without one)")
+        return
+    if actor is SYSTEM_SETUP or actor.role is Role.ADMINISTRATOR:
+        return
+    if actor.role is Role.REGULATOR and role in _REGULATOR_GRANTS:
+        if party_market is not None and party_market == actor.market:
+            return
+        raise DomainError("not_authorised", f"{actor.describe()} grants roles only for parties of {actor.market}")
+    raise DomainError("not_authorised", f"{actor.describe()} may not grant the {role} role")
 
 
 class SetupMixin(ServiceBase):
@@ -110,18 +130,33 @@ class SetupMixin(ServiceBase):
 
         return work(conn) if conn is not None else run_in_transaction(self.engine, work)
 
-    def add_user(self, *, name: str, party_id: int, role: Role, market: str | None = None, person: str | None = None,
-                 conn: Connection | None = None) -> None:
-        """Make ``name`` an authorised representative of a party (creating the user if new).
-        ``person``: the natural person behind the user name (four eyes compare persons); an existing
-        user keeps theirs, and naming another is refused."""
+    def add_user(self, actor: Actor | None, *, name: str, party_id: int, role: Role, market: str | None = None,
+                 person: str | None = None, conn: Connection | None = None) -> None:
+        """Make ``name`` an authorised representative of a party (creating the user if new), as ``actor``:
+        an administrator grants any role; a regulator only company, investor or verifier roles for a
+        party of its own market; anyone else is refused (``not_authorised``). ``actor=None`` only
+        bootstraps the first administrator, while none exists. Regulators and administrators need a
+        ``person`` (the natural person four eyes compare); an existing user keeps theirs."""
+        if actor is not None:
+            actor.require_may_act()
         if person is not None and not (0 < len(person) <= 64 and person.isprintable()):
             raise DomainError("person_invalid", "a person id is 1 to 64 printable characters")
+        if role is Role.SYSTEM:
+            raise DomainError("not_authorised", "the system role is not granted to users")
+        if role is Role.REGULATOR and market is None:
+            raise DomainError("market_missing", "a regulator needs the market they regulate")
+        if market is not None:
+            self.rulebook.market(market)
 
         def work(c: Connection) -> None:
-            if c.execute(select(t.parties.c.id).where(t.parties.c.id == party_id)).first() is None:
+            party_market = c.execute(select(t.parties.c.market).where(t.parties.c.id == party_id)).first()
+            if party_market is None:
                 raise NotFound("party", party_id)
             known = c.execute(select(t.users.c.name, t.users.c.person_id).where(t.users.c.name == name)).first()
+            _authorise_grant(c, actor, role, party_market.market)
+            if (role in _NEED_PERSON and actor is not SYSTEM_SETUP and person is None
+                    and (known is None or known.person_id is None)):
+                raise DomainError("person_missing", f"a {role} user needs --person (the natural person behind {name})")
             if known is None:
                 c.execute(insert(t.users).values(name=name, display_name=name, created_us=to_us(self.clock.now()),
                                                  person_id=person))
@@ -134,7 +169,6 @@ class SetupMixin(ServiceBase):
                                                        market=market))
 
         work(conn) if conn is not None else run_in_transaction(self.engine, work)
-
 
     def create_unit_class(self, actor: Actor, *, kind: UnitKind, market: str, vintage: int, cap: int | None = None,
                           standard: str | None = None, project_id: str | None = None,
