@@ -20,7 +20,10 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 def test_registry_import_in_chunks_then_again(db_url: str, tmp_path: Path) -> None:
     assert _run("registry", "init", "--db", db_url, "--json")[0] == 0
-    assert _run("registry", "add-user", "li", "--role", "regulator", "--market", "BJ", "--db", db_url, "--json")[0] == 0
+    assert _run("registry", "add-user", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root",
+                "--db", db_url, "--json")[0] == 0  # the first administrator (bootstrap)
+    assert _run("registry", "add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li",
+                "--as", "root", "--db", db_url, "--json")[0] == 0
     path = tmp_path / "parties.csv"
     path.write_text("ref,kind,name,market,registration_id\n"
                     + "".join(f"p{i},company,企业{i},BJ,R{i}\n" for i in range(5)), encoding="utf-8")

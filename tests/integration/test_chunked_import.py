@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlalchemy import Engine, select
 
-from openets.core.actor import Role
+from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.errors import DomainError
 from openets.registry.commands import Allocate, Approve, Issue
 from openets.registry.model import AccountType, PartyKind, UnitKind
@@ -28,8 +28,8 @@ def _world(engine: Engine, clock) -> RegistryService:  # type: ignore[no-untyped
     svc = RegistryService(engine, clock=clock)
     svc.init_markets()
     bj = svc.registry_party("BJ")
-    svc.add_user(name="li", party_id=bj, role=Role.REGULATOR, market="BJ", person="P-1")
-    svc.add_user(name="wang", party_id=bj, role=Role.REGULATOR, market="BJ", person="P-2")
+    svc.add_user(SYSTEM_SETUP, name="li", party_id=bj, role=Role.REGULATOR, market="BJ", person="P-1")
+    svc.add_user(SYSTEM_SETUP, name="wang", party_id=bj, role=Role.REGULATOR, market="BJ", person="P-2")
     svc.create_unit_class(svc.actor("li"), kind=UnitKind.ALLOWANCE, market="BJ", vintage=2016, cap=5_000_000)
     return svc
 
