@@ -154,7 +154,7 @@ def test_import_files_bad_and_good(world: str, tmp_path: Path) -> None:
     wb.save(tmp_path / "world.xlsx")
     counts = cli(world, "import", str(tmp_path / "world.xlsx"), "--as", "li")
     assert counts == {"parties": 1, "installations": 1, "generating_units": 0, "accounts": 1, "issuances": 0,
-                      "allocations": 1}
+                      "allocations": 1, "already_present": 0}
     assert cli(world, "balance", "BJ-A")[0]["total"] == 11_000  # type: ignore[index]
 
 

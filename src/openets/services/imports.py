@@ -185,6 +185,15 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
     counts = {k: 0 for k in ORDER} | {"already_present": 0}
     total = sum(len(sheets.get(k, [])) for k in ORDER)
     pause = SQLITE_PAUSE_SECONDS if svc.engine.dialect.name == "sqlite" else 0.0
+    if total <= chunk_rows:  # a file that fits in one chunk is one transaction: all of it lands or nothing
+        for kind, used, new in run_in_transaction(svc.engine, partial(_write_whole, svc, actor, keys, sheets)):
+            counts[kind] += new
+            counts["already_present"] += used - new
+        if progress is not None:
+            progress(total, total)
+        if after_chunk is not None:
+            after_chunk(1)
+        return counts
     done = chunk = 0
     for kind in ORDER:
         rows = sheets.get(kind, [])
@@ -204,6 +213,21 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
             if pause and done < total:
                 time.sleep(pause)
     return counts
+
+
+def _write_whole(svc: RegistryService, actor: Actor, keys: _Keys, sheets: dict[str, list[Row]],
+                 conn: Connection) -> list[tuple[str, int, int]]:
+    """Every kind's rows in the caller's one transaction (``_write`` may stop a kind early on its clock:
+    go on until the kind is done)."""
+    out = []
+    for kind in ORDER:
+        rows = sheets.get(kind, [])
+        start = 0
+        while start < len(rows):
+            used, new = _write(svc, actor, keys, conn, kind=kind, rows=rows[start:])
+            out.append((kind, used, new))
+            start += used
+    return out
 
 
 @contextmanager
