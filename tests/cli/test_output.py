@@ -145,3 +145,22 @@ def test_csv_wherever_there_is_json(bids: Path) -> None:
 
     every = options(typer.main.get_command(app))
     assert [p for p, j, c in every if j != c] == [] and sum(j for _p, j, _c in every) > 60
+
+
+def test_every_bad_bid_is_named_under_the_files_own_headers(tmp_path: Path) -> None:
+    """A bid file with four bad rows names all four (Chinese headers as written), clears nothing."""
+    path = tmp_path / "bids.csv"
+    path.write_text("投标人,申报编号,价格,数量,时间\n"
+                    "b1,a,45.00,800000,2017-06-30T09:35\n"  # row 2: a bidder id that is not a number
+                    "1,b,1e400,700000,2017-06-30T09:40\n"  # row 3: a price beyond any bound
+                    "2,c,43,9223372036854775808,2017-06-30T09:41\n"  # row 4: 2**63 t
+                    "3,d,44,100,2017-06-30T09:42\n"  # row 5: good
+                    "3,d,44,100,2017-06-30T09:43\n", encoding="utf-8")  # row 6: the same (bidder, bid) again
+    result = runner.invoke(app, ["auction", "clear", "--bids", str(path), "--rules", str(RULES)])
+    err = result.stderr.strip()
+    assert result.exit_code == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith("error: 4 bad bids, nothing cleared")
+    for needle in ("row 2: 投标人: 'b1' is not a number", "row 3: 价格: '1e400'", "row 4: 数量 9223372036854775808 t",
+                   "row 6: bidder 3 bid 'd' is given twice"):
+        assert needle in err, (needle, err)
+    assert "invalid literal" not in err and result.stdout == ""

@@ -45,18 +45,28 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
             raise ValueError(f"{rules}: [auction] is not a table")
         schema = Schema(("bidder", "bid_id", "price", "quantity", "at"), ("bidder", "bid_id", "price", "quantity", "at"),
                         {"投标人": "bidder", "申报编号": "bid_id", "价格": "price", "数量": "quantity", "时间": "at"})
-        parsed, seen = [], set()
+        parsed, seen, bad = [], set(), []
         for r in read_tables(bids, {"bids": schema}, kind="bids")["bids"]:
-            v = r.values
+            v = r.values  # every bad row is named, each value under the file's own header
+
+            def col(c: str, r=r) -> str:
+                return r.headers.get(c, c)
+
             try:
-                bid = Bid(parse_id(v["bidder"], "bidder"), v["bid_id"], yuan_to_fen(v["price"], "price", minimum=1),
-                          parse_tonnes(v["quantity"]), parse_instant(v["at"], "at"))
+                bid = Bid(parse_id(v["bidder"], col("bidder")), v["bid_id"],
+                          yuan_to_fen(v["price"], col("price"), minimum=1), parse_tonnes(v["quantity"], col("quantity")),
+                          parse_instant(v["at"], col("at")))
             except ValueError as exc:
-                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)}") from None
+                bad.append(f"{r.where}: {getattr(exc, 'message', exc)}")
+                continue
             if (bid.bidder, bid.bid_id) in seen:  # the clearing would keep one silently
-                raise ValueError(f"{r.where}: bidder {bid.bidder} bid {bid.bid_id!r} is given twice")
+                bad.append(f"{r.where}: bidder {bid.bidder} bid {bid.bid_id!r} is given twice")
+                continue
             seen.add((bid.bidder, bid.bid_id))
             parsed.append(bid)
+        if bad:
+            shown = "; ".join(bad[:50]) + (f"; and {len(bad) - 50} more" if len(bad) > 50 else "")
+            raise ValueError(f"{len(bad)} bad bid{'s' if len(bad) > 1 else ''}, nothing cleared: {shown}")
         reserve_fen: int | None = None
         if reserve is not None:
             reserve_fen = yuan_to_fen(reserve, "--reserve")
