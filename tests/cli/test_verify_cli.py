@@ -63,3 +63,22 @@ def test_verify_exit_2_names_the_problem(engine: Engine, db_url: str, clock) -> 
     assert {p["code"] for p in problems} == {"lines_disagree_with_transaction", "position_differs_from_transactions"}
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "lines_disagree_with_transaction (transaction" in lines[0]
+
+
+def test_verify_as_csv_is_one_readable_document(engine: Engine, db_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    """--csv: the summary row, then each list as its own block after a blank line and "# name" (a
+    reader can split it), never two headers run together."""
+    import csv
+    import io
+
+    w = build_world(engine, clock, companies=2)
+    with engine.begin() as c:  # tamper: one position raised by 7 t, so there is a problems block
+        c.execute(text("UPDATE positions SET total = total + 7 WHERE account_id = :a"), {"a": w.accounts[0].id})
+    got = runner.invoke(app, ["registry", "verify", "--db", db_url, "--csv"])
+    assert got.exit_code == 2
+    head, *blocks = got.stdout.strip().split("\n\n")
+    summary = list(csv.DictReader(io.StringIO(head)))
+    assert len(summary) == 1 and summary[0]["ok"] in ("False", "false")
+    assert blocks and blocks[0].startswith("# problems\n")
+    problems = list(csv.DictReader(io.StringIO(blocks[0].split("\n", 1)[1])))
+    assert problems and all(p["code"] for p in problems)

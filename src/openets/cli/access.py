@@ -8,6 +8,7 @@ import sys
 import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
+from openets.cli.output import csv_requested
 from openets.cli.registry import app as registry_app
 from openets.cli.service import users
 from openets.cli.session import forget, remember, stored
@@ -132,6 +133,6 @@ def audit(user_filter: str | None = typer.Option(None, "--user", help="Only this
                 "user": r.user, "role": r.role, "source": r.source, "action": r.action, "answer": r.answer,
                 "status": r.status, "target": r.target} for r in rows]
         emit(out, as_json, title=f"audit ({len(rows)} of {total})",
-             columns=None if as_json else ["id", "at", "market_at", "user", "role", "source", "action", "answer"])
+             columns=None if as_json or csv_requested.get() else ["id", "at", "market_at", "user", "role", "source", "action", "answer"])
 
     run(go)

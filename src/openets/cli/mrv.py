@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, console, emit, run
+from openets.cli.output import csv_requested
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -286,6 +287,9 @@ def show(report_id: int = typer.Argument(..., metavar="REPORT"), user: str | Non
                    timespec="seconds"), "note": s.note} for s in r.trail]}
         if as_json:
             emit(out, True)
+            return
+        if csv_requested.get():  # one emit: the lists become their own blocks after a blank line and "# name"
+            emit({**out, "findings": [{"finding": f} for f in out["findings"]]}, False)
             return
         emit([{"field": k, "value": v} for k, v in out.items() if k not in ("findings", "trail")], False,
              title=f"report {report_id}")

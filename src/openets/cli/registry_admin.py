@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, err_console, run
+from openets.cli.output import csv_requested
 from openets.cli.registry import _svc, app
 
 KeyOpt = typer.Option(None, "--key-file", help="The regulator's checkpoint key (a file of 16 to 4096 bytes); "
@@ -32,6 +33,8 @@ def verify_registry(checkpoint: Path | None = typer.Option(None, help="A signed 
         data = report.as_dict()
         if as_json:
             emit(data, True)
+        elif csv_requested.get():  # one emit: the problems become their own block after a blank line
+            emit({k: v for k, v in data.items() if k != "checks"}, False)
         else:
             emit({k: v for k, v in data.items() if k not in ("problems", "checks")}, False, title="registry")
             if report.problems:

@@ -4,7 +4,8 @@ are written in chunks of ``chunk_rows``, each chunk one transaction, so other wr
 chunk (well under a second), not for the whole file. Each row is keyed by its natural key (a party's
 registration id, or its ref when it has none; an installation's party and name; a unit's
 installation and name; an account's number; an issuance's or allocation's client key), so
-re-running a file after a crash skips what is there and writes the rest."""
+re-running a file after a crash skips what is there and writes the rest. A file that fits in one
+chunk is one transaction (all of it or nothing), without the 0.4 s bound: other writers wait for it."""
 
 from __future__ import annotations
 
