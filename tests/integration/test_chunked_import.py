@@ -170,7 +170,9 @@ def test_another_writer_moves_a_tonne_between_chunks(engine, clock) -> None:  # 
     finished = time.monotonic()
     thread.join(timeout=30)
     assert waited, "the writer did not commit"
-    assert committed_at[0] < finished  # it did not wait for the whole import
+    if engine.dialect.name == "sqlite":  # one write lock for the database: it got in between two chunks
+        assert committed_at[0] < finished  # it did not wait for the whole import
+    # (PostgreSQL locks rows: the writer is never behind the import, which may even finish first)
     assert waited[0] < 1.0, waited
     with engine.connect() as conn:
         moved = conn.execute(select(t.transactions.c.quantity).join(
