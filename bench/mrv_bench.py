@@ -67,7 +67,7 @@ def main() -> None:
         path = Path(tmp) / "report.xlsx"
         write_template(path)
         wb = openpyxl.load_workbook(path)
-        ws, act = wb["streams"], wb["activity"]
+        ws, act = wb["排放源 streams"], wb["活动数据 activity"]  # the template's bilingual sheet names
         ws.delete_rows(2, ws.max_row)
         act.delete_rows(2, act.max_row)
         for s in range(10):
