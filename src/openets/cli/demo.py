@@ -98,7 +98,7 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
                    str(s["detail"]))
     st.add_row("total", f"{sum(s['seconds'] for s in stages):.1f}", "120.0", "")
     console.print(st)
-    console.print(f"report: [bold]{result.report_dir}[/bold] (report.html, report.xlsx, charts)")
+    console.print(f"report: [bold]{result.report_dir}[/bold] (report.html, report.pdf, report.xlsx, charts)")
 
 
 def demo(db: str = typer.Option("sqlite:///var/demo.db", "--db", help="Database for the year."),
