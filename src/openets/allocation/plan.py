@@ -46,6 +46,7 @@ class ProductionRow:
     calorific: str = ""  # fuel calorific class, where the rule set's factors correct for it
     category: str = ""  # optional: else derived from fuel and capacity
     history: tuple[Decimal, ...] = ()  # historical methods: intensities (or emissions), oldest first
+    waste_t: Decimal = D(0)  # cement: waste co-processed in the kiln in the year (t), for the benchmark uplift
 
 
 class ConfirmedOutput(Protocol):
@@ -170,5 +171,15 @@ def _one(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
         raise DomainError("sector_unknown", f"sector: unknown sector {row.sector!r} (this rule set: {known})")
     if row.output < 0:
         raise DomainError("value_negative", f"output: cannot be negative ({row.output})")
-    exact = benchmark_allowance(product.benchmark, row.output, row.local_factor)
-    return RowAllocation(row, "product_benchmark", exact, {"benchmark": str(product.benchmark), "unit": product.unit})
+    if row.waste_t < 0:
+        raise DomainError("value_negative", f"waste_t: cannot be negative ({row.waste_t})")
+    uplift = product.uplift(row.waste_t)
+    if row.waste_t and not product.co_processing:
+        raise DomainError("rule_value_missing", f"waste_t: this rule set gives {row.sector} no co-processing uplift")
+    # the uplift raises the benchmark itself (2017 draft: +1/2/3 % by tonnes of waste co-processed)
+    benchmark = product.benchmark * (1 + uplift)
+    exact = benchmark_allowance(benchmark, row.output, row.local_factor)
+    detail = {"benchmark": str(product.benchmark), "unit": product.unit}
+    if product.co_processing:
+        detail["co_processing_uplift"] = str(uplift)
+    return RowAllocation(row, "product_benchmark", exact, detail)

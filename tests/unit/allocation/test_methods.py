@@ -163,3 +163,24 @@ methods.industry = { method = "grandfathering", factor = "0.9712", window = 3 }
 """, encoding="utf-8")
     mine = allocation_rules(default_rulebook().with_file(own).lookup("HB", 2016, date(2016, 6, 1), "allocation"))
     assert allocate([plant], mine).companies[0].tonnes == round(110_000 * D("0.9712"))  # mean × factor
+
+
+def test_cement_co_processing_raises_the_benchmark() -> None:
+    """2017 draft (mrv-and-benchmarks.md): clinker 0.8534 tCO2/t, +1 / 2 / 3 % for co-processing
+    3–5 / 5–10 / > 10 ×10⁴ t of waste a year."""
+    from openets.allocation.plan import ProductionRow, allocate
+
+    draft = allocation_rules(default_rulebook().lookup("CEA", 2017, date(2017, 6, 1), "allocation"))
+
+    def tonnes(waste: int) -> int:
+        row = ProductionRow("r2", "CEM", "K1", "cement", output=D(1_000_000), waste_t=D(waste))
+        return allocate([row], draft).companies[0].tonnes
+
+    assert tonnes(0) == 853_400  # 0.8534 × 1,000,000
+    assert tonnes(29_999) == 853_400  # below 3 ×10⁴ t: no uplift
+    assert tonnes(30_000) == 861_934  # 0.8534 × 1.01 × 1,000,000 = 861,934
+    assert tonnes(60_000) == 870_468  # 0.8534 × 1.02 × 1,000,000 = 870,468
+    assert tonnes(100_000) == 870_468  # "5–10 ×10⁴ t": 100,000 t is still the 2 % tier
+    assert tonnes(150_000) == 879_002  # > 10 ×10⁴ t: 0.8534 × 1.03 × 1,000,000 = 879,002
+    alu = ProductionRow("r3", "ALU", "P1", "aluminium", output=D(1000), waste_t=D(50_000))
+    assert "no co-processing uplift" in allocate([alu], draft).problems[0]
