@@ -19,13 +19,14 @@ from openets.compliance.sanctions import Sanctions, parse_sanctions
 from openets.market.rules import TradingRules, parse_trading_section
 from openets.mrv.evidence import EvidenceRules, parse_evidence
 from openets.mrv.rules import MrvRules, parse_mrv_rules
+from openets.offsets.issuance import Suspension, parse_issuance
 from openets.offsets.rules import OffsetRules, for_year, parse_offset_section
 from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook, parse_sections
 
 __all__ = ["SECTION_PARSERS", "RuleBook", "RuleSet", "default_rulebook", "load", "typed", "section",
            "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules",
            "plan_terms", "sanctions", "industry_rules",
-           "evidence_rules"]
+           "evidence_rules", "issuance_suspensions"]
 
 SECTION_PARSERS: Mapping[str, SectionParser] = {
     "compliance": parse_compliance_rules,
@@ -37,6 +38,7 @@ SECTION_PARSERS: Mapping[str, SectionParser] = {
     "sanctions": parse_sanctions,
     "industry": parse_industry,
     "evidence": parse_evidence,
+    "issuance": parse_issuance,
 }
 
 S = TypeVar("S")
@@ -109,3 +111,9 @@ def industry_rules(book: RuleBook, market: str, year: int, moment: datetime) -> 
 def evidence_rules(book: RuleBook, market: str, year: int, moment: datetime) -> EvidenceRules:
     """The monthly evidence window and items (national market, 2022 on)."""
     return section(_at(book, market, year, moment, "evidence"), "evidence", EvidenceRules)
+
+
+def issuance_suspensions(book: RuleBook) -> list[Suspension]:
+    """Every issuance suspension in the book (a standard's, whatever market holds the project): each
+    says itself which dates and projects it covers."""
+    return [section(rs, "issuance", Suspension) for rs in book.rule_sets if "issuance" in rs.raw]
