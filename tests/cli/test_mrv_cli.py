@@ -82,7 +82,7 @@ def test_calc_with_measured_coal_and_default_gas(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("streams, activity, needle", [
-    ([row("I1", "c", "combustion", "lignite", "t")], [["c", 1, 1, ""]], "streams row 2: unknown fuel 'lignite'"),
+    ([row("I1", "c", "combustion", "lignite", "t")], [["c", 1, 1, ""]], "streams row 2: stream c: coal's NCV must be measured"),
     ([GAS], [["gas-1", 1, -5, ""]], "activity row 2, column quantity: negative consumption"),
     ([row("I1", "g", "combustion", "natural_gas", "t")], [["g", 1, 1, ""]], "cannot be expressed"),
     ([row("I1", "c", "combustion", "x", "t", "20", "GJ/t")], [["c", 1, 1, ""]], "no carbon_content"),
