@@ -99,6 +99,7 @@ class PowerCategory:
     min_mw: int | None = None  # capacity class: at least this …
     below_mw: int | None = None  # … and below this
     factors: str = ""  # the code of its factor table (PowerRules.factors)
+    status: str = ""  # where the category (its name and boundaries) comes from; "unverified: …" if guessed
 
 
 @dataclass(frozen=True, slots=True)

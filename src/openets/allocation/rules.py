@@ -171,7 +171,8 @@ def _power(pdata: Mapping[str, Any] | None) -> PowerRules | None:
             code=code, name_zh=c.get("name_zh", ""), name_en=c.get("name_en", ""),
             electricity=_dec(c["electricity"], where) if "electricity" in c else None,
             heat=_dec(c["heat"], where) if "heat" in c else None,
-            fuels=tuple(c.get("fuels", [])), min_mw=c.get("min_mw"), below_mw=c.get("below_mw"), factors=c["factors"])
+            fuels=tuple(c.get("fuels", [])), min_mw=c.get("min_mw"), below_mw=c.get("below_mw"), factors=c["factors"],
+            status=str(c.get("status", "")))
     load = tuple(sorted(
         (LoadPiece(_dec(p["minimum"], where), p["kind"], _dec(p["a"], where), _dec(p.get("b", 0), where),
                    _dec(p.get("c", 0), where)) for p in pdata.get("load", [])),

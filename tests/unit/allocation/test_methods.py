@@ -184,3 +184,13 @@ def test_cement_co_processing_raises_the_benchmark() -> None:
     assert tonnes(150_000) == 879_002  # > 10 ×10⁴ t: 0.8534 × 1.03 × 1,000,000 = 879,002
     alu = ProductionRow("r3", "ALU", "P1", "aluminium", output=D(1000), waste_t=D(50_000))
     assert "no co-processing uplift" in allocate([alu], draft).problems[0]
+
+
+def test_draft_2017_power_categories_each_marked_unverified_with_source() -> None:
+    """The draft names 11 categories by steam pressure, capacity and fuel but not which: the eleven shipped
+    are a guess, each marked so with where the structure comes from (their values are user-supplied)."""
+    r = allocation_rules(default_rulebook().lookup("CEA", 2017, date(2017, 6, 1), "allocation"))
+    assert r.power is not None and len(r.power.categories) == 11
+    for cat in r.power.categories.values():
+        assert cat.status.startswith("unverified") and "mrv-and-benchmarks.md" in cat.status, cat.code
+        assert cat.electricity is None and cat.heat is None  # no guessed value ships
