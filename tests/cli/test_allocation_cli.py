@@ -87,3 +87,19 @@ def test_cap_sectors_and_split(tmp_path: Path) -> None:
     s.write_text("sector,base,potential,growth\npower,3000,1,x\n", encoding="utf-8")
     r = runner.invoke(app, ["cap", "sectors", str(s)])
     assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_allocation_coverage_lists_each_company_and_names_every_bad_row(tmp_path: Path) -> None:
+    good = tmp_path / "energy.csv"
+    good.write_text("企业,行业,年份,综合能源消费总量\nA,cement,2013,9999\nA,cement,2014,10000\nB,steel,2015,50000\n"
+                    "C,power,2015,9999\n", encoding="utf-8")
+    r = runner.invoke(app, ["allocation", "coverage", str(good), "--market", "CEA", "--year", "2017",
+                            "--on", "2017-06-01", "--json"])
+    assert r.exit_code == 0, r.stderr
+    got = {c["company"]: c["covered"] for c in json.loads(r.stdout)}
+    assert got == {"A": True, "B": False, "C": False}  # B: steel left phase 1 (2017 draft); C: below 10,000 tce
+    bad = tmp_path / "bad.csv"
+    bad.write_text("company,sector,year,energy_tce\nA,cement,20x3,1\nB,cement,2014,-5\n", encoding="utf-8")
+    r = runner.invoke(app, ["allocation", "coverage", str(bad), "--market", "CEA", "--year", "2017"])
+    assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert "row 2" in r.stderr and "row 3" in r.stderr

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from openets.allocation.industry import IndustryRules, parse_industry
 from openets.allocation.rules import AllocationRules, parse_allocation_section
+from openets.compliance.coverage import Coverage, parse_coverage
 from openets.compliance.plan import PlanTerms, parse_plan_terms
 from openets.compliance.rules import ComplianceRules, parse_compliance_rules
 from openets.compliance.sanctions import Sanctions, parse_sanctions
@@ -26,7 +27,7 @@ from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook
 __all__ = ["SECTION_PARSERS", "RuleBook", "RuleSet", "default_rulebook", "load", "typed", "section",
            "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules",
            "plan_terms", "sanctions", "industry_rules",
-           "evidence_rules", "issuance_suspensions"]
+           "evidence_rules", "issuance_suspensions", "coverage_rules"]
 
 SECTION_PARSERS: Mapping[str, SectionParser] = {
     "compliance": parse_compliance_rules,
@@ -39,6 +40,7 @@ SECTION_PARSERS: Mapping[str, SectionParser] = {
     "industry": parse_industry,
     "evidence": parse_evidence,
     "issuance": parse_issuance,
+    "coverage": parse_coverage,
 }
 
 S = TypeVar("S")
@@ -117,3 +119,8 @@ def issuance_suspensions(book: RuleBook) -> list[Suspension]:
     """Every issuance suspension in the book (a standard's, whatever market holds the project): each
     says itself which dates and projects it covers."""
     return [section(rs, "issuance", Suspension) for rs in book.rule_sets if "issuance" in rs.raw]
+
+
+def coverage_rules(book: RuleBook, market: str, year: int, moment: datetime) -> Coverage:
+    """Who ``market`` covers for ``year``: its sectors and energy-use threshold."""
+    return section(_at(book, market, year, moment, "coverage"), "coverage", Coverage)
