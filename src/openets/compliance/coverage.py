@@ -39,7 +39,7 @@ def parse_coverage(rs: RuleSet, data: Mapping[str, Any]) -> Coverage | list[Fiel
     sectors = data.get("sectors", "all")
     if sectors != "all" and not (isinstance(sectors, list) and all(isinstance(s, str) for s in sectors)):
         f.error("sectors", f"{sectors!r}: a list of sector codes, or \"all\"")
-    if f.errors or threshold is None:
+    if f.errors or threshold is None or not isinstance(years, list):
         return f.errors
     return Coverage(rs.document, threshold, (years[0], years[1]), None if sectors == "all" else frozenset(sectors),
                     f.text("status", ""))
