@@ -46,6 +46,7 @@ class ProductionRow:
     calorific: str = ""  # fuel calorific class, where the rule set's factors correct for it
     category: str = ""  # optional: else derived from fuel and capacity
     history: tuple[Decimal, ...] = ()  # historical methods: intensities (or emissions), oldest first
+    generation_mwh: Decimal | None = None  # electricity generated (发电量), where the plan allocates on generation
     waste_t: Decimal = D(0)  # cement: waste co-processed in the kiln in the year (t), for the benchmark uplift
 
 
@@ -156,7 +157,7 @@ def _one(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
             raise DomainError("sector_unknown", "sector: this rule set has no power benchmarks")
         category = row.category or rules.power.category_for(row.fuel, row.capacity_mw).code
         unit = PowerUnitOutput(row.source_id, category, row.cooling, row.electricity_mwh, row.heat_gj,
-                               row.heat_supply_ratio, row.load_factor, row.calorific)
+                               row.heat_supply_ratio, row.load_factor, row.calorific, row.generation_mwh)
         for name in ("electricity_mwh", "heat_gj"):
             if getattr(row, name) < 0:
                 raise DomainError("value_negative", f"{name}: cannot be negative")

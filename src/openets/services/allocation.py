@@ -33,7 +33,8 @@ from openets.storage.db import run_in_transaction
 
 PRODUCTION = Schema(
     columns=("company", "source_id", "sector", "output", "output_unit", "local_factor", "fuel", "capacity_mw",
-             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "calorific", "category", "history", "waste_t"),
+             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "calorific", "category", "history", "waste_t",
+             "generation_mwh"),
     required=("company", "source_id", "sector"),
     aliases={"企业": "company", "企业编号": "company", "统一社会信用代码": "company", "设施": "source_id",
              "设施编号": "source_id", "机组": "source_id", "机组编号": "source_id", "行业": "sector",
@@ -41,7 +42,7 @@ PRODUCTION = Schema(
              "装机容量": "capacity_mw", "冷却方式": "cooling", "供电量": "electricity_mwh", "供热量": "heat_gj",
              "供热比": "heat_supply_ratio", "负荷率": "load_factor", "负荷系数": "load_factor",
              "燃料热值类别": "calorific",
-             "机组类别": "category", "类别": "category", "历史强度": "history", "协同处置量": "waste_t"},
+             "机组类别": "category", "类别": "category", "历史强度": "history", "协同处置量": "waste_t", "发电量": "generation_mwh"},
 )
 # output units accepted, in tonnes (one unit per file: a file mixing them is refused)
 OUTPUT_UNITS = {"t": Decimal(1), "吨": Decimal(1), "kt": Decimal(1000), "千吨": Decimal(1000),
@@ -88,7 +89,8 @@ def parse_rows(rows: list[Row]) -> list[ProductionRow]:
             electricity_mwh=_dec(r, "electricity_mwh"), heat_gj=_dec(r, "heat_gj"),
             heat_supply_ratio=_dec(r, "heat_supply_ratio"), load_factor=_dec(r, "load_factor", "1"),
             calorific=v.get("calorific", ""), category=v.get("category", ""), history=_history(r),
-            waste_t=_dec(r, "waste_t") * scale))
+            waste_t=_dec(r, "waste_t") * scale,
+            generation_mwh=_dec(r, "generation_mwh") if v.get("generation_mwh") else None))
     return out
 
 

@@ -23,6 +23,7 @@ def allocate(m: Market, progress: Progress) -> None:
     if m.spec.power:  # pre-allocation: base-year supply × benchmark × corrections × the pre share
         rows = [ProductionRow(f"{c.reg_id} {u['source_id']}", c.reg_id, u["source_id"], "power", fuel=u["fuel"],
                               capacity_mw=u["capacity_mw"], cooling=u["cooling"], electricity_mwh=u["base_mwh"],
+                              generation_mwh=u["base_mwh"],
                               heat_gj=Decimal(0), heat_supply_ratio=Decimal(0),
                               load_factor=u["base_load_factor"])  # the base year's F, with its supply
                 for c in m.companies for u in c.units]

@@ -194,3 +194,23 @@ def test_draft_2017_power_categories_each_marked_unverified_with_source() -> Non
     for cat in r.power.categories.values():
         assert cat.status.startswith("unverified") and "mrv-and-benchmarks.md" in cat.status, cat.code
         assert cat.electricity is None and cat.heat is None  # no guessed value ships
+
+
+def test_2023_power_allocates_on_generation() -> None:
+    """国环规气候〔2024〕1号 allocates on generation (发电量), the heat-supply factor removed; with the national
+    scenario's assumed benchmark 0.8013 tCO2/MWh (2022's 0.8177 × 0.98): a 600 MW water-cooled coal unit
+    generating 3,000,000 MWh (supplying 2,800,000) at F = 0.90 gets 3,000,000 × 0.8013 × 1 × 1 = 2,403,900 t;
+    air-cooled at F = 0.82: × 1.05 × (1 + 0.0014 × (85 − 82)) = 1.05 = 2,524,095 × 1.0042 = 2,534,696.199 → 2,534,696 t."""
+    from openets.allocation.plan import ProductionRow, allocate
+    from openets.simulation.schema import BUNDLED
+
+    book = default_rulebook().with_file(BUNDLED / "national-2023-2024-rules.toml")
+    rules = allocation_rules(book.lookup("CEA", 2023, date(2024, 11, 1), "allocation"))
+
+    def unit(cooling: str, f: str, generation: D | None = D(3_000_000)) -> ProductionRow:
+        return ProductionRow("r2", "P", "U1", "power", fuel="coal", capacity_mw=600, cooling=cooling,
+                             electricity_mwh=D(2_800_000), generation_mwh=generation, load_factor=D(f))
+
+    assert allocate([unit("water", "0.90")], rules).companies[0].tonnes == 2_403_900
+    assert allocate([unit("air", "0.82")], rules).companies[0].tonnes == 2_534_696
+    assert "generated is not given" in allocate([unit("water", "0.9", None)], rules).problems[0]
