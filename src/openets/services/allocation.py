@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
+from openets.allocation import industry
 from openets.allocation.changes import KINDS as CHANGE_KIND_NAMES
 from openets.allocation.changes import Change, apply_changes
 from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
@@ -177,6 +178,22 @@ class AllocationService:
         items = [(a.company, a.tonnes, str(a.exact), _detail(a)) for a in result.companies]
         return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, result.kind, items))
 
+    def propose_industry(self, actor: Actor, verified: dict[str, tuple[str, str, Decimal]], *, market: str,
+                         year: int) -> RunSummary:
+        """Steel, cement and aluminium (2024): each company's allowances are its verified emissions, by
+        the industrial plan's rounding (``allocation.industry``); ``verified``: company → (sector, installation,
+        tCO2e)."""
+        actor.require_may_act()
+        actor.require_regulator(market)
+        rs = self.registry.rulebook.lookup_at(market, year, self.registry.clock.now(), "industry")
+        rules = rulebook.section(rs, "industry", industry.IndustryRules)
+        items = [(company, industry.allocation(rules, sector, verified=v), str(v),
+                  json.dumps([{"source": source, "sector": sector, "method": rules.method, "exact": str(v)}],
+                             ensure_ascii=False))
+                 for company, (sector, source, v) in sorted(verified.items())]
+        return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, "final", items,
+                                                                     document=rs.document))
+
     def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int) -> RunSummary:
         """多退少补: the allocation from confirmed actual output minus what was issued so far, per company.
         A company issued before but absent from the confirmed data owes back everything."""
@@ -211,8 +228,8 @@ class AllocationService:
         return {r.company: int(r.n) for r in c.execute(q)}
 
     def _store(self, c: Connection, actor: Actor, market: str, year: int, kind: str,
-               items: list[tuple[str, int, str, str]]) -> RunSummary:
-        rules = self.rules(market, year)
+               items: list[tuple[str, int, str, str]], document: str | None = None) -> RunSummary:
+        document = document or self.rules(market, year).rule_set.document
         names = [company for company, *_ in items]
         companies = {r.registration_id: r.id for part in _chunks(names) for r in c.execute(
             select(t.parties.c.id, t.parties.c.registration_id).where(t.parties.c.registration_id.in_(part)))}
@@ -230,7 +247,7 @@ class AllocationService:
             raise DomainError("account_missing", f"no open {market} compliance account for: {', '.join(no_account[:5])}")
         total = sum(q for _, q, _, _ in items)
         run_id = c.execute(insert(t.allocation_runs).values(
-            market=market, compliance_year=year, kind=kind, rule_document=rules.rule_set.document,
+            market=market, compliance_year=year, kind=kind, rule_document=document,
             status=RunStatus.PROPOSED.value, total=total, proposed_by=actor.user, proposed_us=to_us(self.registry.clock.now()),
         ).returning(t.allocation_runs.c.id)).scalar_one()
         c.execute(insert(t.allocations), [
