@@ -37,6 +37,7 @@ class Agent:
     position: int = 0  # allowances it owns (any vintage it may surrender this year), trades counted at once
     open_buy: int = 0  # today's open orders, counted as done while they may fill
     open_sell: int = 0
+    pending: int = 0  # allowances it will be issued after trading (the true-up of a pre-allocation)
     paid_fen: int = 0  # this year: bought − sold, in fen, fees included
     slice_t: int = 1  # tonnes per order
     orders: dict[int, list[int]] = field(default_factory=dict)  # open order id → [side is buy, remaining]
@@ -52,13 +53,13 @@ class Agent:
     def quote(self, rng: random.Random, ref: int, low: int, high: int, penalty: Fraction,
               bank: Fraction) -> tuple[str, int, int] | None:
         """(side, tonnes, limit fen) or None: the order this firm places now, if any trade is worth it."""
-        held = self.position + self.open_buy - self.open_sell
-        need = self.bau - held
+        owned = self.position + self.open_buy - self.open_sell
+        need = self.bau - owned - self.pending
         q = self.slice_t
         # the least a buyer gains per tonne of the slice, the most a seller gives up
         bid_cap = int(self.value(need - q + 1, penalty, bank) * 100)  # fen, rounded down
         ask_floor = -int(-self.value(need + q, penalty, bank) * 100)  # fen, rounded up
-        if held < q:  # nothing to sell beyond what it owns
+        if owned < q:  # nothing to sell beyond what it owns (not what it is still to be issued)
             ask_floor = high + 1
         can_buy, can_sell = bid_cap >= low, ask_floor <= high
         if not (can_buy or can_sell):

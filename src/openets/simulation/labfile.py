@@ -16,6 +16,8 @@ seed = 1
 firms = "firms.csv"        # next to the lab file
 start_price_yuan = "48"    # optional: the first reference price (default: the market's rule)
 allocation_factor = ["1"]  # optional, one per year: each firm's allocation × this
+price_floor_yuan = "40"    # optional: a floor the regulator defends by buying at it (a reserve)
+bau_shock = "0.05"         # optional: an ensemble's emission shocks, the sd of each firm's BAU factor
 ```
 
 Firms table: ``firm_id`` (企业编号), ``sector`` (行业), ``bau_t`` (基准情景排放: emissions without
@@ -57,6 +59,16 @@ class LabHead(_Strict):
     firms: str = Field(min_length=1)
     start_price_yuan: Decimal | None = Field(None, gt=0, le=100_000)
     allocation_factor: list[Decimal] | None = None
+    # a floor defended by a reserve that buys every allowance offered at it (policy-lab.md §3: a floor
+    # or a stability reserve is a what-if); None: no floor
+    price_floor_yuan: Decimal | None = Field(None, gt=0, le=100_000)
+    # ensembles (--runs N > 1): each run draws each firm's BAU × (1 + e), e ~ Normal(0, bau_shock)
+    # truncated at ±3 sd, seeded by the run's seed. 5 % is this lab's assumption (unverified: no
+    # source gives the year-to-year spread of a firm's emissions around its BAU); 0: no shocks
+    # the share of each allocation issued before trading; the rest after the last trading day, before
+    # surrender (the national market's pre-allocation and true-up); 1: all of it before
+    pre_allocation: Decimal = Field(Decimal(1), gt=0, le=1)
+    bau_shock: Decimal = Field(Decimal("0.05"), ge=0, le=Decimal("0.3"))
 
     @model_validator(mode="after")
     def _years(self) -> LabHead:
@@ -91,6 +103,8 @@ class FirmRow:
     allocation: int  # tonnes (benchmark × output rounded half up when given so)
     slope: Fraction | None
     points: tuple[tuple[Fraction, Fraction], ...]
+    benchmark: Decimal | None = None  # when the allocation is benchmark × output (a what-if may change it)
+    output: Decimal | None = None
 
     def curve(self) -> Mac:
         return Mac(Fraction(self.bau), slope=self.slope, points=self.points)
@@ -165,6 +179,8 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     bau = num("bau_t", Decimal, positive=True)
     v = r.values
     allocation: int | None = None
+    b: Decimal | None = None
+    o: Decimal | None = None
     if v.get("allocation_t") and (v.get("benchmark") or v.get("output")):
         problems.append(f"{r.where}: give {col('allocation_t')} or {col('benchmark')} and {col('output')}, not both")
     elif v.get("allocation_t"):
@@ -191,7 +207,7 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     if len(problems) > before or bau is None or allocation is None:
         return None
     return FirmRow(firm_id, sector, int(bau.to_integral_value(rounding=ROUND_CEILING)), allocation,
-                   None if slope is None else _fraction(slope), points)
+                   None if slope is None else _fraction(slope), points, b, o)
 
 
 def load_lab(path: Path) -> Lab:
