@@ -77,6 +77,49 @@ def run_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms
     run(lambda: _run(path, as_json, runs, workers, db, firms))
 
 
+COMPARE_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
+                  "efficiency", "compliance_rate", "banked_t", "reserve_t")
+
+
+def _compare(path: Path, what_ifs: list[str], out: Path, as_json: bool, workers: int) -> None:
+    from openets.reports.lab_compare import write_report
+    from openets.simulation.lab_compare import compare
+    from openets.simulation.lab_whatif import parse_what_ifs
+    from openets.simulation.labfile import load_lab
+
+    if not what_ifs:
+        raise Failure("give at least one --what-if (e.g. --what-if cap=-10%)", 2)
+    changes = parse_what_ifs(what_ifs)  # every bad what-if named before anything runs
+    lab = load_lab(path)
+    doc = compare(lab, changes, workers=workers)
+    written = write_report(doc, out)
+    if as_json:
+        emit({**doc, "written": [str(p) for p in written]}, True)
+        return
+    for t, year in enumerate(doc["years"]):
+        table = Table(title=f"{doc['lab']} {year} ({doc['market']} rules, {doc['firms']} firms)")
+        table.add_column("")
+        for v in doc["variants"]:
+            table.add_column(v["name"], justify="right")
+        for key in COMPARE_FIELDS:
+            table.add_row(key, *("" if (x := v["years"][t][key]) is None else f"{x:,}" if isinstance(x, int) else str(x)
+                                 for v in doc["variants"]))
+        console.print(table)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command("compare")
+def compare_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms table beside it)."),
+                what_if: list[str] = typer.Option([], "--what-if", help="key=value: cap=-10%, benchmark=-5%, penalty=2x, "
+                                                  "floor=40, pre_allocation=0.7 (repeat for several variants)."),
+                out: Path = typer.Option(Path("lab-compare"), "--out", help="Folder for comparison.html, .xlsx, .json."),
+                as_json: bool = JsonOpt,
+                workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (one run each).")) -> None:
+    """Run the base lab and each what-if side by side, beside the analytic model's prediction; write
+    the HTML and Excel report (and the JSON the dashboard's lab page reads)."""
+    run(lambda: _compare(path, what_if, out, as_json, workers))
+
+
 @app.command()
 def seed(as_json: bool = JsonOpt, as_csv: bool = CsvOpt,
          trade: bool = typer.Option(True, help="Also run A and B as agents through the exchange.")) -> None:

@@ -131,7 +131,11 @@ class LabRunner:
                     firms = self.lab.firms_of(t)
                     prices[t] = self.floor
                     abated[t] = sum((f.curve.abatement(self.floor) for f in firms), Fraction(0))
-                    least[t] = sum((f.curve.cost(f.curve.abatement(self.floor)) for f in firms), Fraction(0))
+                    # the firms' least net cost: abating to the floor, less what the reserve pays for
+                    # the tonnes that frees beyond the cap's need
+                    required = sum((f.curve.bau - f.allocation for f in firms), Fraction(0))
+                    least[t] = (sum((f.curve.cost(f.curve.abatement(self.floor)) for f in firms), Fraction(0))
+                                - self.floor * max(abated[t] - required, Fraction(0)))
         return prices, abated, least, no_trade
 
     # -- the world -----------------------------------------------------------------------------------------

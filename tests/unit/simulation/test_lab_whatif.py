@@ -1,0 +1,73 @@
+"""What-ifs parsed and applied (typed, bounded, every bad one named), and the analytic model under a
+price floor, by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from openets.core.errors import BadInput, DomainError
+from openets.simulation.lab import LabRunner
+from openets.simulation.lab_whatif import apply, parse_what_if, parse_what_ifs
+from openets.simulation.labfile import load_lab
+
+
+def two_firms(tmp: Path, extra: str = "") -> Path:
+    """A: BAU 100 t, allocation 80 t, MAC = 1·a; B: BAU 100 t, benchmark 0.9 × output 100 = 90 t, MAC = 1·a."""
+    (tmp / "firms.csv").write_text("firm_id,sector,bau_t,allocation_t,benchmark,output,mac_slope\n"
+                                   "A,cement,100,80,,,1\nB,power,100,,0.9,100,1\n", encoding="utf-8")
+    lab = tmp / "lab.toml"
+    lab.write_text('[lab]\nname = "two"\nyears = [2021]\ntrading_days = 2\npenalty_yuan = "200"\nfirms = "firms.csv"\n'
+                   + extra, encoding="utf-8")
+    return lab
+
+
+def test_parse_each_kind() -> None:
+    assert parse_what_if("cap=-10%").value == Decimal("0.9")
+    assert parse_what_if("benchmark = +5 %").value == Decimal("1.05")
+    assert parse_what_if("penalty=2x").value == 2
+    assert parse_what_if("penalty=-50%").value == Decimal("0.5")
+    assert parse_what_if("floor=40").value == 40
+    assert parse_what_if("pre_allocation=0.7").value == Decimal("0.7")
+
+
+def test_every_bad_what_if_named_at_once() -> None:
+    with pytest.raises(BadInput) as e:
+        parse_what_ifs(["cap=10", "rain=1", "floor=-3", "offset_cap=0.05", "cap=-10%", "cap=-10%", "pre_allocation=2"])
+    msg = e.value.message
+    for part in ("cap=10: cap is a change in per cent", "unknown 'rain'", "floor=-3", "offset_cap=0.05: the offset cap is not",
+                 "cap=-10%: given twice", "pre_allocation=2"):
+        assert part in msg, part
+    with pytest.raises(BadInput):
+        parse_what_if("cap=0%")  # the base itself
+    with pytest.raises(BadInput):
+        parse_what_if("floor")
+
+
+def test_apply_by_hand(tmp_path: Path) -> None:
+    lab = load_lab(two_firms(tmp_path))
+    cap = apply(lab, parse_what_if("cap=-10%"))
+    assert [cap.allocation(f, 0) for f in cap.firms] == [72, 81]  # 80 × 0.9, 90 × 0.9
+    bm = apply(lab, parse_what_if("benchmark=-5%"))
+    assert [f.allocation for f in bm.firms] == [80, 86]  # A has no benchmark; B: 0.9 × 0.95 × 100 = 85.5 → 86 (half up)
+    assert apply(lab, parse_what_if("penalty=2x")).head.penalty_yuan == 400
+    assert lab.head.penalty_yuan == 200  # the base is unchanged
+    only_absolute = load_lab(two_firms(tmp_path))
+    only_absolute = only_absolute.__class__(only_absolute.head, only_absolute.firms[:1], only_absolute.path)
+    with pytest.raises(DomainError, match="no firm of this lab is allocated by a benchmark"):
+        apply(only_absolute, parse_what_if("benchmark=-5%"))
+
+
+def test_analytic_floor_by_hand(tmp_path: Path) -> None:
+    """Required abatement A = 200 − 170 = 30 t; Σ 1/k = 2 → p* = 15 yuan, each abates 15 t, least cost
+    2 × 15²/2 = 225 yuan. A floor of 20: each abates 20 t (40 t, 10 t more than the cap needs, bought
+    by the reserve at 20): price 20, the firms' least net cost 2 × 20²/2 − 20 × 10 = 200 yuan."""
+    base = LabRunner(load_lab(two_firms(tmp_path))).analytic()
+    assert (base[0], base[1], base[2]) == ([Fraction(15)], [Fraction(30)], [Fraction(225)])
+    floor = LabRunner(apply(load_lab(two_firms(tmp_path)), parse_what_if("floor=20"))).analytic()
+    assert (floor[0], floor[1], floor[2]) == ([Fraction(20)], [Fraction(40)], [Fraction(200)])
+    low = LabRunner(apply(load_lab(two_firms(tmp_path)), parse_what_if("floor=10"))).analytic()
+    assert low[0] == [Fraction(15)]  # a floor below the price changes nothing
