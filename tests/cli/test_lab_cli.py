@@ -33,9 +33,21 @@ def test_ensemble_two_runs_two_workers(tmp_path: Path) -> None:
     assert out["runs"] == 2 and year["runs"] == 2
     band = year["price_yuan"]
     assert Decimal(band["p5"]) <= Decimal(band["median"]) <= Decimal(band["p95"])
-    # the analytic price does not depend on the seed: its band is one value
-    a = year["analytic_price_yuan"]
-    assert a["p5"] == a["median"] == a["p95"]
+    assert "Normal(0, 0.05)" in out["bau_shock"]
+    # each run's emission shocks move its BAU, so the analytic answer differs between the runs
+    bau, a = year["bau_t"], year["analytic_price_yuan"]
+    assert Decimal(bau["p5"]) < Decimal(bau["p95"]) and Decimal(a["p5"]) < Decimal(a["p95"])
+
+
+def test_ensemble_without_shocks_varies_only_the_agents(tmp_path: Path) -> None:
+    path = lab_file(tmp_path, 6, 2, 20)
+    path.write_text(path.read_text(encoding="utf-8") + 'bau_shock = "0"\n', encoding="utf-8")
+    result = runner.invoke(app, ["lab", "run", str(path), "--runs", "3", "--json"])
+    assert result.exit_code == 0, result.stderr
+    (year,) = json.loads(result.stdout)["years"]
+    # the analytic price does not depend on the agents' draws: its band is one value
+    a, bau = year["analytic_price_yuan"], year["bau_t"]
+    assert a["p5"] == a["median"] == a["p95"] and bau["p5"] == bau["p95"]
 
 
 def test_bad_lab_file_refused_with_every_problem(tmp_path: Path) -> None:

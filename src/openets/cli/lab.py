@@ -50,7 +50,10 @@ def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, fir
             raise Failure("--db names one database: an ensemble runs each of its runs on its own (leave --db out)", 2)
         results = run_ensemble(path, runs, workers, lab.head.seed)
         summary = summarise(results)
-        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "years": summary,
+        shock = (f"each firm's BAU × (1 + e), e ~ Normal(0, {lab.head.bau_shock}) truncated at ±3 sd, per seed"
+                 if lab.head.bau_shock else "none (bau_shock = 0)")
+        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "bau_shock": shock,
+              "years": summary,
               "seconds": [round(r.seconds, 2) for r in results]}, as_json, title=f"{lab.head.name}: {runs} runs")
         return
     result = LabRunner(lab, url=db).run()

@@ -71,6 +71,7 @@ class LabYear:
     firms: list[dict[str, object]] = field(default_factory=list)
     daily_vwap_fen: list[int | None] = field(default_factory=list)  # each trading day's VWAP (None: no trade)
     reserve_t: int = 0  # bought by the price floor's reserve this year
+    bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
 
 
 @dataclass
@@ -354,6 +355,7 @@ class LabRunner:
                     a.pending = 0
             out.append(self._close_year(svc, t, agents, vintages, bank, n_orders, tape, len(days),
                                         prices[t], abatements[t], least[t], no_trade[t]))
+            out[-1].bau_t = sum(a.bau for a in agents)
             if self.reserve is not None:
                 out[-1].reserve_t = self.reserve.position - reserve_before
         for a in agents:

@@ -71,3 +71,19 @@ def test_analytic_floor_by_hand(tmp_path: Path) -> None:
     assert (floor[0], floor[1], floor[2]) == ([Fraction(20)], [Fraction(40)], [Fraction(200)])
     low = LabRunner(apply(load_lab(two_firms(tmp_path)), parse_what_if("floor=10"))).analytic()
     assert low[0] == [Fraction(15)]  # a floor below the price changes nothing
+
+
+def test_emission_shocks_seeded_and_bounded(tmp_path: Path) -> None:
+    """BAU × (1 + e), e ~ Normal(0, 0.05) truncated at ±3 sd: every shocked BAU of 100 t lies within
+    [85, 115] t (100 × 0.85, 100 × 1.15, rounded up); the same seed gives the same shocks, another seed
+    others; bau_shock = 0 leaves the lab as it is."""
+    from openets.simulation.lab_ensemble import shocked
+
+    lab = load_lab(two_firms(tmp_path))
+    runs = {s: [f.bau for f in shocked(lab, s).firms] for s in range(40)}
+    assert all(85 <= b <= 115 for baus in runs.values() for b in baus)
+    assert [f.bau for f in shocked(lab, 3).firms] == runs[3]
+    assert len({tuple(v) for v in runs.values()}) > 20
+    assert [f.allocation for f in shocked(lab, 3).firms] == [80, 90]  # allocations are not shocked
+    calm = load_lab(two_firms(tmp_path, 'bau_shock = "0"\n'))
+    assert shocked(calm, 3) is calm
