@@ -84,7 +84,8 @@ COMPARE_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_
                   "efficiency", "compliance_rate", "banked_t", "reserve_t")
 
 
-def _compare(path: Path, what_ifs: list[str], out: Path, as_json: bool, workers: int) -> None:
+def _compare(path: Path, what_ifs: list[str], out: Path | None, as_json: bool, workers: int) -> None:
+    from openets.core.settings import lab_dir
     from openets.reports.lab_compare import write_report
     from openets.simulation.lab_compare import compare
     from openets.simulation.lab_whatif import parse_what_ifs
@@ -95,7 +96,7 @@ def _compare(path: Path, what_ifs: list[str], out: Path, as_json: bool, workers:
     changes = parse_what_ifs(what_ifs)  # every bad what-if named before anything runs
     lab = load_lab(path)
     doc = compare(lab, changes, workers=workers)
-    written = write_report(doc, out)
+    written = write_report(doc, out or lab_dir() / path.stem)
     if as_json:
         emit({**doc, "written": [str(p) for p in written]}, True)
         return
@@ -115,7 +116,8 @@ def _compare(path: Path, what_ifs: list[str], out: Path, as_json: bool, workers:
 def compare_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms table beside it)."),
                 what_if: list[str] = typer.Option([], "--what-if", help="key=value: cap=-10%, benchmark=-5%, penalty=2x, "
                                                   "floor=40, pre_allocation=0.7 (repeat for several variants)."),
-                out: Path = typer.Option(Path("lab-compare"), "--out", help="Folder for comparison.html, .xlsx, .json."),
+                out: Path | None = typer.Option(None, "--out", help="Folder for comparison.html, .xlsx, .json (default: the "
+                                                "lab file's name in $OPENETS_LAB_DIR or var/lab: the dashboard's lab page reads it)."),
                 as_json: bool = JsonOpt,
                 workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (one run each).")) -> None:
     """Run the base lab and each what-if side by side, beside the analytic model's prediction; write
