@@ -29,23 +29,26 @@ def benchmark_lab(tmp: Path) -> Path:
         fid, sector, bau, alloc, slope = r.split(",")
         out.append(f"{fid},{sector},{bau},{BENCHMARK},{(Decimal(alloc) / BENCHMARK).quantize(Decimal('0.01'))},{slope}")
     table.write_text("\n".join(out) + "\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + 'offset_price_yuan = "20"\n', encoding="utf-8")
     return path
 
 
 @pytest.fixture(scope="module")
 def doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
     lab = load_lab(benchmark_lab(tmp_path_factory.mktemp("whatif")))
-    return compare(lab, parse_what_ifs(["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x", "pre_allocation=0.6"]))
+    return compare(lab, parse_what_ifs(["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x", "pre_allocation=0.6",
+                                        "offset_cap=0.02"]))
 
 
-@pytest.mark.parametrize("what_if", ["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x"])
+@pytest.mark.parametrize("what_if", ["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x", "offset_cap=0.02"])
 def test_what_if_moves_as_the_model_says(doc: dict, what_if: str) -> None:
     (v,) = [v for v in doc["variants"] if v["name"] == what_if]
     (change,) = v["change"]
     for figure in ("price_yuan", "abatement_t"):
         dm, da = Decimal(change[figure]["market"]), Decimal(change[figure]["analytic"])
         # the model moves each of these (cap and benchmark tighten: up; the floor of 80 is above the
-        # base's ~58: up; a penalty of 300 × 0.15 = 45 yuan is below it and caps the price: down)
+        # base's ~58: up; a penalty of 300 × 0.15 = 45 yuan is below it and caps the price: down;
+        # offsets for 2 % of emissions at 20 yuan replace allowances: down)
         assert da != 0, (what_if, figure)
         assert (dm > 0) == (da > 0), (what_if, figure, dm, da)
         assert abs(dm - da) <= abs(da) / 10, (what_if, figure, dm, da)

@@ -41,7 +41,7 @@ from openets.services.exchange import ExchangeService, OrderRequest, OrderStatus
 from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook, trading_rules
 from openets.services.sim_queries import SimulationQueries
-from openets.simulation.economics import Mac, Year, alone_cost, equilibrium, hotelling, tonnes, yuan
+from openets.simulation.economics import Firm, Mac, Year, alone_cost, equilibrium, hotelling, tonnes, yuan
 from openets.simulation.lab_agents import Agent
 from openets.simulation.labfile import Lab
 from openets.simulation.state import at
@@ -71,6 +71,7 @@ class LabYear:
     firms: list[dict[str, object]] = field(default_factory=list)
     daily_vwap_fen: list[int | None] = field(default_factory=list)  # each trading day's VWAP (None: no trade)
     reserve_t: int = 0  # bought by the price floor's reserve this year
+    offsets_t: int = 0  # offsets surrendered (bought outside the allowance market at the lab's offset price)
     bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
 
 
@@ -107,6 +108,8 @@ class LabRunner:
         self.penalty = Fraction(self.h.penalty_yuan)
         self.rate = Fraction(self.h.discount_rate)
         self.floor = None if self.h.price_floor_yuan is None else Fraction(self.h.price_floor_yuan)
+        self.offset_share = Fraction(self.h.offset_cap)
+        self.offset_price = Fraction(self.h.offset_price_yuan or 0)
         self.reserve: Agent | None = None  # the floor's buyer (not a covered firm)
         self.queries = SimulationQueries(self.engine)
         self.digest = hashlib.sha256()
@@ -115,6 +118,8 @@ class LabRunner:
     def analytic(self) -> tuple[list[Fraction], list[Fraction], list[Fraction], list[Fraction]]:
         """Per year: the analytic price, total abatement, least cost, and the cost without trading."""
         n = len(self.h.years)
+        if self.offset_share:
+            return self._analytic_offsets()
         no_trade = [sum((alone_cost(f, self.penalty) for f in self.lab.firms_of(t)), Fraction(0)) for t in range(n)]
         if n == 1:
             e = equilibrium(self.lab.firms_of(0), penalty=self.penalty)
@@ -139,6 +144,38 @@ class LabRunner:
                                 - self.floor * max(abated[t] - required, Fraction(0)))
         return prices, abated, least, no_trade
 
+    def _analytic_offsets(self) -> tuple[list[Fraction], list[Fraction], list[Fraction], list[Fraction]]:
+        """With an offset cap s used in full at offset price po: a firm holding h allowances emits
+        h / (1 − s) (offsets cover the rest), so the market's abatement is Σ BAU − Σ allocation / (1 − s)
+        and each firm abates until its MAC is m = (1 − s) p + s po: solve for m on the allocations
+        scaled by 1 / (1 − s), then p = (m − s po) / (1 − s). Offsets dearer than that price are not
+        used (the plain answer). Several years: each year so (the banking path is left out: an
+        approximation, stated)."""
+        s, po = self.offset_share, self.offset_price
+        prices, abated, least, no_trade = [], [], [], []
+        for t in range(len(self.h.years)):
+            firms = self.lab.firms_of(t)
+            scaled = [Firm(f.firm_id, f.sector, f.curve, f.allocation / (1 - s)) for f in firms]
+            m_pen = (1 - s) * self.penalty + s * po  # abating a tonne past this costs more than not covering it
+            e = equilibrium(scaled, penalty=m_pen)
+            p = (e.price - s * po) / (1 - s)
+            share = s
+            if p <= po:  # offsets dearer than allowances: not used
+                e, share = equilibrium(firms, penalty=self.penalty), Fraction(0)
+                p = e.price
+            emitted = sum((f.curve.bau - e.abatement[f.firm_id] for f in firms), Fraction(0))
+            prices.append(p)
+            abated.append(e.total_abatement)
+            least.append(sum((f.curve.cost(e.abatement[f.firm_id]) for f in firms), Fraction(0)) + po * share * emitted
+                         + self.penalty * (1 - share) * e.shortfall)
+            alone = Fraction(0)
+            for f in scaled:  # each firm on its own: abate to what its allocation and offsets cover, or up to m_pen
+                a = min(f.gap, f.curve.abatement(m_pen))
+                alone += (f.curve.cost(a) + s * po * (f.curve.bau - a)
+                          + self.penalty * max((1 - s) * (f.curve.bau - a) - (1 - s) * f.allocation, Fraction(0)))
+            no_trade.append(alone)
+        return prices, abated, least, no_trade
+
     # -- the world -----------------------------------------------------------------------------------------
     def _set_up(self, svc: RegistryService) -> tuple[Actor, Actor, list[Agent]]:
         market = self.h.market
@@ -159,7 +196,8 @@ class LabRunner:
                 acc = svc.request_account(actor, market=market, type=AccountType.COMPLIANCE, number=f"LAB{i:06d}-A", conn=c)
                 svc.decide_account(r1, acc.number, approve=True, conn=c)
                 out.append(Agent(f.firm_id, f.sector, f.curve(), f.bau, actor, acc.id, acc.number, pid,
-                                 slice_t=max(1, f.bau // 200)))
+                                 slice_t=max(1, f.bau // 200), offset_share=self.offset_share,
+                                 offset_price=self.offset_price))
             if self.floor is not None:
                 pid = svc.create_party(kind=PartyKind.COMPANY, name="LAB-RESERVE", name_en="price floor reserve",
                                        market=market, registration_id="LABRESERVE", sector="reserve", conn=c)
@@ -372,13 +410,13 @@ class LabRunner:
         """Abate, surrender in the registry (oldest vintage first), bank the rest; the year's figures."""
         year = self.h.years[t]
         held = [self.queries.vintage_holdings(v, total=True) for v in vintages]
-        cost, total_a, compliant, firms = Fraction(0), 0, 0, []
+        cost, total_a, compliant, firms, total_offsets = Fraction(0), 0, 0, [], 0
         for a in agents:
             in_registry = sum(h.get(a.account_id, 0) for h in held)
             if in_registry != a.position:  # the agents' books against the registry's: settlement is whole
                 raise RuntimeError(f"lab: {a.firm_id} holds {in_registry} t in the registry, its agent counts {a.position}")
-            abate, short = a.abatement(self.penalty, bank)
-            owe = a.bau - abate - short
+            abate, short, offsets = a.abatement(self.penalty, bank)
+            owe = a.bau - abate - short - offsets  # offsets are surrendered outside this registry: counted here
             ops, left = [], owe
             for v, h in zip(vintages, held):
                 q = min(left, h.get(a.account_id, 0))
@@ -389,12 +427,13 @@ class LabRunner:
             if ops:
                 svc.submit(a.actor, ops)
             a.position -= owe
-            c = a.curve.cost(Fraction(abate)) + Fraction(a.paid_fen, 100) + self.penalty * short
+            c = a.curve.cost(Fraction(abate)) + Fraction(a.paid_fen, 100) + self.penalty * short + self.offset_price * offsets
+            total_offsets += offsets
             cost += c
             total_a += abate
             compliant += short == 0
             firms.append({"firm_id": a.firm_id, "sector": a.sector, "abatement_t": abate, "shortfall_t": short,
-                          "net_bought_fen": a.paid_fen, "cost_yuan": str(yuan(c)), "banked_t": a.position})
+                          "offsets_t": offsets, "net_bought_fen": a.paid_fen, "cost_yuan": str(yuan(c)), "banked_t": a.position})
         days_pq: list[list[int]] = [[0, 0] for _ in range(n_days)]
         for d, p, q in tape:
             days_pq[d][0] += p * q
@@ -408,4 +447,5 @@ class LabRunner:
             year, None if vwap is None else vwap.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), yuan(price),
             total_a, tonnes(abated), yuan(cost), yuan(least), yuan(no_trade),
             _d((no_trade - cost) / gain) if gain > 0 else None, _d(Fraction(compliant, len(agents))),
-            sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms, daily)
+            sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms, daily,
+            offsets_t=total_offsets)

@@ -6,11 +6,13 @@ changes one input of the lab file and gives a new lab, run beside the base. Type
                       half up); a lab without benchmark firms refuses it
 - ``penalty=2x``      the penalty per tonne × 2 (``+50%`` too)
 - ``floor=40``        a price floor of 40 yuan/t, defended by a reserve that buys at it
+- ``offset_cap=0.05``  offsets up to 5 % of each firm's verified emissions, at the lab file's
+                      ``offset_price_yuan`` (a lab without one refuses it)
 - ``pre_allocation=0.7``  the share of each firm's allocation issued before trading; the rest is issued
                       after the last trading day, before surrender (the national market pre-allocates
                       a share and trues up after verification)
 
-The offset cap and the banking limit are not what-ifs of this build (named when asked for).
+The banking limit is not a what-if of this build (named when asked for).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from openets.simulation.labfile import Lab
 
 KEYS = {"cap": "±N% (each allocation changed by N %)", "benchmark": "±N% (each benchmark changed by N %)",
         "penalty": "Nx (the penalty times N) or ±N%", "floor": "yuan per tonne",
-        "pre_allocation": "a share in (0, 1]"}
-LATER = {"offset_cap": "the offset cap", "bank_limit": "the banking limit"}
+        "pre_allocation": "a share in (0, 1]", "offset_cap": "a share of verified emissions in [0, 0.5]"}
+LATER = {"bank_limit": "the banking limit"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ def parse_what_if(text: str) -> WhatIf:
         return WhatIf(key, _percent(key, raw, text), text)
     if key == "floor":
         return WhatIf(key, parse_decimal(raw, f"--what-if {text}", minimum=Decimal("0.01"), maximum=100_000), text)
+    if key == "offset_cap":
+        return WhatIf(key, parse_decimal(raw, f"--what-if {text}", minimum=0, maximum=Decimal("0.5")), text)
     share = parse_decimal(raw, f"--what-if {text}", minimum=Decimal("0.01"), maximum=1)
     return WhatIf(key, share, text)
 
@@ -109,4 +113,9 @@ def apply(lab: Lab, w: WhatIf) -> Lab:
         return dataclasses.replace(lab, head=h.model_copy(update={"penalty_yuan": h.penalty_yuan * w.value}))
     if w.key == "floor":
         return dataclasses.replace(lab, head=h.model_copy(update={"price_floor_yuan": w.value}))
+    if w.key == "offset_cap":
+        if w.value and h.offset_price_yuan is None:
+            raise DomainError("what_if_invalid", f"--what-if {w.text}: the lab file gives no offset_price_yuan "
+                              "(what an offset costs the firms)")
+        return dataclasses.replace(lab, head=h.model_copy(update={"offset_cap": w.value}))
     return dataclasses.replace(lab, head=h.model_copy(update={"pre_allocation": w.value}))

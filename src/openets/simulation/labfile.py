@@ -68,6 +68,10 @@ class LabHead(_Strict):
     # the share of each allocation issued before trading; the rest after the last trading day, before
     # surrender (the national market's pre-allocation and true-up); 1: all of it before
     pre_allocation: Decimal = Field(Decimal(1), gt=0, le=1)
+    # offsets (CCER and the like) a firm may surrender: up to this share of its verified emissions,
+    # bought outside the allowance market at offset_price_yuan (the lab's assumption; required with a cap)
+    offset_cap: Decimal = Field(Decimal(0), ge=0, le=Decimal("0.5"))
+    offset_price_yuan: Decimal | None = Field(None, ge=0, le=100_000)
     bau_shock: Decimal = Field(Decimal("0.05"), ge=0, le=Decimal("0.3"))
 
     @model_validator(mode="after")
@@ -76,6 +80,8 @@ class LabHead(_Strict):
             raise ValueError("years are between 2013 and 2060")
         if self.years != list(range(self.years[0], self.years[0] + len(self.years))):
             raise ValueError("years are consecutive, oldest first")
+        if self.offset_cap and self.offset_price_yuan is None:
+            raise ValueError("an offset_cap needs offset_price_yuan (what an offset costs the firms)")
         if self.allocation_factor is not None:
             if len(self.allocation_factor) != len(self.years):
                 raise ValueError("allocation_factor has one value per year")

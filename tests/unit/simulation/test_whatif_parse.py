@@ -32,13 +32,16 @@ def test_parse_each_kind() -> None:
     assert parse_what_if("penalty=-50%").value == Decimal("0.5")
     assert parse_what_if("floor=40").value == 40
     assert parse_what_if("pre_allocation=0.7").value == Decimal("0.7")
+    assert parse_what_if("offset_cap=0.05").value == Decimal("0.05")
+    with pytest.raises(BadInput):
+        parse_what_if("offset_cap=0.6")  # at most half of the verified emissions
 
 
 def test_every_bad_what_if_named_at_once() -> None:
     with pytest.raises(BadInput) as e:
-        parse_what_ifs(["cap=10", "rain=1", "floor=-3", "offset_cap=0.05", "cap=-10%", "cap=-10%", "pre_allocation=2"])
+        parse_what_ifs(["cap=10", "rain=1", "floor=-3", "bank_limit=5", "cap=-10%", "cap=-10%", "pre_allocation=2"])
     msg = e.value.message
-    for part in ("cap=10: cap is a change in per cent", "unknown 'rain'", "floor=-3", "offset_cap=0.05: the offset cap is not",
+    for part in ("cap=10: cap is a change in per cent", "unknown 'rain'", "floor=-3", "bank_limit=5: the banking limit is not",
                  "cap=-10%: given twice", "pre_allocation=2"):
         assert part in msg, part
     with pytest.raises(BadInput):
@@ -87,3 +90,17 @@ def test_emission_shocks_seeded_and_bounded(tmp_path: Path) -> None:
     assert [f.allocation for f in shocked(lab, 3).firms] == [80, 90]  # allocations are not shocked
     calm = load_lab(two_firms(tmp_path, 'bau_shock = "0"\n'))
     assert shocked(calm, 3) is calm
+
+
+def test_analytic_offsets_by_hand(tmp_path: Path) -> None:
+    """Offsets up to s = 10 % of verified emissions at 5 yuan: a firm holding h allowances emits h / 0.9,
+    so Σ a = 200 − 170 / 0.9 = 100/9 t; each abates to MAC m: 2m = 100/9 → m = 50/9; the allowance price
+    p = (m − s·po) / (1 − s) = (50/9 − 1/2) / 0.9 = 455/81 ≈ 5.62 yuan (above 5: offsets are used);
+    least cost = Σ m²/2 + po·s·Σ(BAU − a) = 2500/81 + 0.5 × (200 − 100/9) = 10150/81 yuan."""
+    lab = apply(load_lab(two_firms(tmp_path, 'offset_price_yuan = "5"\n')), parse_what_if("offset_cap=0.1"))
+    prices, abated, least, _ = LabRunner(lab).analytic()
+    assert (prices, abated, least) == ([Fraction(455, 81)], [Fraction(100, 9)], [Fraction(10150, 81)])
+    dear = apply(load_lab(two_firms(tmp_path, 'offset_price_yuan = "50"\n')), parse_what_if("offset_cap=0.1"))
+    assert LabRunner(dear).analytic()[0] == [Fraction(15)]  # offsets dearer than allowances: the plain answer
+    with pytest.raises(DomainError, match="no offset_price_yuan"):
+        apply(load_lab(two_firms(tmp_path)), parse_what_if("offset_cap=0.1"))
