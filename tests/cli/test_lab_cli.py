@@ -110,7 +110,7 @@ def test_compare_writes_the_report_and_prints_the_same_numbers(tmp_path: Path) -
 def test_compare_names_every_bad_what_if_and_runs_nothing(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     result = runner.invoke(app, ["lab", "compare", str(lab_file(tmp_path, 4, 2, 10)), "--what-if", "cap=ten",
-                                 "--what-if", "bank_limit=5", "--out", str(out)])
+                                 "--what-if", "bank_limit=-5", "--out", str(out)])
     assert result.exit_code != 0
-    assert "--what-if cap=ten" in result.stderr and "--what-if bank_limit=5" in result.stderr
+    assert "--what-if cap=ten" in result.stderr and "--what-if bank_limit=-5" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()

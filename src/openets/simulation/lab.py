@@ -33,7 +33,7 @@ from openets.core.errors import DomainError
 from openets.core.ids import AccountId, PartyId, UnitClassId
 from openets.market.checks import split_listed
 from openets.market.rules import is_trading_day
-from openets.registry.commands import Allocate, Approve, Issue, Surrender
+from openets.registry.commands import Allocate, Approve, Cancel, Issue, Surrender
 from openets.registry.model import AccountType, PartyKind, UnitClass, UnitKind
 from openets.rules.loader import RuleBook
 from openets.services.database import make_engine, run_in_transaction, upgrade
@@ -71,6 +71,7 @@ class LabYear:
     firms: list[dict[str, object]] = field(default_factory=list)
     daily_vwap_fen: list[int | None] = field(default_factory=list)  # each trading day's VWAP (None: no trade)
     reserve_t: int = 0  # bought by the price floor's reserve this year
+    cancelled_t: int = 0  # cancelled at the year's end: beyond the banking limit
     offsets_t: int = 0  # offsets surrendered (bought outside the allowance market at the lab's offset price)
     bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
 
@@ -127,6 +128,8 @@ class LabRunner:
         else:
             path = hotelling([Year(y, tuple(self.lab.firms_of(t))) for t, y in enumerate(self.h.years)], self.rate)
             prices, abated, least = path.prices, [sum(a.values(), Fraction(0)) for a in path.abatement], path.least_cost
+            if self.h.bank_limit_t is not None:
+                prices, abated, least = self._bank_capped(path.bank, prices, abated, least)
         if self.floor is not None:
             # a defended floor: where the market price would be below it, every firm abates to the
             # floor (the reserve buys what the firms do not need) — per year, on the path without the
@@ -143,6 +146,25 @@ class LabRunner:
                     least[t] = (sum((f.curve.cost(f.curve.abatement(self.floor)) for f in firms), Fraction(0))
                                 - self.floor * max(abated[t] - required, Fraction(0)))
         return prices, abated, least, no_trade
+
+    def _bank_capped(self, banks: list[Fraction], prices: list[Fraction], abated: list[Fraction],
+                     least: list[Fraction]) -> tuple[list[Fraction], list[Fraction], list[Fraction]]:
+        """A banking limit of L t a firm: where the Hotelling path's market bank exceeds N × L, the bank
+        is N × L and each year clears on its own with what comes in from the year before and what goes
+        out to the next (an approximation: the limit's effect on the later years' own banking choice
+        and the firms' uneven banks are left out)."""
+        cap = Fraction(self.h.bank_limit_t or 0) * len(self.lab.firms)
+        if all(b <= cap for b in banks[:-1]):
+            return prices, abated, least
+        held = [min(b, cap) for b in banks[:-1]] + [Fraction(0)]
+        out_p, out_a, out_l = [], [], []
+        for t in range(len(self.h.years)):
+            incoming = held[t - 1] if t else Fraction(0)
+            e = equilibrium(self.lab.firms_of(t), penalty=self.penalty, offsets=incoming - held[t])
+            out_p.append(e.price)
+            out_a.append(e.total_abatement)
+            out_l.append(e.least_cost)
+        return out_p, out_a, out_l
 
     def _analytic_offsets(self) -> tuple[list[Fraction], list[Fraction], list[Fraction], list[Fraction]]:
         """With an offset cap s used in full at offset price po: a firm holding h allowances emits
@@ -197,7 +219,7 @@ class LabRunner:
                 svc.decide_account(r1, acc.number, approve=True, conn=c)
                 out.append(Agent(f.firm_id, f.sector, f.curve(), f.bau, actor, acc.id, acc.number, pid,
                                  slice_t=max(1, f.bau // 200), offset_share=self.offset_share,
-                                 offset_price=self.offset_price))
+                                 offset_price=self.offset_price, bank_limit=self.h.bank_limit_t))
             if self.floor is not None:
                 pid = svc.create_party(kind=PartyKind.COMPANY, name="LAB-RESERVE", name_en="price floor reserve",
                                        market=market, registration_id="LABRESERVE", sector="reserve", conn=c)
@@ -410,20 +432,31 @@ class LabRunner:
         """Abate, surrender in the registry (oldest vintage first), bank the rest; the year's figures."""
         year = self.h.years[t]
         held = [self.queries.vintage_holdings(v, total=True) for v in vintages]
-        cost, total_a, compliant, firms, total_offsets = Fraction(0), 0, 0, [], 0
+        cost, total_a, compliant, firms, total_offsets, cancelled = Fraction(0), 0, 0, [], 0, 0
         for a in agents:
             in_registry = sum(h.get(a.account_id, 0) for h in held)
             if in_registry != a.position:  # the agents' books against the registry's: settlement is whole
                 raise RuntimeError(f"lab: {a.firm_id} holds {in_registry} t in the registry, its agent counts {a.position}")
             abate, short, offsets = a.abatement(self.penalty, bank)
             owe = a.bau - abate - short - offsets  # offsets are surrendered outside this registry: counted here
-            ops, left = [], owe
+            ops: list[Surrender | Cancel] = []
+            left = owe
+            # beyond the banking limit (into a next year): cancelled, the newest vintages kept
+            drop = (max(a.position - owe - self.h.bank_limit_t, 0)
+                    if self.h.bank_limit_t is not None and t + 1 < len(self.h.years) else 0)
             for v, h in zip(vintages, held):
                 q = min(left, h.get(a.account_id, 0))
                 if q > 0:
                     ops.append(Surrender(key=f"lab-{year}-{a.account_id}-{v}", from_account=a.account_id,
                                          unit_class=v, quantity=q, compliance_year=year))
                     left -= q
+                k = min(drop, h.get(a.account_id, 0) - max(q, 0))
+                if k > 0:
+                    ops.append(Cancel(key=f"lab-{year}-{a.account_id}-{v}-over", from_account=a.account_id,
+                                      unit_class=v, quantity=k))
+                    drop -= k
+                    cancelled += k
+            a.position -= sum(o.quantity for o in ops if isinstance(o, Cancel))
             if ops:
                 svc.submit(a.actor, ops)
             a.position -= owe
@@ -448,4 +481,4 @@ class LabRunner:
             total_a, tonnes(abated), yuan(cost), yuan(least), yuan(no_trade),
             _d((no_trade - cost) / gain) if gain > 0 else None, _d(Fraction(compliant, len(agents))),
             sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms, daily,
-            offsets_t=total_offsets)
+            offsets_t=total_offsets, cancelled_t=cancelled)

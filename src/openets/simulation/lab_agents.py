@@ -43,6 +43,7 @@ class Agent:
     orders: dict[int, list[int]] = field(default_factory=dict)  # open order id → [side is buy, remaining]
     offset_share: Fraction = Fraction(0)  # offsets it may surrender, a share of its verified emissions
     offset_price: Fraction = Fraction(0)  # yuan per offset (bought outside the allowance market)
+    bank_limit: int | None = None  # the most it may carry into the next year (None: no limit)
 
     def _abated_for(self, held: Fraction) -> Fraction:
         """With offsets used to the cap, holding ``held`` allowances the firm must abate a with
@@ -53,6 +54,12 @@ class Agent:
         """What the tonne that would make the firm abate ``need`` tonnes is worth: its MAC there (not
         above the penalty), but never less than a bankable tonne's value — where abating is cheaper
         than that, the firm abates more and banks the tonne (so the bank value when it needs nothing)."""
+        if bank and self.bank_limit is not None and not self.offset_share:
+            # it abates every tonne cheaper than a banked one, but banks at most the limit: its
+            # abatement lies between ``need`` and ``need + limit``, and one more allowance spares
+            # the tonne abated there (worth nothing when even that is no abatement)
+            a = min(max(self.curve.abatement(bank), Fraction(need)), Fraction(need + self.bank_limit))
+            return min(self.curve.mac(a), penalty) if a > 0 else Fraction(0)
         if self.offset_share:
             # one more allowance spares 1/(1 − s) t of abatement and needs s/(1 − s) more offsets
             s, a = self.offset_share, self._abated_for(Fraction(self.bau - need))
@@ -92,7 +99,10 @@ class Agent:
         lack = max(self.bau - self.position, 0)
         s, po = self.offset_share, self.offset_price
         if not s:
-            a = max(min(lack, int(self.curve.abatement(penalty))), int(self.curve.abatement(bank)))
+            least = min(lack, int(self.curve.abatement(penalty)))
+            a = max(least, int(self.curve.abatement(bank)))
+            if self.bank_limit is not None:  # abate for the bank only up to what the limit lets it carry
+                a = max(least, min(a, self.bank_limit + lack))
             return a, max(lack - a, 0), 0
         need = self._abated_for(Fraction(self.position))
         a = min(max(-int(-need), 0), int(self.curve.abatement((1 - s) * penalty + s * po)))

@@ -12,7 +12,8 @@ changes one input of the lab file and gives a new lab, run beside the base. Type
                       after the last trading day, before surrender (the national market pre-allocates
                       a share and trues up after verification)
 
-The banking limit is not a what-if of this build (named when asked for).
+- ``bank_limit=10000`` each firm carries at most 10,000 t into the next year; the rest is cancelled
+                      (only a lab of several years has a next year)
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from openets.core.errors import BadInput, DomainError
-from openets.core.numbers import parse_decimal
+from openets.core.numbers import MAX_TONNES, parse_decimal, parse_int
 from openets.core.text import check_text
 from openets.simulation.economics import intensity_allocation
 from openets.simulation.labfile import Lab
 
 KEYS = {"cap": "±N% (each allocation changed by N %)", "benchmark": "±N% (each benchmark changed by N %)",
         "penalty": "Nx (the penalty times N) or ±N%", "floor": "yuan per tonne",
-        "pre_allocation": "a share in (0, 1]", "offset_cap": "a share of verified emissions in [0, 0.5]"}
-LATER = {"bank_limit": "the banking limit"}
+        "pre_allocation": "a share in (0, 1]", "offset_cap": "a share of verified emissions in [0, 0.5]",
+        "bank_limit": "whole tonnes a firm may carry into the next year"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,6 @@ def parse_what_if(text: str) -> WhatIf:
     key, sep, raw = (s.strip() for s in text.partition("="))
     if not sep or not raw:
         raise BadInput("what_if_invalid", f"--what-if {text!r}: write key=value, one of {', '.join(KEYS)}")
-    if key in LATER:
-        raise BadInput("what_if_unsupported", f"--what-if {text}: {LATER[key]} is not a what-if of this build yet")
     if key not in KEYS:
         raise BadInput("what_if_invalid", f"--what-if {text}: unknown {key!r}; one of {', '.join(KEYS)}")
     if key in ("cap", "benchmark"):
@@ -72,6 +71,8 @@ def parse_what_if(text: str) -> WhatIf:
         return WhatIf(key, _percent(key, raw, text), text)
     if key == "floor":
         return WhatIf(key, parse_decimal(raw, f"--what-if {text}", minimum=Decimal("0.01"), maximum=100_000), text)
+    if key == "bank_limit":
+        return WhatIf(key, Decimal(parse_int(raw, f"--what-if {text}", maximum=MAX_TONNES)), text)
     if key == "offset_cap":
         return WhatIf(key, parse_decimal(raw, f"--what-if {text}", minimum=0, maximum=Decimal("0.5")), text)
     share = parse_decimal(raw, f"--what-if {text}", minimum=Decimal("0.01"), maximum=1)
@@ -113,6 +114,10 @@ def apply(lab: Lab, w: WhatIf) -> Lab:
         return dataclasses.replace(lab, head=h.model_copy(update={"penalty_yuan": h.penalty_yuan * w.value}))
     if w.key == "floor":
         return dataclasses.replace(lab, head=h.model_copy(update={"price_floor_yuan": w.value}))
+    if w.key == "bank_limit":
+        if len(h.years) < 2:
+            raise DomainError("what_if_invalid", f"--what-if {w.text}: a lab of one year banks nothing")
+        return dataclasses.replace(lab, head=h.model_copy(update={"bank_limit_t": int(w.value)}))
     if w.key == "offset_cap":
         if w.value and h.offset_price_yuan is None:
             raise DomainError("what_if_invalid", f"--what-if {w.text}: the lab file gives no offset_price_yuan "

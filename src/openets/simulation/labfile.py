@@ -72,6 +72,9 @@ class LabHead(_Strict):
     # bought outside the allowance market at offset_price_yuan (the lab's assumption; required with a cap)
     offset_cap: Decimal = Field(Decimal(0), ge=0, le=Decimal("0.5"))
     offset_price_yuan: Decimal | None = Field(None, ge=0, le=100_000)
+    # the most a firm may carry into the next year, tonnes (China 2023–24: 10,000 t + 1.5 × net sales —
+    # this lab's limit is the flat part only); the rest is cancelled at the year's end. None: no limit
+    bank_limit_t: int | None = Field(None, ge=0, le=MAX_TONNES)
     bau_shock: Decimal = Field(Decimal("0.05"), ge=0, le=Decimal("0.3"))
 
     @model_validator(mode="after")

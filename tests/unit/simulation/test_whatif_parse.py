@@ -39,9 +39,9 @@ def test_parse_each_kind() -> None:
 
 def test_every_bad_what_if_named_at_once() -> None:
     with pytest.raises(BadInput) as e:
-        parse_what_ifs(["cap=10", "rain=1", "floor=-3", "bank_limit=5", "cap=-10%", "cap=-10%", "pre_allocation=2"])
+        parse_what_ifs(["cap=10", "rain=1", "floor=-3", "bank_limit=5.5", "cap=-10%", "cap=-10%", "pre_allocation=2"])
     msg = e.value.message
-    for part in ("cap=10: cap is a change in per cent", "unknown 'rain'", "floor=-3", "bank_limit=5: the banking limit is not",
+    for part in ("cap=10: cap is a change in per cent", "unknown 'rain'", "floor=-3", "bank_limit=5.5",
                  "cap=-10%: given twice", "pre_allocation=2"):
         assert part in msg, part
     with pytest.raises(BadInput):
@@ -104,3 +104,22 @@ def test_analytic_offsets_by_hand(tmp_path: Path) -> None:
     assert LabRunner(dear).analytic()[0] == [Fraction(15)]  # offsets dearer than allowances: the plain answer
     with pytest.raises(DomainError, match="no offset_price_yuan"):
         apply(load_lab(two_firms(tmp_path)), parse_what_if("offset_cap=0.1"))
+
+
+def test_bank_limit_analytic_by_hand(tmp_path: Path) -> None:
+    """Two years, r = 0; A and B: BAU 100 t, MAC = 1·a, allocation 100 t then 70 t. Unlimited banking:
+    one price over both years, 4p = 60 t → p = 15, a bank of 30 t after the first year. A limit of
+    5 t a firm (10 t for the market): year 1 must abate 10 t → p₁ = 10/2 = 5, cost 2 × 5²/2 = 25 yuan;
+    year 2 abates 60 − 10 = 50 t → p₂ = 25, cost 2 × 25²/2 = 625 yuan."""
+    (tmp_path / "firms.csv").write_text("firm_id,sector,bau_t,allocation_t,mac_slope\nA,c,100,100,1\nB,c,100,100,1\n",
+                                        encoding="utf-8")
+    lab_path = tmp_path / "lab.toml"
+    lab_path.write_text('[lab]\nname = "bank"\nyears = [2021, 2022]\ntrading_days = 2\npenalty_yuan = "200"\n'
+                        'discount_rate = "0"\nfirms = "firms.csv"\nallocation_factor = ["1", "0.7"]\n', encoding="utf-8")
+    lab = load_lab(lab_path)
+    assert LabRunner(lab).analytic()[0] == [Fraction(15), Fraction(15)]
+    prices, abated, least, _ = LabRunner(apply(lab, parse_what_if("bank_limit=5"))).analytic()
+    assert (prices, abated, least) == ([Fraction(5), Fraction(25)], [Fraction(10), Fraction(50)], [Fraction(25), Fraction(625)])
+    assert LabRunner(apply(lab, parse_what_if("bank_limit=20"))).analytic()[0] == [Fraction(15), Fraction(15)]  # 40 t ≥ 30 t
+    with pytest.raises(DomainError, match="a lab of one year banks nothing"):
+        apply(load_lab(two_firms(tmp_path)), parse_what_if("bank_limit=5"))
