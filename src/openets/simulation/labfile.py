@@ -16,6 +16,8 @@ seed = 1
 firms = "firms.csv"        # next to the lab file
 start_price_yuan = "48"    # optional: the first reference price (default: the market's rule)
 allocation_factor = ["1"]  # optional, one per year: each firm's allocation × this
+price_floor_yuan = "40"    # optional: a floor the regulator defends by buying at it (a reserve)
+bau_shock = "0.05"         # optional: an ensemble's emission shocks, the sd of each firm's BAU factor
 ```
 
 Firms table: ``firm_id`` (企业编号), ``sector`` (行业), ``bau_t`` (基准情景排放: emissions without
@@ -57,6 +59,23 @@ class LabHead(_Strict):
     firms: str = Field(min_length=1)
     start_price_yuan: Decimal | None = Field(None, gt=0, le=100_000)
     allocation_factor: list[Decimal] | None = None
+    # a floor defended by a reserve that buys every allowance offered at it (policy-lab.md §3: a floor
+    # or a stability reserve is a what-if); None: no floor
+    price_floor_yuan: Decimal | None = Field(None, gt=0, le=100_000)
+    # ensembles (--runs N > 1): each run draws each firm's BAU × (1 + e), e ~ Normal(0, bau_shock)
+    # truncated at ±3 sd, seeded by the run's seed. 5 % is this lab's assumption (unverified: no
+    # source gives the year-to-year spread of a firm's emissions around its BAU); 0: no shocks
+    # the share of each allocation issued before trading; the rest after the last trading day, before
+    # surrender (the national market's pre-allocation and true-up); 1: all of it before
+    pre_allocation: Decimal = Field(Decimal(1), gt=0, le=1)
+    # offsets (CCER and the like) a firm may surrender: up to this share of its verified emissions,
+    # bought outside the allowance market at offset_price_yuan (the lab's assumption; required with a cap)
+    offset_cap: Decimal = Field(Decimal(0), ge=0, le=Decimal("0.5"))
+    offset_price_yuan: Decimal | None = Field(None, ge=0, le=100_000)
+    # the most a firm may carry into the next year, tonnes (China 2023–24: 10,000 t + 1.5 × net sales —
+    # this lab's limit is the flat part only); the rest is cancelled at the year's end. None: no limit
+    bank_limit_t: int | None = Field(None, ge=0, le=MAX_TONNES)
+    bau_shock: Decimal = Field(Decimal("0.05"), ge=0, le=Decimal("0.3"))
 
     @model_validator(mode="after")
     def _years(self) -> LabHead:
@@ -64,6 +83,8 @@ class LabHead(_Strict):
             raise ValueError("years are between 2013 and 2060")
         if self.years != list(range(self.years[0], self.years[0] + len(self.years))):
             raise ValueError("years are consecutive, oldest first")
+        if self.offset_cap and self.offset_price_yuan is None:
+            raise ValueError("an offset_cap needs offset_price_yuan (what an offset costs the firms)")
         if self.allocation_factor is not None:
             if len(self.allocation_factor) != len(self.years):
                 raise ValueError("allocation_factor has one value per year")
@@ -91,6 +112,8 @@ class FirmRow:
     allocation: int  # tonnes (benchmark × output rounded half up when given so)
     slope: Fraction | None
     points: tuple[tuple[Fraction, Fraction], ...]
+    benchmark: Decimal | None = None  # when the allocation is benchmark × output (a what-if may change it)
+    output: Decimal | None = None
 
     def curve(self) -> Mac:
         return Mac(Fraction(self.bau), slope=self.slope, points=self.points)
@@ -165,6 +188,8 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     bau = num("bau_t", Decimal, positive=True)
     v = r.values
     allocation: int | None = None
+    b: Decimal | None = None
+    o: Decimal | None = None
     if v.get("allocation_t") and (v.get("benchmark") or v.get("output")):
         problems.append(f"{r.where}: give {col('allocation_t')} or {col('benchmark')} and {col('output')}, not both")
     elif v.get("allocation_t"):
@@ -191,7 +216,7 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     if len(problems) > before or bau is None or allocation is None:
         return None
     return FirmRow(firm_id, sector, int(bau.to_integral_value(rounding=ROUND_CEILING)), allocation,
-                   None if slope is None else _fraction(slope), points)
+                   None if slope is None else _fraction(slope), points, b, o)
 
 
 def load_lab(path: Path) -> Lab:

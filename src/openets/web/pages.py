@@ -243,7 +243,9 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         return RedirectResponse("/ui/accounts", status_code=303)
 
     from openets.web.compliance_page import mount_compliance
+    from openets.web.lab_page import mount_lab
     from openets.web.work import mount_work
 
     mount_work(app, registry=registry, who=who, page=page)
     mount_compliance(app, registry=registry, who=who, page=page, yuan=_yuan)
+    mount_lab(app, page=page)
