@@ -159,8 +159,8 @@ def test_every_bad_bid_is_named_under_the_files_own_headers(tmp_path: Path) -> N
     result = runner.invoke(app, ["auction", "clear", "--bids", str(path), "--rules", str(RULES)])
     err = result.stderr.strip()
     assert result.exit_code == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
-    assert err.startswith("error: 4 bad bids, nothing cleared")
-    for needle in ("row 2: 投标人: 'b1' is not a number", "row 3: 价格: '1e400'", "row 4: 数量 9223372036854775808 t",
-                   "row 6: bidder 3 bid 'd' is given twice"):
+    assert err.startswith("error: 4 problems, nothing cleared: ")
+    for needle in ("row 2, column \"投标人\": 'b1' is not a number", "row 3, column \"价格\": '1e400'",
+                   'row 4, column "数量": 9223372036854775808 t', "row 6, column \"申报编号\": bidder 3 bid 'd' is given twice"):
         assert needle in err, (needle, err)
     assert "invalid literal" not in err and result.stdout == ""

@@ -46,6 +46,15 @@ class ProductionRow:
     calorific: str = ""  # fuel calorific class, where the rule set's factors correct for it
     category: str = ""  # optional: else derived from fuel and capacity
     history: tuple[Decimal, ...] = ()  # historical methods: intensities (or emissions), oldest first
+    headers: tuple[tuple[str, str], ...] = ()  # (field, the header the file wrote): messages name the user's own
+
+    def problem(self, message: str) -> str:
+        """A check's "field: …" message as the file's row and column ('row 3, column "供电量": …')."""
+        name, sep, rest = message.partition(": ")
+        written = dict(self.headers)
+        if sep and (name in written or name in _FIELDS):
+            return f'{self.where}, column "{written.get(name, name)}": {rest}'
+        return f"{self.where}: {message}"
 
 
 class ConfirmedOutput(Protocol):
@@ -53,6 +62,9 @@ class ConfirmedOutput(Protocol):
     regulator feed it."""
 
     def confirmed_output(self, market: str, year: int) -> list[ProductionRow]: ...
+
+
+_FIELDS = frozenset(ProductionRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +108,7 @@ def allocate(rows: Sequence[ProductionRow], rules: AllocationRules, *, kind: str
     for row in rows:
         key = (row.company, row.source_id)
         if key in seen:
-            problems.append(f"{row.where}: {row.company} / {row.source_id} appears twice")
+            problems.append(row.problem(f"source_id: {row.company} / {row.source_id} appears twice"))
             continue
         seen.add(key)
         try:
@@ -108,7 +120,7 @@ def allocate(rows: Sequence[ProductionRow], rules: AllocationRules, *, kind: str
                                       f"sector: the rule set has no pre-allocation share for {row.sector!r}")
                 got = RowAllocation(row, got.method, got.exact * share, {**got.detail, "pre_share": str(share)})
         except DomainError as exc:
-            problems.append(f"{row.where}: {exc.message}")
+            problems.append(row.problem(exc.message))
             continue
         per_company.setdefault(row.company, []).append(got)
     companies = []
