@@ -76,7 +76,26 @@ CASES: dict[str, Any] = {
         "companies.csv", ["id", "weight"], ["编号", "权重"],
         [["A", "x"], ["B", "1"], ["B", "2"], ["C", "1e400"]],
         [(2, 1), (4, 0), (5, 1)], ["cap", "split", "--total", "100"]),
+    "allocation changes": (
+        "changes.csv", ["kind", "on", "company"], ["变更类型", "生效日期", "企业"],
+        [["closure", "2019-13-01", "P1"], ["vanished", "2019-07-01", "P1"], ["closure", "2019-07-01", ""]],
+        [(2, 1), (3, 0), (4, 2)], ["allocation", "run", "{PRODUCTION}", "--market", "CEA", "--year", "2019",
+                                   "--changes"]),
+    "lab firms": (
+        "firms.csv", ["firm_id", "sector", "bau_t", "allocation_t", "mac_slope"],
+        ["企业编号", "行业", "基准情景排放", "配额", "边际减排成本斜率"],
+        [["A", "cement", "abc", "900", "0.5"], ["B", "cement", "1000", "x", "0.5"],
+         ["C", "cement", "1000", "900", "0"], ["D", "cement", "1000", "900", "0.5"]],
+        [(2, 2), (3, 3), (4, 4)], ["lab", "run", "{LAB}"]),
 }
+LAB = """[lab]
+name = "t"
+market = "CEA"
+years = [2021]
+trading_days = 20
+penalty_yuan = "200"
+firms = "firms.csv"
+"""
 
 
 def _bilingual_report(tmp_path: Path, zh: bool) -> tuple[Path, list[str]]:
@@ -120,9 +139,18 @@ def test_three_bad_rows_all_named_under_the_users_headers(kind: str, zh: bool, d
         header = cn if zh else en
         uses_db = "--as" in command
         names = _world(db_url) if uses_db else {}
+        names["PRODUCTION"] = str(_csv(tmp_path / "production.csv", ["company", "source_id", "sector", "fuel",
+                                                                     "capacity_mw", "cooling", "electricity_mwh"],
+                                       [["P1", "U1", "power", "gas", "400", "water", "365000"]]))
+        (tmp_path / "lab.toml").write_text(LAB, encoding="utf-8")
+        names["LAB"] = str(tmp_path / "lab.toml")
         path = _csv(tmp_path / name, header, [[c.format(**names) for c in r] for r in rows])
         needles = [f'{name} row {n}, column "{header[c]}": ' for n, c in bad]
-        args = [*(a.format(**names) for a in command), str(path)] + (["--db", db_url] if uses_db else [])
+        args = [a.format(**names) for a in command]
+        if kind != "lab firms":  # the lab file names its firms table; the command names the lab file
+            args.append(str(path))
+        if uses_db or command[:2] == ["allocation", "run"]:
+            args += ["--db", db_url]
     before = digest(open_engine(db_url)) if uses_db else None
     result = runner.invoke(app, args)
     err = result.stderr.strip()
