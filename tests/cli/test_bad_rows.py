@@ -158,6 +158,8 @@ def test_three_bad_rows_all_named_under_the_users_headers(kind: str, zh: bool, d
     assert err.startswith("error: 3 problems, nothing "), err
     for needle in needles:
         assert needle in err, (needle, err)
+    places = [err.index(n) for n in needles]
+    assert places == sorted(places), err  # in row order, whichever check found each
     assert result.stdout == ""
     if uses_db:
         assert digest(open_engine(db_url)) == before

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from openets.core.text import check_text
 
 T = TypeVar("T")
 MAX_NAMED = 50  # a file with more problems names the first 50 and counts the rest
+_WHERE = re.compile(r"(.*?) row (\d+)[,:]")  # a problem's place: Row.where, then its column or message
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +93,16 @@ class Problems:
         if not self.lines:
             return
         n = len(self.lines)
+        order: dict[str, int] = {}  # sheets in the order they were read
+
+        def place(line: str) -> tuple[int, int]:  # a file-wide problem first, then row by row
+            m = _WHERE.match(line)
+            return (-1, 0) if m is None else (order.setdefault(m[1], len(order)), int(m[2]))
+
+        # in row order: a row's own problems (found as it was read) and those the checks found later together
+        lines = sorted(self.lines, key=place)
         more = f"; and {n - MAX_NAMED} more" if n > MAX_NAMED else ""
-        raise DomainError(code, f"{n} problem{'s' if n > 1 else ''}, {nothing}: "
-                          + "; ".join(self.lines[:MAX_NAMED]) + more)
+        raise DomainError(code, f"{n} problem{'s' if n > 1 else ''}, {nothing}: " + "; ".join(lines[:MAX_NAMED]) + more)
 
 
 def read_tables(path: Path, schemas: dict[str, Schema], *, kind: str | None = None,
