@@ -31,7 +31,7 @@ def test_allocation_run_writes_results_and_refuses_bad_rows(db_url: str, tmp_pat
     out2 = tmp_path / "nothing.xlsx"
     r = runner.invoke(app, ["allocation", "run", str(bad), "--kind", "final", "--market", "CEA", "--year", "2019",
                             "--out", str(out2), "--db", db_url])
-    assert r.exit_code == 1 and "column electricity_mwh" in r.stderr and not out2.exists()
+    assert r.exit_code == 1 and 'column "供电量": -1 is negative' in r.stderr and not out2.exists()
 
 
 def test_compare_writes_png_and_html(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_compare_writes_png_and_html(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("企业编号,设施编号,行业,产量,历史强度\n早减排,S1,cement,1000000,0.9;x\n", encoding="utf-8")
     r = runner.invoke(app, ["allocation", "compare", str(bad), "--db", f"sqlite:///{tmp_path / 'x.db'}"])
-    assert r.exit_code == 1 and "column history" in r.stderr
+    assert r.exit_code == 1 and 'column "历史强度"' in r.stderr
 
 
 def test_allocation_run_with_changes(db_url: str, tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_allocation_run_with_changes(db_url: str, tmp_path: Path) -> None:
     changes.write_text("类型,生效日期,企业\n关停,2019-13-01,P1\n", encoding="utf-8")
     r = runner.invoke(app, ["allocation", "run", str(prod), "--market", "CEA", "--year", "2019", "--changes",
                             str(changes), "--db", db_url])
-    assert r.exit_code == 1 and "column on" in r.stderr
+    assert r.exit_code == 1 and 'column "生效日期"' in r.stderr
 
 
 def test_cap_sectors_and_split(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_cap_sectors_and_split(tmp_path: Path) -> None:
     assert r.exit_code == 0 and sum(x["allowances"] for x in json.loads(r.stdout)) == parts["cement"]
     c.write_text("id,weight\nA,1\nA,2\n", encoding="utf-8")
     r = runner.invoke(app, ["cap", "split", str(c), "--total", "10"])
-    assert r.exit_code == 1 and "twice" in r.stderr
+    assert r.exit_code == 1 and "again (first at" in r.stderr
     s.write_text("sector,base,potential,growth\npower,3000,1,x\n", encoding="utf-8")
     r = runner.invoke(app, ["cap", "sectors", str(s)])
     assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1

@@ -63,8 +63,8 @@ def test_bad_lab_file_refused_with_every_problem(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lab", "run", str(lab), "--db", f"sqlite:///{tmp_path / 'never.db'}"])
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 1 and len(lines) == 1
-    assert "3 problems" in lines[0] and "row 2, column bau_t" in lines[0] and "row 3: no allocation" in lines[0]
-    assert "row 3, column mac_slope: 0 is not above 0" in lines[0]
+    assert "3 problems" in lines[0] and 'row 2, column "bau_t"' in lines[0] and "row 3: no allocation" in lines[0]
+    assert 'row 3, column "mac_slope": 0 is not above 0' in lines[0]
     assert not (tmp_path / "never.db").exists()  # nothing run
 
 

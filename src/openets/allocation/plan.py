@@ -48,6 +48,15 @@ class ProductionRow:
     history: tuple[Decimal, ...] = ()  # historical methods: intensities (or emissions), oldest first
     generation_mwh: Decimal | None = None  # electricity generated (发电量), where the plan allocates on generation
     waste_t: Decimal = D(0)  # cement: waste co-processed in the kiln in the year (t), for the benchmark uplift
+    headers: tuple[tuple[str, str], ...] = ()  # (field, the header the file wrote): messages name the user's own
+
+    def problem(self, message: str) -> str:
+        """A check's "field: …" message as the file's row and column ('row 3, column "供电量": …')."""
+        name, sep, rest = message.partition(": ")
+        written = dict(self.headers)
+        if sep and (name in written or name in _FIELDS):
+            return f'{self.where}, column "{written.get(name, name)}": {rest}'
+        return f"{self.where}: {message}"
 
 
 class ConfirmedOutput(Protocol):
@@ -55,6 +64,9 @@ class ConfirmedOutput(Protocol):
     regulator feed it."""
 
     def confirmed_output(self, market: str, year: int) -> list[ProductionRow]: ...
+
+
+_FIELDS = frozenset(ProductionRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +110,7 @@ def allocate(rows: Sequence[ProductionRow], rules: AllocationRules, *, kind: str
     for row in rows:
         key = (row.company, row.source_id)
         if key in seen:
-            problems.append(f"{row.where}: {row.company} / {row.source_id} appears twice")
+            problems.append(row.problem(f"source_id: {row.company} / {row.source_id} appears twice"))
             continue
         seen.add(key)
         try:
@@ -110,7 +122,7 @@ def allocate(rows: Sequence[ProductionRow], rules: AllocationRules, *, kind: str
                                       f"sector: the rule set has no pre-allocation share for {row.sector!r}")
                 got = RowAllocation(row, got.method, got.exact * share, {**got.detail, "pre_share": str(share)})
         except DomainError as exc:
-            problems.append(f"{row.where}: {exc.message}")
+            problems.append(row.problem(exc.message))
             continue
         per_company.setdefault(row.company, []).append(got)
     companies = []

@@ -18,7 +18,7 @@ from openets.compliance.penalties import deduction, fine_window, fines, fixed_fi
 from openets.compliance.plan import PlanTerms, owed_emissions, staged_status
 from openets.compliance.rules import ComplianceRules
 from openets.core.actor import Actor
-from openets.core.clock import from_us
+from openets.core.clock import MARKET_TZ, from_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassId
 from openets.offsets.rules import OffsetRules, offset_cap
@@ -258,6 +258,17 @@ class ComplianceService:
         if not got.on_time.covered:
             raise DomainError("nothing_covered", f"no covered companies in {market} {year}")
         return got
+
+    def year_summary(self, market: str, year: int, *, now: datetime | None = None
+                     ) -> tuple[date | None, tuple[str, str, str] | None]:
+        """The deadline (the market's calendar day) and the rates on time, final and by quantity as
+        published, for an export's year sheet; None where the rules or the covered companies are missing."""
+        try:
+            deadline = self.deadlines(market, year)[0].astimezone(MARKET_TZ).date()
+            r = self.rates(market, year, now=now)
+        except DomainError:
+            return None, None
+        return deadline, (r.on_time.as_published(1), r.final.as_published(1), r.quantity.as_published(1))
 
     def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
         """The three rates as published, to 0.1 %."""

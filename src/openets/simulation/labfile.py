@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from openets.core.errors import BadInput, DomainError
 from openets.core.numbers import MAX_TONNES, parse_decimal, parse_int
-from openets.services.tabular import Row, Schema, read_tables
+from openets.services.tabular import Problems, Row, Schema, read_tables
 from openets.simulation.economics import Firm, Mac, intensity_allocation
 
 
@@ -160,8 +160,7 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     """One row checked: every problem of it appended (named by row and header as written)."""
     before = len(problems)
 
-    def col(c: str) -> str:
-        return f"column {r.headers.get(c, c)}"
+    col = r.col
 
     def need(c: str) -> str:
         v = r.values.get(c, "")
@@ -234,24 +233,24 @@ def load_lab(path: Path) -> Lab:
         raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: {e['msg']}"
                                                for e in exc.errors()])) from None
     table = (path.parent / head.firms).resolve()
-    tables = read_tables(table, SHEETS, kind="firms")
+    bad = Problems()  # the one collector and message of every table read (services/tabular.py)
+    tables = read_tables(table, SHEETS, kind="firms", problems=bad)
     rows = next(iter(tables.values()))
-    problems: list[str] = []
+    problems = bad.lines
     firms: list[FirmRow] = []
     seen: dict[str, str] = {}
     for r in rows:
         f = _firm(r, problems)
         fid = r.values.get("firm_id", "")
         if fid and fid in seen:
-            problems.append(f"{r.where}, column {r.headers.get('firm_id', 'firm_id')}: {fid} again (first at {seen[fid]})")
+            problems.append(r.problem("firm_id", f"{fid} again (first at {seen[fid]})"))
             continue
         seen.setdefault(fid, r.where)
         if f is not None:
             firms.append(f)
-    if not rows:
+    if not rows and not problems:
         problems.append(f"{table.name}: no firms")
-    if problems:
-        raise DomainError("lab_invalid", _all(problems))
+    bad.refuse("nothing run", code="lab_invalid")
     return Lab(head, tuple(firms), path)
 
 
