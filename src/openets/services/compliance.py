@@ -71,6 +71,11 @@ class ComplianceService:
             decided_by=actor.user, decided_us=to_us(self.registry.clock.now()))))
         return new
 
+    def deadline_for(self, market: str, year: int, company: str) -> datetime:
+        """The company's own deadline: the year's, or its latest extension."""
+        deadline, _ = self.deadlines(market, year)
+        return self._extensions(market, year).get(company, deadline)
+
     def _extensions(self, market: str, year: int) -> dict[str, datetime]:
         with self.engine.connect() as c:
             return {r.company: from_us(r.until_us) for r in c.execute(select(t.deadline_extensions).where(

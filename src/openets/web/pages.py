@@ -242,8 +242,12 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
             return page(request, "accounts.html", status=422, me=me, pending=[], error=exc.message)
         return RedirectResponse("/ui/accounts", status_code=303)
 
+    from openets.web.company_actions import mount_company_actions
+    from openets.web.company_pages import mount_company
     from openets.web.compliance_page import mount_compliance
     from openets.web.work import mount_work
 
     mount_work(app, registry=registry, who=who, page=page)
     mount_compliance(app, registry=registry, who=who, page=page, yuan=_yuan)
+    mount_company(app, registry=registry, queries=queries, who=who, page=page, yuan=_yuan, local_time=local_time)
+    mount_company_actions(app, registry=registry, queries=queries, who=who, page=page)
