@@ -211,8 +211,11 @@ def mount_company(app: FastAPI, *, registry: RegistryService, queries: RegistryQ
         if head is None or not may_see_report(registry, me, market=head.market, company=head.company,
                                               verifier=head.verifier):
             raise NotFound("report", report_id)
+        from openets.mrv.accounting import display
+
         r = ReportService(registry).get(report_id)
-        return page(request, "company_report.html", me=me, head=head, report=r,
+        return page(request, "company_report.html", me=me, head=head, report=r, emissions=display(r.emissions),
+                    verified=None if r.verified_emissions is None else display(r.verified_emissions),
                     company_name=company_names(registry.engine, [head.company]).get(head.company, NO_CODE),
                     trail=[{"event": s.event, "actor": s.actor, "at": local_time(s.at), "note": s.note}
                            for s in r.trail])
