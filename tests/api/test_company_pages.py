@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from tests.api.conftest import PW
 from tests.cli.test_mrv_cli import GAS, filled
 
@@ -117,7 +118,7 @@ def test_refusals_are_one_translated_line_on_the_form(site, engine) -> None:  # 
     assert [b.total for b in RegistryQueries(engine).balances(CO0)] == [10_000]  # nothing moved
 
 
-def test_surrender_states_the_obligation_before_and_after_and_the_status_changes(site) -> None:  # type: ignore[no-untyped-def]
+def test_surrender_states_the_obligation_before_and_after_and_the_status_changes(site, engine) -> None:  # type: ignore[no-untyped-def]
     c, _ = site
     as_user(c, "BJ-co-0")
     ob = c.get("/ui/company/obligations").text
@@ -137,6 +138,10 @@ def test_surrender_states_the_obligation_before_and_after_and_the_status_changes
     c.post("/ui/company/surrender", data=hidden)
     ob = c.get("/ui/company/obligations?lang=en").text
     assert '<td class="l status">compliant</td>' in ob
+    assert "compliant" in c.get("/ui/me").text.split('id="obligations"')[1]  # the same obligation on the home page
+    with engine.connect() as conn:  # each confirmation has its audit row, named with its user; the replay too
+        rows = conn.execute(text("SELECT user_name, status FROM audit_log WHERE path = '/ui/company/surrender'")).all()
+    assert [tuple(r) for r in rows] == [("BJ-co-0", 200)] * 3
 
 
 def test_orders_and_trade_confirmations(site) -> None:  # type: ignore[no-untyped-def]
