@@ -50,7 +50,7 @@ def obligations(registry: RegistryService, party_id: int) -> list[dict[str, Any]
     out = []
     for market, year in sorted(WebQueries(registry.engine).company_report_years(reg_id)):
         try:
-            got = next((s.status for s in cs.statuses(market, year) if s.company == reg_id), None)
+            got = next((s.status for s in cs.statuses(market, year, company=reg_id) if s.company == reg_id), None)
             deadline = cs.deadline_for(market, year, reg_id)
         except DomainError:
             continue  # no compliance rules for that year: nothing owed to show
