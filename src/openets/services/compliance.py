@@ -71,23 +71,32 @@ class ComplianceService:
             decided_by=actor.user, decided_us=to_us(self.registry.clock.now()))))
         return new
 
+    def deadline_for(self, market: str, year: int, company: str) -> datetime:
+        """The company's own deadline: the year's, or its latest extension."""
+        deadline, _ = self.deadlines(market, year)
+        return self._extensions(market, year).get(company, deadline)
+
     def _extensions(self, market: str, year: int) -> dict[str, datetime]:
         with self.engine.connect() as c:
             return {r.company: from_us(r.until_us) for r in c.execute(select(t.deadline_extensions).where(
                 t.deadline_extensions.c.market == market, t.deadline_extensions.c.compliance_year == year)
                 .order_by(t.deadline_extensions.c.id))}
 
-    def statuses(self, market: str, year: int, *, now: datetime | None = None) -> list[CompanyStatus]:
+    def statuses(self, market: str, year: int, *, now: datetime | None = None,
+                 company: str | None = None) -> list[CompanyStatus]:
+        """Every company's status; ``company``: that company's alone (its own pages: one company's rows read)."""
         now = now or self.registry.clock.now()
         r = self.compliance_rules(market, year)
         deadline, order = rule_deadlines(r)
         extended = self._extensions(market, year)
         with self.engine.connect() as c:
+            one_report = [] if company is None else [t.emission_reports.c.company == company]
+            one_party = [] if company is None else [t.parties.c.registration_id == company]
             reports = {row.company: row for row in c.execute(select(t.emission_reports).where(
-                t.emission_reports.c.market == market, t.emission_reports.c.year == year))}
+                t.emission_reports.c.market == market, t.emission_reports.c.year == year, *one_report))}
             covered = {row.registration_id for row in c.execute(
                 select(t.parties.c.registration_id).join(t.accounts, t.accounts.c.party_id == t.parties.c.id).where(
-                    t.accounts.c.market == market, t.accounts.c.type == "compliance"))}
+                    t.accounts.c.market == market, t.accounts.c.type == "compliance", *one_party))}
             tx = t.transactions
             surrenders = c.execute(
                 select(tx.c.id, tx.c.quantity, tx.c.at_us, t.parties.c.registration_id, t.unit_classes.c.kind)
@@ -95,7 +104,7 @@ class ComplianceService:
                 .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
                 .join(t.unit_classes, t.unit_classes.c.id == tx.c.unit_class_id)
                 .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
-                       tx.c.status == "completed")).all()
+                       tx.c.status == "completed", *one_party)).all()
             reversed_at = {row.reverses_id: row.at_us for row in c.execute(
                 select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None)))}
         per: dict[str, list[tuple[Surrendered, bool]]] = {}
