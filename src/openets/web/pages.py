@@ -243,7 +243,9 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         return RedirectResponse("/ui/accounts", status_code=303)
 
     from openets.web.compliance_page import mount_compliance
+    from openets.web.role_pages import mount_roles
     from openets.web.work import mount_work
 
     mount_work(app, registry=registry, who=who, page=page)
     mount_compliance(app, registry=registry, who=who, page=page, yuan=_yuan)
+    mount_roles(app, registry=registry, hub=hub, who=who, page=page, yuan=_yuan)
