@@ -177,3 +177,21 @@ def test_the_compliance_page_shows_the_deadline_as_of_fines_decided_and_whether_
     assert r.status_code == 200
     assert 'id="deadline">2017-06-15<' in r.text and 'id="as-of">2017-06-01 10:00<' in r.text
     assert 'id="fines">0<' in r.text and 'id="is-published">否<' in r.text
+
+
+def test_the_auditor_moves_nothing_on_every_roles_form(app, engine) -> None:  # type: ignore[no-untyped-def]
+    from openets.services.exchange import open_exchange
+    from openets.testing.digest import digest
+
+    c, w = app
+    open_exchange(w.svc, "BEA-2016")
+    forms = [route.path for route in c.app.routes if getattr(route, "methods", None) == {"POST"}
+             and route.path.startswith(("/ui/verifier", "/ui/exchange"))]
+    assert sorted(forms) == ["/ui/exchange/{instrument}/{operation}", "/ui/verifier/reports/{report_id}/{decision}"]
+    _as(c, "aud")
+    before = digest(engine)
+    for url in ("/ui/verifier/reports/1/verify", "/ui/verifier/reports/1/return", "/ui/exchange/BEA-2016/close",
+                "/ui/exchange/BEA-2016/settle", "/ui/exchange/BEA-2016/reconcile"):
+        r = c.post(url, data={"emissions": "12345.6", "statement": "x", "confirm": "yes"})
+        assert r.status_code == 422 and "read_only" in r.text, (url, r.text[-300:])
+        assert digest(engine) == before, url
