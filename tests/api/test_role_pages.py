@@ -195,3 +195,38 @@ def test_the_auditor_moves_nothing_on_every_roles_form(app, engine) -> None:  # 
         r = c.post(url, data={"emissions": "12345.6", "statement": "x", "confirm": "yes"})
         assert r.status_code == 422 and "read_only" in r.text, (url, r.text[-300:])
         assert digest(engine) == before, url
+
+
+def test_t_plus_one_delivery_from_the_page_hubei(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """Hubei delivers T+1 (rule data): the trade waits on the page; the next trading day the operator's
+    settlement delivers it and the page says so."""
+    from fastapi.testclient import TestClient
+    from tests.api.conftest import SECRET
+
+    from openets.api.app import create_app
+    from openets.services.auth import AuthService
+    from openets.services.exchange import open_exchange
+    from openets.testing.builders import build_world
+
+    w = build_world(engine, clock, market="HB")
+    x = w.svc.create_party(kind=PartyKind.EXCHANGE, name="湖北碳排放权交易中心", registration_id="X-HB")
+    w.svc.add_user(SYSTEM_SETUP, name="ops-HB", party_id=x, role=Role.EXCHANGE, market="HB")
+    AuthService(w.svc).set_password("ops-HB", PW)
+    code = w.unit_class.code
+    ex = open_exchange(w.svc, code)
+    seller, buyer = w.companies
+    ex.deposit(buyer, 1_000_000)
+    ex.submit(seller, account=w.accounts[0].number, side="sell", quantity=200, price_fen=1800)
+    assert ex.submit(buyer, account=w.accounts[1].number, side="buy", quantity=200, price_fen=1800).trades == [
+        (1800, 200)]
+    c = TestClient(create_app(engine, secret=SECRET, clock=clock))
+    _as(c, "ops-HB")
+    row = c.get("/ui/exchange").text.split(f'data-instrument="{code}"')[1]
+    assert '"awaiting">1<' in row and '"delivered">0<' in row
+    r = c.post(f"/ui/exchange/{code}/settle", data={"confirm": "yes"})
+    assert 'id="settled">0<' in r.text  # due the next trading day, Friday 2 June
+    clock.at = datetime(2017, 6, 2, 1, 0, tzinfo=UTC)
+    r = c.post(f"/ui/exchange/{code}/settle", data={"confirm": "yes"})
+    assert r.status_code == 200 and 'id="settled">1<' in r.text
+    row = r.text.split(f'data-instrument="{code}"')[1]
+    assert '"awaiting">0<' in row and '"delivered">1<' in row and "2017-06-02 09:00" in row

@@ -124,6 +124,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "day": ("日期 (北京时间)", "Day (Beijing time)"),
     "fines_decided": ("已决定罚款", "Fines decided"),
     "list_published": ("未履约名单已公布", "Non-compliance list published"),
+    "awaiting_delivery": ("待交收 (T+1)", "Awaiting delivery (T+1)"),
+    "delivered": ("已交收 (T+1)", "Delivered (T+1)"),
+    "last_delivery": ("最近交收", "Last delivery"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, from_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.numbers import MAX_TONNES, parse_decimal
 from openets.core.text import check_text
@@ -32,10 +32,12 @@ def mount_roles(app: FastAPI, *, registry: RegistryService, hub: Exchanges, who:
                 page: Callable[..., HTMLResponse], yuan: Callable[[int | None], str]) -> None:
     from openets.services.access import may_see_report
     from openets.services.capability_queries import CapabilityQueries
+    from openets.services.market_queries import MarketQueries
     from openets.services.names import NO_CODE, company_names
     from openets.services.reports import ReportService
 
     capabilities = CapabilityQueries(registry.engine)
+    market_queries = MarketQueries(registry.engine)
     reports = ReportService(registry)
 
     def signed_in(request: Request, *roles: Role) -> Actor | Response:
@@ -121,7 +123,12 @@ def mount_roles(app: FastAPI, *, registry: RegistryService, hub: Exchanges, who:
 
     def exchange_page(request: Request, me: Actor, status: int = 200, error: str | None = None,
                       result: dict[str, object] | None = None) -> HTMLResponse:
-        rows = [{"instrument": i.instrument, "market": i.market} for i in operated(me)]
+        rows = []
+        for i in operated(me):  # with what T+1 delivery has done and what still waits
+            d = market_queries.deliveries(i.instrument)
+            rows.append({"instrument": i.instrument, "market": i.market, "awaiting": d.awaiting,
+                         "delivered": d.delivered, "last": "" if d.last_delivered_us is None else
+                         from_us(d.last_delivered_us).astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M")})
         return page(request, "exchange.html", status=status, me=me, error=error, result=result, instruments=rows)
 
     @app.get("/ui/exchange", response_class=HTMLResponse, include_in_schema=False)
