@@ -63,7 +63,9 @@ def test_a_verifier_lists_its_reports_verifies_one_with_findings_and_another_is_
     assert 'id="nav-verifier"' in r.text
     page = c.get("/ui/verifier/reports/1")
     assert page.status_code == 200 and "12,345.6" in page.text and 'id="verify"' in page.text
-    assert c.get("/ui/verifier/reports/2").status_code == 404  # assigned to ver-1
+    other = c.get("/ui/verifier/reports/2")  # assigned to ver-1: as if there were none, an HTML page
+    assert other.status_code == 404 and other.headers["content-type"].startswith("text/html") and "企业1" not in other.text
+    assert c.get("/ui/verifier/reports/999").status_code == 404
     assert c.post("/ui/verifier/reports/2/verify", data={"emissions": "1", "confirm": "yes"}).status_code == 404
     # no confirmation ticked: refused in one line, nothing moved
     r = c.post("/ui/verifier/reports/1/verify", data={"emissions": "12400", "statement": "ok"})
