@@ -232,3 +232,22 @@ def test_t_plus_one_delivery_from_the_page_hubei(engine, clock) -> None:  # type
     assert r.status_code == 200 and 'id="settled">1<' in r.text
     row = r.text.split(f'data-instrument="{code}"')[1]
     assert '"awaiting">0<' in row and '"delivered">1<' in row and "2017-06-02 09:00" in row
+
+
+def test_bad_input_on_the_new_forms_is_refused_in_one_line_and_changes_nothing(app, engine) -> None:  # type: ignore[no-untyped-def]
+    c, _ = app
+    _as(c, "ver-0")
+    for data in ({"emissions": "Infinity"}, {"emissions": "1e999999"}, {"emissions": "-5"},
+                 {"emissions": "1", "findings": "minor:" + "x" * 20_000}, {"emissions": "1", "statement": "a\x00b"}):
+        r = c.post("/ui/verifier/reports/1/verify", data={**data, "confirm": "yes"})
+        assert r.status_code == 422 and r.headers["content-type"].startswith("text/html"), (data, r.text[-200:])
+        assert "Traceback" not in r.text and 'id="error"' in r.text
+        assert _state(engine, 1) == "submitted"
+    for url in ("/ui/verifier/reports/abc", "/ui/verifier/reports/0", f"/ui/verifier/reports/{2**60}"):
+        r = c.get(url)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("text/html"), url
+    assert c.post("/ui/verifier/reports/1/approve", data={"confirm": "yes"}).status_code == 422  # not a decision
+    _as(c, "ops-BJ")
+    assert c.post("/ui/exchange/NOPE-2016/close", data={"confirm": "yes"}).status_code == 404
+    r = c.post("/ui/exchange/BEA-2016/explode", data={"confirm": "yes"})
+    assert r.status_code == 422 and "operation_invalid" in r.text
