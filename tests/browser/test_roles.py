@@ -10,6 +10,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from tests.browser.test_dashboard import CHROMIUM, PW, page, server  # noqa: F401  (fixtures)
 from tests.browser.test_tasks import _login
 
@@ -73,3 +74,30 @@ def test_a_verifier_verifies_a_report_and_an_auditor_finds_the_days_rows(assigne
     page.fill("#filters input[name=day]", "2016-01-04")  # another day: none of them
     page.click("#filters button")
     assert f"/ui/verifier/reports/{rid}/verify" not in page.inner_text("#audit")
+
+
+def test_the_exchange_operator_closes_the_day_and_reconciles_in_the_browser(server, page) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from openets.services.auth import AuthService
+
+    base, w = server
+    x = w.svc.create_party(kind=PartyKind.EXCHANGE, name="北京绿色交易所", registration_id="X-BJ")
+    w.svc.add_user(SYSTEM_SETUP, name="ops", party_id=x, role=Role.EXCHANGE, market="BJ")
+    AuthService(w.svc).set_password("ops", PW)
+    _login(page, base, "ops")
+    page.click("#nav-exchange")
+    row = page.locator("#instruments tr[data-instrument='BEA-2016']")
+    form = row.locator("form", has=page.locator("button.op-close"))
+    form.locator("button.op-close").click()  # the confirmation not ticked: the browser holds the form
+    assert page.locator("#result").count() == 0
+    form.locator("input[name=confirm]").check()
+    form.locator("button.op-close").click()
+    page.wait_for_selector("#result")
+    assert "日终收市" in page.inner_text("#result")
+    with w.svc.engine.connect() as c:  # the seller's resting day order of 500 t is cancelled at the close
+        assert c.execute(text("SELECT count(*) FROM orders WHERE status = 'open'")).scalar_one() == 0
+    row = page.locator("#instruments tr[data-instrument='BEA-2016']")
+    form = row.locator("form", has=page.locator("button.op-reconcile"))
+    form.locator("input[name=confirm]").check()
+    form.locator("button.op-reconcile").click()
+    page.wait_for_selector("#breaks")
+    assert page.inner_text("#breaks") == "0" and "账实相符" in page.inner_text("#result")
