@@ -41,3 +41,24 @@ def test_a_row_not_known_yet_is_left_to_the_caller(engine) -> None:  # type: ign
     with audit_with_writes(pending):
         run_in_transaction(engine, lambda c: c.execute(select(func.count()).select_from(t.parties)))
     assert not pending.written and _rows(engine) == []
+
+
+def test_an_order_refused_at_matching_amends_the_commands_one_row(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """The CLI's way (status 1 for refused): the order log's commit writes the command's row (ok), the
+    matching's commit finds the refusal (no cash) and amends that row — no second row, no row of the
+    exchange's own."""
+    from openets.services.exchange import open_exchange
+    from openets.testing.builders import build_world
+
+    w = build_world(engine, clock)
+    ex = open_exchange(w.svc, "BEA-2016")
+    before = len(_rows(engine))
+    pending = PendingAudit(lambda: {"user_name": "BJ-co-1", "method": "CLI", "path": "openets market submit",
+                                    "status": 0, "at_us": 1, "answer": "ok"}, refused_status=1)
+    with audit_with_writes(pending):
+        placed = ex.submit(w.companies[1], account=w.accounts[1].number, side="buy", quantity=10, price_fen=5000)
+    assert placed.status == "rejected" and placed.reason == "cash_insufficient"
+    with engine.connect() as c:
+        rows = [tuple(r) for r in c.execute(select(t.audit_log.c.user_name, t.audit_log.c.status, t.audit_log.c.answer,
+                                                   t.audit_log.c.path).order_by(t.audit_log.c.id))][before:]
+    assert rows == [("BJ-co-1", 1, "cash_insufficient", "openets market submit")]

@@ -5,7 +5,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openets.services.audit import audit_row
-from openets.services.database import PendingAudit, audit_with_writes, write_audit
+from openets.services.database import PendingAudit, amend_audit, audit_with_writes, write_audit
 from openets.services.registry import RegistryService
 
 
@@ -55,4 +55,7 @@ class AuditLog:
             if not pending.written or (pending.row or {}).get("status") != status[0]:
                 final = row(status[0])
                 assert final is not None  # with the answer known, there is always a row
-                await run_in_threadpool(write_audit, self.engine, final)
+                if pending.written and pending.row_id is not None:  # one row per request: its answer on it
+                    await run_in_threadpool(amend_audit, self.engine, pending.row_id, status[0], str(final["answer"]))
+                else:
+                    await run_in_threadpool(write_audit, self.engine, final)

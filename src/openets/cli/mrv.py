@@ -139,16 +139,11 @@ def verify(report_id: int = typer.Argument(..., metavar="REPORT"),
 
     def go() -> None:
         from openets.core.numbers import MAX_TONNES, parse_decimal
-        from openets.mrv.documents import Finding
+        from openets.mrv.documents import parse_finding
 
         reg, reports, _ = _reports(db)
         actor = acting(reg, user, party)
-        found = []
-        for f in finding:
-            sev, sep, text = f.partition(":")
-            if not sep or sev not in ("major", "minor", "observation"):
-                raise ValueError(f"finding {f!r}: write severity:text, severity major, minor or observation")
-            found.append(Finding(sev, text.strip()))
+        found = [parse_finding(f) for f in finding]
         value = parse_decimal(emissions, "emissions", minimum=0, maximum=MAX_TONNES)
         report = reports.get(report_id)
         if report.state == "submitted":

@@ -190,7 +190,7 @@ def audited() -> Iterator[None]:
         return
     state = _Acting(command, params)
     token = _acting.set(state)
-    pending = PendingAudit(lambda: _row(state, 0, "ok"))
+    pending = PendingAudit(lambda: _row(state, 0, "ok"), refused_status=1)
     try:
         with audit_with_writes(pending):
             yield

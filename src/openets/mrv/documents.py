@@ -95,6 +95,18 @@ class Finding:
     text: str
 
 
+SEVERITIES = ("major", "minor", "observation")
+
+
+def parse_finding(written: str) -> Finding:
+    """A finding as people write it, ``severity:text`` (e.g. ``major:March purchases missing``)."""
+    sev, sep, text = written.partition(":")
+    if not sep or sev.strip() not in SEVERITIES or not text.strip():
+        raise DomainError("finding_invalid", f"finding {written!r}: write severity:text, severity major, minor "
+                          "or observation")
+    return Finding(sev.strip(), text.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class EmissionReport:
     company: str

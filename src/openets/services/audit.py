@@ -45,11 +45,11 @@ class AuditEntry:
 
 
 def read_audit(engine: Engine, reader: Actor, *, user: str | None = None, action: str | None = None,
-               since: datetime | None = None, until: datetime | None = None, offset: int = 0,
-               limit: int = 100) -> tuple[int, list[AuditEntry]]:
+               since: datetime | None = None, until: datetime | None = None, answer: str | None = None,
+               source: str | None = None, offset: int = 0, limit: int = 100) -> tuple[int, list[AuditEntry]]:
     """The audit rows an auditor or a regulator may read (a regulator: its market's users' rows and
     its own), newest first, with their total; ``action`` matches a prefix (``registry`` finds every
-    registry action)."""
+    registry action); ``answer`` (``ok`` or a refusal's code) and ``source`` (api, ui, cli …) exactly."""
     if reader.role not in (Role.AUDITOR, Role.REGULATOR):
         raise DomainError("forbidden", f"{reader.describe()} may not read the audit log (auditors and regulators)")
     a = t.audit_log
@@ -58,6 +58,10 @@ def read_audit(engine: Engine, reader: Actor, *, user: str | None = None, action
         q = q.where(a.c.user_name == user)
     if action:
         q = q.where(a.c.action.like(action.replace("%", "").replace("_", r"\_") + "%", escape="\\"))
+    if answer:
+        q = q.where(a.c.answer == answer)
+    if source:
+        q = q.where(a.c.source == source)
     if since is not None:
         q = q.where(a.c.at_us >= to_us(since))
     if until is not None:

@@ -6,8 +6,17 @@ storage can change behind the services."""
 from __future__ import annotations
 
 from openets.storage.backup import backup, restore
-from openets.storage.db import PendingAudit, audit_with_writes, database_url, make_engine, run_in_transaction, write_audit
+from openets.storage.db import (
+    PendingAudit,
+    amend_audit,
+    audit_with_writes,
+    database_url,
+    make_engine,
+    run_in_transaction,
+    write_audit,
+)
 from openets.storage.migrate import upgrade
 
-__all__ = ["PendingAudit", "audit_with_writes", "backup", "database_url", "make_engine", "restore", "run_in_transaction",
+__all__ = ["PendingAudit", "amend_audit", "audit_with_writes", "backup", "database_url", "make_engine", "restore",
+           "run_in_transaction",
            "upgrade", "write_audit"]

@@ -1,11 +1,11 @@
 """Read-side queries of the exchange for the edges (API, dashboard): the instruments listed, a
-party's open orders, a party's open accounts in a market."""
+party's open orders, a party's open accounts in a market, an instrument's T+1 deliveries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, case, func, select
 
 from openets.registry.model import UnitKind
 from openets.storage import tables as t
@@ -26,6 +26,14 @@ class OpenOrderRow:
     quantity: int
     remaining: int
     client_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deliveries:
+    """An instrument's T+1 trades: awaiting delivery, delivered, and when the last was delivered (µs)."""
+    awaiting: int
+    delivered: int
+    last_delivered_us: int | None
 
 
 class MarketQueries:
@@ -54,3 +62,12 @@ class MarketQueries:
         with self.engine.connect() as c:
             return [r[0] for r in c.execute(select(a.c.number).where(
                 a.c.party_id == party, a.c.market == market, a.c.status == "open").order_by(a.c.number))]
+
+    def deliveries(self, instrument: str) -> Deliveries:
+        """The instrument's T+1 trades (those with a due day): how many wait, how many were delivered."""
+        tr = t.trades
+        waiting = case((tr.c.settled_us.is_(None), 1), else_=0)
+        with self.engine.connect() as c:
+            r = c.execute(select(func.count(), func.coalesce(func.sum(waiting), 0), func.max(tr.c.settled_us)).where(
+                tr.c.instrument == instrument, tr.c.due_day.is_not(None))).one()
+        return Deliveries(int(r[1]), int(r[0]) - int(r[1]), None if r[2] is None else int(r[2]))

@@ -112,11 +112,15 @@ class PendingAudit:
     """An audit row to write inside the first write transaction that commits while it is pending (so
     a committed change is never without its audit row, and costs no commit of its own). ``make_row``
     is called inside that transaction (None: not known yet, leave it to the caller); ``written`` tells
-    the caller whether it happened."""
+    the caller whether it happened. A refusal found by a later write of the same request
+    (:func:`refused_in_request`) goes on that one row, with ``refused_status``."""
 
-    def __init__(self, make_row: Callable[[], dict[str, object] | None]) -> None:
+    def __init__(self, make_row: Callable[[], dict[str, object] | None], refused_status: int = 422) -> None:
         self.make_row = make_row
+        self.refused_status = refused_status
         self.row: dict[str, object] | None = None
+        self.row_id: int | None = None
+        self.refusal: str | None = None
         self.written = False
 
 
@@ -212,7 +216,10 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
             if pending is not None:
                 pending.row = pending.make_row()
                 if pending.row is not None:
-                    conn.execute(_INSERT_AUDIT, pending.row)
+                    if pending.refusal is not None:
+                        pending.row = {**pending.row, "status": pending.refused_status, "answer": pending.refusal}
+                    key = conn.execute(_INSERT_AUDIT, pending.row).inserted_primary_key
+                    pending.row_id = None if key is None else int(key[0])
     except BaseException as exc:
         if kept and isinstance(exc, Exception) and not isinstance(exc, DBAPIError) and not conn.invalidated \
                 and not conn.in_transaction():
@@ -226,6 +233,22 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
         conn.close()
     if pending is not None and pending.row is not None:
         pending.written = True  # only once committed: a retried transaction writes it again
+
+
+def refused_in_request(conn: Connection, answer: str) -> bool:
+    """A refusal found inside a write of a request (API, dashboard, CLI command) that has its audit row
+    pending: that one row says refused, with ``answer`` — amended in this transaction when it was
+    written by an earlier one (an order logged, then refused at matching). False: no request around,
+    the caller writes a row of its own."""
+    pending = _pending_audit.get()
+    if pending is None:
+        return False
+    pending.refusal = answer[:200]
+    if pending.written and pending.row_id is not None and pending.row is not None:
+        conn.execute(audit_log.update().where(audit_log.c.id == pending.row_id),
+                     {"status": pending.refused_status, "answer": pending.refusal})
+        pending.row = {**pending.row, "status": pending.refused_status, "answer": pending.refusal}
+    return True
 
 
 @contextmanager
@@ -252,6 +275,17 @@ def write_audit(engine: Engine, row: dict[str, object]) -> None:
         return
     with autocommit(engine) as c:
         c.execute(_INSERT_AUDIT, row)
+
+
+def amend_audit(engine: Engine, row_id: int, status: int, answer: str) -> None:
+    """The answer a request finally got, on the row its change wrote (one row per request)."""
+    stmt = audit_log.update().where(audit_log.c.id == row_id)
+    values = {"status": status, "answer": answer[:200]}
+    if engine.dialect.name == "sqlite":
+        run_in_transaction(engine, lambda c: c.execute(stmt, values))
+        return
+    with autocommit(engine) as c:
+        c.execute(stmt, values)
 
 
 def run_in_transaction(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 20) -> T:

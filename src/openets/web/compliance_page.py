@@ -76,7 +76,10 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
         except DomainError:
             rate, deadline, order_deadline = "—", None, None
         now = registry.clock.now()
+        fines = [p for p in listed if p.kind == "fine"]
         return page(request, "compliance.html", me=me, market=market, year=year, rate=rate, published=published,
+                    fines=len(fines), fines_total=yuan(sum(p.amount_fen for p in fines)),
+                    is_published=any(p.kind == "listed" for p in listed),
                     rows=shown, total=total, pages=pages, page_no=page_no, codes=codes,
                     filters={"q": q, "status": status, "sort": sort},
                     deadline=deadline.astimezone(MARKET_TZ).strftime("%Y-%m-%d") if deadline else "—",

@@ -234,6 +234,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     from openets.web.company_pages import mount_company
     from openets.web.compliance_page import mount_compliance
     from openets.web.lab_page import mount_lab
+    from openets.web.role_pages import mount_roles
     from openets.web.work import mount_work
 
     mount_work(app, registry=registry, who=who, page=page)
@@ -241,3 +242,4 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     mount_lab(app, page=page)
     mount_company(app, registry=registry, queries=queries, who=who, page=page, yuan=_yuan, local_time=local_time)
     mount_company_actions(app, registry=registry, queries=queries, who=who, page=page)
+    mount_roles(app, registry=registry, hub=hub, who=who, page=page, yuan=_yuan)

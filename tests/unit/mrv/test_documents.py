@@ -60,3 +60,14 @@ def test_conflict_of_interest() -> None:
     assert "3 years running" in (conflict_of_interest(h, "P1", 2021) or "")
     assert conflict_of_interest(h, "P2", 2021) is None
     assert conflict_of_interest(h, "P1", 2021, max_consecutive=4) is None
+
+
+def test_a_finding_is_written_severity_colon_text() -> None:
+    from openets.mrv.documents import parse_finding
+
+    assert parse_finding(" major : March purchases missing ") == Finding("major", "March purchases missing")
+    assert parse_finding("observation:a: b") == Finding("observation", "a: b")  # the first colon separates
+    for bad in ("no colon", "grave:unknown severity", "minor:  "):
+        with pytest.raises(DomainError) as e:
+            parse_finding(bad)
+        assert e.value.code == "finding_invalid"

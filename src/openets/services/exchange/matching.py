@@ -41,7 +41,7 @@ from openets.services.exchange.base import (
 )
 from openets.services.exchange.orders import SELECT, Placed
 from openets.storage import tables as t
-from openets.storage.db import autocommit, run_in_transaction
+from openets.storage.db import autocommit, refused_in_request, run_in_transaction
 from openets.storage.fastsql import run, run_many
 
 # every read of the book asks its version first, built once (the driver runs it directly)
@@ -152,8 +152,11 @@ class Matching(ExchangeBase):
         if b.refused:  # a refused order leaves no order row: its refusal goes to the audit trail
             c.execute(delete(t.orders).where(t.orders.c.id.in_([oid for oid, _, _ in b.refused])))
             now_us = to_us(now)
+            own = [why for oid, _, why in b.refused if oid in users]
+            # the one order of a request (API, dashboard, CLI): its refusal goes on the request's own row
+            mine = len(users) == 1 and len(own) == 1 and refused_in_request(c, own[0])
             run_many(c, INS_AUDIT, [refusal_audit(self.instrument, users.get(oid), party, why, now_us)
-                                     for oid, party, why in b.refused])
+                                     for oid, party, why in b.refused if not (mine and oid in users)])
         if len(b.refused) < len(rows):  # the book changed only if some order was not refused
             self._bump(c)
         return done, b.published

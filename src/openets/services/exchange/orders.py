@@ -27,7 +27,7 @@ from openets.market.orders import OrderStatus
 from openets.registry.commands import Reserve
 from openets.services.exchange.base import INS_AUDIT, ExchangeBase, _Batch, _Resting, crash_point, refusal_audit
 from openets.storage import tables as t
-from openets.storage.db import run_in_transaction
+from openets.storage.db import refused_in_request, run_in_transaction
 from openets.storage.fastsql import run_many
 from openets.storage.registry_repo import RegistryRepo
 
@@ -113,6 +113,8 @@ class OrderLog(ExchangeBase):
                 reason = "order_too_large"
             if reason is not None:
                 out.append(Placed(0, OrderStatus.REJECTED, r.quantity if type(r.quantity) is int else 0, [], reason))
+                if len(requests) == 1 and refused_in_request(c, reason):
+                    continue  # one request, one order: the request's own audit row says refused
                 refused.append(refusal_audit(self.instrument, r.actor.user, r.actor.party_id, reason, now))
                 continue
             if r.client_id is not None:

@@ -53,4 +53,5 @@ audit_log = Table(
     Column("action", String(64)),
     Column("answer", String(200)),
     Column("market_at_us", BigInteger),
+    Index("ix_audit_log_at_us", "at_us"),  # the auditor's filters: a day, since/until
 )
