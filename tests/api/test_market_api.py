@@ -53,6 +53,9 @@ def test_orders_and_public_market_data(client, login) -> None:  # type: ignore[n
         r = c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 1,
                                                     "price_fen": 5000}, headers=h)
         assert r.status_code == status
+    # a regulator moves no exchange cash: a refusal of who asks, 403 not_authorised (not 422)
+    r = c.post("/market/BEA-2016/deposits", json={"amount_fen": 100}, headers=hr)
+    assert (r.status_code, r.json()["type"].rsplit("/", 1)[-1]) == (403, "not_authorised"), r.text
     # refusals carry their reason code
     dup = c.post("/market/BEA-2016/orders", json={"account": b.number, "side": "buy", "quantity": 1,
                                                   "price_fen": 5000, "client_id": "b-1"}, headers=h1)
