@@ -1,14 +1,17 @@
 """Reading tables from CSV or Excel for bulk input: every row checked against a schema, header
-names in English or Chinese, one clear message naming the file, sheet, row and column."""
+names in English or Chinese, one clear message naming the file, sheet, row and column; and a TOML
+file's table given by a user (``read_toml_table``)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import tomllib
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from openets.core.errors import DomainError
 from openets.core.numbers import parse_decimal
@@ -38,6 +41,26 @@ class Row:
         if not negative and value < 0:
             raise DomainError("file_value", f"{self.where}, column {col}: {value} is negative")
         return value
+
+
+def read_toml_table(path: Path, table: str, what: str) -> dict[str, Any]:
+    """The ``[table]`` of a TOML file given by a user, or one clear DomainError: not a file, not UTF-8,
+    not TOML (its line), no such table."""
+    path = Path(path)
+    if not path.is_file():
+        raise DomainError("file_missing", f"{path}: no such file")
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise DomainError("file_encoding", f"{path.name}: not UTF-8 text (offset {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DomainError("file_malformed", f"{path.name}: not a TOML {what} ({exc})") from None
+    except OSError as exc:
+        raise DomainError("file_missing", f"{path}: cannot be read ({exc.strerror or 'unreadable'})") from None
+    got = data.get(table)
+    if not isinstance(got, dict):
+        raise DomainError("file_malformed", f"{path.name}: not a {what}: no [{table}] table")
+    return got
 
 
 def read_tables(path: Path, schemas: dict[str, Schema], *, kind: str | None = None,
