@@ -81,10 +81,14 @@ def sectors(path: Path = typer.Argument(..., help="CSV: sector, base, and one co
     def go() -> None:
         from openets.allocation.cap import SectorScore, sector_totals
         from openets.core.quantity import parse_tonnes
+        from openets.services.tabular import Schema, each_row, read_tables
 
         w = _pairs(weights)
-        rows = _csv(path, ["sector", "base", *w])
-        scores = {r["sector"]: SectorScore(_d(r, "base"), {c: _d(r, c) for c in w}) for r in rows}
+        need = ("sector", "base", *w)
+        table = read_tables(path, {"t": Schema(need, need)}, kind="t")["t"]
+        scores = dict(each_row(table, lambda r: (r.values["sector"], SectorScore(
+            parse_decimal(r.values["base"], "column base"),
+            {c: parse_decimal(r.values[c], f"column {c}") for c in w}))))
         parts = sector_totals(parse_tonnes(covered), scores, w)
         emit([{"sector": k, "allowances": v} for k, v in parts.items()], as_json, title="sector totals")
 

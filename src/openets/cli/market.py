@@ -266,7 +266,7 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
         from openets.core.clock import parse_instant
         from openets.core.numbers import MAX_TONNES, parse_id, parse_int
         from openets.market.orderbook import BookRules, Order, OrderBook
-        from openets.services.tabular import Schema, read_tables
+        from openets.services.tabular import Row, Schema, each_row, read_tables
 
         cols = ("at", "instrument", "order_id", "party", "side", "type", "price", "quantity", "action")
         rows = read_tables(path, {"orders": Schema(cols, ("at", "instrument", "order_id", "party", "side",
@@ -282,37 +282,37 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
         rules = BookRules(tick=tick, lot=lot, band_low=low, band_high=high)
         events: list[dict[str, object]] = []
         books: dict[str, OrderBook] = {}
-        parsed = []
-        for r in rows:
+
+        def order(r: Row) -> tuple[Any, ...]:
             v = r.values
             try:
-                parsed.append((parse_instant(v["at"]), r, v))
+                at = parse_instant(v["at"])
             except ValueError:
-                raise ValueError(f"{r.where}, column at: {v['at']!r} is not a time") from None
-
-        def _sink(instrument: str) -> Callable[[Any], None]:  # each book's events, tagged with its instrument
-            return lambda e: events.append({"instrument": instrument, **asdict(e)})
-
-        for _at, r, v in sorted(parsed, key=lambda x: x[0]):
-            inst = v["instrument"]
-            book = books.get(inst)
-            if book is None:
-                book = books[inst] = OrderBook(inst, rules, _sink(inst))
+                raise ValueError(f"column at: {v['at']!r} is not a time") from None
             try:
                 oid, party = parse_id(v["order_id"], "order_id"), parse_id(v["party"], "party")
                 qty = parse_int(v["quantity"], "quantity", maximum=MAX_TONNES)
             except ValueError as exc:
-                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)} (order_id, party and quantity are whole "
-                                 "numbers)") from None
+                raise ValueError(f"{getattr(exc, 'message', exc)} (order_id, party and quantity are whole numbers)") from None
             action = v.get("action") or "submit"
             if action not in ("submit", "cancel"):
-                raise ValueError(f"{r.where}, column action: {action!r} is not submit or cancel")
+                raise ValueError(f"column action: {action!r} is not submit or cancel")
+            price = yuan_to_fen(v["price"], "column price") if v.get("price") and action == "submit" else None
+            return at, v["instrument"], oid, party, v["side"], v.get("type") or "limit", price, qty, action
+
+        parsed = each_row(rows, order, nothing="nothing replayed")  # every row checked before any is replayed
+
+        def _sink(instrument: str) -> Callable[[Any], None]:  # each book's events, tagged with its instrument
+            return lambda e: events.append({"instrument": instrument, **asdict(e)})
+
+        for _at, inst, oid, party, side, kind, price, qty, action in sorted(parsed, key=lambda x: x[0]):
+            book = books.get(inst)
+            if book is None:
+                book = books[inst] = OrderBook(inst, rules, _sink(inst))
             if action == "cancel":
                 book.cancel(oid)
                 continue
-            kind = v.get("type") or "limit"
-            price = yuan_to_fen(v["price"], f"{r.where}, column price") if v.get("price") else None
-            book.submit(Order(oid, party, v["side"], kind, price, qty))
+            book.submit(Order(oid, party, side, kind, price, qty))
         emit({"events": events, "books": {k: b.depth() for k, b in books.items()}} if as_json else events[:200],
              as_json, title="events")
 

@@ -31,27 +31,27 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
         from openets.offsets.eligibility import Credit, check
         from openets.offsets.rules import OffsetRules, for_year
         from openets.services.rulebook import default_rulebook, section
-        from openets.services.tabular import Schema, read_tables
+        from openets.services.tabular import Row, Schema, each_row, read_tables
 
         cols = ("id", "standard", "project_id", "project_type", "province", "county", "period_start", "period_end",
                 "quantity", "boundary_of", "tags")
         rows = read_tables(credits, {"credits": Schema(cols, cols[:9])}, kind="credits")["credits"]
-        parsed, seen = [], set()
-        for r in rows:
+        seen: set[str] = set()
+
+        def credit(r: Row) -> Credit:
             v = r.values
-            try:
-                start, end = parse_day(v["period_start"], "period_start"), parse_day(v["period_end"], "period_end")
-                parsed.append(Credit(v["id"], v["standard"], v["project_id"], v["project_type"], v["province"],
-                                     v["county"], start, end, parse_tonnes(v["quantity"]),
-                                     frozenset(x for x in v.get("boundary_of", "").split(";") if x),
-                                     frozenset(x for x in v.get("tags", "").split(";") if x)))
-            except ValueError as exc:
-                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)}") from None
+            start, end = parse_day(v["period_start"], "period_start"), parse_day(v["period_end"], "period_end")
+            c = Credit(v["id"], v["standard"], v["project_id"], v["project_type"], v["province"], v["county"], start,
+                       end, parse_tonnes(v["quantity"]), frozenset(x for x in v.get("boundary_of", "").split(";") if x),
+                       frozenset(x for x in v.get("tags", "").split(";") if x))
             if end < start:
-                raise ValueError(f"{r.where}: period_end {end} is before period_start {start}")
+                raise ValueError(f"period_end {end} is before period_start {start}")
             if v["id"] in seen:  # the same credit counted twice would double its tonnes
-                raise ValueError(f"{r.where}: credit {v['id']!r} is given twice")
+                raise ValueError(f"credit {v['id']!r} is given twice")
             seen.add(v["id"])
+            return c
+
+        parsed = each_row(rows, credit, nothing="nothing checked")
         applied = parse_day(applied_on, "--applied-on") if applied_on else None
         when = parse_day(on, "--on") if on else (applied or date.today())
         rs = default_rulebook().lookup(market, year, when, "offsets")

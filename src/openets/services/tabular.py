@@ -8,14 +8,18 @@ import csv
 import io
 import tomllib
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from openets.core.errors import DomainError
 from openets.core.numbers import parse_decimal
 from openets.core.text import check_text
+
+T = TypeVar("T")
+SHOWN = 50  # bad rows named in one message; the rest counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,22 @@ class Row:
         if not negative and value < 0:
             raise DomainError("file_value", f"{self.where}, column {col}: {value} is negative")
         return value
+
+
+def each_row(rows: Iterable[Row], parse: Callable[[Row], T], *, nothing: str = "nothing used") -> list[T]:
+    """``parse`` of every row. Each row it refuses (DomainError or ValueError) is named with its
+    problem, and the file is refused with all of them in one message (``file_value``)."""
+    out: list[T] = []
+    bad: list[str] = []
+    for r in rows:
+        try:
+            out.append(parse(r))
+        except (DomainError, ValueError) as exc:
+            bad.append(f"{r.where}: {getattr(exc, 'message', exc)}")
+    if bad:
+        shown = "; ".join(bad[:SHOWN]) + (f"; and {len(bad) - SHOWN} more" if len(bad) > SHOWN else "")
+        raise DomainError("file_value", f"{len(bad)} bad row{'s' if len(bad) > 1 else ''}, {nothing}: {shown}")
+    return out
 
 
 def read_toml_table(path: Path, table: str, what: str) -> dict[str, Any]:
