@@ -20,7 +20,7 @@ from openets.storage.db import make_engine
 from openets.testing.digest import digest
 
 runner = CliRunner()
-EXAMPLES = 12  # per file kind
+EXAMPLES = 10  # per file kind
 RULES = Path(__file__).resolve().parents[2] / "src" / "openets" / "rules" / "data" / "auctions" / "shanghai-2017.toml"
 
 
