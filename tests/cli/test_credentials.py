@@ -10,6 +10,7 @@ import json
 
 import pytest
 from sqlalchemy import text
+from tests.fuzz.hostile import TALLY, write_tally
 from typer.testing import CliRunner
 
 from openets.cli.app import app
@@ -26,6 +27,7 @@ def call(db: str, *args: str, ok: bool = True, stdin: str | None = None) -> dict
         return json.loads(r.stdout)  # type: ignore[no-any-return]
     lines = r.stderr.strip().splitlines()
     assert r.exit_code != 0 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    TALLY["role-boundary cases refused"] += 1
     return {"stderr": lines[0]}
 
 
@@ -86,6 +88,7 @@ def test_a_password_is_set_by_oneself_or_an_administrator(people: str, monkeypat
         rows = c.execute(text("SELECT user_name, status, answer FROM audit_log WHERE action = "
                               "'openets.users.password' ORDER BY id")).all()
     assert ("li", 1, "not_authorised") in rows and ("aud", 1, "read_only") in rows and ("zhao", 0, "ok") in rows
+    write_tally()
 
 
 def test_a_revocation_by_oneself_an_administrator_or_the_markets_regulator(people: str,
@@ -116,3 +119,4 @@ def test_a_revocation_by_oneself_an_administrator_or_the_markets_regulator(peopl
         ("li", 1), ("li", 1), ("li", 1), ("zhao", 1), ("aud", 1), ("li", 1), ("li", 0), ("sun", 0), ("root", 0)]
     monkeypatch.delenv("OPENETS_LOCAL_ADMIN")
     assert "log in again" in call(db, "whoami", ok=False)["stderr"]  # wang's session (the file's) ended
+    write_tally()

@@ -38,6 +38,12 @@ CLI_BOUND_S = 5.0  # one invocation (a hang took minutes); generous: the machine
 API_BOUND_S = 2.0  # one request
 
 TALLY: Counter[str] = Counter()  # what this process tried: for the bench's figures
+SCALE = float(os.environ.get("OPENETS_FUZZ_SCALE", "1"))  # the bench's --quick runs fewer examples
+
+
+def examples(n: int) -> int:
+    """Examples per hypothesis run: ``n`` in the suite, scaled by $OPENETS_FUZZ_SCALE for the bench."""
+    return max(1, round(n * SCALE))
 
 
 _ENUM = re.compile(r"is not a valid [A-Z]\w+")  # Python's "'emperor' is not a valid PartyKind" (not "… a valid date")

@@ -14,7 +14,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
-from tests.fuzz.hostile import API_BOUND_S, TALLY
+from tests.fuzz.hostile import API_BOUND_S, TALLY, examples
 
 from openets.api.app import create_app
 from openets.services.auth import AuthService
@@ -23,7 +23,7 @@ from openets.testing.digest import digest
 
 SECRET = "fuzz-secret-of-thirty-two-bytes-or-more"
 PW = "correct horse battery"
-EXAMPLES = 8  # per operation and role: ~40 operations × 3 roles
+EXAMPLES = examples(8)  # per operation and role: ~40 operations × 3 roles
 SESSION = ("/auth/token", "/auth/logout")  # logging out would end the fuzzing session
 
 

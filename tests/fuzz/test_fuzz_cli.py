@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from tests.fuzz.conftest import USERS
-from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, NUMBERS, TALLY, bounded, raw_in, timed
+from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, NUMBERS, TALLY, bounded, examples, raw_in, timed
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -24,7 +24,7 @@ from openets.storage.db import make_engine
 from openets.testing.digest import digest
 
 runner = CliRunner()
-EXAMPLES = 4  # per command: ~90 commands, ~360 invocations, ~35 s on SQLite
+EXAMPLES = examples(4)  # per command: ~90 commands, ~360 invocations, ~35 s on SQLite
 # long by design, or not a command that answers: each is tried by its own tests
 SKIPPED = {
     "serve",  # starts a server and blocks

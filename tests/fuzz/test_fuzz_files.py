@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, TALLY, bounded, raw_in, timed
+from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, TALLY, bounded, examples, raw_in, timed
 from typer.testing import CliRunner
 
 from openets.cli.app import app
@@ -20,7 +20,7 @@ from openets.storage.db import make_engine
 from openets.testing.digest import digest
 
 runner = CliRunner()
-EXAMPLES = 10  # per file kind
+EXAMPLES = examples(10)  # per file kind
 RULES = Path(__file__).resolve().parents[2] / "src" / "openets" / "rules" / "data" / "auctions" / "shanghai-2017.toml"
 
 
