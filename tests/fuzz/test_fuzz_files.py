@@ -195,3 +195,62 @@ def test_auction_rule_files(world, body: str) -> None:  # type: ignore[no-untype
     lines = result.stderr.strip().splitlines()
     assert result.exit_code != 0 and len(lines) == 1 and raw_in(result.stderr) is None, (body, result.stderr)
     TALLY["file inputs refused cleanly"] += 1
+
+
+STREAMS = (("installation", "stream_id", "kind", "activity_unit", "fuel"), ("I1", "S1", "combustion", "t", "diesel"))
+ACTIVITY = (("stream_id", "month", "quantity"), ("S1", "1", "100"), ("S1", "2", "120"))
+
+
+def workbook(streams: list[list[str]], activity: list[list[str]]) -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "streams"
+    for r in streams:
+        ws.append(r)
+    act = wb.create_sheet("activity")
+    for r in activity:
+        act.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@st.composite
+def mutated_report(draw: st.DrawFn) -> bytes:
+    streams, activity = [list(r) for r in STREAMS], [list(r) for r in ACTIVITY]
+    sheet = draw(st.sampled_from((streams, activity)))
+    how = draw(st.sampled_from(("cell", "drop column", "duplicate row", "cut short")))
+    if how == "cell":
+        sheet[draw(st.integers(1, len(sheet) - 1))][draw(st.integers(0, len(sheet[0]) - 1))] = draw(
+            st.sampled_from(HOSTILE).filter(lambda v: "\x00" not in v and "\x1b" not in v and "\udcff" not in v))
+    elif how == "drop column":
+        j = draw(st.integers(0, len(sheet[0]) - 1))
+        sheet[:] = [r[:j] + r[j + 1:] for r in sheet]
+    elif how == "duplicate row":
+        sheet.append(list(sheet[1]))
+    cut = draw(st.integers(0, 999))  # drawn before the bytes: a workbook's length varies (its saved time)
+    body = workbook(streams, activity)
+    return body[:len(body) * cut // 1000] if how == "cut short" else body
+
+
+MRV = Kind("report", (), (), "", ("mrv", "calc", "FILE", "--year", "2016"), suffix=".xlsx")
+
+
+def test_mutated_mrv_workbook(world) -> None:  # type: ignore[no-untyped-def]
+    """The MRV report workbook (sheets streams and activity; openpyxl refuses control characters in
+    cells, so those are the CSV kinds' to try)."""
+
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate))
+    @given(body=mutated_report())
+    def run(body: bytes) -> None:
+        run_file(MRV, body, world)
+
+    run()
+    rows = [list(ACTIVITY[0]), *([*r[:2], "1e999999999"] for r in ACTIVITY[1:])]
+    code, line = run_file(MRV, workbook([list(r) for r in STREAMS], rows), world)
+    assert code != 0 and "row 2" in line and "row 3" in line, line

@@ -12,7 +12,7 @@ from openets.core.numbers import parse_decimal
 from openets.mrv import quality
 from openets.mrv.accounting import Stream, StreamEmissions, Totals, emissions, resolve, totals
 from openets.mrv.factors import Factor, FactorTable, default_factors
-from openets.services.tabular import Row, Schema, read_tables
+from openets.services.tabular import Row, Schema, each_row, read_tables
 
 STREAMS = Schema(
     columns=("installation", "stream_id", "kind", "fuel", "activity_unit", "ncv", "ncv_unit", "carbon_content",
@@ -99,23 +99,20 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
     table = table or default_factors()
     resolved = {}
     opening: dict[str, Decimal] = {}
-    for row in sheets["streams"]:
+    def stream(row: Row) -> None:
         sid = row.values["stream_id"]
         if row.values.get("stock_start"):
             opening[sid] = _dec(row, "stock_start")
         if sid in resolved:
             raise DomainError("file_value", f"{row.where}, column stream_id: {sid} appears twice")
-        try:
-            resolved[sid] = resolve(_stream(row), table, year=year, gwp_set=gwp_set)  # factors resolved once here
-        except DomainError as exc:
-            if exc.code == "file_value":
-                raise
-            raise DomainError(exc.code, f"{row.where}: {exc.message}") from None
+        resolved[sid] = resolve(_stream(row), table, year=year, gwp_set=gwp_set)  # factors resolved once here
+
+    each_row(sheets["streams"], stream, nothing="nothing computed")  # every bad row named, in one message
     monthly: dict[str, list[tuple[int, Decimal]]] = {sid: [] for sid in resolved}
     batch_emissions: dict[str, Decimal] = {}  # streams with batch-measured values: emissions row by row
     purchases: dict[str, list[Decimal]] = {}
     stocks: dict[str, dict[int, Decimal]] = {}
-    for row in sheets["activity"]:
+    def activity(row: Row) -> None:
         sid = row.values["stream_id"]
         if sid not in resolved:
             raise DomainError("file_value", f"{row.where}, column stream_id: {sid} is not in the streams sheet")
@@ -140,6 +137,8 @@ def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_
             purchases.setdefault(sid, []).append(_dec(row, "purchased"))
         if v.get("stock_end"):
             stocks.setdefault(sid, {})[int(month)] = _dec(row, "stock_end")
+
+    each_row(sheets["activity"], activity, nothing="nothing computed")
     findings: list[quality.Finding] = []
     out = []
     for sid, r in resolved.items():

@@ -56,7 +56,8 @@ def each_row(rows: Iterable[Row], parse: Callable[[Row], T], *, nothing: str = "
         try:
             out.append(parse(r))
         except (DomainError, ValueError) as exc:
-            bad.append(f"{r.where}: {getattr(exc, 'message', exc)}")
+            said = str(getattr(exc, "message", exc))
+            bad.append(said if said.startswith(r.where) else f"{r.where}: {said}")
     if bad:
         shown = "; ".join(bad[:SHOWN]) + (f"; and {len(bad) - SHOWN} more" if len(bad) > SHOWN else "")
         raise DomainError("file_value", f"{len(bad)} bad row{'s' if len(bad) > 1 else ''}, {nothing}: {shown}")
