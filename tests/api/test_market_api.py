@@ -153,5 +153,6 @@ def test_users_commands_and_account_approval_in_the_dashboard(db_url, engine, cl
     assert "BJ-NEW" in c.get("/ui/accounts").text
     assert c.post("/ui/accounts/BJ-NEW/approve", follow_redirects=False).status_code == 303
     assert svc.account(acc.number).status.value == "open"
-    assert run("revoke", "li").exit_code == 0
+    assert run("revoke", "li").exit_code == 1  # an act of someone: with nobody acting, refused
+    assert run("revoke", "li", "--as", "root").exit_code == 0  # the administrator
     assert c.get("/ui/me", follow_redirects=False).status_code == 303  # the revoked session is gone
