@@ -137,7 +137,9 @@ def run_file(kind: Kind, body: bytes, world: typing.Any) -> tuple[int, str]:
     with bounded(CLI_BOUND_S), timed() as took:
         result = runner.invoke(app, args)
     TALLY["file inputs tried"] += 1
-    shown = result.stdout + result.stderr
+    # an answer's own data may name the driver (the database URL): Python's words are looked for in
+    # what it says on stderr, and a traceback anywhere
+    shown = result.stderr + ("Traceback" if "Traceback" in result.stdout else "")
     assert result.exception is None or isinstance(result.exception, SystemExit), (kind.name, body[:300], repr(result.exception))
     assert raw_in(shown) is None, (kind.name, body[:300], raw_in(shown), shown[-1500:])
     assert took[0] < CLI_BOUND_S * (3 if kind.name == "firms" else 1), (kind.name, took[0])  # a valid lab file runs agents
