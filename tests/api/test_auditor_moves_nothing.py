@@ -4,6 +4,8 @@ auditor with a well-formed request: 403 problem details (read_only), the databas
 
 from __future__ import annotations
 
+from tests.fuzz.hostile import TALLY, write_tally
+
 from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.model import PartyKind
 from openets.testing.digest import digest
@@ -53,3 +55,5 @@ def test_every_state_changing_route_refuses_the_auditor(make_api, login, engine)
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["type"].endswith("/read_only") and r.json()["status"] == 403
         assert digest(engine) == before, (method, url)
+        TALLY["role-boundary cases refused"] += 1
+    write_tally()

@@ -23,6 +23,11 @@ def client(make_api):  # type: ignore[no-untyped-def]
     return make_api(("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor"), setup)
 
 
+def refused(r, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+    """A refusal of who asks is 403, of what was asked 422 — each with its problem code."""
+    assert (r.status_code, r.json()["type"].rsplit("/", 1)[-1]) == (status, code), r.text
+
+
 def test_mrv_report_through_its_roles(client, login) -> None:  # type: ignore[no-untyped-def]
     c, w = client
     h = {u: login(c, u) for u in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor")}
@@ -34,7 +39,8 @@ def test_mrv_report_through_its_roles(client, login) -> None:  # type: ignore[no
     for who in ("BJ-co-1", "ver-V1", "SH-reg"):  # not theirs: as if it did not exist
         assert c.get(f"/mrv/reports/{rid}", headers=h[who]).status_code == 404
     v1_party = w.svc.actor("ver-V1").party_id
-    assert c.post(f"/mrv/reports/{rid}/assign", json={"verifier_org": v1_party}, headers=h["BJ-co-0"]).status_code == 422
+    refused(c.post(f"/mrv/reports/{rid}/assign", json={"verifier_org": v1_party}, headers=h["BJ-co-0"]), 403,
+            "not_authorised")
     assert c.post(f"/mrv/reports/{rid}/assign", json={"verifier_org": v1_party}, headers=h["SH-reg"]).status_code == 404
     assert c.post(f"/mrv/reports/{rid}/assign", json={"verifier_org": v1_party}, headers=h["BJ-reg-1"]).status_code == 200
     assert c.get(f"/mrv/reports/{rid}", headers=h["ver-V1"]).json()["verifier"] == str(v1_party)  # now theirs
@@ -43,9 +49,9 @@ def test_mrv_report_through_its_roles(client, login) -> None:  # type: ignore[no
     body = {"emissions": "12100", "findings": [["major", "fuel records missing"]], "statement": "verified, corrected"}
     assert c.post(f"/mrv/reports/{rid}/verify", json={**body, "findings": [["bad", "x"]]},
                   headers=h["ver-V1"]).status_code == 422
-    assert c.post(f"/mrv/reports/{rid}/verify", json=body, headers=h["BJ-co-0"]).status_code == 422  # not a verifier
+    refused(c.post(f"/mrv/reports/{rid}/verify", json=body, headers=h["BJ-co-0"]), 403, "not_authorised")  # not a verifier
     assert c.post(f"/mrv/reports/{rid}/verify", json=body, headers=h["ver-V1"]).json()["verified_emissions"] == "12100"
-    assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["BJ-co-0"]).status_code == 422
+    refused(c.post(f"/mrv/reports/{rid}/confirm", headers=h["BJ-co-0"]), 403, "not_authorised")
     assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["auditor"]).status_code == 403  # reads, never acts
     assert c.post(f"/mrv/reports/{rid}/confirm", headers=h["BJ-reg-2"]).json()["state"] == "confirmed"
     # listings by role
@@ -81,16 +87,16 @@ def test_an_auction_through_the_api(client, login) -> None:  # type: ignore[no-u
              "closes_at": "2017-06-01T11:00:00+08:00", "reserve_fen": 4000, "deposit": "none", "eligible_rule": "covered"}
     hc, hr = login(c, "BJ-co-0"), login(c, "BJ-reg-1")
     body = {"rules": rules, "unit_class": "BEA-2016"}
-    assert c.post("/auctions", json=body, headers=hc).status_code == 422  # a company announces nothing
+    refused(c.post("/auctions", json=body, headers=hc), 403, "not_authorised")  # a company announces nothing
     assert c.post("/auctions", json={**body, "rules": {"market": "BJ"}}, headers=hr).status_code == 422  # no window
     nid = c.post("/auctions", json=body, headers=hr).json()["notice"]
     w.svc.clock.at = datetime(2017, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing: inside the window
     c.post("/market/BEA-2016/deposits", json={"amount_fen": 10**9}, headers=hc)
     assert c.post(f"/auctions/{nid}/bids", json={"price_fen": 4100, "quantity": 50_000}, headers=hc).status_code == 201
-    assert c.post(f"/auctions/{nid}/bids", json={"price_fen": 4100, "quantity": 1}, headers=hr).status_code == 422
+    refused(c.post(f"/auctions/{nid}/bids", json={"price_fen": 4100, "quantity": 1}, headers=hr), 403, "not_authorised")
     assert c.post(f"/auctions/{nid}/close", headers=hr).status_code == 422  # still open
     w.svc.clock.at = datetime(2017, 6, 1, 3, 30, tzinfo=UTC)
-    assert c.post(f"/auctions/{nid}/close", headers=hc).status_code == 422  # a company closes nothing
+    refused(c.post(f"/auctions/{nid}/close", headers=hc), 403, "not_authorised")  # a company closes nothing
     out = c.post(f"/auctions/{nid}/close", headers=hr).json()
     assert (out["clearing_price_fen"], out["volume_sold_t"]) == (4100, 50_000)
     assert c.get(f"/auctions/{nid}").json()["status"] == "settled"

@@ -53,6 +53,9 @@ def test_orders_and_public_market_data(client, login) -> None:  # type: ignore[n
         r = c.post("/market/BEA-2016/orders", json={"account": a.number, "side": "sell", "quantity": 1,
                                                     "price_fen": 5000}, headers=h)
         assert r.status_code == status
+    # a regulator moves no exchange cash: a refusal of who asks, 403 not_authorised (not 422)
+    r = c.post("/market/BEA-2016/deposits", json={"amount_fen": 100}, headers=hr)
+    assert (r.status_code, r.json()["type"].rsplit("/", 1)[-1]) == (403, "not_authorised"), r.text
     # refusals carry their reason code
     dup = c.post("/market/BEA-2016/orders", json={"account": b.number, "side": "buy", "quantity": 1,
                                                   "price_fen": 5000, "client_id": "b-1"}, headers=h1)
@@ -150,5 +153,6 @@ def test_users_commands_and_account_approval_in_the_dashboard(db_url, engine, cl
     assert "BJ-NEW" in c.get("/ui/accounts").text
     assert c.post("/ui/accounts/BJ-NEW/approve", follow_redirects=False).status_code == 303
     assert svc.account(acc.number).status.value == "open"
-    assert run("revoke", "li").exit_code == 0
+    assert run("revoke", "li").exit_code == 1  # an act of someone: with nobody acting, refused
+    assert run("revoke", "li", "--as", "root").exit_code == 0  # the administrator
     assert c.get("/ui/me", follow_redirects=False).status_code == 303  # the revoked session is gone

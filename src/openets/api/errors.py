@@ -14,10 +14,18 @@ from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.services.auth import AuthError
 
 PROBLEM = "application/problem+json"
+# a refusal of who is asking (not of what was asked) is 403; every other refusal of the domain 422
 STATUS = {
     "not_found": 404,
     "forbidden": 403,
     "read_only": 403,
+    "not_authorised": 403,
+    "approver_not_authorised": 403,
+    "actor_authorised": 403,  # the registry's named check: the actor does not hold or regulate the account
+    "four_eyes": 403,  # the approver is the proposer's own natural person
+    "not_a_representative": 403,
+    "not_assigned": 403,  # a verifier not assigned to the report
+    "bidder_not_eligible": 403,
     "idempotency_conflict": 409,
     "too_many_attempts": 429,
 }

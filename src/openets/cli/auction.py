@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import typer
@@ -35,14 +34,9 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
         from openets.market.auction import Bid
         from openets.market.auction import clear as do_clear
         from openets.services.auctions import rules_of
-        from openets.services.tabular import Problems, Schema, read_tables
+        from openets.services.tabular import Problems, Schema, read_tables, read_toml_table
 
-        try:
-            data = tomllib.loads(rules.read_text(encoding="utf-8"))["auction"]
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{rules}: not an auction rule file with an [auction] table ({type(exc).__name__})") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"{rules}: [auction] is not a table")
+        data = read_toml_table(rules, "auction", "auction rule file")
         schema = Schema(("bidder", "bid_id", "price", "quantity", "at"), ("bidder", "bid_id", "price", "quantity", "at"),
                         {"投标人": "bidder", "申报编号": "bid_id", "价格": "price", "数量": "quantity", "时间": "at"})
         bad = Problems()  # every bad row named, each value under the file's own header
@@ -99,10 +93,9 @@ def notice(rules: Path = typer.Option(..., help="The notice's rules (TOML, secti
     """Announce an auction (the market's regulator)."""
 
     def go() -> None:
-        try:
-            data = tomllib.loads(rules.read_text(encoding="utf-8"))["auction"]
-        except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-            raise ValueError(f"{rules}: not an auction rule file ({exc})") from None
+        from openets.services.tabular import read_toml_table
+
+        data = read_toml_table(rules, "auction", "auction rule file")
         svc = _svc(db)
         nid = svc.announce(acting(svc.registry, user), data, unit_class=unit_class, restriction_id=restriction)
         emit(svc.results(nid), as_json, title="auction notice")

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, clock, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, acting, clock, emit, engine, run
 from openets.cli.grants import ActingPartyOpt, PersonOpt, grant
 from openets.core.actor import Role
 from openets.core.settings import export, setting
@@ -87,27 +87,35 @@ def grant_role(name: str, role: Role = typer.Option(...), party: int | None = ty
 
 
 @users.command()
-def password(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Set a user's password, read from stdin."""
+def password(name: str, user: str | None = AsOpt, acting_party: int | None = ActingPartyOpt,
+             db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Set a user's password, read from stdin, as the acting user: one's own, or anyone's as an
+    administrator."""
 
     def go() -> None:
         from openets.services.auth import AuthService
         from openets.services.registry import RegistryService
 
-        AuthService(RegistryService(engine(db))).set_password(name, sys.stdin.readline().rstrip("\n"))
+        svc = RegistryService(engine(db))
+        actor = acting(svc, user, acting_party)
+        AuthService(svc).set_password(name, sys.stdin.readline().rstrip("\n"), actor=actor)
         emit({"user": name, "password_set": True}, as_json)
 
     run(go)
 
 
 @users.command()
-def revoke(name: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Revoke every token of a user."""
+def revoke(name: str, user: str | None = AsOpt, acting_party: int | None = ActingPartyOpt,
+           db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Revoke every token and session of a user, as the acting user: oneself, an administrator, or a
+    regulator of the user's market (for the company, investor and verifier users it could grant)."""
 
     def go() -> None:
         from openets.services.auth import AuthService
         from openets.services.registry import RegistryService
 
-        emit({"user": name, "revoked": AuthService(RegistryService(engine(db))).revoke(name)}, as_json)
+        svc = RegistryService(engine(db))
+        actor = acting(svc, user, acting_party)
+        emit({"user": name, "revoked": AuthService(svc).revoke(name, actor=actor)}, as_json)
 
     run(go)

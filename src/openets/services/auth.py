@@ -23,7 +23,9 @@ from openets.core.actor import Actor, Role
 from openets.core.clock import to_us
 from openets.core.errors import DomainError
 from openets.core.settings import flag, setting
+from openets.core.text import check_text
 from openets.services.registry import RegistryService
+from openets.services.registry.setup import authorise_credentials
 from openets.storage import tables as t
 from openets.storage.db import autocommit, run_in_transaction
 
@@ -74,12 +76,18 @@ class AuthService:
         self.window_s = window_s
         self.forwarded = trust_forwarded() if forwarded is None else forwarded
 
-    def set_password(self, user: str, password: str) -> None:
+    def set_password(self, user: str, password: str, *, actor: Actor | None = None) -> None:
+        """Set ``user``'s password. With ``actor``, as that acting user (``authorise_credentials``: oneself
+        or an administrator); without one only where the caller has authorised it itself (creating
+        the user in the same command, test set-ups)."""
+        check_text(password, "the password", max_length=1024)
         if len(password) < 10:
             raise DomainError("password_weak", "a password has at least 10 characters")
         digest = _hasher.hash(password)
 
         def work(c) -> None:
+            if actor is not None:
+                authorise_credentials(c, actor, user, "password")
             if c.execute(select(t.users.c.name).where(t.users.c.name == user)).first() is None:
                 raise DomainError("not_found", f"user {user!r} not found (make them a representative first)")
             now = to_us(self.registry.clock.now())
@@ -164,7 +172,14 @@ class AuthService:
             raise AuthError("token_revoked", "the user no longer represents this party: log in again")
         return Actor(row.user_name, row.party_id, Role(row.role), row.market, row.person_id)
 
-    def revoke(self, user: str) -> int:
-        """Revoke every token of the user (a lost laptop, a person leaving)."""
-        return run_in_transaction(self.engine, lambda c: c.execute(update(t.api_tokens).where(
-            t.api_tokens.c.user_name == user, t.api_tokens.c.revoked == 0).values(revoked=1)).rowcount)
+    def revoke(self, user: str, *, actor: Actor | None = None) -> int:
+        """Revoke every token and CLI session of the user (a lost laptop, a person leaving). With
+        ``actor``, as that acting user (``authorise_credentials``: oneself, an administrator, or a
+        regulator of the user's market for the roles it grants); without one only one's own (a logout)."""
+        def work(c) -> int:
+            if actor is not None:
+                authorise_credentials(c, actor, user, "revoke")
+            return int(c.execute(update(t.api_tokens).where(
+                t.api_tokens.c.user_name == user, t.api_tokens.c.revoked == 0).values(revoked=1)).rowcount)
+
+        return run_in_transaction(self.engine, work)

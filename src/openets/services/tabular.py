@@ -1,20 +1,22 @@
 """Reading tables from CSV or Excel for bulk input: every row checked against a schema, header
 names in English or Chinese. A bad cell is named in one shape everywhere, under the header the user
 wrote: ``file:sheet row 3, column "排放量": 'x' is not a number``; a file's problems are collected
-(``Problems``) and refused together, the first MAX_NAMED named and the rest counted."""
+(``Problems``) and refused together, the first MAX_NAMED named and the rest counted; and a TOML file's
+table given by a user (``read_toml_table``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+import tomllib
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from openets.core.errors import DomainError
 from openets.core.numbers import parse_decimal
@@ -226,3 +228,23 @@ def _rows(origin: str, schema: Schema, records: list[list[str]], problems: Probl
         if len(problems.lines) == before:
             rows.append(row)
     return rows
+
+
+def read_toml_table(path: Path, table: str, what: str) -> dict[str, Any]:
+    """The ``[table]`` of a TOML file given by a user, or one clear DomainError: not a file, not UTF-8,
+    not TOML (its line), no such table."""
+    path = Path(path)
+    if not path.is_file():
+        raise DomainError("file_missing", f"{path}: no such file")
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise DomainError("file_encoding", f"{path.name}: not UTF-8 text (offset {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DomainError("file_malformed", f"{path.name}: not a TOML {what} ({exc})") from None
+    except OSError as exc:
+        raise DomainError("file_missing", f"{path}: cannot be read ({exc.strerror or 'unreadable'})") from None
+    got = data.get(table)
+    if not isinstance(got, dict):
+        raise DomainError("file_malformed", f"{path.name}: not a {what}: no [{table}] table")
+    return got

@@ -42,6 +42,38 @@ def _authorise_grant(c: Connection, actor: Actor | None, role: Role, party_marke
     raise DomainError("not_authorised", f"{actor.describe()} may not grant the {role} role")
 
 
+def authorise_credentials(c: Connection, actor: Actor, user: str, act: str) -> None:
+    """Who may act on ``user``'s credentials (``act``: "password" or "revoke"); refusals: not_found,
+    read_only, not_authorised. Oneself always (one's own password, one's own sessions, like a logout);
+    an administrator anyone's; a revocation also a regulator who could grant every role the user holds
+    (the grant rules above: company, investor and verifier users of parties of its own market)."""
+    if c.execute(select(t.users.c.name).where(t.users.c.name == user)).first() is None:
+        raise NotFound("user", user)
+    if actor.user == user:
+        return
+    actor.require_may_act()
+    if actor is SYSTEM_SETUP or actor.role is Role.ADMINISTRATOR:
+        return
+    if act != "revoke":
+        raise DomainError("not_authorised", f"{actor.describe()} may set only its own password "
+                          "(an administrator sets anyone's)")
+    if actor.role is not Role.REGULATOR:
+        raise DomainError("not_authorised", f"{actor.describe()} may not revoke {user}: only oneself, an "
+                          "administrator or the regulator of the user's market")
+    reps = c.execute(select(t.representatives.c.role, t.parties.c.market).join(
+        t.parties, t.parties.c.id == t.representatives.c.party_id).where(
+        t.representatives.c.user_name == user)).all()
+    if not reps:
+        raise DomainError("not_authorised", f"{user} represents no party: only an administrator revokes them")
+    for rep in reps:
+        try:
+            _authorise_grant(c, actor, Role(rep.role), rep.market)
+        except DomainError:
+            raise DomainError("not_authorised", f"{actor.describe()} may not revoke {user}: the {rep.role} role "
+                              f"of {rep.market or 'no market'} is not one it grants (company, investor and "
+                              f"verifier users of {actor.market})") from None
+
+
 class SetupMixin(ServiceBase):
     def init_markets(self) -> list[Account]:
         """Give every market its registry party, a system user and its government accounts
