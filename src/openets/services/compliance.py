@@ -22,7 +22,7 @@ from openets.core.clock import from_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassId
 from openets.offsets.rules import OffsetRules, offset_cap
-from openets.services import rulebook
+from openets.services import rulebook, sanctioning
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
@@ -286,17 +286,23 @@ class Consequences:
 
     def average_price(self, market: str, year: int) -> tuple[Decimal, date, date]:
         """The fine's price (fen) and its window: the rule's months up to the deadline (or before its month)."""
-        from openets.compliance.core import average_price
         from openets.core.clock import MARKET_TZ
 
         r = self.compliance.compliance_rules(market, year)
         deadline, _ = rule_deadlines(r)
         start, end = fine_window(deadline.astimezone(MARKET_TZ).date(), r.fine_price_months, r.fine_price_window)
+        return self.listed_average(market, start, end), start, end
+
+    def listed_average(self, market: str, start: date, end: date) -> Decimal:
+        """The volume-weighted average (fen) of the market's listed trades on the days start–end (market zone)."""
+        from openets.compliance.core import average_price
+        from openets.core.clock import MARKET_TZ
+
         with self.engine.connect() as c:
             fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
                 select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
                     t.trades.c.market == market, t.trades.c.mode == "listed"))]
-        return average_price(fills, start, end), start, end
+        return average_price(fills, start, end)
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
                fixed_fen: int | None = None, now: datetime | None = None) -> list[Penalty]:
@@ -319,13 +325,18 @@ class Consequences:
         late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
         out: list[Penalty] = []
         default = r.default_multiplier
-        if r.fine_multiplier is not None and default is not None and late:
+        sanction = sanctioning.governing(self.registry.rulebook, market, year, deadline)
+        if sanction is not None:  # the national market: the law in force on the deadline day (sanctioning.py)
+            out.extend(Penalty(d.company, "fine", d.shortfall, d.amount_fen, d.basis) for d in sanctioning.surrender_fines(
+                sanction, [(s.company, s.status.shortfall) for s in late], deadline,
+                lambda a, b: self.listed_average(market, a, b), r, multiplier=multiplier, fixed_fen=fixed_fen))
+        elif r.fine_multiplier is not None and default is not None and late:
             price, start, end = self.average_price(market, year)
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(
                 [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, default,
                 multiplier, r.fine_cap))
         fixed = r.default_fixed_fine
-        if r.fine_fixed is not None and fixed is not None and late:
+        if sanction is None and r.fine_fixed is not None and fixed is not None and late:
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fixed_fines(
                 [(s.company, s.status.shortfall) for s in late], r.fine_fixed, fixed, fixed_fen))
         for s in late:
@@ -337,8 +348,9 @@ class Consequences:
             if r.deduct_shortfall:
                 out.extend(self._deduct(c, actor, market, year, [s for s in late if (s.company, "deduction") not in have],
                                         now))
-            if r.next_year_deduction is not None:
-                out.extend(self._owe_next_year(c, market, year, r.next_year_deduction,
+            owe = r.next_year_deduction if sanction is None else (Decimal(1) if sanction.surrender.deduct_next_year else None)
+            if owe is not None:  # the shortfall as it stands now: what was surrendered since the order is corrected
+                out.extend(self._owe_next_year(c, market, year, owe,
                                                [s for s in late if (s.company, "next_year") not in have], now))
             new = [p for p in out if (p.company, p.kind) not in have]
             if new:
