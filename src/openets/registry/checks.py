@@ -35,6 +35,8 @@ class Ctx:
     already_reversed: bool = False
     reverses: TxType | None = None  # a reversal: the type of the transaction it reverses …
     reverses_year: int | None = None  # … and that transaction's compliance year
+    # a surrender under an account limit (flex_key): (kind, year, the limit granted or None, used so far)
+    flex: tuple[str, int, int | None, int] | None = None
 
 
 Check = Callable[[Ctx], str | None]
@@ -147,11 +149,41 @@ def vintage_counts(c: Ctx) -> str | None:
     v, y = c.unit_class.vintage, c.compliance_year
     if any(a <= v <= b and a <= y <= b for a, b in c.rules.periods):  # one compliance period, one surrender
         return None
+    if c.rules.borrowing_vintage is not None and v == c.rules.borrowing_vintage > y:
+        return None  # within the account's granted limit (within_flex_limit)
     if v > y + c.rules.borrowing:
         return (f"{c.unit_class.code} cannot be surrendered for {y}" +
                 (f": borrowing reaches {c.rules.borrowing} year(s) ahead" if c.rules.borrowing else ": no borrowing"))
     if v < y and not c.rules.banking:
         return f"{c.unit_class.code} cannot be surrendered for {y}: earlier vintages are not banked in this market"
+    return None
+
+
+def flex_key(kind: UnitKind, vintage: int, year: int | None, rules: RegistryRules) -> tuple[str, int] | None:
+    """The account limit a surrender of allowances of ``vintage`` for ``year`` counts against, if any: ("borrowing", year)
+    for the plan's borrowing vintage surrendered for an earlier year; ("carry_over", last banked
+    vintage) for a vintage up to ``carry_over_until`` surrendered for a later year."""
+    if year is None or kind is not UnitKind.ALLOWANCE:
+        return None
+    if rules.borrowing_vintage is not None and vintage == rules.borrowing_vintage > year:
+        return ("borrowing", year)
+    if rules.carry_over_until is not None and vintage <= rules.carry_over_until < year:
+        return ("carry_over", rules.carry_over_until)
+    return None
+
+
+def within_flex_limit(c: Ctx) -> str | None:
+    """Borrowing and carry-over enforced per account: a surrender counting against a limit needs the
+    limit granted (a regulator's decision, computed by the plan's rule) and stays within it."""
+    if c.type is not TxType.SURRENDER or c.flex is None:
+        return None
+    kind, year, limit, used = c.flex
+    what = (f"borrowing of {c.unit_class.code} for {year}" if kind == "borrowing"
+            else f"carrying vintages up to {year} into {c.compliance_year}")
+    if limit is None:
+        return f"{what}: no limit granted to account {c.sender.number if c.sender else '?'}"
+    if used + c.quantity > limit:
+        return f"{what}: limit {limit:,} t, {used:,} t used, {c.quantity:,} t asked"
     return None
 
 
@@ -200,6 +232,7 @@ CHECKS: tuple[Check, ...] = (
     unit_class_allowed,
     compliance_period_given,
     vintage_counts,
+    within_flex_limit,
     restriction_allows,
     not_already_reversed,
     reversal_within_period,

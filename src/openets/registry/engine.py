@@ -54,6 +54,9 @@ class WorkingSet:
     issued: dict[int, int] = field(default_factory=dict)  # unit class id → new issued total
     # proposers' natural persons (user name → person key), for four eyes on the transactions decided
     persons: dict[str, str] = field(default_factory=dict)
+    # account limits (checks.flex_key): (account, kind, year) → [limit granted or None, used so far];
+    # storage loads those a batch's surrenders count against, the engine adds what each one uses
+    flex: dict[tuple[int, str, int], list[int | None]] = field(default_factory=dict)
 
 
 class Registry:
@@ -164,10 +167,15 @@ class Registry:
             from_reserved = quantity
         year = compliance_year if compliance_year is not None else uc.vintage
         rules = self.rules(sender.market, year, now)
+        fk = _checks.flex_key(uc.kind, uc.vintage, compliance_year, rules) if type is TxType.SURRENDER else None
+        entry = self.ws.flex.setdefault((sender.id, *fk), [None, 0]) if fk is not None else None
         ctx = Ctx(type, actor, now, uc, quantity, sender, receiver, self.restriction(restriction_id),
                   pos.available, from_reserved, rules, compliance_year=compliance_year,
-                  market=sender.market if type is TxType.SURRENDER else None)
+                  market=sender.market if type is TxType.SURRENDER else None,
+                  flex=(fk[0], fk[1], entry[0], entry[1] or 0) if fk is not None and entry is not None else None)
         self._check(ctx)
+        if entry is not None:
+            entry[1] = (entry[1] or 0) + quantity
         rec = self._record(id=txn_id, type=type, status=TxStatus.COMPLETED, market=sender.market,
                            unit_class_id=uc.id, restriction_id=restriction_id, quantity=quantity,
                            actor_user=actor.user, actor_party=actor.party_id, actor_role=actor.role.value,

@@ -10,7 +10,7 @@ import pytest
 from openets.core.actor import Actor, Role
 from openets.registry import checks as c
 from openets.registry.checks import CHECKS, first_failure
-from openets.registry.model import AccountStatus, AccountType
+from openets.registry.model import AccountStatus, AccountType, UnitKind
 from openets.registry.transactions import TxType
 from openets.testing.registry_stubs import (
     NOW,
@@ -229,6 +229,25 @@ def test_available_balance() -> None:
     passes(c.available_balance, ctx(quantity=150, from_reserved=50))  # the reserved part is not counted twice
 
 
+def test_flex_key_and_within_flex_limit() -> None:
+    """National 2021–2022: 2023 allowances for 2022 count against the account's borrowing for 2022;
+    2023–2024: vintages up to 2024 for 2025 against its carry-over. Limit 10,000, 6,000 used: 4,000 more
+    pass, 4,001 do not; no limit granted: refused."""
+    borrowing, carry = rules(borrowing_vintage=2023), rules(carry_over_until=2024)
+    assert c.flex_key(UnitKind.ALLOWANCE, 2023, 2022, borrowing) == ("borrowing", 2022)
+    assert c.flex_key(UnitKind.ALLOWANCE, 2023, 2023, borrowing) is None  # its own year
+    assert c.flex_key(UnitKind.ALLOWANCE, 2022, 2021, borrowing) is None  # not the plan's vintage
+    assert c.flex_key(UnitKind.ALLOWANCE, 2024, 2025, carry) == ("carry_over", 2024)
+    assert c.flex_key(UnitKind.ALLOWANCE, 2024, 2024, carry) is None
+    assert c.flex_key(UnitKind.ALLOWANCE, 2025, 2026, carry) is None  # a vintage after the limited ones
+    assert c.flex_key(UnitKind.OFFSET, 2024, 2025, carry) is None
+    passes(c.within_flex_limit, _surrender(quantity=4_000, flex=("borrowing", 2022, 10_000, 6_000)))
+    assert fails(c.within_flex_limit, _surrender(quantity=4_001, flex=("borrowing", 2022, 10_000, 6_000))) == \
+        "borrowing of BJA-2016 for 2022: limit 10,000 t, 6,000 t used, 4,001 t asked"
+    assert "no limit granted to account" in fails(c.within_flex_limit, _surrender(flex=("carry_over", 2024, None, 0)))
+    passes(c.within_flex_limit, _surrender())  # no limit concerned
+
+
 # one failing context per named check: a check added to CHECKS without a case here fails this test
 _ISSUE: dict[str, Any] = dict(type=TxType.ISSUE, actor=regulator(), sender=None, available=0,
               receiver=account(1, type=AccountType.ISSUANCE, party=1))
@@ -244,6 +263,7 @@ EXAMPLES: dict[str, c.Ctx] = {
     "unit_class_allowed": ctx(unit_class=offset(standard="VCS")),
     "compliance_period_given": _surrender(compliance_year=None),
     "vintage_counts": _surrender(unit_class=allowance(vintage=2017)),
+    "within_flex_limit": _surrender(flex=("borrowing", 2016, 5, 0)),
     "restriction_allows": ctx(restriction=restriction(allowed=("surrender",))),
     "not_already_reversed": ctx(type=TxType.REVERSAL, actor=regulator(), already_reversed=True,
                                 sender=account(4, type=AccountType.SURRENDER, party=1),

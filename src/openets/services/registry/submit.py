@@ -24,6 +24,7 @@ from openets.core.actor import Actor
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.ledger.book import Book, LedgerError, PositionKey
+from openets.registry.checks import flex_key
 from openets.registry.commands import (
     Approve,
     Command,
@@ -35,11 +36,12 @@ from openets.registry.commands import (
     Release,
     Reserve,
     Reversal,
+    Surrender,
     Unfreeze,
     Withdraw,
 )
 from openets.registry.engine import Registry, WorkingSet
-from openets.registry.model import Account, AccountType, Reservation
+from openets.registry.model import Account, AccountType, Reservation, UnitKind
 from openets.registry.transactions import SPECS, ReceiverRule, TxRecord, TxType
 from openets.services.registry.base import person_of
 from openets.storage.registry_repo import RegistryRepo
@@ -184,7 +186,37 @@ class UnitOfWork:
         # one op: fetch only the blocks it touches (lowest ones, neighbours); a batch loads its
         # positions whole in one query, which is cheaper than a query per op
         repo.load_positions(ws, self._position_keys(ws, todo, reservations), complete=len(todo) > 1)
+        self._load_flex(ws, todo)
         return ws
+
+    def _load_flex(self, ws: WorkingSet, todo: list[int]) -> None:
+        """The account limits (borrowing, carry-over) the batch's surrenders count against, with what
+        the accounts' earlier surrenders (not reversed) used of them. Nothing to read for a market
+        whose rules state no such limit."""
+        registry, wanted = Registry(ws), set()
+        for i in todo:
+            op = self.ops[i]
+            uc = ws.unit_classes.get(op.unit_class) if isinstance(op, Surrender) else None
+            acc = ws.accounts.get(op.from_account) if op.from_account is not None else None
+            if uc is None or acc is None:
+                continue
+            try:
+                key = flex_key(uc.kind, uc.vintage, op.compliance_year, registry.rules(acc.market, op.compliance_year
+                                                                                      or uc.vintage, self.now))
+            except DomainError:
+                continue  # the engine refuses it with the rule lookup's own error
+            if key is not None:
+                wanted.add((acc.id, *key))
+        if not wanted:
+            return
+        limits, rows = self.repo.flex({a for a, _, _ in wanted})
+        used: dict[tuple[int, str, int], int] = {}
+        for r in rows:
+            key = flex_key(UnitKind(r.kind), r.vintage, r.compliance_year, registry.rules(r.market, r.compliance_year, self.now))
+            if key is not None:
+                used[(r.sender_id, *key)] = used.get((r.sender_id, *key), 0) + int(r.quantity)
+        for k in wanted:
+            ws.flex[k] = [limits.get(k), used.get(k, 0)]
 
     def _lock_accounts(self, todo: list[int], reservations: dict[int, Reservation]
                        ) -> tuple[dict[int, Account], dict[int, tuple[int, str | None]]]:
