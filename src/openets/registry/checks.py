@@ -40,6 +40,7 @@ class Ctx:
 
 
 Check = Callable[[Ctx], str | None]
+SURRENDERS = (TxType.SURRENDER, TxType.FORCED_SURRENDER)  # into the market's surrender account, for a year
 
 
 def quantity_whole_and_positive(c: Ctx) -> str | None:
@@ -118,14 +119,15 @@ def restriction_allows(c: Ctx) -> str | None:
     # issuing creates restricted units; releasing, freezing and reversing never hand them on
     if r is None or c.type in (TxType.ISSUE, TxType.RELEASE, TxType.FREEZE, TxType.UNFREEZE, TxType.REVERSAL):
         return None
-    if c.type.value not in r.allowed_types:
+    # a forced surrender takes what the holder could surrender: restricted as a surrender is
+    if (TxType.SURRENDER if c.type is TxType.FORCED_SURRENDER else c.type).value not in r.allowed_types:
         return f"these units are restricted ({r.note or 'restriction ' + str(r.id)}): no {c.type}"
     if r.bound_holder is not None:
         # only the bound holder may hold them outside government accounts
         for acc in (c.sender, c.receiver):
             if acc and acc.type not in GOVERNMENT_ACCOUNTS and acc.party_id != r.bound_holder:
                 return f"these units are bound to party {r.bound_holder}"
-    if c.type is TxType.SURRENDER:
+    if c.type in SURRENDERS:
         if r.bound_market is not None and c.market != r.bound_market:
             return f"these units may only be surrendered in market {r.bound_market}"
         if r.bound_year is not None and c.compliance_year != r.bound_year:
@@ -136,8 +138,19 @@ def restriction_allows(c: Ctx) -> str | None:
 
 
 def compliance_period_given(c: Ctx) -> str | None:
-    if c.type is TxType.SURRENDER and c.compliance_year is None:
-        return "a surrender must name the compliance year it is for"
+    if c.type in SURRENDERS and c.compliance_year is None:
+        return f"a {c.type} must name the compliance year it is for"
+    return None
+
+
+def forced_surrender_allowances(c: Ctx) -> str | None:
+    """A forced surrender (the regulator deducting a shortfall) takes the market's allowances of
+    vintages up to the compliance year: never offsets, never a later vintage (no borrowing by force)."""
+    if c.type is not TxType.FORCED_SURRENDER or c.compliance_year is None:
+        return None
+    uc = c.unit_class
+    if uc.kind is not UnitKind.ALLOWANCE or uc.vintage > c.compliance_year:
+        return f"a forced surrender for {c.compliance_year} takes allowances of vintages up to it, not {uc.code}"
     return None
 
 
@@ -231,6 +244,7 @@ CHECKS: tuple[Check, ...] = (
     one_market,
     unit_class_allowed,
     compliance_period_given,
+    forced_surrender_allowances,
     vintage_counts,
     within_flex_limit,
     restriction_allows,

@@ -171,7 +171,7 @@ class Registry:
         entry = self.ws.flex.setdefault((sender.id, *fk), [None, 0]) if fk is not None else None
         ctx = Ctx(type, actor, now, uc, quantity, sender, receiver, self.restriction(restriction_id),
                   pos.available, from_reserved, rules, compliance_year=compliance_year,
-                  market=sender.market if type is TxType.SURRENDER else None,
+                  market=sender.market if type in _checks.SURRENDERS else None,
                   flex=(fk[0], fk[1], entry[0], entry[1] or 0) if fk is not None and entry is not None else None)
         self._check(ctx)
         if entry is not None:
@@ -233,7 +233,7 @@ class Registry:
                       self.restriction(rec.restriction_id), self.ws.book.position(key).available, rec.quantity,
                       self.rules(rec.market, rec.compliance_year or uc.vintage, now),
                       compliance_year=rec.compliance_year,
-                      market=rec.market if rec.type is TxType.SURRENDER else None)
+                      market=rec.market if rec.type in _checks.SURRENDERS else None)
             failure = first_failure(ctx, _RECHECKS)
             if failure:
                 raise DomainError(*failure)

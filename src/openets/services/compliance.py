@@ -365,12 +365,13 @@ class Consequences:
     def _deduct(self, c: Connection, actor: Actor, market: str, year: int, late: list[CompanyStatus],
                 now: datetime) -> list[Penalty]:
         """Shenzhen: the shortfall is deducted from the company's account (its available allowances of
-        the market, vintages up to the year, returned to the issuance account), and what is still
-        missing is owed against the next allocation (which withholds it: ``withhold_debts``)."""
+        the market, vintages up to the year, by a forced surrender into the market's surrender account:
+        out of circulation, journaled, the regulator as its actor), and what is still missing is owed
+        against the next allocation (which withholds it: ``withhold_debts``)."""
         from sqlalchemy import insert
 
         from openets.core.clock import to_us
-        from openets.registry.commands import ReturnExcess
+        from openets.registry.commands import ForcedSurrender
         from openets.services.registry import RegistrySession
 
         if not late:
@@ -379,7 +380,6 @@ class Consequences:
         runs = t.allocation_runs
         run_id = c.execute(select(runs.c.id).where(runs.c.market == market, runs.c.compliance_year == year,
                                                    runs.c.status == RunStatus.ISSUED.value).order_by(runs.c.id.desc())).scalar()
-        issuance = self.registry.account(f"{market}-ISSUANCE").id
         session = RegistrySession(self.registry, c)
         out, debts = [], []
         for s in late:
@@ -393,8 +393,9 @@ class Consequences:
                                     uc.c.vintage <= year, join_classes=True).order_by(uc.c.vintage)).all()]
             takes, rest = deduction(holdings, need)
             for unit_class, take in takes:
-                session.apply(actor, ReturnExcess(from_account=row.account, to_account=issuance,
-                                        unit_class=UnitClassId(unit_class), quantity=take, note=f"deduction: {year} shortfall"))
+                session.apply(actor, ForcedSurrender(from_account=row.account, unit_class=UnitClassId(unit_class),
+                                                     quantity=take, compliance_year=year,
+                                                     note=f"deduction: {year} shortfall"))
             taken = need - rest
             if rest and run_id is not None:
                 debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,

@@ -229,6 +229,19 @@ def test_available_balance() -> None:
     passes(c.available_balance, ctx(quantity=150, from_reserved=50))  # the reserved part is not counted twice
 
 
+def test_forced_surrender_takes_allowances_up_to_the_year() -> None:
+    forced: dict[str, Any] = dict(type=TxType.FORCED_SURRENDER, actor=regulator())
+    passes(c.forced_surrender_allowances, _surrender(**forced))  # BJA-2016 for 2016
+    passes(c.forced_surrender_allowances, _surrender(unit_class=allowance(vintage=2015), **forced))
+    assert fails(c.forced_surrender_allowances, _surrender(unit_class=allowance(vintage=2017), **forced)) == \
+        "a forced surrender for 2016 takes allowances of vintages up to it, not BJA-2017"
+    assert "not CCER:001:2015" in fails(c.forced_surrender_allowances, _surrender(unit_class=offset(), **forced))
+    passes(c.actor_authorised, _surrender(**forced))  # the regulator, not the holder, starts it
+    assert fails(c.actor_authorised, _surrender(type=TxType.FORCED_SURRENDER)) is not None  # the holder cannot
+    # restricted units go as a surrender would
+    passes(c.restriction_allows, _surrender(restriction=restriction(allowed=("surrender",)), **forced))
+
+
 def test_flex_key_and_within_flex_limit() -> None:
     """National 2021–2022: 2023 allowances for 2022 count against the account's borrowing for 2022;
     2023–2024: vintages up to 2024 for 2025 against its carry-over. Limit 10,000, 6,000 used: 4,000 more
@@ -263,6 +276,8 @@ EXAMPLES: dict[str, c.Ctx] = {
     "unit_class_allowed": ctx(unit_class=offset(standard="VCS")),
     "compliance_period_given": _surrender(compliance_year=None),
     "vintage_counts": _surrender(unit_class=allowance(vintage=2017)),
+    "forced_surrender_allowances": _surrender(type=TxType.FORCED_SURRENDER, actor=regulator(),
+                                              unit_class=allowance(vintage=2017)),
     "within_flex_limit": _surrender(flex=("borrowing", 2016, 5, 0)),
     "restriction_allows": ctx(restriction=restriction(allowed=("surrender",))),
     "not_already_reversed": ctx(type=TxType.REVERSAL, actor=regulator(), already_reversed=True,
