@@ -95,7 +95,10 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as c:
         txn = c.execute(select(t.transactions.c.id).where(t.transactions.c.type == "surrender",
                                                           t.transactions.c.sender_id == acc["A"].id)).scalar_one()
-    svc.one(r1, Reversal(txn=txn))
+    proposed = svc.one(r1, Reversal(txn=txn))  # a proposal until a second regulator approves it
+    assert {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 3, tzinfo=UTC))}[
+        "A"] == "compliant"
+    svc.one(r2, Approve(txn=proposed.id))
     after = {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 3, tzinfo=UTC))}
     assert after["A"] == "non_compliant"
 

@@ -205,9 +205,31 @@ def test_reversal_returns_the_same_serials_once(world: World) -> None:
     with pytest.raises(DomainError) as e:
         svc.one(world.companies[0], Reversal(txn=s.id))
     assert code(e) == "actor_authorised"
+    # the market's rules ask a second regulator for a reversal: a proposal, the units held back meanwhile
     r = svc.one(world.reg, Reversal(txn=s.id))
+    assert r.status.value == "awaiting_approval"
+    with pytest.raises(DomainError) as e:
+        svc.one(world.reg, Reversal(txn=s.id))
+    assert code(e) == "not_already_reversed"  # a pending proposal counts: one reversal per transaction
+    with pytest.raises(DomainError) as e:
+        svc.one(world.reg, Approve(txn=r.id))
+    assert code(e) == "four_eyes"
+    assert bal(world, a) == (7_000, 0)
+    r = svc.one(world.reg2, Approve(txn=r.id))
+    assert r.status.value == "completed" and r.approved_by == world.reg2.user
     assert sorted(r.ranges) == sorted(s.ranges)
     assert bal(world, a) == (10_000, 0)
+    from sqlalchemy import update
+
+    from openets.services.verification import verify_registry
+    from openets.storage import tables as tb
+
+    assert verify_registry(svc.engine, svc.rulebook).problems == []  # verify checks reversals' approvers now
+    with svc.engine.begin() as c:  # the approver erased: named
+        c.execute(update(tb.transactions).where(tb.transactions.c.id == r.id).values(approved_by=None))
+    assert [p.code for p in verify_registry(svc.engine, svc.rulebook).problems] == ["approval_missing"]
+    with svc.engine.begin() as c:
+        c.execute(update(tb.transactions).where(tb.transactions.c.id == r.id).values(approved_by=world.reg2.user))
     with pytest.raises(DomainError) as e:
         svc.one(world.reg, Reversal(txn=s.id))
     assert code(e) == "not_already_reversed"

@@ -238,8 +238,13 @@ class Registry:
             if failure:
                 raise DomainError(*failure)
             self._consume(rec.reservation_id, rec.quantity)
-            rec.ranges = self.ws.book.move(rec.id, key, PositionKey(receiver.id, uc.id, rec.restriction_id),
-                                           rec.quantity, rec.type.value, to_us(now), from_reserved=rec.quantity)
+            exact = list(rec.ranges) if rec.type is TxType.REVERSAL else None  # a reversal gives back those serials
+            try:
+                rec.ranges = self.ws.book.move(rec.id, key, PositionKey(receiver.id, uc.id, rec.restriction_id),
+                                               rec.quantity, rec.type.value, to_us(now), from_reserved=rec.quantity,
+                                               ranges=exact)
+            except ValueError as exc:
+                raise DomainError("serials_moved_on", f"cannot reverse: {exc}") from None
         rec.status = TxStatus.COMPLETED
         self.ws.changed_txns.append(rec)
         return rec
@@ -328,9 +333,9 @@ class Registry:
         holder, back_to = self.account(original.receiver_id), self.account(original.sender_id)
         uc = self.unit_class(original.unit_class_id or 0)
         key = PositionKey(holder.id, uc.id, original.restriction_id)
+        rules = self.rules(original.market, original.compliance_year or uc.vintage, now)
         ctx = Ctx(TxType.REVERSAL, actor, now, uc, original.quantity, holder, back_to, None,
-                  self.ws.book.position(key).available, 0,
-                  self.rules(original.market, original.compliance_year or uc.vintage, now),
+                  self.ws.book.position(key).available, 0, rules,
                   already_reversed=already_reversed, reverses=original.type, reverses_year=original.compliance_year)
         self._check(ctx)
         rec = self._record(id=txn_id, type=TxType.REVERSAL, status=TxStatus.COMPLETED, market=original.market,
@@ -338,6 +343,18 @@ class Registry:
                            actor_user=actor.user, actor_party=actor.party_id, actor_role=actor.role.value,
                            at=now, sender_id=holder.id, receiver_id=back_to.id,
                            compliance_year=original.compliance_year, reverses_id=original.id, note=note)
+        if TxType.REVERSAL.value in rules.approvals:
+            # a proposal, as an issuance is: the units held back in the holder's position until a second
+            # person approves; the serials to give back are the original's, kept on the proposal
+            rec.status = TxStatus.AWAITING_APPROVAL
+            self.ws.book.reserve(txn_id, key, original.quantity, "approval", to_us(now))
+            res = Reservation(txn_id, holder.id, uc.id, original.restriction_id, original.quantity, "approval",
+                              txn_id=TxId(txn_id))
+            self.ws.reservations[res.id] = res
+            self.ws.new_reservations.append(res)
+            rec.reservation_id = res.id
+            rec.ranges = list(original.ranges)
+            return rec
         try:
             rec.ranges = self.ws.book.move(txn_id, key, PositionKey(back_to.id, uc.id, original.restriction_id),
                                            original.quantity, TxType.REVERSAL.value, to_us(now),

@@ -97,7 +97,8 @@ class ComplianceService:
                 .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
                        tx.c.status == "completed")).all()
             reversed_at = {row.reverses_id: row.at_us for row in c.execute(
-                select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None)))}
+                select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None),
+                                                           tx.c.status == "completed"))}
         per: dict[str, list[tuple[Surrendered, bool]]] = {}
         for s in surrenders:
             offset = s.kind == "offset"
