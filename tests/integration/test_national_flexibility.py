@@ -117,3 +117,18 @@ def test_carry_over_of_2024_allowances_into_2025(engine) -> None:  # type: ignor
     _refused(w, a, carry(a, acc_a, 1, 2026))
     w.svc.one(b, carry(b, acc_b, 10_000))
     _refused(w, b, carry(b, acc_b, 1))
+
+
+def test_a_national_surrender_is_reversed_only_until_its_deadline(engine) -> None:  # type: ignore[no-untyped-def]
+    """2023's surrender may be reversed until 31 Dec 2024 (its deadline: the compliance period, the UK
+    rule); on 1 Jan 2025 10:00 in Beijing the proposal is refused; on 31 Dec 2024 it is proposed."""
+    clock = FixedClock(datetime(2024, 11, 1, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="CEA", vintage=2023, companies=1, issue=100_000, allocate=10_000)
+    s = w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=10,
+                                            compliance_year=2023))
+    clock.at = datetime(2025, 1, 1, 2, tzinfo=UTC)
+    with pytest.raises(DomainError) as e:
+        w.svc.one(w.reg, Reversal(txn=s.id))
+    assert e.value.code == "reversal_within_period" and "until 2024-12-31" in e.value.message
+    clock.at = datetime(2024, 12, 31, 15, tzinfo=UTC)  # 23:00 in Beijing: still inside
+    assert w.svc.one(w.reg, Reversal(txn=s.id)).status.value == "awaiting_approval"
