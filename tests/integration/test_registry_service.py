@@ -326,3 +326,20 @@ def test_time_is_recorded_in_utc(world: World, clock) -> None:  # type: ignore[n
                                                to_account=world.accounts[1].id, unit_class=world.unit_class.id,
                                                quantity=1))
     assert rec.at == datetime(2017, 6, 1, 2, 0, tzinfo=UTC)
+
+
+def test_no_surrender_dated_before_its_units_arrived(world: World) -> None:
+    """The allocation arrived at the clock's moment; a surrender dated one hour earlier (a simulation
+    running its clock back) is refused, and nothing moves; at the moment itself it goes."""
+    from datetime import timedelta
+
+    svc, uc, a = world.svc, world.unit_class, world.accounts[0]
+    arrived = svc.clock.now()
+    svc.clock.at = arrived - timedelta(hours=1)  # type: ignore[attr-defined]
+    with pytest.raises(DomainError) as e:
+        svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=1, compliance_year=2016))
+    assert code(e) == "not_before_arrival"
+    assert bal(world, a) == (10_000, 0)
+    svc.clock.at = arrived  # type: ignore[attr-defined]
+    svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=1, compliance_year=2016))
+    assert bal(world, a) == (9_999, 0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, from_us, to_us
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, Restriction, UnitClass, UnitKind
 from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, StartedBy, TxType
 from openets.rules.loader import RegistryRules
@@ -37,6 +37,7 @@ class Ctx:
     reverses_year: int | None = None  # … and that transaction's compliance year
     # a surrender under an account limit (flex_key): (kind, year, the limit granted or None, used so far)
     flex: tuple[str, int, int | None, int] | None = None
+    arrived_us: int | None = None  # when units last came into the sender's position (None: not loaded)
 
 
 Check = Callable[[Ctx], str | None]
@@ -200,6 +201,16 @@ def within_flex_limit(c: Ctx) -> str | None:
     return None
 
 
+def not_before_arrival(c: Ctx) -> str | None:
+    """An entry out of a position is not dated before the units last arrived in it (e.g. surrendering
+    auctioned units before their delivery): the registry's time runs forward for every position."""
+    if c.arrived_us is None or c.sender is None or to_us(c.now) >= c.arrived_us:
+        return None
+    return (f"units of {c.unit_class.code} arrived in account {c.sender.number} at "
+            f"{from_us(c.arrived_us).astimezone(MARKET_TZ).isoformat()}: no {c.type} dated "
+            f"{c.now.astimezone(MARKET_TZ).isoformat()}, before that")
+
+
 def available_balance(c: Ctx) -> str | None:
     if c.sender is None:
         return None
@@ -251,6 +262,7 @@ CHECKS: tuple[Check, ...] = (
     not_already_reversed,
     reversal_within_period,
     within_cap,
+    not_before_arrival,
     available_balance,
 )
 

@@ -253,6 +253,15 @@ class RegistryRepo:
                    tx.c.id.not_in(back))).all()
         return limits, list(rows)
 
+    def arrivals(self, keys: Iterable[PositionKey]) -> dict[PositionKey, int]:
+        """When units last came into each position (its latest journal line adding to it), in µs."""
+        keys = set(keys)
+        j = t.journal
+        rows = self.conn.execute(select(j.c.account_id, j.c.unit_class_id, j.c.restriction_id, func.max(j.c.at_us))
+                                 .where(j.c.account_id.in_(sorted({k.account_id for k in keys})), j.c.d_total > 0)
+                                 .group_by(j.c.account_id, j.c.unit_class_id, j.c.restriction_id)).all()
+        return {k: int(r[3]) for r in rows if (k := PositionKey(r[0], r[1], r[2])) in keys}
+
     def reservations(self, ids: Iterable[int]) -> dict[int, Reservation]:
         ids = sorted(set(ids))
         if not ids:

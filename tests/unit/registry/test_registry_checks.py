@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us
 from openets.registry import checks as c
 from openets.registry.checks import CHECKS, first_failure
 from openets.registry.model import AccountStatus, AccountType, UnitKind
@@ -242,6 +243,15 @@ def test_forced_surrender_takes_allowances_up_to_the_year() -> None:
     passes(c.restriction_allows, _surrender(restriction=restriction(allowed=("surrender",)), **forced))
 
 
+def test_not_before_arrival() -> None:
+    """NOW is 1 June 2017 10:00 in Beijing; units that arrived at 10:00:00.000001 cannot leave at 10:00."""
+
+    assert "no surrender dated 2017-06-01T10:00:00+08:00, before that" in fails(
+        c.not_before_arrival, _surrender(arrived_us=to_us(NOW) + 1))
+    passes(c.not_before_arrival, _surrender(arrived_us=to_us(NOW)))  # the same moment: after it
+    passes(c.not_before_arrival, _surrender())  # not loaded
+
+
 def test_flex_key_and_within_flex_limit() -> None:
     """National 2021–2022: 2023 allowances for 2022 count against the account's borrowing for 2022;
     2023–2024: vintages up to 2024 for 2025 against its carry-over. Limit 10,000, 6,000 used: 4,000 more
@@ -286,6 +296,7 @@ EXAMPLES: dict[str, c.Ctx] = {
     "reversal_within_period": ctx(rules=rules(surrender_reversal_until={2016: date(2017, 5, 31)}),
                                   **_REVERSE_SURRENDER),
     "within_cap": ctx(unit_class=allowance(cap=5), quantity=6, **_ISSUE),
+    "not_before_arrival": _surrender(arrived_us=to_us(NOW) + 1),
     "available_balance": ctx(quantity=101),
 }
 

@@ -27,9 +27,11 @@ from openets.ledger.book import Book, LedgerError, PositionKey
 from openets.registry.checks import flex_key
 from openets.registry.commands import (
     Approve,
+    Cancel,
     Command,
     Decision,
     EnteredMove,
+    ForcedSurrender,
     Freeze,
     Issue,
     Move,
@@ -187,6 +189,10 @@ class UnitOfWork:
         # positions whole in one query, which is cheaper than a query per op
         repo.load_positions(ws, self._position_keys(ws, todo, reservations), complete=len(todo) > 1)
         self._load_flex(ws, todo)
+        dated = {PositionKey(op.from_account, op.unit_class, op.restriction) for op in (self.ops[i] for i in todo)
+                 if isinstance(op, (Surrender, ForcedSurrender, Cancel)) and op.from_account is not None}
+        if dated:  # surrenders and cancellations: not dated before their units arrived (not_before_arrival)
+            ws.arrivals = self.repo.arrivals(dated)
         return ws
 
     def _load_flex(self, ws: WorkingSet, todo: list[int]) -> None:
