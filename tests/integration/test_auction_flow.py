@@ -96,6 +96,13 @@ def test_shanghai_2017_as_a_service(engine, clock) -> None:  # type: ignore[no-u
     clock.at = datetime(2017, 7, 3, 3, 0, tzinfo=UTC)
     placed = ex.submit(c, account=w.accounts[2].number, side=SELL, quantity=100_001, price_fen=3500)
     assert (placed.status, placed.reason) == ("rejected", "available_balance")  # 100,000 free t, 700,000 restricted
+    # only their buyer: surrender is the one type a holder may start, so no transfer hands them on
+    from openets.registry.commands import Transfer
+
+    with pytest.raises(DomainError) as e:
+        w.svc.one(c, Transfer(from_account=w.accounts[2].id, to_account=w.accounts[1].id, unit_class=w.unit_class.id,
+                              quantity=1, restriction=rid))
+    assert e.value.code == "restriction_allows"
     with pytest.raises(DomainError):
         svc.close(w.reg, nid)  # settled once
 

@@ -98,7 +98,10 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as c:
         txn = c.execute(select(t.transactions.c.id).where(t.transactions.c.type == "surrender",
                                                           t.transactions.c.sender_id == acc["A"].id)).scalar_one()
-    svc.one(r1, Reversal(txn=txn))
+    proposed = svc.one(r1, Reversal(txn=txn))  # a proposal until a second regulator approves it
+    assert {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 3, tzinfo=UTC))}[
+        "A"] == "compliant"
+    svc.one(r2, Approve(txn=proposed.id))
     after = {s.company: s.status.code for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 3, tzinfo=UTC))}
     assert after["A"] == "non_compliant"
 
@@ -320,6 +323,22 @@ def test_shenzhen_deducts_the_shortfall_then_withholds_it(engine) -> None:  # ty
     assert alloc.debts("SZ") == {"SZ-REG-00000": 3_000}  # withheld from the next allocation
     totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == w.unit_class.code][0]
     assert totals.conserved
+    # the 1,000 t went by a forced surrender (the regulator's, for 2016) into SZ's surrender account, not
+    # back to issuance: surrendered 7,000 + 11,000 + 1,000 = 19,000 t; it does not make A compliant
+    from sqlalchemy import select
+
+    from openets.services.compliance import ComplianceService
+    from openets.services.verification import verify_registry
+    from openets.storage import tables as t
+
+    with engine.connect() as c:
+        forced = c.execute(select(t.transactions).where(t.transactions.c.type == "forced_surrender")).all()
+    assert [(x.quantity, x.compliance_year, x.actor_user, x.status) for x in forced] == [
+        (1_000, 2016, w.reg.user, "completed")]
+    assert totals.surrendered == 19_000
+    assert {s.company: (s.status.code, s.status.shortfall) for s in ComplianceService(w.svc).statuses("SZ", 2016)}[
+        "SZ-REG-00000"] == ("non_compliant", 4_000)
+    assert verify_registry(engine, w.svc.rulebook).problems == []  # its journal lines are what its type calls for
 
 
 def test_an_extension_moves_one_company_deadline(engine, clock) -> None:  # type: ignore[no-untyped-def]

@@ -205,9 +205,31 @@ def test_reversal_returns_the_same_serials_once(world: World) -> None:
     with pytest.raises(DomainError) as e:
         svc.one(world.companies[0], Reversal(txn=s.id))
     assert code(e) == "actor_authorised"
+    # the market's rules ask a second regulator for a reversal: a proposal, the units held back meanwhile
     r = svc.one(world.reg, Reversal(txn=s.id))
+    assert r.status.value == "awaiting_approval"
+    with pytest.raises(DomainError) as e:
+        svc.one(world.reg, Reversal(txn=s.id))
+    assert code(e) == "not_already_reversed"  # a pending proposal counts: one reversal per transaction
+    with pytest.raises(DomainError) as e:
+        svc.one(world.reg, Approve(txn=r.id))
+    assert code(e) == "four_eyes"
+    assert bal(world, a) == (7_000, 0)
+    r = svc.one(world.reg2, Approve(txn=r.id))
+    assert r.status.value == "completed" and r.approved_by == world.reg2.user
     assert sorted(r.ranges) == sorted(s.ranges)
     assert bal(world, a) == (10_000, 0)
+    from sqlalchemy import update
+
+    from openets.services.verification import verify_registry
+    from openets.storage import tables as tb
+
+    assert verify_registry(svc.engine, svc.rulebook).problems == []  # verify checks reversals' approvers now
+    with svc.engine.begin() as c:  # the approver erased: named
+        c.execute(update(tb.transactions).where(tb.transactions.c.id == r.id).values(approved_by=None))
+    assert [p.code for p in verify_registry(svc.engine, svc.rulebook).problems] == ["approval_missing"]
+    with svc.engine.begin() as c:
+        c.execute(update(tb.transactions).where(tb.transactions.c.id == r.id).values(approved_by=world.reg2.user))
     with pytest.raises(DomainError) as e:
         svc.one(world.reg, Reversal(txn=s.id))
     assert code(e) == "not_already_reversed"
@@ -304,3 +326,20 @@ def test_time_is_recorded_in_utc(world: World, clock) -> None:  # type: ignore[n
                                                to_account=world.accounts[1].id, unit_class=world.unit_class.id,
                                                quantity=1))
     assert rec.at == datetime(2017, 6, 1, 2, 0, tzinfo=UTC)
+
+
+def test_no_surrender_dated_before_its_units_arrived(world: World) -> None:
+    """The allocation arrived at the clock's moment; a surrender dated one hour earlier (a simulation
+    running its clock back) is refused, and nothing moves; at the moment itself it goes."""
+    from datetime import timedelta
+
+    svc, uc, a = world.svc, world.unit_class, world.accounts[0]
+    arrived = svc.clock.now()
+    svc.clock.at = arrived - timedelta(hours=1)  # type: ignore[attr-defined]
+    with pytest.raises(DomainError) as e:
+        svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=1, compliance_year=2016))
+    assert code(e) == "not_before_arrival"
+    assert bal(world, a) == (10_000, 0)
+    svc.clock.at = arrived  # type: ignore[attr-defined]
+    svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=1, compliance_year=2016))
+    assert bal(world, a) == (9_999, 0)

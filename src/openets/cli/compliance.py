@@ -63,6 +63,8 @@ def status(market: str = typer.Option(...), year: int = typer.Option(..., help="
 def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
            multiplier: str | None = typer.Option(None, help="Fine multiplier within the rules' range (default: "
                                                             "the rule set's stated default)."),
+           fine_yuan: str | None = typer.Option(None, "--fine-yuan", help="A fixed fine decided in the rules' range "
+                                                                         "(yuan; national Measures: 20,000–30,000)."),
            user: str | None = AsOpt, party: int | None = PartyOpt, rules: list[Path] | None = RulesOpt,
            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """After the order deadline, the regulator decides the consequences: fines (multiplier × market
@@ -73,8 +75,12 @@ def decide(market: str = typer.Option(...), year: int = typer.Option(..., help="
         from openets.services.compliance import Consequences
 
         m = parse_decimal(multiplier, "--multiplier", minimum=0, maximum=1000) if multiplier is not None else None
+        from openets.core.numbers import parse_fen
+
+        fixed = parse_fen(fine_yuan, "--fine-yuan") if fine_yuan is not None else None
         svc = _registry(db, rules, with_clock=True)
-        done = Consequences(svc).decide(acting(svc, user, party), market, year, multiplier=m)
+        done = Consequences(svc).decide(acting(svc, user, party), market, year, multiplier=m,
+                                        fixed_fen=fixed)
         emit(_penalties(svc, done), as_json, title=f"{market} {year}: decided now")
 
     run(go)

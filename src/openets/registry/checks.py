@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from openets.core.actor import Actor, Role
-from openets.core.clock import MARKET_TZ
+from openets.core.clock import MARKET_TZ, from_us, to_us
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, Restriction, UnitClass, UnitKind
 from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, StartedBy, TxType
 from openets.rules.loader import RegistryRules
@@ -35,9 +35,13 @@ class Ctx:
     already_reversed: bool = False
     reverses: TxType | None = None  # a reversal: the type of the transaction it reverses …
     reverses_year: int | None = None  # … and that transaction's compliance year
+    # a surrender under an account limit (flex_key): (kind, year, the limit granted or None, used so far)
+    flex: tuple[str, int, int | None, int] | None = None
+    arrived_us: int | None = None  # when units last came into the sender's position (None: not loaded)
 
 
 Check = Callable[[Ctx], str | None]
+SURRENDERS = (TxType.SURRENDER, TxType.FORCED_SURRENDER)  # into the market's surrender account, for a year
 
 
 def quantity_whole_and_positive(c: Ctx) -> str | None:
@@ -116,14 +120,15 @@ def restriction_allows(c: Ctx) -> str | None:
     # issuing creates restricted units; releasing, freezing and reversing never hand them on
     if r is None or c.type in (TxType.ISSUE, TxType.RELEASE, TxType.FREEZE, TxType.UNFREEZE, TxType.REVERSAL):
         return None
-    if c.type.value not in r.allowed_types:
+    # a forced surrender takes what the holder could surrender: restricted as a surrender is
+    if (TxType.SURRENDER if c.type is TxType.FORCED_SURRENDER else c.type).value not in r.allowed_types:
         return f"these units are restricted ({r.note or 'restriction ' + str(r.id)}): no {c.type}"
     if r.bound_holder is not None:
         # only the bound holder may hold them outside government accounts
         for acc in (c.sender, c.receiver):
             if acc and acc.type not in GOVERNMENT_ACCOUNTS and acc.party_id != r.bound_holder:
                 return f"these units are bound to party {r.bound_holder}"
-    if c.type is TxType.SURRENDER:
+    if c.type in SURRENDERS:
         if r.bound_market is not None and c.market != r.bound_market:
             return f"these units may only be surrendered in market {r.bound_market}"
         if r.bound_year is not None and c.compliance_year != r.bound_year:
@@ -134,8 +139,19 @@ def restriction_allows(c: Ctx) -> str | None:
 
 
 def compliance_period_given(c: Ctx) -> str | None:
-    if c.type is TxType.SURRENDER and c.compliance_year is None:
-        return "a surrender must name the compliance year it is for"
+    if c.type in SURRENDERS and c.compliance_year is None:
+        return f"a {c.type} must name the compliance year it is for"
+    return None
+
+
+def forced_surrender_allowances(c: Ctx) -> str | None:
+    """A forced surrender (the regulator deducting a shortfall) takes the market's allowances of
+    vintages up to the compliance year: never offsets, never a later vintage (no borrowing by force)."""
+    if c.type is not TxType.FORCED_SURRENDER or c.compliance_year is None:
+        return None
+    uc = c.unit_class
+    if uc.kind is not UnitKind.ALLOWANCE or uc.vintage > c.compliance_year:
+        return f"a forced surrender for {c.compliance_year} takes allowances of vintages up to it, not {uc.code}"
     return None
 
 
@@ -147,12 +163,52 @@ def vintage_counts(c: Ctx) -> str | None:
     v, y = c.unit_class.vintage, c.compliance_year
     if any(a <= v <= b and a <= y <= b for a, b in c.rules.periods):  # one compliance period, one surrender
         return None
+    if c.rules.borrowing_vintage is not None and v == c.rules.borrowing_vintage > y:
+        return None  # within the account's granted limit (within_flex_limit)
     if v > y + c.rules.borrowing:
         return (f"{c.unit_class.code} cannot be surrendered for {y}" +
                 (f": borrowing reaches {c.rules.borrowing} year(s) ahead" if c.rules.borrowing else ": no borrowing"))
     if v < y and not c.rules.banking:
         return f"{c.unit_class.code} cannot be surrendered for {y}: earlier vintages are not banked in this market"
     return None
+
+
+def flex_key(kind: UnitKind, vintage: int, year: int | None, rules: RegistryRules) -> tuple[str, int] | None:
+    """The account limit a surrender of allowances of ``vintage`` for ``year`` counts against, if any: ("borrowing", year)
+    for the plan's borrowing vintage surrendered for an earlier year; ("carry_over", last banked
+    vintage) for a vintage up to ``carry_over_until`` surrendered for a later year."""
+    if year is None or kind is not UnitKind.ALLOWANCE:
+        return None
+    if rules.borrowing_vintage is not None and vintage == rules.borrowing_vintage > year:
+        return ("borrowing", year)
+    if rules.carry_over_until is not None and vintage <= rules.carry_over_until < year:
+        return ("carry_over", rules.carry_over_until)
+    return None
+
+
+def within_flex_limit(c: Ctx) -> str | None:
+    """Borrowing and carry-over enforced per account: a surrender counting against a limit needs the
+    limit granted (a regulator's decision, computed by the plan's rule) and stays within it."""
+    if c.type is not TxType.SURRENDER or c.flex is None:
+        return None
+    kind, year, limit, used = c.flex
+    what = (f"borrowing of {c.unit_class.code} for {year}" if kind == "borrowing"
+            else f"carrying vintages up to {year} into {c.compliance_year}")
+    if limit is None:
+        return f"{what}: no limit granted to account {c.sender.number if c.sender else '?'}"
+    if used + c.quantity > limit:
+        return f"{what}: limit {limit:,} t, {used:,} t used, {c.quantity:,} t asked"
+    return None
+
+
+def not_before_arrival(c: Ctx) -> str | None:
+    """An entry out of a position is not dated before the units last arrived in it (e.g. surrendering
+    auctioned units before their delivery): the registry's time runs forward for every position."""
+    if c.arrived_us is None or c.sender is None or to_us(c.now) >= c.arrived_us:
+        return None
+    return (f"units of {c.unit_class.code} arrived in account {c.sender.number} at "
+            f"{from_us(c.arrived_us).astimezone(MARKET_TZ).isoformat()}: no {c.type} dated "
+            f"{c.now.astimezone(MARKET_TZ).isoformat()}, before that")
 
 
 def available_balance(c: Ctx) -> str | None:
@@ -199,11 +255,14 @@ CHECKS: tuple[Check, ...] = (
     one_market,
     unit_class_allowed,
     compliance_period_given,
+    forced_surrender_allowances,
     vintage_counts,
+    within_flex_limit,
     restriction_allows,
     not_already_reversed,
     reversal_within_period,
     within_cap,
+    not_before_arrival,
     available_balance,
 )
 

@@ -160,6 +160,16 @@ class Surrender(Move):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ForcedSurrender(Move):
+    """The regulator takes a company's shortfall from its compliance account into the market's
+    surrender account (Shenzhen's deduction of the shortfall, ``deduct_shortfall`` in its compliance
+    rules; other-markets.md): not the company's own surrender, so it does not make it compliant."""
+
+    action = TxType.FORCED_SURRENDER.value
+    tx_type = TxType.FORCED_SURRENDER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Cancel(Move):
     """Voluntary cancellation (retirement) into the market's retirement account."""
 
@@ -266,11 +276,11 @@ class Withdraw(Decision):
     action = "withdraw"
 
 
-Command = (Issue | Allocate | CentralTransfer | AuctionDelivery | Transfer | ReturnExcess | Surrender | Cancel
-           | Delete | Reserve | Freeze | Release | Unfreeze | Reversal | Approve | Reject | Withdraw)
+Command = (Issue | Allocate | CentralTransfer | AuctionDelivery | Transfer | ReturnExcess | Surrender | ForcedSurrender
+           | Cancel | Delete | Reserve | Freeze | Release | Unfreeze | Reversal | Approve | Reject | Withdraw)
 
 BY_ACTION: dict[str, type[CommandBase]] = {c.action: c for c in (
-    Issue, Allocate, CentralTransfer, AuctionDelivery, Transfer, ReturnExcess, Surrender, Cancel, Delete,
+    Issue, Allocate, CentralTransfer, AuctionDelivery, Transfer, ReturnExcess, Surrender, ForcedSurrender, Cancel, Delete,
     Reserve, Freeze, Release, Unfreeze, Reversal, Approve, Reject, Withdraw)}
 
 

@@ -54,6 +54,11 @@ class WorkingSet:
     issued: dict[int, int] = field(default_factory=dict)  # unit class id → new issued total
     # proposers' natural persons (user name → person key), for four eyes on the transactions decided
     persons: dict[str, str] = field(default_factory=dict)
+    # account limits (checks.flex_key): (account, kind, year) → [limit granted or None, used so far];
+    # storage loads those a batch's surrenders count against, the engine adds what each one uses
+    flex: dict[tuple[int, str, int], list[int | None]] = field(default_factory=dict)
+    # when units last arrived in a position (µs), for the surrenders and cancellations out of it
+    arrivals: dict[PositionKey, int] = field(default_factory=dict)
 
 
 class Registry:
@@ -164,10 +169,16 @@ class Registry:
             from_reserved = quantity
         year = compliance_year if compliance_year is not None else uc.vintage
         rules = self.rules(sender.market, year, now)
+        fk = _checks.flex_key(uc.kind, uc.vintage, compliance_year, rules) if type is TxType.SURRENDER else None
+        entry = self.ws.flex.setdefault((sender.id, *fk), [None, 0]) if fk is not None else None
         ctx = Ctx(type, actor, now, uc, quantity, sender, receiver, self.restriction(restriction_id),
                   pos.available, from_reserved, rules, compliance_year=compliance_year,
-                  market=sender.market if type is TxType.SURRENDER else None)
+                  market=sender.market if type in _checks.SURRENDERS else None,
+                  flex=(fk[0], fk[1], entry[0], entry[1] or 0) if fk is not None and entry is not None else None,
+                  arrived_us=self.ws.arrivals.get(key))
         self._check(ctx)
+        if entry is not None:
+            entry[1] = (entry[1] or 0) + quantity
         rec = self._record(id=txn_id, type=type, status=TxStatus.COMPLETED, market=sender.market,
                            unit_class_id=uc.id, restriction_id=restriction_id, quantity=quantity,
                            actor_user=actor.user, actor_party=actor.party_id, actor_role=actor.role.value,
@@ -225,13 +236,18 @@ class Registry:
                       self.restriction(rec.restriction_id), self.ws.book.position(key).available, rec.quantity,
                       self.rules(rec.market, rec.compliance_year or uc.vintage, now),
                       compliance_year=rec.compliance_year,
-                      market=rec.market if rec.type is TxType.SURRENDER else None)
+                      market=rec.market if rec.type in _checks.SURRENDERS else None)
             failure = first_failure(ctx, _RECHECKS)
             if failure:
                 raise DomainError(*failure)
             self._consume(rec.reservation_id, rec.quantity)
-            rec.ranges = self.ws.book.move(rec.id, key, PositionKey(receiver.id, uc.id, rec.restriction_id),
-                                           rec.quantity, rec.type.value, to_us(now), from_reserved=rec.quantity)
+            exact = list(rec.ranges) if rec.type is TxType.REVERSAL else None  # a reversal gives back those serials
+            try:
+                rec.ranges = self.ws.book.move(rec.id, key, PositionKey(receiver.id, uc.id, rec.restriction_id),
+                                               rec.quantity, rec.type.value, to_us(now), from_reserved=rec.quantity,
+                                               ranges=exact)
+            except ValueError as exc:
+                raise DomainError("serials_moved_on", f"cannot reverse: {exc}") from None
         rec.status = TxStatus.COMPLETED
         self.ws.changed_txns.append(rec)
         return rec
@@ -320,9 +336,9 @@ class Registry:
         holder, back_to = self.account(original.receiver_id), self.account(original.sender_id)
         uc = self.unit_class(original.unit_class_id or 0)
         key = PositionKey(holder.id, uc.id, original.restriction_id)
+        rules = self.rules(original.market, original.compliance_year or uc.vintage, now)
         ctx = Ctx(TxType.REVERSAL, actor, now, uc, original.quantity, holder, back_to, None,
-                  self.ws.book.position(key).available, 0,
-                  self.rules(original.market, original.compliance_year or uc.vintage, now),
+                  self.ws.book.position(key).available, 0, rules,
                   already_reversed=already_reversed, reverses=original.type, reverses_year=original.compliance_year)
         self._check(ctx)
         rec = self._record(id=txn_id, type=TxType.REVERSAL, status=TxStatus.COMPLETED, market=original.market,
@@ -330,6 +346,18 @@ class Registry:
                            actor_user=actor.user, actor_party=actor.party_id, actor_role=actor.role.value,
                            at=now, sender_id=holder.id, receiver_id=back_to.id,
                            compliance_year=original.compliance_year, reverses_id=original.id, note=note)
+        if TxType.REVERSAL.value in rules.approvals:
+            # a proposal, as an issuance is: the units held back in the holder's position until a second
+            # person approves; the serials to give back are the original's, kept on the proposal
+            rec.status = TxStatus.AWAITING_APPROVAL
+            self.ws.book.reserve(txn_id, key, original.quantity, "approval", to_us(now))
+            res = Reservation(txn_id, holder.id, uc.id, original.restriction_id, original.quantity, "approval",
+                              txn_id=TxId(txn_id))
+            self.ws.reservations[res.id] = res
+            self.ws.new_reservations.append(res)
+            rec.reservation_id = res.id
+            rec.ranges = list(original.ranges)
+            return rec
         try:
             rec.ranges = self.ws.book.move(txn_id, key, PositionKey(back_to.id, uc.id, original.restriction_id),
                                            original.quantity, TxType.REVERSAL.value, to_us(now),

@@ -21,6 +21,7 @@ class TxType(enum.StrEnum):
     CANCEL = "cancel"  # 自愿注销 voluntary cancellation / retirement
     DELETE = "delete"  # 删除 (out of the cap)
     RETURN_EXCESS = "return_excess"  # 多退: over-allocated units clawed back after the true-up
+    FORCED_SURRENDER = "forced_surrender"  # 强制扣除: a shortfall taken from the account by the regulator (Shenzhen)
     REVERSAL = "reversal"  # 冲正: a compensating entry
     RESERVE = "reserve"  # 预留 (sell order, auction deposit, hold)
     RELEASE = "release"
@@ -67,6 +68,8 @@ SPECS: dict[TxType, TxSpec] = {
                           ReceiverRule.MARKET_RETIREMENT, StartedBy.OWNER),
     TxType.RETURN_EXCESS: TxSpec(frozenset({A.COMPLIANCE, A.HOLDING}), frozenset({A.ISSUANCE, A.ALLOCATION_RESERVE}),
                                  ReceiverRule.ENTERED, StartedBy.REGULATOR),
+    TxType.FORCED_SURRENDER: TxSpec(frozenset({A.COMPLIANCE}), frozenset({A.SURRENDER}), ReceiverRule.MARKET_SURRENDER,
+                                    StartedBy.REGULATOR),
     TxType.DELETE: TxSpec(_CENTRAL, frozenset({A.DELETION}), ReceiverRule.MARKET_DELETION, StartedBy.REGULATOR,
                           reversible=True),
     TxType.REVERSAL: TxSpec(frozenset(A), frozenset(A), ReceiverRule.ORIGINAL_SENDER, StartedBy.REGULATOR),
@@ -75,7 +78,7 @@ SPECS: dict[TxType, TxSpec] = {
 # What an account status lets out and in. Reservations count as "out" (they prepare an outflow).
 _ANY = frozenset(TxType)
 _COMPLIANCE_OUT = frozenset({TxType.SURRENDER, TxType.CANCEL, TxType.REVERSAL, TxType.RELEASE,
-                             TxType.FREEZE, TxType.UNFREEZE, TxType.RETURN_EXCESS})
+                             TxType.FREEZE, TxType.UNFREEZE, TxType.RETURN_EXCESS, TxType.FORCED_SURRENDER})
 _REGULATORY = frozenset({TxType.FREEZE, TxType.UNFREEZE, TxType.RELEASE})
 STATUS_OUT: dict[AccountStatus, frozenset[TxType]] = {
     AccountStatus.OPEN: _ANY,

@@ -47,6 +47,12 @@ class RegistryRules:
     # compliance year → the last day (market zone) a surrender for it may still be reversed (the UK
     # registry's "valid reverse-surrender period": within the compliance period); a year not listed: no window
     surrender_reversal_until: Mapping[int, date] = field(default_factory=dict)
+    # limits per account the registry enforces (the national plans): a surrender of ``borrowing_vintage``
+    # allowances for an earlier year only within the borrowing granted to the account for that year
+    # (2021–2022: from 2023 allowances); vintages up to ``carry_over_until`` surrendered for a later year
+    # only within the account's granted carry-over (2023–2024: 10,000 t + 1.5 × net sales 2019–2024)
+    borrowing_vintage: int | None = None
+    carry_over_until: int | None = None
 
 
 S = TypeVar("S")
@@ -184,6 +190,9 @@ def _registry_options(reg: Mapping[str, Any]) -> dict[str, Any]:
         out["borrowing"] = int(reg["borrowing"])
     if "periods" in reg:
         out["periods"] = tuple((int(a), int(b)) for a, b in reg["periods"])
+    for key in ("borrowing_vintage", "carry_over_until"):
+        if key in reg:
+            out[key] = int(reg[key])
     if "surrender_reversal_until" in reg:
         out["surrender_reversal_until"] = {int(y): _date(d, "registry.surrender_reversal_until")
                                            for y, d in dict(reg["surrender_reversal_until"]).items()}

@@ -22,7 +22,7 @@ from openets.core.clock import MARKET_TZ, from_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassId
 from openets.offsets.rules import OffsetRules, offset_cap
-from openets.services import rulebook
+from openets.services import rulebook, sanctioning
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
@@ -106,7 +106,8 @@ class ComplianceService:
                 .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
                        tx.c.status == "completed", *one_party)).all()
             reversed_at = {row.reverses_id: row.at_us for row in c.execute(
-                select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None)))}
+                select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None),
+                                                           tx.c.status == "completed"))}
         per: dict[str, list[tuple[Surrendered, bool]]] = {}
         for s in surrenders:
             offset = s.kind == "offset"
@@ -306,17 +307,23 @@ class Consequences:
 
     def average_price(self, market: str, year: int) -> tuple[Decimal, date, date]:
         """The fine's price (fen) and its window: the rule's months up to the deadline (or before its month)."""
-        from openets.compliance.core import average_price
         from openets.core.clock import MARKET_TZ
 
         r = self.compliance.compliance_rules(market, year)
         deadline, _ = rule_deadlines(r)
         start, end = fine_window(deadline.astimezone(MARKET_TZ).date(), r.fine_price_months, r.fine_price_window)
+        return self.listed_average(market, start, end), start, end
+
+    def listed_average(self, market: str, start: date, end: date) -> Decimal:
+        """The volume-weighted average (fen) of the market's listed trades on the days start–end (market zone)."""
+        from openets.compliance.core import average_price
+        from openets.core.clock import MARKET_TZ
+
         with self.engine.connect() as c:
             fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
                 select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
                     t.trades.c.market == market, t.trades.c.mode == "listed"))]
-        return average_price(fills, start, end), start, end
+        return average_price(fills, start, end)
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
                fixed_fen: int | None = None, now: datetime | None = None) -> list[Penalty]:
@@ -339,13 +346,18 @@ class Consequences:
         late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
         out: list[Penalty] = []
         default = r.default_multiplier
-        if r.fine_multiplier is not None and default is not None and late:
+        sanction = sanctioning.governing(self.registry.rulebook, market, year, deadline)
+        if sanction is not None:  # the national market: the law in force on the deadline day (sanctioning.py)
+            out.extend(Penalty(d.company, "fine", d.shortfall, d.amount_fen, d.basis) for d in sanctioning.surrender_fines(
+                sanction, [(s.company, s.status.shortfall) for s in late], deadline,
+                lambda a, b: self.listed_average(market, a, b), r, multiplier=multiplier, fixed_fen=fixed_fen))
+        elif r.fine_multiplier is not None and default is not None and late:
             price, start, end = self.average_price(market, year)
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(
                 [(s.company, s.status.shortfall) for s in late], price, (start, end), r.fine_multiplier, default,
                 multiplier, r.fine_cap))
         fixed = r.default_fixed_fine
-        if r.fine_fixed is not None and fixed is not None and late:
+        if sanction is None and r.fine_fixed is not None and fixed is not None and late:
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fixed_fines(
                 [(s.company, s.status.shortfall) for s in late], r.fine_fixed, fixed, fixed_fen))
         for s in late:
@@ -357,8 +369,9 @@ class Consequences:
             if r.deduct_shortfall:
                 out.extend(self._deduct(c, actor, market, year, [s for s in late if (s.company, "deduction") not in have],
                                         now))
-            if r.next_year_deduction is not None:
-                out.extend(self._owe_next_year(c, market, year, r.next_year_deduction,
+            owe = r.next_year_deduction if sanction is None else (Decimal(1) if sanction.surrender.deduct_next_year else None)
+            if owe is not None:  # the shortfall as it stands now: what was surrendered since the order is corrected
+                out.extend(self._owe_next_year(c, market, year, owe,
                                                [s for s in late if (s.company, "next_year") not in have], now))
             new = [p for p in out if (p.company, p.kind) not in have]
             if new:
@@ -373,12 +386,13 @@ class Consequences:
     def _deduct(self, c: Connection, actor: Actor, market: str, year: int, late: list[CompanyStatus],
                 now: datetime) -> list[Penalty]:
         """Shenzhen: the shortfall is deducted from the company's account (its available allowances of
-        the market, vintages up to the year, returned to the issuance account), and what is still
-        missing is owed against the next allocation (which withholds it: ``withhold_debts``)."""
+        the market, vintages up to the year, by a forced surrender into the market's surrender account:
+        out of circulation, journaled, the regulator as its actor), and what is still missing is owed
+        against the next allocation (which withholds it: ``withhold_debts``)."""
         from sqlalchemy import insert
 
         from openets.core.clock import to_us
-        from openets.registry.commands import ReturnExcess
+        from openets.registry.commands import ForcedSurrender
         from openets.services.registry import RegistrySession
 
         if not late:
@@ -387,7 +401,6 @@ class Consequences:
         runs = t.allocation_runs
         run_id = c.execute(select(runs.c.id).where(runs.c.market == market, runs.c.compliance_year == year,
                                                    runs.c.status == RunStatus.ISSUED.value).order_by(runs.c.id.desc())).scalar()
-        issuance = self.registry.account(f"{market}-ISSUANCE").id
         session = RegistrySession(self.registry, c)
         out, debts = [], []
         for s in late:
@@ -401,8 +414,9 @@ class Consequences:
                                     uc.c.vintage <= year, join_classes=True).order_by(uc.c.vintage)).all()]
             takes, rest = deduction(holdings, need)
             for unit_class, take in takes:
-                session.apply(actor, ReturnExcess(from_account=row.account, to_account=issuance,
-                                        unit_class=UnitClassId(unit_class), quantity=take, note=f"deduction: {year} shortfall"))
+                session.apply(actor, ForcedSurrender(from_account=row.account, unit_class=UnitClassId(unit_class),
+                                                     quantity=take, compliance_year=year,
+                                                     note=f"deduction: {year} shortfall"))
             taken = need - rest
             if rest and run_id is not None:
                 debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,

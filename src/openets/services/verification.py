@@ -93,7 +93,7 @@ class _Approvals:
         self.rulebook, self.vintages = rulebook, vintages
 
     def who(self, tx: TxRow) -> str | None:
-        if tx.type in (TxType.RESERVE, TxType.RELEASE, TxType.FREEZE, TxType.UNFREEZE, TxType.REVERSAL):
+        if tx.type in (TxType.RESERVE, TxType.RELEASE, TxType.FREEZE, TxType.UNFREEZE):
             return None
         if tx.reservation_id is not None and tx.reservation_id != tx.id:
             return None  # settling a reservation of its own (an order): never waits for approval

@@ -66,3 +66,4 @@ def run_auction(m: Market) -> None:
                 raise
     m.clock.at = closes.astimezone(UTC) + timedelta(minutes=1)
     m.auction = svc_a.close(m.r1, nid)
+    m.auction_delivered = m.clock.now()

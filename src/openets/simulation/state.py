@@ -53,6 +53,7 @@ class Market:
     orders: int = 0
     auction: dict[str, object] | None = None
     auction_restriction: int | None = None
+    auction_delivered: datetime | None = None  # when the auctioned units reached the buyers
     offsets_used: int = 0
     offsets_sold: int = 0
     true_up: int = 0

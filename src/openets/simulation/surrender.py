@@ -77,7 +77,9 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
         in_transaction(svc.engine, work)
 
     tick = progress.stage(f"{code} surrender", len(m.companies))
-    m.clock.at = at(d, 10)  # on the deadline day
+    # on the deadline day, and not before the auctioned units arrived (Shanghai: the auction closes at
+    # 10:30 on its deadline day; the registry refuses a surrender dated before the delivery)
+    m.clock.at = max(at(d, 10), m.auction_delivered + timedelta(minutes=1)) if m.auction_delivered else at(d, 10)
     surrender([(c, plan(c)) for c in m.companies if c.behaviour == "on_time"])
     tick(sum(1 for c in m.companies if c.behaviour == "on_time"))
     late_day = d + timedelta(days=5)

@@ -237,6 +237,31 @@ class RegistryRepo:
             return {}
         return {r.id: restriction_from_row(r) for r in self.conn.execute(_sel_restrictions, {"ids": ids})}
 
+    def flex(self, account_ids: Iterable[int]) -> tuple[dict[tuple[int, str, int], int], list[Any]]:
+        """The accounts' granted limits ((account, kind, year) → tonnes) and their surrenders not reversed
+        (account, market, compliance year, unit kind, vintage, quantity), for the limits' use so far."""
+        ids = sorted(set(account_ids))
+        fl, tx, uc = t.flex_limits, t.transactions, t.unit_classes
+        limits = {(r.account_id, r.kind, r.year): int(r.quantity) for r in self.conn.execute(
+            select(fl.c.account_id, fl.c.kind, fl.c.year, fl.c.quantity).where(fl.c.account_id.in_(ids)))}
+        back = select(tx.c.reverses_id).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None),
+                                              tx.c.status == "completed")
+        rows = self.conn.execute(
+            select(tx.c.sender_id, tx.c.market, tx.c.compliance_year, uc.c.kind, uc.c.vintage, tx.c.quantity)
+            .join(uc, uc.c.id == tx.c.unit_class_id)
+            .where(tx.c.type == "surrender", tx.c.sender_id.in_(ids), tx.c.status.in_(("completed", "awaiting_approval")),
+                   tx.c.id.not_in(back))).all()
+        return limits, list(rows)
+
+    def arrivals(self, keys: Iterable[PositionKey]) -> dict[PositionKey, int]:
+        """When units last came into each position (its latest journal line adding to it), in µs."""
+        keys = set(keys)
+        j = t.journal
+        rows = self.conn.execute(select(j.c.account_id, j.c.unit_class_id, j.c.restriction_id, func.max(j.c.at_us))
+                                 .where(j.c.account_id.in_(sorted({k.account_id for k in keys})), j.c.d_total > 0)
+                                 .group_by(j.c.account_id, j.c.unit_class_id, j.c.restriction_id)).all()
+        return {k: int(r[3]) for r in rows if (k := PositionKey(r[0], r[1], r[2])) in keys}
+
     def reservations(self, ids: Iterable[int]) -> dict[int, Reservation]:
         ids = sorted(set(ids))
         if not ids:

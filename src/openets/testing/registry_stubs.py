@@ -69,9 +69,10 @@ def restriction(id: int = 7, *, allowed: tuple[str, ...] = ("surrender", "transf
 
 def rules(*, approvals: dict[str, str] | None = None, accepted_offsets: tuple[str, ...] = ("CCER",),
           banking: bool = True, borrowing: int = 0, periods: tuple[tuple[int, int], ...] = (),
-          surrender_reversal_until: dict[int, date] | None = None) -> RegistryRules:
+          surrender_reversal_until: dict[int, date] | None = None, borrowing_vintage: int | None = None,
+          carry_over_until: int | None = None) -> RegistryRules:
     return RegistryRules(dict(approvals or {}), frozenset(accepted_offsets), banking, borrowing, periods,
-                         dict(surrender_reversal_until or {}))
+                         dict(surrender_reversal_until or {}), borrowing_vintage, carry_over_until)
 
 
 def regulator(user: str = "reg-1", *, market: str = MARKET, party: int = REGISTRY_PARTY) -> Actor:

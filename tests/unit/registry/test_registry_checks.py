@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from openets.core.actor import Actor, Role
+from openets.core.clock import to_us
 from openets.registry import checks as c
 from openets.registry.checks import CHECKS, first_failure
-from openets.registry.model import AccountStatus, AccountType
+from openets.registry.model import AccountStatus, AccountType, UnitKind
 from openets.registry.transactions import TxType
 from openets.testing.registry_stubs import (
     NOW,
@@ -229,6 +230,47 @@ def test_available_balance() -> None:
     passes(c.available_balance, ctx(quantity=150, from_reserved=50))  # the reserved part is not counted twice
 
 
+def test_forced_surrender_takes_allowances_up_to_the_year() -> None:
+    forced: dict[str, Any] = dict(type=TxType.FORCED_SURRENDER, actor=regulator())
+    passes(c.forced_surrender_allowances, _surrender(**forced))  # BJA-2016 for 2016
+    passes(c.forced_surrender_allowances, _surrender(unit_class=allowance(vintage=2015), **forced))
+    assert fails(c.forced_surrender_allowances, _surrender(unit_class=allowance(vintage=2017), **forced)) == \
+        "a forced surrender for 2016 takes allowances of vintages up to it, not BJA-2017"
+    assert "not CCER:001:2015" in fails(c.forced_surrender_allowances, _surrender(unit_class=offset(), **forced))
+    passes(c.actor_authorised, _surrender(**forced))  # the regulator, not the holder, starts it
+    assert fails(c.actor_authorised, _surrender(type=TxType.FORCED_SURRENDER)) is not None  # the holder cannot
+    # restricted units go as a surrender would
+    passes(c.restriction_allows, _surrender(restriction=restriction(allowed=("surrender",)), **forced))
+
+
+def test_not_before_arrival() -> None:
+    """NOW is 1 June 2017 10:00 in Beijing; units that arrived at 10:00:00.000001 cannot leave at 10:00."""
+
+    assert "no surrender dated 2017-06-01T10:00:00+08:00, before that" in fails(
+        c.not_before_arrival, _surrender(arrived_us=to_us(NOW) + 1))
+    passes(c.not_before_arrival, _surrender(arrived_us=to_us(NOW)))  # the same moment: after it
+    passes(c.not_before_arrival, _surrender())  # not loaded
+
+
+def test_flex_key_and_within_flex_limit() -> None:
+    """National 2021–2022: 2023 allowances for 2022 count against the account's borrowing for 2022;
+    2023–2024: vintages up to 2024 for 2025 against its carry-over. Limit 10,000, 6,000 used: 4,000 more
+    pass, 4,001 do not; no limit granted: refused."""
+    borrowing, carry = rules(borrowing_vintage=2023), rules(carry_over_until=2024)
+    assert c.flex_key(UnitKind.ALLOWANCE, 2023, 2022, borrowing) == ("borrowing", 2022)
+    assert c.flex_key(UnitKind.ALLOWANCE, 2023, 2023, borrowing) is None  # its own year
+    assert c.flex_key(UnitKind.ALLOWANCE, 2022, 2021, borrowing) is None  # not the plan's vintage
+    assert c.flex_key(UnitKind.ALLOWANCE, 2024, 2025, carry) == ("carry_over", 2024)
+    assert c.flex_key(UnitKind.ALLOWANCE, 2024, 2024, carry) is None
+    assert c.flex_key(UnitKind.ALLOWANCE, 2025, 2026, carry) is None  # a vintage after the limited ones
+    assert c.flex_key(UnitKind.OFFSET, 2024, 2025, carry) is None
+    passes(c.within_flex_limit, _surrender(quantity=4_000, flex=("borrowing", 2022, 10_000, 6_000)))
+    assert fails(c.within_flex_limit, _surrender(quantity=4_001, flex=("borrowing", 2022, 10_000, 6_000))) == \
+        "borrowing of BJA-2016 for 2022: limit 10,000 t, 6,000 t used, 4,001 t asked"
+    assert "no limit granted to account" in fails(c.within_flex_limit, _surrender(flex=("carry_over", 2024, None, 0)))
+    passes(c.within_flex_limit, _surrender())  # no limit concerned
+
+
 # one failing context per named check: a check added to CHECKS without a case here fails this test
 _ISSUE: dict[str, Any] = dict(type=TxType.ISSUE, actor=regulator(), sender=None, available=0,
               receiver=account(1, type=AccountType.ISSUANCE, party=1))
@@ -244,6 +286,9 @@ EXAMPLES: dict[str, c.Ctx] = {
     "unit_class_allowed": ctx(unit_class=offset(standard="VCS")),
     "compliance_period_given": _surrender(compliance_year=None),
     "vintage_counts": _surrender(unit_class=allowance(vintage=2017)),
+    "forced_surrender_allowances": _surrender(type=TxType.FORCED_SURRENDER, actor=regulator(),
+                                              unit_class=allowance(vintage=2017)),
+    "within_flex_limit": _surrender(flex=("borrowing", 2016, 5, 0)),
     "restriction_allows": ctx(restriction=restriction(allowed=("surrender",))),
     "not_already_reversed": ctx(type=TxType.REVERSAL, actor=regulator(), already_reversed=True,
                                 sender=account(4, type=AccountType.SURRENDER, party=1),
@@ -251,6 +296,7 @@ EXAMPLES: dict[str, c.Ctx] = {
     "reversal_within_period": ctx(rules=rules(surrender_reversal_until={2016: date(2017, 5, 31)}),
                                   **_REVERSE_SURRENDER),
     "within_cap": ctx(unit_class=allowance(cap=5), quantity=6, **_ISSUE),
+    "not_before_arrival": _surrender(arrived_us=to_us(NOW) + 1),
     "available_balance": ctx(quantity=101),
 }
 

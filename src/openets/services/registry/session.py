@@ -13,7 +13,7 @@ from openets.registry.commands import Command, Move
 from openets.registry.engine import Registry, WorkingSet
 from openets.registry.transactions import TxRecord
 from openets.services.registry.service import RegistryService
-from openets.services.registry.submit import apply_command, market_receiver
+from openets.services.registry.submit import apply_command, load_limits, market_receiver
 from openets.storage import tables as t
 from openets.storage.registry_repo import RegistryRepo
 
@@ -93,6 +93,7 @@ class RegistrySession:
         if uc is None or any(a not in ws.accounts or PositionKey(a, uc, restriction) not in positions
                              for a in accounts) or uc not in ws.unit_classes:
             self.load(set(accounts), {uc} if uc is not None else set(), {restriction})
+        load_limits(self.repo, ws, [op], self.svc.clock.now())
         try:
             return apply_command(self.reg, self.repo, actor, self.svc.clock.now(), op, self._ids(), {})
         except LedgerError as exc:  # the domain checks should have prevented this

@@ -24,22 +24,26 @@ from openets.core.actor import Actor
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.ledger.book import Book, LedgerError, PositionKey
+from openets.registry.checks import flex_key
 from openets.registry.commands import (
     Approve,
+    Cancel,
     Command,
     Decision,
     EnteredMove,
+    ForcedSurrender,
     Freeze,
     Issue,
     Move,
     Release,
     Reserve,
     Reversal,
+    Surrender,
     Unfreeze,
     Withdraw,
 )
 from openets.registry.engine import Registry, WorkingSet
-from openets.registry.model import Account, AccountType, Reservation
+from openets.registry.model import Account, AccountType, Reservation, UnitKind
 from openets.registry.transactions import SPECS, ReceiverRule, TxRecord, TxType
 from openets.services.registry.base import person_of
 from openets.storage.registry_repo import RegistryRepo
@@ -72,6 +76,41 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def load_limits(repo: RegistryRepo, ws: WorkingSet, ops: Sequence[Command], now: datetime) -> None:
+    """What the checks of surrenders and cancellations need beyond positions, for ``ops`` (a unit of
+    work's, or one op of a session; what ``ws`` already holds is kept): when their units last arrived
+    (``not_before_arrival``), and the account limits (borrowing, carry-over) they count against with what
+    the accounts' earlier surrenders (not reversed) used of them (``within_flex_limit``). Nothing is read
+    for a market whose rules state no such limit, nor for any other operation."""
+    dated = {k for op in ops if isinstance(op, (Surrender, ForcedSurrender, Cancel)) and op.from_account is not None
+             and (k := PositionKey(op.from_account, op.unit_class, op.restriction)) not in ws.arrivals}
+    if dated:
+        ws.arrivals.update({k: 0 for k in dated} | repo.arrivals(dated))
+    registry, wanted = Registry(ws), set[tuple[int, str, int]]()
+    for op in ops:
+        uc = ws.unit_classes.get(op.unit_class) if isinstance(op, Surrender) else None
+        acc = ws.accounts.get(op.from_account) if op.from_account is not None else None
+        if uc is None or acc is None:
+            continue
+        try:
+            key = flex_key(uc.kind, uc.vintage, op.compliance_year,
+                           registry.rules(acc.market, op.compliance_year or uc.vintage, now))
+        except DomainError:
+            continue  # the engine refuses it with the rule lookup's own error
+        if key is not None and (acc.id, *key) not in ws.flex:
+            wanted.add((acc.id, *key))
+    if not wanted:
+        return
+    limits, rows = repo.flex({a for a, _, _ in wanted})
+    used: dict[tuple[int, str, int], int] = {}
+    for r in rows:
+        key = flex_key(UnitKind(r.kind), r.vintage, r.compliance_year, registry.rules(r.market, r.compliance_year, now))
+        if key is not None:
+            used[(r.sender_id, *key)] = used.get((r.sender_id, *key), 0) + int(r.quantity)
+    for want in wanted:
+        ws.flex[want] = [limits.get(want), used.get(want, 0)]
 
 
 class UnitOfWork:
@@ -184,6 +223,7 @@ class UnitOfWork:
         # one op: fetch only the blocks it touches (lowest ones, neighbours); a batch loads its
         # positions whole in one query, which is cheaper than a query per op
         repo.load_positions(ws, self._position_keys(ws, todo, reservations), complete=len(todo) > 1)
+        load_limits(self.repo, ws, [self.ops[i] for i in todo], self.now)
         return ws
 
     def _lock_accounts(self, todo: list[int], reservations: dict[int, Reservation]

@@ -8,6 +8,7 @@ from openets.storage.tables.allocation import (
     allocation_runs,
     allocations,
     deadline_extensions,
+    flex_limits,
     penalties,
 )
 from openets.storage.tables.auctions import (
@@ -78,6 +79,7 @@ __all__ = [
     "allocations",
     "allocation_debts",
     "deadline_extensions",
+    "flex_limits",
     "penalties",
     "emission_reports",
     "report_steps",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from openets.storage.tables._meta import metadata
 
@@ -89,4 +89,20 @@ penalties = Table(
     Column("decided_by", String(64), nullable=False),
     Column("decided_us", BigInteger, nullable=False),
     Index("ux_penalties_once", "market", "compliance_year", "company", "kind", unique=True),
+)
+
+# An account's borrowing or carry-over limit, granted by a regulator from the plan's rule (national
+# 2021–2022 borrowing, 2023–2024 carry-over); the registry refuses surrenders beyond it. Once per key.
+flex_limits = Table(
+    "flex_limits", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(12), nullable=False),  # borrowing (year: the year borrowed for), carry_over (year: the last banked vintage)
+    Column("year", Integer, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_us", BigInteger, nullable=False),
+    CheckConstraint("quantity >= 0", name="flex_limit_not_negative"),
+    UniqueConstraint("account_id", "kind", "year", name="flex_limit_once"),
 )
