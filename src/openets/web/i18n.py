@@ -1,94 +1,92 @@
-"""The dashboard's words in Chinese and English (the domain terms from the glossary)."""
+"""The dashboard's words in Chinese and English: gettext catalogues read with Babel.
+
+``locale/{zh,en}/LC_MESSAGES/openets.po`` hold every word; the msgid is the key the templates use
+(``{{ w.holdings }}``), so a page and its words stay apart. Besides the plain words the catalogues name
+every status the UI shows (``status_<kind>_<code>``: compliance, order, transaction, account, report,
+allocation run, auction notice, penalty) and every refusal (``error_<code>``, the DomainError's code), so
+``order refused: price_outside_band`` reads 价格超出涨跌幅限制 in Chinese. The .po files are read at
+start (no compiled .mo to keep in step); ``tests/unit/web/test_catalogue.py`` fails on a code, status or
+template key missing from either language.
+
+Adding words on a branch: put them in :data:`WORDS` below as ``key: (zh, en)``; they work at once.
+Moving them into the catalogues: ``python -m openets.web.i18n`` writes them into both .po files (sorted),
+then empty :data:`WORDS`. A key in both places takes the catalogue's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from openets.core.errors import DomainError
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "openets"
+LANGS = ("zh", "en")  # zh first: the default
 
 WORDS: dict[str, tuple[str, str]] = {
-    "title": ("碳排放权交易市场", "Carbon emissions trading"),
-    "overview": ("市场概况", "Market overview"),
-    "instrument": ("交易品种", "Instrument"),
-    "market": ("市场", "Market"),
-    "close": ("收盘价 (元/吨)", "Close (yuan/t)"),
-    "prices": ("各交易所碳市价格走势", "Carbon prices by market"),
-    "kline": ("碳 K 线", "K-line"),
-    "book": ("买卖盘", "Order book"),
-    "bids": ("买盘", "Bids"),
-    "asks": ("卖盘", "Asks"),
-    "price": ("价格 (元/吨)", "Price (yuan/t)"),
-    "quantity": ("数量 (吨)", "Quantity (t)"),
-    "trades": ("成交", "Trades"),
-    "time": ("时间", "Time"),
-    "login": ("登录", "Log in"),
-    "logout": ("退出", "Log out"),
-    "user": ("用户名", "User"),
-    "password": ("密码", "Password"),
-    "me": ("我的账户", "My accounts"),
-    "holdings": ("持有配额", "Holdings"),
-    "account": ("账户", "Account"),
-    "unit_class": ("配额/减排量", "Units"),
-    "total": ("总量", "Total"),
-    "reserved": ("冻结", "Reserved"),
-    "available": ("可用", "Available"),
-    "cash": ("资金", "Cash"),
-    "obligations": ("履约义务", "Obligations"),
-    "place_order": ("下单", "Place an order"),
-    "buy": ("买入", "Buy"),
-    "sell": ("卖出", "Sell"),
-    "submit": ("提交", "Submit"),
-    "open_orders": ("当前委托", "Open orders"),
-    "cancel": ("撤单", "Cancel"),
-    "compliance": ("履约情况", "Compliance"),
-    "rate": ("履约率", "Compliance rate"),
-    "status": ("状态", "Status"),
-    "owed": ("应清缴 (吨)", "Owed (t)"),
-    "surrendered": ("已清缴 (吨)", "Surrendered (t)"),
-    "shortfall": ("缺口 (吨)", "Shortfall (t)"),
-    "published": ("未履约名单", "Non-compliance list"),
-    "late": ("逾期企业", "Late companies"),
-    "fine": ("罚款 (元)", "Fine (yuan)"),
-    "pending_accounts": ("待审批开户申请", "Account requests to approve"),
-    "approve": ("批准", "Approve"),
-    "reject": ("拒绝", "Reject"),
-    "none": ("暂无", "None"),
-    "band": ("涨跌幅限制", "Price band"),
-    "company": ("企业", "Company"),
-    "kind": ("类别", "Kind"),
-    "not_trading": ("今日不交易", "Not trading today"),
-    "tasks": ("待办事项", "Tasks"),
-    "what": ("事项", "What"),
-    "proposed_by": ("提交人", "Proposed by"),
-    "yours": ("本人提交", "yours"),
-    "comment": ("意见", "Comment"),
-    "withdraw": ("撤回", "Withdraw"),
-    "task_transaction": ("待复核交易", "Transaction to approve"),
-    "task_allocation_run": ("待发放配额分配", "Allocation to issue"),
-    "task_account": ("开户申请", "Account request"),
-    "task_mrv_report": ("待确认排放报告", "Report to confirm"),
-    "audit": ("审计日志", "Audit log"),
-    "action": ("操作", "Action"),
-    "since": ("起", "From"),
-    "until": ("止", "Until"),
-    "filter": ("筛选", "Filter"),
-    "market_time": ("市场时钟", "Market clock"),
-    "role": ("角色", "Role"),
-    "source": ("来源", "Source"),
-    "target": ("对象", "Target"),
-    "answer": ("结果", "Answer"),
-    "credit_code": ("统一社会信用代码", "Credit code"),
-    "company_name": ("企业名称", "Company name"),
-    "deadline": ("履约截止日", "Deadline"),
-    "order_deadline": ("责令履约期限", "Order deadline"),
-    "days_left": ("剩余天数", "Days left"),
-    "as_of": ("数据截至", "As of"),
-    "companies": ("重点排放单位履约状态", "Companies' status"),
-    "search": ("企业名称或信用代码", "Name or credit code"),
-    "all": ("全部", "All"),
-    "sort_company": ("按信用代码", "By code"),
-    "sort_name": ("按名称", "By name"),
-    "sort_status": ("按状态", "By status"),
-    "sort_shortfall": ("按缺口", "By shortfall"),
-    "error": ("出错了", "Something went wrong"),
-    "back": ("返回首页", "Back to the overview"),
+    # words added before they reach the catalogues: key: (zh, en) — see the module's docstring
 }
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _read(lang: str) -> Catalog:
+    with po_path(lang).open("rb") as f:
+        return read_po(f, locale="zh_Hans_CN" if lang == "zh" else "en", domain=DOMAIN)
+
+
+@lru_cache(maxsize=len(LANGS))
+def catalogue(lang: str) -> Mapping[str, str]:
+    """The catalogue's translated messages (an untranslated msgid is left out, not shown as its key)."""
+    return {str(m.id): str(m.string) for m in _read(lang) if m.id and m.string}
 
 
 def words(lang: str) -> dict[str, str]:
     i = 1 if lang == "en" else 0
-    return {k: v[i] for k, v in WORDS.items()}
+    return {**{k: v[i] for k, v in WORDS.items()}, **catalogue(lang)}
+
+
+class Phrases:
+    """Statuses and refusals through the same catalogue, for the templates (``tr``) and the pages."""
+
+    def __init__(self, w: Mapping[str, str], lang: str) -> None:
+        self.w, self.lang = w, lang
+
+    def status(self, kind: str, code: object) -> str:
+        """A status as people read it; an unknown one stays its code (the catalogue test finds it)."""
+        return self.w.get(f"status_{kind}_{code}", str(code))
+
+    def refusal(self, code: str) -> str:
+        return self.w.get(f"error_{code}", code)
+
+    def problem(self, exc: DomainError) -> str:
+        """One line for a refused action: the catalogue's words and the code; in English the specific
+        message too (it is written in English, so the Chinese page keeps to the catalogue's words)."""
+        text = self.refusal(exc.code)
+        if self.lang == "en" and exc.message and exc.message != exc.code:
+            return f"{text}: {exc.message} [{exc.code}]"
+        return f"{text} [{exc.code}]"
+
+
+def move_words() -> int:
+    """Write :data:`WORDS` into both catalogues (the catalogue's own text is kept for a key in both)."""
+    for i, lang in enumerate(LANGS):
+        cat = _read(lang)
+        for key, texts in WORDS.items():
+            if key not in cat:
+                cat.add(key, texts[i])
+        with po_path(lang).open("wb") as f:
+            write_po(f, cat, width=120, sort_output=True)
+    catalogue.cache_clear()
+    return len(WORDS)
+
+
+if __name__ == "__main__":
+    print(f"{move_words()} words written into {', '.join(str(po_path(lang)) for lang in LANGS)}; now empty WORDS")
