@@ -88,6 +88,12 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     def plotly_js() -> FileResponse:  # shipped with the package (static/README.md: version, licence)
         return FileResponse(FsPath(__file__).parent / "static" / "plotly.min.js", media_type="text/javascript")
 
+    @app.get("/static/noto-sans-sc.otf", include_in_schema=False)
+    def chinese_font() -> FileResponse:  # the Noto Sans SC the reports use (installed package): Han glyphs offline
+        from pylopdf_fonts_zh_cn import sans_path
+
+        return FileResponse(sans_path(), media_type="font/otf", headers={"Cache-Control": "public, max-age=86400"})
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request) -> HTMLResponse:
         from openets.market.data import bars
