@@ -118,3 +118,27 @@ def test_a_refusal_reads_in_the_page_language() -> None:
     assert Phrases(words("en"), "en").problem(exc) == "Price outside the band: order refused: price_outside_band [price_outside_band]"
     assert Phrases(words("zh"), "zh").status("compliance", "due") == "待清缴"
     assert Phrases(words("zh"), "zh").status("compliance", "no_such") == "no_such"  # unknown: its code, not a blank
+
+
+def test_words_added_on_a_branch_move_into_both_catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from openets.web import i18n
+
+    shutil.copytree(i18n.LOCALE_DIR, tmp_path / "locale")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
+    monkeypatch.setattr(i18n, "WORDS", {"aa_new_word": ("新词", "New word"), "holdings": ("不覆盖", "not kept")})
+    i18n.catalogue.cache_clear()
+    try:
+        assert i18n.words("zh")["aa_new_word"] == "新词"  # works before the move, from WORDS
+        before = dict(i18n.catalogue("zh"))
+        assert i18n.move_words() == 2
+        zh, en = i18n.catalogue("zh"), i18n.catalogue("en")
+        assert zh["aa_new_word"] == "新词" and en["aa_new_word"] == "New word"
+        assert zh["holdings"] == before["holdings"] == "持有配额"  # the catalogue's own text is kept
+        assert len(zh) == len(before) + 1
+        text = (tmp_path / "locale" / "zh" / "LC_MESSAGES" / "openets.po").read_text(encoding="utf-8")
+        ids = re.findall(r'^msgid "(.+)"$', text, re.M)
+        assert ids == sorted(ids)  # sorted: a merge of two branches' moves conflicts only where both add a word
+    finally:
+        i18n.catalogue.cache_clear()  # the real catalogues for the other tests
