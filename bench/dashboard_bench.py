@@ -62,14 +62,18 @@ def demo_world(url: str) -> tuple[datetime, dict[str, str], list[str]]:
 
     from openets.core.actor import SYSTEM_SETUP, Role
     from openets.services.registry import RegistryService
+    from openets.services.tasks import list_users
     from openets.storage.db import make_engine
 
     engine = make_engine(url)
     svc = RegistryService(engine)
+    users: dict[str, str] = {}
+    for u in sorted(list_users(engine), key=lambda u: u.user):
+        if u.role == "company" and u.market is None and u.registration_id and "company" not in users:
+            users["company"] = u.user
+        if u.role in ("regulator", "auditor") and u.role not in users and u.market in ("BJ", None):
+            users[u.role] = u.user
     with engine.connect() as c:
-        users = {r.role: r.name for r in c.execute(text(
-            "SELECT role, MIN(name) AS name FROM users WHERE (role = 'company' AND name LIKE 'bj%') "
-            "OR (role = 'regulator' AND market = 'BJ') OR role = 'auditor' GROUP BY role"))}
         instruments = [r[0] for r in c.execute(text("SELECT DISTINCT instrument FROM orders ORDER BY 1"))]
     if "auditor" not in users:
         svc.add_user(SYSTEM_SETUP, name="bench-auditor", party_id=svc.registry_party("BJ"), role=Role.AUDITOR)
