@@ -96,15 +96,13 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request) -> HTMLResponse:
-        from openets.market.data import bars
         from openets.services.compliance import ComplianceService
 
         rows, series = [], {}
         for i in hub.instruments():
-            prints = hub.tape(i.instrument)  # the history, whether or not the instrument trades today
-            daily = bars(prints)
+            daily, count = hub.daily_bars(i.instrument)  # the history, whether or not the instrument trades today
             rows.append({"instrument": i.instrument, "market": i.market,
-                         "close": _yuan(daily[-1].close) if daily else "", "count": len(prints)})
+                         "close": _yuan(daily[-1].close) if daily else "", "count": count})
             if daily:
                 series[i.instrument] = {"x": [b.start.date().isoformat() for b in daily],
                                         "y": [b.close / 100 for b in daily]}
@@ -123,17 +121,16 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         return market(request, instrument)
 
     def market(request: Request, instrument: str, error: DomainError | None = None, hint: bool = False) -> HTMLResponse:
-        from openets.market.data import bars
-
         me = who(request)
-        prints = hub.tape(instrument)  # NotFound for an unknown instrument
+        history, _count = hub.daily_bars(instrument)  # NotFound for an unknown instrument
+        prints = hub.tape(instrument, last=20)  # the tape's newest end only
         closed: DomainError | None = None
         try:
             ex, depth = hub.depth(instrument, 10)
         except DomainError as exc:  # no trading rules in force today: its history, and why no book
             ex, depth, closed = None, {"bids": [], "asks": []}, exc
         daily = [{"day": b.start.date().isoformat(), "open": b.open / 100, "high": b.high / 100, "low": b.low / 100,
-                  "close": b.close / 100, "volume": b.volume} for b in bars(prints)]
+                  "close": b.close / 100, "volume": b.volume} for b in history]
         accounts, orders = [], []
         if me is not None and ex is not None:
             accounts = market_queries.open_accounts(me.party_id, ex.market)
@@ -145,7 +142,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
                     bids=[{"price": _yuan(p), "quantity": q} for p, q in depth["bids"]],
                     asks=[{"price": _yuan(p), "quantity": q} for p, q in depth["asks"]],
                     tape=[{"at": local_time(p.at), "price": _yuan(p.price),
-                           "quantity": p.quantity} for p in prints[-20:][::-1]], accounts=accounts, orders=orders)
+                           "quantity": p.quantity} for p in prints[::-1]], accounts=accounts, orders=orders)
 
     @app.post("/ui/market/{instrument}/orders", include_in_schema=False)
     def place(request: Request, instrument: str, account: str = Form(...), side: str = Form(...),

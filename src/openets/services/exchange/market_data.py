@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Engine, bindparam, select
 
 from openets.core.clock import MARKET_TZ, from_us, to_us
-from openets.market.data import Print
+from openets.market.data import Bar, Print, daily_bars_raw
 from openets.market.rules import close_price
 from openets.services.exchange.base import ExchangeBase
 from openets.storage import tables as t
@@ -34,6 +34,18 @@ def read_tape(engine: Engine, instrument: str, since: datetime | None = None, *,
             rows = run(c, _SEL_TAPE_LAST, {**params, "last": last}, raw=True)
             rows.reverse()
     return [Print(from_us(at), instrument, price, qty, mode) for at, price, qty, mode in rows]
+
+
+_SEL_DAYS = select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity, t.trades.c.mode).where(
+    t.trades.c.instrument == bindparam("instrument")).order_by(t.trades.c.id)
+
+
+def read_daily_bars(engine: Engine, instrument: str) -> tuple[list[Bar], int]:
+    """The instrument's daily bars (listed trades, as :func:`openets.market.data.bars`) and its number of
+    trades, from the stored rows without a Print per trade (the dashboard's pages of a long tape)."""
+    with autocommit(engine) as c:
+        rows = run(c, _SEL_DAYS, {"instrument": instrument}, raw=True)
+    return daily_bars_raw(rows), len(rows)
 
 
 class MarketData(ExchangeBase):
