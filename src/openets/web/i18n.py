@@ -22,6 +22,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from openets.compliance.core import Rates
 from openets.core.errors import DomainError
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -62,6 +63,13 @@ class Phrases:
     def status(self, kind: str, code: object) -> str:
         """A status as people read it; an unknown one stays its code (the catalogue test finds it)."""
         return self.w.get(f"status_{kind}_{code}", str(code))
+
+    def rates(self, r: Rates | str) -> str:
+        """The three compliance rates as published (to 0.1 %), each named in the page's language."""
+        if isinstance(r, str):
+            return r
+        return " · ".join(f"{self.w[k]} {x.as_published(1)}" for k, x in
+                          (("rate_on_time", r.on_time), ("rate_final", r.final), ("rate_quantity", r.quantity)))
 
     def refusal(self, code: str) -> str:
         return self.w.get(f"error_{code}", code)

@@ -111,7 +111,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         cs = ComplianceService(registry)
         for market, year in years:
             try:
-                compliance.append({"market": market, "year": year, "rate": cs.rate(market, year)})
+                compliance.append({"market": market, "year": year, "rate": cs.rates(market, year)})
             except DomainError:
                 continue  # no rules or nobody covered: nothing to show
         return page(request, "overview.html", instruments=rows, series=series, compliance=compliance)

@@ -142,3 +142,14 @@ def test_words_added_on_a_branch_move_into_both_catalogues(tmp_path: Path, monke
         assert ids == sorted(ids)  # sorted: a merge of two branches' moves conflicts only where both add a word
     finally:
         i18n.catalogue.cache_clear()  # the real catalogues for the other tests
+
+
+def test_the_rates_read_in_the_page_language() -> None:
+    from openets.compliance.core import Rate, Rates
+
+    # Beijing 2016 as published: 925 of 947 on time = 97.67… → 97.7 %; 940/947 = 99.26… → 99.3 %;
+    # tonnes 29,000 of 30,000 = 96.66… → 96.7 %
+    r = Rates(Rate(925, 947), Rate(940, 947), Rate(29_000, 30_000))
+    assert Phrases(words("zh"), "zh").rates(r) == "按时履约率 97.7 % · 最终履约率 99.3 % · 按配额量 96.7 %"
+    assert Phrases(words("en"), "en").rates(r) == "on time 97.7 % · final 99.3 % · of tonnes 96.7 %"
+    assert Phrases(words("zh"), "zh").rates("—") == "—"
