@@ -65,43 +65,6 @@ def bars(prints: Iterable[Print], *, minutes: int | None = None, modes: tuple[st
     return out
 
 
-_HOUR_US = 3_600_000_000
-_DAY_US = 24 * _HOUR_US
-
-
-def daily_bars_raw(rows: Iterable[tuple[int, int, int, str]], *, modes: tuple[str, ...] = ("listed",)) -> list[Bar]:
-    """The daily bars of :func:`bars` from stored rows (at in µs since the epoch UTC, price fen, tonnes,
-    mode) in their stored order, without a datetime per trade: a page of a long tape (30,000 trades)
-    needs its days, not its prints. The zone's offset is looked up once per hour of the tape."""
-    offsets: dict[int, int] = {}
-    days: dict[int, list[int]] = {}  # local day number → [open, high, low, close, volume, turnover]
-    for at, price, qty, mode in sorted(rows, key=lambda r: r[0]):  # stable: ties keep the stored order
-        if mode not in modes:
-            continue
-        hour = at // _HOUR_US
-        off = offsets.get(hour)
-        if off is None:
-            moment = datetime.fromtimestamp(hour * 3600, TZ)
-            off = offsets[hour] = int(moment.utcoffset().total_seconds()) * 1_000_000  # type: ignore[union-attr]
-        key = (at + off) // _DAY_US
-        d = days.get(key)
-        if d is None:
-            days[key] = [price, price, price, price, qty, price * qty]
-            continue
-        if price > d[1]:
-            d[1] = price
-        if price < d[2]:
-            d[2] = price
-        d[3] = price
-        d[4] += qty
-        d[5] += price * qty
-    out = []
-    for key, (o, h, lo, c, v, turnover) in sorted(days.items()):
-        local = date(1970, 1, 1) + timedelta(days=key)
-        out.append(Bar(datetime(local.year, local.month, local.day, tzinfo=TZ), o, h, lo, c, v, turnover))
-    return out
-
-
 def vwap(prints: Iterable[Print], start: datetime, end: datetime, *, modes: tuple[str, ...] = ("listed",)) -> Decimal | None:
     return volume_weighted((p.price, p.quantity) for p in prints if start <= p.at <= end and p.mode in modes)
 
