@@ -12,6 +12,7 @@ The client is Starlette's TestClient (in-process, no sockets): the figure is the
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -131,8 +132,10 @@ def main() -> None:
             what = "quick world (60 companies)"
         else:
             if not args.db:
+                src = str(Path(__file__).resolve().parents[1] / "src")  # this checkout's code, installed or not
+                env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (src, os.environ.get("PYTHONPATH"))))}
                 subprocess.run([sys.executable, "-m", "openets.cli.app", "demo", "--db", url, "--report",
-                                str(Path(tmp) / "report"), "--json"], check=True, stdout=subprocess.DEVNULL)
+                                str(Path(tmp) / "report"), "--json"], check=True, stdout=subprocess.DEVNULL, env=env)
             at, users, instruments = demo_world(url)
             what = "demo year"
         print(f"{what}: ready in {time.perf_counter() - t0:.1f} s; users {users}")
