@@ -31,7 +31,7 @@ def test_allocation_run_writes_results_and_refuses_bad_rows(db_url: str, tmp_pat
     out2 = tmp_path / "nothing.xlsx"
     r = runner.invoke(app, ["allocation", "run", str(bad), "--kind", "final", "--market", "CEA", "--year", "2019",
                             "--out", str(out2), "--db", db_url])
-    assert r.exit_code == 1 and "column electricity_mwh" in r.stderr and not out2.exists()
+    assert r.exit_code == 1 and 'column "供电量": -1 is negative' in r.stderr and not out2.exists()
 
 
 def test_compare_writes_png_and_html(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_compare_writes_png_and_html(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("企业编号,设施编号,行业,产量,历史强度\n早减排,S1,cement,1000000,0.9;x\n", encoding="utf-8")
     r = runner.invoke(app, ["allocation", "compare", str(bad), "--db", f"sqlite:///{tmp_path / 'x.db'}"])
-    assert r.exit_code == 1 and "column history" in r.stderr
+    assert r.exit_code == 1 and 'column "历史强度"' in r.stderr
 
 
 def test_allocation_run_with_changes(db_url: str, tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_allocation_run_with_changes(db_url: str, tmp_path: Path) -> None:
     changes.write_text("类型,生效日期,企业\n关停,2019-13-01,P1\n", encoding="utf-8")
     r = runner.invoke(app, ["allocation", "run", str(prod), "--market", "CEA", "--year", "2019", "--changes",
                             str(changes), "--db", db_url])
-    assert r.exit_code == 1 and "column on" in r.stderr
+    assert r.exit_code == 1 and 'column "生效日期"' in r.stderr
 
 
 def test_cap_sectors_and_split(tmp_path: Path) -> None:
@@ -83,7 +83,23 @@ def test_cap_sectors_and_split(tmp_path: Path) -> None:
     assert r.exit_code == 0 and sum(x["allowances"] for x in json.loads(r.stdout)) == parts["cement"]
     c.write_text("id,weight\nA,1\nA,2\n", encoding="utf-8")
     r = runner.invoke(app, ["cap", "split", str(c), "--total", "10"])
-    assert r.exit_code == 1 and "twice" in r.stderr
+    assert r.exit_code == 1 and "again (first at" in r.stderr
     s.write_text("sector,base,potential,growth\npower,3000,1,x\n", encoding="utf-8")
     r = runner.invoke(app, ["cap", "sectors", str(s)])
     assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_allocation_coverage_lists_each_company_and_names_every_bad_row(tmp_path: Path) -> None:
+    good = tmp_path / "energy.csv"
+    good.write_text("企业,行业,年份,综合能源消费总量\nA,cement,2013,9999\nA,cement,2014,10000\nB,steel,2015,50000\n"
+                    "C,power,2015,9999\n", encoding="utf-8")
+    r = runner.invoke(app, ["allocation", "coverage", str(good), "--market", "CEA", "--year", "2017",
+                            "--on", "2017-06-01", "--json"])
+    assert r.exit_code == 0, r.stderr
+    got = {c["company"]: c["covered"] for c in json.loads(r.stdout)}
+    assert got == {"A": True, "B": False, "C": False}  # B: steel left phase 1 (2017 draft); C: below 10,000 tce
+    bad = tmp_path / "bad.csv"
+    bad.write_text("company,sector,year,energy_tce\nA,cement,20x3,1\nB,cement,2014,-5\n", encoding="utf-8")
+    r = runner.invoke(app, ["allocation", "coverage", str(bad), "--market", "CEA", "--year", "2017"])
+    assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert "row 2" in r.stderr and "row 3" in r.stderr

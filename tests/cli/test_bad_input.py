@@ -157,10 +157,10 @@ def test_market_replay_bounds(tmp_path: Path) -> None:
                          (["--band-low", "Infinity"], "finite"), (["--tick", BIG], "tick")):
         assert needle in refused("market", "replay", good, *opts), opts
     for row, needle in (("2021-07-16T09:30:00,CEA,1,10,sell,limit,49.00,100,modify\n", "submit or cancel"),
-                        ("2021-07-16T09:30:00,CEA,x,10,sell,limit,49.00,100,\n", "whole"),
+                        ("2021-07-16T09:30:00,CEA,x,10,sell,limit,49.00,100,\n", 'column "order_id": \'x\' is not a number'),
                         (f"2021-07-16T09:30:00,CEA,{BIG},10,sell,limit,49.00,100,\n", "maximum"),
                         ("2021-07-16T09:30:00,CEA,1,10,sell,limit,1e999990,100,\n", "exponent"),
-                        ("2021-02-30T09:30:00,CEA,1,10,sell,limit,49.00,100,\n", "not a time")):
+                        ("2021-02-30T09:30:00,CEA,1,10,sell,limit,49.00,100,\n", 'column "at": \'2021-02-30T09:30:00\' is not an ISO')):
         assert needle in refused("market", "replay", _orders(tmp_path, row)), row
 
 

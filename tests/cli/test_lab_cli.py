@@ -33,9 +33,21 @@ def test_ensemble_two_runs_two_workers(tmp_path: Path) -> None:
     assert out["runs"] == 2 and year["runs"] == 2
     band = year["price_yuan"]
     assert Decimal(band["p5"]) <= Decimal(band["median"]) <= Decimal(band["p95"])
-    # the analytic price does not depend on the seed: its band is one value
-    a = year["analytic_price_yuan"]
-    assert a["p5"] == a["median"] == a["p95"]
+    assert "Normal(0, 0.05)" in out["bau_shock"]
+    # each run's emission shocks move its BAU, so the analytic answer differs between the runs
+    bau, a = year["bau_t"], year["analytic_price_yuan"]
+    assert Decimal(bau["p5"]) < Decimal(bau["p95"]) and Decimal(a["p5"]) < Decimal(a["p95"])
+
+
+def test_ensemble_without_shocks_varies_only_the_agents(tmp_path: Path) -> None:
+    path = lab_file(tmp_path, 6, 2, 20)
+    path.write_text(path.read_text(encoding="utf-8") + 'bau_shock = "0"\n', encoding="utf-8")
+    result = runner.invoke(app, ["lab", "run", str(path), "--runs", "3", "--json"])
+    assert result.exit_code == 0, result.stderr
+    (year,) = json.loads(result.stdout)["years"]
+    # the analytic price does not depend on the agents' draws: its band is one value
+    a, bau = year["analytic_price_yuan"], year["bau_t"]
+    assert a["p5"] == a["median"] == a["p95"] and bau["p5"] == bau["p95"]
 
 
 def test_bad_lab_file_refused_with_every_problem(tmp_path: Path) -> None:
@@ -51,8 +63,8 @@ def test_bad_lab_file_refused_with_every_problem(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lab", "run", str(lab), "--db", f"sqlite:///{tmp_path / 'never.db'}"])
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 1 and len(lines) == 1
-    assert "3 problems" in lines[0] and "row 2, column bau_t" in lines[0] and "row 3: no allocation" in lines[0]
-    assert "row 3, column mac_slope: 0 is not above 0" in lines[0]
+    assert "3 problems" in lines[0] and 'row 2, column "bau_t"' in lines[0] and "row 3: no allocation" in lines[0]
+    assert 'row 3, column "mac_slope": 0 is not above 0' in lines[0]
     assert not (tmp_path / "never.db").exists()  # nothing run
 
 
@@ -71,3 +83,34 @@ def test_seed_chain() -> None:
     assert year["analytic_price_yuan"] == "0.00"  # the pair is long: 5.11 Mt allocated against 5.00 Mt emitted
     assert year["compliance_rate"] == "1.0000" and year["banked_t"] == 110_000
     assert {f["firm_id"]: f["abatement_t"] for f in year["firms"]} == {"A": 0, "B": 0}
+
+
+def test_compare_writes_the_report_and_prints_the_same_numbers(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["lab", "compare", str(lab_file(tmp_path, 8, 3, 20)), "--what-if", "cap=-10%",
+                                 "--what-if", "floor=90", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [v["name"] for v in doc["variants"]] == ["base", "cap=-10%", "floor=90"]
+    written = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
+    assert written["variants"][1]["years"] == doc["variants"][1]["years"]  # the page's JSON: the same numbers
+    html = (out / "comparison.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 5 and "cap=-10%" in html
+    wb = load_workbook(out / "comparison.xlsx")
+    assert wb.sheetnames == ["Summary 概要", "Sectors 行业", "Firms 企业", "Daily 逐日"]
+    ws = wb["Summary 概要"]
+    header = [c.value for c in ws[1]]
+    price = header.index("理论价格 / analytic price") + 1
+    row = [r for r in ws.iter_rows(min_row=2) if r[0].value == "floor=90"][0]
+    assert row[price - 1].value == Decimal("90.00")  # typed: a number, not text
+
+
+def test_compare_names_every_bad_what_if_and_runs_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["lab", "compare", str(lab_file(tmp_path, 4, 2, 10)), "--what-if", "cap=ten",
+                                 "--what-if", "bank_limit=-5", "--out", str(out)])
+    assert result.exit_code != 0
+    assert "--what-if cap=ten" in result.stderr and "--what-if bank_limit=-5" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()

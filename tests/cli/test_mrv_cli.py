@@ -82,13 +82,13 @@ def test_calc_with_measured_coal_and_default_gas(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("streams, activity, needle", [
-    ([row("I1", "c", "combustion", "lignite", "t")], [["c", 1, 1, ""]], "streams row 2: unknown fuel 'lignite'"),
-    ([GAS], [["gas-1", 1, -5, ""]], "activity row 2, column quantity: negative consumption"),
+    ([row("I1", "c", "combustion", "lignite", "t")], [["c", 1, 1, ""]], "streams row 2: stream c: coal's NCV must be measured"),
+    ([GAS], [["gas-1", 1, -5, ""]], 'activity row 2, column "活动数据 / quantity": negative consumption'),
     ([row("I1", "g", "combustion", "natural_gas", "t")], [["g", 1, 1, ""]], "cannot be expressed"),
     ([row("I1", "c", "combustion", "x", "t", "20", "GJ/t")], [["c", 1, 1, ""]], "no carbon_content"),
-    ([GAS], [["nope", 1, 1, ""]], "activity row 2, column stream_id: nope is not in the streams sheet"),
+    ([GAS], [["nope", 1, 1, ""]], 'activity row 2, column "排放源 / stream_id": nope is not in the streams sheet'),
     ([row("I1", "k", "clinker", "", "t", "", "", "", "", "", "", "cao=0.6;mgo")], [["k", 1, 1, ""]],
-     "column parameters"),
+     'column "参数 / parameters"'),
 ])
 def test_bad_report_names_where(tmp_path: Path, streams: list[list[str]], activity: list[list[object]],
                                 needle: str) -> None:

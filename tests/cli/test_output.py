@@ -159,8 +159,34 @@ def test_every_bad_bid_is_named_under_the_files_own_headers(tmp_path: Path) -> N
     result = runner.invoke(app, ["auction", "clear", "--bids", str(path), "--rules", str(RULES)])
     err = result.stderr.strip()
     assert result.exit_code == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
-    assert err.startswith("error: 4 bad bids, nothing cleared")
-    for needle in ("row 2: 投标人: 'b1' is not a number", "row 3: 价格: '1e400'", "row 4: 数量 9223372036854775808 t",
-                   "row 6: bidder 3 bid 'd' is given twice"):
+    assert err.startswith("error: 4 problems, nothing cleared: ")
+    for needle in ("row 2, column \"投标人\": 'b1' is not a number", "row 3, column \"价格\": '1e400'",
+                   'row 4, column "数量": 9223372036854775808 t', "row 6, column \"申报编号\": bidder 3 bid 'd' is given twice"):
         assert needle in err, (needle, err)
     assert "invalid literal" not in err and result.stdout == ""
+
+
+def test_empty_lists_and_serial_blocks_read_as_words_not_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result with no trades says so ("trades none", not "trades []"); serial blocks read 1–5, 9–12."""
+    monkeypatch.setattr(output.console, "width", 100)
+    with output.console.capture() as cap:
+        output.print_table({"order": 7, "status": "resting", "trades": [], "serials": [[1, 5], [9, 12]]}, title="order")
+    text = cap.get()
+    assert "[]" not in text and "[[" not in text and "'" not in text
+    lines = {line.split("┃")[1].strip() if "┃" in line else line.split("│")[1].strip(): line
+             for line in text.splitlines() if "│" in line or "┃" in line}
+    assert "none" in lines["trades"] and "1–5, 9–12" in lines["serials"]
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), [
+    ("--eligible", "1,b1", "--eligible: 'b1' is not a number (bidder ids, comma-separated)"),
+    ("--reserve", "-1", "--reserve: -1 yuan is below the minimum 0 yuan"),
+    ("--reserve", "1e400", "--reserve: '1e400' has an exponent beyond ±30"),
+    ("--reserve", "9223372036854775808", "--reserve: 9223372036854775808 yuan is above the maximum"),
+])
+def test_auction_options_refused_in_words_not_python_messages(bids: Path, option: str, value: str, needle: str) -> None:
+    r = runner.invoke(app, ["auction", "clear", "--bids", str(bids), "--rules", str(RULES), option, value])
+    err = r.stderr.strip()
+    assert r.exit_code == 1 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert needle in err, err
+    assert "invalid literal" not in err and "Traceback" not in err and r.stdout == ""

@@ -85,12 +85,12 @@ def _party(svc, reg_id: str) -> int:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("body, header, needle", [
     ("P1,U1,电力,,coal,600,空冷,3000000,1000000,0.10,0.78\nP1,U1,电力,,gas,400,水冷,1,0,0,0.9\n", HEADER_ZH,
-     "row 3: P1 / U1 appears twice"),
-    ("P1,C1,cement,-5\n", "company,source_id,sector,output\n", "row 2, column output: -5 is negative"),
+     'row 3, column "机组编号": P1 / U1 appears twice'),
+    ("P1,C1,cement,-5\n", "company,source_id,sector,output\n", 'row 2, column "output": -5 is negative'),
     ("P1,C1,steel,5\n", "company,source_id,sector,output\n", "unknown sector 'steel'"),
     ("P1,U1,power,gas,400,water,1000,1.2\n",
      "company,source_id,sector,fuel,capacity_mw,cooling,electricity_mwh,local_factor\n",
-     "row 2: local_factor: 1.2 is not in (0, 1]"),
+     'row 2, column "local_factor": 1.2 is not in (0, 1]'),
     ("P1,C1,cement,5,t\nP2,C2,cement,5,万吨\n", "company,source_id,sector,output,output_unit\n", "mixed units"),
     ("P1,C1,5\n", "company,source_id,output\n", "missing columns ['sector']"),
     ("P1,U9,电力,,oil,600,水冷,1,0,0,1\n", HEADER_ZH, "no benchmark category for a 600 MW oil unit"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,14 @@ def test_eu_and_wci_rule_files_clear() -> None:
     ties = [Bid(i, "a", 2000, 1_000_000, t0) for i in range(1, 5)]  # 4,000,000 t at one price for 3,000,000
     got = clear(ties, r)
     assert got.sold == 3_000_000 and got == clear(list(reversed(ties)), r)  # the fixed draw, not the order
-    wci = rules_of(rules(name="wci-2019"), reserve=1562, eligible=None)
+    data = rules(name="wci-2019")
+    # the reserve in fen of yuan: US$15.62 × 6.74 CNY/USD = 105.2788 yuan → 10,528 fen (not 1,562 "fen")
+    assert data["reserve_fen"] == round(1562 * Decimal("6.74")) == 10_528
+    wci = rules_of(data, reserve=data["reserve_fen"], eligible=None)
     t1 = datetime(2019, 2, 20, 18, 30, tzinfo=UTC)  # 10:30 in California
-    big = clear([Bid(1, "a", 1800, 3_000_000, t1), Bid(2, "a", 1700, 2_000_000, t1)], wci)
+    big = clear([Bid(1, "a", 11_000, 3_000_000, t1), Bid(2, "a", 10_800, 2_000_000, t1),
+                 Bid(3, "b", 1_800, 1_000_000, t1)], wci)  # 18 yuan: the old 1,562-fen reserve would admit it
     assert "over_bidder_limit" in big.rejected[(1, "a")] and big.sold == 2_000_000  # 25 % of 10,000,000 at most
+    assert (3, "b") in big.rejected  # below the 105.28-yuan reserve
+    with pytest.raises(DomainError, match="currency 'USD'"):
+        rules_of({**data, "currency": "USD", "reserve_fen": 1562}, reserve=1562, eligible=None)

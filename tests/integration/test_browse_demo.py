@@ -5,6 +5,7 @@ yet) answers a page showing what exists; the dashboard's errors are pages, the A
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -142,22 +144,43 @@ def test_the_compliance_year_paged_searched_sorted_and_exported(demo_db: str, cl
     csv = client.get("/ui/compliance/BJ/2016/export.csv", params={"sort": "shortfall"}, cookies=cookies)
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.lstrip("\ufeff").strip().splitlines()
-    assert len(lines) == 31 and lines[0].startswith("企业名称 company name")
+    assert len(lines) == 31 and lines[0].startswith("企业名称 / company name,统一社会信用代码 / credit code")
     shortfalls = [int(x.rsplit(",", 1)[1]) for x in lines[1:]]
     assert shortfalls == sorted(shortfalls, reverse=True)  # the biggest gap first
+    # the same table as a typed workbook: tonnes as integers, the deadline and the as-of time as dates
+    xlsx = client.get("/ui/compliance/BJ/2016/export.xlsx", params={"sort": "shortfall"}, cookies=cookies)
+    assert xlsx.status_code == 200 and xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    companies, year = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None).values()
+    assert len(companies) == 30 and companies["缺口 (吨) / shortfall (t)"].tolist() == shortfalls
+    assert pd.api.types.is_integer_dtype(companies["已清缴 (吨) / surrendered (t)"])
+    assert year["履约截止日 / deadline"][0] == pd.Timestamp(2017, 6, 15)  # Beijing's, as on the page
+    assert year["数据截至 / as of"][0] == pd.Timestamp(2017, 6, 14)
+    assert 'id="xlsx"' in body
     # the public sees the published list only, and no export
     client.cookies.clear()
     assert client.get("/ui/compliance/BJ/2016/export.csv").status_code == 403
+    assert client.get("/ui/compliance/BJ/2016/export.xlsx").status_code == 403
     assert 'id="statuses"' not in client.get("/ui/compliance/BJ/2016").text
 
 
-def test_the_compliance_commands_name_each_company(demo_db: str) -> None:
+def test_the_compliance_commands_name_each_company(demo_db: str, tmp_path: Path) -> None:
     run = CliRunner().invoke
     r = run(cli, ["compliance", "status", "--market", "BJ", "--year", "2016", "--at", "2017-06-14T10:00", "--db", demo_db,
                   "--json"])
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     assert len(rows) == 30 and all(x["company_name"] == "BJ企业" + x["company"][3:] for x in rows)
+    book = tmp_path / "bj-2016.xlsx"  # --xlsx: the compliance page's workbook from the command line
+    r = run(cli, ["compliance", "status", "--market", "BJ", "--year", "2016", "--at", "2017-06-14T10:00", "--db", demo_db,
+                  "--xlsx", str(book), "--json"])
+    assert r.exit_code == 0, r.stderr
+    companies, year = pd.read_excel(book, sheet_name=None).values()
+    assert companies["企业名称 / company name"].tolist() == [x["company_name"] for x in rows]
+    assert companies["缺口 (吨) / shortfall (t)"].tolist() == [x["shortfall"] for x in rows]
+    assert pd.api.types.is_integer_dtype(companies["缺口 (吨) / shortfall (t)"])
+    assert year["数据截至 / as of"][0] == pd.Timestamp(2017, 6, 14)
+    r = run(cli, ["compliance", "status", "--market", "BJ", "--year", "2016", "--db", demo_db, "--xlsx", str(tmp_path)])
+    assert r.exit_code == 1 and r.stderr.startswith("error: --xlsx") and len(r.stderr.strip().splitlines()) == 1
     r = run(cli, ["compliance", "published", "--market", "BJ", "--year", "2016", "--db", demo_db, "--json"])
     assert r.exit_code == 0, r.stderr
     assert all(x["company_name"].startswith("BJ企业") for x in json.loads(r.stdout))

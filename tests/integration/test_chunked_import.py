@@ -135,7 +135,7 @@ def test_bad_rows_refuse_the_whole_file_before_any_write(engine, clock) -> None:
     with pytest.raises(DomainError) as refused:
         import_rows(svc, svc.actor("li"), sheets, chunk_rows=2)
     text = refused.value.message
-    assert refused.value.code == "file_invalid" and text.startswith("4 bad rows, nothing imported")
+    assert refused.value.code == "file_invalid" and text.startswith("4 problems, nothing imported: ")
     # installations row 7 names the party of the bad parties row 7: not a company as the file has it
     for where in ("parties row 7", "installations row 3", "installations row 7", "issuances row 8"):
         assert where in text, text

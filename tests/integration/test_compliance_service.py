@@ -67,6 +67,9 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
     deadline, order = cs.deadlines("BJ", 2016)
     assert order.date().isoformat() == "2017-06-30"  # 10 working days from the order of 16 June (京发改[2017]850号)
     got = {s.company: s.status for s in cs.statuses("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC))}
+    for name in "ABCD":  # one company's status alone (its own pages) is its row of the whole list
+        assert [x.status for x in cs.statuses("BJ", 2016, now=datetime(2017, 7, 1, tzinfo=UTC), company=name)] == [
+            got[name]]
     assert {k: v.code for k, v in got.items()} == {"A": "compliant", "B": "compliant_late", "C": "non_compliant",
                                                    "D": "emissions_missing"}
     assert got["C"].shortfall == 1_000

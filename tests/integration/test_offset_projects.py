@@ -45,3 +45,23 @@ def test_projects_credits_and_eligibility(engine) -> None:  # type: ignore[no-un
     assert verdicts["CCER:001:2014"].usable == 50_000  # 10 % of a 500,000 t initial allocation
     assert verdicts["CCER:001:2016"].usable == 0 and "outside 2013-01-01–2015-12-31" in verdicts["CCER:001:2016"].reasons[0]
     assert verdicts["CCER:002:2014"].usable == 0 and "wind is not eligible" in verdicts["CCER:002:2014"].reasons[0]
+
+
+def test_suspended_ccer_project_gets_no_issuance_from_march_2017(engine) -> None:  # type: ignore[no-untyped-def]
+    """Seed: in March 2017 the NDRC suspended (暂缓受理) 592 CCER projects pending new rules. A tagged
+    project's credits are issued the day before (13 March 2017, Beijing time) and refused from 14 March;
+    an untagged project is still issued."""
+    clock = FixedClock(datetime(2017, 3, 13, 15, 59, tzinfo=UTC))  # 23:59 on 13 March in Asia/Shanghai
+    svc = RegistryService(engine, clock=clock)
+    r1, r2 = market_regulators(svc, "HB", ("hb-1", "hb-2"))
+    owner = svc.create_party(kind=PartyKind.INVESTOR, name="项目业主", registration_id="OWNER")
+    offsets = OffsetService(svc)
+    for pid, tags in (("S1", frozenset({"ccer_suspended_2017"})), ("OK", frozenset())):
+        offsets.register(r1, "HB", Project("CCER", pid, "某林业碳汇", "forestry", "42", "421123", owner,
+                                           date(2013, 1, 1), date(2016, 12, 31), tags=tags))
+    svc.one(r2, Approve(txn=offsets.propose_issue(r1, "CCER", "S1", 2015, 1_000)))  # before: issued
+    clock.at = datetime(2017, 3, 13, 16, 0, tzinfo=UTC)  # 00:00 on 14 March in Asia/Shanghai
+    with pytest.raises(DomainError) as exc:
+        offsets.propose_issue(r1, "CCER", "S1", 2016, 1_000)
+    assert exc.value.code == "issuance_suspended" and "2017-03-14" in exc.value.message and "592" in exc.value.message
+    assert offsets.propose_issue(r1, "CCER", "OK", 2016, 1_000) > 0  # a project not suspended

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from openets.core.errors import DomainError
 
 D = Decimal
-ROUNDINGS = {"half_up": ROUND_HALF_UP, "floor": ROUND_FLOOR, "half_even": ROUND_HALF_EVEN}
+ROUNDINGS = {"half_up": ROUND_HALF_UP, "floor": ROUND_FLOOR, "half_even": ROUND_HALF_EVEN, "ceiling": ROUND_CEILING}
 
 
 def to_tonnes(value: Decimal, rounding: str = "half_up") -> int:
@@ -99,6 +99,7 @@ class PowerCategory:
     min_mw: int | None = None  # capacity class: at least this …
     below_mw: int | None = None  # … and below this
     factors: str = ""  # the code of its factor table (PowerRules.factors)
+    status: str = ""  # where the category (its name and boundaries) comes from; "unverified: …" if guessed
 
 
 @dataclass(frozen=True, slots=True)

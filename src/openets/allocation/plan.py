@@ -46,6 +46,17 @@ class ProductionRow:
     calorific: str = ""  # fuel calorific class, where the rule set's factors correct for it
     category: str = ""  # optional: else derived from fuel and capacity
     history: tuple[Decimal, ...] = ()  # historical methods: intensities (or emissions), oldest first
+    generation_mwh: Decimal | None = None  # electricity generated (发电量), where the plan allocates on generation
+    waste_t: Decimal = D(0)  # cement: waste co-processed in the kiln in the year (t), for the benchmark uplift
+    headers: tuple[tuple[str, str], ...] = ()  # (field, the header the file wrote): messages name the user's own
+
+    def problem(self, message: str) -> str:
+        """A check's "field: …" message as the file's row and column ('row 3, column "供电量": …')."""
+        name, sep, rest = message.partition(": ")
+        written = dict(self.headers)
+        if sep and (name in written or name in _FIELDS):
+            return f'{self.where}, column "{written.get(name, name)}": {rest}'
+        return f"{self.where}: {message}"
 
 
 class ConfirmedOutput(Protocol):
@@ -53,6 +64,9 @@ class ConfirmedOutput(Protocol):
     regulator feed it."""
 
     def confirmed_output(self, market: str, year: int) -> list[ProductionRow]: ...
+
+
+_FIELDS = frozenset(ProductionRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +110,7 @@ def allocate(rows: Sequence[ProductionRow], rules: AllocationRules, *, kind: str
     for row in rows:
         key = (row.company, row.source_id)
         if key in seen:
-            problems.append(f"{row.where}: {row.company} / {row.source_id} appears twice")
+            problems.append(row.problem(f"source_id: {row.company} / {row.source_id} appears twice"))
             continue
         seen.add(key)
         try:
@@ -108,7 +122,7 @@ def allocate(rows: Sequence[ProductionRow], rules: AllocationRules, *, kind: str
                                       f"sector: the rule set has no pre-allocation share for {row.sector!r}")
                 got = RowAllocation(row, got.method, got.exact * share, {**got.detail, "pre_share": str(share)})
         except DomainError as exc:
-            problems.append(f"{row.where}: {exc.message}")
+            problems.append(row.problem(exc.message))
             continue
         per_company.setdefault(row.company, []).append(got)
     companies = []
@@ -155,7 +169,7 @@ def _one(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
             raise DomainError("sector_unknown", "sector: this rule set has no power benchmarks")
         category = row.category or rules.power.category_for(row.fuel, row.capacity_mw).code
         unit = PowerUnitOutput(row.source_id, category, row.cooling, row.electricity_mwh, row.heat_gj,
-                               row.heat_supply_ratio, row.load_factor, row.calorific)
+                               row.heat_supply_ratio, row.load_factor, row.calorific, row.generation_mwh)
         for name in ("electricity_mwh", "heat_gj"):
             if getattr(row, name) < 0:
                 raise DomainError("value_negative", f"{name}: cannot be negative")
@@ -170,5 +184,15 @@ def _one(row: ProductionRow, rules: AllocationRules) -> RowAllocation:
         raise DomainError("sector_unknown", f"sector: unknown sector {row.sector!r} (this rule set: {known})")
     if row.output < 0:
         raise DomainError("value_negative", f"output: cannot be negative ({row.output})")
-    exact = benchmark_allowance(product.benchmark, row.output, row.local_factor)
-    return RowAllocation(row, "product_benchmark", exact, {"benchmark": str(product.benchmark), "unit": product.unit})
+    if row.waste_t < 0:
+        raise DomainError("value_negative", f"waste_t: cannot be negative ({row.waste_t})")
+    uplift = product.uplift(row.waste_t)
+    if row.waste_t and not product.co_processing:
+        raise DomainError("rule_value_missing", f"waste_t: this rule set gives {row.sector} no co-processing uplift")
+    # the uplift raises the benchmark itself (2017 draft: +1/2/3 % by tonnes of waste co-processed)
+    benchmark = product.benchmark * (1 + uplift)
+    exact = benchmark_allowance(benchmark, row.output, row.local_factor)
+    detail = {"benchmark": str(product.benchmark), "unit": product.unit}
+    if product.co_processing:
+        detail["co_processing_uplift"] = str(uplift)
+    return RowAllocation(row, "product_benchmark", exact, detail)

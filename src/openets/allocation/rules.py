@@ -21,6 +21,17 @@ class ProductBenchmark:
     benchmark: Decimal
     unit: str
     status: str
+    # waste co-processed a year (t) → benchmark uplift, ascending: the highest tier reached applies
+    co_processing: tuple[tuple[int, Decimal], ...] = ()
+
+    def uplift(self, waste_t: Decimal) -> Decimal:
+        """The benchmark uplift for ``waste_t`` tonnes of waste co-processed in the year (0 below the
+        first tier)."""
+        got = Decimal(0)
+        for from_t, uplift in self.co_processing:
+            if waste_t >= from_t:
+                got = uplift
+        return got
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +106,8 @@ def _parse(rs: RuleSet, data: Mapping[str, Any]) -> AllocationRules:
         raise _Bad("rounding", f"unknown rounding {rounding!r}")
     products = {
         code: ProductBenchmark(code, p.get("name_zh", code), p.get("name_en", code),
-                               _dec(p["benchmark"], f"products.{code}.benchmark"), p.get("unit", ""), p.get("status", ""))
+                               _dec(p["benchmark"], f"products.{code}.benchmark"), p.get("unit", ""), p.get("status", ""),
+                               _tiers(code, p.get("co_processing", [])))
         for code, p in data.get("products", {}).items()
     }
     power = _power(data.get("power"))
@@ -110,6 +122,19 @@ def _parse(rs: RuleSet, data: Mapping[str, Any]) -> AllocationRules:
         withhold_debts=bool(data.get("withhold_debts", False)),
         methods={sector: _method(sector, m) for sector, m in data.get("methods", {}).items()},
     )
+
+
+def _tiers(code: str, raw: Any) -> tuple[tuple[int, Decimal], ...]:
+    where = f"products.{code}.co_processing"
+    tiers = []
+    for i, tier in enumerate(raw):
+        from_t = tier["from_t"]
+        if not isinstance(from_t, int) or from_t < 0:
+            raise _Bad(f"{where}[{i}].from_t", f"{from_t!r} is not a whole number of tonnes")
+        tiers.append((from_t, _dec(tier["uplift"], f"{where}[{i}].uplift")))
+    if [t[0] for t in tiers] != sorted({t[0] for t in tiers}):
+        raise _Bad(where, "tiers must be in ascending order of from_t, each once")
+    return tuple(tiers)
 
 
 def _method(sector: str, m: Mapping[str, Any]) -> SectorMethod:
@@ -146,7 +171,8 @@ def _power(pdata: Mapping[str, Any] | None) -> PowerRules | None:
             code=code, name_zh=c.get("name_zh", ""), name_en=c.get("name_en", ""),
             electricity=_dec(c["electricity"], where) if "electricity" in c else None,
             heat=_dec(c["heat"], where) if "heat" in c else None,
-            fuels=tuple(c.get("fuels", [])), min_mw=c.get("min_mw"), below_mw=c.get("below_mw"), factors=c["factors"])
+            fuels=tuple(c.get("fuels", [])), min_mw=c.get("min_mw"), below_mw=c.get("below_mw"), factors=c["factors"],
+            status=str(c.get("status", "")))
     load = tuple(sorted(
         (LoadPiece(_dec(p["minimum"], where), p["kind"], _dec(p["a"], where), _dec(p.get("b", 0), where),
                    _dec(p.get("c", 0), where)) for p in pdata.get("load", [])),

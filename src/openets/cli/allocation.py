@@ -87,6 +87,31 @@ def compare(path: Path = typer.Argument(..., help="Production data with a 'histo
     run(go)
 
 
+@app.command()
+def coverage(path: Path = typer.Argument(..., help="Energy use: company, sector, year, energy_tce (综合能源消费总量, "
+                                                   "one row per company and year); CSV or Excel sheet 'energy'."),
+             market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
+             on: str | None = typer.Option(None, help="The rules in force on this day (default: today)."),
+             encoding: str = "utf-8-sig", as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Which companies the market covers for the year (its sectors and energy threshold), each with why."""
+
+    def go() -> None:
+        from datetime import UTC, datetime, time
+
+        from openets.core.clock import MARKET_TZ, parse_day
+        from openets.services.coverage import coverage as check
+        from openets.services.coverage import read_energy
+        from openets.services.rulebook import default_rulebook
+
+        moment = datetime.combine(parse_day(on, "--on"), time(12), MARKET_TZ) if on else datetime.now(UTC)
+        got = check(default_rulebook(), read_energy(path, encoding=encoding), market=market, year=year, moment=moment)
+        table = [{"company": c.company, "sector": c.sector, "covered": c.verdict.covered, "reason": c.verdict.reason}
+                 for c in got]
+        emit(table, as_json, title=f"coverage {market} {year}")
+
+    run(go)
+
+
 @app.command("true-up")
 def true_up(path: Path | None = typer.Argument(None, help="Confirmed actual output (same columns as the production "
                                                          "data); without it, the confirmed MRV reports."),

@@ -35,7 +35,7 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
         from openets.market.auction import Bid
         from openets.market.auction import clear as do_clear
         from openets.services.auctions import rules_of
-        from openets.services.tabular import Schema, read_tables
+        from openets.services.tabular import Problems, Schema, read_tables
 
         try:
             data = tomllib.loads(rules.read_text(encoding="utf-8"))["auction"]
@@ -45,28 +45,23 @@ def clear(bids: Path = typer.Option(..., help="CSV: bidder, bid_id, price (yuan)
             raise ValueError(f"{rules}: [auction] is not a table")
         schema = Schema(("bidder", "bid_id", "price", "quantity", "at"), ("bidder", "bid_id", "price", "quantity", "at"),
                         {"投标人": "bidder", "申报编号": "bid_id", "价格": "price", "数量": "quantity", "时间": "at"})
-        parsed, seen, bad = [], set(), []
-        for r in read_tables(bids, {"bids": schema}, kind="bids")["bids"]:
-            v = r.values  # every bad row is named, each value under the file's own header
-
-            def col(c: str, r=r) -> str:
-                return r.headers.get(c, c)
-
-            try:
-                bid = Bid(parse_id(v["bidder"], col("bidder")), v["bid_id"],
-                          yuan_to_fen(v["price"], col("price"), minimum=1), parse_tonnes(v["quantity"], col("quantity")),
-                          parse_instant(v["at"], col("at")))
-            except ValueError as exc:
-                bad.append(f"{r.where}: {getattr(exc, 'message', exc)}")
+        bad = Problems()  # every bad row named, each value under the file's own header
+        parsed, seen = [], set()
+        for r in read_tables(bids, {"bids": schema}, kind="bids", problems=bad)["bids"]:
+            before = len(bad.lines)
+            bidder = bad.parse(r, "bidder", parse_id)
+            price = bad.parse(r, "price", lambda v, what: yuan_to_fen(v, what, minimum=1))
+            quantity = bad.parse(r, "quantity", parse_tonnes)
+            at = bad.parse(r, "at", parse_instant)
+            if len(bad.lines) > before or bidder is None or price is None or quantity is None or at is None:
                 continue
+            bid = Bid(bidder, r.values["bid_id"], price, quantity, at)
             if (bid.bidder, bid.bid_id) in seen:  # the clearing would keep one silently
-                bad.append(f"{r.where}: bidder {bid.bidder} bid {bid.bid_id!r} is given twice")
+                bad.add(r, "bid_id", f"bidder {bid.bidder} bid {bid.bid_id!r} is given twice")
                 continue
             seen.add((bid.bidder, bid.bid_id))
             parsed.append(bid)
-        if bad:
-            shown = "; ".join(bad[:50]) + (f"; and {len(bad) - 50} more" if len(bad) > 50 else "")
-            raise ValueError(f"{len(bad)} bad bid{'s' if len(bad) > 1 else ''}, nothing cleared: {shown}")
+        bad.refuse("nothing cleared")
         reserve_fen: int | None = None
         if reserve is not None:
             reserve_fen = yuan_to_fen(reserve, "--reserve")

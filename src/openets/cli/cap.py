@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -83,8 +84,8 @@ def sectors(path: Path = typer.Argument(..., help="CSV: sector, base, and one co
         from openets.core.quantity import parse_tonnes
 
         w = _pairs(weights)
-        rows = _csv(path, ["sector", "base", *w])
-        scores = {r["sector"]: SectorScore(_d(r, "base"), {c: _d(r, c) for c in w}) for r in rows}
+        rows = _numbers(path, ["sector"], ["base", *w], "sector")
+        scores = {r["sector"]: SectorScore(r["base"], {c: r[c] for c in w}) for r in rows}
         parts = sector_totals(parse_tonnes(covered), scores, w)
         emit([{"sector": k, "allowances": v} for k, v in parts.items()], as_json, title="sector totals")
 
@@ -101,11 +102,8 @@ def split(path: Path = typer.Argument(..., help="CSV: id, weight (e.g. each comp
         from openets.allocation.split import largest_remainder
         from openets.core.quantity import parse_tonnes
 
-        rows = _csv(path, ["id", "weight"])
-        ids = [r["id"] for r in rows]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"{path.name}: an id appears twice")
-        parts = largest_remainder(parse_tonnes(total), {r["id"]: _d(r, "weight") for r in rows})
+        rows = _numbers(path, ["id"], ["weight"], "id")
+        parts = largest_remainder(parse_tonnes(total), {r["id"]: r["weight"] for r in rows})
         emit([{"id": k, "allowances": v} for k, v in parts.items()], as_json, title="split")
 
     run(go)
@@ -121,15 +119,27 @@ def _pairs(text: str) -> dict[str, Decimal]:
     return out
 
 
-def _csv(path: Path, required: list[str]) -> list[dict[str, str]]:
-    from openets.services.tabular import Schema, read_tables
-
-    table = read_tables(path, {"t": Schema(tuple(required), tuple(required))}, kind="t")["t"]
-    return [dict(r.values, _where=r.where) for r in table]
+ZH = {"行业": "sector", "基数": "base", "编号": "id", "权重": "weight"}  # the Chinese headers read
 
 
-def _d(row: dict[str, str], col: str) -> Decimal:
-    try:
-        return parse_decimal(row[col], f"column {col}")
-    except ValueError as exc:
-        raise ValueError(f"{row['_where']}, {getattr(exc, 'message', exc)}") from None
+def _numbers(path: Path, names: list[str], numbers: list[str], key: str) -> list[dict[str, Any]]:
+    """The table's rows, ``numbers`` as Decimals; every bad cell and repeated ``key`` named under the
+    header as written, then refused together."""
+    from openets.services.tabular import Problems, Schema, read_tables
+
+    cols = (*names, *numbers)
+    bad = Problems()
+    table = read_tables(path, {"t": Schema(cols, cols, {k: v for k, v in ZH.items() if v in cols})}, kind="t",
+                        problems=bad)["t"]
+    out: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+    for r in table:
+        values: dict[str, Any] = {c: r.values[c] for c in names}
+        for c in numbers:
+            values[c] = bad.parse(r, c, parse_decimal)
+        if r.values[key] in seen:
+            bad.add(r, key, f"{r.values[key]!r} again (first at {seen[r.values[key]]})")
+        seen.setdefault(r.values[key], r.where)
+        out.append(values)
+    bad.refuse("nothing split")
+    return out

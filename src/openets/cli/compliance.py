@@ -3,11 +3,17 @@ consequences of non-compliance, the public list and the per-company public data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
+
+if TYPE_CHECKING:
+    from openets.services.compliance import ComplianceService
 
 app = typer.Typer(no_args_is_help=True)
 RulesOpt = typer.Option(None, "--rules", help="Your own rule-set file(s) (e.g. a scenario's), besides the bundled ones.")
@@ -26,7 +32,10 @@ def _registry(db: str | None, rules: list[Path] | None, *, with_clock: bool = Fa
 @app.command()
 def status(market: str = typer.Option(...), year: int = typer.Option(..., help="Compliance year."),
            at: str | None = typer.Option(None, help="As of this time (ISO; Asia/Shanghai if no zone)."),
-           rules: list[Path] | None = RulesOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+           rules: list[Path] | None = RulesOpt, db: str | None = DbOpt,
+           xlsx: Path | None = typer.Option(None, "--xlsx", help="Also write the table as a typed Excel workbook "
+                                                                 "(the compliance page's Excel export)."),
+           as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Obligation, surrendered, shortfall and status (A compliant, B must surrender, C emissions missing)."""
 
     def go() -> None:
@@ -42,6 +51,8 @@ def status(market: str = typer.Option(...), year: int = typer.Option(..., help="
                  "code": s.status.letter, "owed": s.status.owed,
                  "surrendered": s.status.surrendered, "shortfall": s.status.shortfall}
                 for s in found]
+        if xlsx is not None:
+            _write_xlsx(svc, xlsx, rows, market=market, year=year, now=now)
         emit(rows, as_json, title=f"{market} {year}: compliance rate {svc.rate(market, year, now=now)}"
              if rows else f"{market} {year}")
 
@@ -107,6 +118,23 @@ def public_data(market: str = typer.Option(...), year: int = typer.Option(..., h
         emit(rows, as_json, title=f"{market} {year}: public data")
 
     run(go)
+
+
+def _write_xlsx(svc: ComplianceService, path: Path, rows: Sequence[Mapping[str, object]], *, market: str, year: int,
+                now: datetime | None) -> None:
+    """The status table as the compliance page's workbook (reports/compliance_export.py)."""
+    from openets.core.clock import MARKET_TZ
+    from openets.reports.compliance_export import compliance_xlsx
+
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(f"--xlsx {path}: the file name ends in .xlsx")
+    deadline, rates = svc.year_summary(market, year, now=now)
+    body = compliance_xlsx([{"name": x["company_name"], **x} for x in rows], market=market, year=year,
+                           deadline=deadline, as_of=(now or svc.registry.clock.now()).astimezone(MARKET_TZ), rates=rates)
+    try:
+        path.write_bytes(body)
+    except OSError as exc:
+        raise ValueError(f"--xlsx {path}: {exc.strerror or exc}") from None
 
 
 def _penalties(reg, listed) -> list[dict[str, object]]:

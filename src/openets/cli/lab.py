@@ -15,7 +15,8 @@ from openets.cli.output import csv_requested
 app = typer.Typer(no_args_is_help=True)
 
 YEAR_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
-               "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t", "orders", "trades", "volume_t")
+               "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t", "reserve_t", "offsets_t", "cancelled_t",
+               "orders", "trades", "volume_t")
 
 
 def _years(result: Any, firms: bool) -> list[dict[str, Any]]:
@@ -50,7 +51,10 @@ def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, fir
             raise Failure("--db names one database: an ensemble runs each of its runs on its own (leave --db out)", 2)
         results = run_ensemble(path, runs, workers, lab.head.seed)
         summary = summarise(results)
-        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "years": summary,
+        shock = (f"each firm's BAU × (1 + e), e ~ Normal(0, {lab.head.bau_shock}) truncated at ±3 sd, per seed"
+                 if lab.head.bau_shock else "none (bau_shock = 0)")
+        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "bau_shock": shock,
+              "years": summary,
               "seconds": [round(r.seconds, 2) for r in results]}, as_json, title=f"{lab.head.name}: {runs} runs")
         return
     result = LabRunner(lab, url=db).run()
@@ -75,6 +79,51 @@ def run_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms
     """Run a lab: the firms as agents trading through the exchange under the market's rules, each
     year beside the analytic competitive price, least cost and no-trade cost."""
     run(lambda: _run(path, as_json, runs, workers, db, firms))
+
+
+COMPARE_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
+                  "efficiency", "compliance_rate", "banked_t", "reserve_t")
+
+
+def _compare(path: Path, what_ifs: list[str], out: Path | None, as_json: bool, workers: int) -> None:
+    from openets.core.settings import lab_dir
+    from openets.reports.lab_compare import write_report
+    from openets.simulation.lab_compare import compare
+    from openets.simulation.lab_whatif import parse_what_ifs
+    from openets.simulation.labfile import load_lab
+
+    if not what_ifs:
+        raise Failure("give at least one --what-if (e.g. --what-if cap=-10%)", 2)
+    changes = parse_what_ifs(what_ifs)  # every bad what-if named before anything runs
+    lab = load_lab(path)
+    doc = compare(lab, changes, workers=workers)
+    written = write_report(doc, out or lab_dir() / path.stem)
+    if as_json:
+        emit({**doc, "written": [str(p) for p in written]}, True)
+        return
+    for t, year in enumerate(doc["years"]):
+        table = Table(title=f"{doc['lab']} {year} ({doc['market']} rules, {doc['firms']} firms)")
+        table.add_column("")
+        for v in doc["variants"]:
+            table.add_column(v["name"], justify="right")
+        for key in COMPARE_FIELDS:
+            table.add_row(key, *("" if (x := v["years"][t][key]) is None else f"{x:,}" if isinstance(x, int) else str(x)
+                                 for v in doc["variants"]))
+        console.print(table)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command("compare")
+def compare_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms table beside it)."),
+                what_if: list[str] = typer.Option([], "--what-if", help="key=value: cap=-10%, benchmark=-5%, penalty=2x, "
+                                                  "floor=40, pre_allocation=0.7 (repeat for several variants)."),
+                out: Path | None = typer.Option(None, "--out", help="Folder for comparison.html, .xlsx, .json (default: the "
+                                                "lab file's name in $OPENETS_LAB_DIR or var/lab: the dashboard's lab page reads it)."),
+                as_json: bool = JsonOpt,
+                workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (one run each).")) -> None:
+    """Run the base lab and each what-if side by side, beside the analytic model's prediction; write
+    the HTML and Excel report (and the JSON the dashboard's lab page reads)."""
+    run(lambda: _compare(path, what_if, out, as_json, workers))
 
 
 @app.command()

@@ -266,11 +266,14 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
         from openets.core.clock import parse_instant
         from openets.core.numbers import MAX_TONNES, parse_id, parse_int
         from openets.market.orderbook import BookRules, Order, OrderBook
-        from openets.services.tabular import Schema, read_tables
+        from openets.services.tabular import Problems, Schema, read_tables
 
         cols = ("at", "instrument", "order_id", "party", "side", "type", "price", "quantity", "action")
+        zh = {"时间": "at", "交易品种": "instrument", "委托编号": "order_id", "交易主体": "party", "方向": "side",
+              "类型": "type", "价格": "price", "数量": "quantity", "操作": "action"}
+        bad = Problems()  # every bad row named under the file's own headers; nothing replayed
         rows = read_tables(path, {"orders": Schema(cols, ("at", "instrument", "order_id", "party", "side",
-                                                          "quantity"))}, kind="orders")["orders"]
+                                                          "quantity"), zh)}, kind="orders", problems=bad)["orders"]
         if tick < 1 or tick > MAX_PRICE_FEN:
             raise Failure(f"--tick {tick}: a tick is 1 .. {MAX_PRICE_FEN} fen")
         if lot < 1 or lot > MAX_TONNES:
@@ -283,35 +286,36 @@ def replay(path: Path = typer.Argument(..., help="CSV: at, instrument, order_id,
         events: list[dict[str, object]] = []
         books: dict[str, OrderBook] = {}
         parsed = []
-        for r in rows:
+        for r in rows:  # every row read first: a bad one anywhere replays nothing
             v = r.values
-            try:
-                parsed.append((parse_instant(v["at"]), r, v))
-            except ValueError:
-                raise ValueError(f"{r.where}, column at: {v['at']!r} is not a time") from None
+            before = len(bad.lines)
+            at = bad.parse(r, "at", parse_instant)
+            oid, party = bad.parse(r, "order_id", parse_id), bad.parse(r, "party", parse_id)
+            qty = bad.parse(r, "quantity", lambda x, what: parse_int(x, what, maximum=MAX_TONNES))
+            action = v.get("action") or "submit"
+            if action not in ("submit", "cancel"):
+                bad.add(r, "action", f"{action!r} is not submit or cancel")
+            if action == "submit" and v["side"] not in ("buy", "sell"):
+                bad.add(r, "side", f"{v['side']!r} is not buy or sell")
+            kind = v.get("type") or "limit"
+            if action == "submit" and kind not in ("limit", "market"):
+                bad.add(r, "type", f"{kind!r} is not limit or market")
+            price = bad.parse(r, "price", yuan_to_fen) if v.get("price") else None
+            if len(bad.lines) == before and at is not None and oid is not None and party is not None and qty is not None:
+                parsed.append((at, oid, party, qty, action, kind, price, v))
+        bad.refuse("nothing replayed")
 
         def _sink(instrument: str) -> Callable[[Any], None]:  # each book's events, tagged with its instrument
             return lambda e: events.append({"instrument": instrument, **asdict(e)})
 
-        for _at, r, v in sorted(parsed, key=lambda x: x[0]):
+        for _at, oid, party, qty, action, kind, price, v in sorted(parsed, key=lambda x: x[0]):
             inst = v["instrument"]
             book = books.get(inst)
             if book is None:
                 book = books[inst] = OrderBook(inst, rules, _sink(inst))
-            try:
-                oid, party = parse_id(v["order_id"], "order_id"), parse_id(v["party"], "party")
-                qty = parse_int(v["quantity"], "quantity", maximum=MAX_TONNES)
-            except ValueError as exc:
-                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)} (order_id, party and quantity are whole "
-                                 "numbers)") from None
-            action = v.get("action") or "submit"
-            if action not in ("submit", "cancel"):
-                raise ValueError(f"{r.where}, column action: {action!r} is not submit or cancel")
             if action == "cancel":
                 book.cancel(oid)
                 continue
-            kind = v.get("type") or "limit"
-            price = yuan_to_fen(v["price"], f"{r.where}, column price") if v.get("price") else None
             book.submit(Order(oid, party, v["side"], kind, price, qty))
         emit({"events": events, "books": {k: b.depth() for k, b in books.items()}} if as_json else events[:200],
              as_json, title="events")

@@ -31,27 +31,33 @@ def check_eligibility(credits: Path = typer.Argument(..., help="CSV: id, standar
         from openets.offsets.eligibility import Credit, check
         from openets.offsets.rules import OffsetRules, for_year
         from openets.services.rulebook import default_rulebook, section
-        from openets.services.tabular import Schema, read_tables
+        from openets.services.tabular import Problems, Schema, read_tables
 
         cols = ("id", "standard", "project_id", "project_type", "province", "county", "period_start", "period_end",
                 "quantity", "boundary_of", "tags")
-        rows = read_tables(credits, {"credits": Schema(cols, cols[:9])}, kind="credits")["credits"]
+        zh = {"减排量编号": "id", "标准": "standard", "项目编号": "project_id", "项目类型": "project_type",
+              "省份": "province", "区县": "county", "减排起始日": "period_start", "减排截止日": "period_end",
+              "数量": "quantity", "边界内企业": "boundary_of", "标签": "tags"}
+        bad = Problems()  # every bad row named under the file's own headers, then refused together
+        rows = read_tables(credits, {"credits": Schema(cols, cols[:9], zh)}, kind="credits", problems=bad)["credits"]
         parsed, seen = [], set()
         for r in rows:
             v = r.values
-            try:
-                start, end = parse_day(v["period_start"], "period_start"), parse_day(v["period_end"], "period_end")
-                parsed.append(Credit(v["id"], v["standard"], v["project_id"], v["project_type"], v["province"],
-                                     v["county"], start, end, parse_tonnes(v["quantity"]),
-                                     frozenset(x for x in v.get("boundary_of", "").split(";") if x),
-                                     frozenset(x for x in v.get("tags", "").split(";") if x)))
-            except ValueError as exc:
-                raise ValueError(f"{r.where}: {getattr(exc, 'message', exc)}") from None
-            if end < start:
-                raise ValueError(f"{r.where}: period_end {end} is before period_start {start}")
+            before = len(bad.lines)
+            start, end = bad.parse(r, "period_start", parse_day), bad.parse(r, "period_end", parse_day)
+            quantity = bad.parse(r, "quantity", parse_tonnes)
+            if start is not None and end is not None and end < start:
+                bad.add(r, "period_end", f"{end} is before {r.col('period_start')} {start}")
             if v["id"] in seen:  # the same credit counted twice would double its tonnes
-                raise ValueError(f"{r.where}: credit {v['id']!r} is given twice")
+                bad.add(r, "id", f"credit {v['id']!r} is given twice")
             seen.add(v["id"])
+            if len(bad.lines) > before or start is None or end is None or quantity is None:
+                continue
+            parsed.append(Credit(v["id"], v["standard"], v["project_id"], v["project_type"], v["province"],
+                                 v["county"], start, end, quantity,
+                                 frozenset(x for x in v.get("boundary_of", "").split(";") if x),
+                                 frozenset(x for x in v.get("tags", "").split(";") if x)))
+        bad.refuse("nothing checked")
         applied = parse_day(applied_on, "--applied-on") if applied_on else None
         when = parse_day(on, "--on") if on else (applied or date.today())
         rs = default_rulebook().lookup(market, year, when, "offsets")

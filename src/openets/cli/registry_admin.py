@@ -133,16 +133,18 @@ def import_(path: Path, kind: str | None = typer.Option(None, help="For CSV: par
 
         from openets.core.numbers import parse_int
         from openets.services.imports import DEFAULT_CHUNK_ROWS, import_rows, read_file
+        from openets.services.tabular import Problems
 
         rows = DEFAULT_CHUNK_ROWS if chunk_rows is None else parse_int(chunk_rows, "--chunk-rows", minimum=1,
                                                                          maximum=1_000_000)
-        sheets = read_file(path, kind=kind, encoding=encoding)
+        problems = Problems()  # every bad row of the file, named together with those the checks find
+        sheets = read_file(path, kind=kind, encoding=encoding, problems=problems)
         svc = _svc(db)
         # the bar goes to stderr and only to a terminal: --json / --csv output stays clean
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
             task = bar.add_task("import", total=None)
-            counts = import_rows(svc, acting(svc, user, party), sheets, chunk_rows=rows,
+            counts = import_rows(svc, acting(svc, user, party), sheets, chunk_rows=rows, problems=problems,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
         emit(counts, as_json, title="imported")
 

@@ -5,10 +5,11 @@ A value the command line gives (``--db``, ``--as``) wins over the environment; t
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Literal
 
 Setting = Literal["database_url", "secret", "now", "user", "crash_at", "local_admin", "config_dir", "xdg_config_home",
-                  "trust_forwarded", "checkpoint_key"]
+                  "trust_forwarded", "checkpoint_key", "lab_dir"]
 VARIABLES: dict[Setting, str] = {
     "database_url": "OPENETS_DATABASE_URL",  # the database (default: storage.db.DEFAULT_URL, SQLite)
     "secret": "OPENETS_SECRET",  # signs the service's tokens; several workers must share one
@@ -20,7 +21,9 @@ VARIABLES: dict[Setting, str] = {
     "xdg_config_home": "XDG_CONFIG_HOME",  # the config base when OPENETS_CONFIG_DIR is unset
     "trust_forwarded": "OPENETS_TRUST_FORWARDED",  # 1: believe X-Forwarded-For (behind a proxy you run)
     "checkpoint_key": "OPENETS_CHECKPOINT_KEY",  # the regulator's key signing registry checkpoints
+    "lab_dir": "OPENETS_LAB_DIR",  # where `openets lab compare` writes and the dashboard's lab page reads (var/lab)
 }
+LAB_DIR = "var/lab"  # the lab comparisons' folder when OPENETS_LAB_DIR is unset
 
 
 def flag(key: Setting) -> bool:
@@ -36,3 +39,8 @@ def setting(key: Setting) -> str | None:
 def export(key: Setting, value: str) -> None:
     """Set a variable for child processes (the service's workers build their app from the environment)."""
     os.environ[VARIABLES[key]] = value
+
+
+def lab_dir() -> Path:
+    """The folder of the policy lab's comparisons: $OPENETS_LAB_DIR, else var/lab."""
+    return Path(setting("lab_dir") or LAB_DIR)

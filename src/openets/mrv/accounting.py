@@ -87,10 +87,17 @@ def resolve(stream: Stream, table: FactorTable, *, year: int, gwp_set: str = "SA
         raise DomainError("kind_unknown", f"stream {stream.stream_id}: unknown kind {k!r} (known: {', '.join(KINDS)})")
     used: dict[str, str] = {}
     if k == "combustion":
-        defaults = table.fuel(stream.fuel) if stream.fuel in table.fuels or not stream.measured else None
+        coal = table.coal_default(stream.fuel, year)
+        # coal has no ordinary defaults (sources conflict): its NCV is measured; an unmeasured carbon
+        # content and oxidation take the national guidelines' high default of the reporting year
+        defaults = (coal if coal is not None
+                    else table.fuel(stream.fuel) if stream.fuel in table.fuels or not stream.measured else None)
+        if coal is not None and "ncv" not in stream.measured:
+            raise DomainError("factor_missing", f"stream {stream.stream_id}: coal's NCV must be measured (the "
+                                                "guidelines give defaults for its carbon content and oxidation only)")
         chosen = {}
         for name in ("ncv", "carbon_content", "oxidation"):
-            f = stream.measured.get(name) or (getattr(defaults, name) if defaults else None)
+            f = stream.measured.get(name) or (getattr(defaults, name, None) if defaults else None)
             if f is None:
                 raise DomainError("factor_missing", f"stream {stream.stream_id}: no {name} for fuel {stream.fuel!r} "
                                                     "(measure it, or use a factor table that has it)")

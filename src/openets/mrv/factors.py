@@ -4,7 +4,7 @@ year, heat, process factors, GWPs — each value with its unit, source and statu
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -37,6 +37,16 @@ class FuelDefaults:
 
 
 @dataclass(frozen=True, slots=True)
+class UnmeasuredCoal:
+    """What the national guidelines impose on a coal stream whose carbon content (and oxidation) was not
+    measured: a deliberately high default, so that not measuring never pays."""
+
+    fuels: frozenset[str]  # the fuel codes it applies to
+    carbon_content: Factor
+    oxidation: Factor
+
+
+@dataclass(frozen=True, slots=True)
 class FactorTable:
     fuels: dict[str, FuelDefaults]
     grid: dict[tuple[str, int], Factor]  # (series, year)
@@ -44,6 +54,13 @@ class FactorTable:
     process: dict[str, Factor]
     gwp: dict[str, dict[str, Decimal]]  # set (SAR, AR5) → gas → GWP
     gwp_source: dict[str, str]
+    unmeasured_coal: dict[int, UnmeasuredCoal] = field(default_factory=dict)  # reporting year → the default
+
+    def coal_default(self, fuel: str, year: int) -> UnmeasuredCoal | None:
+        """The high default for an unmeasured ``fuel`` in reporting ``year``, if ``fuel`` is coal and the
+        table has that year's value."""
+        got = self.unmeasured_coal.get(year)
+        return got if got is not None and fuel in got.fuels else None
 
     def fuel(self, code: str) -> FuelDefaults:
         try:
@@ -94,8 +111,18 @@ def parse_factor_table(data: dict[str, Any], origin: str = "factors") -> FactorT
         gwp[name] = {gas: _dec(v, f"{origin} gwp {name} {gas}") for gas, v in table.items()
                      if gas not in ("source", "status")}
         gsrc[name] = f"{table.get('source', '')} ({table.get('status', 'unverified')})"
+    coal: dict[int, UnmeasuredCoal] = {}
+    for c in data.get("unmeasured_coal", []):
+        where = f"{origin} unmeasured_coal"
+        src, st = c.get("source", ""), c.get("status", "unverified")
+        entry = UnmeasuredCoal(frozenset(c["fuels"]), _factor(c["carbon_content"], f"{where} carbon_content", src, st),
+                               _factor(c["oxidation"], f"{where} oxidation", src, st))
+        for y in c.get("years", []):
+            if int(y) in coal:
+                raise DomainError("factor_invalid", f"{where}: year {y} given twice")
+            coal[int(y)] = entry
     return FactorTable(fuels, grid, _factor(heat, f"{origin} heat", "", "unverified") if heat else None, process,
-                       gwp, gsrc)
+                       gwp, gsrc, coal)
 
 
 def load_factor_table(path: Path | None = None) -> FactorTable:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
+from openets.allocation import industry
 from openets.allocation.changes import KINDS as CHANGE_KIND_NAMES
 from openets.allocation.changes import Change, apply_changes
 from openets.allocation.plan import CompanyAllocation, ConfirmedOutput, PlanResult, ProductionRow, allocate
@@ -21,19 +22,21 @@ from openets.core.actor import Actor
 from openets.core.batching import chunks as _chunks
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.numbers import parse_decimal
 from openets.registry.commands import Allocate, ReturnExcess
 from openets.registry.model import AccountStatus, AccountType
 from openets.services import rulebook
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
 from openets.services.registry.base import person_of
-from openets.services.tabular import Row, Schema, read_tables
+from openets.services.tabular import Problems, Row, Schema, read_tables
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
 PRODUCTION = Schema(
     columns=("company", "source_id", "sector", "output", "output_unit", "local_factor", "fuel", "capacity_mw",
-             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "calorific", "category", "history"),
+             "cooling", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor", "calorific", "category", "history", "waste_t",
+             "generation_mwh"),
     required=("company", "source_id", "sector"),
     aliases={"企业": "company", "企业编号": "company", "统一社会信用代码": "company", "设施": "source_id",
              "设施编号": "source_id", "机组": "source_id", "机组编号": "source_id", "行业": "sector",
@@ -41,7 +44,7 @@ PRODUCTION = Schema(
              "装机容量": "capacity_mw", "冷却方式": "cooling", "供电量": "electricity_mwh", "供热量": "heat_gj",
              "供热比": "heat_supply_ratio", "负荷率": "load_factor", "负荷系数": "load_factor",
              "燃料热值类别": "calorific",
-             "机组类别": "category", "类别": "category", "历史强度": "history"},
+             "机组类别": "category", "类别": "category", "历史强度": "history", "协同处置量": "waste_t", "发电量": "generation_mwh"},
 )
 # output units accepted, in tonnes (one unit per file: a file mixing them is refused)
 OUTPUT_UNITS = {"t": Decimal(1), "吨": Decimal(1), "kt": Decimal(1000), "千吨": Decimal(1000),
@@ -51,43 +54,61 @@ SECTORS = {"电力": "power", "发电": "power", "水泥": "cement", "电解铝"
 
 
 def read_production(path: Path, *, encoding: str = "utf-8-sig") -> list[ProductionRow]:
-    tables = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding)
-    return parse_rows(tables["production"])
+    problems = Problems()
+    tables = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding, problems=problems)
+    return parse_rows(tables["production"], problems)
 
 
 def read_histories(path: Path, *, encoding: str = "utf-8-sig") -> tuple[list[ProductionRow], dict[tuple[str, str], list[Decimal]]]:
     """Production rows and, from the column ``history`` (历史强度), the intensities of the last years,
     oldest first, separated by semicolons: "1.95;1.90;1.85"."""
-    rows = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding)["production"]
-    histories = {(r.values["company"], r.values["source_id"]): list(_history(r)) for r in rows}
-    return parse_rows(rows), histories
+    problems = Problems()
+    rows = read_tables(path, {"production": PRODUCTION}, kind="production", encoding=encoding,
+                       problems=problems)["production"]
+    parsed = parse_rows(rows, problems)
+    return parsed, {(r.company, r.source_id): list(r.history) for r in parsed}
 
 
-def _dec(row: Row, col: str, default: str = "0") -> Decimal:
-    return row.number(col, default, negative=False)
-
-
-def parse_rows(rows: list[Row]) -> list[ProductionRow]:
+def parse_rows(rows: list[Row], problems: Problems | None = None) -> list[ProductionRow]:
+    """Every row checked, every bad cell named (with ``problems`` already found), then refused together."""
+    bad = problems if problems is not None else Problems()
     units = {r.values.get("output_unit", "") or "t" for r in rows}
-    unknown = sorted(u for u in units if u not in OUTPUT_UNITS)
-    if unknown:
-        raise DomainError("file_value", f"column output_unit: unknown units {unknown} (known: {', '.join(OUTPUT_UNITS)})")
-    if len({OUTPUT_UNITS[u] for u in units}) > 1:
-        raise DomainError("file_value", f"column output_unit: mixed units {sorted(units)} in one file")
+    if len({OUTPUT_UNITS[u] for u in units if u in OUTPUT_UNITS}) > 1:
+        bad.lines.append(f"column output_unit: mixed units {sorted(units)} in one file (one unit per file)")
     out = []
     for r in rows:
         v = r.values
-        scale = OUTPUT_UNITS[v.get("output_unit") or "t"]
-        capacity = _dec(r, "capacity_mw")
+        before = len(bad.lines)
+        unit = v.get("output_unit") or "t"
+        if unit not in OUTPUT_UNITS:
+            bad.add(r, "output_unit", f"unknown unit {unit!r} (known: {', '.join(OUTPUT_UNITS)})")
+        nums = {}
+        for col, default in (("capacity_mw", "0"), ("output", "0"), ("local_factor", "1"), ("electricity_mwh", "0"),
+                             ("heat_gj", "0"), ("heat_supply_ratio", "0"), ("load_factor", "1"), ("waste_t", "0")):
+            with bad.at(r, col):
+                nums[col] = r.number(col, default, negative=False)
+        capacity = nums.get("capacity_mw", Decimal(0))
         if capacity != capacity.to_integral_value():
-            raise DomainError("file_value", f"{r.where}, column capacity_mw: whole MW expected")
+            bad.add(r, "capacity_mw", f"{v['capacity_mw']} is not whole MW")
+        history: tuple[Decimal, ...] = ()
+        with bad.at(r, "history"):
+            history = _history(r)
+        generation: Decimal | None = None
+        if v.get("generation_mwh"):
+            with bad.at(r, "generation_mwh"):
+                generation = r.number("generation_mwh", "0", negative=False)
+        if len(bad.lines) > before:
+            continue
         out.append(ProductionRow(
             where=r.where, company=v["company"], source_id=v["source_id"], sector=SECTORS.get(v["sector"], v["sector"]),
-            output=_dec(r, "output") * scale, local_factor=_dec(r, "local_factor", "1"), fuel=v.get("fuel", ""),
+            output=nums["output"] * OUTPUT_UNITS[unit], local_factor=nums["local_factor"], fuel=v.get("fuel", ""),
             capacity_mw=int(capacity), cooling=COOLING.get(v.get("cooling", ""), v.get("cooling", "")),
-            electricity_mwh=_dec(r, "electricity_mwh"), heat_gj=_dec(r, "heat_gj"),
-            heat_supply_ratio=_dec(r, "heat_supply_ratio"), load_factor=_dec(r, "load_factor", "1"),
-            calorific=v.get("calorific", ""), category=v.get("category", ""), history=_history(r)))
+            electricity_mwh=nums["electricity_mwh"], heat_gj=nums["heat_gj"],
+            heat_supply_ratio=nums["heat_supply_ratio"], load_factor=nums["load_factor"],
+            calorific=v.get("calorific", ""), category=v.get("category", ""), history=history,
+            waste_t=nums["waste_t"] * OUTPUT_UNITS[unit], generation_mwh=generation,
+            headers=tuple(r.headers.items())))
+    bad.refuse("nothing allocated")
     return out
 
 
@@ -115,27 +136,31 @@ CHANGE_KINDS = {"新增": "entrant", "新建": "entrant", "关停": "closure", "
 
 def read_changes(path: Path, *, encoding: str = "utf-8-sig") -> list[Change]:
     """New entrants, closures, mergers, boundary changes, exclusions: kind, on (date), company …"""
+    problems = Problems()
     out = []
-    for r in read_tables(path, {"changes": CHANGES}, kind="changes", encoding=encoding)["changes"]:
+    for r in read_tables(path, {"changes": CHANGES}, kind="changes", encoding=encoding, problems=problems)["changes"]:
         v = r.values
         try:
             on = date.fromisoformat(v["on"])
         except ValueError:
-            raise DomainError("file_value", f"{r.where}, column on: {v['on']!r} is not a date (YYYY-MM-DD)") from None
+            problems.add(r, "on", f"{v['on']!r} is not a date (YYYY-MM-DD)")
+            continue
         kind = CHANGE_KINDS.get(v["kind"], v["kind"])
         if kind not in CHANGE_KIND_NAMES:
-            raise DomainError("file_value", f"{r.where}, column kind: unknown change {v['kind']!r}")
+            problems.add(r, "kind", f"unknown change {v['kind']!r}")
+            continue
         out.append(Change(kind, on, v["company"], v.get("source_id") or None, v.get("to_company") or None,
                           v.get("note", "")))
+    problems.refuse("nothing applied")
     return out
 
 
 def _history(r: Row) -> tuple[Decimal, ...]:
     text = r.values.get("history", "")
-    try:
-        return tuple(Decimal(x) for x in text.replace("；", ";").split(";") if x.strip())
-    except InvalidOperation:
-        raise DomainError("file_value", f"{r.where}, column history: {text!r} is not a list of numbers") from None
+    try:  # bounded like every number read
+        return tuple(parse_decimal(x, "history") for x in text.replace("；", ";").split(";") if x.strip())
+    except DomainError:
+        raise DomainError("file_value", r.problem("history", f"{text!r} is not a list of numbers")) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +187,9 @@ class AllocationService:
         if changes:
             rows = apply_changes(rows, changes, year)
         result = allocate(rows, self.rules(market, year), kind=kind)
-        if result.problems:
-            more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
-            raise DomainError("allocation_input", result.problems[0] + more)
+        bad = Problems()  # every row the rules refuse, in the one shape of a bad file
+        bad.lines += result.problems
+        bad.refuse("nothing allocated", code="allocation_input")
         return result
 
     def propose(self, actor: Actor, result: PlanResult, *, market: str, year: int) -> RunSummary:
@@ -173,6 +198,22 @@ class AllocationService:
         actor.require_regulator(market)
         items = [(a.company, a.tonnes, str(a.exact), _detail(a)) for a in result.companies]
         return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, result.kind, items))
+
+    def propose_industry(self, actor: Actor, verified: dict[str, tuple[str, str, Decimal]], *, market: str,
+                         year: int) -> RunSummary:
+        """Steel, cement and aluminium (2024): each company's allowances are its verified emissions, by
+        the industrial plan's rounding (``allocation.industry``); ``verified``: company → (sector, installation,
+        tCO2e)."""
+        actor.require_may_act()
+        actor.require_regulator(market)
+        rs = self.registry.rulebook.lookup_at(market, year, self.registry.clock.now(), "industry")
+        rules = rulebook.section(rs, "industry", industry.IndustryRules)
+        items = [(company, industry.allocation(rules, sector, verified=v), str(v),
+                  json.dumps([{"source": source, "sector": sector, "method": rules.method, "exact": str(v)}],
+                             ensure_ascii=False))
+                 for company, (sector, source, v) in sorted(verified.items())]
+        return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, "final", items,
+                                                                     document=rs.document))
 
     def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int) -> RunSummary:
         """多退少补: the allocation from confirmed actual output minus what was issued so far, per company.
@@ -208,8 +249,8 @@ class AllocationService:
         return {r.company: int(r.n) for r in c.execute(q)}
 
     def _store(self, c: Connection, actor: Actor, market: str, year: int, kind: str,
-               items: list[tuple[str, int, str, str]]) -> RunSummary:
-        rules = self.rules(market, year)
+               items: list[tuple[str, int, str, str]], document: str | None = None) -> RunSummary:
+        document = document or self.rules(market, year).rule_set.document
         names = [company for company, *_ in items]
         companies = {r.registration_id: r.id for part in _chunks(names) for r in c.execute(
             select(t.parties.c.id, t.parties.c.registration_id).where(t.parties.c.registration_id.in_(part)))}
@@ -227,7 +268,7 @@ class AllocationService:
             raise DomainError("account_missing", f"no open {market} compliance account for: {', '.join(no_account[:5])}")
         total = sum(q for _, q, _, _ in items)
         run_id = c.execute(insert(t.allocation_runs).values(
-            market=market, compliance_year=year, kind=kind, rule_document=rules.rule_set.document,
+            market=market, compliance_year=year, kind=kind, rule_document=document,
             status=RunStatus.PROPOSED.value, total=total, proposed_by=actor.user, proposed_us=to_us(self.registry.clock.now()),
         ).returning(t.allocation_runs.c.id)).scalar_one()
         c.execute(insert(t.allocations), [

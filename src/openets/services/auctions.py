@@ -36,6 +36,8 @@ from openets.services.registry import RegistryService, RegistrySession
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
+CURRENCY = "CNY"  # every market's amounts are fen of yuan
+
 
 def rules_of(data: dict[str, Any], *, reserve: int | None, eligible: frozenset[int] | None) -> AuctionRules:
     """The clearing rules a notice states (its [auction] table); each field read by the bounded parsers,
@@ -49,6 +51,10 @@ def rules_of(data: dict[str, Any], *, reserve: int | None, eligible: frozenset[i
         except DomainError as exc:
             raise DomainError("auction_rules_invalid", f"auction rules: {exc.message}") from None
 
+    currency = data.get("currency", CURRENCY)
+    if currency != CURRENCY:  # a WCI reserve of 1562 US cents read as 15.62 yuan was this defect (issue 15)
+        raise DomainError("auction_rules_invalid", f"auction rules: currency {currency!r}: the markets here trade in "
+                                                   f"{CURRENCY}; state every amount in fen, converted at a stated rate")
     volume = field("volume", lambda v: parse_int(v, "volume", minimum=1, maximum=MAX_TONNES))
     lot = field("lot", lambda v: parse_int(v, "lot", minimum=1, maximum=MAX_TONNES), 1)
     share = data.get("max_share_per_bidder")

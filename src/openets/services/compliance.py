@@ -18,7 +18,7 @@ from openets.compliance.penalties import deduction, fine_window, fines, fixed_fi
 from openets.compliance.plan import PlanTerms, owed_emissions, staged_status
 from openets.compliance.rules import ComplianceRules
 from openets.core.actor import Actor
-from openets.core.clock import from_us
+from openets.core.clock import MARKET_TZ, from_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassId
 from openets.offsets.rules import OffsetRules, offset_cap
@@ -71,25 +71,34 @@ class ComplianceService:
             decided_by=actor.user, decided_us=to_us(self.registry.clock.now()))))
         return new
 
+    def deadline_for(self, market: str, year: int, company: str) -> datetime:
+        """The company's own deadline: the year's, or its latest extension."""
+        deadline, _ = self.deadlines(market, year)
+        return self._extensions(market, year).get(company, deadline)
+
     def _extensions(self, market: str, year: int) -> dict[str, datetime]:
         with self.engine.connect() as c:
             return {r.company: from_us(r.until_us) for r in c.execute(select(t.deadline_extensions).where(
                 t.deadline_extensions.c.market == market, t.deadline_extensions.c.compliance_year == year)
                 .order_by(t.deadline_extensions.c.id))}
 
-    def statuses(self, market: str, year: int, *, now: datetime | None = None) -> list[CompanyStatus]:
+    def statuses(self, market: str, year: int, *, now: datetime | None = None,
+                 company: str | None = None) -> list[CompanyStatus]:
+        """Every company's status; ``company``: that company's alone (its own pages: one company's rows read)."""
         now = now or self.registry.clock.now()
         r = self.compliance_rules(market, year)
         deadline, order = rule_deadlines(r)
         extended = self._extensions(market, year)
         with self.engine.connect() as c:
             er = t.emission_reports  # the columns a status needs, not the reports' documents
+            one_report = [] if company is None else [er.c.company == company]
+            one_party = [] if company is None else [t.parties.c.registration_id == company]
             reports = {row.company: row for row in c.execute(select(
                 er.c.company, er.c.state, er.c.verified_emissions, er.c.verified_output, er.c.indirect).where(
-                er.c.market == market, er.c.year == year))}
+                er.c.market == market, er.c.year == year, *one_report))}
             covered = {row.registration_id for row in c.execute(
                 select(t.parties.c.registration_id).join(t.accounts, t.accounts.c.party_id == t.parties.c.id).where(
-                    t.accounts.c.market == market, t.accounts.c.type == "compliance"))}
+                    t.accounts.c.market == market, t.accounts.c.type == "compliance", *one_party))}
             tx = t.transactions
             surrenders = c.execute(
                 select(tx.c.id, tx.c.quantity, tx.c.at_us, t.parties.c.registration_id, t.unit_classes.c.kind)
@@ -97,7 +106,7 @@ class ComplianceService:
                 .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
                 .join(t.unit_classes, t.unit_classes.c.id == tx.c.unit_class_id)
                 .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
-                       tx.c.status == "completed")).all()
+                       tx.c.status == "completed", *one_party)).all()
             reversed_at = {row.reverses_id: row.at_us for row in c.execute(
                 select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None)))}
         per: dict[str, list[tuple[Surrendered, bool]]] = {}
@@ -260,6 +269,17 @@ class ComplianceService:
         if not got.on_time.covered:
             raise DomainError("nothing_covered", f"no covered companies in {market} {year}")
         return got
+
+    def year_summary(self, market: str, year: int, *, now: datetime | None = None
+                     ) -> tuple[date | None, tuple[str, str, str] | None]:
+        """The deadline (the market's calendar day) and the rates on time, final and by quantity as
+        published, for an export's year sheet; None where the rules or the covered companies are missing."""
+        try:
+            deadline = self.deadlines(market, year)[0].astimezone(MARKET_TZ).date()
+            r = self.rates(market, year, now=now)
+        except DomainError:
+            return None, None
+        return deadline, (r.on_time.as_published(1), r.final.as_published(1), r.quantity.as_published(1))
 
     def rate(self, market: str, year: int, *, now: datetime | None = None) -> str:
         """The three rates as published, to 0.1 %."""

@@ -25,7 +25,7 @@ from openets.core.text import parse_choice
 from openets.registry.commands import Allocate, Issue
 from openets.registry.model import GOVERNMENT_ACCOUNTS, AccountType, PartyKind
 from openets.services.registry import RegistryService
-from openets.services.tabular import Row, Schema, read_tables
+from openets.services.tabular import Problems, Row, Schema, read_tables
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
 
@@ -45,7 +45,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "issuances": ("key", "unit_class", "account", "quantity"),
     "allocations": ("key", "unit_class", "from_account", "account", "quantity"),
 }
-SCHEMAS = {k: Schema(KINDS[k], REQUIRED[k]) for k in KINDS}
+# Chinese headers (the file may use either, or both as "编号 / ref")
+ZH = {"编号": "ref", "类型": "kind", "名称": "name", "英文名称": "name_en", "市场": "market",
+      "统一社会信用代码": "registration_id", "行业": "sector", "地区代码": "region", "企业编号": "party_ref",
+      "区县代码": "county_code", "设施编号": "installation_ref", "装机容量": "capacity_mw", "燃料": "fuel",
+      "冷却方式": "cooling", "机组类别": "category", "账户号": "number", "账户类型": "type", "业务编号": "key",
+      "配额类别": "unit_class", "账户": "account", "转出账户": "from_account", "数量": "quantity"}
+SCHEMAS = {k: Schema(KINDS[k], REQUIRED[k], {zh: c for zh, c in ZH.items() if c in KINDS[k]}) for k in KINDS}
 ORDER = tuple(KINDS)
 # A chunk ends at 2,000 rows or after 0.4 s of writing, whichever comes first: the longest another
 # writer then waits. On SQLite the import pauses between chunks for longer than SQLite's busy handler
@@ -54,11 +60,12 @@ ORDER = tuple(KINDS)
 DEFAULT_CHUNK_ROWS = 2_000
 CHUNK_SECONDS = 0.4
 SQLITE_PAUSE_SECONDS = 0.12
-MAX_NAMED = 50  # a file with more bad rows names the first 50 and counts the rest
 
 
-def read_file(path: Path, *, kind: str | None = None, encoding: str = "utf-8-sig") -> dict[str, list[Row]]:
-    return read_tables(path, SCHEMAS, kind=kind, encoding=encoding)
+def read_file(path: Path, *, kind: str | None = None, encoding: str = "utf-8-sig",
+              problems: Problems | None = None) -> dict[str, list[Row]]:
+    """The file's rows; with ``problems``, rows bad in themselves are named there for ``check_rows``."""
+    return read_tables(path, SCHEMAS, kind=kind, encoding=encoding, problems=problems)
 
 
 class _Keys:
@@ -86,94 +93,90 @@ class _Keys:
         return None if found is None else int(found)
 
 
-def check_rows(svc: RegistryService, sheets: dict[str, list[Row]]) -> None:
-    """Check every row against the file and the database (reads only); name every bad row."""
+def check_rows(svc: RegistryService, sheets: dict[str, list[Row]], problems: Problems | None = None) -> None:
+    """Check every row against the file and the database (reads only); name every bad cell under its
+    header as written (with those ``read_file`` found), then refuse them all."""
     keys = _Keys(sheets)
-    bad: list[str] = []
+    bad = problems if problems is not None else Problems()
     with svc.engine.connect() as conn:
-        def known_party(ref: str) -> str | None:
+        def known_party(ref: str, what: str = "party") -> str:
             if ref in keys.party_kind:
                 return keys.party_kind[ref]
             kind = conn.execute(select(t.parties.c.kind).where(t.parties.c.registration_id == ref)).scalar()
             if kind is None:
-                raise DomainError("file_reference", f"unknown party {ref!r}")
+                raise DomainError("file_reference", f"{what}: unknown party {ref!r}")
             return str(kind)
 
-        def known_account(number: str) -> None:
+        def known_account(number: str, what: str) -> None:
             if number not in keys.accounts and conn.execute(
                     select(t.accounts.c.id).where(t.accounts.c.number == number)).first() is None:
-                raise DomainError("file_reference", f"unknown account {number!r}")
+                raise DomainError("file_reference", f"{what}: unknown account {number!r}")
 
-        def unit_class(code: str) -> None:
+        def unit_class(code: str, what: str) -> None:
             if conn.execute(select(t.unit_classes.c.id).where(t.unit_classes.c.code == code)).first() is None:
-                raise DomainError("file_reference", f"unknown unit class {code!r}")
+                raise DomainError("file_reference", f"{what}: unknown unit class {code!r}")
+
+        def market(code: str, what: str) -> None:
+            try:
+                svc.rulebook.market(code)
+            except DomainError as exc:
+                raise DomainError(exc.code, f"{what}: {exc.message}") from None
 
         def six_digits(value: str, what: str) -> None:
             if not (len(value) == 6 and value.isdigit()):
-                raise DomainError("file_value", f"{what} {value!r} is not a six-digit GB/T 2260 code")
+                raise DomainError("file_value", f"{what}: {value!r} is not a six-digit GB/T 2260 code")
 
-        def party_row(v: dict[str, str]) -> None:
-            parse_choice(PartyKind, v["kind"], "kind")
-            if v.get("market"):
-                svc.rulebook.market(v["market"])
-            if v.get("region"):
-                six_digits(v["region"], "region")
+        def company(ref: str, what: str) -> None:
+            if known_party(ref, what) != PartyKind.COMPANY.value:
+                raise DomainError("not_a_company", f"{what}: party {ref!r} is not a covered company")
 
-        def installation_row(v: dict[str, str]) -> None:
-            if known_party(v["party_ref"]) != PartyKind.COMPANY.value:
-                raise DomainError("not_a_company", f"party {v['party_ref']!r} is not a covered company")
-            six_digits(v["county_code"], "county code")
+        def installation(ref: str, what: str) -> None:
+            if ref not in keys.installation:
+                raise DomainError("file_reference", f"{what}: unknown installation {ref!r}")
 
-        def unit_row(v: dict[str, str]) -> None:
-            if v["installation_ref"] not in keys.installation:
-                raise DomainError("file_reference", f"unknown installation {v['installation_ref']!r}")
-            if parse_tonnes(v["capacity_mw"], "capacity_mw") <= 0:
-                raise DomainError("capacity_invalid", "capacity must be positive")
+        def capacity(text: str, what: str) -> None:
+            if parse_tonnes(text, what) <= 0:
+                raise DomainError("capacity_invalid", f"{what}: capacity must be positive")
 
-        def account_row(v: dict[str, str]) -> None:
-            svc.rulebook.market(v["market"])
-            if parse_choice(AccountType, v["type"], "type") in GOVERNMENT_ACCOUNTS:
-                raise DomainError("account_type_reserved", f"{v['type']} accounts are created by the registry itself")
-            known_party(v["party_ref"])
+        def account_type(text: str, what: str) -> None:
+            if parse_choice(AccountType, text, what) in GOVERNMENT_ACCOUNTS:
+                raise DomainError("account_type_reserved", f"{what}: {text} accounts are created by the registry itself")
 
-        def transfer_row(v: dict[str, str]) -> None:
-            unit_class(v["unit_class"])
-            known_account(v["account"])
-            if "from_account" in v:
-                known_account(v["from_account"])
-            parse_tonnes(v["quantity"])
-
-        checks: dict[str, Callable[[dict[str, str]], None]] = {
-            "parties": party_row, "installations": installation_row, "generating_units": unit_row,
-            "accounts": account_row, "issuances": transfer_row, "allocations": transfer_row}
+        # each kind's checks, column by column (an optional column left empty is not checked); each
+        # check names its column first, as the parsers of core do
+        checks: dict[str, dict[str, Callable[[str, str], object]]] = {
+            "parties": {"kind": partial(parse_choice, PartyKind), "market": market, "region": six_digits},
+            "installations": {"party_ref": company, "county_code": six_digits},
+            "generating_units": {"installation_ref": installation, "capacity_mw": capacity},
+            "accounts": {"market": market, "type": account_type, "party_ref": known_party},
+            "issuances": {"unit_class": unit_class, "account": known_account, "quantity": parse_tonnes},
+            "allocations": {"unit_class": unit_class, "from_account": known_account, "account": known_account,
+                            "quantity": parse_tonnes},
+        }
         unique = {"parties": "ref", "installations": "ref", "accounts": "number", "issuances": "key",
                   "allocations": "key"}
         for kind in ORDER:
-            seen: set[str] = set()
+            seen: dict[str, str] = {}
             for row in sheets.get(kind, []):
-                try:
-                    if kind in unique:
-                        value = row.values[unique[kind]]
-                        if value in seen:
-                            raise DomainError("file_duplicate", f"{unique[kind]} {value!r} twice")
-                        seen.add(value)
-                    checks[kind](row.values)
-                except DomainError as exc:
-                    bad.append(f"{row.where}: {exc.message}")
-                except ValueError as exc:
-                    bad.append(f"{row.where}: {exc}")
-    if bad:
-        more = f"; and {len(bad) - MAX_NAMED} more bad rows" if len(bad) > MAX_NAMED else ""
-        raise DomainError("file_invalid", f"{len(bad)} bad row{'s' if len(bad) > 1 else ''}, nothing imported: "
-                          + "; ".join(bad[:MAX_NAMED]) + more)
+                if kind in unique:
+                    col = unique[kind]
+                    value = row.values[col]
+                    if value in seen:
+                        bad.add(row, col, f"{value!r} again (first at {seen[value]})")
+                    seen.setdefault(value, row.where)
+                for col, check in checks[kind].items():
+                    if row.values.get(col):
+                        bad.parse(row, col, check)
+    bad.refuse("nothing imported")
 
 
 def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]], *,
                 chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Callable[[int, int], None] | None = None,
-                after_chunk: Callable[[int], None] | None = None) -> dict[str, int]:
+                after_chunk: Callable[[int], None] | None = None, problems: Problems | None = None) -> dict[str, int]:
     """Check every row, then write them in chunks of ``chunk_rows``, one transaction each; rows
     already present (by natural key) are skipped and counted under ``already_present``.
-    ``progress(done, total)`` is told after each chunk; ``after_chunk(k)`` too (tests crash there)."""
+    ``progress(done, total)`` is told after each chunk; ``after_chunk(k)`` too (tests crash there);
+    ``problems``: those ``read_file`` found, refused with the rest."""
     actor.require_may_act()
     if chunk_rows < 1:
         raise DomainError("chunk_invalid", f"chunk size must be at least 1 row, not {chunk_rows}")
@@ -181,7 +184,7 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
     if register and actor.role not in (Role.REGULATOR, Role.ADMINISTRATOR):
         raise DomainError("not_authorised", f"{actor.describe()} may not import {', '.join(register)}: "
                           "a regulator or an administrator registers them")
-    check_rows(svc, sheets)
+    check_rows(svc, sheets, problems)
     keys = _Keys(sheets)
     counts = {k: 0 for k in ORDER} | {"already_present": 0}
     total = sum(len(sheets.get(k, [])) for k in ORDER)

@@ -12,7 +12,7 @@ from openets.core.numbers import parse_decimal
 from openets.mrv import quality
 from openets.mrv.accounting import Stream, StreamEmissions, Totals, emissions, resolve, totals
 from openets.mrv.factors import Factor, FactorTable, default_factors
-from openets.services.tabular import Row, Schema, read_tables
+from openets.services.tabular import Problems, Row, Schema, read_tables
 
 STREAMS = Schema(
     columns=("installation", "stream_id", "kind", "fuel", "activity_unit", "ncv", "ncv_unit", "carbon_content",
@@ -70,10 +70,10 @@ def _stream(row: Row) -> Stream:
         if v.get(name):
             unit = v.get(f"{name}_unit") or ""
             if not unit:
-                raise DomainError("file_value", f"{row.where}, column {name}_unit: a measured {name} needs its unit")
+                raise DomainError("file_value", row.problem(f"{name}_unit", f"a measured {row.col(name)} needs its unit"))
             value = _dec(row, name)
             if value < 0:
-                raise DomainError("file_value", f"{row.where}, column {name}: cannot be negative")
+                raise DomainError("file_value", row.problem(name, "cannot be negative"))
             measured[name] = Factor(value, unit, f"measured ({row.where})", "measured")
     params = {}
     for part in (v.get("parameters") or "").replace("；", ";").split(";"):
@@ -85,7 +85,7 @@ def _stream(row: Row) -> Stream:
                 raise InvalidOperation
             params[key.strip()] = parse_decimal(val.strip(), key.strip())
         except (InvalidOperation, DomainError):
-            raise DomainError("file_value", f"{row.where}, column parameters: {part!r} is not name=number") from None
+            raise DomainError("file_value", row.problem("parameters", f"{part!r} is not name=number")) from None
     return Stream(v["installation"], v["stream_id"], KIND_ALIASES.get(v["kind"], v["kind"]), v["activity_unit"],
                   fuel=v.get("fuel", ""), measured=measured, parameters=params, gas=v.get("gas", ""),
                   grid_series=v.get("grid_series") or "ets_reporting")
@@ -93,53 +93,69 @@ def _stream(row: Row) -> Stream:
 
 def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_set: str = "SAR",
                 encoding: str = "utf-8-sig") -> Report:
-    sheets = read_tables(path, {**SCHEMAS, "output": _output_schema()}, encoding=encoding)
+    problems = Problems()  # every bad row of every sheet named, then refused together
+    sheets = read_tables(path, {**SCHEMAS, "output": _output_schema()}, encoding=encoding, problems=problems)
     if not {"streams", "activity"} <= set(sheets):
         raise DomainError("file_kind", f"{Path(path).name}: a report has the sheets streams and activity")
     table = table or default_factors()
     resolved = {}
     opening: dict[str, Decimal] = {}
+    given: set[str] = set()  # every stream the sheet names, bad ones too (their activity is not "unknown")
     for row in sheets["streams"]:
         sid = row.values["stream_id"]
+        if sid in given:
+            problems.add(row, "stream_id", f"{sid} appears twice")
+            continue
+        given.add(sid)
         if row.values.get("stock_start"):
-            opening[sid] = _dec(row, "stock_start")
-        if sid in resolved:
-            raise DomainError("file_value", f"{row.where}, column stream_id: {sid} appears twice")
-        try:
+            with problems.at(row, "stock_start"):
+                opening[sid] = _dec(row, "stock_start")
+        with problems.at(row):
             resolved[sid] = resolve(_stream(row), table, year=year, gwp_set=gwp_set)  # factors resolved once here
-        except DomainError as exc:
-            if exc.code == "file_value":
-                raise
-            raise DomainError(exc.code, f"{row.where}: {exc.message}") from None
     monthly: dict[str, list[tuple[int, Decimal]]] = {sid: [] for sid in resolved}
     batch_emissions: dict[str, Decimal] = {}  # streams with batch-measured values: emissions row by row
     purchases: dict[str, list[Decimal]] = {}
     stocks: dict[str, dict[int, Decimal]] = {}
     for row in sheets["activity"]:
         sid = row.values["stream_id"]
-        if sid not in resolved:
-            raise DomainError("file_value", f"{row.where}, column stream_id: {sid} is not in the streams sheet")
-        month = _dec(row, "month")
-        if month != month.to_integral_value() or not 1 <= month <= 12:
-            raise DomainError("file_value", f"{row.where}, column month: {row.values['month']!r} is not a month (whole, 1–12)")
-        quantity = _dec(row, "quantity")
-        if quantity < 0:
-            raise DomainError("file_value", f"{row.where}, column quantity: negative consumption {quantity}")
-        monthly[sid].append((int(month), quantity))
+        before = len(problems.lines)
+        if sid not in given:
+            problems.add(row, "stream_id", f"{sid} is not in the streams sheet")
+        month = quantity = None
+        with problems.at(row, "month"):
+            month = _dec(row, "month")
+            if month != month.to_integral_value() or not 1 <= month <= 12:
+                raise DomainError("file_value", row.problem("month", f"{row.values['month']!r} is not a month (whole, 1–12)"))
+        with problems.at(row, "quantity"):
+            quantity = _dec(row, "quantity")
+            if quantity < 0:
+                raise DomainError("file_value", row.problem("quantity", f"negative consumption {quantity}"))
         v = row.values
-        if v.get("ncv") or v.get("carbon_content"):
+        extra: dict[str, Decimal] = {}
+        for col in ("ncv", "carbon_content", "purchased", "stock_end"):
+            if v.get(col):
+                with problems.at(row, col):
+                    extra[col] = _dec(row, col)
+        if len(problems.lines) > before or sid not in resolved or month is None or quantity is None:
+            continue
+        monthly[sid].append((int(month), quantity))
+        if "ncv" in extra or "carbon_content" in extra:
             # a batch measured on its own (per fuel batch, 每批次实测): its values, in the stream's units,
             # replace the stream's for this row only
-            try:
-                per = resolved[sid].batch(_dec(row, "ncv") if v.get("ncv") else None,
-                                          _dec(row, "carbon_content") if v.get("carbon_content") else None)
-            except DomainError as exc:
-                raise DomainError(exc.code, f"{row.where}: {exc.message}") from None
-            batch_emissions[sid] = batch_emissions.get(sid, Decimal(0)) + quantity * per - quantity * resolved[sid].per_unit
-        if v.get("purchased"):
-            purchases.setdefault(sid, []).append(_dec(row, "purchased"))
-        if v.get("stock_end"):
-            stocks.setdefault(sid, {})[int(month)] = _dec(row, "stock_end")
+            with problems.at(row):
+                per = resolved[sid].batch(extra.get("ncv"), extra.get("carbon_content"))
+                batch_emissions[sid] = batch_emissions.get(sid, Decimal(0)) + quantity * per - quantity * resolved[sid].per_unit
+        if "purchased" in extra:
+            purchases.setdefault(sid, []).append(extra["purchased"])
+        if "stock_end" in extra:
+            stocks.setdefault(sid, {})[int(month)] = extra["stock_end"]
+    for row in sheets.get("output", []):  # the supplementary data table's numbers, checked like the others
+        for col in ("output", "capacity_mw", "electricity_mwh", "heat_gj", "heat_supply_ratio", "load_factor",
+                    "local_factor"):
+            if row.values.get(col):
+                with problems.at(row, col):
+                    _dec(row, col)
+    problems.refuse("nothing computed")
     findings: list[quality.Finding] = []
     out = []
     for sid, r in resolved.items():

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select
 from openets.core.actor import Actor
 from openets.core.errors import DomainError, NotFound
 from openets.offsets.eligibility import Credit, Verdict, check
+from openets.offsets.issuance import refusal
 from openets.offsets.rules import OffsetRules, for_year
 from openets.registry.commands import Issue
 from openets.registry.model import UnitKind
@@ -84,6 +85,10 @@ class OffsetService:
         issuance account (a second regulator approves; then they are allocated to the owner)."""
         actor.require_may_act()
         p, market = self.project(standard, project_id)
+        today = self.registry.clock.now().astimezone(self.registry.rulebook.market(market).timezone).date()
+        why = refusal(rulebook.issuance_suspensions(self.registry.rulebook), standard, p.tags, today)
+        if why:
+            raise DomainError("issuance_suspended", why)
         code = f"{standard}:{project_id}:{vintage}"
         try:
             uc = self.registry.unit_class(code)

@@ -42,7 +42,7 @@ class ReportExport:
 
 ROLE = {Role.COMPANY: "company", Role.VERIFIER: "verifier", Role.REGULATOR: "regulator"}
 ROW_FIELDS = ("source_id", "sector", "output", "local_factor", "fuel", "capacity_mw", "cooling", "electricity_mwh",
-              "heat_gj", "heat_supply_ratio", "load_factor", "category")
+              "heat_gj", "heat_supply_ratio", "load_factor", "category", "generation_mwh")
 
 
 def export_stream(s: dict[str, Any]) -> dict[str, Any]:

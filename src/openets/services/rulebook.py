@@ -13,19 +13,21 @@ from typing import TypeVar
 
 from openets.allocation.industry import IndustryRules, parse_industry
 from openets.allocation.rules import AllocationRules, parse_allocation_section
+from openets.compliance.coverage import Coverage, parse_coverage
 from openets.compliance.plan import PlanTerms, parse_plan_terms
 from openets.compliance.rules import ComplianceRules, parse_compliance_rules
 from openets.compliance.sanctions import Sanctions, parse_sanctions
 from openets.market.rules import TradingRules, parse_trading_section
 from openets.mrv.evidence import EvidenceRules, parse_evidence
 from openets.mrv.rules import MrvRules, parse_mrv_rules
+from openets.offsets.issuance import Suspension, parse_issuance
 from openets.offsets.rules import OffsetRules, for_year, parse_offset_section
 from openets.rules.loader import RuleBook, RuleSet, SectionParser, load_rulebook, parse_sections
 
 __all__ = ["SECTION_PARSERS", "RuleBook", "RuleSet", "default_rulebook", "load", "typed", "section",
            "compliance_rules", "offset_rules", "allocation_rules", "mrv_rules", "trading_rules",
            "plan_terms", "sanctions", "industry_rules",
-           "evidence_rules"]
+           "evidence_rules", "issuance_suspensions", "coverage_rules"]
 
 SECTION_PARSERS: Mapping[str, SectionParser] = {
     "compliance": parse_compliance_rules,
@@ -37,6 +39,8 @@ SECTION_PARSERS: Mapping[str, SectionParser] = {
     "sanctions": parse_sanctions,
     "industry": parse_industry,
     "evidence": parse_evidence,
+    "issuance": parse_issuance,
+    "coverage": parse_coverage,
 }
 
 S = TypeVar("S")
@@ -109,3 +113,14 @@ def industry_rules(book: RuleBook, market: str, year: int, moment: datetime) -> 
 def evidence_rules(book: RuleBook, market: str, year: int, moment: datetime) -> EvidenceRules:
     """The monthly evidence window and items (national market, 2022 on)."""
     return section(_at(book, market, year, moment, "evidence"), "evidence", EvidenceRules)
+
+
+def issuance_suspensions(book: RuleBook) -> list[Suspension]:
+    """Every issuance suspension in the book (a standard's, whatever market holds the project): each
+    says itself which dates and projects it covers."""
+    return [section(rs, "issuance", Suspension) for rs in book.rule_sets if "issuance" in rs.raw]
+
+
+def coverage_rules(book: RuleBook, market: str, year: int, moment: datetime) -> Coverage:
+    """Who ``market`` covers for ``year``: its sectors and energy-use threshold."""
+    return section(_at(book, market, year, moment, "coverage"), "coverage", Coverage)

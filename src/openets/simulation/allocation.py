@@ -4,11 +4,14 @@ proposed and issued), and stage 3b, the power market's true-up (多退少补) af
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
+from openets.allocation.industry import IndustryRules
 from openets.allocation.plan import ProductionRow
+from openets.core.errors import DomainError
 from openets.registry.commands import Approve, Issue
 from openets.registry.model import UnitKind
+from openets.services import rulebook
 from openets.services.allocation import AllocationService
 from openets.services.compliance import ComplianceService
 from openets.services.reports import MrvConfirmedOutput
@@ -17,12 +20,38 @@ from openets.simulation.auction import auction_rules
 from openets.simulation.state import Market, Progress
 
 
+def industry_plan(m: Market) -> IndustryRules | None:
+    """The steel / cement / aluminium plan governing the market's year, where one does (national 2024 on)."""
+    if m.spec.power:
+        return None
+    try:
+        plan = rulebook.industry_rules(m.svc.rulebook, m.spec.code, m.spec.year, m.clock.now())
+    except DomainError:
+        return None
+    if plan.method != "verified_emissions":
+        raise DomainError("scenario_unsupported", f"{m.spec.code} {m.spec.year}: the simulation allocates an industrial "
+                                                  f"plan by verified emissions only, not {plan.method!r}")
+    return plan
+
+
 def allocate(m: Market, progress: Progress) -> None:
     code, svc = m.spec.code, m.svc
     alloc = AllocationService(svc)
+    if industry_plan(m) is not None:  # allowances = verified emissions: nothing before verification
+        # room for what verification confirms: twice the companies' emissions (the verifier's corrections
+        # add at most 4 %)
+        room = 2 * sum(int(c.actual.to_integral_value(ROUND_CEILING)) for c in m.companies)
+        m.unit_class = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year, cap=room)
+        rec = svc.one(m.r1, Issue(key=f"{code}-{m.spec.year}-cap", to_account=svc.account(f"{code}-ISSUANCE").id,
+                                  unit_class=m.uc.id, quantity=room))
+        if rec.status.value == "awaiting_approval":
+            svc.one(m.r2, Approve(txn=rec.id))
+        progress.stage(f"{code} allocation", 1)(1)
+        return
     if m.spec.power:  # pre-allocation: base-year supply × benchmark × corrections × the pre share
         rows = [ProductionRow(f"{c.reg_id} {u['source_id']}", c.reg_id, u["source_id"], "power", fuel=u["fuel"],
                               capacity_mw=u["capacity_mw"], cooling=u["cooling"], electricity_mwh=u["base_mwh"],
+                              generation_mwh=u["base_mwh"],
                               heat_gj=Decimal(0), heat_supply_ratio=Decimal(0),
                               load_factor=u["base_load_factor"])  # the base year's F, with its supply
                 for c in m.companies for u in c.units]
@@ -47,6 +76,19 @@ def allocate(m: Market, progress: Progress) -> None:
     for c in m.companies:
         c.allocated = got.get(c.reg_id, 0)
     progress.stage(f"{code} allocation", 1)(1)
+
+
+def allocate_verified(m: Market, queries: SimulationQueries) -> None:
+    """The industrial plan's allocation, once emissions are verified: each company's verified emissions."""
+    alloc = AllocationService(m.svc)
+    m.clock.at = m.clock.now() + timedelta(days=5)
+    run = alloc.propose_industry(m.r1, {c.reg_id: (c.sector, "I1", c.verified) for c in m.companies},
+                                 market=m.spec.code, year=m.spec.year)
+    alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{m.spec.code}-ISSUANCE")
+    m.true_up = run.total
+    final = {c.reg_id: c for c in m.companies}
+    for company, quantity in queries.run_allocations(run.run):
+        final[company].allocated += quantity
 
 
 def true_up(m: Market, queries: SimulationQueries) -> None:

@@ -30,9 +30,10 @@ from sqlalchemy import Connection
 from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.clock import FixedClock
 from openets.core.errors import DomainError
-from openets.core.ids import PartyId, UnitClassId
+from openets.core.ids import AccountId, PartyId, UnitClassId
+from openets.market.checks import split_listed
 from openets.market.rules import is_trading_day
-from openets.registry.commands import Allocate, Approve, Issue, Surrender
+from openets.registry.commands import Allocate, Approve, Cancel, Issue, Surrender
 from openets.registry.model import AccountType, PartyKind, UnitClass, UnitKind
 from openets.rules.loader import RuleBook
 from openets.services.database import make_engine, run_in_transaction, upgrade
@@ -40,8 +41,9 @@ from openets.services.exchange import ExchangeService, OrderRequest, OrderStatus
 from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook, trading_rules
 from openets.services.sim_queries import SimulationQueries
-from openets.simulation.economics import Year, alone_cost, equilibrium, hotelling, tonnes, yuan
+from openets.simulation.economics import Mac, tonnes, yuan
 from openets.simulation.lab_agents import Agent
+from openets.simulation.lab_analytic import LabModel
 from openets.simulation.labfile import Lab
 from openets.simulation.state import at
 
@@ -68,6 +70,11 @@ class LabYear:
     trades: int
     volume_t: int
     firms: list[dict[str, object]] = field(default_factory=list)
+    daily_vwap_fen: list[int | None] = field(default_factory=list)  # each trading day's VWAP (None: no trade)
+    reserve_t: int = 0  # bought by the price floor's reserve this year
+    cancelled_t: int = 0  # cancelled at the year's end: beyond the banking limit
+    offsets_t: int = 0  # offsets surrendered (bought outside the allowance market at the lab's offset price)
+    bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
 
 
 @dataclass
@@ -100,21 +107,17 @@ class LabRunner:
         self.scratch = None if url else scratch_db()
         self.engine = make_engine(url or f"sqlite:///{self.scratch}")
         self.on_day = on_day or (lambda n: None)
-        self.penalty = Fraction(self.h.penalty_yuan)
-        self.rate = Fraction(self.h.discount_rate)
+        self.model = LabModel(lab)  # the lab's inputs as exact fractions, and its analytic answer
+        self.penalty, self.rate, self.floor = self.model.penalty, self.model.rate, self.model.floor
+        self.offset_share, self.offset_price = self.model.offset_share, self.model.offset_price
+        self.reserve: Agent | None = None  # the floor's buyer (not a covered firm)
         self.queries = SimulationQueries(self.engine)
         self.digest = hashlib.sha256()
 
     # -- analytic ----------------------------------------------------------------------------------------
     def analytic(self) -> tuple[list[Fraction], list[Fraction], list[Fraction], list[Fraction]]:
         """Per year: the analytic price, total abatement, least cost, and the cost without trading."""
-        n = len(self.h.years)
-        no_trade = [sum((alone_cost(f, self.penalty) for f in self.lab.firms_of(t)), Fraction(0)) for t in range(n)]
-        if n == 1:
-            e = equilibrium(self.lab.firms_of(0), penalty=self.penalty)
-            return [e.price], [e.total_abatement], [e.least_cost], no_trade
-        path = hotelling([Year(y, tuple(self.lab.firms_of(t))) for t, y in enumerate(self.h.years)], self.rate)
-        return (path.prices, [sum(a.values(), Fraction(0)) for a in path.abatement], path.least_cost, no_trade)
+        return self.model.answer()
 
     # -- the world -----------------------------------------------------------------------------------------
     def _set_up(self, svc: RegistryService) -> tuple[Actor, Actor, list[Agent]]:
@@ -136,7 +139,17 @@ class LabRunner:
                 acc = svc.request_account(actor, market=market, type=AccountType.COMPLIANCE, number=f"LAB{i:06d}-A", conn=c)
                 svc.decide_account(r1, acc.number, approve=True, conn=c)
                 out.append(Agent(f.firm_id, f.sector, f.curve(), f.bau, actor, acc.id, acc.number, pid,
-                                 slice_t=max(1, f.bau // 200)))
+                                 slice_t=max(1, f.bau // 200), offset_share=self.offset_share,
+                                 offset_price=self.offset_price, bank_limit=self.h.bank_limit_t))
+            if self.floor is not None:
+                pid = svc.create_party(kind=PartyKind.COMPANY, name="LAB-RESERVE", name_en="price floor reserve",
+                                       market=market, registration_id="LABRESERVE", sector="reserve", conn=c)
+                svc.add_user(SYSTEM_SETUP, name="lab-reserve", party_id=pid, role=Role.COMPANY, conn=c)
+                actor = Actor("lab-reserve", PartyId(pid), Role.COMPANY)
+                acc = svc.request_account(actor, market=market, type=AccountType.COMPLIANCE, number="LABRESERVE-A", conn=c)
+                svc.decide_account(r1, acc.number, approve=True, conn=c)
+                self.reserve = Agent("LAB-RESERVE", "reserve", Mac(Fraction(1), slope=Fraction(1)), 0, actor, acc.id,
+                                     acc.number, pid)
             return out
 
         return r1, r2, run_in_transaction(self.engine, work)
@@ -150,14 +163,22 @@ class LabRunner:
             rec = svc.one(r1, Issue(key=f"lab-{year}-cap", to_account=issuance.id, unit_class=uc.id, quantity=sum(amounts)))
             if rec.status.value == "awaiting_approval":
                 svc.one(r2, Approve(txn=rec.id))
-        moves = [Allocate(from_account=issuance.id, to_account=a.account_id, unit_class=uc.id, quantity=q)
+        share = self.h.pre_allocation
+        now = [int(q * share) for q in amounts]  # rounded down: the true-up gives the rest
+        self._give(svc, r1, issuance.id, uc.id, agents, now)
+        for a, q, n in zip(agents, amounts, now):
+            a.pending = q - n
+            a.paid_fen = 0
+        return uc
+
+    def _give(self, svc: RegistryService, r1: Actor, issuance: AccountId, uc: UnitClassId, agents: list[Agent],
+              amounts: list[int]) -> None:
+        moves = [Allocate(from_account=issuance, to_account=a.account_id, unit_class=uc, quantity=q)
                  for a, q in zip(agents, amounts) if q > 0]
         for i in range(0, len(moves), 1000):
             svc.submit(r1, moves[i:i + 1000])
         for a, q in zip(agents, amounts):
             a.position += q
-            a.paid_fen = 0
-        return uc
 
     def _days(self, rulebook: RuleBook, year: int) -> list[date]:
         """The year's last ``trading_days`` trading days (the compliance rush is at the end), on the
@@ -173,7 +194,7 @@ class LabRunner:
 
     # -- a year of trading -------------------------------------------------------------------------------
     def _trade(self, clock: FixedClock, ex: ExchangeService, agents: list[Agent], rng: random.Random,
-               days: list[date], bank: Fraction) -> tuple[int, list[tuple[int, int, int]]]:
+               days: list[date], bank: Fraction, reserve_q: int = 0) -> tuple[int, list[tuple[int, int, int]]]:
         by_order: dict[int, Agent] = {}
         last = 0
         orders = 0
@@ -182,13 +203,31 @@ class LabRunner:
         for n, day in enumerate(days):
             clock.at = at(day, 10, 0)
             ex.settle_due()
-            for b in range(BATCHES_PER_DAY):
+            window = self.reserve is not None and n == len(days) - 1  # the last day: sell to the floor's reserve
+            for b in range(BATCHES_PER_DAY + window):
                 clock.at = at(day, 10, 0) + timedelta(minutes=10 * b)
                 ref = ex.reference or 1
                 low, high = ex.rules.band_low or 1, ex.rules.band_high or ref * 2
                 reqs: list[OrderRequest] = []
                 who: list[Agent] = []
-                for _ in range(per_batch):
+                if self.reserve is not None and self.floor is not None and b == 0:
+                    # the floor's reserve bids first each day, at the floor (within the band: a floor
+                    # above today's band is bid at the band's top, and the close climbs towards it)
+                    floor_fen = min(-int(-self.floor * 100), high)
+                    low = max(low, floor_fen)
+                    for qty in self._lots(ex, reserve_q):
+                        reqs.append(OrderRequest(self.reserve.actor, self.reserve.number, "buy", qty, floor_fen))
+                        who.append(self.reserve)
+                if b == BATCHES_PER_DAY:  # the floor window: every firm sells what abating to the floor frees
+                    assert self.floor is not None
+                    floor_fen = min(-int(-self.floor * 100), high)
+                    for a in agents:
+                        spare = min(a.position - a.open_sell,
+                                    a.position + a.pending - a.bau + int(a.curve.abatement(self.floor)))
+                        for qty in self._lots(ex, spare):
+                            reqs.append(OrderRequest(a.actor, a.number, "sell", qty, floor_fen))
+                            who.append(a)
+                for _ in range(per_batch if low <= high and b < BATCHES_PER_DAY else 0):
                     for _try in range(3):
                         a = agents[rng.randrange(len(agents))]
                         q = a.quote(rng, ref, low, high, self.penalty, bank)
@@ -230,11 +269,18 @@ class LabRunner:
                     a.open_sell = sum(v[1] for v in a.orders.values() if not v[0])
             clock.at = at(day, 15, 5)
             ex.close_day()
-            for a in agents:  # day orders: the close cancelled what was left
+            for a in agents if self.reserve is None else [*agents, self.reserve]:  # day orders: the close cancelled what was left
                 a.orders.clear()
                 a.open_buy = a.open_sell = 0
             self.on_day(1)
         return orders, tape
+
+    @staticmethod
+    def _lots(ex: ExchangeService, q: int) -> list[int]:
+        """q tonnes as listed orders, each below the market's listed maximum (larger is a block trade)."""
+        if q <= 0:
+            return []
+        return split_listed(ex.trading, q) if ex.trading is not None else [q]
 
     # -- the run -------------------------------------------------------------------------------------------
     def run(self) -> LabResult:
@@ -260,21 +306,39 @@ class LabRunner:
             uc = self._allocate(svc, r1, r2, t, agents)
             vintages.append(uc.id)
             ex = open_exchange(svc, uc.code)
+            if self.floor is not None and (reference or ex.reference or 0) < self.floor * 100:
+                # a floor above the reference: the regulator's floor is the price the year opens at (a
+                # reserve bid outside the band could not trade, and without trades the band never moves)
+                reference = -int(-self.floor * 100)
             if reference is not None:
                 ex.reference = reference
                 ex._rebuild()  # the book's band follows the reference just set (as the year runner does)
             if t == 0:
                 for a in agents:  # cash for every tonne it might buy at the penalty, twice over
                     ex.deposit(a.actor, a.bau * int(self.h.penalty_yuan * 100) * 2 + 10**6)
+                if self.reserve is not None and self.floor is not None:  # every allowance of every year, at the floor, twice
+                    allowances = sum(self.lab.allocation(f, y) for f in self.lab.firms for y in range(len(years)))
+                    ex.deposit(self.reserve.actor, allowances * -int(-self.floor * 100) * 2 + 10**6)
+            reserve_before = 0 if self.reserve is None else self.reserve.position
+            reserve_q = sum(self.lab.allocation(f, t) for f in self.lab.firms)
             # a tonne kept past this year is worth next year's expected price, discounted (rational
             # expectations: the analytic path); in the last year, or without banking, nothing
             bank = prices[t + 1] / (1 + self.rate) if t + 1 < len(years) else Fraction(0)
-            n_orders, tape = self._trade(clock, ex, agents, rng, days, bank)
+            if self.floor is not None:  # a tonne can always be sold to the floor's reserve
+                bank = max(bank, self.floor)
+            n_orders, tape = self._trade(clock, ex, agents, rng, days, bank, reserve_q)
             reference = ex.reference
             clock.at = at(days[-1], 15, 30)
             ex.settle_due()
+            if any(a.pending for a in agents):  # the true-up, after the last trading day, before surrender
+                self._give(svc, r1, svc.account(f"{self.h.market}-ISSUANCE").id, uc.id, agents, [a.pending for a in agents])
+                for a in agents:
+                    a.pending = 0
             out.append(self._close_year(svc, t, agents, vintages, bank, n_orders, tape, len(days),
                                         prices[t], abatements[t], least[t], no_trade[t]))
+            out[-1].bau_t = sum(a.bau for a in agents)
+            if self.reserve is not None:
+                out[-1].reserve_t = self.reserve.position - reserve_before
         for a in agents:
             self.digest.update(f"{a.firm_id}:{a.position};".encode())
         self.engine.dispose()
@@ -289,29 +353,46 @@ class LabRunner:
         """Abate, surrender in the registry (oldest vintage first), bank the rest; the year's figures."""
         year = self.h.years[t]
         held = [self.queries.vintage_holdings(v, total=True) for v in vintages]
-        cost, total_a, compliant, firms = Fraction(0), 0, 0, []
+        cost, total_a, compliant, firms, total_offsets, cancelled = Fraction(0), 0, 0, [], 0, 0
         for a in agents:
             in_registry = sum(h.get(a.account_id, 0) for h in held)
             if in_registry != a.position:  # the agents' books against the registry's: settlement is whole
                 raise RuntimeError(f"lab: {a.firm_id} holds {in_registry} t in the registry, its agent counts {a.position}")
-            abate, short = a.abatement(self.penalty, bank)
-            owe = a.bau - abate - short
-            ops, left = [], owe
+            abate, short, offsets = a.abatement(self.penalty, bank)
+            owe = a.bau - abate - short - offsets  # offsets are surrendered outside this registry: counted here
+            ops: list[Surrender | Cancel] = []
+            left = owe
+            # beyond the banking limit (into a next year): cancelled, the newest vintages kept
+            drop = (max(a.position - owe - self.h.bank_limit_t, 0)
+                    if self.h.bank_limit_t is not None and t + 1 < len(self.h.years) else 0)
             for v, h in zip(vintages, held):
                 q = min(left, h.get(a.account_id, 0))
                 if q > 0:
                     ops.append(Surrender(key=f"lab-{year}-{a.account_id}-{v}", from_account=a.account_id,
                                          unit_class=v, quantity=q, compliance_year=year))
                     left -= q
+                k = min(drop, h.get(a.account_id, 0) - max(q, 0))
+                if k > 0:
+                    ops.append(Cancel(key=f"lab-{year}-{a.account_id}-{v}-over", from_account=a.account_id,
+                                      unit_class=v, quantity=k))
+                    drop -= k
+                    cancelled += k
+            a.position -= sum(o.quantity for o in ops if isinstance(o, Cancel))
             if ops:
                 svc.submit(a.actor, ops)
             a.position -= owe
-            c = a.curve.cost(Fraction(abate)) + Fraction(a.paid_fen, 100) + self.penalty * short
+            c = a.curve.cost(Fraction(abate)) + Fraction(a.paid_fen, 100) + self.penalty * short + self.offset_price * offsets
+            total_offsets += offsets
             cost += c
             total_a += abate
             compliant += short == 0
             firms.append({"firm_id": a.firm_id, "sector": a.sector, "abatement_t": abate, "shortfall_t": short,
-                          "net_bought_fen": a.paid_fen, "cost_yuan": str(yuan(c)), "banked_t": a.position})
+                          "offsets_t": offsets, "net_bought_fen": a.paid_fen, "cost_yuan": str(yuan(c)), "banked_t": a.position})
+        days_pq: list[list[int]] = [[0, 0] for _ in range(n_days)]
+        for d, p, q in tape:
+            days_pq[d][0] += p * q
+            days_pq[d][1] += q
+        daily = [None if q == 0 else (pq + q // 2) // q for pq, q in days_pq]  # fen, half up
         month = [(p, q) for d, p, q in tape if d >= n_days - MONTH]
         vol = sum(q for _, q in month)
         vwap = Decimal(sum(p * q for p, q in month)) / vol / 100 if vol else None
@@ -320,4 +401,5 @@ class LabRunner:
             year, None if vwap is None else vwap.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), yuan(price),
             total_a, tonnes(abated), yuan(cost), yuan(least), yuan(no_trade),
             _d((no_trade - cost) / gain) if gain > 0 else None, _d(Fraction(compliant, len(agents))),
-            sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms)
+            sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms, daily,
+            offsets_t=total_offsets, cancelled_t=cancelled)

@@ -37,14 +37,35 @@ class Agent:
     position: int = 0  # allowances it owns (any vintage it may surrender this year), trades counted at once
     open_buy: int = 0  # today's open orders, counted as done while they may fill
     open_sell: int = 0
+    pending: int = 0  # allowances it will be issued after trading (the true-up of a pre-allocation)
     paid_fen: int = 0  # this year: bought − sold, in fen, fees included
     slice_t: int = 1  # tonnes per order
     orders: dict[int, list[int]] = field(default_factory=dict)  # open order id → [side is buy, remaining]
+    offset_share: Fraction = Fraction(0)  # offsets it may surrender, a share of its verified emissions
+    offset_price: Fraction = Fraction(0)  # yuan per offset (bought outside the allowance market)
+    bank_limit: int | None = None  # the most it may carry into the next year (None: no limit)
+
+    def _abated_for(self, held: Fraction) -> Fraction:
+        """With offsets used to the cap, holding ``held`` allowances the firm must abate a with
+        (1 − s)(BAU − a) = held: a = BAU − held / (1 − s)."""
+        return self.bau - held / (1 - self.offset_share)
 
     def value(self, need: int, penalty: Fraction, bank: Fraction) -> Fraction:
         """What the tonne that would make the firm abate ``need`` tonnes is worth: its MAC there (not
         above the penalty), but never less than a bankable tonne's value — where abating is cheaper
         than that, the firm abates more and banks the tonne (so the bank value when it needs nothing)."""
+        if bank and self.bank_limit is not None and not self.offset_share:
+            # it abates every tonne cheaper than a banked one, but banks at most the limit: its
+            # abatement lies between ``need`` and ``need + limit``, and one more allowance spares
+            # the tonne abated there (worth nothing when even that is no abatement)
+            a = min(max(self.curve.abatement(bank), Fraction(need)), Fraction(need + self.bank_limit))
+            return min(self.curve.mac(a), penalty) if a > 0 else Fraction(0)
+        if self.offset_share:
+            # one more allowance spares 1/(1 − s) t of abatement and needs s/(1 − s) more offsets
+            s, a = self.offset_share, self._abated_for(Fraction(self.bau - need))
+            if a <= 0:
+                return bank
+            return max(min((self.curve.mac(a) - self.offset_price * s) / (1 - s), penalty), bank)
         if need <= 0:
             return bank
         return max(min(self.curve.mac(Fraction(need)), penalty), bank)
@@ -52,13 +73,13 @@ class Agent:
     def quote(self, rng: random.Random, ref: int, low: int, high: int, penalty: Fraction,
               bank: Fraction) -> tuple[str, int, int] | None:
         """(side, tonnes, limit fen) or None: the order this firm places now, if any trade is worth it."""
-        held = self.position + self.open_buy - self.open_sell
-        need = self.bau - held
+        owned = self.position + self.open_buy - self.open_sell
+        need = self.bau - owned - self.pending
         q = self.slice_t
         # the least a buyer gains per tonne of the slice, the most a seller gives up
         bid_cap = int(self.value(need - q + 1, penalty, bank) * 100)  # fen, rounded down
         ask_floor = -int(-self.value(need + q, penalty, bank) * 100)  # fen, rounded up
-        if held < q:  # nothing to sell beyond what it owns
+        if owned < q:  # nothing to sell beyond what it owns (not what it is still to be issued)
             ask_floor = high + 1
         can_buy, can_sell = bid_cap >= low, ask_floor <= high
         if not (can_buy or can_sell):
@@ -68,10 +89,27 @@ class Agent:
             return BUY, q, rng.randint(low, min(bid_cap, high))
         return SELL, q, rng.randint(max(ask_floor, low), high)
 
-    def abatement(self, penalty: Fraction, bank: Fraction) -> tuple[int, int]:
-        """At the year's end: (tonnes abated, tonnes left uncovered). It abates what it lacks, up to
-        where abating costs more than the penalty, and beyond that every tonne cheaper to abate than a
-        banked tonne is worth (whole tonnes: the abatement rounded down)."""
+    def abatement(self, penalty: Fraction, bank: Fraction) -> tuple[int, int, int]:
+        """At the year's end: (tonnes abated, tonnes left uncovered, offsets surrendered). It abates what
+        it lacks, up to where abating costs more than the penalty, and beyond that every tonne cheaper
+        to abate than a banked tonne is worth (whole tonnes: the abatement rounded down). With an
+        offset cap it first covers its lack with offsets up to the cap (share × verified emissions,
+        rounded down) and abates the rest, each tonne abated then saving 1 − s allowances and s
+        offsets: its MAC against (1 − s) × penalty + s × offset price."""
         lack = max(self.bau - self.position, 0)
-        a = max(min(lack, int(self.curve.abatement(penalty))), int(self.curve.abatement(bank)))
-        return a, max(lack - a, 0)
+        s, po = self.offset_share, self.offset_price
+        if not s:
+            least = min(lack, int(self.curve.abatement(penalty)))
+            a = max(least, int(self.curve.abatement(bank)))
+            if self.bank_limit is not None:  # abate for the bank only up to what the limit lets it carry
+                a = max(least, min(a, self.bank_limit + lack))
+            return a, max(lack - a, 0), 0
+        need = self._abated_for(Fraction(self.position))
+        a = min(max(-int(-need), 0), int(self.curve.abatement((1 - s) * penalty + s * po)))
+        if bank:
+            a = max(a, int(self.curve.abatement((1 - s) * bank + s * po)))
+        a = min(a, self.bau)
+        if 0 < self.bau - a - self.position > int(s * (self.bau - a)) and a < need + 1:
+            a += 1  # whole tonnes: the offsets' cap rounds down, so one more tonne abated closes the gap
+        offsets = min(int(s * (self.bau - a)), max(self.bau - a - self.position, 0))
+        return a, max(self.bau - a - self.position - offsets, 0), offsets

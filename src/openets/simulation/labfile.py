@@ -16,6 +16,8 @@ seed = 1
 firms = "firms.csv"        # next to the lab file
 start_price_yuan = "48"    # optional: the first reference price (default: the market's rule)
 allocation_factor = ["1"]  # optional, one per year: each firm's allocation × this
+price_floor_yuan = "40"    # optional: a floor the regulator defends by buying at it (a reserve)
+bau_shock = "0.05"         # optional: an ensemble's emission shocks, the sd of each firm's BAU factor
 ```
 
 Firms table: ``firm_id`` (企业编号), ``sector`` (行业), ``bau_t`` (基准情景排放: emissions without
@@ -37,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from openets.core.errors import BadInput, DomainError
 from openets.core.numbers import MAX_TONNES, parse_decimal, parse_int
-from openets.services.tabular import Row, Schema, read_tables
+from openets.services.tabular import Problems, Row, Schema, read_tables
 from openets.simulation.economics import Firm, Mac, intensity_allocation
 
 
@@ -57,6 +59,23 @@ class LabHead(_Strict):
     firms: str = Field(min_length=1)
     start_price_yuan: Decimal | None = Field(None, gt=0, le=100_000)
     allocation_factor: list[Decimal] | None = None
+    # a floor defended by a reserve that buys every allowance offered at it (policy-lab.md §3: a floor
+    # or a stability reserve is a what-if); None: no floor
+    price_floor_yuan: Decimal | None = Field(None, gt=0, le=100_000)
+    # ensembles (--runs N > 1): each run draws each firm's BAU × (1 + e), e ~ Normal(0, bau_shock)
+    # truncated at ±3 sd, seeded by the run's seed. 5 % is this lab's assumption (unverified: no
+    # source gives the year-to-year spread of a firm's emissions around its BAU); 0: no shocks
+    # the share of each allocation issued before trading; the rest after the last trading day, before
+    # surrender (the national market's pre-allocation and true-up); 1: all of it before
+    pre_allocation: Decimal = Field(Decimal(1), gt=0, le=1)
+    # offsets (CCER and the like) a firm may surrender: up to this share of its verified emissions,
+    # bought outside the allowance market at offset_price_yuan (the lab's assumption; required with a cap)
+    offset_cap: Decimal = Field(Decimal(0), ge=0, le=Decimal("0.5"))
+    offset_price_yuan: Decimal | None = Field(None, ge=0, le=100_000)
+    # the most a firm may carry into the next year, tonnes (China 2023–24: 10,000 t + 1.5 × net sales —
+    # this lab's limit is the flat part only); the rest is cancelled at the year's end. None: no limit
+    bank_limit_t: int | None = Field(None, ge=0, le=MAX_TONNES)
+    bau_shock: Decimal = Field(Decimal("0.05"), ge=0, le=Decimal("0.3"))
 
     @model_validator(mode="after")
     def _years(self) -> LabHead:
@@ -64,6 +83,8 @@ class LabHead(_Strict):
             raise ValueError("years are between 2013 and 2060")
         if self.years != list(range(self.years[0], self.years[0] + len(self.years))):
             raise ValueError("years are consecutive, oldest first")
+        if self.offset_cap and self.offset_price_yuan is None:
+            raise ValueError("an offset_cap needs offset_price_yuan (what an offset costs the firms)")
         if self.allocation_factor is not None:
             if len(self.allocation_factor) != len(self.years):
                 raise ValueError("allocation_factor has one value per year")
@@ -91,6 +112,8 @@ class FirmRow:
     allocation: int  # tonnes (benchmark × output rounded half up when given so)
     slope: Fraction | None
     points: tuple[tuple[Fraction, Fraction], ...]
+    benchmark: Decimal | None = None  # when the allocation is benchmark × output (a what-if may change it)
+    output: Decimal | None = None
 
     def curve(self) -> Mac:
         return Mac(Fraction(self.bau), slope=self.slope, points=self.points)
@@ -137,8 +160,7 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     """One row checked: every problem of it appended (named by row and header as written)."""
     before = len(problems)
 
-    def col(c: str) -> str:
-        return f"column {r.headers.get(c, c)}"
+    col = r.col
 
     def need(c: str) -> str:
         v = r.values.get(c, "")
@@ -165,6 +187,8 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     bau = num("bau_t", Decimal, positive=True)
     v = r.values
     allocation: int | None = None
+    b: Decimal | None = None
+    o: Decimal | None = None
     if v.get("allocation_t") and (v.get("benchmark") or v.get("output")):
         problems.append(f"{r.where}: give {col('allocation_t')} or {col('benchmark')} and {col('output')}, not both")
     elif v.get("allocation_t"):
@@ -191,7 +215,7 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
     if len(problems) > before or bau is None or allocation is None:
         return None
     return FirmRow(firm_id, sector, int(bau.to_integral_value(rounding=ROUND_CEILING)), allocation,
-                   None if slope is None else _fraction(slope), points)
+                   None if slope is None else _fraction(slope), points, b, o)
 
 
 def load_lab(path: Path) -> Lab:
@@ -209,24 +233,24 @@ def load_lab(path: Path) -> Lab:
         raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: {e['msg']}"
                                                for e in exc.errors()])) from None
     table = (path.parent / head.firms).resolve()
-    tables = read_tables(table, SHEETS, kind="firms")
+    bad = Problems()  # the one collector and message of every table read (services/tabular.py)
+    tables = read_tables(table, SHEETS, kind="firms", problems=bad)
     rows = next(iter(tables.values()))
-    problems: list[str] = []
+    problems = bad.lines
     firms: list[FirmRow] = []
     seen: dict[str, str] = {}
     for r in rows:
         f = _firm(r, problems)
         fid = r.values.get("firm_id", "")
         if fid and fid in seen:
-            problems.append(f"{r.where}, column {r.headers.get('firm_id', 'firm_id')}: {fid} again (first at {seen[fid]})")
+            problems.append(r.problem("firm_id", f"{fid} again (first at {seen[fid]})"))
             continue
         seen.setdefault(fid, r.where)
         if f is not None:
             firms.append(f)
-    if not rows:
+    if not rows and not problems:
         problems.append(f"{table.name}: no firms")
-    if problems:
-        raise DomainError("lab_invalid", _all(problems))
+    bad.refuse("nothing run", code="lab_invalid")
     return Lab(head, tuple(firms), path)
 
 

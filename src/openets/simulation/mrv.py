@@ -97,6 +97,7 @@ def power_streams(c: Company, table: FactorTable, year: int) -> tuple[list[dict[
                         "tco2_per_unit": str(per)})
         output.append({"source_id": u["source_id"], "sector": "power", "fuel": u["fuel"],
                        "capacity_mw": u["capacity_mw"], "cooling": u["cooling"], "electricity_mwh": str(u["mwh"]),
+                       "generation_mwh": str(u["mwh"]),
                        "heat_gj": "0", "heat_supply_ratio": "0", "load_factor": str(u["load_factor"]),
                        "emissions": str(emitted)})
     return streams, output, total

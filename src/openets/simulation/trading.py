@@ -23,7 +23,10 @@ def deadline(m: Market) -> date:
 
 def _open(m: Market) -> list[date]:
     """Open the market's exchange, deposit the agents' cash; the trading days, oldest first."""
-    m.clock.at = at(deadline(m) - timedelta(days=90), 10)
+    # 90 days before the deadline, but not before the year's compliance rules were published (the
+    # national 2023 plan came out on 15 Oct 2024, 77 days before its deadline)
+    published = m.svc.rulebook.lookup_at(m.spec.code, m.spec.year, m.clock.now(), "compliance").valid_from
+    m.clock.at = at(max(deadline(m) - timedelta(days=90), published), 10)
     ex = m.exchange = open_exchange(m.svc, m.uc.code)
     ex.reference = int(m.spec.price_yuan * 100)
     ex._rebuild()  # the book's band follows the reference just set (no public way to ask for it yet)

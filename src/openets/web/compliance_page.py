@@ -1,5 +1,5 @@
 """The compliance year's page: every company's status for the market's regulators and auditors —
-searched (name or credit code), filtered by status, sorted, paged, exported as CSV — with the deadline
+searched (name or credit code), filtered by status, sorted, paged, exported as CSV or a typed Excel workbook — with the deadline
 and the time the figures are as of; for everyone the published non-compliance list, with names."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.core.text import check_text
+from openets.reports.compliance_export import COMPANIES, compliance_xlsx
+from openets.reports.excel import typed_cell
 from openets.services.names import NO_CODE, company_names
 
 if TYPE_CHECKING:
@@ -89,20 +91,32 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
                     days_left=(deadline - now).days if deadline and deadline > now else 0,
                     as_of=now.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M"))
 
+    def chosen(request: Request, market: str, year: int, q: str, status: str, sort: str) -> list[dict[str, Any]]:
+        registry.rulebook.market(market)
+        rows = statuses(who(request), market, year)
+        if rows is None:
+            raise DomainError("forbidden", "the companies' statuses are for the market's regulators and auditors")
+        return select_rows(rows, q=q, status=status, sort=sort)
+
     @app.get("/ui/compliance/{market}/{year}/export.csv", include_in_schema=False)
     def export(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)], q: Text = "",
                status: Text = "", sort: Text = "company") -> Response:
-        registry.rulebook.market(market)
-        me = who(request)
-        rows = statuses(me, market, year)
-        if rows is None:
-            raise DomainError("forbidden", "the companies' statuses are for the market's regulators and auditors")
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["企业名称 company name", "统一社会信用代码 credit code", "状态 status", "应清缴 owed (t)",
-                         "已清缴 surrendered (t)", "缺口 shortfall (t)"])
-        for r in select_rows(rows, q=q, status=status, sort=sort):
-            writer.writerow([r["name"], r["company"], r["status"], "" if r["owed"] is None else r["owed"],
-                             r["surrendered"], r["shortfall"]])
+        writer.writerow([c.header for c in COMPANIES])  # the workbook's columns, plain
+        for r in chosen(request, market, year, q, status, sort):
+            writer.writerow(["" if v is None else v for v in (typed_cell(c, r.get(c.key)) for c in COMPANIES)])
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.csv"'})
+
+    @app.get("/ui/compliance/{market}/{year}/export.xlsx", include_in_schema=False)
+    def export_xlsx(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)], q: Text = "",
+                    status: Text = "", sort: Text = "company") -> Response:
+        from openets.services.compliance import ComplianceService
+
+        rows = chosen(request, market, year, q, status, sort)
+        deadline, rates = ComplianceService(registry).year_summary(market, year)
+        body = compliance_xlsx(rows, market=market, year=year, deadline=deadline,
+                               as_of=registry.clock.now().astimezone(MARKET_TZ), rates=rates)
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.xlsx"'})

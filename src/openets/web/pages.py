@@ -64,8 +64,9 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         me = ctx.pop("me", None) or who(request)
         w = words(lang)
         tr = Phrases(w, lang)
-        # a refusal handed to a page as the DomainError itself is shown through the catalogue
-        shown = {k: tr.problem(v) if isinstance(v, DomainError) else v for k, v in ctx.items()}
+        # a refusal handed to a page as its ``error`` (or ``closed``) is shown through the catalogue
+        shown = {k: tr.problem(v) if k in ("error", "closed") and isinstance(v, DomainError) else v
+                 for k, v in ctx.items()}
         body = _env.get_template(name).render(w=w, tr=tr, lang=lang, me=me, tz=MARKET_TZ, **shown)
         resp = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang"):
@@ -206,7 +207,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
 
     @app.get("/ui/me", response_class=HTMLResponse, include_in_schema=False)
     def me_page(request: Request) -> Response:
-        from openets.services.compliance import ComplianceService
+        from openets.web.company_pages import obligations
 
         me = who(request)
         if me is None:
@@ -214,20 +215,8 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         holdings = queries.holdings(me.party_id)
         cash = [{"market": r.market, "balance": _yuan(r.balance_fen), "reserved": _yuan(r.reserved_fen)}
                 for r in web.cash_accounts(me.party_id)]
-        reg_id = registry.registration_id(me.party_id)
-        years = web.company_report_years(reg_id) if reg_id else []
-        obligations = []
-        cs = ComplianceService(registry)
-        for market_, year in years:
-            try:
-                for s in cs.statuses(market_, year):
-                    if s.company == reg_id:
-                        obligations.append({"market": market_, "year": year, "owed": s.status.owed,
-                                            "surrendered": s.status.surrendered, "shortfall": s.status.shortfall,
-                                            "status": s.status.code})
-            except DomainError:
-                continue
-        return page(request, "me.html", me=me, holdings=holdings, cash=cash, obligations=obligations)
+        return page(request, "me.html", me=me, holdings=holdings, cash=cash,
+                    obligations=obligations(registry, me.party_id))
 
     @app.get("/ui/accounts", response_class=HTMLResponse, include_in_schema=False)
     def accounts(request: Request) -> Response:
@@ -254,8 +243,14 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
             return page(request, "accounts.html", status=422, me=me, pending=[], error=exc)
         return RedirectResponse("/ui/accounts", status_code=303)
 
+    from openets.web.company_actions import mount_company_actions
+    from openets.web.company_pages import mount_company
     from openets.web.compliance_page import mount_compliance
+    from openets.web.lab_page import mount_lab
     from openets.web.work import mount_work
 
     mount_work(app, registry=registry, who=who, page=page)
     mount_compliance(app, registry=registry, who=who, page=page, yuan=_yuan)
+    mount_lab(app, page=page)
+    mount_company(app, registry=registry, queries=queries, who=who, page=page, yuan=_yuan, local_time=local_time)
+    mount_company_actions(app, registry=registry, queries=queries, who=who, page=page)

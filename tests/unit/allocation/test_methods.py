@@ -163,3 +163,54 @@ methods.industry = { method = "grandfathering", factor = "0.9712", window = 3 }
 """, encoding="utf-8")
     mine = allocation_rules(default_rulebook().with_file(own).lookup("HB", 2016, date(2016, 6, 1), "allocation"))
     assert allocate([plant], mine).companies[0].tonnes == round(110_000 * D("0.9712"))  # mean × factor
+
+
+def test_cement_co_processing_raises_the_benchmark() -> None:
+    """2017 draft (mrv-and-benchmarks.md): clinker 0.8534 tCO2/t, +1 / 2 / 3 % for co-processing
+    3–5 / 5–10 / > 10 ×10⁴ t of waste a year."""
+    from openets.allocation.plan import ProductionRow, allocate
+
+    draft = allocation_rules(default_rulebook().lookup("CEA", 2017, date(2017, 6, 1), "allocation"))
+
+    def tonnes(waste: int) -> int:
+        row = ProductionRow("r2", "CEM", "K1", "cement", output=D(1_000_000), waste_t=D(waste))
+        return allocate([row], draft).companies[0].tonnes
+
+    assert tonnes(0) == 853_400  # 0.8534 × 1,000,000
+    assert tonnes(29_999) == 853_400  # below 3 ×10⁴ t: no uplift
+    assert tonnes(30_000) == 861_934  # 0.8534 × 1.01 × 1,000,000 = 861,934
+    assert tonnes(60_000) == 870_468  # 0.8534 × 1.02 × 1,000,000 = 870,468
+    assert tonnes(100_000) == 870_468  # "5–10 ×10⁴ t": 100,000 t is still the 2 % tier
+    assert tonnes(150_000) == 879_002  # > 10 ×10⁴ t: 0.8534 × 1.03 × 1,000,000 = 879,002
+    alu = ProductionRow("r3", "ALU", "P1", "aluminium", output=D(1000), waste_t=D(50_000))
+    assert "no co-processing uplift" in allocate([alu], draft).problems[0]
+
+
+def test_draft_2017_power_categories_each_marked_unverified_with_source() -> None:
+    """The draft names 11 categories by steam pressure, capacity and fuel but not which: the eleven shipped
+    are a guess, each marked so with where the structure comes from (their values are user-supplied)."""
+    r = allocation_rules(default_rulebook().lookup("CEA", 2017, date(2017, 6, 1), "allocation"))
+    assert r.power is not None and len(r.power.categories) == 11
+    for cat in r.power.categories.values():
+        assert cat.status.startswith("unverified") and "mrv-and-benchmarks.md" in cat.status, cat.code
+        assert cat.electricity is None and cat.heat is None  # no guessed value ships
+
+
+def test_2023_power_allocates_on_generation() -> None:
+    """国环规气候〔2024〕1号 allocates on generation (发电量), the heat-supply factor removed; with the national
+    scenario's assumed benchmark 0.8013 tCO2/MWh (2022's 0.8177 × 0.98): a 600 MW water-cooled coal unit
+    generating 3,000,000 MWh (supplying 2,800,000) at F = 0.90 gets 3,000,000 × 0.8013 × 1 × 1 = 2,403,900 t;
+    air-cooled at F = 0.82: × 1.05 × (1 + 0.0014 × (85 − 82)) = 1.05 = 2,524,095 × 1.0042 = 2,534,696.199 → 2,534,696 t."""
+    from openets.allocation.plan import ProductionRow, allocate
+    from openets.simulation.schema import BUNDLED
+
+    book = default_rulebook().with_file(BUNDLED / "national-2023-2024-rules.toml")
+    rules = allocation_rules(book.lookup("CEA", 2023, date(2024, 11, 1), "allocation"))
+
+    def unit(cooling: str, f: str, generation: D | None = D(3_000_000)) -> ProductionRow:
+        return ProductionRow("r2", "P", "U1", "power", fuel="coal", capacity_mw=600, cooling=cooling,
+                             electricity_mwh=D(2_800_000), generation_mwh=generation, load_factor=D(f))
+
+    assert allocate([unit("water", "0.90")], rules).companies[0].tonnes == 2_403_900
+    assert allocate([unit("air", "0.82")], rules).companies[0].tonnes == 2_534_696
+    assert "generated is not given" in allocate([unit("water", "0.9", None)], rules).problems[0]

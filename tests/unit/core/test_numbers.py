@@ -136,4 +136,5 @@ def test_fuzz_only_domain_errors_and_fast(text: str) -> None:
             fn(text)
         except DomainError:
             pass
-        assert time.perf_counter() - t0 < 0.05, (fn.__name__, text)
+        # an unbounded parse of these takes minutes; 0.5 s leaves room for a loaded CI machine (2 cores)
+        assert time.perf_counter() - t0 < 0.5, (fn.__name__, text)

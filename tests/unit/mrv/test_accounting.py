@@ -34,8 +34,11 @@ def test_natural_gas_combustion_by_hand() -> None:
 
 
 def test_coal_needs_measured_values() -> None:
-    with pytest.raises(DomainError) as e:
+    with pytest.raises(DomainError) as e:  # coal's NCV is always measured: no default for it
         resolve(Stream("I1", "coal-1", "combustion", "t", fuel="bituminous"), T, year=2021)
+    assert e.value.code == "factor_missing" and "NCV must be measured" in e.value.message
+    with pytest.raises(DomainError) as e:  # a year the table gives no high default for: measure everything
+        resolve(Stream("I1", "coal-1", "combustion", "t", fuel="bituminous"), T, year=2015)
     assert e.value.code == "fuel_unknown"
     measured = {"ncv": Factor(D("20.908"), "GJ/t", "lab, monthly", "measured"),
                 "carbon_content": Factor(D("26.18"), "tC/TJ", "lab", "measured"),
@@ -46,6 +49,23 @@ def test_coal_needs_measured_values() -> None:
     with pytest.raises(DomainError) as e:  # a unit that does not fit: NCV per tonne, activity in Nm³
         resolve(Stream("I1", "coal-1", "combustion", "Nm3", fuel="bituminous", measured=measured), T, year=2021)
     assert e.value.code == "unit_mismatch"
+
+
+def test_unmeasured_coal_carbon_takes_the_high_default() -> None:
+    """The national power guidelines: coal whose carbon content is not measured takes a high default
+    (2021: 0.03356 tC/GJ; 2022 revision: 0.03085 tC/GJ; oxidation 99 %), marked unverified with its source.
+    2022: 1,000 t × 20.908 GJ/t = 20,908 GJ × 0.03085 tC/GJ = 645.0118 tC × 0.99 = 638.561682 tC × 44/12
+    = 2,341.392834 t. 2021: 20,908 × 0.03356 = 701.67248 tC × 0.99 = 694.6557552 × 44/12 = 2,547.071102 t."""
+    ncv = {"ncv": Factor(D("20.908"), "GJ/t", "lab, monthly", "measured")}
+    r22 = resolve(Stream("I1", "coal-1", "combustion", "t", fuel="bituminous", measured=ncv), T, year=2022)
+    assert display(emissions(r22, {1: D(1000)}).emissions) == D("2341.39")
+    assert "unverified" in r22.factors["carbon_content"] and "485号" in r22.factors["carbon_content"]
+    r21 = resolve(Stream("I1", "coal-1", "combustion", "t", fuel="bituminous", measured=ncv), T, year=2021)
+    assert display(emissions(r21, {1: D(1000)}).emissions) == D("2547.07")
+    # the default is high: a typical measured bituminous coal (26.18 tC/TJ, 98 %) gives 1,966.89 t above
+    measured = {**ncv, "carbon_content": Factor(D("26.18"), "tC/TJ", "lab", "measured")}
+    mixed = resolve(Stream("I1", "coal-1", "combustion", "t", fuel="bituminous", measured=measured), T, year=2022)
+    assert "measured" in mixed.factors["carbon_content"] and "unverified" in mixed.factors["oxidation"]
 
 
 def test_clinker_anode_pfc_gas_by_hand() -> None:

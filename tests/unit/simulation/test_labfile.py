@@ -50,15 +50,15 @@ def test_every_problem_named(tmp_path: Path) -> None:
     with pytest.raises(DomainError) as err:
         load_lab(write(tmp_path, table))
     msg = err.value.message
-    assert msg.startswith("8 problems: ")
-    for part in ("firms.csv row 2, column bau_t: 'abc' is not a number",
-                 "firms.csv row 3, column sector: empty",
-                 "firms.csv row 3: give column 配额 or column benchmark and column output, not both",
-                 "firms.csv row 3: give the MAC as column mac_slope or column mac_points",
-                 "firms.csv row 4, column mac_slope: '-1' is below the minimum 0",
-                 "firms.csv row 4, column 企业编号: A again (first at firms.csv row 2)",
+    assert msg.startswith("8 problems, nothing run: ")
+    for part in ("firms.csv row 2, column \"bau_t\": 'abc' is not a number",
+                 "firms.csv row 3, column \"sector\": empty",
+                 'firms.csv row 3: give column "配额" or column "benchmark" and column "output", not both',
+                 'firms.csv row 3: give the MAC as column "mac_slope" or column "mac_points"',
+                 "firms.csv row 4, column \"mac_slope\": '-1' is below the minimum 0",
+                 'firms.csv row 4, column "企业编号": A again (first at firms.csv row 2)',
                  "firms.csv row 5: no allocation",
-                 "firms.csv row 5, column mac_points: MAC points rise"):
+                 'firms.csv row 5, column "mac_points": MAC points rise'):
         assert part in msg, part
 
 
@@ -85,7 +85,7 @@ def test_excel_firms_sheet_with_chinese_headers(tmp_path: Path) -> None:
     (tmp_path / "lab.toml").write_text(HEAD.format(firms="firms.xlsx"), encoding="utf-8")
     with pytest.raises(DomainError) as err:
         load_lab(tmp_path / "lab.toml")
-    assert err.value.message == "1 problem: firms.xlsx:企业 row 3, column 配额: 'x' is not a number"
+    assert err.value.message == "1 problem, nothing run: firms.xlsx:企业 row 3, column \"配额\": 'x' is not a number"
     ws["D3"] = 3410000
     wb.save(tmp_path / "firms.xlsx")
     lab = load_lab(tmp_path / "lab.toml")

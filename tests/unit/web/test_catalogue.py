@@ -67,6 +67,10 @@ def template_keys() -> set[str]:
 def _dynamic(prefix: str) -> set[str]:
     if prefix == "sort_":
         return set(SORTS)
+    if prefix == "lab_":  # the lab page's figures
+        from openets.web.lab_page import FIGURES
+
+        return set(FIGURES)
     if prefix == "task_":  # the kinds services/tasks.py makes
         return set(re.findall(r'Task\("([a-z_]+)"', (SRC / "services" / "tasks.py").read_text(encoding="utf-8")))
     raise AssertionError(f"the template builds keys from {prefix!r}: name their endings here")

@@ -1,0 +1,89 @@
+"""The bundled national scenarios (compliance years 2023 and 2024 for power, 2024 for steel, cement and
+aluminium) run end to end on a small version: power allocated on generation under 国环规气候〔2024〕1号
+with the scenario's benchmark assumptions, industry by verified emissions; the surrender deadline of
+the year's own compliance rule set; every unit class conserved."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+from openets.core.clock import MARKET_TZ, from_us
+from openets.services import rulebook
+from openets.services.queries import RegistryQueries
+from openets.simulation.schema import BUNDLED
+from openets.storage import tables as t
+from openets.storage.db import make_engine
+
+SMALL = {"companies = 200": "companies = 5", "trading_days = 30": "trading_days = 2",
+         "orders_per_day = 600": "orders_per_day = 30"}
+
+
+@pytest.mark.parametrize(("year", "deadline"), [(2023, "2024-12-31"), (2024, "2025-12-31")])
+def test_national_year_runs_under_its_own_rules(tmp_path: Path, year: int, deadline: str) -> None:
+    text = (BUNDLED / f"national-{year}.toml").read_text(encoding="utf-8")
+    for a, b in SMALL.items():
+        assert a in text
+        text = text.replace(a, b)
+    shutil.copy(BUNDLED / "national-2023-2024-rules.toml", tmp_path / "national-2023-2024-rules.toml")
+    path = tmp_path / "small.toml"
+    path.write_text(text, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'year.db'}"
+    r = CliRunner().invoke(app, ["run", str(path), "--db", db, "--report", str(tmp_path / "report"), "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    (cea,) = out["markets"]
+    assert out["conserved"] and cea["market"] == "CEA" and cea["companies"] == 5
+    assert all(x.conserved for x in RegistryQueries(make_engine(db)).totals())
+    # the scenario's benchmarks (2022's × 0.98) leave the coal-heavy synthetic fleet short: less allocated
+    # than verified, and the surrenders cover no more than what was allocated and bought
+    assert 0 < cea["allocated_t"] < cea["verified_t"] and cea["surrendered_t"] <= cea["verified_t"]
+    # the year's own compliance rule set, and its deadline, govern: 国环规气候〔2024〕1号
+    book = rulebook.default_rulebook()
+    rs = book.lookup_at("CEA", year, datetime(2025, 1, 1, tzinfo=UTC), "compliance")
+    assert rs.document == "国环规气候〔2024〕1号"
+    assert str(rulebook.compliance_rules(book, "CEA", year, datetime(2025, 1, 1, tzinfo=UTC)).deadline) == deadline
+    with make_engine(db).connect() as c:
+        surrenders = c.execute(select(t.transactions.c.at_us).where(
+            t.transactions.c.type == "surrender", t.transactions.c.compliance_year == year)).scalars().all()
+    assert surrenders
+    # on-time surrenders fall on or before the deadline in market time; none before the plan (15 Oct 2024)
+    days = sorted(from_us(u).astimezone(MARKET_TZ).date().isoformat() for u in surrenders)
+    assert days[0] >= "2024-10-15" and sum(d <= deadline for d in days) >= 1
+
+
+def test_national_2024_industry_allocates_verified_emissions(tmp_path: Path) -> None:
+    """Steel, cement, aluminium 2024: allowances = verified 2024 emissions, issued after verification
+    under the industrial plan; each company's whole tonnes rounded up as its obligation is, so every
+    company can surrender exactly what it was given (allocated − verified < 1 t a company)."""
+    text = (BUNDLED / "national-2024-industry.toml").read_text(encoding="utf-8")
+    for a, b in {"companies = 150": "companies = 5", "trading_days = 20": "trading_days = 2",
+                 "orders_per_day = 300": "orders_per_day = 30"}.items():
+        assert a in text
+        text = text.replace(a, b)
+    path = tmp_path / "small.toml"
+    path.write_text(text, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'year.db'}"
+    r = CliRunner().invoke(app, ["run", str(path), "--db", db, "--report", str(tmp_path / "report"), "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    (cea,) = out["markets"]
+    assert out["conserved"] and 0 <= cea["allocated_t"] - cea["verified_t"] < cea["companies"]
+    with make_engine(db).connect() as c:
+        runs = c.execute(select(t.allocation_runs.c.kind, t.allocation_runs.c.rule_document,
+                                t.allocation_runs.c.total)).all()
+        rows = c.execute(select(t.allocations.c.exact, t.allocations.c.quantity)).all()
+    assert [(k, d) for k, d, _ in runs] == [("final", "2024、2025年度全国碳排放权交易钢铁、水泥、铝冶炼行业配额总量和分配方案 "
+                                                     "(number unverified)")]
+    assert runs[0][2] == cea["allocated_t"]
+    for exact, quantity in rows:  # each company: its verified emissions, up to whole tonnes
+        assert quantity == math.ceil(Decimal(exact))
