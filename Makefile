@@ -29,6 +29,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/lab_bench.py
 	$(BIN)/python bench/trust_bench.py
+	$(BIN)/python bench/dashboard_bench.py
 
 bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/registry_bench.py --quick
@@ -40,6 +41,7 @@ bench-quick: $(BIN)/.installed
 	$(BIN)/python bench/api_bench.py --quick
 	$(BIN)/python bench/lab_bench.py --quick
 	$(BIN)/python bench/trust_bench.py --quick
+	$(BIN)/python bench/dashboard_bench.py --quick
 
 # ruff, then mypy (configured in pyproject.toml), then the layer contracts (import-linter, [tool.importlinter])
 lint: $(BIN)/.installed

@@ -60,7 +60,7 @@ def test_a_refused_dashboard_order_is_recorded_refused_with_its_user(make_api, e
     assert rows and rows[-1]["user_name"] == "BJ-co-1" and rows[-1]["role"] == "company"
     # refused (no cash deposited: cash_insufficient), the page and the row say the same reason
     assert rows[-1]["status"] == 422 and rows[-1]["source"] == "ui" and rows[-1]["answer"] == "cash_insufficient"
-    assert "order refused: cash_insufficient" in r.text
+    assert "资金不足 [cash_insufficient]" in r.text  # the refusal through the catalogue, Chinese by default
 
 
 def test_auditors_read_the_trail_and_companies_may_not(make_api, login, engine) -> None:  # type: ignore[no-untyped-def]

@@ -64,7 +64,7 @@ def test_order_form_huge_or_infinite_price_is_refused_fast(client) -> None:  # t
         r = c.post("/ui/market/BEA-2016/orders", data={"account": w.accounts[1].number, "side": "buy",
                                                        "quantity": quantity, "price": price})
         assert time.perf_counter() - t0 < 2.0, (price, quantity)
-        assert r.status_code < 500 and "quantity: whole tonnes" in r.text, (price, quantity, r.status_code)
+        assert r.status_code < 500 and "数量为整吨，价格以元计、精确到 0.01" in r.text, (price, quantity, r.status_code)
     assert c.get("/market/BEA-2016/orders").json() == before
     assert c.get("/health").status_code == 200
 

@@ -91,7 +91,7 @@ def test_dashboard_forms_without_a_browser(client) -> None:  # type: ignore[no-u
     c, w = client
     assert c.get("/ui/me", follow_redirects=False).status_code == 303  # log in first
     bad = c.post("/ui/login", data={"username": "BJ-co-1", "password": "wrong"})
-    assert bad.status_code == 401 and "wrong user name or password" in bad.text
+    assert bad.status_code == 401 and "用户名或密码错误 [login_failed]" in bad.text  # the catalogue's Chinese
     ok = c.post("/ui/login", data={"username": "BJ-co-1", "password": PW}, follow_redirects=False)
     assert ok.status_code == 303 and "openets_token" in ok.headers["set-cookie"]
     assert "HttpOnly" in ok.headers["set-cookie"] and "SameSite=strict" in ok.headers["set-cookie"]

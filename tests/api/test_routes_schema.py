@@ -21,7 +21,7 @@ def test_every_route_has_a_response_model_and_a_unique_operation_id() -> None:
     assert [f"{sorted(r.methods)} {r.path}" for r in api if r.response_model is None] == []
     assert all(r.tags for r in api)  # each route belongs to its capability's router
     ids = [r.unique_id for r in routes if hasattr(r, "unique_id")]  # the dashboard's pages too
-    assert len(ids) == len(routes) - 4  # all but /openapi.json and the documentation pages
+    assert len(ids) == len(routes) - 1  # all but /openapi.json (/docs, /redoc: routes of api/docs.py, served offline)
     assert len(ids) == len(set(ids))
     assert {r.unique_id for r in api} >= {"market-place", "registry-transfer", "mrv-get_report", "auctions-bid"}
 

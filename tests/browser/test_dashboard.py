@@ -8,6 +8,7 @@ missing browser fails instead of skipping."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -123,3 +124,19 @@ def test_public_pages_draw_the_charts_with_data(server, page, tmp_path: Path) ->
     assert "BEA-2016" in page.inner_text("#instruments")
     page.click("#lang")
     assert "Market overview" in page.inner_text("h1")
+
+
+def test_chart_date_axes_read_in_the_page_language(server, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    base, _ = server
+    han = re.compile(r"[\u4e00-\u9fff]")
+    for url, chart in (("/ui/market/BEA-2016", "kline"), ("/", "prices")):
+        page.goto(f"{base}{url}")  # Chinese by default: 6月1日 … (the catalogue's 年/月/日 formats)
+        page.wait_for_function(f"document.querySelectorAll('#{chart} .xtick text').length > 0")
+        ticks = page.eval_on_selector_all(f"#{chart} .xtick text", "els => els.map(e => e.textContent)")
+        assert ticks and all("月" in t and "日" in t for t in ticks), ticks
+        page.locator(f"#{chart}").screenshot(path=str(tmp_path / f"{chart}-zh.png"))
+        page.goto(f"{base}{url}?lang=en")
+        page.wait_for_function(f"document.querySelectorAll('#{chart} .xtick text').length > 0")
+        ticks = page.eval_on_selector_all(f"#{chart} .xtick text", "els => els.map(e => e.textContent)")
+        assert ticks and not any(han.search(t) for t in ticks) and any("Jun" in t for t in ticks), ticks
+        page.goto(f"{base}{url}?lang=zh")

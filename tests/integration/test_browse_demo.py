@@ -51,7 +51,9 @@ def test_the_landing_page_at_the_readme_time_is_a_page(client: TestClient) -> No
     # the national market, without trading rules on 2017-06-14: its page says so, with no order form
     r = client.get("/ui/market/CEA-2019")
     assert r.status_code == 200 and 'id="closed"' in r.text and 'id="order"' not in r.text
-    assert "no trading rules" in r.text
+    assert "该市场在此日期没有适用于该履约年度的规则" in r.text  # the refusal through the catalogue, in Chinese
+    assert "no trading rules" in client.get("/ui/market/CEA-2019?lang=en").text  # in English with its detail
+    client.cookies.delete("lang")  # ?lang=en is remembered in a cookie: back to the default
     # a market trading today: a book, a band
     r = client.get("/ui/market/BEA-2016")
     assert r.status_code == 200 and 'id="closed"' not in r.text

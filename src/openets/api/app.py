@@ -9,6 +9,7 @@ from openets import __version__
 from openets.api import errors
 from openets.api.audit import AuditLog
 from openets.api.deps import COOKIE, Services, current
+from openets.api.docs import install_docs
 from openets.api.errors import PROBLEM, problem
 from openets.api.ids import operation_id
 from openets.api.routes import ROUTERS
@@ -32,8 +33,9 @@ def create_app(engine: Engine, *, secret: str | None = None, clock: Clock | None
                    capabilities=CapabilityQueries(engine))
     app = FastAPI(title="OpenETS", version=__version__,
                   description="An open cap-and-trade carbon market system (基于总量控制的碳市场).",
-                  generate_unique_id_function=operation_id)
+                  generate_unique_id_function=operation_id, docs_url=None, redoc_url=None)
     app.state.services = svc
+    install_docs(app)  # /docs and /redoc from the installed package's assets, not a CDN
     errors.install(app)
     app.add_middleware(AuditLog, engine=engine, registry=registry)
     for router in ROUTERS:

@@ -90,10 +90,12 @@ class ComplianceService:
         deadline, order = rule_deadlines(r)
         extended = self._extensions(market, year)
         with self.engine.connect() as c:
-            one_report = [] if company is None else [t.emission_reports.c.company == company]
+            er = t.emission_reports  # the columns a status needs, not the reports' documents
+            one_report = [] if company is None else [er.c.company == company]
             one_party = [] if company is None else [t.parties.c.registration_id == company]
-            reports = {row.company: row for row in c.execute(select(t.emission_reports).where(
-                t.emission_reports.c.market == market, t.emission_reports.c.year == year, *one_report))}
+            reports = {row.company: row for row in c.execute(select(
+                er.c.company, er.c.state, er.c.verified_emissions, er.c.verified_output, er.c.indirect).where(
+                er.c.market == market, er.c.year == year, *one_report))}
             covered = {row.registration_id for row in c.execute(
                 select(t.parties.c.registration_id).join(t.accounts, t.accounts.c.party_id == t.parties.c.id).where(
                     t.accounts.c.market == market, t.accounts.c.type == "compliance", *one_party))}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from openets.compliance.core import Rates, rates
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
@@ -39,12 +40,13 @@ def select_rows(rows: list[dict[str, Any]], *, q: str, status: str, sort: str) -
 
 def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[Request], Actor | None],
                      page: Callable[..., HTMLResponse], yuan: Callable[[int | None], str]) -> None:
-    from openets.services.compliance import ComplianceService, Consequences
+    from openets.services.compliance import CompanyStatus, ComplianceService, Consequences
 
-    def statuses(me: Actor | None, market: str, year: int) -> list[dict[str, Any]] | None:
+    def statuses(me: Actor | None, market: str, year: int,
+                 rows: list[CompanyStatus] | None = None) -> list[dict[str, Any]] | None:
         if me is None or not (me.is_regulator_of(market) or me.role is Role.AUDITOR):
             return None
-        rows = ComplianceService(registry).statuses(market, year)
+        rows = ComplianceService(registry).statuses(market, year) if rows is None else rows
         names = company_names(registry.engine, (s.company for s in rows))
         return [{"company": s.company, "name": names.get(s.company, NO_CODE), "status": s.status.code,
                  "owed": s.status.owed, "surrendered": s.status.surrendered, "shortfall": s.status.shortfall}
@@ -58,7 +60,11 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
         check_text(q, "q", max_length=64)
         me = who(request)
         cs = ComplianceService(registry)
-        all_rows = statuses(me, market, year)
+        try:  # computed once: the table and the rates come from the same statuses
+            computed: list[CompanyStatus] | None = cs.statuses(market, year)
+        except DomainError:
+            computed = None
+        all_rows = statuses(me, market, year, computed)
         shown, total, pages, codes = None, 0, 1, []
         if all_rows is not None:
             codes = sorted({r["status"] for r in all_rows})
@@ -70,11 +76,12 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
         names = company_names(registry.engine, (p.company for p in listed))
         published = [{"company": p.company, "name": names.get(p.company, NO_CODE), "kind": p.kind,
                       "shortfall": p.shortfall, "amount": yuan(p.amount_fen)} for p in listed]
+        got = rates([s.status for s in computed]) if computed is not None else None
+        rate: Rates | str = got if got is not None and got.on_time.covered else "—"
         try:
-            rate: object = cs.rate(market, year)
             deadline, order_deadline = cs.deadlines(market, year)
         except DomainError:
-            rate, deadline, order_deadline = "—", None, None
+            deadline, order_deadline = None, None
         now = registry.clock.now()
         fines = [p for p in listed if p.kind == "fine"]
         return page(request, "compliance.html", me=me, market=market, year=year, rate=rate, published=published,

@@ -1,282 +1,100 @@
-"""The dashboard's words in Chinese and English (the domain terms from the glossary)."""
+"""The dashboard's words in Chinese and English: gettext catalogues read with Babel.
+
+``locale/{zh,en}/LC_MESSAGES/openets.po`` hold every word; the msgid is the key the templates use
+(``{{ w.holdings }}``), so a page and its words stay apart. Besides the plain words the catalogues name
+every status the UI shows (``status_<kind>_<code>``: compliance, order, transaction, account, report,
+allocation run, auction notice, penalty) and every refusal (``error_<code>``, the DomainError's code), so
+``order refused: price_outside_band`` reads 价格超出涨跌幅限制 in Chinese. The .po files are read at
+start (no compiled .mo to keep in step); ``tests/unit/web/test_catalogue.py`` fails on a code, status or
+template key missing from either language.
+
+Adding words on a branch: put them in :data:`WORDS` below as ``key: (zh, en)``; they work at once.
+Moving them into the catalogues: ``python -m openets.web.i18n`` writes them into both .po files (sorted),
+then empty :data:`WORDS`. A key in both places takes the catalogue's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from openets.compliance.core import Rates
+from openets.core.errors import DomainError
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "openets"
+LANGS = ("zh", "en")  # zh first: the default
 
 WORDS: dict[str, tuple[str, str]] = {
-    "title": ("碳排放权交易市场", "Carbon emissions trading"),
-    "overview": ("市场概况", "Market overview"),
-    "instrument": ("交易品种", "Instrument"),
-    "market": ("市场", "Market"),
-    "close": ("收盘价 (元/吨)", "Close (yuan/t)"),
-    "prices": ("各交易所碳市价格走势", "Carbon prices by market"),
-    "kline": ("碳 K 线", "K-line"),
-    "book": ("买卖盘", "Order book"),
-    "bids": ("买盘", "Bids"),
-    "asks": ("卖盘", "Asks"),
-    "price": ("价格 (元/吨)", "Price (yuan/t)"),
-    "quantity": ("数量 (吨)", "Quantity (t)"),
-    "trades": ("成交", "Trades"),
-    "time": ("时间", "Time"),
-    "login": ("登录", "Log in"),
-    "logout": ("退出", "Log out"),
-    "user": ("用户名", "User"),
-    "password": ("密码", "Password"),
-    "me": ("我的账户", "My accounts"),
-    "holdings": ("持有配额", "Holdings"),
-    "account": ("账户", "Account"),
-    "unit_class": ("配额/减排量", "Units"),
-    "total": ("总量", "Total"),
-    "reserved": ("冻结", "Reserved"),
-    "available": ("可用", "Available"),
-    "cash": ("资金", "Cash"),
-    "obligations": ("履约义务", "Obligations"),
-    "place_order": ("下单", "Place an order"),
-    "buy": ("买入", "Buy"),
-    "sell": ("卖出", "Sell"),
-    "submit": ("提交", "Submit"),
-    "open_orders": ("当前委托", "Open orders"),
-    "cancel": ("撤单", "Cancel"),
-    "compliance": ("履约情况", "Compliance"),
-    "rate": ("履约率", "Compliance rate"),
-    "status": ("状态", "Status"),
-    "owed": ("应清缴 (吨)", "Owed (t)"),
-    "surrendered": ("已清缴 (吨)", "Surrendered (t)"),
-    "shortfall": ("缺口 (吨)", "Shortfall (t)"),
-    "published": ("未履约名单", "Non-compliance list"),
-    "late": ("逾期企业", "Late companies"),
-    "fine": ("罚款 (元)", "Fine (yuan)"),
-    "pending_accounts": ("待审批开户申请", "Account requests to approve"),
-    "approve": ("批准", "Approve"),
-    "reject": ("拒绝", "Reject"),
-    "none": ("暂无", "None"),
-    "band": ("涨跌幅限制", "Price band"),
-    "company": ("企业", "Company"),
-    "kind": ("类别", "Kind"),
-    "not_trading": ("今日不交易", "Not trading today"),
-    "tasks": ("待办事项", "Tasks"),
-    "what": ("事项", "What"),
-    "proposed_by": ("提交人", "Proposed by"),
-    "yours": ("本人提交", "yours"),
-    "comment": ("意见", "Comment"),
-    "withdraw": ("撤回", "Withdraw"),
-    "task_transaction": ("待复核交易", "Transaction to approve"),
-    "task_allocation_run": ("待发放配额分配", "Allocation to issue"),
-    "task_account": ("开户申请", "Account request"),
-    "task_mrv_report": ("待确认排放报告", "Report to confirm"),
-    "audit": ("审计日志", "Audit log"),
-    "action": ("操作", "Action"),
-    "since": ("起", "From"),
-    "until": ("止", "Until"),
-    "filter": ("筛选", "Filter"),
-    "market_time": ("市场时钟", "Market clock"),
-    "role": ("角色", "Role"),
-    "source": ("来源", "Source"),
-    "target": ("对象", "Target"),
-    "answer": ("结果", "Answer"),
-    "credit_code": ("统一社会信用代码", "Credit code"),
-    "company_name": ("企业名称", "Company name"),
-    "deadline": ("履约截止日", "Deadline"),
-    "order_deadline": ("责令履约期限", "Order deadline"),
-    "days_left": ("剩余天数", "Days left"),
-    "as_of": ("数据截至", "As of"),
-    "companies": ("重点排放单位履约状态", "Companies' status"),
-    "search": ("企业名称或信用代码", "Name or credit code"),
-    "all": ("全部", "All"),
-    "sort_company": ("按信用代码", "By code"),
-    "sort_name": ("按名称", "By name"),
-    "sort_status": ("按状态", "By status"),
-    "sort_shortfall": ("按缺口", "By shortfall"),
-    "error": ("出错了", "Something went wrong"),
-    "back": ("返回首页", "Back to the overview"),
-    # lab page
-    "lab": ("政策实验室", "Policy lab"),
-    "lab_intro": ("已完成的政策实验对比（openets lab compare 写入），只读。目录：",
-                  "Finished lab comparisons (written by openets lab compare), read-only. Folder:"),
-    "lab_name": ("实验", "Lab"),
-    "lab_market": ("市场规则", "Market rules"),
-    "lab_years": ("年度", "Year"),
-    "lab_variants": ("情景", "Variants"),
-    "lab_broken": ("无法读取", "Not readable"),
-    "lab_none": ("暂无对比结果", "No comparison yet"),
-    "lab_all": ("全部对比", "All comparisons"),
-    "lab_firms": ("家企业", "firms"),
-    "lab_penalty": ("罚款（元/吨）", "Penalty (yuan/t)"),
-    "lab_note": ("每个情景只改变一项输入；“理论”行是分析模型（竞争均衡、Hotelling 路径）的预测。",
-                 "Each variant changes one input; the “analytic” rows are the model's prediction "
-                 "(competitive equilibrium, Hotelling path)."),
-    "lab_figure": ("指标", "Figure"),
-    "lab_price_yuan": ("市场价格（元/吨）", "Market price (yuan/t)"),
-    "lab_analytic_price_yuan": ("理论价格（元/吨）", "Analytic price (yuan/t)"),
-    "lab_abatement_t": ("减排量（吨）", "Abatement (t)"),
-    "lab_analytic_abatement_t": ("理论减排量（吨）", "Analytic abatement (t)"),
-    "lab_cost_yuan": ("总成本（元）", "Cost (yuan)"),
-    "lab_least_cost_yuan": ("最低成本（元）", "Least cost (yuan)"),
-    "lab_no_trade_cost_yuan": ("无交易成本（元）", "No-trade cost (yuan)"),
-    "lab_efficiency": ("配置效率", "Efficiency"),
-    "lab_compliance_rate": ("履约率", "Compliance rate"),
-    "lab_banked_t": ("结转（吨）", "Banked (t)"),
-    "lab_reserve_t": ("底价储备收购（吨）", "Bought by the floor's reserve (t)"),
-    "lab_price_path": ("价格路径（每日成交均价）", "Price path (daily VWAP)"),
-    "lab_sector_cost": ("各行业成本（各年合计）", "Cost per sector (all years)"),
-    "lab_yuan_t": ("元/吨", "yuan/t"),
-    "lab_yuan": ("元", "yuan"),
-    "lab_day": ("交易日", "Trading day"),
-    # company pages
-    "holdings_blocks": ("持仓与序列号", "Holdings and serials"),
-    "serial_blocks": ("序列号区段", "Serial blocks"),
-    "restricted": ("受限", "restricted"),
-    "statement": ("账户流水", "Statement"),
-    "download_csv": ("下载 CSV", "Download CSV"),
-    "lines_total": ("共计条数", "Lines"),
-    "beijing_time": ("北京时间", "Beijing time"),
-    "txn": ("交易号", "Transaction"),
-    "change": ("变动 (吨)", "Change (t)"),
-    "balance_after": ("变动后余额 (吨)", "Balance after (t)"),
-    "counter_account": ("对方账户", "Counter account"),
-    "counter_holder": ("对方名称", "Counter holder"),
-    "prev_page": ("上一页", "Previous"),
-    "next_page": ("下一页", "Next"),
-    "transfer": ("配额转移", "Transfer"),
-    "surrender": ("配额清缴", "Surrender"),
-    "from_account": ("转出账户", "From account"),
-    "to_account": ("转入账户", "To account"),
-    "compliance_year": ("履约年度", "Compliance year"),
-    "review": ("下一步：确认", "Next: confirm"),
-    "confirm_title": ("请确认", "Please confirm"),
-    "will_transfer": ("确认后，以下配额将从转出账户转入对方账户。",
-                      "On confirming, these units move from your account to the other account."),
-    "will_surrender": ("确认后，以下配额将被清缴，用于该履约年度，不可撤回。",
-                       "On confirming, these units are surrendered for the compliance year; this cannot be undone by you."),
-    "before": ("之前", "before"),
-    "after": ("之后", "after"),
-    "not_enough": ("可用数量不足，登记系统将拒绝。", "Not enough available: the registry will refuse it."),
-    "confirm": ("确认提交", "Confirm"),
-    "change_it": ("修改", "Change"),
-    "replayed": ("重复提交，未再次执行", "a repeated submission: nothing moved again"),
-    "refused": ("未执行", "Refused"),
-    "surrendered_units": ("已清缴明细", "Surrendered"),
-    "reversed": ("已冲正", "reversed"),
-    "my_orders": ("委托与成交", "Orders and fills"),
-    "order_no": ("委托号", "Order"),
-    "trade_no": ("成交号", "Trade"),
-    "side": ("方向", "Side"),
-    "filled": ("已成交", "Filled"),
-    "amount": ("成交金额 (元)", "Amount (yuan)"),
-    "fee": ("手续费 (元)", "Fee (yuan)"),
-    "settlement": ("交收", "Settlement"),
-    "settled": ("已交收", "settled"),
-    "delivery_due": ("待交收", "delivery due"),
-    "trade_confirmations": ("成交回报", "Trade confirmations"),
-    "mrv_reports": ("排放报告", "Emission reports"),
-    "year": ("年度", "Year"),
-    "workbook": ("报告模板 (Excel)", "Report workbook (Excel)"),
-    "upload": ("上传", "Upload"),
-    "report_no": ("报告", "Report"),
-    "reported_emissions": ("报告排放量", "Reported emissions"),
-    "verified_emissions": ("核查排放量", "Verified emissions"),
-    "findings": ("核查发现与数据质量提示", "Findings"),
-    "severity": ("级别", "Severity"),
-    "finding": ("内容", "Finding"),
-    "report_trail": ("报告流程记录", "Report history"),
-    "sev_major": ("重大", "major"),
-    "sev_minor": ("一般", "minor"),
-    "sev_observation": ("观察", "observation"),
-    "sev_warning": ("提示", "warning"),
-    "sev_error": ("错误", "error"),
-    "st_not_applicable": ("不适用", "not applicable"),
-    "st_excluded": ("已纳入其他市场", "covered elsewhere"),
-    "st_emissions_missing": ("排放量未确定", "emissions not yet set"),
-    "st_due": ("待清缴", "due"),
-    "st_compliant": ("已按期履约", "compliant"),
-    "st_late": ("逾期未履约", "late"),
-    "st_compliant_late": ("逾期后履约", "compliant late"),
-    "st_non_compliant": ("未履约", "non-compliant"),
-    "rs_draft": ("草稿 (退回)", "draft (returned)"),
-    "rs_submitted": ("已提交", "submitted"),
-    "rs_under_verification": ("核查中", "under verification"),
-    "rs_verified": ("已核查", "verified"),
-    "rs_confirmed": ("已确认", "confirmed"),
-    "rs_determined": ("主管部门核定", "determined by the regulator"),
-    "os_pending": ("待撮合", "pending"),
-    "os_open": ("未成交", "open"),
-    "os_partial": ("部分成交", "partly filled"),
-    "os_filled": ("全部成交", "filled"),
-    "os_cancelled": ("已撤单", "cancelled"),
-    "os_rejected": ("废单", "rejected"),
-    "ts_completed": ("已完成", "completed"),
-    "ts_awaiting_approval": ("待第二人复核", "awaiting a second approver"),
-    "ts_rejected": ("已拒绝", "rejected"),
-    "ts_cancelled": ("已撤回", "withdrawn"),
-    "tx_issue": ("签发", "issuance"),
-    "tx_allocate": ("分配", "allocation"),
-    "tx_central_transfer": ("政府账户间转移", "central transfer"),
-    "tx_auction_delivery": ("拍卖交付", "auction delivery"),
-    "tx_transfer": ("转移", "transfer"),
-    "tx_surrender": ("清缴", "surrender"),
-    "tx_cancel": ("自愿注销", "voluntary cancellation"),
-    "tx_delete": ("删除", "deletion"),
-    "tx_return_excess": ("多退 (收回)", "excess returned"),
-    "tx_reversal": ("冲正", "reversal"),
-    "err_not_found": ("未找到（账户、配额或编号不存在）", "not found (no such account, unit class or number)"),
-    "err_available_balance": ("可用配额不足", "not enough units available"),
-    "err_quantity_invalid": ("数量须为正整数吨", "the quantity is whole, positive tonnes"),
-    "err_receiver_differs": ("转入账户不能是转出账户", "the receiving account is the sending one"),
-    "err_receiver_type_allowed": ("该类账户不能接收此项转移", "that account type cannot receive this transfer"),
-    "err_sender_type_allowed": ("该账户不能进行此项操作", "this account cannot do that"),
-    "err_receiver_status_allows": ("转入账户当前状态不允许接收", "the receiving account's status does not allow it"),
-    "err_sender_status_allows": ("转出账户当前状态不允许转出", "your account's status does not allow it"),
-    "err_one_market": ("不同市场之间不能转移", "accounts of different markets"),
-    "err_unit_class_allowed": ("该配额不属于此市场", "those units do not belong to this market"),
-    "err_vintage_counts": ("该年度配额不能用于此履约年度", "that vintage does not count for this compliance year"),
-    "err_restriction_allows": ("受限配额不能用于此操作", "restricted units cannot be used for this"),
-    "err_actor_authorised": ("无权操作该账户", "you may not act on this account"),
-    "err_compliance_year_invalid": ("请选择本市场的履约年度", "choose a compliance year of the account's market"),
-    "err_obligation_missing": ("该年度无履约义务", "no obligation for that year"),
-    "err_report_invalid": ("报告未通过数据检查", "the report failed its checks"),
-    "err_file_too_large": ("文件过大", "the file is too large"),
-    "err_number_invalid": ("不是有效数字", "not a number"),
-    "err_number_not_whole": ("须为整数", "whole numbers only"),
-    "err_quantity_not_whole": ("须为整数吨", "whole tonnes only"),
-    "err_number_too_small": ("数量过小", "too small"),
-    "err_number_too_large": ("数量过大", "too large"),
-    "err_idempotency_conflict": ("重复的提交编号用于不同内容", "the same submission key was used for something else"),
-    # roles pages
-    "verifier_nav": ("核查任务", "Verification"),
-    "assigned_reports": ("分配给本机构的排放报告", "Reports assigned to us"),
-    "mrv_report": ("排放报告", "Emission report"),
-    "verif_statement": ("核查结论", "Verification statement"),
-    "findings_hint": ("每行一条：major/minor/observation:内容", "one a line: major/minor/observation:text"),
-    "severity_major": ("重大", "major"),
-    "severity_minor": ("一般", "minor"),
-    "severity_observation": ("观察项", "observation"),
-    "verification": ("核查", "Verification"),
-    "confirm_verify": ("我确认提交此核查结果", "I confirm this verification result"),
-    "verify": ("核查通过", "Verify"),
-    "send_back": ("退回企业", "Send back"),
-    "trail": ("处理记录", "Trail"),
-    "report_draft": ("草稿", "draft"),
-    "report_submitted": ("已提交", "submitted"),
-    "report_under_verification": ("核查中", "under verification"),
-    "report_verified": ("已核查", "verified"),
-    "report_confirmed": ("已确认", "confirmed"),
-    "report_determined": ("主管部门核定", "determined"),
-    "exchange_ops": ("交易所日终处理", "Exchange operations"),
-    "op_close": ("日终收市", "Close the day"),
-    "op_settle": ("T+1 交收", "T+1 settlement"),
-    "op_reconcile": ("对账", "Reconcile"),
-    "last_result": ("最近结果", "Last result"),
-    "settled_trades": ("已交收成交笔数", "Trades settled"),
-    "breaks": ("差异", "Breaks found"),
-    "clean": ("账实相符", "clean"),
-    "day": ("日期 (北京时间)", "Day (Beijing time)"),
-    "fines_decided": ("已决定罚款", "Fines decided"),
-    "list_published": ("未履约名单已公布", "Non-compliance list published"),
-    "awaiting_delivery": ("待交收 (T+1)", "Awaiting delivery (T+1)"),
-    "delivered": ("已交收 (T+1)", "Delivered (T+1)"),
-    "last_delivery": ("最近交收", "Last delivery"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
+    # words added before they reach the catalogues: key: (zh, en) — see the module's docstring
 }
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _read(lang: str) -> Catalog:
+    with po_path(lang).open("rb") as f:
+        return read_po(f, locale="zh_Hans_CN" if lang == "zh" else "en", domain=DOMAIN)
+
+
+@lru_cache(maxsize=len(LANGS))
+def catalogue(lang: str) -> Mapping[str, str]:
+    """The catalogue's translated messages (an untranslated msgid is left out, not shown as its key)."""
+    return {str(m.id): str(m.string) for m in _read(lang) if m.id and m.string}
 
 
 def words(lang: str) -> dict[str, str]:
     i = 1 if lang == "en" else 0
-    return {k: v[i] for k, v in WORDS.items()}
+    return {**{k: v[i] for k, v in WORDS.items()}, **catalogue(lang)}
+
+
+class Phrases:
+    """Statuses and refusals through the same catalogue, for the templates (``tr``) and the pages."""
+
+    def __init__(self, w: Mapping[str, str], lang: str) -> None:
+        self.w, self.lang = w, lang
+
+    def status(self, kind: str, code: object) -> str:
+        """A status as people read it; an unknown one stays its code (the catalogue test finds it)."""
+        return self.w.get(f"status_{kind}_{code}", str(code))
+
+    def rates(self, r: Rates | str) -> str:
+        """The three compliance rates as published (to 0.1 %), each named in the page's language."""
+        if isinstance(r, str):
+            return r
+        return " · ".join(f"{self.w[k]} {x.as_published(1)}" for k, x in
+                          (("rate_on_time", r.on_time), ("rate_final", r.final), ("rate_quantity", r.quantity)))
+
+    def refusal(self, code: str) -> str:
+        return self.w.get(f"error_{code}", code)
+
+    def problem(self, exc: DomainError) -> str:
+        """One line for a refused action: the catalogue's words and the code; in English the specific
+        message too (it is written in English, so the Chinese page keeps to the catalogue's words)."""
+        text = self.refusal(exc.code)
+        if self.lang == "en" and exc.message and exc.message != exc.code:
+            return f"{text}: {exc.message} [{exc.code}]"
+        return f"{text} [{exc.code}]"
+
+
+def move_words() -> int:
+    """Write :data:`WORDS` into both catalogues (the catalogue's own text is kept for a key in both)."""
+    for i, lang in enumerate(LANGS):
+        cat = _read(lang)
+        for key, texts in WORDS.items():
+            if key not in cat:
+                cat.add(key, texts[i])
+        with po_path(lang).open("wb") as f:
+            write_po(f, cat, width=120, sort_output=True)
+    catalogue.cache_clear()
+    return len(WORDS)
+
+
+if __name__ == "__main__":
+    print(f"{move_words()} words written into {', '.join(str(po_path(lang)) for lang in LANGS)}; now empty WORDS")

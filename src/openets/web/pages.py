@@ -21,7 +21,7 @@ from openets.core.errors import DomainError
 from openets.services.market_queries import MarketQueries
 from openets.services.web_queries import WebQueries
 from openets.web.acting import note_actor
-from openets.web.i18n import words
+from openets.web.i18n import Phrases, words
 
 if TYPE_CHECKING:  # the parts of the app the pages are given (no import at run time)
     from openets.services.auth import AuthService
@@ -62,7 +62,12 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
         lang = "en" if lang == "en" else "zh"
         me = ctx.pop("me", None) or who(request)
-        body = _env.get_template(name).render(w=words(lang), lang=lang, me=me, tz=MARKET_TZ, **ctx)
+        w = words(lang)
+        tr = Phrases(w, lang)
+        # a refusal handed to a page as its ``error`` (or ``closed``) is shown through the catalogue
+        shown = {k: tr.problem(v) if k in ("error", "closed") and isinstance(v, DomainError) else v
+                 for k, v in ctx.items()}
+        body = _env.get_template(name).render(w=w, tr=tr, lang=lang, me=me, tz=MARKET_TZ, **shown)
         resp = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang"):
             resp.set_cookie("lang", lang, samesite="strict")
@@ -84,17 +89,21 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     def plotly_js() -> FileResponse:  # shipped with the package (static/README.md: version, licence)
         return FileResponse(FsPath(__file__).parent / "static" / "plotly.min.js", media_type="text/javascript")
 
+    @app.get("/static/noto-sans-sc.otf", include_in_schema=False)
+    def chinese_font() -> FileResponse:  # the Noto Sans SC the reports use (installed package): Han glyphs offline
+        from pylopdf_fonts_zh_cn import sans_path
+
+        return FileResponse(sans_path(), media_type="font/otf", headers={"Cache-Control": "public, max-age=86400"})
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request) -> HTMLResponse:
-        from openets.market.data import bars
         from openets.services.compliance import ComplianceService
 
         rows, series = [], {}
         for i in hub.instruments():
-            prints = hub.tape(i.instrument)  # the history, whether or not the instrument trades today
-            daily = bars(prints)
+            daily, count = hub.daily_bars(i.instrument)  # the history, whether or not the instrument trades today
             rows.append({"instrument": i.instrument, "market": i.market,
-                         "close": _yuan(daily[-1].close) if daily else "", "count": len(prints)})
+                         "close": _yuan(daily[-1].close) if daily else "", "count": count})
             if daily:
                 series[i.instrument] = {"x": [b.start.date().isoformat() for b in daily],
                                         "y": [b.close / 100 for b in daily]}
@@ -103,24 +112,26 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         cs = ComplianceService(registry)
         for market, year in years:
             try:
-                compliance.append({"market": market, "year": year, "rate": cs.rate(market, year)})
+                compliance.append({"market": market, "year": year, "rate": cs.rates(market, year)})
             except DomainError:
                 continue  # no rules or nobody covered: nothing to show
         return page(request, "overview.html", instruments=rows, series=series, compliance=compliance)
 
     @app.get("/ui/market/{instrument}", response_class=HTMLResponse, include_in_schema=False)
-    def market(request: Request, instrument: str, error: str | None = None) -> HTMLResponse:
-        from openets.market.data import bars
+    def market_page(request: Request, instrument: str) -> HTMLResponse:
+        return market(request, instrument)
 
+    def market(request: Request, instrument: str, error: DomainError | None = None, hint: bool = False) -> HTMLResponse:
         me = who(request)
-        prints = hub.tape(instrument)  # NotFound for an unknown instrument
-        closed: str | None = None
+        history, _count = hub.daily_bars(instrument)  # NotFound for an unknown instrument
+        prints = hub.tape(instrument, last=20)  # the tape's newest end only
+        closed: DomainError | None = None
         try:
             ex, depth = hub.depth(instrument, 10)
         except DomainError as exc:  # no trading rules in force today: its history, and why no book
-            ex, depth, closed = None, {"bids": [], "asks": []}, exc.message
+            ex, depth, closed = None, {"bids": [], "asks": []}, exc
         daily = [{"day": b.start.date().isoformat(), "open": b.open / 100, "high": b.high / 100, "low": b.low / 100,
-                  "close": b.close / 100, "volume": b.volume} for b in bars(prints)]
+                  "close": b.close / 100, "volume": b.volume} for b in history]
         accounts, orders = [], []
         if me is not None and ex is not None:
             accounts = market_queries.open_accounts(me.party_id, ex.market)
@@ -128,11 +139,11 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         band = (f"{_yuan(ex.rules.band_low)} – {_yuan(ex.rules.band_high)}"
                 if ex is not None and ex.rules.band_low is not None else "—")
         return page(request, "market.html", status=422 if error else 200, me=me, instrument=instrument, bars=daily,
-                    band=band, error=error, closed=closed,
+                    band=band, error=error, hint=hint, closed=closed,
                     bids=[{"price": _yuan(p), "quantity": q} for p, q in depth["bids"]],
                     asks=[{"price": _yuan(p), "quantity": q} for p, q in depth["asks"]],
                     tape=[{"at": local_time(p.at), "price": _yuan(p.price),
-                           "quantity": p.quantity} for p in prints[-20:][::-1]], accounts=accounts, orders=orders)
+                           "quantity": p.quantity} for p in prints[::-1]], accounts=accounts, orders=orders)
 
     @app.post("/ui/market/{instrument}/orders", include_in_schema=False)
     def place(request: Request, instrument: str, account: str = Form(...), side: str = Form(...),
@@ -148,13 +159,14 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
             fen = parse_price_fen(price) if price.strip() else None
         except DomainError as exc:
             request.state.problem = exc.code
-            return market(request, instrument, error=f"quantity: whole tonnes; price: yuan to 0.01 ({exc.message})")
+            return market(request, instrument, error=exc, hint=True)  # with the form's rule beside it
         with hub.locked(instrument) as ex:
             placed = ex.submit(me, account=account, side=side, quantity=qty, price_fen=fen,
                                type="limit" if fen else "market")
         if placed.status == "rejected":
             request.state.problem = placed.reason or "order_rejected"  # the audit row: refused, and why
-            return market(request, instrument, error=f"order refused: {placed.reason}")
+            return market(request, instrument,
+                          error=DomainError(placed.reason or "order_rejected", f"order refused: {placed.reason}"))
         return RedirectResponse(f"/ui/market/{instrument}", status_code=303)
 
     @app.post("/ui/market/{instrument}/orders/{order_id}/cancel", include_in_schema=False)
@@ -166,7 +178,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
             with hub.locked(instrument) as ex:
                 ex.cancel(me, order_id)
         except DomainError as exc:
-            return market(request, instrument, error=exc.message)
+            return market(request, instrument, error=exc)
         return RedirectResponse(f"/ui/market/{instrument}", status_code=303)
 
     @app.get("/ui/login", response_class=HTMLResponse, include_in_schema=False)
@@ -179,7 +191,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
             tok = auth.login(username, password, client=auth.client_of(request.client.host if request.client else None,
                                                                        request.headers.get("x-forwarded-for")))
         except DomainError as exc:
-            return page(request, "login.html", status=401, error=exc.message)
+            return page(request, "login.html", status=401, error=exc)
         resp = RedirectResponse("/ui/me", status_code=303)
         resp.set_cookie(COOKIE, tok.access_token, max_age=tok.expires_in, httponly=True, samesite="strict")
         return resp
@@ -222,12 +234,13 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         if me is None:
             return to_login()
         if decision not in ("approve", "reject"):
-            return page(request, "accounts.html", status=404, me=me, pending=[], error="unknown decision")
+            return page(request, "accounts.html", status=404, me=me, pending=[],
+                        error=DomainError("decision_invalid", "approve or reject"))
         try:
             registry.decide_account(me, number, approve=decision == "approve")
         except DomainError as exc:
             request.state.problem = exc.code
-            return page(request, "accounts.html", status=422, me=me, pending=[], error=exc.message)
+            return page(request, "accounts.html", status=422, me=me, pending=[], error=exc)
         return RedirectResponse("/ui/accounts", status_code=303)
 
     from openets.web.company_actions import mount_company_actions

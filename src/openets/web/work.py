@@ -27,7 +27,7 @@ def mount_work(app: FastAPI, *, registry: RegistryService, who: Callable[[Reques
     from openets.services.audit import read_audit
     from openets.services.tasks import pending_for
 
-    def tasks_page(request: Request, me: Actor, status: int = 200, error: str | None = None) -> HTMLResponse:
+    def tasks_page(request: Request, me: Actor, status: int = 200, error: DomainError | None = None) -> HTMLResponse:
         return page(request, "tasks.html", status=status, me=me, tasks=pending_for(registry.engine, me), error=error)
 
     @app.get("/ui/tasks", response_class=HTMLResponse, include_in_schema=False)
@@ -53,7 +53,7 @@ def mount_work(app: FastAPI, *, registry: RegistryService, who: Callable[[Reques
             registry.submit(me, [kinds[decision](txn=txn)])
         except DomainError as exc:
             request.state.problem = exc.code  # the audit row says refused, and why
-            return tasks_page(request, me, status=422, error=f"{exc.message} [{exc.code}]")
+            return tasks_page(request, me, status=422, error=exc)
         return RedirectResponse("/ui/tasks", status_code=303)
 
     @app.get("/ui/audit", response_class=HTMLResponse, include_in_schema=False)

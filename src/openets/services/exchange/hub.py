@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from openets.core.errors import NotFound
-from openets.market.data import Print
+from openets.market.data import Bar, Print
 from openets.registry.model import UnitKind
 from openets.services.exchange import ExchangeService, open_exchange
-from openets.services.exchange.market_data import read_tape
+from openets.services.exchange.market_data import read_daily_bars, read_tape
 from openets.services.market_queries import MarketQueries, OpenOrderRow
 from openets.services.registry import RegistryService
 
@@ -66,6 +66,11 @@ class Exchanges:
         market has no trading rules in force still has its history to show)."""
         self.registry.unit_class(instrument)  # NotFound for an unknown code
         return read_tape(self.registry.engine, instrument, last=last)
+
+    def daily_bars(self, instrument: str) -> tuple[list[Bar], int]:
+        """The instrument's daily bars and its number of trades (:func:`read_daily_bars`)."""
+        self.registry.unit_class(instrument)  # NotFound for an unknown code
+        return read_daily_bars(self.registry.engine, instrument)
 
     def instruments(self) -> list[InstrumentView]:
         out = []

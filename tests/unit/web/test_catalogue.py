@@ -1,0 +1,159 @@
+"""The message catalogues are complete: every refusal code a DomainError in src/ can carry, every status
+the UI shows and every word a template asks for has its entry in Chinese and in English (the .po files,
+plus the WORDS block a branch adds to before the words are moved in). Found by reading the source, so a
+new code or template word without its translation fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from openets.allocation.runs import RunStatus
+from openets.compliance import core as compliance_core
+from openets.core.errors import DomainError
+from openets.market.auction_status import NoticeStatus
+from openets.market.orders import OrderStatus
+from openets.mrv.documents import PLAN_TRANSITIONS, REPORT_TRANSITIONS
+from openets.registry import checks
+from openets.registry.model import AccountStatus
+from openets.registry.transactions import TxStatus
+from openets.web.compliance_page import SORTS
+from openets.web.i18n import LANGS, WORDS, Phrases, catalogue, po_path, words
+
+SRC = Path(__file__).parents[3] / "src" / "openets"
+TEMPLATES = SRC / "web" / "templates"
+# DomainError("code", …), its subclasses' BadInput("code", …) / AuthError("code", …), the API's own answers
+RAISED = re.compile(r'\b(?:DomainError|BadInput|AuthError)\(\s*f?"([a-z][a-z0-9_]*)"', re.S)
+ANSWERED = re.compile(r'answer\(request, \d+, "([a-z_]+)"')
+# the order book's, the auction's and the exchange's refusal reasons (returned, then put on the order)
+REASONS = re.compile(r'(?:return|reason =) "([a-z][a-z0-9_]*)"')
+REASON_FILES = ("market/orderbook.py", "market/auction.py", "services/exchange/orders.py")
+
+
+def refusal_codes() -> set[str]:
+    codes: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes |= set(RAISED.findall(text)) | set(ANSWERED.findall(text))
+    for name in REASON_FILES:
+        codes |= set(REASONS.findall((SRC / name).read_text(encoding="utf-8")))
+    codes |= {c.__name__ for c in checks.CHECKS}  # a registry check's name is its refusal's code
+    codes |= {"not_found", "idempotency_conflict", "order_rejected"}  # NotFound, IdempotencyConflict, the UI's fallback
+    return codes
+
+
+def statuses() -> dict[str, set[str]]:
+    compliance_codes = set(re.findall(r'Status\("([a-z_]+)"', Path(compliance_core.__file__).read_text(encoding="utf-8")))
+    documents = {x for table in (PLAN_TRANSITIONS, REPORT_TRANSITIONS) for (a, _e), b in table.items() for x in (a, b)}
+    penalties = set(re.findall(r'Penalty\([^,]+, "([a-z_]+)"', (SRC / "services" / "compliance.py").read_text(encoding="utf-8")))
+    penalties |= set(re.findall(r'\(s\.company, "([a-z_]+)"\)', (SRC / "services" / "compliance.py").read_text(encoding="utf-8")))
+    return {"compliance": compliance_codes, "order": {s.value for s in OrderStatus}, "transaction": {s.value for s in TxStatus},
+            "account": {s.value for s in AccountStatus}, "report": documents, "run": {s.value for s in RunStatus},
+            "notice": {s.value for s in NoticeStatus}, "penalty": penalties}
+
+
+def template_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in TEMPLATES.glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        keys |= set(re.findall(r"\bw\.([a-z_][a-z0-9_]*)", text)) | set(re.findall(r"\bw\['([a-z_0-9]+)'\]", text))
+        for prefix in re.findall(r"\bw\['([a-z_0-9]+)' \+", text):  # a key built from a prefix and a code
+            keys |= {prefix + k for k in _dynamic(prefix)}
+    return keys
+
+
+def _dynamic(prefix: str) -> set[str]:
+    if prefix == "sort_":
+        return set(SORTS)
+    if prefix == "lab_":  # the lab page's figures
+        from openets.web.lab_page import FIGURES
+
+        return set(FIGURES)
+    if prefix == "task_":  # the kinds services/tasks.py makes
+        return set(re.findall(r'Task\("([a-z_]+)"', (SRC / "services" / "tasks.py").read_text(encoding="utf-8")))
+    raise AssertionError(f"the template builds keys from {prefix!r}: name their endings here")
+
+
+def test_the_sources_were_read() -> None:  # the regular expressions still find what they look for
+    codes = refusal_codes()
+    assert {"price_outside_band", "cash_insufficient", "four_eyes", "available_balance", "no_rule_set",
+            "market_closed", "request_invalid"} <= codes and len(codes) > 200
+    st = statuses()
+    assert {"due", "compliant", "late", "non_compliant"} <= st["compliance"] and {"fine", "listed"} <= st["penalty"]
+    assert {"verified", "under_verification"} <= st["report"]
+    assert {"holdings", "sort_shortfall", "task_mrv_report"} <= template_keys()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_refusal_code_has_its_words(lang: str) -> None:
+    w = words(lang)
+    missing = sorted(c for c in refusal_codes() if f"error_{c}" not in w)
+    assert not missing, f"{po_path(lang)}: no error_<code> for {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_status_shown_has_its_words(lang: str) -> None:
+    w = words(lang)
+    missing = sorted(f"status_{k}_{c}" for k, codes in statuses().items() for c in codes if f"status_{k}_{c}" not in w)
+    assert not missing, f"{po_path(lang)}: missing {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_template_word_is_in_the_catalogue(lang: str) -> None:
+    w = words(lang)
+    missing = sorted(k for k in template_keys() if k not in w)
+    assert not missing, f"{po_path(lang)}: missing {missing}"
+
+
+def test_chinese_is_complete_and_chinese() -> None:
+    zh, en = catalogue("zh"), catalogue("en")
+    assert set(zh) == set(en), sorted(set(zh) ^ set(en))  # every msgid translated in both .po files
+    han = re.compile(r"[\u4e00-\u9fff]")
+    not_chinese = sorted(k for k, v in zh.items() if not han.search(v))
+    assert not not_chinese, not_chinese
+    assert not (set(WORDS) & set(zh)), "a WORDS key already in the catalogue: remove it from WORDS"
+
+
+def test_a_refusal_reads_in_the_page_language() -> None:
+    exc = DomainError("price_outside_band", "order refused: price_outside_band")
+    assert Phrases(words("zh"), "zh").problem(exc) == "价格超出涨跌幅限制 [price_outside_band]"
+    assert Phrases(words("en"), "en").problem(exc) == "Price outside the band: order refused: price_outside_band [price_outside_band]"
+    assert Phrases(words("zh"), "zh").status("compliance", "due") == "待清缴"
+    assert Phrases(words("zh"), "zh").status("compliance", "no_such") == "no_such"  # unknown: its code, not a blank
+
+
+def test_words_added_on_a_branch_move_into_both_catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from openets.web import i18n
+
+    shutil.copytree(i18n.LOCALE_DIR, tmp_path / "locale")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
+    monkeypatch.setattr(i18n, "WORDS", {"aa_new_word": ("新词", "New word"), "holdings": ("不覆盖", "not kept")})
+    i18n.catalogue.cache_clear()
+    try:
+        assert i18n.words("zh")["aa_new_word"] == "新词"  # works before the move, from WORDS
+        before = dict(i18n.catalogue("zh"))
+        assert i18n.move_words() == 2
+        zh, en = i18n.catalogue("zh"), i18n.catalogue("en")
+        assert zh["aa_new_word"] == "新词" and en["aa_new_word"] == "New word"
+        assert zh["holdings"] == before["holdings"] == "持有配额"  # the catalogue's own text is kept
+        assert len(zh) == len(before) + 1
+        text = (tmp_path / "locale" / "zh" / "LC_MESSAGES" / "openets.po").read_text(encoding="utf-8")
+        ids = re.findall(r'^msgid "(.+)"$', text, re.M)
+        assert ids == sorted(ids)  # sorted: a merge of two branches' moves conflicts only where both add a word
+    finally:
+        i18n.catalogue.cache_clear()  # the real catalogues for the other tests
+
+
+def test_the_rates_read_in_the_page_language() -> None:
+    from openets.compliance.core import Rate, Rates
+
+    # Beijing 2016 as published: 925 of 947 on time = 97.67… → 97.7 %; 940/947 = 99.26… → 99.3 %;
+    # tonnes 29,000 of 30,000 = 96.66… → 96.7 %
+    r = Rates(Rate(925, 947), Rate(940, 947), Rate(29_000, 30_000))
+    assert Phrases(words("zh"), "zh").rates(r) == "按时履约率 97.7 % · 最终履约率 99.3 % · 按配额量 96.7 %"
+    assert Phrases(words("en"), "en").rates(r) == "on time 97.7 % · final 99.3 % · of tonnes 96.7 %"
+    assert Phrases(words("zh"), "zh").rates("—") == "—"
