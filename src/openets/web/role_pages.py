@@ -78,7 +78,7 @@ def mount_roles(app: FastAPI, *, registry: RegistryService, hub: Exchanges, who:
                     may_verify=me.role is Role.VERIFIER and r.state in ("submitted", "under_verification"))
 
     @app.get("/ui/verifier/reports/{report_id}", response_class=HTMLResponse, include_in_schema=False)
-    def report(request: Request, report_id: ReportId) -> Response:
+    def verifier_report(request: Request, report_id: ReportId) -> Response:
         me = signed_in(request, Role.VERIFIER, Role.AUDITOR)
         if isinstance(me, Response):
             return me

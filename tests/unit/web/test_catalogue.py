@@ -73,6 +73,14 @@ def _dynamic(prefix: str) -> set[str]:
         return set(FIGURES)
     if prefix == "task_":  # the kinds services/tasks.py makes
         return set(re.findall(r'Task\("([a-z_]+)"', (SRC / "services" / "tasks.py").read_text(encoding="utf-8")))
+    if prefix == "severity_":  # a finding's severities
+        from openets.mrv.documents import SEVERITIES
+
+        return set(SEVERITIES)
+    if prefix == "op_":  # the exchange operator's operations
+        from openets.web.role_pages import OPERATIONS
+
+        return set(OPERATIONS)
     raise AssertionError(f"the template builds keys from {prefix!r}: name their endings here")
 
 
