@@ -101,6 +101,10 @@ def _compare(path: Path, what_ifs: list[str], out: Path | None, as_json: bool, w
     if as_json:
         emit({**doc, "written": [str(p) for p in written]}, True)
         return
+    if csv_requested.get():  # one row per variant and year, the figures as columns
+        emit([{"variant": v["name"], "year": year, **{k: v["years"][t][k] for k in COMPARE_FIELDS}}
+              for v in doc["variants"] for t, year in enumerate(doc["years"])], False)
+        return
     for t, year in enumerate(doc["years"]):
         table = Table(title=f"{doc['lab']} {year} ({doc['market']} rules, {doc['firms']} firms)")
         table.add_column("")
@@ -119,7 +123,7 @@ def compare_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its f
                                                   "floor=40, pre_allocation=0.7 (repeat for several variants)."),
                 out: Path | None = typer.Option(None, "--out", help="Folder for comparison.html, .xlsx, .json (default: the "
                                                 "lab file's name in $OPENETS_LAB_DIR or var/lab: the dashboard's lab page reads it)."),
-                as_json: bool = JsonOpt,
+                as_json: bool = JsonOpt, as_csv: bool = CsvOpt,
                 workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (one run each).")) -> None:
     """Run the base lab and each what-if side by side, beside the analytic model's prediction; write
     the HTML and Excel report (and the JSON the dashboard's lab page reads)."""
