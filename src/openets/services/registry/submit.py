@@ -204,6 +204,10 @@ class UnitOfWork:
         res_ids |= {o.reservation_id for o in originals.values() if o.reservation_id is not None}
         reservations = repo.reservations(res_ids)
         accounts, heads = self._lock_accounts(todo, reservations)
+        # the time of the entries is read once their accounts are locked: on PostgreSQL another writer may
+        # have committed units into them meanwhile, and entries on an account run forward in time
+        # (not_before_arrival); a fixed (simulated) clock gives the same instant again
+        self.now = max(self.now, self.svc.clock.now())
 
         uc_ids: set[int] = {u for u in (ops[i].unit_class for i in todo) if u is not None}
         uc_ids |= {o.unit_class_id for o in originals.values() if o.unit_class_id is not None}
