@@ -71,6 +71,8 @@ def test_transfer_confirmation_names_the_receiver_and_a_double_submit_moves_once
     page, hidden = review_and_confirm(c, "transfer", {"from_account": CO0, "to_account": CO1, "unit_class": "BEA-2016",
                                                       "quantity": "300"})
     assert CO1 in page and "企业1" in page and "300" in page and "10,000 → 9,700" in page  # available before → after
+    keyless = c.post("/ui/company/transfer", data={**hidden, "key": ""})  # no key: a double submit could move twice
+    assert keyless.status_code == 422  # refused (the balances below show nothing moved)
     first = c.post("/ui/company/transfer", data=hidden)
     second = c.post("/ui/company/transfer", data=hidden)  # the same key: a replay
     assert first.status_code == second.status_code == 200

@@ -34,6 +34,13 @@ def mount_company_actions(app: FastAPI, *, registry: RegistryService, queries: R
                           who: Callable[[Request], Actor | None], page: Callable[..., HTMLResponse]) -> None:
     from openets.registry.commands import Surrender, Transfer
 
+    def submission_key(key: str) -> str:
+        """The confirmation page's client key: without it a double submit would move twice."""
+        text = check_text(key, "key", max_length=128)
+        if not text:
+            raise DomainError("key_missing", "the confirmation's submission key is missing: confirm from the confirmation page")
+        return text
+
     def own_account(me: Actor, number: str) -> AccountRef:
         acc = registry.account_ref(check_text(number, "from_account", max_length=32))
         if acc.party_id != me.party_id:  # not yours: the same answer as no such account
@@ -102,7 +109,7 @@ def mount_company_actions(app: FastAPI, *, registry: RegistryService, queries: R
         form = {"from_account": from_account, "to_account": to_account, "unit_class": unit_class, "quantity": quantity}
         try:
             frm, to = own_account(me, from_account), registry.account_ref(check_text(to_account, "to_account", max_length=32))
-            op = Transfer(key=check_text(key, "key", max_length=128) or None, from_account=frm.id, to_account=to.id,
+            op = Transfer(key=submission_key(key), from_account=frm.id, to_account=to.id,
                           unit_class=registry.unit_class_id(unit_class), quantity=parse_tonnes(quantity))
             out = registry.submit(me, [op])[0]
         except DomainError as exc:
@@ -155,7 +162,7 @@ def mount_company_actions(app: FastAPI, *, registry: RegistryService, queries: R
                 "compliance_year": compliance_year}
         try:
             frm = own_account(me, from_account)
-            op = Surrender(key=check_text(key, "key", max_length=128) or None, from_account=frm.id,
+            op = Surrender(key=submission_key(key), from_account=frm.id,
                            unit_class=registry.unit_class_id(unit_class), quantity=parse_tonnes(quantity),
                            compliance_year=year_of(compliance_year, frm.market))
             out = registry.submit(me, [op])[0]
