@@ -68,7 +68,7 @@ def mount_roles(app: FastAPI, *, registry: RegistryService, hub: Exchanges, who:
              "name": names.get(r.company, NO_CODE), "state": r.state} for r in rows])
 
     def report_page(request: Request, me: Actor, report_id: int, status: int = 200,
-                    error: str | None = None) -> HTMLResponse:
+                    error: DomainError | None = None) -> HTMLResponse:
         head = visible(me, report_id)
         r = reports.get(report_id)
         return page(request, "report.html", status=status, me=me, error=error, report_id=report_id,
@@ -113,7 +113,7 @@ def mount_roles(app: FastAPI, *, registry: RegistryService, hub: Exchanges, who:
                                findings=found, statement=note)
         except DomainError as exc:
             request.state.problem = exc.code
-            return report_page(request, me, report_id, status=422, error=f"{exc.message} [{exc.code}]")
+            return report_page(request, me, report_id, status=422, error=exc)
         return RedirectResponse(f"/ui/verifier/reports/{report_id}", status_code=303)
 
     # -- the exchange operator ------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def mount_roles(app: FastAPI, *, registry: RegistryService, hub: Exchanges, who:
         """The instruments of the operator's exchange (an auditor: every one)."""
         return [i for i in hub.instruments() if me.role is Role.AUDITOR or me.market in (None, i.market)]
 
-    def exchange_page(request: Request, me: Actor, status: int = 200, error: str | None = None,
+    def exchange_page(request: Request, me: Actor, status: int = 200, error: DomainError | None = None,
                       result: dict[str, object] | None = None) -> HTMLResponse:
         rows = []
         for i in operated(me):  # with what T+1 delivery has done and what still waits
@@ -162,7 +162,7 @@ def mount_roles(app: FastAPI, *, registry: RegistryService, hub: Exchanges, who:
                     result = {"breaks": problems, "clean": not problems}
         except DomainError as exc:
             request.state.problem = exc.code
-            return exchange_page(request, me, status=422, error=f"{exc.message} [{exc.code}]")
+            return exchange_page(request, me, status=422, error=exc)
         # the result goes with the operation's audit row (how many delivered, how many breaks)
         request.state.comment = ", ".join(f"{k}={len(v) if isinstance(v, list) else v}" for k, v in result.items())
         return exchange_page(request, me, result={"instrument": instrument, "operation": operation, **result})
