@@ -99,6 +99,7 @@ class Status:
     owed: int | None
     surrendered: int
     shortfall: int
+    at_deadline: int = 0  # what was missing at the deadline itself (surrenders up to it, reversals included)
 
     @property
     def letter(self) -> str:
@@ -121,15 +122,16 @@ def status(*, owed: int | None, surrenders: Iterable[Surrendered], deadline: dat
         return Status("emissions_missing", None, done, 0)
     shortfall = max(0, owed - done)
     by_deadline = sum(s.quantity for s in events if s.at <= min(deadline, now))
+    lacked = max(0, owed - by_deadline)  # before the deadline: what is missing so far
     if by_deadline >= owed and done >= owed:  # in time, and not undone since by a reversal
         return Status("compliant", owed, done, 0)
     if now <= deadline:
-        return Status("due", owed, done, shortfall)
+        return Status("due", owed, done, shortfall, lacked)
     if shortfall == 0:
-        return Status("compliant_late", owed, done, 0)
+        return Status("compliant_late", owed, done, 0, lacked)
     if order_deadline is not None and now <= order_deadline:
-        return Status("late", owed, done, shortfall)
-    return Status("non_compliant", owed, done, shortfall)
+        return Status("late", owed, done, shortfall, lacked)
+    return Status("non_compliant", owed, done, shortfall, lacked)
 
 
 # -- penalties and statistics -------------------------------------------------------------------------

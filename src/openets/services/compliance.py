@@ -345,13 +345,19 @@ class Consequences:
         if now <= (order or deadline):
             raise DomainError("too_early", f"consequences are decided after {(order or deadline).isoformat()}")
         r = self.compliance.compliance_rules(market, year)
-        late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
+        statuses = self.compliance.statuses(market, year, now=now)
+        late = [s for s in statuses if s.status.code == "non_compliant"]
         out: list[Penalty] = []
         default = r.default_multiplier
         sanction = sanctioning.governing(self.registry.rulebook, market, year, deadline)
         if sanction is not None:  # the national market: the law in force on the deadline day (sanctioning.py)
+            # the fine is for not surrendering in full by the deadline (Decree 775 Art. 24, the Measures
+            # Art. 40): on what was missing then, also for a company that made it good later; only the
+            # next-year deduction (below) is for what is still missing after the order to correct
+            short_then = [(s.company, s.status.at_deadline) for s in statuses
+                          if s.status.code in ("non_compliant", "compliant_late") and s.status.at_deadline > 0]
             out.extend(Penalty(d.company, "fine", d.shortfall, d.amount_fen, d.basis) for d in sanctioning.surrender_fines(
-                sanction, [(s.company, s.status.shortfall) for s in late], deadline,
+                sanction, short_then, deadline,
                 lambda a, b: self.listed_average(market, a, b), r, multiplier=multiplier, fixed_fen=fixed_fen))
         elif r.fine_multiplier is not None and default is not None and late:
             price, start, end = self.average_price(market, year)
