@@ -137,11 +137,13 @@ def status(*, owed: int | None, surrenders: Iterable[Surrendered], deadline: dat
 # -- penalties and statistics -------------------------------------------------------------------------
 
 def average_price(fills: Iterable[tuple[date, int, int]], start: date, end: date) -> Decimal:
-    """The market average price (fen): volume-weighted, over trades (day, price fen, tonnes) in the window."""
+    """The market average price (fen): volume-weighted, over trades (day, price fen, tonnes) in the
+    window, rounded half up to the whole fen (a price is stated in fen: 5,066.67 → 5,067) before any
+    fine multiplies it."""
     avg = vwap((p, q) for d, p, q in fills if start <= d <= end)
     if avg is None:
         raise DomainError("no_trades", f"no trades from {start} to {end} to set the fine's price")
-    return avg
+    return avg.to_integral_value(rounding=ROUND_HALF_UP)
 
 
 def fine(shortfall: int, multiplier: Decimal, price_fen: Decimal, *, low: Decimal, high: Decimal) -> int:
