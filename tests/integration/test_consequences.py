@@ -118,3 +118,39 @@ def test_banked_is_what_companies_hold_not_the_government_remainder(engine) -> N
     w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=4_000,
                                         compliance_year=2016))
     assert q.held_by_side(w.unit_class.code) == (16_000, 980_000)  # the surrendered 4,000 are out of circulation
+
+
+def test_fine_price_counts_allowance_trades_only(engine) -> None:  # type: ignore[no-untyped-def]
+    """Beijing 2016's window: 16 Dec 2016 – 15 Jun 2017. Allowance trades: 100 t at 50.00 and 100 t at 50.01
+    → (5,000 × 100 + 5,001 × 100) / 200 = 5,000.5 fen, half up 5,001. A CCER trade of 10,000 t at 20.00 in
+    the same window is not the allowance price: counted, it would give (500,000 + 500,100 + 20,000,000) /
+    10,200 = 2,058.83 fen. With no allowance trade in the window (only a CCER one), the fine has no price:
+    refused, naming the window (the rule data state no fallback price)."""
+    from sqlalchemy import insert
+
+    from openets.core.clock import to_us
+    from openets.registry.model import UnitKind
+    from openets.storage import tables as t
+
+    clock = FixedClock(datetime(2017, 1, 5, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="BJ", vintage=2016, companies=0, issue=0)
+    ccer = w.svc.create_unit_class(w.reg, kind=UnitKind.OFFSET, market="BJ", vintage=2016, standard="CCER",
+                                   project_id="P-001")
+    cons = Consequences(w.svc)
+    with pytest.raises(DomainError) as e:
+        cons.average_price("BJ", 2016)
+    assert e.value.code == "no_trades" and "2016-12-16 to 2017-06-15" in e.value.message
+
+    def trade(code: str, day: date, price: int, qty: int) -> None:
+        with engine.begin() as c:
+            c.execute(insert(t.trades).values(instrument=code, buy_order=1, sell_order=2, price_fen=price,
+                                              quantity=qty, market="BJ", mode="listed",
+                                              at_us=to_us(datetime(day.year, day.month, day.day, 2, tzinfo=UTC))))
+
+    trade(ccer.code, date(2017, 3, 1), 2000, 10_000)
+    with pytest.raises(DomainError) as e:  # a CCER trade alone sets no allowance price
+        cons.average_price("BJ", 2016)
+    assert e.value.code == "no_trades" and "allowance" in e.value.message
+    trade(w.unit_class.code, date(2017, 3, 1), 5000, 100)
+    trade(w.unit_class.code, date(2017, 3, 2), 5001, 100)
+    assert cons.average_price("BJ", 2016) == (D(5001), date(2016, 12, 16), date(2017, 6, 15))

@@ -317,15 +317,25 @@ class Consequences:
         return self.listed_average(market, start, end), start, end
 
     def listed_average(self, market: str, start: date, end: date) -> Decimal:
-        """The volume-weighted average (fen) of the market's listed trades on the days start–end (market zone)."""
+        """The volume-weighted average (fen, half up to the fen) of the market's listed allowance trades on
+        the days start–end (market zone): the allowance price (配额), never an offset's (CCER and the
+        like trade on the same exchange at their own prices). No such trade in the window: refused
+        (``no_trades``) — no rule set states a fallback price."""
         from openets.compliance.core import average_price
         from openets.core.clock import MARKET_TZ
 
+        tr, uc = t.trades, t.unit_classes
         with self.engine.connect() as c:
             fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
-                select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
-                    t.trades.c.market == market, t.trades.c.mode == "listed"))]
-        return average_price(fills, start, end)
+                select(tr.c.at_us, tr.c.price_fen, tr.c.quantity).join(uc, uc.c.code == tr.c.instrument).where(
+                    tr.c.market == market, tr.c.mode == "listed", uc.c.kind == "allowance"))]
+        try:
+            return average_price(fills, start, end)
+        except DomainError as exc:
+            if exc.code != "no_trades":
+                raise
+            raise DomainError("no_trades", f"no listed allowance trades in {market} from {start} to {end} to set "
+                              "the fine's price (the rules state no other price)") from None
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
                fixed_fen: int | None = None, now: datetime | None = None) -> list[Penalty]:
