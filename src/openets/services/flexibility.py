@@ -55,16 +55,17 @@ class FlexibilityService:
         return int(row.id), str(row.number), int(row.party)
 
     def _allocation(self, c: Connection, market: str, year: int, company: str) -> int:
-        """The company's free allocation for the year: the latest issued run's figure (true-up first)."""
+        """The company's free allocation for the year: every issued run's figure added up — the
+        pre-allocation plus the true-up (多退少补: a true-up row is the difference from what was issued
+        before it, negative for a claw-back), or the one final allocation where a market allocates at once."""
         al, runs = t.allocations, t.allocation_runs
-        rank = {"trueup": 2, "final": 1, "pre": 0}
-        got = [(rank.get(r.kind, -1), r.run_id, int(r.quantity)) for r in c.execute(
-            select(al.c.kind, al.c.run_id, al.c.quantity).join(runs, runs.c.id == al.c.run_id).where(
+        got = [int(r.quantity) for r in c.execute(
+            select(al.c.quantity).join(runs, runs.c.id == al.c.run_id).where(
                 al.c.market == market, al.c.compliance_year == year, al.c.company == company,
                 runs.c.status == "issued"))]
         if not got:
             raise DomainError("allocation_missing", f"{company} has no issued {market} allocation for {year}")
-        return max(got)[2]
+        return sum(got)
 
     def grant_borrowing(self, actor: Actor, market: str, year: int, company: str) -> Limit:
         """The borrowing the plan allows ``company`` for ``year`` (owed from its verified emissions, the
