@@ -8,7 +8,8 @@ refused unless the local administration mode is on (``OPENETS_LOCAL_ADMIN=1``: s
 database in hand, e.g. setting a market up); its audit rows say ``cli-local-admin``.
 
 Every command runs inside :func:`audited`: its first write transaction also writes its audit row
-(user, role, command, parameters), and a refusal after the actor is known writes a row saying so."""
+(user, role, command, parameters), and a refusal after the actor is known writes a row saying so — or,
+when a step of the command had already committed (and written the row), amends that row to the refusal."""
 
 from __future__ import annotations
 
@@ -182,7 +183,7 @@ def _row(state: _Acting, status: int, answer: str) -> dict[str, object] | None:
 def audited() -> Iterator[None]:
     """Run a command with its audit row written in its first write transaction; a refusal once the
     actor is known gets its own row."""
-    from openets.services.database import PendingAudit, audit_with_writes, write_audit
+    from openets.services.database import PendingAudit, amend_audit, audit_with_writes, write_audit
 
     command, params = _command()
     if command in UNAUDITED:  # the server audits its own requests; its context must not carry a command's row
@@ -195,9 +196,16 @@ def audited() -> Iterator[None]:
         with audit_with_writes(pending):
             yield
     except (DomainError, Failure) as exc:
-        if state.actor is not None and state.registry is not None and not pending.written:
-            code = exc.code if isinstance(exc, DomainError) else "refused"
-            row = _row(state, 1, str(code))
+        code = str(exc.code if isinstance(exc, DomainError) else "refused")
+        if state.registry is not None and pending.written and pending.row_id is not None:
+            # a step committed (and wrote the command's row, "ok"), then a later one refused: the one
+            # row says how the command ended
+            try:
+                amend_audit(state.registry.engine, pending.row_id, 1, code)
+            except Exception:  # noqa: BLE001 - the refusal is what the user must see, not this
+                print("warning: the refusal could not be recorded on the command's audit row", file=sys.stderr)
+        elif state.actor is not None and state.registry is not None and not pending.written:
+            row = _row(state, 1, code)
             if row is not None:
                 try:
                     write_audit(state.registry.engine, row)

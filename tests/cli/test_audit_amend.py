@@ -1,0 +1,55 @@
+"""A CLI command whose service call committed (writing the command's audit row, "ok") and whose later
+step then refused: the command's one audit row is amended to the refusal, never left saying ok."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+from openets.cli.session import Failure, acting, audited
+from openets.core.errors import DomainError
+from openets.services.auth import AuthService
+from openets.services.registry import RegistryService
+from openets.storage.db import make_engine
+
+PW = "a long password"
+
+
+def _rows(db: str) -> list[dict[str, object]]:
+    with make_engine(db).connect() as c:
+        return [dict(r._mapping) for r in c.execute(text("SELECT * FROM audit_log ORDER BY id"))]
+
+
+@pytest.fixture
+def db(db_url: str) -> str:
+    for args in (["registry", "init"],
+                 ["users", "create", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root"]):
+        r = CliRunner().invoke(app, [*args, "--db", db_url, "--json"])
+        assert r.exit_code == 0, r.stderr
+    return db_url
+
+
+@pytest.mark.parametrize("refusal", [DomainError("later_refused", "a later step refused"), Failure("no")])
+def test_a_refusal_after_a_commit_amends_the_commands_row(db: str, refusal: Exception) -> None:
+    before = len(_rows(db))
+    svc = RegistryService(make_engine(db))
+    with pytest.raises(type(refusal)), audited():
+        actor = acting(svc, "root")  # local administration mode (tests/cli/conftest.py)
+        AuthService(svc).set_password("root", PW, actor=actor)  # commits, and writes the row: ok
+        assert _rows(db)[-1]["answer"] == "ok"
+        raise refusal
+    rows = _rows(db)[before:]
+    want = "later_refused" if isinstance(refusal, DomainError) else "refused"
+    assert [(r["user_name"], r["status"], r["answer"]) for r in rows] == [("root", 1, want)]  # one row, amended
+    with make_engine(db).connect() as c:  # the committed step stays committed: the row tells of a refusal after it
+        assert c.execute(text("SELECT count(*) FROM credentials WHERE user_name = 'root'")).scalar() == 1
+
+
+def test_a_command_that_committed_and_succeeded_keeps_ok(db: str) -> None:
+    before = len(_rows(db))
+    svc = RegistryService(make_engine(db))
+    with audited():
+        AuthService(svc).set_password("root", PW, actor=acting(svc, "root"))
+    assert [(r["status"], r["answer"]) for r in _rows(db)[before:]] == [(0, "ok")]
