@@ -53,3 +53,27 @@ def test_a_command_that_committed_and_succeeded_keeps_ok(db: str) -> None:
     with audited():
         AuthService(svc).set_password("root", PW, actor=acting(svc, "root"))
     assert [(r["status"], r["answer"]) for r in _rows(db)[before:]] == [(0, "ok")]
+
+
+def test_a_weak_password_is_refused_before_the_user_is_created(db: str) -> None:
+    """``users create --password-stdin`` with a 9-character password (fewer than the 10 asked): refused
+    before the user exists — no user row left without a password — and the refusal is the command's
+    one audit row. ``users password`` refuses it the same way, by the same check."""
+    from openets.services.auth import check_password
+
+    before = len(_rows(db))
+    r = CliRunner().invoke(app, ["users", "create", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li",
+                                 "--as", "root", "--password-stdin", "--db", db], input="123456789\n")
+    assert r.exit_code == 1 and "at least 10 characters [password_weak]" in r.stderr and "Traceback" not in r.stderr
+    with make_engine(db).connect() as c:
+        assert c.execute(text("SELECT count(*) FROM users WHERE name = 'li'")).scalar() == 0
+    assert [(x["user_name"], x["status"], x["answer"]) for x in _rows(db)[before:]] == [("root", 1, "password_weak")]
+    r = CliRunner().invoke(app, ["users", "password", "root", "--as", "root", "--db", db], input="short\n")
+    assert r.exit_code == 1 and "[password_weak]" in r.stderr
+    with pytest.raises(DomainError) as e:
+        check_password("x" * 9)
+    assert e.value.code == "password_weak"
+    check_password("x" * 10)  # ten characters: accepted
+    r = CliRunner().invoke(app, ["users", "create", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li",
+                                 "--as", "root", "--password-stdin", "--db", db], input=PW + "\n")
+    assert r.exit_code == 0, r.stderr
