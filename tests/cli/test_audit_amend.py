@@ -47,6 +47,21 @@ def test_a_refusal_after_a_commit_amends_the_commands_row(db: str, refusal: Exce
         assert c.execute(text("SELECT count(*) FROM credentials WHERE user_name = 'root'")).scalar() == 1
 
 
+def test_a_refusal_already_on_the_row_keeps_its_reason(db: str) -> None:
+    """An order logged (the row written, ok), then refused at matching: that write puts the refusal's
+    reason on the row (``refused_in_request``), and the command's closing refusal (``order rejected``)
+    leaves it so, not the bare "refused"."""
+    from openets.storage.db import refused_in_request, run_in_transaction
+
+    before = len(_rows(db))
+    svc = RegistryService(make_engine(db))
+    with pytest.raises(Failure), audited():
+        AuthService(svc).set_password("root", PW, actor=acting(svc, "root"))
+        run_in_transaction(svc.engine, lambda c: refused_in_request(c, "available_cash"))
+        raise Failure("order rejected: available_cash")
+    assert [(r["status"], r["answer"]) for r in _rows(db)[before:]] == [(1, "available_cash")]
+
+
 def test_a_command_that_committed_and_succeeded_keeps_ok(db: str) -> None:
     before = len(_rows(db))
     svc = RegistryService(make_engine(db))

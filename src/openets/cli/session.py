@@ -198,6 +198,8 @@ def audited() -> Iterator[None]:
     except (DomainError, Failure) as exc:
         code = str(exc.code if isinstance(exc, DomainError) else "refused")
         if state.registry is not None and pending.written and pending.row_id is not None:
+            if pending.refusal is not None:  # the refusal's write already said so on the row (its reason)
+                raise
             # a step committed (and wrote the command's row, "ok"), then a later one refused: the one
             # row says how the command ended
             try:
