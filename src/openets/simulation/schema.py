@@ -93,6 +93,10 @@ class MarketSpec(_Strict):
                 raise ValueError("fleet describes a power market's units: set power = true")
             if sum((k.share for k in self.fleet), Decimal(0)) != 1:
                 raise ValueError("the fleet's shares add up to 1")
+            for k in self.fleet:  # this year's generation is the base year's × (1 + change): within the year
+                if k.hours[1] * (1 + self.emissions_change[1]) > 8760:
+                    raise ValueError(f"a {k.fuel} unit of {k.hours[1]} full-load hours grown by {self.emissions_change[1]} "
+                                     "runs more than the 8,760 hours of a year")
         return self
 
 

@@ -44,6 +44,9 @@ def test_a_fleet_is_read_compactly(tmp_path: Path) -> None:
     ("[{ fuel = 'coal', share = '1', capacity_mw = [300], intensity = ['0.8', '0.9'], load_rate = ['0.7', '1.2'] }]",
      True, "load_rate"),
     ("[{ fuel = 'coal', share = '1', capacity_mw = [], intensity = ['0.8', '0.9'] }]", True, "capacity_mw"),
+    # 8,500 h grown by the default change of up to 5 %: 8,925 h, more than a year has
+    ("[{ fuel = 'coal', share = '1', capacity_mw = [300], intensity = ['0.8', '0.9'], hours = [8000, 8500] }]",
+     True, "8,760 hours"),
 ])
 def test_a_bad_fleet_is_refused_with_its_place(tmp_path: Path, fleet: str, power: bool, says: str) -> None:
     with pytest.raises(DomainError) as e:
