@@ -338,11 +338,17 @@ class Consequences:
                               "the fine's price (the rules state no other price)") from None
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
-               fixed_fen: int | None = None, now: datetime | None = None) -> list[Penalty]:
+               fixed_fen: int | None = None, now: datetime | None = None,
+               certified_price_fen: Decimal | None = None) -> list[Penalty]:
         """The consequences the market's rules give, each recorded once per company and kind: a fine (a
         multiple of the average price per missing tonne, capped where the rules cap it, or a fixed
         amount), Shenzhen's deduction from the account, the shortfall (× the rules' multiple) owed against
-        next year's allocation (national, Hubei), and the published list."""
+        next year's allocation (national, Hubei), and the published list.
+
+        ``certified_price_fen``: the national market's average price of the month before the deadline as
+        the exchange certifies it (Decree 775; the Ningxia case: 98.00 yuan, certified by the Shanghai
+        exchange), used instead of the listed trades recorded here — where none were (a registry that
+        does not hold the whole market's trades), the fine cannot be priced without it (``no_trades``)."""
         actor.require_may_act()
         from sqlalchemy import insert
 
@@ -366,9 +372,13 @@ class Consequences:
             # next-year deduction (below) is for what is still missing after the order to correct
             short_then = [(s.company, s.status.at_deadline) for s in statuses
                           if s.status.code in ("non_compliant", "compliant_late") and s.status.at_deadline > 0]
-            out.extend(Penalty(d.company, "fine", d.shortfall, d.amount_fen, d.basis) for d in sanctioning.surrender_fines(
-                sanction, short_then, deadline,
-                lambda a, b: self.listed_average(market, a, b), r, multiplier=multiplier, fixed_fen=fixed_fen))
+            certified = certified_price_fen
+            note = "" if certified is None else "; the price as the exchange certified it"
+            out.extend(Penalty(d.company, "fine", d.shortfall, d.amount_fen, d.basis + note)
+                       for d in sanctioning.surrender_fines(
+                           sanction, short_then, deadline,
+                           (lambda a, b: self.listed_average(market, a, b)) if certified is None else (lambda a, b: certified),
+                           r, multiplier=multiplier, fixed_fen=fixed_fen))
         elif r.fine_multiplier is not None and default is not None and late:
             price, start, end = self.average_price(market, year)
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(
