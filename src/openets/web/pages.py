@@ -18,10 +18,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
+from openets.messages import Phrases, words
 from openets.services.market_queries import MarketQueries
 from openets.services.web_queries import WebQueries
 from openets.web.acting import note_actor
-from openets.web.i18n import Phrases, words
 
 if TYPE_CHECKING:  # the parts of the app the pages are given (no import at run time)
     from openets.services.auth import AuthService

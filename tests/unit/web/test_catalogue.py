@@ -15,12 +15,12 @@ from openets.compliance import core as compliance_core
 from openets.core.errors import DomainError
 from openets.market.auction_status import NoticeStatus
 from openets.market.orders import OrderStatus
+from openets.messages import LANGS, WORDS, Phrases, catalogue, po_path, words
 from openets.mrv.documents import PLAN_TRANSITIONS, REPORT_TRANSITIONS
 from openets.registry import checks
 from openets.registry.model import AccountStatus
 from openets.registry.transactions import TxStatus
 from openets.web.compliance_page import SORTS
-from openets.web.i18n import LANGS, WORDS, Phrases, catalogue, po_path, words
 
 SRC = Path(__file__).parents[3] / "src" / "openets"
 TEMPLATES = SRC / "web" / "templates"
@@ -135,7 +135,7 @@ def test_a_refusal_reads_in_the_page_language() -> None:
 def test_words_added_on_a_branch_move_into_both_catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from openets.web import i18n
+    from openets import messages as i18n
 
     shutil.copytree(i18n.LOCALE_DIR, tmp_path / "locale")
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
