@@ -165,3 +165,49 @@ def test_the_rates_read_in_the_page_language() -> None:
     assert Phrases(words("zh"), "zh").rates(r) == "按时履约率 97.7 % · 最终履约率 99.3 % · 按配额量 96.7 %"
     assert Phrases(words("en"), "en").rates(r) == "on time 97.7 % · final 99.3 % · of tonnes 96.7 %"
     assert Phrases(words("zh"), "zh").rates("—") == "—"
+
+
+def names() -> dict[str, set[str]]:
+    """The codes shown by their name (``Phrases.name(kind, code)`` reads ``<kind>_<code>``)."""
+    from openets.registry.model import AccountType
+    from openets.registry.transactions import TxType
+
+    return {"tx": {s.value for s in TxType}, "account_type": {s.value for s in AccountType}, "run_kind": {"pre", "final"}}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_code_shown_by_its_name_has_it(lang: str) -> None:
+    w = words(lang)
+    missing = sorted(f"{k}_{c}" for k, codes in names().items() for c in codes if f"{k}_{c}" not in w)
+    assert not missing, f"{po_path(lang)}: missing {missing}"
+
+
+def _fields(text: str) -> set[str]:
+    import string
+
+    return {f.split(".")[0] for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_sentence_has_the_same_params_in_both_languages() -> None:
+    zh, en = words("zh"), words("en")
+    sentences = sorted(k for k in zh if k.startswith("sentence_"))
+    assert sentences
+    differ = [k for k in sentences if _fields(zh[k]) != _fields(en[k])]
+    assert not differ, differ
+    used = set(re.findall(r'"(task_[a-z_]+)"', (SRC / "services" / "tasks.py").read_text(encoding="utf-8")))
+    assert {"task_transaction_to", "task_account_of", "task_mrv_report"} <= used  # the tasks' sentence keys
+    assert not sorted(k for k in used if f"sentence_{k}" not in zh), "a task's sentence missing from the catalogue"
+
+
+def test_a_sentence_reads_in_the_page_language_with_its_codes_named() -> None:
+    from openets.messages import Named
+
+    params = {"type": Named("tx", "issue"), "quantity": 2_000_000, "unit_class": "BEA-2016", "receiver": "BJ-ISSUANCE"}
+    assert Phrases.of("zh").sentence("task_transaction_to", **params) == "签发 2,000,000 吨 BEA-2016 → BJ-ISSUANCE"
+    assert Phrases.of("en").sentence("task_transaction_to", **params) == "issuance 2,000,000 t BEA-2016 → BJ-ISSUANCE"
+    assert Phrases.of("zh").name("account_type", "compliance") == "履约账户"
+    assert Phrases.of("en").name("account_type", "compliance") == "compliance"
+    assert Phrases.of("zh").name("tx", "no_such") == "no_such"  # unknown: its code
+    # a sentence missing from the catalogue, or missing a param, reads as its key and params: never a traceback
+    assert Phrases.of("en").sentence("no_such", a=1) == "no_such a=1"
+    assert Phrases.of("en").sentence("task_mrv_report", year=2016).startswith("confirm the {year}")
