@@ -6,12 +6,12 @@ typed writer (``excel.add_sheet``: number formats, bilingual headers, frozen hea
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from openets.reports.excel import Col, add_sheet
+from openets.reports.excel import Col
 from openets.reports.names import status_name
+from openets.reports.xlsx import Sheet, write_xlsx
 
 # the rows' keys are the page's (web/compliance_page.statuses); the CSV export writes the same columns
 COMPANIES = (Col("name", "企业名称", "company name"), Col("company", "统一社会信用代码", "credit code"),
@@ -27,14 +27,8 @@ YEAR = (Col("market", "市场", "market"), Col("year", "履约年度", "complian
 def compliance_xlsx(rows: Sequence[dict[str, object]], *, market: str, year: int, deadline: date | None,
                     as_of: datetime, rates: tuple[str, str, str] | None) -> bytes:
     """The workbook's bytes. ``rates``: on time, final and by quantity as published ("98.0 %"), or None."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    add_sheet(wb, f"{market} {year} 企业 companies"[:31], COMPANIES, rows, first=True, empty="无 · none")
     on_time, final, quantity = rates or (None, None, None)
-    add_sheet(wb, "履约年度 year", YEAR, [{"market": market, "year": year, "deadline": deadline,
-                                          "as_of": as_of.date(), "on_time": on_time, "final": final,
-                                          "quantity": quantity, "companies": len(rows)}])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    year_row = {"market": market, "year": year, "deadline": deadline, "as_of": as_of.date(), "on_time": on_time,
+                "final": final, "quantity": quantity, "companies": len(rows)}
+    return write_xlsx([Sheet(f"{market} {year} 企业 companies", COMPANIES, rows, empty="无 · none"),
+                       Sheet("履约年度 year", YEAR, [year_row])])

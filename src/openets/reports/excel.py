@@ -87,32 +87,60 @@ def columns_for(rows: Sequence[dict[str, object]], known: Sequence[Col]) -> list
 
 def add_sheet(wb: Any, title: str, cols: Sequence[Col], rows: Sequence[dict[str, object]], *, first: bool = False,
               empty: str = "—") -> Any:
-    """One sheet: a bold, frozen, filtered header row, then the rows, each cell typed and formatted."""
+    """One sheet: a bold, frozen, filtered header row, then the rows, each cell typed and formatted.
+
+    Written in one pass, row by row, so that it also fills a write-only workbook (``Workbook(write_only=True)``,
+    streamed to the file, as the compliance year's export is): each value is typed once, the widths come from
+    those values before any row is written, and only the cells of number and date columns carry a style."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    ws = wb.active if first else wb.create_sheet()
+    streamed = bool(getattr(wb, "write_only", False))
+    ws = wb.active if first and not streamed and wb.worksheets else wb.create_sheet()
     ws.title = title
     if not rows:
         ws.append([empty])
         return ws
-    ws.append([c.header for c in cols])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="F3F3F3")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for r in rows:
-        ws.append([typed_cell(c, r.get(c.key)) for c in cols])
-    for i, c in enumerate(cols, start=1):
-        letter = get_column_letter(i)
-        if c.kind != "text":
-            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = FORMATS[c.kind]
-        longest = max((len(_shown(c, r.get(c.key))) for r in rows[:500]), default=0)
-        ws.column_dimensions[letter].width = c.width or min(max(longest + 2, _header_width(c), 8), 60)
+    typed = [[typed_cell(c, r.get(c.key)) for c in cols] for r in rows]
+    for i, w in enumerate(widths(cols, typed)):
+        ws.column_dimensions[get_column_letter(i + 1)].width = w
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
+    bold, grey, wrap = Font(bold=True), PatternFill("solid", fgColor="F3F3F3"), Alignment(wrap_text=True, vertical="top")
+    header = []
+    for c in cols:
+        cell = WriteOnlyCell(ws, c.header)
+        cell.font, cell.fill, cell.alignment = bold, grey, wrap
+        header.append(cell)
+    ws.append(header)
+    formats = [None if c.kind == "text" else FORMATS[c.kind] for c in cols]
+    for row in typed:
+        out: list[object] = []
+        for fmt, v in zip(formats, row, strict=True):
+            if fmt is None or v is None:
+                out.append(v)
+            else:
+                cell = WriteOnlyCell(ws, v)
+                cell.number_format = fmt
+                out.append(cell)
+        ws.append(out)
     return ws
+
+
+def widths(cols: Sequence[Col], typed: Sequence[Sequence[object]], headers: Sequence[str] | None = None) -> list[int]:
+    """Each column's width in characters: its own, or from its header and the first 500 typed values
+    (a wide character counts two), between 8 and 60."""
+    out = []
+    for i, c in enumerate(cols):
+        longest = max((len(_shown_typed(c, row[i])) for row in typed[:500]), default=0)
+        head = _header_width(c) if headers is None else _wide(headers[i]) + 2
+        out.append(c.width or min(max(longest + 2, head, 8), 60))
+    return out
+
+
+def _wide(text: str) -> int:
+    return len(text) + sum(1 for ch in text if not ch.isascii())
 
 
 def _header_width(c: Col) -> int:
@@ -121,7 +149,10 @@ def _header_width(c: Col) -> int:
 
 
 def _shown(c: Col, value: object) -> str:
-    v = typed_cell(c, value)
+    return _shown_typed(c, typed_cell(c, value))
+
+
+def _shown_typed(c: Col, v: object) -> str:
     if v is None:
         return ""
     if c.kind in ("t", "int"):

@@ -94,9 +94,10 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
                     days_left=(deadline - now).days if deadline and deadline > now else 0,
                     as_of=now.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M"))
 
-    def chosen(request: Request, market: str, year: int, q: str, status: str, sort: str) -> list[dict[str, Any]]:
+    def chosen(request: Request, market: str, year: int, q: str, status: str, sort: str,
+               computed: list[CompanyStatus] | None = None) -> list[dict[str, Any]]:
         registry.rulebook.market(market)
-        rows = statuses(who(request), market, year)
+        rows = statuses(who(request), market, year, computed)
         if rows is None:
             raise DomainError("forbidden", "the companies' statuses are for the market's regulators and auditors")
         return select_rows(rows, q=q, status=status, sort=sort)
@@ -115,11 +116,21 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
     @app.get("/ui/compliance/{market}/{year}/export.xlsx", include_in_schema=False)
     def export_xlsx(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)], q: Text = "",
                     status: Text = "", sort: Text = "company") -> Response:
-        from openets.services.compliance import ComplianceService
-
-        rows = chosen(request, market, year, q, status, sort)
-        deadline, rates = ComplianceService(registry).year_summary(market, year)
+        cs = ComplianceService(registry)
+        # the statuses computed once: the companies' sheet and the year's rates come from the same ones
+        registry.rulebook.market(market)
+        me = who(request)
+        computed = cs.statuses(market, year) if me is not None and (
+            me.is_regulator_of(market) or me.role is Role.AUDITOR) else []
+        rows = chosen(request, market, year, q, status, sort, computed)  # refuses anyone else
+        got = rates([s.status for s in computed])
+        try:
+            deadline = cs.deadlines(market, year)[0].astimezone(MARKET_TZ).date()
+        except DomainError:
+            deadline = None
+        published = (got.on_time.as_published(1), got.final.as_published(1), got.quantity.as_published(1)) \
+            if got.on_time.covered and deadline else None
         body = compliance_xlsx(rows, market=market, year=year, deadline=deadline,
-                               as_of=registry.clock.now().astimezone(MARKET_TZ), rates=rates)
+                               as_of=registry.clock.now().astimezone(MARKET_TZ), rates=published)
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.xlsx"'})
