@@ -63,6 +63,14 @@ def words(lang: str) -> dict[str, str]:
     return {**{k: v[i] for k, v in WORDS.items()}, **catalogue(lang)}
 
 
+def lookup(lang: str, key: str) -> str | None:
+    """One message without building the whole mapping (a cell at a time): the catalogue's, else WORDS'."""
+    got = catalogue(lang).get(key)
+    if got is None and key in WORDS:
+        return WORDS[key][1 if lang == "en" else 0]
+    return got
+
+
 def lang_of(lang: str | None) -> str:
     """A requested language as one of :data:`LANGS` (anything else: the default, Chinese)."""
     return lang if lang in LANGS else LANGS[0]

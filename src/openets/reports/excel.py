@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from openets.messages import lookup
+
 FORMATS = {"t": "#,##0", "int": "#,##0", "tco2": "#,##0.###", "yuan": "#,##0.00", "rate": "0.0%", "ratio": "0.00",
            "date": "yyyy-mm-dd", "text": "@"}
 
@@ -20,15 +22,37 @@ FORMATS = {"t": "#,##0", "int": "#,##0", "tco2": "#,##0.###", "yuan": "#,##0.00"
 @dataclass(frozen=True, slots=True)
 class Col:
     key: str  # the row's key
-    zh: str
-    en: str
+    word: str  # its header's key in the catalogue (``col_…``: openets.messages), in Chinese and English
     kind: str = "text"  # a key of FORMATS
     width: int | None = None  # characters; None: from the header and the values
     show: Callable[[Any], Any] | None = None  # text columns: the value as written (e.g. a status code's name)
+    names: str | None = None  # text columns of codes: the catalogue's prefix of their names (``status_compliance_``)
+
+    @property
+    def zh(self) -> str:
+        return lookup("zh", self.word) or self.key.replace("_", " ")
+
+    @property
+    def en(self) -> str:
+        return lookup("en", self.word) or self.key.replace("_", " ")
 
     @property
     def header(self) -> str:
+        """Both languages, as the reports' files show them: 企业名称 / company name."""
         return f"{self.zh} / {self.en}"
+
+    def title(self, lang: str | None) -> str:
+        """The header in one language (``zh``, ``en``), or in both (None)."""
+        return self.header if lang is None else self.en if lang == "en" else self.zh
+
+
+def code_name(prefix: str, code: object, lang: str | None = None) -> str:
+    """A code by its catalogue name (``prefix + code``) in one language, or both ("逾期未履约 late") for
+    None; a code the catalogue does not name stays its code."""
+    zh, en = lookup("zh", f"{prefix}{code}"), lookup("en", f"{prefix}{code}")
+    if zh is None or en is None:
+        return str(code)
+    return f"{zh} {en}" if lang is None else en if lang == "en" else zh
 
 
 def yuan(fen: object) -> Decimal | None:
@@ -60,8 +84,9 @@ def number(value: object) -> Decimal | int | None:
         return None
 
 
-def typed_cell(col: Col, value: object) -> object:
-    """The value as its cell holds it: yuan, fractions and numbers as Decimal or int, dates as dates."""
+def typed_cell(col: Col, value: object, lang: str | None = None) -> object:
+    """The value as its cell holds it: yuan, fractions and numbers as Decimal or int, dates as dates; a code
+    by its name in ``lang`` (both languages for None)."""
     if col.kind == "yuan":
         return yuan(value)
     if col.kind == "rate":
@@ -74,6 +99,8 @@ def typed_cell(col: Col, value: object) -> object:
         return value if isinstance(value, date | datetime) else None
     if value is None:
         return None
+    if col.names:
+        return code_name(col.names, value, lang)
     return col.show(value) if col.show else str(value)
 
 
@@ -82,7 +109,7 @@ def columns_for(rows: Sequence[dict[str, object]], known: Sequence[Col]) -> list
     (a row shape extended elsewhere still lands in the workbook)."""
     keys = list(rows[0]) if rows else []
     by = {c.key: c for c in known}
-    return [by[k] for k in by if k in keys] + [Col(k, k, k.replace("_", " ")) for k in keys if k not in by]
+    return [by[k] for k in by if k in keys] + [Col(k, k) for k in keys if k not in by]
 
 
 def add_sheet(wb: Any, title: str, cols: Sequence[Col], rows: Sequence[dict[str, object]], *, first: bool = False,

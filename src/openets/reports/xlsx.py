@@ -32,7 +32,8 @@ class Sheet:
     cols: Sequence[Col]
     rows: Sequence[dict[str, object]]
     empty: str = "—"  # the one cell of a sheet without rows
-    headers: Sequence[str] | None = None  # the header row (default: each column's ``header``)
+    headers: Sequence[str] | None = None  # the header row (default: each column's title in ``lang``)
+    lang: str | None = None  # headers and named codes in one language (zh, en), or both (None)
 
 
 def _text(value: str) -> str:
@@ -83,15 +84,16 @@ def _sheet_xml(sheet: Sheet, style_of: dict[str, int]) -> str:
                 f'<row r="1"><c r="A1" t="inlineStr"><is><t>{_text(sheet.empty)}</t></is></c></row>'
                 '</sheetData></worksheet>')
     cols = list(sheet.cols)
-    headers = list(sheet.headers) if sheet.headers is not None else [c.header for c in cols]
+    headers = list(sheet.headers) if sheet.headers is not None else [c.title(sheet.lang) for c in cols]
     letters = [_letter(i) for i in range(len(cols))]
     styles = [style_of.get(c.kind, 0) for c in cols]
-    typed = [[typed_cell(c, r.get(c.key)) for c in cols] for r in sheet.rows]
+    typed = [[typed_cell(c, r.get(c.key), sheet.lang) for c in cols] for r in sheet.rows]
     out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{ns}">',
            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
            ' state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>',
            '<sheetFormatPr defaultRowHeight="15"/><cols>']
-    for i, w in enumerate(widths(cols, typed, sheet.headers)):  # bilingual: the header wraps at ' / '
+    bilingual = sheet.headers is None and sheet.lang is None  # the header wraps at " / "
+    for i, w in enumerate(widths(cols, typed, None if bilingual else headers)):
         out.append(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>')
     out.append('</cols><sheetData><row r="1">')
     for letter, h in zip(letters, headers, strict=True):

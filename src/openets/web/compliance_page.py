@@ -20,6 +20,7 @@ from openets.core.text import check_text
 from openets.reports.compliance_export import COMPANIES, compliance_xlsx
 from openets.reports.excel import typed_cell
 from openets.services.names import NO_CODE, company_names
+from openets.web.i18n import page_lang
 
 if TYPE_CHECKING:
     from openets.services.registry import RegistryService
@@ -107,9 +108,10 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
                status: Text = "", sort: Text = "company") -> Response:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([c.header for c in COMPANIES])  # the workbook's columns, plain
+        lang = page_lang(request)  # one language, the page's
+        writer.writerow([c.title(lang) for c in COMPANIES])  # the workbook's columns, plain
         for r in chosen(request, market, year, q, status, sort):
-            writer.writerow(["" if v is None else v for v in (typed_cell(c, r.get(c.key)) for c in COMPANIES)])
+            writer.writerow(["" if v is None else v for v in (typed_cell(c, r.get(c.key), lang) for c in COMPANIES)])
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.csv"'})
 
@@ -131,6 +133,7 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
         published = (got.on_time.as_published(1), got.final.as_published(1), got.quantity.as_published(1)) \
             if got.on_time.covered and deadline else None
         body = compliance_xlsx(rows, market=market, year=year, deadline=deadline,
-                               as_of=registry.clock.now().astimezone(MARKET_TZ), rates=published)
+                               as_of=registry.clock.now().astimezone(MARKET_TZ), rates=published,
+                               lang=page_lang(request))
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.xlsx"'})

@@ -13,8 +13,8 @@ import pandas as pd
 from openets.reports.excel import Col, add_sheet
 from openets.reports.xlsx import Sheet, write_xlsx
 
-COLS = (Col("name", "名称", "name"), Col("qty", "数量 (吨)", "quantity (t)", "t"), Col("fine", "罚款 (元)", "fine (yuan)", "yuan"),
-        Col("rate", "比率", "rate", "rate"), Col("day", "日期", "day", "date"), Col("tco2", "排放", "emissions", "tco2"))
+COLS = (Col("name", "col_company_name"), Col("qty", "col_shortfall_t", "t"), Col("fine", "col_fines_yuan", "yuan"),
+        Col("rate", "col_compliance_rate", "rate"), Col("day", "col_day", "date"), Col("tco2", "col_emissions_tco2", "tco2"))
 ROWS = [{"name": "北京某热电 <&>", "qty": 118_501, "fine": 350_123_456, "rate": "97.7 %", "day": date(2017, 6, 15),
          "tco2": Decimal("1234.567")},
         {"name": "O'Brien", "qty": None, "fine": None, "rate": None, "day": "2016-12-31", "tco2": None}]
@@ -47,15 +47,17 @@ def test_the_fast_writer_writes_what_openpyxl_writes() -> None:
     assert ws["A2"].value == "北京某热电 <&>"  # escaped
     assert ws["E2"].value == datetime(2017, 6, 15) and ws["E3"].value == datetime(2016, 12, 31)
     frame = pd.read_excel(io.BytesIO(body), sheet_name=0)
-    assert frame["数量 (吨) / quantity (t)"].tolist()[0] == 118_501
+    assert frame["缺口 (吨) / shortfall (t)"].tolist()[0] == 118_501
     assert pd.api.types.is_datetime64_any_dtype(frame["日期 / day"])
 
 
 def test_one_language_headers_and_long_titles() -> None:
-    body = write_xlsx([Sheet("a title longer than thirty-one characters", COLS[:2], ROWS, headers=["名称", "数量 (吨)"])])
+    body = write_xlsx([Sheet("a title longer than thirty-one characters", COLS[:2], ROWS, lang="en")])
     wb = openpyxl.load_workbook(io.BytesIO(body))
-    assert wb.sheetnames == ["a title longer than thirty-one c"[:31]]
-    assert [c.value for c in wb.worksheets[0][1]] == ["名称", "数量 (吨)"]
+    assert wb.sheetnames == ["a title longer than thirty-one characters"[:31]]
+    assert [c.value for c in wb.worksheets[0][1]] == ["company name", "shortfall (t)"]  # the catalogue's English
+    zh = openpyxl.load_workbook(io.BytesIO(write_xlsx([Sheet("s", COLS[:2], ROWS, lang="zh")]))).worksheets[0]
+    assert [c.value for c in zh[1]] == ["企业名称", "缺口 (吨)"]
 
 
 def test_a_character_xml_may_not_hold_is_left_out_not_a_crash() -> None:

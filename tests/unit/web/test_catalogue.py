@@ -211,3 +211,14 @@ def test_a_sentence_reads_in_the_page_language_with_its_codes_named() -> None:
     # a sentence missing from the catalogue, or missing a param, reads as its key and params: never a traceback
     assert Phrases.of("en").sentence("no_such", a=1) == "no_such a=1"
     assert Phrases.of("en").sentence("task_mrv_report", year=2016).startswith("confirm the {year}")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_report_column_header_is_in_the_catalogue(lang: str) -> None:
+    w = words(lang)
+    used: set[str] = set()
+    for path in (SRC / "reports").glob("*.py"):
+        used |= set(re.findall(r'\bCol\("[a-z_0-9]+", "([a-z_0-9]+)"', path.read_text(encoding="utf-8")))
+    assert len(used) > 80 and {"col_company_name", "col_shortfall_t"} <= used
+    missing = sorted(k for k in used if k not in w)
+    assert not missing, f"{po_path(lang)}: missing {missing}"
