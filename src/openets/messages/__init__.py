@@ -142,6 +142,23 @@ class Phrases:
         return " · ".join(f"{self.w[k]} {x.as_published(1)}" for k, x in
                           (("rate_on_time", r.on_time), ("rate_final", r.final), ("rate_quantity", r.quantity)))
 
+    def action(self, code: str | None) -> str:
+        """An audited action (``openets.registry.issue``, ``market.place``, ``ui.transfer``) by its name
+        (``action_<code with . and - as _>``); an unknown one stays its code."""
+        if not code:
+            return ""
+        return self.w.get("action_" + code.replace(".", "_").replace("-", "_"), code)
+
+    def answer(self, code: str | None) -> str:
+        """An audit row's answer: ok, a refusal's code (its words) or an HTTP status."""
+        if not code:
+            return ""
+        if code == "ok":
+            return self.w.get("answer_ok", code)
+        if code.isdigit():
+            return f"HTTP {code}"
+        return self.refusal(code)
+
     def refusal(self, code: str) -> str:
         return self.w.get(f"error_{code}", code)
 

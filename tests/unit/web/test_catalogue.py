@@ -222,3 +222,56 @@ def test_every_report_column_header_is_in_the_catalogue(lang: str) -> None:
     assert len(used) > 80 and {"col_company_name", "col_shortfall_t"} <= used
     missing = sorted(k for k in used if k not in w)
     assert not missing, f"{po_path(lang)}: missing {missing}"
+
+
+def audited_actions() -> set[str]:
+    """Every action an audit row can name: each CLI command (``openets.registry.issue``, as cli/session.py
+    writes it), each state-changing API route (``<tag>.<name>``) and dashboard form (``ui.<name>``), as
+    api/audit.py writes them."""
+    from sqlalchemy import create_engine
+    from typer.main import get_command
+
+    from openets.api.app import create_app
+    from openets.cli.app import app as cli_app
+
+    out: set[str] = set()
+
+    def walk(cmd: object, path: list[str]) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+        else:
+            out.add(".".join(["openets", *path]))
+
+    walk(get_command(cli_app), [])
+    app = create_app(create_engine("sqlite://"), secret="s" * 32)
+    for route, tags in _routes(app.routes, []):
+        if set(getattr(route, "methods", None) or ()) & {"POST", "PUT", "PATCH", "DELETE"}:
+            ui = not getattr(route, "include_in_schema", False)
+            out.add(f"{'ui' if ui else (list(getattr(route, 'tags', None) or ()) or tags or ['api'])[0]}.{route.name}")
+    return out
+
+
+def _routes(routes: list, tags: list) -> list:  # type: ignore[type-arg]
+    """The app's routes with their router's tags (an included router holds its own routes)."""
+    found = []
+    for r in routes:
+        router = getattr(r, "original_router", None)
+        if router is not None:
+            found += _routes(router.routes, list(router.tags or ()) or tags)
+        else:
+            found.append((r, tags))
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_audited_action_has_its_name(lang: str) -> None:
+    acts = audited_actions()
+    assert {"openets.registry.issue", "openets.login", "ui.verifier_decide", "market.place"} <= acts, sorted(acts)
+    tr = Phrases(words(lang), lang)
+    missing = sorted(a for a in acts if tr.action(a) == a)
+    assert not missing, f"{po_path(lang)}: no action_<…> for {missing}"
+    assert Phrases.of("zh").action("openets.registry.approve-account") == "批准开户"
+    assert Phrases.of("zh").answer("ok") == "成功" and Phrases.of("en").answer("403") == "HTTP 403"
+    assert Phrases.of("zh").answer("four_eyes") == Phrases.of("zh").refusal("four_eyes")
