@@ -169,10 +169,14 @@ def test_the_rates_read_in_the_page_language() -> None:
 
 def names() -> dict[str, set[str]]:
     """The codes shown by their name (``Phrases.name(kind, code)`` reads ``<kind>_<code>``)."""
+    from openets.core.actor import Role
     from openets.registry.model import AccountType
     from openets.registry.transactions import TxType
+    from openets.web.work import SOURCES
 
-    return {"tx": {s.value for s in TxType}, "account_type": {s.value for s in AccountType}, "run_kind": {"pre", "final"}}
+    events = {e for table in (PLAN_TRANSITIONS, REPORT_TRANSITIONS) for (_a, e) in table}
+    return {"tx": {s.value for s in TxType}, "account_type": {s.value for s in AccountType}, "run_kind": {"pre", "final"},
+            "role": {r.value for r in Role}, "event": events, "source": set(SOURCES)}
 
 
 @pytest.mark.parametrize("lang", LANGS)
