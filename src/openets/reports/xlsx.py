@@ -24,6 +24,7 @@ from openets.reports.excel import FORMATS, Col, typed_cell, widths
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EPOCH = date(1899, 12, 30)
 _MAX_TITLE = 31
+_NOT_IN_TITLE = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +120,13 @@ def _sheet_xml(sheet: Sheet, style_of: dict[str, int]) -> str:
 
 
 def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
-    """The workbook's bytes: the sheets in order, each title cut to Excel's 31 characters."""
+    """The workbook's bytes: the sheets in order, each title cut to Excel's 31 characters (the characters
+    Excel refuses in a sheet's name, ``[]:*?/\``, written as ``_``)."""
     formats = sorted({FORMATS[c.kind] for s in sheets for c in s.cols if c.kind != "text"})
     by_format = {f: 2 + i for i, f in enumerate(formats)}
     style_of = {kind: by_format[f] for kind, f in FORMATS.items() if f in by_format}
-    titles = [s.title[:_MAX_TITLE] for s in sheets]
+    titles = [_NOT_IN_TITLE.sub("_", _ILLEGAL.sub("", s.title))[:_MAX_TITLE] or f"Sheet{i + 1}"
+              for i, s in enumerate(sheets)]
     names = ""
     for i, s in enumerate(sheets):
         if s.rows:
@@ -147,7 +150,7 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
         "_rels/.rels": head + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": head + f'<workbook xmlns="{main}" xmlns:r="{rel}"><bookViews><workbookView/></bookViews>'
-        "<sheets>" + "".join(f'<sheet name={quoteattr(_ILLEGAL.sub("", t))} sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+        "<sheets>" + "".join(f'<sheet name={quoteattr(t)} sheetId="{i + 1}" r:id="rId{i + 1}"/>'
                              for i, t in enumerate(titles)) + "</sheets>"
         + (f"<definedNames>{names}</definedNames>" if names else "") + "</workbook>",
         "xl/_rels/workbook.xml.rels": head

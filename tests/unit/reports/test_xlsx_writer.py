@@ -64,3 +64,8 @@ def test_a_character_xml_may_not_hold_is_left_out_not_a_crash() -> None:
     # openpyxl refuses a C0 control character in a cell (IllegalCharacterError); the export leaves it out
     body = write_xlsx([Sheet("s", COLS[:1], [{"name": "北京\x01某热电\x1f"}])])
     assert openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]["A2"].value == "北京某热电"
+
+
+def test_a_sheet_name_excel_refuses_is_made_one_it_takes() -> None:
+    body = write_xlsx([Sheet("BJ/SH [2016]: a*b?", COLS[:1], ROWS)])
+    assert openpyxl.load_workbook(io.BytesIO(body)).sheetnames == ["BJ_SH _2016__ a_b_"]
