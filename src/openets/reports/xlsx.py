@@ -121,7 +121,7 @@ def _sheet_xml(sheet: Sheet, style_of: dict[str, int]) -> str:
 
 def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """The workbook's bytes: the sheets in order, each title cut to Excel's 31 characters (the characters
-    Excel refuses in a sheet's name, ``[]:*?/\``, written as ``_``)."""
+    Excel refuses in a sheet's name, ``[]:*?/`` and the backslash, written as ``_``)."""
     formats = sorted({FORMATS[c.kind] for s in sheets for c in s.cols if c.kind != "text"})
     by_format = {f: 2 + i for i, f in enumerate(formats)}
     style_of = {kind: by_format[f] for kind, f in FORMATS.items() if f in by_format}
