@@ -75,17 +75,21 @@ def _move(db: str | None, user: str | None, party: int | None, op_builder: Calla
 
 
 @app.command()
-def init(db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Create or upgrade the schema (Alembic) and the markets' government accounts."""
+def init(user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+         as_csv: bool = CsvOpt) -> None:
+    """Create or upgrade the schema (Alembic) and the markets' government accounts: on a new database
+    (no users yet) without an acting user, afterwards as an administrator."""
 
     def go() -> None:
+        from openets.cli.session import administering
         from openets.services.database import upgrade
-
-        eng = engine(db)
-        upgrade(eng)
         from openets.services.registry import RegistryService
 
-        created = RegistryService(eng).init_markets()
+        eng = engine(db)
+        svc = RegistryService(eng)
+        administering(svc, user, party, "initialise or upgrade the registry")
+        upgrade(eng)
+        created = svc.init_markets()
         emit({"database": str(eng.url.render_as_string(hide_password=True)), "accounts_created": len(created)},
              as_json, title="registry initialised")
 
@@ -95,15 +99,22 @@ def init(db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt)
 @app.command("add-party")
 def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...), name_en: str = "",
               market: str | None = None, registration_id: str | None = None, sector: str | None = None,
-              region: str | None = None, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Register a party: covered company (控排企业), investor, verifier, exchange."""
-    for what, value in (("--name", name), ("--name-en", name_en), ("--market", market),
-                        ("--registration-id", registration_id), ("--sector", sector), ("--region", region)):
-        if value is not None:
-            run(check_text, value, what)
-    run(lambda: emit({"party": _svc(db).create_party(kind=kind, name=name, name_en=name_en, market=market,
-                                                     registration_id=registration_id, sector=sector,
-                                                     region=region)}, as_json))
+              region: str | None = None, user: str | None = AsOpt, party: int | None = PartyOpt,
+              db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Register a party: covered company (控排企业), investor, verifier, exchange — as an administrator
+    (any party) or a regulator (company, investor, verifier parties of its own market)."""
+
+    def go() -> None:
+        for what, value in (("--name", name), ("--name-en", name_en), ("--market", market),
+                            ("--registration-id", registration_id), ("--sector", sector), ("--region", region)):
+            if value is not None:
+                check_text(value, what)
+        svc = _svc(db)
+        emit({"party": svc.register_party(acting(svc, user, party), kind=kind, name=name, name_en=name_en,
+                                          market=market, registration_id=registration_id, sector=sector,
+                                          region=region)}, as_json)
+
+    run(go)
 
 
 @app.command("add-user")
@@ -354,9 +365,17 @@ def holdings(party: int = typer.Option(..., help="Party id."), db: str | None = 
 
 @app.command("purge-keys")
 def purge_keys(older_than_days: int = typer.Option(30, "--older-than-days", help="At least 7."),
+               user: str | None = AsOpt, party: int | None = PartyOpt,
                db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Forget idempotency keys older than N days (≥ 7). Transactions and the journal are never purged."""
-    run(lambda: emit({"purged": _svc(db).purge_idempotency_keys(older_than_days=older_than_days)}, as_json))
+    """Forget idempotency keys older than N days (≥ 7), as an administrator. Transactions and the journal
+    are never purged."""
+
+    def go() -> None:
+        svc = _svc(db)
+        emit({"purged": svc.purge_idempotency_keys(acting(svc, user, party), older_than_days=older_than_days)},
+             as_json)
+
+    run(go)
 
 
 @app.command()

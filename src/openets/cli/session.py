@@ -162,6 +162,22 @@ def acting_or_bootstrap(registry: RegistryService, user: str | None, party: int 
     return None
 
 
+def administering(registry: RegistryService, user: str | None, party: int | None, what: str) -> Actor | None:
+    """The acting administrator of a command over the database itself (``registry init``, ``restore``):
+    as :func:`acting`, refused unless an administrator; on a database with no users yet (nobody to act
+    as) ``None``, the bootstrap, audited with source ``cli-bootstrap``."""
+    from openets.services.administration import authorise_administration, has_users
+
+    if not has_users(registry.engine):
+        state = _acting.get()
+        if state is not None:
+            state.source, state.registry = BOOTSTRAP, registry
+        return None
+    actor = acting(registry, user, party)
+    authorise_administration(registry.engine, actor, what)
+    return actor
+
+
 def _row(state: _Acting, status: int, answer: str) -> dict[str, object] | None:
     from openets.core.clock import SystemClock
     from openets.services.audit import audit_row

@@ -1,0 +1,131 @@
+"""Who may register parties, administer the database and move exchange cash (issue 19, items 4–5
+follow-up): each refusal is an exit code, one clear line and an unchanged database digest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from openets.cli.app import app
+from openets.core.actor import SYSTEM_SETUP, Role
+from openets.registry.model import PartyKind
+from openets.services.database import make_engine as open_engine
+from openets.testing.builders import build_world
+from openets.testing.digest import digest
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def world(db_url: str) -> str:
+    """Market BJ: regulators BJ-reg-1/-2, company user BJ-co-0, an administrator root, an auditor aud,
+    and SH's regulator SH-reg-1."""
+    w = build_world(open_engine(db_url), companies=1)
+    svc = w.svc
+    svc.add_user(SYSTEM_SETUP, name="root", party_id=svc.registry_party("BJ"), role=Role.ADMINISTRATOR, market="BJ")
+    aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
+    svc.add_user(SYSTEM_SETUP, name="aud", party_id=aud, role=Role.AUDITOR)
+    svc.add_user(SYSTEM_SETUP, name="SH-reg-1", party_id=svc.registry_party("SH"), role=Role.REGULATOR, market="SH")
+    svc.engine.dispose()
+    return db_url
+
+
+def ok(*args: str) -> dict:  # type: ignore[type-arg]
+    r = runner.invoke(app, [*args, "--json"])
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def refused(db: str, *args: str, code: int = 1) -> str:
+    """The command is refused: exit ``code``, one ``error:`` line, nothing on stdout, the digest unchanged."""
+    before = _digest(db)
+    r = runner.invoke(app, [*args, "--db", db])
+    err = r.stderr.strip()
+    assert r.exit_code == code, (r.exit_code, err)
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    assert r.stdout == ""
+    assert _digest(db) == before
+    return err
+
+
+def _digest(db: str) -> dict[str, tuple[int, str]]:
+    eng = open_engine(db)
+    try:
+        return digest(eng)
+    finally:
+        eng.dispose()  # no connection left open: a restore takes the SQLite file out of WAL mode
+
+
+PARTY = ("registry", "add-party", "--kind", "company", "--name", "丙", "--market", "BJ", "--registration-id", "R-NEW")
+
+
+def test_add_party_names_its_actor(world: str) -> None:
+    assert "not logged in" in refused(world, *PARTY)
+    assert "[read_only]" in refused(world, *PARTY, "--as", "aud")
+    assert "[not_authorised]" in refused(world, *PARTY, "--as", "BJ-co-0")
+    # a regulator registers its own market's companies, investors and verifiers only
+    assert "registers parties only of SH" in refused(world, *PARTY, "--as", "SH-reg-1")
+    assert "may not register exchange parties" in refused(
+        world, "registry", "add-party", "--kind", "exchange", "--name", "所", "--market", "BJ", "--as", "BJ-reg-1")
+    assert "market none given" in refused(
+        world, "registry", "add-party", "--kind", "verifier", "--name", "核查", "--as", "BJ-reg-1")
+    assert ok(*PARTY, "--as", "BJ-reg-1", "--db", world)["party"] > 0
+    assert ok("registry", "add-party", "--kind", "verifier", "--name", "核查", "--as", "root", "--db", world)["party"] > 0
+
+
+def test_a_party_import_names_every_row_its_actor_may_not_register(world: str, tmp_path: Path) -> None:
+    path = tmp_path / "parties.csv"
+    path.write_text("ref,kind,name,market\n"
+                    "p1,company,甲,BJ\n"  # BJ-reg-1's own: fine
+                    "p2,company,乙,SH\n"  # another market's
+                    "p3,exchange,所,BJ\n"  # not a kind a regulator registers
+                    "p4,verifier,核查,\n", encoding="utf-8")  # no market
+    err = refused(world, "registry", "import", str(path), "--kind", "parties", "--as", "BJ-reg-1")
+    assert err.startswith("error: 3 problems, nothing imported: ") and err.endswith("[not_authorised]"), err
+    for needle in ('row 3, column "market"', 'row 4, column "kind"', 'row 5, column "market"'):
+        assert needle in err, (needle, err)
+    assert "row 2" not in err
+    assert ok("registry", "import", str(path), "--kind", "parties", "--as", "root", "--db", world)["parties"] == 4
+
+
+def test_purge_keys_and_restore_are_an_administrators(world: str, tmp_path: Path) -> None:
+    for who, needle in ((None, "not logged in"), ("aud", "[read_only]"), ("BJ-reg-1", "only an administrator does"),
+                        ("BJ-co-0", "[not_authorised]")):
+        as_ = ["--as", who] if who else []
+        assert needle in refused(world, "registry", "purge-keys", "--older-than-days", "7", *as_)
+    assert ok("registry", "purge-keys", "--older-than-days", "7", "--as", "root", "--db", world) == {"purged": 0}
+    copy = tmp_path / "b.db"
+    ok("registry", "backup", str(copy), "--db", world)
+    for who, needle in ((None, "not logged in"), ("aud", "[read_only]"), ("BJ-reg-1", "[not_authorised]")):
+        as_ = ["--as", who] if who else []
+        assert needle in refused(world, "registry", "restore", str(copy), *as_)
+    if world.startswith("sqlite"):  # PostgreSQL restores with pg_restore: the round trip is the backup test's
+        # the commands before ran in this process and each thread keeps its write connections to their
+        # engines (storage/db.py); one command a process, as from a shell, keeps none across commands
+        from openets.storage import db as storage_db
+
+        for eng, *_ in list(storage_db._writers.conns.values()):
+            eng.dispose()
+        assert ok("registry", "restore", str(copy), "--as", "root", "--db", world)["journal_ok"] is True
+
+
+def test_init_bootstraps_a_new_database_only(world: str, tmp_path: Path) -> None:
+    # the world has users: upgrading it is an administrator's act
+    assert "not logged in" in refused(world, "registry", "init")
+    assert "only an administrator does" in refused(world, "registry", "init", "--as", "BJ-reg-1")
+    assert "[read_only]" in refused(world, "registry", "init", "--as", "aud")
+    assert ok("registry", "init", "--as", "root", "--db", world)["accounts_created"] == 0
+    # a new database has nobody to act as: its first init needs no user
+    fresh = f"sqlite:///{tmp_path / 'new.db'}"
+    assert ok("registry", "init", "--db", fresh)["accounts_created"] > 0
+    assert ok("registry", "init", "--db", fresh)["accounts_created"] == 0  # still no users: again without one
+
+
+def test_checkpoint_needs_no_user_the_key_file_is_the_proof(world: str, tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_bytes(b"0123456789abcdef-regulator")
+    out = ok("registry", "checkpoint", "--out", str(tmp_path / "cp.json.gz"), "--key-file", str(key), "--db", world)
+    assert (tmp_path / "cp.json.gz").exists() and out
