@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from openets.cli.app import app
 from openets.core.actor import SYSTEM_SETUP, Role
 from openets.registry.model import PartyKind
 from openets.services.database import make_engine as open_engine
+from openets.services.exchange import open_exchange
 from openets.testing.builders import build_world
 from openets.testing.digest import digest
 
@@ -29,6 +31,8 @@ def world(db_url: str) -> str:
     aud = svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
     svc.add_user(SYSTEM_SETUP, name="aud", party_id=aud, role=Role.AUDITOR)
     svc.add_user(SYSTEM_SETUP, name="SH-reg-1", party_id=svc.registry_party("SH"), role=Role.REGULATOR, market="SH")
+    op = open_exchange(svc, "BEA-2016").ensure_exchange_party()
+    svc.add_user(SYSTEM_SETUP, name="bj-exchange", party_id=op, role=Role.EXCHANGE, market="BJ")
     svc.engine.dispose()
     return db_url
 
@@ -129,3 +133,35 @@ def test_checkpoint_needs_no_user_the_key_file_is_the_proof(world: str, tmp_path
     key.write_bytes(b"0123456789abcdef-regulator")
     out = ok("registry", "checkpoint", "--out", str(tmp_path / "cp.json.gz"), "--key-file", str(key), "--db", world)
     assert (tmp_path / "cp.json.gz").exists() and out
+
+
+def test_exchange_cash_moves_for_the_member_it_names(world: str) -> None:
+    eng = open_engine(world)
+    member = build_party(eng, "BJ-REG-00000")
+    eng.dispose()
+    cash = ("market", "deposit", "BEA-2016", "--amount", "100.00")
+    assert "[read_only]" in refused(world, *cash, "--as", "aud")
+    assert "[not_authorised]" in refused(world, *cash, "--as", "BJ-reg-1")  # a regulator holds no cash
+    assert "[not_authorised]" in refused(world, *cash, "--as", "bj-exchange")  # the operator names the member
+    assert "[not_authorised]" in refused(world, *cash, "--member", "1", "--as", "BJ-co-0")  # its own only
+    assert "[not_a_member]" in refused(world, *cash, "--member", "1", "--as", "bj-exchange")  # party 1: a registry
+    assert "[not_found]" in refused(world, *cash, "--member", "999999", "--as", "bj-exchange")
+    assert "[not_authorised]" in refused(world, "market", "withdraw", "BEA-2016", "--amount", "1", "--member",
+                                         str(member), "--as", "BJ-reg-1")
+    # the member's own user, then the exchange operator recording a bank transfer: 100.00 + 250.00 − 50.00
+    assert ok(*cash, "--as", "BJ-co-0", "--db", world)["balance_yuan"] == "100.00"
+    got = ok("market", "deposit", "BEA-2016", "--amount", "250", "--member", str(member), "--as", "bj-exchange",
+             "--db", world)
+    assert (got["party"], got["balance_yuan"]) == (member, "350.00")
+    got = ok("market", "withdraw", "BEA-2016", "--amount", "50", "--member", str(member), "--as", "bj-exchange",
+             "--db", world)
+    assert (got["party"], got["balance_yuan"]) == (member, "300.00")
+
+
+def build_party(eng: Engine, registration_id: str) -> int:
+    from sqlalchemy import select
+
+    from openets.storage import tables as t
+
+    with eng.connect() as c:
+        return int(c.execute(select(t.parties.c.id).where(t.parties.c.registration_id == registration_id)).scalar_one())
