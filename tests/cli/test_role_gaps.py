@@ -165,3 +165,31 @@ def build_party(eng: Engine, registration_id: str) -> int:
 
     with eng.connect() as c:
         return int(c.execute(select(t.parties.c.id).where(t.parties.c.registration_id == registration_id)).scalar_one())
+
+
+def test_grant_limit_is_a_regulators_act(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Carry-over under the 2023–2024 plan for a company that sold nothing: 10,000 t + 1.5 × 0 = 10,000 t."""
+    from datetime import UTC, datetime
+
+    from openets.core.clock import FixedClock
+
+    monkeypatch.setenv("OPENETS_NOW", "2025-03-03T10:00:00+08:00")
+    w = build_world(open_engine(db_url), FixedClock(datetime(2025, 3, 3, 2, tzinfo=UTC)), market="CEA",
+                    vintage=2024, companies=1, allocate=100_000)
+    aud = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
+    w.svc.add_user(SYSTEM_SETUP, name="aud", party_id=aud, role=Role.AUDITOR)
+    w.svc.add_user(SYSTEM_SETUP, name="BJ-reg-1", party_id=w.svc.registry_party("BJ"), role=Role.REGULATOR,
+                   market="BJ")
+    w.svc.engine.dispose()
+    grant = ("registry", "grant-limit", "--company", "CEA-REG-00000", "--market", "CEA", "--year", "2024",
+             "--kind", "carry_over")
+    assert "not logged in" in refused(db_url, *grant)
+    assert "[read_only]" in refused(db_url, *grant, "--as", "aud")
+    assert "is not a regulator of CEA [not_authorised]" in refused(db_url, *grant, "--as", "BJ-reg-1")
+    assert "[not_authorised]" in refused(db_url, *grant, "--as", "CEA-co-0")
+    assert "not found" in refused(db_url, "registry", "grant-limit", "--company", "NOPE", "--market", "CEA", "--year",
+                                  "2024", "--kind", "carry_over", "--as", "CEA-reg-1")
+    got = ok(*grant, "--as", "CEA-reg-1", "--db", db_url)
+    assert (got["kind"], got["year"], got["quantity"]) == ("carry_over", 2024, 10_000)
+    assert ok("registry", "limits", got["account"], "--db", db_url) == [got]
+    assert "not found" in refused(db_url, "registry", "limits", "CEA-NOPE")

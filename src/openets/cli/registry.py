@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.cli.grants import ActingPartyOpt, PersonOpt, grant
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
@@ -359,6 +359,52 @@ def holdings(party: int = typer.Option(..., help="Party id."), db: str | None = 
 
         emit(RegistryQueries(engine(db)).holdings(party), as_json, title=f"holdings of party {party}",
              columns=["account", "unit_class", "restriction_id", "total", "reserved", "available"])
+
+    run(go)
+
+
+LimitKind = Literal["borrowing", "carry_over"]  # services.flexibility.KINDS
+
+
+def _limit_view(x: Any) -> dict[str, Any]:
+    return {"company": x.company, "account": x.account, "kind": x.kind, "year": x.year, "quantity": x.quantity,
+            "basis": x.basis}
+
+
+@app.command("grant-limit")
+def grant_limit(company: str = typer.Option(..., help="The company's unified social credit code (registration id)."),
+                market: str = typer.Option(...), year: int = typer.Option(..., help="borrowing: the year borrowed "
+                                                                                   "for; carry_over: the plan's year."),
+                kind: LimitKind = typer.Option(..., help="borrowing or carry_over."), user: str | None = AsOpt,
+                party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+                as_csv: bool = CsvOpt) -> None:
+    """Grant a company's compliance account its borrowing or carry-over limit, computed from the plan's
+    rule (a regulator of the market; granted once, the same answer again); the registry refuses
+    surrenders beyond it."""
+
+    def go() -> None:
+        from openets.services.flexibility import FlexibilityService
+        from openets.services.registry import RegistryService
+
+        check_text(company, "--company")
+        check_text(market, "--market")
+        svc = RegistryService(engine(db), clock=clock())
+        got = FlexibilityService(svc).grant(acting(svc, user, party), kind, market, year, company)
+        emit(_limit_view(got), as_json, title="limit")
+
+    run(go)
+
+
+@app.command()
+def limits(account: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """The borrowing and carry-over limits granted to an account (kind, year, tonnes, how it was computed)."""
+
+    def go() -> None:
+        from openets.services.flexibility import FlexibilityService
+
+        check_text(account, "ACCOUNT")
+        emit([_limit_view(x) for x in FlexibilityService(_svc(db)).limits(account)], as_json,
+             title=f"limits of {account}", columns=["kind", "year", "quantity", "basis"])
 
     run(go)
 
