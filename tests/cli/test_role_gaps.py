@@ -193,3 +193,40 @@ def test_grant_limit_is_a_regulators_act(db_url: str, monkeypatch: pytest.Monkey
     assert (got["kind"], got["year"], got["quantity"]) == ("carry_over", 2024, 10_000)
     assert ok("registry", "limits", got["account"], "--db", db_url) == [got]
     assert "not found" in refused(db_url, "registry", "limits", "CEA-NOPE")
+
+
+def _live_refusals(db: str, tmp_path: Path) -> None:
+    from openets.simulation.schema import BUNDLED
+    from openets.testing.lab import write_lab_file
+
+    lab = write_lab_file(tmp_path, 6, 2, 20)
+    for args in (("demo", "--report", str(tmp_path / "r")),
+                 ("run", str(BUNDLED / "pilots-2016.toml"), "--report", str(tmp_path / "r")),
+                 ("walkthrough",), ("walkthrough", "--no-fresh"), ("lab", "run", str(lab))):
+        err = refused(db, *args)
+        assert "is a live registry" in err and "writes as nobody" in err, (args, err)
+    assert not (tmp_path / "r").exists()
+
+
+def test_demo_run_walkthrough_and_lab_refuse_a_live_registry(world: str, tmp_path: Path) -> None:
+    from openets.services.auth import AuthService
+    from openets.services.registry import RegistryService
+
+    eng = open_engine(world)
+    AuthService(RegistryService(eng)).set_password("root", "correct horse battery")
+    eng.dispose()
+    _live_refusals(world, tmp_path)
+    assert "users with passwords" in refused(world, "walkthrough")
+
+
+def test_a_registry_with_only_its_bootstrap_administrator_is_live(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'new.db'}"
+    ok("registry", "init", "--db", db)
+    ok("registry", "add-user", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root", "--db", db)
+    _live_refusals(db, tmp_path)
+
+
+def test_the_walkthrough_runs_again_over_its_own_database(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    for _ in range(2):  # its users are its own: made by the system set-up, no password, nobody acted as them
+        assert runner.invoke(app, ["walkthrough", "--db", db, "--json"]).exit_code == 0

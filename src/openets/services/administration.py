@@ -6,7 +6,7 @@ bootstrap, like the first administrator's creation (``add_user`` with no actor).
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, or_, select
 
 from openets.core.actor import Actor
 from openets.core.errors import DomainError
@@ -29,3 +29,23 @@ def authorise_administration(engine: Engine, actor: Actor | None, what: str) -> 
     elif has_users(engine):
         raise DomainError("not_authorised", f"to {what} needs an acting administrator once the database has "
                           "users (only a new database is set up without one)")
+
+
+def live_registry(engine: Engine) -> str | None:
+    """Why the database is a live registry (None if it is not): it has users and someone could act, or
+    has acted, as one — a password or an API token given, or an audit row of a user's act or of the
+    first administrator's bootstrap. The demo, ``run``, the walk-through and the lab write as the
+    system set-up (nobody): they run only on a database that is none, such as their own from before
+    (whose users they made themselves, with no password, unaudited)."""
+    if not has_users(engine):
+        return None
+    with engine.connect() as c:
+        if c.execute(select(t.credentials.c.user_name).limit(1)).first() is not None:
+            return "users with passwords"
+        if c.execute(select(t.api_tokens.c.user_name).limit(1)).first() is not None:
+            return "users with API tokens"
+        acted = c.execute(select(t.audit_log.c.user_name, t.audit_log.c.source).where(or_(
+            t.audit_log.c.user_name.is_not(None), t.audit_log.c.source == "cli-bootstrap")).limit(1)).first()
+        if acted is not None:
+            return f"users who have acted ({acted.user_name or 'the bootstrap administrator'})"
+    return None
