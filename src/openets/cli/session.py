@@ -173,8 +173,29 @@ def administering(registry: RegistryService, user: str | None, party: int | None
         if state is not None:
             state.source, state.registry = BOOTSTRAP, registry
         return None
-    actor = acting(registry, user, party)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        actor = acting(registry, user, party)
+    except SQLAlchemyError:  # a schema older than this version (users.person_id came in 0017): read the
+        actor = _older_schema_actor(registry, user, party)  # acting user from what every version has
     authorise_administration(registry.engine, actor, what)
+    return actor
+
+
+def _older_schema_actor(registry: RegistryService, user: str | None, party: int | None) -> Actor:
+    """The ``--as`` user of the local administration mode on a database whose schema predates this
+    version (``registry init`` upgrades it): its representative row, the columns of migration 0001."""
+    from openets.services.administration import older_schema_actor
+
+    named = user or setting("user")
+    if not (local_admin() and named):
+        raise Failure(f"the database's schema is older than this version: upgrade it as an administrator in "
+                      f"local administration mode ({LOCAL_ADMIN}=1, --as USER)")
+    actor = older_schema_actor(registry.engine, named, party)
+    state = _acting.get()
+    if state is not None:
+        state.actor, state.source, state.registry = actor, "cli-local-admin", registry
     return actor
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, or_, select
 
-from openets.core.actor import Actor
+from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError
 from openets.storage import tables as t
 
@@ -49,3 +49,16 @@ def live_registry(engine: Engine) -> str | None:
         if acted is not None:
             return f"users who have acted ({acted.user_name or 'the bootstrap administrator'})"
     return None
+
+
+def older_schema_actor(engine: Engine, user: str, party: int | None = None) -> Actor:
+    """``user`` as an actor on a database whose schema predates this version (``registry init`` upgrades
+    it): its representative row, read from the columns every version has (migration 0001)."""
+    r = t.representatives
+    q = select(r.c.party_id, r.c.role, r.c.market).where(r.c.user_name == user)
+    with engine.connect() as c:
+        rows = c.execute(q if party is None else q.where(r.c.party_id == party)).all()
+    if len(rows) != 1:
+        raise DomainError("not_a_representative", f"user {user!r} does not represent "
+                          + ("exactly one party: name it with --party" if rows else "any party"))
+    return Actor(user, rows[0].party_id, Role(rows[0].role), rows[0].market)
