@@ -76,6 +76,8 @@ def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outsid
                key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Verify the whole registry, then write a checkpoint of it signed with the regulator's key."""
 
+    # No acting user, on purpose: the key file is the proof of who may sign (only the regulator holds
+    # it), and the command changes nothing in the database; it only reads and writes the signed file.
     def go() -> None:
         from openets.services.checkpoints import key_from
         from openets.services.verification import write_checkpoint
@@ -100,14 +102,19 @@ def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: b
 
 
 @app.command()
-def restore(source: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Restore a backup over the database, then verify its journal."""
+def restore(source: Path, user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Restore a backup over the database (as an administrator; a new database with no users yet needs
+    none), then verify its journal."""
 
     def go() -> None:
+        from openets.cli.session import administering
         from openets.services.database import restore as do_restore
         from openets.services.journal import verify
 
-        eng = engine(db)
+        svc = _svc(db)
+        administering(svc, user, party, "restore a backup over the database")
+        eng = svc.engine
         do_restore(eng, source)
         report = verify(eng)
         emit({"restored": str(source), "rows": report.rows, "journal_ok": report.ok}, as_json)

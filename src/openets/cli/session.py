@@ -163,6 +163,43 @@ def acting_or_bootstrap(registry: RegistryService, user: str | None, party: int 
     return None
 
 
+def administering(registry: RegistryService, user: str | None, party: int | None, what: str) -> Actor | None:
+    """The acting administrator of a command over the database itself (``registry init``, ``restore``):
+    as :func:`acting`, refused unless an administrator; on a database with no users yet (nobody to act
+    as) ``None``, the bootstrap, audited with source ``cli-bootstrap``."""
+    from openets.services.administration import authorise_administration, has_users
+
+    if not has_users(registry.engine):
+        state = _acting.get()
+        if state is not None:
+            state.source, state.registry = BOOTSTRAP, registry
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        actor = acting(registry, user, party)
+    except SQLAlchemyError:  # a schema older than this version (users.person_id came in 0017): read the
+        actor = _older_schema_actor(registry, user, party)  # acting user from what every version has
+    authorise_administration(registry.engine, actor, what)
+    return actor
+
+
+def _older_schema_actor(registry: RegistryService, user: str | None, party: int | None) -> Actor:
+    """The ``--as`` user of the local administration mode on a database whose schema predates this
+    version (``registry init`` upgrades it): its representative row, the columns of migration 0001."""
+    from openets.services.administration import older_schema_actor
+
+    named = user or setting("user")
+    if not (local_admin() and named):
+        raise Failure(f"the database's schema is older than this version: upgrade it as an administrator in "
+                      f"local administration mode ({LOCAL_ADMIN}=1, --as USER)")
+    actor = older_schema_actor(registry.engine, named, party)
+    state = _acting.get()
+    if state is not None:
+        state.actor, state.source, state.registry = actor, "cli-local-admin", registry
+    return actor
+
+
 def _row(state: _Acting, status: int, answer: str) -> dict[str, object] | None:
     from openets.core.clock import SystemClock
     from openets.services.audit import audit_row
