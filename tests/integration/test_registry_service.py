@@ -7,7 +7,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openets.core.errors import DomainError
-from openets.registry.commands import Allocate, Approve, Freeze, Issue, Reject, Release, Reserve, Reversal, Surrender, Transfer, Unfreeze
+from openets.registry.commands import (
+    Allocate,
+    Approve,
+    Freeze,
+    Issue,
+    Reject,
+    Release,
+    Reserve,
+    Reversal,
+    Surrender,
+    Transfer,
+    Unfreeze,
+    Withdraw,
+)
 from openets.registry.model import AccountStatus
 from openets.services.journal import verify
 from openets.services.queries import RegistryQueries
@@ -238,6 +251,40 @@ def test_reversal_returns_the_same_serials_once(world: World) -> None:
     with pytest.raises(DomainError) as e:
         svc.one(world.reg, Reversal(txn=t.id))
     assert code(e) == "not_reversible"
+
+
+def test_a_rejected_or_withdrawn_reversal_does_not_block_a_new_one(world: World) -> None:
+    """Issue 15: the unique index on reverses_id counted every proposal, so a rejected one blocked the
+    reversal for ever; now only a live one (awaiting approval or completed) counts."""
+    svc, uc = world.svc, world.unit_class
+    a = world.accounts[0]
+    s = svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=3_000,
+                                              compliance_year=2016))
+    first = svc.one(world.reg, Reversal(txn=s.id))
+    svc.one(world.reg2, Reject(txn=first.id))  # the second regulator says no
+    assert bal(world, a) == (7_000, 0)  # the units held back for it are released back into the surrender account
+    second = svc.one(world.reg, Reversal(txn=s.id))  # a new proposal is accepted
+    assert second.status.value == "awaiting_approval"
+    svc.one(world.reg, Withdraw(txn=second.id))  # its proposer takes it back
+    third = svc.one(world.reg2, Reversal(txn=s.id))
+    with pytest.raises(DomainError) as e:  # while one is live, no other
+        svc.one(world.reg, Reversal(txn=s.id))
+    assert code(e) == "not_already_reversed"
+    done = svc.one(world.reg, Approve(txn=third.id))
+    assert done.status.value == "completed" and sorted(done.ranges) == sorted(s.ranges)
+    assert bal(world, a) == (10_000, 0)
+    with pytest.raises(DomainError) as e:
+        svc.one(world.reg2, Reversal(txn=s.id))
+    assert code(e) == "not_already_reversed"
+    from sqlalchemy import func, select
+
+    from openets.storage import tables as tb
+
+    with svc.engine.connect() as c:
+        statuses = sorted(c.execute(select(tb.transactions.c.status).where(tb.transactions.c.reverses_id == s.id)).scalars())
+        assert statuses == ["cancelled", "completed", "rejected"]
+        assert c.execute(select(func.count()).select_from(tb.transactions)
+                         .where(tb.transactions.c.reverses_id == s.id)).scalar() == 3
 
 
 def test_idempotency_same_key_one_effect_other_payload_refused(world: World) -> None:

@@ -280,7 +280,10 @@ class RegistryRepo:
         return txn_from_row(r) if r else None
 
     def is_reversed(self, txn_id: int) -> bool:
-        q = select(t.transactions.c.id).where(t.transactions.c.reverses_id == txn_id)
+        """A live reversal of it exists: done, or proposed and awaiting approval (a rejected or withdrawn
+        proposal does not count, as the partial unique index ``ux_transactions_reverses`` says)."""
+        q = select(t.transactions.c.id).where(t.transactions.c.reverses_id == txn_id, t.transactions.c.status.in_(
+            (TxStatus.AWAITING_APPROVAL.value, TxStatus.COMPLETED.value)))
         return self.conn.execute(q).first() is not None
 
     def load_positions(self, ws: WorkingSet, keys: Iterable[PositionKey], *, complete: bool = True) -> None:
