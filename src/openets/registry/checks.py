@@ -13,7 +13,7 @@ from datetime import datetime
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ, from_us, to_us
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, Restriction, UnitClass, UnitKind
-from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, StartedBy, TxType
+from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, SURRENDER_TYPES, StartedBy, TxType
 from openets.rules.loader import RegistryRules
 
 
@@ -41,7 +41,7 @@ class Ctx:
 
 
 Check = Callable[[Ctx], str | None]
-SURRENDERS = (TxType.SURRENDER, TxType.FORCED_SURRENDER)  # into the market's surrender account, for a year
+SURRENDERS = SURRENDER_TYPES  # into the market's surrender account, for a year
 
 
 def quantity_whole_and_positive(c: Ctx) -> str | None:
