@@ -126,6 +126,7 @@ falsification_findings = Table(
     Column("fine_fen", BigInteger),
     Column("individual_fen", BigInteger),
     Column("cut_share", String(12)),  # a Decimal as text, e.g. "0.5"; NULL: no cut (corrected)
+    Column("cut_year", Integer),  # the compliance year whose allocation is cut
     Column("corrected", Boolean),
     Column("decision", Text),  # the arithmetic, in words
     Column("decided_by", String(64)),

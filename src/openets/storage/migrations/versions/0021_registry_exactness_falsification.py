@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column('fine_fen', sa.BigInteger()),
         sa.Column('individual_fen', sa.BigInteger()),
         sa.Column('cut_share', sa.String(12)),
+        sa.Column('cut_year', sa.Integer()),
         sa.Column('corrected', sa.Boolean()),
         sa.Column('decision', sa.Text()),
         sa.Column('decided_by', sa.String(64)),
