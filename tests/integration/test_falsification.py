@@ -45,6 +45,15 @@ def test_a_finding_decided_cuts_next_years_allocation_once(engine) -> None:  # t
     f = svc.record(w.reg, **record)
     assert (f.status, f.found_by) == ("found", w.reg.user)
     assert _code(lambda: svc.record(w.reg2, **record)) == "finding_exists"
+    from openets.services.tasks import pending_for
+
+    (task,) = [x for x in pending_for(engine, w.reg2) if x.kind == "falsification"]  # the second regulator's list
+    assert (task.id, task.mine) == (str(f.id), False)
+    from openets.messages import Phrases
+
+    assert task.what(Phrases.of("en")) == "decide the falsified data finding against CEA-REG-00000's 2023 report"
+    assert task.what(Phrases.of("zh")) == "处理CEA-REG-00000 2023 年度报告的虚假数据认定"
+    assert [x.mine for x in pending_for(engine, w.reg) if x.kind == "falsification"] == [True]
     decide = dict(gains_fen=0, amount_fen=60_000_000, individual_fen=10_000_000, corrected=False, cut_share=D("0.5"))
     assert _code(lambda: svc.decide(w.reg, f.id, **decide)) == "four_eyes"  # the finder does not decide
     assert _code(lambda: svc.decide(w.reg2, f.id, **{**decide, "cut_share": D("0.4")})) == "share_outside_range"
@@ -56,6 +65,7 @@ def test_a_finding_decided_cuts_next_years_allocation_once(engine) -> None:  # t
                             "range; responsible individuals 100,000.00 yuan; not corrected: next year's allocation "
                             "cut by 50% (2024)")
     assert _code(lambda: svc.decide(w.reg2, f.id, **decide)) == "finding_decided"
+    assert [x for x in pending_for(engine, w.reg2) if x.kind == "falsification"] == []
 
     alloc = AllocationService(w.svc)
     plan = PlanResult("final", tuple(CompanyAllocation(f"CEA-REG-{i:05d}", ("power",), D(100_001), 100_001, ())
