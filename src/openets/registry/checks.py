@@ -37,7 +37,7 @@ class Ctx:
     reverses_year: int | None = None  # … and that transaction's compliance year
     # a surrender under an account limit (flex_key): (kind, year, the limit granted or None, used so far)
     flex: tuple[str, int, int | None, int] | None = None
-    arrived_us: int | None = None  # when units last came into the sender's position (None: not loaded)
+    arrived_us: int | None = None  # when the units it takes arrived, if after its time (None: not after)
 
 
 Check = Callable[[Ctx], str | None]
@@ -202,8 +202,9 @@ def within_flex_limit(c: Ctx) -> str | None:
 
 
 def not_before_arrival(c: Ctx) -> str | None:
-    """An entry out of a position is not dated before the units last arrived in it (e.g. surrendering
-    auctioned units before their delivery): the registry's time runs forward for every position."""
+    """A movement out of a position is not dated before the units it takes arrived in it, by issuance or
+    by transfer (e.g. surrendering auctioned units before their delivery): the registry's time runs
+    forward for every unit. ``arrived_us`` is found block by block (``Book.arrived_after``)."""
     if c.arrived_us is None or c.sender is None or to_us(c.now) >= c.arrived_us:
         return None
     return (f"units of {c.unit_class.code} arrived in account {c.sender.number} at "

@@ -247,6 +247,8 @@ class RegistryRepo:
             select(fl.c.account_id, fl.c.kind, fl.c.year, fl.c.quantity).where(fl.c.account_id.in_(ids)))}
         back = select(tx.c.reverses_id).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None),
                                               tx.c.status == "completed")
+        # the company's own surrenders only: a forced one is the regulator's deduction, not the company's
+        # use of a limit granted to it (it takes no later vintage: forced_surrender_allowances)
         rows = self.conn.execute(
             select(tx.c.sender_id, tx.c.market, tx.c.compliance_year, uc.c.kind, uc.c.vintage, tx.c.quantity)
             .join(uc, uc.c.id == tx.c.unit_class_id)
