@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import MARKET_TZ
-from openets.market.rules import is_trading_day
+from openets.market.rules import TradingRules, is_trading_day
 from openets.services.compliance import ComplianceService
 from openets.services.exchange import open_exchange
 from openets.services.sim_queries import SimulationQueries
@@ -38,13 +38,28 @@ def _open(m: Market) -> list[date]:
     for c in m.investors:
         ex.deposit(c.actor, 200_000 * int(m.spec.price_yuan * 100) * 3)
     assert ex.trading is not None  # open_exchange always passes the market's trading rules
+    return _days(m, ex.trading)
+
+
+def _days(m: Market, rules: TradingRules) -> list[date]:
+    """The scenario's trading days: the last ``trading_days`` trading days before the deadline, oldest first."""
     days: list[date] = []
     d = deadline(m) - timedelta(days=1)
     while len(days) < m.spec.trading_days:
-        if is_trading_day(ex.trading, d):
+        if is_trading_day(rules, d):
             days.append(d)
         d -= timedelta(days=1)
     return sorted(days)
+
+
+def first_trading_day(m: Market) -> date:
+    """The first of the market's trading days (the rules in force at the clock's date), for the stages
+    before trading to finish before it: units allocated after it could not have been traded on it (the
+    registry refuses an entry dated before its units arrived)."""
+    from openets.services.rulebook import trading_rules
+
+    today = m.clock.now().astimezone(MARKET_TZ).date()
+    return _days(m, trading_rules(m.svc.rulebook.lookup(m.spec.code, m.spec.year, today, "trading")))[0]
 
 
 def trade(markets: list[Market], progress: Progress, queries: SimulationQueries) -> None:
