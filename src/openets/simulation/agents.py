@@ -67,6 +67,19 @@ def _curve(c: Company) -> Mac:
     return c.mac
 
 
+NEAR = 0.03  # agents quote within 3 % of the previous close where their values let them (else anywhere they do)
+
+
+def _near(ref: int, lo: int, hi: int, *, below: bool) -> tuple[int, int]:
+    """The range a quote is drawn from: a buyer's [lo, hi] cut to prices no lower than 3 % under the
+    previous close, a seller's to prices no higher than 3 % over it — the book's side the agent is on,
+    near where it last traded — unless its value lies beyond that (then [lo, hi] as it is). Every price
+    stays within the agent's budget constraint (ZI-C) and the band."""
+    if below:
+        return (max(lo, int(ref * (1 - NEAR))), hi) if int(ref * (1 - NEAR)) <= hi else (lo, hi)
+    return (lo, min(hi, int(ref * (1 + NEAR)))) if int(ref * (1 + NEAR)) >= lo else (lo, hi)
+
+
 def agent_order(m: Market, rng: random.Random, ref: int, urgency: float, days_left: int,
                 held: dict[int, int], eco: Economy, today: Fraction | None = None) -> OrderRequest | None:
     """One agent's order, or None. A short company buys a slice of its gap (the whole of it on the last
@@ -109,14 +122,14 @@ def agent_order(m: Market, rng: random.Random, ref: int, urgency: float, days_le
             if cap < low:
                 continue  # the tonnes are worth less to it than the market asks: it does not buy
             side = BUY
-            price = min(cap, high) if days_left <= 2 else rng.randint(low, min(cap, high))
+            price = min(cap, high) if days_left <= 2 else rng.randint(*_near(ref, low, min(cap, high), below=True))
             break
         if gap < -100:  # long: sell part of the surplus
             qty = max(-gap * rng.randint(1, 2) // (2 * days_left), 100)  # sellers do not wait for the rush
             floor = ask_floor_fen(_curve(c), need, qty, NO_PENALTY, eco.bank_fen)
             if max(floor, low) > high:
                 continue  # worth more to it than the band lets anyone pay today
-            side, price = SELL, rng.randint(max(floor, low), high)
+            side, price = SELL, rng.randint(*_near(ref, max(floor, low), high, below=False))
             break
     else:
         return None
@@ -135,11 +148,14 @@ def listed_slices(m: Market, req: OrderRequest) -> list[OrderRequest]:
     return [OrderRequest(req.actor, req.account, req.side, q, req.price_fen) for q in split_listed(rules, req.quantity)]
 
 
-def block_trades(m: Market, ref: int, held: dict[int, int], eco: Economy, most: int = 2) -> int:
+def block_trades(m: Market, ref: int, held: dict[int, int], eco: Economy, most: int = 2, *,
+                 last_days: bool = False) -> int:
     """Block agreement trades (大宗协议) where the market's rules have them (``block_min``, the block band
     and session; national: ≥ 100,000 t, afternoon, ±30 %): the shortest companies meet the longest, each
     pair agreeing on ``block_min`` tonnes or more when the buyer's value of them is at least the
-    seller's cost; at the middle of the two, inside the block band. At most ``most`` a day, the caller
+    seller's cost (on the ``last_days`` the buyer's value is the penalty, as for its listed orders), for all
+    the two can agree on or else the smallest block; at the middle of the two, inside the block band.
+    At most ``most`` a day, the caller
     having set the clock inside the block session. ``held`` is updated; returns the trades made."""
     rules = m.ex.trading
     if rules is None or not rules.block_min or ref <= 0:
@@ -154,13 +170,16 @@ def block_trades(m: Market, ref: int, held: dict[int, int], eco: Economy, most: 
         if made >= most:
             break
         gap, spare = buyer.obligation - held.get(buyer.account, 0), held.get(seller.account, 0) - seller.obligation
-        q = min(gap, spare) // rules.lot * rules.lot
-        if q < rules.block_min:
-            continue
-        cap = bid_cap_fen(_curve(buyer), buyer.abated + gap, q, eco.penalty(gap, ref), eco.bank_fen)
-        floor = ask_floor_fen(_curve(seller), seller.abated - spare, q, NO_PENALTY, eco.bank_fen)
-        lo, hi = max(floor, low), min(cap, high)
-        if lo > hi:
+        penalty = eco.penalty(gap, ref)
+        for q in dict.fromkeys((min(gap, spare) // rules.lot * rules.lot, -(-rules.block_min // rules.lot) * rules.lot)):
+            # all they can agree on, else the smallest block (its least valuable tonne is worth more to the buyer)
+            cap = (int(max(penalty, eco.bank_fen)) if last_days
+                   else bid_cap_fen(_curve(buyer), buyer.abated + gap, q, penalty, eco.bank_fen))
+            floor = ask_floor_fen(_curve(seller), seller.abated - spare, q, NO_PENALTY, eco.bank_fen)
+            lo, hi = max(floor, low), min(cap, high)
+            if rules.block_min <= q <= min(gap, spare) and lo <= hi:
+                break
+        else:
             continue
         price = (lo + hi) // 2 // rules.tick * rules.tick
         price = max(price, lo + (-lo) % rules.tick)

@@ -84,7 +84,8 @@ def trade(markets: list[Market], progress: Progress, queries: SimulationQueries)
             if ex.trading is not None and ex.trading.block_min:  # the afternoon: block agreement trades
                 opens = ex.trading.block_sessions[-1][0]  # half an hour into the (last) block session
                 m.clock.at = at(day, opens.hour, opens.minute) + timedelta(minutes=30)
-                block_trades(m, ref, held, eco)
+                block_trades(m, ref, held, eco, most=max(1, int(2 * weights[n] + Fraction(1, 2))),  # ~two a day, more in a rush
+                             last_days=len(days) - n <= 2)
             m.clock.at = at(day, 15, 5)
             ex.close_day()
         m.clock.at = at(deadline(m), 9, 0)
