@@ -61,23 +61,25 @@ def penalty_fen(gap_t: int, price_fen: int, *, multiple: Fraction | None = None,
     return fine + (deduction or 0) * bank_fen + Fraction(listing_fen, g)
 
 
-def tonne_value(curve: Mac, need: Fraction, penalty: Fraction, bank: Fraction) -> Fraction:
+def tonne_value(curve: Mac | None, need: Fraction, penalty: Fraction, bank: Fraction) -> Fraction:
     """What the allowance that would leave a company ``need`` tonnes to abate is worth to it (the unit
     of ``penalty`` and ``bank``): its MAC there, not above the penalty, never below a banked tonne —
-    the lab agents' value (``lab_agents.Agent.value`` without offsets or a banking limit)."""
+    the lab agents' value (``lab_agents.Agent.value`` without offsets or a banking limit). Without a
+    curve (the scenario gives none for its sector) it abates nothing: a tonne it lacks is worth the
+    penalty, one it has to spare a banked tonne."""
     if need <= 0:
         return bank
-    return max(min(curve.mac(need), penalty), bank)
+    return max(penalty if curve is None else min(curve.mac(need), penalty), bank)
 
 
-def bid_cap_fen(curve: Mac, need: int, q: int, penalty_fen_t: Fraction, bank_fen: Fraction) -> int:
+def bid_cap_fen(curve: Mac | None, need: int, q: int, penalty_fen_t: Fraction, bank_fen: Fraction) -> int:
     """The most a company bids per tonne for ``q`` tonnes when it would otherwise have to abate
     ``need``: the value of the least valuable of them (the q-th, at ``need − q + 1``), rounded down.
     The curve is in yuan: MAC × 100 fen."""
     return math.floor(tonne_value(curve, Fraction(need - q + 1), penalty_fen_t / 100, bank_fen / 100) * 100)
 
 
-def ask_floor_fen(curve: Mac, need: int, q: int, penalty_fen_t: Fraction, bank_fen: Fraction) -> int:
+def ask_floor_fen(curve: Mac | None, need: int, q: int, penalty_fen_t: Fraction, bank_fen: Fraction) -> int:
     """The least a company asks per tonne for ``q`` tonnes: the cost of the most costly tonne it would
     have to abate instead (at ``need + q``), rounded up."""
     return math.ceil(tonne_value(curve, Fraction(need + q), penalty_fen_t / 100, bank_fen / 100) * 100)

@@ -62,9 +62,8 @@ class Economy:
                            deduction=self.deduction, bank_fen=self.bank_fen, listing_fen=self.listing_fen)
 
 
-def _curve(c: Company) -> Mac:
-    assert c.mac is not None, "a covered company has its curve from the set-up"
-    return c.mac
+def _curve(c: Company) -> Mac | None:
+    return c.mac  # None: the scenario gives its sector no curve (it abates nothing)
 
 
 NEAR = 0.03  # agents quote within 3 % of the previous close where their values let them (else anywhere they do)

@@ -53,7 +53,7 @@ class MarketSpec(_Strict):
     mac_yuan: dict[str, tuple[Decimal, Decimal]] = Field(
         default_factory=dict, description="per sector, [low, high] yuan/t: the MAC of the tonne abated at mac_share of a "
                                           "company's emissions, drawn log-uniformly per company (a sector not named: "
-                                          "[0.5, 2] × price_yuan)")
+                                          "no abatement, a tonne it lacks worth the penalty)")
     mac_share: Decimal = Field(Decimal("0.1"), gt=0, le=1)
     discount_rate: Decimal = Field(Decimal("0.05"), ge=0, le=1, description="a banked tonne: next year's expected price ÷ (1 + rate)")
     listing_cost_yuan: Decimal = Field(Decimal(0), ge=0, description="what being published as non-compliant costs a company")

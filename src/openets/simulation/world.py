@@ -81,8 +81,10 @@ def abate(co: Company, s: MarketSpec, rng: random.Random) -> None:
     """The company's MAC curve (drawn per sector, ``abatement.draw_mac``) and what it abated while it
     emitted: every tonne cheaper than the price it expected (the starting reference price). Its
     emissions follow: business-as-usual less that (a power company's by a lower intensity of each unit)."""
-    lo, hi = s.mac_yuan.get(co.sector, (s.price_yuan / 2, s.price_yuan * 2))
     co.bau = int(co.actual)
+    if co.sector not in s.mac_yuan:
+        return  # no curve for its sector: it abates nothing (a tonne it lacks is worth the penalty)
+    lo, hi = s.mac_yuan[co.sector]
     co.mac = draw_mac(rng, co.bau, (Fraction(lo), Fraction(hi)), Fraction(s.mac_share))
     co.abated = min(abated_at(co.mac, Fraction(s.price_yuan)), co.bau)
     if not co.abated:

@@ -67,3 +67,13 @@ def test_reservation_prices_are_the_lab_agents_values() -> None:
     for need in (-5, 0, 10_000, 38_000, 46_000, 99_000):
         for pen, bk in ((Fraction(150), Fraction(0)), (Fraction(60), Fraction(4762, 100))):
             assert tonne_value(curve, Fraction(need), pen, bk) == agent.value(need, pen, bk)
+
+
+def test_without_a_curve_a_tonne_lacking_is_worth_the_penalty() -> None:
+    """A sector the scenario gives no curve abates nothing: a tonne it lacks is worth the penalty (here
+    60 yuan, above the banked 47.62), one it has to spare the banked tonne."""
+    bank = Fraction(4762, 100)
+    assert tonne_value(None, Fraction(10), Fraction(60), bank) == 60
+    assert tonne_value(None, Fraction(10), Fraction(20), bank) == bank  # a penalty below a banked tonne
+    assert tonne_value(None, Fraction(0), Fraction(60), bank) == bank
+    assert bid_cap_fen(None, 5_000, 1_000, Fraction(6_000), Fraction(4_762)) == 6_000
