@@ -123,9 +123,9 @@ def test_on_the_last_days_a_short_company_bids_up_to_the_penalty() -> None:
 
 
 def test_a_short_company_whose_tonnes_are_worth_less_than_the_band_does_not_buy() -> None:
-    """Shanghai-like: a fixed fine of 50,000 yuan for 1,000,000 t short is 5 fen a tonne, no listing cost,
-    and a flat curve (MAC 0.8 yuan at 1,000,000 t): worth the banked 47.62 yuan at most — below the band's
-    45.00? No: 4,761 fen ≥ 4,500, so it bids; with a 60.00-yuan band floor it passes."""
+    """Shanghai-like: a fixed fine of 50,000 yuan for 1,000,000 t short is 5,000,000 / 1,000,000 = 5 fen a
+    tonne, no listing cost; on the last day a tonne is worth the larger of that and a banked tonne,
+    5,000 / 1.05 = 4,761 fen — below the band's floor of 60.00 yuan: it does not buy (and will be short)."""
     c = _company(1_100_000, abated=0, slope=Fraction(1, 1_250_000))
     m = _market([c])
     m.exchange = cast(Any, SimpleNamespace(rules=SimpleNamespace(band_low=6000, band_high=7000)))
