@@ -37,6 +37,10 @@ def test_the_bundled_scenario_loads_with_its_rule_file() -> None:
      "emissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\nlate_share='0.6'\nnever_share='0.6'\n", "markets.0"),
     ("[scenario]\nname='x'\nrules=['missing.toml']\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\n"
      "sectors=['a']\nemissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\n", "scenario.rules"),
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\nmac_yuan={a=['300', '100']}\n", "mac_yuan.a"),
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\nrush='-1'\n", "markets.0.rush"),
     ("not = [toml", "not TOML"),
 ])
 def test_a_bad_scenario_is_refused_with_its_place(tmp_path: Path, text: str, where: str) -> None:
