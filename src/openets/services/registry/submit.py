@@ -78,13 +78,18 @@ class Outcome:
         return self.error is None
 
 
+LIMITED_OPS = (Surrender, ForcedSurrender, Cancel)  # the only ops load_limits reads anything for
+
+
 def load_limits(repo: RegistryRepo, ws: WorkingSet, ops: Sequence[Command], now: datetime) -> None:
     """What the checks of surrenders and cancellations need beyond positions, for ``ops`` (a unit of
     work's, or one op of a session; what ``ws`` already holds is kept): when their units last arrived
     (``not_before_arrival``), and the account limits (borrowing, carry-over) they count against with what
     the accounts' earlier surrenders (not reversed) used of them (``within_flex_limit``). Nothing is read
     for a market whose rules state no such limit, nor for any other operation."""
-    dated = {k for op in ops if isinstance(op, (Surrender, ForcedSurrender, Cancel)) and op.from_account is not None
+    if not any(isinstance(op, LIMITED_OPS) for op in ops):
+        return  # an exchange batch's reservations, releases and deliveries: nothing to read (nor to build)
+    dated = {k for op in ops if isinstance(op, LIMITED_OPS) and op.from_account is not None
              and (k := PositionKey(op.from_account, op.unit_class, op.restriction)) not in ws.arrivals}
     if dated:
         ws.arrivals.update({k: 0 for k in dated} | repo.arrivals(dated))
