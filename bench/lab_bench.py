@@ -39,7 +39,7 @@ def floor(lab: Lab) -> tuple[float, int]:
     model = LabModel(lab)
     ref = int(model.answer()[0][0] * 100)  # opened at the analytic price (not timed)
     t0 = time.perf_counter()
-    h, penalty = lab.head, model.penalty
+    h, penalty, bank = lab.head, model.penalty, Fraction(0)
     actor = Actor("floor", PartyId(0), Role.COMPANY)
     agents = [Agent(f.firm_id, f.sector, f.curve(), f.bau, actor, AccountId(i), f.firm_id, 0, slice_t=max(1, f.bau // 200),
                     position=lab.allocation(f, 0)) for i, f in enumerate(lab.firms)]
@@ -52,7 +52,7 @@ def floor(lab: Lab) -> tuple[float, int]:
         for seq in range(h.orders_per_day):
             for _try in range(3):
                 a = agents[rng.randrange(len(agents))]
-                quote = a.quote(rng, ref, low, high, penalty, Fraction(0))
+                quote = a.quote(rng, ref, low, high, penalty, bank)
                 if quote is None:
                     continue
                 side, q, price = quote
