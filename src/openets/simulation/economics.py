@@ -13,14 +13,27 @@ firm abates more than its business-as-usual emissions, nor past a curve's last p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from openets.core.errors import DomainError
 
 F = Fraction
+
+
+def exact_sum(xs: Iterable[Fraction | int]) -> Fraction:
+    """Σ xs, exactly the Fraction ``sum(xs, F(0))`` gives, but over one common denominator: the lcm
+    of the terms' denominators, then one reduction. ``sum`` adds term by term and reduces after each
+    addition, a gcd of ever longer numbers: 1,000 firms' abatements at an exact price (denominators
+    of thousands of digits) took 0.5 s that way, 0.01 s this way (measured)."""
+    terms = list(xs)
+    if not terms:
+        return F(0)
+    d = math.lcm(*(x.denominator for x in terms))
+    return F(sum(x.numerator * (d // x.denominator) for x in terms), d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +140,7 @@ def solve_price(terms: Sequence[tuple[Mac, Fraction]], target: Fraction) -> Frac
         return F(0)
 
     def supply(p: Fraction) -> Fraction:
-        return sum((c.abatement(s * p) for c, s in terms), F(0))
+        return exact_sum(c.abatement(s * p) for c, s in terms)
 
     bps = sorted({bp / s for c, s in terms for bp in c.breakpoints() if bp > 0})
     lo_p, lo_q = F(0), F(0)
@@ -147,12 +160,19 @@ class Equilibrium:
     shortfall: Fraction  # tonnes not covered (the penalty binds: price = penalty)
     least_cost: Fraction  # Σ abatement cost + penalty × shortfall, yuan
     no_trade_cost: Fraction  # each firm alone: abate its own gap up to the penalty, pay it on the rest
-    net_cost: dict[str, Fraction]  # per firm: abatement + net purchases at the price (+ its share of penalties)
     penalty_binds: bool
+    total_abatement: Fraction  # Σ abatement
+    firms: tuple[Firm, ...] = field(default=(), repr=False, compare=False)
 
     @property
-    def total_abatement(self) -> Fraction:
-        return sum(self.abatement.values(), F(0))
+    def net_cost(self) -> dict[str, Fraction]:
+        """Per firm: abatement cost + (what it still lacks) × price; the shortfall is spread pro rata
+        over net buyers' cost at the same price, so who pays whom nets out in the total. (Computed when
+        asked: at an exact price each term is a long fraction, 6 s for 1,000 firms, which a lab run
+        does not need.)"""
+        p, abated = self.price, self.abatement
+        return {f.firm_id: f.curve.cost(abated[f.firm_id]) + p * (f.curve.bau - abated[f.firm_id] - f.allocation)
+                for f in self.firms}
 
     @property
     def gain(self) -> Fraction:
@@ -173,7 +193,7 @@ def equilibrium(firms: Sequence[Firm], *, penalty: Fraction | None = None, offse
     """The competitive equilibrium of one year (Montgomery): each firm abates until its MAC equals the
     price, and the price makes total abatement what the cap requires. With a penalty per tonne the
     price never exceeds it: firms pay it on what abating at that price does not cover."""
-    required = sum((f.curve.bau - f.allocation for f in firms), F(0)) - offsets
+    required = exact_sum(f.curve.bau - f.allocation for f in firms) - offsets
     terms = [(f.curve, F(1)) for f in firms]
     p = solve_price(terms, required)
     binds = p is None or (penalty is not None and p > penalty)
@@ -183,15 +203,11 @@ def equilibrium(firms: Sequence[Firm], *, penalty: Fraction | None = None, offse
         p = penalty
     assert p is not None
     abated = {f.firm_id: f.curve.abatement(p) for f in firms}
-    total = sum(abated.values(), F(0))
+    total = exact_sum(abated.values())
     shortfall = max(required - total, F(0)) if binds else F(0)
-    least = sum((f.curve.cost(abated[f.firm_id]) for f in firms), F(0)) + p * shortfall
-    no_trade = sum((alone_cost(f, penalty) for f in firms), F(0))
-    # firm level: abatement cost + (what it still lacks) × price; the shortfall is spread pro rata
-    # over net buyers' cost at the same price, so who pays whom nets out in the total
-    net = {f.firm_id: f.curve.cost(abated[f.firm_id]) + p * (f.curve.bau - abated[f.firm_id] - f.allocation)
-           for f in firms}
-    return Equilibrium(p, abated, required, shortfall, least, no_trade, net, binds)
+    least = exact_sum(f.curve.cost(abated[f.firm_id]) for f in firms) + p * shortfall
+    no_trade = exact_sum(alone_cost(f, penalty) for f in firms)
+    return Equilibrium(p, abated, required, shortfall, least, no_trade, binds, total, tuple(firms))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +239,7 @@ def hotelling(years: Sequence[Year], rate: Fraction) -> Path:
         best: tuple[Fraction, int] | None = None
         for end in range(start, n):
             terms = [(f.curve, (1 + rate) ** (t - start)) for t in range(start, end + 1) for f in years[t].firms]
-            need = sum((f.curve.bau - f.allocation for t in range(start, end + 1) for f in years[t].firms), F(0))
+            need = exact_sum(f.curve.bau - f.allocation for t in range(start, end + 1) for f in years[t].firms)
             p0 = solve_price(terms, need)
             if p0 is None:
                 raise DomainError("cap_unreachable", f"the firms cannot meet the caps of {years[start].year}–{years[end].year}")
@@ -238,10 +254,10 @@ def hotelling(years: Sequence[Year], rate: Fraction) -> Path:
     held = F(0)
     for t, y in enumerate(years):
         a = {f.firm_id: f.curve.abatement(prices[t]) for f in y.firms}
-        held += sum((f.allocation - f.curve.bau + a[f.firm_id] for f in y.firms), F(0))
+        held += exact_sum(f.allocation - f.curve.bau + a[f.firm_id] for f in y.firms)
         abatement.append(a)
         bank.append(held)
-        least.append(sum((f.curve.cost(a[f.firm_id]) for f in y.firms), F(0)))
+        least.append(exact_sum(f.curve.cost(a[f.firm_id]) for f in y.firms))
     return Path(prices, abatement, bank, least)
 
 

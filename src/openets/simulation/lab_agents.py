@@ -44,6 +44,12 @@ class Agent:
     offset_share: Fraction = Fraction(0)  # offsets it may surrender, a share of its verified emissions
     offset_price: Fraction = Fraction(0)  # yuan per offset (bought outside the allowance market)
     bank_limit: int | None = None  # the most it may carry into the next year (None: no limit)
+    # value()'s answers by need, for the (penalty, bank) objects they were computed with: they depend on
+    # nothing else of the agent that changes in a run (a quote at an unchanged holding, most of them,
+    # is then no Fraction arithmetic); other objects (a new year's bank) start afresh — by identity, as
+    # hashing an exact price of thousands of digits would cost more than it saves
+    _values: dict[int, Fraction] = field(default_factory=dict, repr=False)
+    _values_for: tuple[object, object] = (None, None)
 
     def _abated_for(self, held: Fraction) -> Fraction:
         """With offsets used to the cap, holding ``held`` allowances the firm must abate a with
@@ -54,6 +60,14 @@ class Agent:
         """What the tonne that would make the firm abate ``need`` tonnes is worth: its MAC there (not
         above the penalty), but never less than a bankable tonne's value — where abating is cheaper
         than that, the firm abates more and banks the tonne (so the bank value when it needs nothing)."""
+        if self._values_for[0] is not penalty or self._values_for[1] is not bank:
+            self._values, self._values_for = {}, (penalty, bank)
+        got = self._values.get(need)
+        if got is None:
+            got = self._values[need] = self._value(need, penalty, bank)
+        return got
+
+    def _value(self, need: int, penalty: Fraction, bank: Fraction) -> Fraction:
         if bank and self.bank_limit is not None and not self.offset_share:
             # it abates every tonne cheaper than a banked one, but banks at most the limit: its
             # abatement lies between ``need`` and ``need + limit``, and one more allowance spares

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from openets.simulation.economics import Firm, Year, alone_cost, equilibrium, hotelling
+from openets.simulation.economics import Firm, Year, alone_cost, equilibrium, exact_sum, hotelling
 from openets.simulation.labfile import Lab
 
 
@@ -25,13 +25,13 @@ class LabModel:
         n = len(self.h.years)
         if self.offset_share:  # (a floor with offsets is not modelled: the offsets' answer)
             return self._analytic_offsets()
-        no_trade = [sum((alone_cost(f, self.penalty) for f in self.lab.firms_of(t)), Fraction(0)) for t in range(n)]
+        no_trade = [exact_sum(alone_cost(f, self.penalty) for f in self.lab.firms_of(t)) for t in range(n)]
         if n == 1:
             e = equilibrium(self.lab.firms_of(0), penalty=self.penalty)
             prices, abated, least = [e.price], [e.total_abatement], [e.least_cost]
         else:
             path = hotelling([Year(y, tuple(self.lab.firms_of(t))) for t, y in enumerate(self.h.years)], self.rate)
-            prices, abated, least = path.prices, [sum(a.values(), Fraction(0)) for a in path.abatement], path.least_cost
+            prices, abated, least = path.prices, [exact_sum(a.values()) for a in path.abatement], path.least_cost
             if self.h.bank_limit_t is not None:
                 prices, abated, least = self._bank_capped(path.bank, prices, abated, least)
         if self.floor is not None:
@@ -43,11 +43,11 @@ class LabModel:
                 if prices[t] < self.floor:
                     firms = self.lab.firms_of(t)
                     prices[t] = self.floor
-                    abated[t] = sum((f.curve.abatement(self.floor) for f in firms), Fraction(0))
+                    abated[t] = exact_sum(f.curve.abatement(self.floor) for f in firms)
                     # the firms' least net cost: abating to the floor, less what the reserve pays for
                     # the tonnes that frees beyond the cap's need
-                    required = sum((f.curve.bau - f.allocation for f in firms), Fraction(0))
-                    least[t] = (sum((f.curve.cost(f.curve.abatement(self.floor)) for f in firms), Fraction(0))
+                    required = exact_sum(f.curve.bau - f.allocation for f in firms)
+                    least[t] = (exact_sum(f.curve.cost(f.curve.abatement(self.floor)) for f in firms)
                                 - self.floor * max(abated[t] - required, Fraction(0)))
         return prices, abated, least, no_trade
 
@@ -89,10 +89,10 @@ class LabModel:
             if p <= po:  # offsets dearer than allowances: not used
                 e, share = equilibrium(firms, penalty=self.penalty), Fraction(0)
                 p = e.price
-            emitted = sum((f.curve.bau - e.abatement[f.firm_id] for f in firms), Fraction(0))
+            emitted = exact_sum(f.curve.bau - e.abatement[f.firm_id] for f in firms)
             prices.append(p)
             abated.append(e.total_abatement)
-            least.append(sum((f.curve.cost(e.abatement[f.firm_id]) for f in firms), Fraction(0)) + po * share * emitted
+            least.append(exact_sum(f.curve.cost(e.abatement[f.firm_id]) for f in firms) + po * share * emitted
                          + self.penalty * (1 - share) * e.shortfall)
             alone = Fraction(0)
             for f in scaled:  # each firm on its own: abate to what its allocation and offsets cover, or up to m_pen

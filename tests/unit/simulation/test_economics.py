@@ -9,7 +9,7 @@ from fractions import Fraction as F
 import pytest
 
 from openets.core.errors import DomainError
-from openets.simulation.economics import Firm, Mac, Year, equilibrium, hotelling, intensity_allocation, tonnes, yuan
+from openets.simulation.economics import Firm, Mac, Year, equilibrium, exact_sum, hotelling, intensity_allocation, tonnes, yuan
 
 
 def firm(i: str, bau: int, alloc: int, k: str) -> Firm:
@@ -124,3 +124,21 @@ def test_independence_of_allocation() -> None:
     a, b = equilibrium(three()), equilibrium(other)
     assert a.price == b.price == 40 and a.abatement == b.abatement and a.least_cost == b.least_cost
     assert a.net_cost["1"] == 0 and b.net_cost["1"] == -80_000
+
+
+def test_exact_sum_is_fractions_sum():
+    # 1/6 + 1/10 + 2/15: over the lcm 30, 5/30 + 3/30 + 4/30 = 12/30 = 2/5 (reduced once, at the end)
+    assert exact_sum([F(1, 6), F(1, 10), F(2, 15)]) == F(2, 5)
+    assert exact_sum([]) == 0 and exact_sum([F(-3, 4), 1]) == F(1, 4)  # ints count as n/1
+    xs = [F(7 * i + 1, 3 * i + 2) for i in range(50)]
+    assert exact_sum(xs) == sum(xs, F(0))
+
+
+def test_net_cost_is_computed_from_the_firms_it_was_solved_for():
+    # A: MAC 2a, allocation 100 of BAU 100; B: MAC 2a, BAU 100, allocation 80. Price p with a_A + a_B = 20,
+    # a = p/2 each: p = 20, 10 t each. A: cost 2·10²/2 = 100, sells 10 t at 20: 100 − 200 = −100;
+    # B: 100 + 20 × (100 − 10 − 80) = 300; the total 200 is the least cost 100 + 100
+    e = equilibrium([Firm("A", "s", Mac(F(100), slope=F(2)), F(100)),
+                     Firm("B", "s", Mac(F(100), slope=F(2)), F(80))])
+    assert e.price == 20 and e.total_abatement == 20
+    assert e.net_cost == {"A": -100, "B": 300} and sum(e.net_cost.values()) == e.least_cost == 200

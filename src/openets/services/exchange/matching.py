@@ -145,6 +145,10 @@ class Matching(ExchangeBase):
         b = self._batch(c)
         fee_party = {self.exchange_party} if self.exchange_party is not None else set()
         b.cash.load({r.party_id for r in rows} | {st.party for st in self._resting.values()} | fee_party)
+        # the registry rows the batch's reservations (sells), fills and deliveries will need, read at once
+        b.session.preload({r.account_id for r in rows} | {st.account_id for st in self._resting.values()},
+                          {self.unit_class.id},
+                          {st.reservation for st in self._resting.values() if st.reservation is not None})
         now = self.clock.now()
         open_market = self.trading is None or in_session(self.trading, now)
         done = {}
@@ -219,6 +223,9 @@ class Matching(ExchangeBase):
             self._sync(c)
             b = self._batch(c)
             b.cash.load({o.party for o in self.book.orders.values()})
+            resting = [self._resting[o] for o in self.book.orders if o in self._resting]
+            b.session.preload({st.account_id for st in resting}, {self.unit_class.id},
+                              {st.reservation for st in resting if st.reservation is not None})
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
             self._flush(b)

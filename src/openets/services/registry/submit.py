@@ -76,12 +76,17 @@ class Outcome:
         return self.error is None
 
 
+LIMITED_OPS = (Surrender,)  # the only op load_limits reads anything for (its flex limits)
+
+
 def load_limits(repo: RegistryRepo, ws: WorkingSet, ops: Sequence[Command], now: datetime) -> None:
     """What the checks of surrenders need beyond positions, for ``ops`` (a unit of work's, or one op of
     a session; what ``ws`` already holds is kept): the account limits (borrowing, carry-over) they count
     against with what the accounts' earlier surrenders (not reversed) used of them (``within_flex_limit``).
     Nothing is read for a market whose rules state no such limit, nor for any other operation. (When units
     arrived, for ``not_before_arrival``, comes with the positions: ``positions.last_in_us``.)"""
+    if not any(isinstance(op, LIMITED_OPS) for op in ops):
+        return  # an exchange batch's reservations, releases and deliveries: nothing to read (nor to build)
     registry, wanted = Registry(ws), set[tuple[int, str, int]]()
     for op in ops:
         uc = ws.unit_classes.get(op.unit_class) if isinstance(op, Surrender) else None
