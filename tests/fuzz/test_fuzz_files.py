@@ -12,14 +12,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, TALLY, bounded, examples, raw_in, timed
-from typer.testing import CliRunner
+from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, TALLY, bounded, examples, invoke, raw_in, timed
 
-from openets.cli.app import app
 from openets.storage.db import make_engine
 from openets.testing.digest import digest
 
-runner = CliRunner()
 EXAMPLES = examples(10)  # per file kind
 RULES = Path(__file__).resolve().parents[2] / "src" / "openets" / "rules" / "data" / "auctions" / "shanghai-2017.toml"
 
@@ -135,7 +132,7 @@ def run_file(kind: Kind, body: bytes, world: typing.Any) -> tuple[int, str]:
         args += ["--db", url]
     before = digest(eng)
     with bounded(CLI_BOUND_S), timed() as took:
-        result = runner.invoke(app, args)
+        result = invoke(args)
     TALLY["file inputs tried"] += 1
     # an answer's own data may name the driver (the database URL): Python's words are looked for in
     # what it says on stderr, and a traceback anywhere
@@ -192,7 +189,7 @@ def test_auction_rule_files(world, body: str) -> None:  # type: ignore[no-untype
     bids = root / "bids-ok.csv"
     bids.write_text("bidder,bid_id,price,quantity,at\n1,a,45.00,100,2017-06-30T09:35\n", encoding="utf-8")
     with bounded(CLI_BOUND_S):
-        result = runner.invoke(app, ["auction", "clear", "--bids", str(bids), "--rules", str(rules)])
+        result = invoke(["auction", "clear", "--bids", str(bids), "--rules", str(rules)])
     TALLY["file inputs tried"] += 1
     lines = result.stderr.strip().splitlines()
     assert result.exit_code != 0 and len(lines) == 1 and raw_in(result.stderr) is None, (body, result.stderr)

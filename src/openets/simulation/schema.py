@@ -4,7 +4,6 @@ problem named by its place in the file."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from openets.core.errors import DomainError
+from openets.services.tabular import read_toml
 
 BUNDLED = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -82,12 +82,11 @@ class Scenario(_Strict):
 
 def load_scenario(path: Path) -> tuple[Scenario, list[Path]]:
     """Read and check a scenario file; every problem named with its place in the file."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DomainError("scenario_unreadable", f"{path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DomainError("scenario_invalid", f"{path}: not TOML: {exc}") from None
+    try:  # the one reader of a user's TOML: a syntax error as one line with the file, line and column
+        data = read_toml(Path(path), "scenario file", code="scenario_invalid")
+    except DomainError as exc:
+        raise DomainError({"file_missing": "scenario_unreadable", "file_encoding": "scenario_invalid"}.get(
+            exc.code, exc.code), exc.message) from None
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
