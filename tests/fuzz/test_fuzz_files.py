@@ -5,6 +5,7 @@ database unchanged when refused. A file with several bad rows names every one of
 
 from __future__ import annotations
 
+import itertools
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from openets.storage.db import make_engine
 from openets.testing.digest import digest
 
 EXAMPLES = examples(10)  # per file kind
+RUNS = itertools.count()  # a lab run's database
 RULES = Path(__file__).resolve().parents[2] / "src" / "openets" / "rules" / "data" / "auctions" / "shanghai-2017.toml"
 
 
@@ -138,7 +140,7 @@ def run_file(kind: Kind, body: bytes, world: typing.Any) -> tuple[int, str]:
     if "LAB" in args:
         lab = root / "lab.toml"
         lab.write_text(LAB.format(firms=path.name), encoding="utf-8")
-        args = [str(lab) if a == "LAB" else a for a in args] + ["--db", f"sqlite:///{root / 'lab.db'}"]
+        args = [str(lab) if a == "LAB" else a for a in args] + ["--db", f"sqlite:///{root / f'lab-{next(RUNS)}.db'}"]
     elif args[0] in ("registry",):
         args += ["--db", url]
     before = digest(eng)
@@ -341,8 +343,8 @@ def run_toml(kind: TomlKind, body: bytes, world: typing.Any) -> tuple[int, str]:
         if not wb.exists():
             wb.write_bytes(workbook([list(r) for r in STREAMS], [list(r) for r in ACTIVITY]))
         args = [str(wb) if a == "WORKBOOK" else a for a in args]
-    if kind.name == "lab":
-        args += ["--db", f"sqlite:///{root / 'lab.db'}"]
+    if kind.name == "lab":  # a database of its own for each run (a second run on one is refused)
+        args += ["--db", f"sqlite:///{root / f'lab-{next(RUNS)}.db'}"]
     before = digest(eng)
     with bounded(CLI_BOUND_S * kind.bound), timed() as took:
         result = invoke(args)
@@ -363,7 +365,8 @@ def run_toml(kind: TomlKind, body: bytes, world: typing.Any) -> tuple[int, str]:
 
 @pytest.mark.parametrize("kind", TOML_KINDS, ids=[k.name for k in TOML_KINDS])
 def test_mutated_toml_file(world, kind: TomlKind) -> None:  # type: ignore[no-untyped-def]
-    assert run_toml(kind, kind.body.encode("utf-8"), world)[0] == 0  # the valid file is accepted
+    code, said = run_toml(kind, kind.body.encode("utf-8"), world)
+    assert code == 0, said  # the valid file is accepted
 
     @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate))
