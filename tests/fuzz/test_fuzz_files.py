@@ -272,7 +272,7 @@ def test_mutated_mrv_workbook(world) -> None:  # type: ignore[no-untyped-def]
 # wrong type, a number beyond any range, a date that does not exist), a line dropped or doubled, the file
 # cut short or in another encoding
 SCENARIOS = Path(__file__).resolve().parents[2] / "src" / "openets" / "scenarios"
-TOML_VALUES = ('"x"', '""', "-1", "0", "nan", "inf", "-inf", "1e999", "1e300", str(2**63), str(2**70), "-0.0",
+TOML_VALUES = ('"x"', '""', "-1", "0", "nan", "inf", "-inf", "1e999", "1e300", str(2**63), str(2**62), str(2**70), "-0.0",
                "0.5", "[]", "{}", "[1, 2, 3]", '["a", 1]', "{ value = 1 }", "true", '"1e999999999"', '"NaN"',
                '"Infinity"', '"-5"', '"\\u0000"', '"a\\u0000b"', "1979-05-27", "9999-12-31T23:59:59-23:59",
                '"2017-02-30"', '"9999-12-31T23:59:59-23:59"', '"碳排放权交易"', '"' + "x" * 10_000 + '"', '"../../etc/passwd"')

@@ -228,7 +228,8 @@ def load_lab(path: Path) -> Lab:
     try:
         head = LabFile.model_validate(data).lab
     except ValidationError as exc:
-        raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: {e['msg']}"
+        raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: "
+                                               f"{str(e['msg']).removeprefix('Value error, ')}"
                                                for e in exc.errors()])) from None
     table = (path.parent / head.firms).resolve()
     bad = Problems()  # the one collector and message of every table read (services/tabular.py)

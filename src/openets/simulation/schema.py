@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from openets.core.errors import DomainError
+from openets.core.numbers import MAX_TONNES
 from openets.services.tabular import read_toml
 
 BUNDLED = Path(__file__).resolve().parents[1] / "scenarios"
@@ -27,7 +28,7 @@ class AuctionSpec(_Strict):
 
 class OffsetSpec(_Strict):
     projects: int = Field(ge=1, le=1000)
-    credits_per_project: int = Field(ge=1)
+    credits_per_project: int = Field(ge=1, le=MAX_TONNES)
     buyers_share: Decimal = Field(gt=0, le=1, description="share of short companies that buy credits")
 
 
@@ -55,8 +56,13 @@ class MarketSpec(_Strict):
         lo, hi = self.emissions_t
         if not 0 < lo <= hi:
             raise ValueError("emissions_t is [low, high] tonnes with 0 < low ≤ high")
-        if not Decimal(-1) < self.emissions_change[0] <= self.emissions_change[1]:
-            raise ValueError("emissions_change is [low, high] with -1 < low ≤ high")
+        # bounds of sanity, not of a rule: a company's tonnes within what the registry keeps
+        # (core.numbers.MAX_TONNES), its year's change at most doubling; beyond them a run overflowed
+        # the bigint columns half-way through the year (found by the fuzz harness through `run --check`)
+        if hi > MAX_TONNES:
+            raise ValueError(f"emissions_t: a company emits at most {MAX_TONNES:,} t")
+        if not Decimal(-1) < self.emissions_change[0] <= self.emissions_change[1] <= 1:
+            raise ValueError("emissions_change is [low, high] with -1 < low ≤ high ≤ 1")
         if self.late_share + self.never_share > 1:
             raise ValueError("late_share + never_share is at most 1")
         return self
@@ -93,7 +99,8 @@ def load_scenario(path: Path) -> tuple[Scenario, list[Path]]:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise DomainError("scenario_invalid", f"{path}: {where}: {first['msg']}{more}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's own prefix says nothing
+        raise DomainError("scenario_invalid", f"{path}: {where}: {message}{more}") from None
     files = []
     for name in sc.scenario.rules:
         f = (Path(path).parent / name).resolve()

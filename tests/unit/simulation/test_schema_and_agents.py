@@ -35,6 +35,12 @@ def test_the_bundled_scenario_loads_with_its_rule_file() -> None:
      "emissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\nlate_share='0.6'\nnever_share='0.6'\n", "markets.0"),
     ("[scenario]\nname='x'\nrules=['missing.toml']\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\n"
      "sectors=['a']\nemissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\n", "scenario.rules"),
+    # the harness's finding: a run overflowed the bigint columns half-way (now refused by the check)
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[1, 5000000000000000000]\ntrading_days=1\norders_per_day=1\n",
+     "markets.0: emissions_t: a company emits at most 1,000,000,000,000 t"),
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[1, 5]\nemissions_change=['0', '1e20']\ntrading_days=1\norders_per_day=1\n", "high ≤ 1"),
     ("not = [toml", "s.toml, line 1, column 8: not a TOML scenario file (invalid value)"),
     ("[scenario]\nname = 'x'\nseed = \n", "s.toml, line 3, column 8: not a TOML scenario file (invalid value)"),
 ])
