@@ -6,7 +6,7 @@ folder (or ``--db URL``, a demo database made before); the time is the README's 
 Beijing). ``--quick``: a small Beijing world from ``testing.builders`` (60 companies, a few trades).
 The client is Starlette's TestClient (in-process, no sockets): the figure is the app's own time.
 
-    python bench/dashboard_bench.py [--quick] [--db URL] [--rounds N]
+    python bench/dashboard_bench.py [--quick] [--db URL] [--rounds N] [--only PART-OF-URL]
 """
 
 from __future__ import annotations
@@ -117,6 +117,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a small world from testing.builders, not the demo year")
     ap.add_argument("--db", help="a demo database made before (otherwise openets demo builds one in a temp folder)")
     ap.add_argument("--rounds", type=int, default=0, help="requests per page (default 20, quick 10)")
+    ap.add_argument("--only", default="", help="only the pages whose URL contains this (e.g. export)")
     args = ap.parse_args()
     rounds = args.rounds or (10 if args.quick else 20)
 
@@ -171,7 +172,7 @@ def main() -> None:
             found = re.search(pattern, clients["company"].get(f"/ui/company/{page}").text)
             if found:
                 company_links.append(found.group(0))
-        listed = pages(instruments, company_links)
+        listed = [(role, path) for role, path in pages(instruments, company_links) if args.only in path]
         floor = timed(get(clients["public"], "/health"), rounds * 3)
         f50 = statistics.median(floor)
         print(f"{'page':<44} {'role':<10} {'p50 ms':>8} {'p95 ms':>8} {'p50/floor':>10}  (target p95 < {TARGET_MS:.0f} ms)")

@@ -28,6 +28,7 @@ def test_every_state_changing_route_refuses_the_auditor(make_api, login, engine)
                                           "to_account": acc1},
         ("POST", "/registry/surrenders"): {"unit_class": "BEA-2016", "quantity": 1, "from_account": acc0,
                                            "compliance_year": 2016},
+        ("POST", "/registry/limits"): {"kind": "carry_over", "market": "BJ", "year": 2016, "company": "BJ-REG-00000"},
         ("POST", "/market/{instrument}/orders"): order,
         ("DELETE", "/market/{instrument}/orders/{order_id}"): None,
         ("POST", "/market/{instrument}/deposits"): {"amount_fen": 100},

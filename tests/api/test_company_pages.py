@@ -86,7 +86,11 @@ def test_transfer_confirmation_names_the_receiver_and_a_double_submit_moves_once
     csv = c.get(f"/ui/company/statement/{CO0}/export.csv")
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.lstrip("\ufeff").splitlines()
-    assert len(lines) == 3 and lines[1].endswith(f"transfer,BEA-2016,-300,9700,{CO1},企业1")
+    # one language, the page's: the Chinese page's file in Chinese, headers and transaction types alike
+    assert len(lines) == 3 and lines[1].endswith(f"转移,BEA-2016,-300,9700,{CO1},企业1")
+    assert lines[0].startswith("时间 (北京时间)") and "类别" in lines[0] and "time" not in lines[0].lower()
+    en = c.get(f"/ui/company/statement/{CO0}/export.csv?lang=en").text.lstrip("\ufeff").splitlines()
+    assert en[0].startswith("Time (Beijing time)") and en[1].endswith(f"transfer,BEA-2016,-300,9700,{CO1},企业1")
 
 
 def test_statement_is_paged(site, monkeypatch) -> None:  # type: ignore[no-untyped-def]

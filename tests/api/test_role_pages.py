@@ -168,6 +168,12 @@ def test_the_auditor_filters_by_day_user_action_answer_and_source(app, engine) -
     assert "/old" in got and "/ui/verifier/reports/1/verify" not in got
     got = table(action="ui.verifier_decide", source="ui", answer="ok")
     assert "/ui/verifier/reports/1/verify" in got and "confirmation_missing" not in got
+    # the action and the answer by their catalogue names (the code kept beside, for the filters)
+    assert 'title="ui.verifier_decide">核查结论<' in got and ">成功<" in got
+    got = table(day=today, answer="confirmation_missing")
+    assert "<code>confirmation_missing</code>" in got and "ui.verifier_decide" in got
+    got = table(action="ui.verifier_decide", answer="ok", lang="en")
+    assert ">ok<" in got and "verifier&#39;s decision<" in got
     r = c.get("/ui/audit", params={"day": "2017-13-40"})
     assert r.status_code == 422 and "date_invalid" in r.text and r.headers["content-type"].startswith("text/html")
 

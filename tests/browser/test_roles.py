@@ -69,8 +69,9 @@ def test_a_verifier_verifies_a_report_and_an_auditor_finds_the_days_rows(assigne
     page.fill("#filters input[name=user]", "ver")
     page.click("#filters button")
     audit = page.inner_text("#audit")
-    assert f"/ui/verifier/reports/{rid}/verify" in audit and "ver" in audit and "ok" in audit
-    assert "ui.verifier_decide" in audit
+    assert f"/ui/verifier/reports/{rid}/verify" in audit and "ver" in audit and "成功" in audit  # ok, by its name
+    assert "核查结论" in audit  # ui.verifier_decide, by its name
+    assert page.locator('#audit td[title="ui.verifier_decide"]').count() >= 1  # the code beside, for the filter
     page.fill("#filters input[name=day]", "2016-01-04")  # another day: none of them
     page.click("#filters button")
     assert f"/ui/verifier/reports/{rid}/verify" not in page.inner_text("#audit")

@@ -66,5 +66,7 @@ def test_two_regulators_approve_an_issuance_and_the_proposer_is_refused(proposed
     page.fill("#filters input[name=action]", "ui.decide_transaction")
     page.click("#filters button")
     audit = page.inner_text("#audit")
-    assert w.reg.user in audit and w.reg2.user in audit and "four_eyes" in audit and "ok" in audit
+    # the answers by their names (成功: ok), a refusal's code beside its words; the action by its name
+    assert w.reg.user in audit and w.reg2.user in audit and "four_eyes" in audit and "成功" in audit
+    assert "复核交易" in audit and "ui.decide_transaction" not in audit  # the code is the cell's title only
     assert "checked against the allocation plan" in audit

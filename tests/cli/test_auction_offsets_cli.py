@@ -51,7 +51,7 @@ def test_offsets_project_and_issue_on_the_command_line(db_url: str) -> None:
     cli("registry", "add-user", "root", "--role", "administrator", "--market", "HB", "--person", "P-root")  # the bootstrap
     cli("registry", "add-user", "hb-1", "--role", "regulator", "--market", "HB", "--person", "P-hb-1", "--as", "root")
     cli("registry", "add-user", "hb-2", "--role", "regulator", "--market", "HB", "--person", "P-hb-2", "--as", "root")
-    owner = cli("registry", "add-party", "--kind", "investor", "--name", "业主", "--registration-id", "O1")["party"]
+    owner = cli("registry", "add-party", "--kind", "investor", "--name", "业主", "--registration-id", "O1", "--as", "root")["party"]
     cli("offsets", "project", "--project-id", "001", "--name", "沼气", "--type", "rural_biogas", "--province", "42",
         "--county", "421123", "--owner", str(owner), "--crediting-start", "2013-01-01", "--crediting-end",
         "2016-12-31", "--market", "HB", "--tag", "hubei_key_poverty_county_yangtze_cluster", "--as", "hb-1")

@@ -51,8 +51,8 @@ def world(db_url: str) -> str:
     reg("add-user", "root", "--role", "administrator", "--market", "BJ", "--person", "P-root")  # the bootstrap
     reg("add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
     reg("add-user", "wang", "--role", "regulator", "--market", "BJ", "--person", "P-wang", "--as", "root")
-    p1 = reg("add-party", "--kind", "company", "--name", "甲", "--market", "BJ", "--registration-id", "R1")["party"]  # type: ignore[index]
-    p2 = reg("add-party", "--kind", "company", "--name", "乙", "--market", "BJ", "--registration-id", "R2")["party"]  # type: ignore[index]
+    p1 = reg("add-party", "--kind", "company", "--name", "甲", "--market", "BJ", "--registration-id", "R1", "--as", "li")["party"]  # type: ignore[index]
+    p2 = reg("add-party", "--kind", "company", "--name", "乙", "--market", "BJ", "--registration-id", "R2", "--as", "li")["party"]  # type: ignore[index]
     reg("add-user", "zhao", "--role", "company", "--party", str(p1), "--as", "li")
     reg("add-user", "sun", "--role", "company", "--party", str(p2), "--as", "li")
     reg("open-account", "--market", "BJ", "--type", "compliance", "--number", "BJ-A", "--as", "zhao")

@@ -35,9 +35,9 @@ def world(db_url: str) -> str:
     cli(db_url, "add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
     cli(db_url, "add-user", "wang", "--role", "regulator", "--market", "BJ", "--person", "P-wang", "--as", "root")
     p1 = cli(db_url, "add-party", "--kind", "company", "--name", "甲", "--market", "BJ",
-             "--registration-id", "R1")["party"]  # type: ignore[index]
+             "--registration-id", "R1", "--as", "li")["party"]  # type: ignore[index]
     p2 = cli(db_url, "add-party", "--kind", "company", "--name", "乙", "--market", "BJ",
-             "--registration-id", "R2")["party"]  # type: ignore[index]
+             "--registration-id", "R2", "--as", "li")["party"]  # type: ignore[index]
     cli(db_url, "add-user", "zhao", "--role", "company", "--party", str(p1), "--as", "li")
     cli(db_url, "add-user", "sun", "--role", "company", "--party", str(p2), "--as", "li")
     cli(db_url, "open-account", "--market", "BJ", "--type", "compliance", "--number", "BJ-A", "--as", "zhao")
@@ -98,7 +98,7 @@ def test_walkthrough_balance_trace_totals(world: str) -> None:
     (["trace", "BEA-2016", "999999999"], "never issued"),
     (["balance", "BJ-A", "--as-of", "yesterday"], "not an ISO date"),  # was Python's raw "Invalid isoformat" (issue 19)
     (["verify-journal", "--checkpoint", "/nonexistent/cp.gz"], "not a readable checkpoint"),
-    (["restore", "/nonexistent/backup.db"], "no such backup"),
+    (["restore", "/nonexistent/backup.db", "--as", "root"], "no such backup"),
 ])
 def test_bad_input_one_line_nonzero_nothing_changed(world: str, args: list[str], needle: str) -> None:
     before = snapshot(world)

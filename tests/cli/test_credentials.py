@@ -48,10 +48,10 @@ def people(db_url: str) -> str:
         call(db, "users", "create", name, "--role", "regulator", "--market", "BJ", "--person", f"P-{name}",
              "--as", "root")
     bj = call(db, "registry", "add-party", "--kind", "company", "--name", "甲", "--market", "BJ",
-              "--registration-id", "R1")["party"]
+              "--registration-id", "R1", "--as", "li")["party"]
     sh = call(db, "registry", "add-party", "--kind", "company", "--name", "乙", "--market", "SH",
-              "--registration-id", "R2")["party"]
-    aud = call(db, "registry", "add-party", "--kind", "regulator", "--name", "审计", "--registration-id", "A1")["party"]
+              "--registration-id", "R2", "--as", "root")["party"]
+    aud = call(db, "registry", "add-party", "--kind", "regulator", "--name", "审计", "--registration-id", "A1", "--as", "root")["party"]
     call(db, "users", "create", "zhao", "--role", "company", "--party", str(bj), "--as", "li")
     call(db, "users", "create", "sun", "--role", "company", "--party", str(sh), "--as", "root")
     call(db, "users", "create", "aud", "--role", "auditor", "--party", str(aud), "--as", "root")

@@ -63,6 +63,10 @@ def test_login_acts_as_the_user_and_four_eyes_hold(market: str, tmp_path: Path) 
     # the proposer sees it as theirs, and is refused approving it
     mine = call(db, "registry", "pending")
     assert [(t["kind"], t["id"], t["yours"]) for t in mine] == [("transaction", str(txn["txn"]), True)]  # type: ignore[index]
+    # what it is, from the catalogue: in English by default, in Chinese with --lang zh
+    assert mine[0]["what"] == "issuance 2,000 t BEA-2016 → BJ-ISSUANCE"  # type: ignore[index]
+    assert call(db, "registry", "pending", "--lang", "zh")[0]["what"] == "签发 2,000 吨 BEA-2016 → BJ-ISSUANCE"  # type: ignore[index]
+    assert "[lang_invalid]" in call(db, "registry", "pending", "--lang", "fr", ok=False)
     assert "[four_eyes]" in call(db, "registry", "approve", str(txn["txn"]), ok=False)  # type: ignore[index]
     assert "logged in as li" in call(db, "registry", "pending", "--as", "wang", ok=False)
     call(db, "logout")

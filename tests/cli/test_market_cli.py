@@ -34,7 +34,7 @@ def world(db_url: str) -> str:
     r("add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
     r("add-user", "wang", "--role", "regulator", "--market", "BJ", "--person", "P-wang", "--as", "root")
     for i, name in enumerate(("zhao", "sun")):
-        p = r("add-party", "--kind", "company", "--name", name, "--market", "BJ", "--registration-id", f"R{i}")["party"]
+        p = r("add-party", "--kind", "company", "--name", name, "--market", "BJ", "--registration-id", f"R{i}", "--as", "li")["party"]
         r("add-user", name, "--role", "company", "--party", str(p), "--as", "li")
         r("open-account", "--market", "BJ", "--type", "compliance", "--number", f"BJ-{name}", "--as", name)
     r("approve-account", "BJ-zhao", "BJ-sun", "--as", "li")

@@ -29,8 +29,9 @@ def test_cement_plant(db_url: str, tmp_path: Path) -> None:
     cli(db_url, "registry", "add-user", "li", "--role", "regulator", "--market", "GD", "--person", "P-li", "--as", "root")
     cli(db_url, "registry", "add-user", "wang", "--role", "regulator", "--market", "GD", "--person", "P-wang", "--as", "root")
     co = cli(db_url, "registry", "add-party", "--kind", "company", "--name", "广东某水泥", "--market", "GD",
-             "--registration-id", "GD-C1")["party"]
-    ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查机构", "--registration-id", "V1")["party"]
+             "--registration-id", "GD-C1", "--as", "li")["party"]
+    ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查机构", "--registration-id", "V1",
+              "--as", "root")["party"]
     cli(db_url, "registry", "add-user", "zhao", "--role", "company", "--party", str(co), "--as", "li")
     cli(db_url, "registry", "add-user", "wu", "--role", "verifier", "--party", str(ver), "--as", "root")
 
@@ -87,11 +88,11 @@ def test_coal_power_plant_and_sector_mixing(db_url: str, tmp_path: Path) -> None
     cli(db_url, "registry", "add-user", "root", "--role", "administrator", "--market", "CEA", "--person", "P-root")  # the bootstrap
     cli(db_url, "registry", "add-user", "mee-1", "--role", "regulator", "--market", "CEA", "--person", "P-mee-1", "--as", "root")
     cli(db_url, "registry", "add-user", "mee-2", "--role", "regulator", "--market", "CEA", "--person", "P-mee-2", "--as", "root")
-    ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查", "--registration-id", "V9")["party"]
+    ver = cli(db_url, "registry", "add-party", "--kind", "verifier", "--name", "核查", "--registration-id", "V9", "--as", "root")["party"]
     cli(db_url, "registry", "add-user", "v", "--role", "verifier", "--party", str(ver), "--as", "root")
     for reg_id, user in (("PWR1", "p1"), ("PWR2", "p2")):
         pid = cli(db_url, "registry", "add-party", "--kind", "company", "--name", reg_id, "--market", "CEA",
-                  "--registration-id", reg_id)["party"]
+                  "--registration-id", reg_id, "--as", "mee-1")["party"]
         cli(db_url, "registry", "add-user", user, "--role", "company", "--party", str(pid), "--as", "mee-1")
     plan = cli(db_url, "mrv", "plan-submit", "--market", "CEA", "--installation", "PLANT", "--streams",
                "coal-1,grid", "--as", "p1")["plan"]

@@ -78,7 +78,7 @@ def test_serial_ranges_with_a_dash_and_accounts_by_number(db_url: str, monkeypat
     cli("add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
     cli("add-user", "wang", "--role", "regulator", "--market", "BJ", "--person", "P-wang", "--as", "root")
     party = json.loads(cli("add-party", "--kind", "company", "--name", "甲", "--market", "BJ",
-                           "--registration-id", "R1"))["party"]
+                           "--registration-id", "R1", "--as", "li"))["party"]
     cli("add-user", "zhao", "--role", "company", "--party", str(party), "--as", "li")
     cli("open-account", "--market", "BJ", "--type", "compliance", "--number", "BJ-A", "--as", "zhao")
     cli("approve-account", "BJ-A", "--as", "li")

@@ -61,8 +61,8 @@ def test_admin_creates_a_regulator_who_creates_company_users_of_its_market_only(
     assert "person" in reg(db_url, "add-user", "li", "--role", "regulator", "--market", "BJ", "--as", "root",
                            ok=False)["stderr"]  # a regulator needs a natural person
     reg(db_url, "add-user", "li", "--role", "regulator", "--market", "BJ", "--person", "P-li", "--as", "root")
-    bj = reg(db_url, "add-party", "--kind", "company", "--name", "甲", "--market", "BJ", "--registration-id", "R1")
-    sh = reg(db_url, "add-party", "--kind", "company", "--name", "乙", "--market", "SH", "--registration-id", "R2")
+    bj = reg(db_url, "add-party", "--kind", "company", "--name", "甲", "--market", "BJ", "--registration-id", "R1", "--as", "li")
+    sh = reg(db_url, "add-party", "--kind", "company", "--name", "乙", "--market", "SH", "--registration-id", "R2", "--as", "root")
     reg(db_url, "add-user", "zhao", "--role", "company", "--party", str(bj["party"]), "--as", "li")
     assert "grants roles only for parties of BJ" in reg(db_url, "add-user", "sun", "--role", "company", "--party",
                                                          str(sh["party"]), "--as", "li", ok=False)["stderr"]

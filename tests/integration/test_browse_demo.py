@@ -144,17 +144,27 @@ def test_the_compliance_year_paged_searched_sorted_and_exported(demo_db: str, cl
     csv = client.get("/ui/compliance/BJ/2016/export.csv", params={"sort": "shortfall"}, cookies=cookies)
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.lstrip("\ufeff").strip().splitlines()
-    assert len(lines) == 31 and lines[0].startswith("企业名称 / company name,统一社会信用代码 / credit code")
+    # the page's files in the page's language (Chinese here), the CLI's and the reports' in both
+    assert len(lines) == 31 and lines[0].startswith("企业名称,统一社会信用代码,履约状态")
     shortfalls = [int(x.rsplit(",", 1)[1]) for x in lines[1:]]
     assert shortfalls == sorted(shortfalls, reverse=True)  # the biggest gap first
     # the same table as a typed workbook: tonnes as integers, the deadline and the as-of time as dates
     xlsx = client.get("/ui/compliance/BJ/2016/export.xlsx", params={"sort": "shortfall"}, cookies=cookies)
     assert xlsx.status_code == 200 and xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     companies, year = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None).values()
-    assert len(companies) == 30 and companies["缺口 (吨) / shortfall (t)"].tolist() == shortfalls
-    assert pd.api.types.is_integer_dtype(companies["已清缴 (吨) / surrendered (t)"])
-    assert year["履约截止日 / deadline"][0] == pd.Timestamp(2017, 6, 15)  # Beijing's, as on the page
-    assert year["数据截至 / as of"][0] == pd.Timestamp(2017, 6, 14)
+    assert len(companies) == 30 and companies["缺口 (吨)"].tolist() == shortfalls
+    assert pd.api.types.is_integer_dtype(companies["已清缴 (吨)"])
+    assert year["履约截止日"][0] == pd.Timestamp(2017, 6, 15)  # Beijing's, as on the page
+    assert year["数据截至"][0] == pd.Timestamp(2017, 6, 14)
+    # the year's rates: the page's, from the same statuses as the companies' sheet
+    shown = body.split('id="rate"')[1].split("</")[0] if 'id="rate"' in body else ""
+    for col in ("按时履约率", "最终履约率", "按量履约率"):
+        assert f"{year[col][0] * 100:.1f} %" in shown, (col, shown)
+    en = client.get("/ui/compliance/BJ/2016/export.xlsx", params={"lang": "en"}, cookies=cookies)
+    en_companies, _ = pd.read_excel(io.BytesIO(en.content), sheet_name=None).values()
+    assert list(en_companies.columns)[:3] == ["company name", "credit code", "status"]
+    assert set(en_companies["status"]) <= {"compliant", "compliant late", "late", "non-compliant", "due"}
+    client.cookies.delete("lang")  # the rest in Chinese
     assert 'id="xlsx"' in body
     # the public sees the published list only, and no export
     client.cookies.clear()

@@ -88,8 +88,10 @@ def test_beijing_2016(engine) -> None:  # type: ignore[no-untyped-def]
         Consequences(svc).decide(who["A"], "BJ", 2016)  # a company decides nothing
     decided = Consequences(svc).decide(r1, "BJ", 2016)
     fine = [p for p in decided if p.kind == "fine"]
-    # (5,000 × 100 + 5,200 × 50) / 150 = 5,066.67 fen; × 3 × 1,000 t = 15,200,000 fen = 152,000.00 yuan
-    assert [(p.company, p.shortfall, p.amount_fen) for p in fine] == [("C", 1_000, 15_200_000)]
+    # (5,000 × 100 + 5,200 × 50) / 150 = 760,000 / 150 = 5,066.666… fen, half up to the fen 5,067 (50.67
+    # yuan); × 3 × 1,000 t = 15,201,000 fen = 152,010.00 yuan (unrounded it was 15,200,000)
+    assert [(p.company, p.shortfall, p.amount_fen) for p in fine] == [("C", 1_000, 15_201_000)]
+    assert "50.67 yuan" in fine[0].basis
     assert [p.company for p in decided if p.kind == "listed"] == ["C"]
     assert Consequences(svc).decide(r1, "BJ", 2016) == []  # decided once
     assert [p.kind for p in Consequences(svc).published("BJ", 2016)] == ["fine", "listed"]

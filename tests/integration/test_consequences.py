@@ -118,3 +118,100 @@ def test_banked_is_what_companies_hold_not_the_government_remainder(engine) -> N
     w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=4_000,
                                         compliance_year=2016))
     assert q.held_by_side(w.unit_class.code) == (16_000, 980_000)  # the surrendered 4,000 are out of circulation
+
+
+def test_fine_price_counts_allowance_trades_only(engine) -> None:  # type: ignore[no-untyped-def]
+    """Beijing 2016's window: 16 Dec 2016 – 15 Jun 2017. Allowance trades: 100 t at 50.00 and 100 t at 50.01
+    → (5,000 × 100 + 5,001 × 100) / 200 = 5,000.5 fen, half up 5,001. A CCER trade of 10,000 t at 20.00 in
+    the same window is not the allowance price: counted, it would give (500,000 + 500,100 + 20,000,000) /
+    10,200 = 2,058.83 fen. With no allowance trade in the window (only a CCER one), the fine has no price:
+    refused, naming the window (the rule data state no fallback price)."""
+    from sqlalchemy import insert
+
+    from openets.core.clock import to_us
+    from openets.registry.model import UnitKind
+    from openets.storage import tables as t
+
+    clock = FixedClock(datetime(2017, 1, 5, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="BJ", vintage=2016, companies=0, issue=0)
+    ccer = w.svc.create_unit_class(w.reg, kind=UnitKind.OFFSET, market="BJ", vintage=2016, standard="CCER",
+                                   project_id="P-001")
+    cons = Consequences(w.svc)
+    with pytest.raises(DomainError) as e:
+        cons.average_price("BJ", 2016)
+    assert e.value.code == "no_trades" and "2016-12-16 to 2017-06-15" in e.value.message
+
+    def trade(code: str, day: date, price: int, qty: int) -> None:
+        with engine.begin() as c:
+            c.execute(insert(t.trades).values(instrument=code, buy_order=1, sell_order=2, price_fen=price,
+                                              quantity=qty, market="BJ", mode="listed",
+                                              at_us=to_us(datetime(day.year, day.month, day.day, 2, tzinfo=UTC))))
+
+    trade(ccer.code, date(2017, 3, 1), 2000, 10_000)
+    with pytest.raises(DomainError) as e:  # a CCER trade alone sets no allowance price
+        cons.average_price("BJ", 2016)
+    assert e.value.code == "no_trades" and "allowance" in e.value.message
+    trade(w.unit_class.code, date(2017, 3, 1), 5000, 100)
+    trade(w.unit_class.code, date(2017, 3, 2), 5001, 100)
+    assert cons.average_price("BJ", 2016) == (D(5001), date(2016, 12, 16), date(2017, 6, 15))
+
+
+def _txn(engine, txn_id: int) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        row = c.execute(text("SELECT status, at_us FROM transactions WHERE id = :i"), {"i": txn_id}).one()
+    return str(row[0]), int(row[1])
+
+
+def _reversal_world(engine, tmp_path, until: str):  # type: ignore[no-untyped-def]
+    """Beijing 2016 with reversals approved by a second regulator and surrenders reversible until ``until``."""
+    amendment = tmp_path / "bj-registry.toml"
+    amendment.write_text('[[ruleset]]\nmarket = "BJ"\ncompliance_years = [2016]\ndocument = "test amendment"\n'
+                         'valid_from = 2017-01-01\nregistry.approvals = { reversal = "regulator" }\n'
+                         f'registry.surrender_reversal_until = {{ 2016 = {until} }}\n', encoding="utf-8")
+    clock = FixedClock(datetime(2017, 6, 1, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="BJ", companies=1, rulebook=default_rulebook().with_file(amendment))
+    s = w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=10,
+                                            compliance_year=2016))
+    return clock, w, s
+
+
+def test_the_reversal_period_is_checked_again_at_approval(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Proposed on 15 June 23:00 in Beijing (the window's last day), approved the next day: the window
+    has closed by then, so the approval is refused (``reversal_within_period``); the proposal stays."""
+    from openets.registry.commands import Approve, Reversal
+
+    clock, w, s = _reversal_world(engine, tmp_path, "2017-06-15")
+    clock.at = datetime(2017, 6, 15, 15, tzinfo=UTC)
+    rec = w.svc.one(w.reg, Reversal(txn=s.id))
+    assert rec.status.value == "awaiting_approval"
+    clock.at = datetime(2017, 6, 16, 2, tzinfo=UTC)  # 16 June 10:00 in Beijing
+    with pytest.raises(DomainError) as e:
+        w.svc.one(w.reg2, Approve(txn=rec.id))
+    assert e.value.code == "reversal_within_period" and "until 2017-06-15" in e.value.message
+    assert _txn(engine, rec.id)[0] == "awaiting_approval"
+
+
+def test_an_approved_reversal_takes_effect_at_its_approval(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The company owes 10 t (deadline 15 June 2017) and surrendered 10 t on 1 June. A reversal proposed on
+    14 June and approved on 16 June takes the 10 t back from 16 June: at the deadline the 10 t were
+    still surrendered (nothing lacked then: at_deadline 0), and on 20 June it is 10 t short (late,
+    inside the order period). Counted from the proposal, it would have lacked all 10 t at the deadline."""
+    from openets.core.clock import to_us
+    from openets.registry.commands import Approve, Reversal
+    from openets.services.compliance import ComplianceService
+
+    clock, w, s = _reversal_world(engine, tmp_path, "2017-06-30")
+    ReportService(w.svc).determine_missing(w.reg, market="BJ", year=2016, company="BJ-REG-00000", emissions=D(10))
+    clock.at = datetime(2017, 6, 14, 2, tzinfo=UTC)
+    rec = w.svc.one(w.reg, Reversal(txn=s.id))
+    clock.at = datetime(2017, 6, 16, 2, tzinfo=UTC)
+    done = w.svc.one(w.reg2, Approve(txn=rec.id))
+    assert done.status.value == "completed" and done.at == datetime(2017, 6, 16, 2, tzinfo=UTC)
+    assert _txn(engine, rec.id) == ("completed", to_us(datetime(2017, 6, 16, 2, tzinfo=UTC)))  # stored so
+    cs = ComplianceService(w.svc)
+    [on_15th] = cs.statuses("BJ", 2016, now=datetime(2017, 6, 15, 4, tzinfo=UTC))
+    assert (on_15th.status.code, on_15th.status.surrendered) == ("compliant", 10)  # not yet taken back
+    [after] = cs.statuses("BJ", 2016, now=datetime(2017, 6, 20, 2, tzinfo=UTC))
+    assert (after.status.code, after.status.shortfall, after.status.at_deadline) == ("late", 10, 0)

@@ -16,8 +16,9 @@ def test_walkthrough(tmp_path: Path) -> None:
     assert national["conserved"] and national["true_up"] > 0  # type: ignore[index]
     assert result["beijing"]["statuses"] == {"911100000000000001": "compliant",  # type: ignore[index]
                                              "911100000000000002": "non_compliant"}
-    # 3 × (5,000 × 100,000 + 5,200 × 50,000) / 150,000 fen × 20,000 t = 304,000,000 fen
-    assert result["beijing"]["fine_fen"] == 304_000_000  # type: ignore[index]
+    # the average (5,000 × 100,000 + 5,200 × 50,000) / 150,000 = 5,066.666… fen, half up to the fen
+    # 5,067; 3 × 5,067 × 20,000 t = 304,020,000 fen (304,000,000 before the average was rounded)
+    assert result["beijing"]["fine_fen"] == 304_020_000  # type: ignore[index]
     assert result["shanghai"]["volume_sold_t"] == 2_000_000 and result["shanghai"]["winners"] == 3  # type: ignore[index]
 
 

@@ -132,3 +132,25 @@ def test_a_national_surrender_is_reversed_only_until_its_deadline(engine) -> Non
     assert e.value.code == "reversal_within_period" and "until 2024-12-31" in e.value.message
     clock.at = datetime(2024, 12, 31, 15, tzinfo=UTC)  # 23:00 in Beijing: still inside
     assert w.svc.one(w.reg, Reversal(txn=s.id)).status.value == "awaiting_approval"
+
+
+def test_borrowing_counts_the_pre_allocation_plus_the_true_up(engine) -> None:  # type: ignore[no-untyped-def]
+    """A's 2022 allocation: pre-allocated 70,000 t, then the true-up from confirmed output to 90,000 t
+    (+20,000 t), so 70,000 + 20,000 = 90,000 t. Owes 110,000 → gap 110,000 − 90,000 = 20,000 > 10 % × 90,000
+    = 9,000: borrows at most 50 % × 20,000 = 10,000 t. (The pre-allocation alone would give a gap of 40,000
+    and 20,000 t; the true-up row alone, 20,000 t, a gap of 90,000 and 45,000 t.)"""
+    clock = FixedClock(datetime(2023, 10, 20, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="CEA", vintage=2022, companies=1, issue=1_000_000, allocate=0)
+    alloc = AllocationService(w.svc)
+
+    def plan(kind: str, tonnes: int) -> PlanResult:
+        return PlanResult(kind, (CompanyAllocation("CEA-REG-00000", ("power",), D(tonnes), tonnes, ()),), ())
+
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan("pre", 70_000), market="CEA", year=2022).run,
+                unit_class=w.unit_class.code, from_account="CEA-ISSUANCE")
+    alloc.issue(w.reg2, alloc.propose_true_up(w.reg, plan("final", 90_000), market="CEA", year=2022).run,
+                unit_class=w.unit_class.code, from_account="CEA-ISSUANCE")
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2022, company="CEA-REG-00000",
+                                           emissions=D(110_000))
+    got = FlexibilityService(w.svc).grant_borrowing(w.reg, "CEA", 2022, "CEA-REG-00000")
+    assert got.quantity == 10_000 and "110,000 − 90,000 = 20,000 t" in got.basis

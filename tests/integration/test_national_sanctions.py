@@ -99,3 +99,45 @@ def test_2021_2022_under_the_measures(engine) -> None:  # type: ignore[no-untype
     assert set(got) == {"fine", "listed", "next_year"}
     assert got["fine"].amount_fen == 2_500_000 and got["fine"].shortfall == 5_000
     assert alloc.debts("CEA") == {"CEA-REG-00000": 5_000}
+
+
+def test_decree_775_fines_the_shortfall_at_the_deadline(engine) -> None:  # type: ignore[no-untyped-def]
+    """The fine is for what was missing at the deadline (31 Dec 2024), not what is still missing when the
+    authority decides. Price: the only listed trade of the month before, 1,000 t at 100.00 yuan → 100.00.
+    A owes 12,000 t: 8,000 surrendered by the deadline (4,000 short then), 3,000 more on 2 Jan (1,000 still
+    short): fine 5 × 100.00 × 4,000 = 2,000,000 yuan = 200,000,000 fen (not 5 × 100 × 1,000), and the
+    1,000 t not corrected off the next allocation, and listed. B owes 9,000 t, surrendered none by the
+    deadline and all 9,000 on 2 Jan: fined 5 × 100.00 × 9,000 = 4,500,000 yuan = 450,000,000 fen, but
+    nothing deducted and not listed (corrected)."""
+    clock = FixedClock(datetime(2024, 11, 1, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="CEA", vintage=2023, companies=2, cap=1_000_000, issue=100_000,
+                    allocate=0)
+    alloc = _allocate(w, 2023, [10_000, 10_000])
+    a, b = w.companies
+    ex = open_exchange(w.svc, w.unit_class.code)
+    ex.reference = 10_000
+    ex._rebuild()
+    ex.deposit(a, 1_000_000_000)
+    clock.at = datetime(2024, 12, 2, 2, tzinfo=UTC)
+    ex.submit(b, account=w.accounts[1].number, side="sell", quantity=1000, price_fen=10_000)
+    ex.submit(a, account=w.accounts[0].number, side="buy", quantity=1000, price_fen=10_000)
+    reports = ReportService(w.svc)
+    reports.determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000", emissions=D(12_000))
+    reports.determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00001", emissions=D(9_000))
+    clock.at = datetime(2024, 12, 31, 3, tzinfo=UTC)
+    w.svc.one(a, Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=8_000,
+                           compliance_year=2023))
+    clock.at = datetime(2025, 1, 2, 2, tzinfo=UTC)
+    w.svc.one(a, Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=3_000,
+                           compliance_year=2023))
+    w.svc.one(b, Surrender(from_account=w.accounts[1].id, unit_class=w.unit_class.id, quantity=9_000,
+                           compliance_year=2023))
+    clock.at = datetime(2025, 1, 3, 2, tzinfo=UTC)
+    got = {(p.company, p.kind): p for p in Consequences(w.svc).decide(w.reg, "CEA", 2023)}
+    assert set(got) == {("CEA-REG-00000", "fine"), ("CEA-REG-00000", "listed"), ("CEA-REG-00000", "next_year"),
+                        ("CEA-REG-00001", "fine")}
+    assert (got[("CEA-REG-00000", "fine")].shortfall, got[("CEA-REG-00000", "fine")].amount_fen) == (4_000, 200_000_000)
+    assert "4,000 t" in got[("CEA-REG-00000", "fine")].basis
+    assert (got[("CEA-REG-00001", "fine")].shortfall, got[("CEA-REG-00001", "fine")].amount_fen) == (9_000, 450_000_000)
+    assert got[("CEA-REG-00000", "next_year")].shortfall == 1_000
+    assert alloc.debts("CEA") == {"CEA-REG-00000": 1_000}

@@ -44,8 +44,9 @@ def test_national_year_runs_under_its_own_rules(tmp_path: Path, year: int, deadl
     (cea,) = out["markets"]
     assert out["conserved"] and cea["market"] == "CEA" and cea["companies"] == 5
     assert all(x.conserved for x in RegistryQueries(make_engine(db)).totals())
-    # the scenario's benchmarks (2022's × 0.98) leave the coal-heavy synthetic fleet short: less allocated
-    # than verified, and the surrenders cover no more than what was allocated and bought
+    # the scenario's fleet, drawn around its benchmarks (2022's × 0.98) with the gas units above theirs:
+    # a little less allocated than verified (test_national_calibration.py at full size), and the
+    # surrenders cover no more than what was allocated and bought
     assert 0 < cea["allocated_t"] < cea["verified_t"] and cea["surrendered_t"] <= cea["verified_t"]
     # the year's own compliance rule set, and its deadline, govern: 国环规气候〔2024〕1号
     book = rulebook.default_rulebook()

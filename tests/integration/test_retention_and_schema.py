@@ -4,6 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from openets.core.actor import SYSTEM_SETUP
 from openets.core.errors import DomainError
 from openets.registry.commands import Transfer
 from openets.services.queries import RegistryQueries
@@ -25,11 +26,14 @@ def test_idempotency_keys_kept_at_least_seven_days(engine, clock) -> None:  # ty
     clock.at += timedelta(days=6)
     w.svc.one(w.companies[0], Transfer(key="new", from_account=a.id, to_account=b.id,
                                  unit_class=w.unit_class.id, quantity=1))
+    with pytest.raises(DomainError) as refused:
+        w.svc.purge_idempotency_keys(w.reg, older_than_days=7)  # an administrator's act, not a regulator's
+    assert refused.value.code == "not_authorised"
     with pytest.raises(DomainError):
-        w.svc.purge_idempotency_keys(older_than_days=3)
-    assert w.svc.purge_idempotency_keys(older_than_days=7) == 0  # 6 days old: kept
+        w.svc.purge_idempotency_keys(SYSTEM_SETUP, older_than_days=3)
+    assert w.svc.purge_idempotency_keys(SYSTEM_SETUP, older_than_days=7) == 0  # 6 days old: kept
     clock.at += timedelta(days=2)
-    assert w.svc.purge_idempotency_keys(older_than_days=7) == 1  # 8 days old: gone, "new" kept
+    assert w.svc.purge_idempotency_keys(SYSTEM_SETUP, older_than_days=7) == 1  # 8 days old: gone, "new" kept
     assert w.svc.submit(w.companies[0], [Transfer(key="new", from_account=a.id, to_account=b.id,
                                             unit_class=w.unit_class.id, quantity=1)])[0].replayed
     assert [r.total for r in RegistryQueries(engine).holdings(w.companies[0].party_id)] == [9_998]

@@ -12,6 +12,8 @@ from openets.cli.output import csv_requested
 from openets.cli.registry import app as registry_app
 from openets.cli.service import users
 from openets.cli.session import forget, remember, stored
+from openets.core.errors import DomainError
+from openets.messages import LANGS, Phrases
 
 
 def _registry(db: str | None):
@@ -93,7 +95,8 @@ def users_list(market: str | None = typer.Option(None, help="Only this market's 
 
 @registry_app.command()
 def pending(user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt,
+            lang: str = typer.Option("en", "--lang", help="The words of 'what': en or zh (the catalogue's).")) -> None:
     """What waits for your decision (regulators): transactions awaiting a second regulator (issuance,
     allocation, offset issuance), allocation runs, account requests, verified reports to confirm.
     Your own proposals are marked: you may withdraw them, not approve them."""
@@ -103,8 +106,11 @@ def pending(user: str | None = AsOpt, party: int | None = PartyOpt, db: str | No
 
         reg = _registry(db)
         me = acting(reg, user, party)
+        if lang not in LANGS:
+            raise DomainError("lang_invalid", f"--lang is one of {', '.join(LANGS)}, not {lang!r}")
+        tr = Phrases.of(lang)
         tasks = pending_for(reg.engine, me)
-        emit([{"kind": x.kind, "id": x.id, "what": x.what, "proposed_by": x.proposed_by,
+        emit([{"kind": x.kind, "id": x.id, "what": x.what(tr), "proposed_by": x.proposed_by,
                "at": x.at.isoformat() if x.at else None, "yours": x.mine, "decide": x.command} for x in tasks],
              as_json, title=f"waiting for {me.user}")
 

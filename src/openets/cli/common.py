@@ -64,6 +64,30 @@ def engine(url: str | None) -> Engine:
     return make_engine(url)
 
 
+def refuse_live_registry(url: str | None, what: str) -> None:
+    """Refuse (one line) to run ``what`` — which writes as nobody, the system set-up — on a live registry
+    (``services.administration.live_registry``); a SQLite file not there yet is new."""
+    from pathlib import Path
+
+    from openets.services.administration import live_registry
+    from openets.services.database import database_url, make_engine
+
+    full = database_url(url)
+    if full.startswith("sqlite"):
+        path = full.split("///", 1)[-1]
+        if not path or path == ":memory:" or not Path(path).exists():
+            return
+    eng = make_engine(full)
+    try:
+        why = live_registry(eng)
+    finally:
+        eng.dispose()
+    if why is not None:
+        shown = eng.url.render_as_string(hide_password=True)
+        raise Failure(f"{shown} is a live registry ({why}): {what} writes as nobody, so it runs only on a "
+                      "database of its own; give --db a new one")
+
+
 def clock():
     """The system clock, or the instant in $OPENETS_NOW (replays, demos, tests: trading sessions and
     deadlines are judged at that time)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from openets.cli.common import CsvOpt, JsonOpt, console, emit, run
+from openets.cli.common import CsvOpt, JsonOpt, console, emit, refuse_live_registry, run
 from openets.simulation.progress import Progress
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
     from openets.simulation.schema import load_scenario
 
     scenario, rule_files = load_scenario(path)
+    refuse_live_registry(db, "the compliance year")  # before --fresh would delete it
     if fresh:
         _fresh(db)
     if as_json:
@@ -145,6 +146,7 @@ def walkthrough(db: str = typer.Option("sqlite:///var/walkthrough.db", "--db", h
     def go() -> None:
         from openets.simulation.walkthrough import registry_walkthrough
 
+        refuse_live_registry(db, "the walk-through")  # before --fresh would delete it
         if fresh:
             _fresh(db)
         result = registry_walkthrough(db, say=None if as_json else console.print)

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from openets.cli.common import CsvOpt, Failure, JsonOpt, console, emit, run
+from openets.cli.common import CsvOpt, Failure, JsonOpt, console, emit, refuse_live_registry, run
 from openets.cli.output import csv_requested
 
 app = typer.Typer(no_args_is_help=True)
@@ -57,6 +57,8 @@ def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, fir
               "years": summary,
               "seconds": [round(r.seconds, 2) for r in results]}, as_json, title=f"{lab.head.name}: {runs} runs")
         return
+    if db is not None:
+        refuse_live_registry(db, "the lab")
     result = LabRunner(lab, url=db).run()
     years = _years(result, firms)
     if as_json:

@@ -37,14 +37,19 @@ def _fen(text: str, what: str, maximum: int = MAX_PRICE_FEN) -> int:
     return yuan_to_fen(text, what, maximum=maximum)
 
 
-def _cash(instrument: str, amount: str, user: str | None, party: int | None, db: str | None, as_json: bool,
-          move: str) -> None:
+MemberOpt = typer.Option(None, "--member", help="The member (party id) whose cash moves: yours by default; the "
+                                               "exchange operator names the member whose bank transfer it records.")
+
+
+def _cash(instrument: str, amount: str, member: int | None, user: str | None, party: int | None, db: str | None,
+          as_json: bool, move: str) -> None:
     def go() -> None:
         ex = _exchange(db, instrument)
         actor = acting(ex.registry, user, party)
-        getattr(ex, move)(actor, _fen(amount, "--amount", MAX_AMOUNT_FEN))
-        bal, res = ex.cash(actor.party_id)
-        emit({"party": actor.party_id, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
+        holder = ex.cash_holder(actor, member)  # a member its own; the exchange operator the member it names
+        getattr(ex, move)(actor, _fen(amount, "--amount", MAX_AMOUNT_FEN), party=member)
+        bal, res = ex.cash(holder)
+        emit({"party": holder, "market": ex.market, "balance_yuan": _yuan(bal), "reserved_yuan": _yuan(res)},
              as_json, title="cash")
 
     run(go)
@@ -52,18 +57,20 @@ def _cash(instrument: str, amount: str, user: str | None, party: int | None, db:
 
 @app.command()
 def deposit(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
-            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Pay cash into the party's account at the instrument's exchange (入金)."""
-    _cash(instrument, amount, user, party, db, as_json, "deposit")
+            member: int | None = MemberOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
+            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Pay cash into a member's account at the instrument's exchange (入金): the member's own user, or the
+    exchange operator recording the member's bank transfer; regulators and auditors move no cash."""
+    _cash(instrument, amount, member, user, party, db, as_json, "deposit")
 
 
 @app.command()
 def withdraw(instrument: str = InstrumentArg, amount: str = typer.Option(..., help="Yuan."),
-             user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
-             as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Take cash out of the party's account at the exchange (出金); reserved cash stays."""
-    _cash(instrument, amount, user, party, db, as_json, "withdraw")
+             member: int | None = MemberOpt, user: str | None = AsOpt, party: int | None = PartyOpt,
+             db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Take cash out of a member's account at the exchange (出金; reserved cash stays): the member's own
+    user, or the exchange operator; regulators and auditors move no cash."""
+    _cash(instrument, amount, member, user, party, db, as_json, "withdraw")
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.cli.grants import ActingPartyOpt, PersonOpt, grant
 from openets.core.actor import Role
 from openets.core.clock import parse_instant
@@ -75,17 +75,21 @@ def _move(db: str | None, user: str | None, party: int | None, op_builder: Calla
 
 
 @app.command()
-def init(db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Create or upgrade the schema (Alembic) and the markets' government accounts."""
+def init(user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+         as_csv: bool = CsvOpt) -> None:
+    """Create or upgrade the schema (Alembic) and the markets' government accounts: on a new database
+    (no users yet) without an acting user, afterwards as an administrator."""
 
     def go() -> None:
+        from openets.cli.session import administering
         from openets.services.database import upgrade
-
-        eng = engine(db)
-        upgrade(eng)
         from openets.services.registry import RegistryService
 
-        created = RegistryService(eng).init_markets()
+        eng = engine(db)
+        svc = RegistryService(eng)
+        administering(svc, user, party, "initialise or upgrade the registry")
+        upgrade(eng)
+        created = svc.init_markets()
         emit({"database": str(eng.url.render_as_string(hide_password=True)), "accounts_created": len(created)},
              as_json, title="registry initialised")
 
@@ -95,15 +99,22 @@ def init(db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt)
 @app.command("add-party")
 def add_party(kind: PartyKind = typer.Option(...), name: str = typer.Option(...), name_en: str = "",
               market: str | None = None, registration_id: str | None = None, sector: str | None = None,
-              region: str | None = None, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Register a party: covered company (控排企业), investor, verifier, exchange."""
-    for what, value in (("--name", name), ("--name-en", name_en), ("--market", market),
-                        ("--registration-id", registration_id), ("--sector", sector), ("--region", region)):
-        if value is not None:
-            run(check_text, value, what)
-    run(lambda: emit({"party": _svc(db).create_party(kind=kind, name=name, name_en=name_en, market=market,
-                                                     registration_id=registration_id, sector=sector,
-                                                     region=region)}, as_json))
+              region: str | None = None, user: str | None = AsOpt, party: int | None = PartyOpt,
+              db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Register a party: covered company (控排企业), investor, verifier, exchange — as an administrator
+    (any party) or a regulator (company, investor, verifier parties of its own market)."""
+
+    def go() -> None:
+        for what, value in (("--name", name), ("--name-en", name_en), ("--market", market),
+                            ("--registration-id", registration_id), ("--sector", sector), ("--region", region)):
+            if value is not None:
+                check_text(value, what)
+        svc = _svc(db)
+        emit({"party": svc.register_party(acting(svc, user, party), kind=kind, name=name, name_en=name_en,
+                                          market=market, registration_id=registration_id, sector=sector,
+                                          region=region)}, as_json)
+
+    run(go)
 
 
 @app.command("add-user")
@@ -352,11 +363,65 @@ def holdings(party: int = typer.Option(..., help="Party id."), db: str | None = 
     run(go)
 
 
+LimitKind = Literal["borrowing", "carry_over"]  # services.flexibility.KINDS
+
+
+def _limit_view(x: Any) -> dict[str, Any]:
+    return {"company": x.company, "account": x.account, "kind": x.kind, "year": x.year, "quantity": x.quantity,
+            "basis": x.basis}
+
+
+@app.command("grant-limit")
+def grant_limit(company: str = typer.Option(..., help="The company's unified social credit code (registration id)."),
+                market: str = typer.Option(...), year: int = typer.Option(..., help="borrowing: the year borrowed "
+                                                                                   "for; carry_over: the plan's year."),
+                kind: LimitKind = typer.Option(..., help="borrowing or carry_over."), user: str | None = AsOpt,
+                party: int | None = PartyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+                as_csv: bool = CsvOpt) -> None:
+    """Grant a company's compliance account its borrowing or carry-over limit, computed from the plan's
+    rule (a regulator of the market; granted once, the same answer again); the registry refuses
+    surrenders beyond it."""
+
+    def go() -> None:
+        from openets.services.flexibility import FlexibilityService
+        from openets.services.registry import RegistryService
+
+        check_text(company, "--company")
+        check_text(market, "--market")
+        svc = RegistryService(engine(db), clock=clock())
+        got = FlexibilityService(svc).grant(acting(svc, user, party), kind, market, year, company)
+        emit(_limit_view(got), as_json, title="limit")
+
+    run(go)
+
+
+@app.command()
+def limits(account: str, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """The borrowing and carry-over limits granted to an account (kind, year, tonnes, how it was computed)."""
+
+    def go() -> None:
+        from openets.services.flexibility import FlexibilityService
+
+        check_text(account, "ACCOUNT")
+        emit([_limit_view(x) for x in FlexibilityService(_svc(db)).limits(account)], as_json,
+             title=f"limits of {account}", columns=["kind", "year", "quantity", "basis"])
+
+    run(go)
+
+
 @app.command("purge-keys")
 def purge_keys(older_than_days: int = typer.Option(30, "--older-than-days", help="At least 7."),
+               user: str | None = AsOpt, party: int | None = PartyOpt,
                db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Forget idempotency keys older than N days (≥ 7). Transactions and the journal are never purged."""
-    run(lambda: emit({"purged": _svc(db).purge_idempotency_keys(older_than_days=older_than_days)}, as_json))
+    """Forget idempotency keys older than N days (≥ 7), as an administrator. Transactions and the journal
+    are never purged."""
+
+    def go() -> None:
+        svc = _svc(db)
+        emit({"purged": svc.purge_idempotency_keys(acting(svc, user, party), older_than_days=older_than_days)},
+             as_json)
+
+    run(go)
 
 
 @app.command()

@@ -76,6 +76,8 @@ def checkpoint(out: Path = typer.Option(..., help="File to write (keep it outsid
                key_file: Path | None = KeyOpt, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Verify the whole registry, then write a checkpoint of it signed with the regulator's key."""
 
+    # No acting user, on purpose: the key file is the proof of who may sign (only the regulator holds
+    # it), and the command changes nothing in the database; it only reads and writes the signed file.
     def go() -> None:
         from openets.services.checkpoints import key_from
         from openets.services.verification import write_checkpoint
@@ -103,15 +105,20 @@ def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: b
 def restore(source: Path,
             force: bool = typer.Option(False, "--force", help="Restore a backup whose history differs from the "
                                                               "database's (a clean backup over a database found altered)."),
-            db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
-    """Restore a backup over the database (SQLite: refused while another process has it open, and unless
-    the backup is of this registry), say which transactions it discards, then verify its journal."""
+            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+            as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Restore a backup over the database (as an administrator; a new database with no users yet needs
+    none; SQLite: refused while another process has it open, and unless the backup is of this registry),
+    say which transactions it discards, then verify its journal."""
 
     def go() -> None:
+        from openets.cli.session import administering
         from openets.services.database import restore as do_restore
         from openets.services.journal import verify
 
-        eng = engine(db)
+        svc = _svc(db)
+        administering(svc, user, party, "restore a backup over the database")
+        eng = svc.engine
         done = do_restore(eng, source, force=force)
         report = verify(eng)
         emit({"restored": str(source), "lineage": done.lineage, "backup_last_transaction": done.backup_last,

@@ -8,6 +8,7 @@ import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, acting, clock, emit, engine, run
 from openets.cli.grants import ActingPartyOpt, PersonOpt, grant
+from openets.cli.session import acting_or_bootstrap
 from openets.core.actor import Role
 from openets.core.settings import export, setting
 
@@ -53,13 +54,17 @@ def create(name: str, role: Role = typer.Option(...), party: int | None = typer.
     the first administrator: ``openets users create NAME --role administrator --market BJ --person P``."""
 
     def go() -> None:
-        from openets.services.auth import AuthService
+        from openets.services.auth import AuthService, check_password
         from openets.services.registry import RegistryService
 
         svc = RegistryService(engine(db))
+        secret = sys.stdin.readline().rstrip("\n") if password_stdin else None
+        if secret is not None:  # refused before the user is created, never a user left without it
+            acting_or_bootstrap(svc, user, acting_party)  # who asked, for the refusal's audit row
+            check_password(secret)
         pid = grant(svc, user, acting_party, name=name, party=party, role=role, market=market, person=person)
-        if password_stdin:
-            AuthService(svc).set_password(name, sys.stdin.readline().rstrip("\n"))
+        if secret is not None:
+            AuthService(svc).set_password(name, secret)
         emit({"user": name, "party": pid, "role": role.value, "password_set": password_stdin}, as_json)
 
     run(go)
@@ -93,12 +98,14 @@ def password(name: str, user: str | None = AsOpt, acting_party: int | None = Act
     administrator."""
 
     def go() -> None:
-        from openets.services.auth import AuthService
+        from openets.services.auth import AuthService, check_password
         from openets.services.registry import RegistryService
 
         svc = RegistryService(engine(db))
         actor = acting(svc, user, acting_party)
-        AuthService(svc).set_password(name, sys.stdin.readline().rstrip("\n"), actor=actor)
+        secret = sys.stdin.readline().rstrip("\n")
+        check_password(secret)  # set_password checks it too; refused here before anything is looked up
+        AuthService(svc).set_password(name, secret, actor=actor)
         emit({"user": name, "password_set": True}, as_json)
 
     run(go)

@@ -8,7 +8,8 @@ refused unless the local administration mode is on (``OPENETS_LOCAL_ADMIN=1``: s
 database in hand, e.g. setting a market up); its audit rows say ``cli-local-admin``.
 
 Every command runs inside :func:`audited`: its first write transaction also writes its audit row
-(user, role, command, parameters), and a refusal after the actor is known writes a row saying so."""
+(user, role, command, parameters), and a refusal after the actor is known writes a row saying so — or,
+when a step of the command had already committed (and written the row), amends that row to the refusal."""
 
 from __future__ import annotations
 
@@ -163,6 +164,43 @@ def acting_or_bootstrap(registry: RegistryService, user: str | None, party: int 
     return None
 
 
+def administering(registry: RegistryService, user: str | None, party: int | None, what: str) -> Actor | None:
+    """The acting administrator of a command over the database itself (``registry init``, ``restore``):
+    as :func:`acting`, refused unless an administrator; on a database with no users yet (nobody to act
+    as) ``None``, the bootstrap, audited with source ``cli-bootstrap``."""
+    from openets.services.administration import authorise_administration, has_users
+
+    if not has_users(registry.engine):
+        state = _acting.get()
+        if state is not None:
+            state.source, state.registry = BOOTSTRAP, registry
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        actor = acting(registry, user, party)
+    except SQLAlchemyError:  # a schema older than this version (users.person_id came in 0017): read the
+        actor = _older_schema_actor(registry, user, party)  # acting user from what every version has
+    authorise_administration(registry.engine, actor, what)
+    return actor
+
+
+def _older_schema_actor(registry: RegistryService, user: str | None, party: int | None) -> Actor:
+    """The ``--as`` user of the local administration mode on a database whose schema predates this
+    version (``registry init`` upgrades it): its representative row, the columns of migration 0001."""
+    from openets.services.administration import older_schema_actor
+
+    named = user or setting("user")
+    if not (local_admin() and named):
+        raise Failure(f"the database's schema is older than this version: upgrade it as an administrator in "
+                      f"local administration mode ({LOCAL_ADMIN}=1, --as USER)")
+    actor = older_schema_actor(registry.engine, named, party)
+    state = _acting.get()
+    if state is not None:
+        state.actor, state.source, state.registry = actor, "cli-local-admin", registry
+    return actor
+
+
 def _row(state: _Acting, status: int, answer: str) -> dict[str, object] | None:
     from openets.core.clock import SystemClock
     from openets.services.audit import audit_row
@@ -185,7 +223,7 @@ def _row(state: _Acting, status: int, answer: str) -> dict[str, object] | None:
 def audited() -> Iterator[None]:
     """Run a command with its audit row written in its first write transaction; a refusal once the
     actor is known gets its own row."""
-    from openets.services.database import PendingAudit, audit_with_writes, write_audit
+    from openets.services.database import PendingAudit, amend_audit, audit_with_writes, write_audit
 
     command, params = _command()
     if command in UNAUDITED:  # the server audits its own requests; its context must not carry a command's row
@@ -198,9 +236,18 @@ def audited() -> Iterator[None]:
         with audit_with_writes(pending):
             yield
     except (DomainError, Failure) as exc:
-        if state.actor is not None and state.registry is not None and not pending.written:
-            code = exc.code if isinstance(exc, DomainError) else "refused"
-            row = _row(state, 1, str(code))
+        code = str(exc.code if isinstance(exc, DomainError) else "refused")
+        if state.registry is not None and pending.written and pending.row_id is not None:
+            if pending.refusal is not None:  # the refusal's write already said so on the row (its reason)
+                raise
+            # a step committed (and wrote the command's row, "ok"), then a later one refused: the one
+            # row says how the command ended
+            try:
+                amend_audit(state.registry.engine, pending.row_id, 1, code)
+            except Exception:  # noqa: BLE001 - the refusal is what the user must see, not this
+                print("warning: the refusal could not be recorded on the command's audit row", file=sys.stderr)
+        elif state.actor is not None and state.registry is not None and not pending.written:
+            row = _row(state, 1, code)
             if row is not None:
                 try:
                     write_audit(state.registry.engine, row)

@@ -99,6 +99,7 @@ class Status:
     owed: int | None
     surrendered: int
     shortfall: int
+    at_deadline: int = 0  # what was missing at the deadline itself (surrenders up to it, reversals included)
 
     @property
     def letter(self) -> str:
@@ -121,25 +122,28 @@ def status(*, owed: int | None, surrenders: Iterable[Surrendered], deadline: dat
         return Status("emissions_missing", None, done, 0)
     shortfall = max(0, owed - done)
     by_deadline = sum(s.quantity for s in events if s.at <= min(deadline, now))
+    lacked = max(0, owed - by_deadline)  # before the deadline: what is missing so far
     if by_deadline >= owed and done >= owed:  # in time, and not undone since by a reversal
         return Status("compliant", owed, done, 0)
     if now <= deadline:
-        return Status("due", owed, done, shortfall)
+        return Status("due", owed, done, shortfall, lacked)
     if shortfall == 0:
-        return Status("compliant_late", owed, done, 0)
+        return Status("compliant_late", owed, done, 0, lacked)
     if order_deadline is not None and now <= order_deadline:
-        return Status("late", owed, done, shortfall)
-    return Status("non_compliant", owed, done, shortfall)
+        return Status("late", owed, done, shortfall, lacked)
+    return Status("non_compliant", owed, done, shortfall, lacked)
 
 
 # -- penalties and statistics -------------------------------------------------------------------------
 
 def average_price(fills: Iterable[tuple[date, int, int]], start: date, end: date) -> Decimal:
-    """The market average price (fen): volume-weighted, over trades (day, price fen, tonnes) in the window."""
+    """The market average price (fen): volume-weighted, over trades (day, price fen, tonnes) in the
+    window, rounded half up to the whole fen (a price is stated in fen: 5,066.67 → 5,067) before any
+    fine multiplies it."""
     avg = vwap((p, q) for d, p, q in fills if start <= d <= end)
     if avg is None:
         raise DomainError("no_trades", f"no trades from {start} to {end} to set the fine's price")
-    return avg
+    return avg.to_integral_value(rounding=ROUND_HALF_UP)
 
 
 def fine(shortfall: int, multiplier: Decimal, price_fen: Decimal, *, low: Decimal, high: Decimal) -> int:

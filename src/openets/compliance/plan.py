@@ -148,7 +148,7 @@ def staged_status(*, owed: int | None, surrenders: Iterable[Surrendered], stages
         code = "compliant_late"
     elif missed and code == "due":
         code = "late"  # behind a stage that has passed, before the final deadline
-    return StagedStatus(Status(code, base.owed, base.surrendered, base.shortfall), tuple(missed))
+    return StagedStatus(Status(code, base.owed, base.surrendered, base.shortfall, base.at_deadline), tuple(missed))
 
 
 # -- borrowing and banking ------------------------------------------------------------------------

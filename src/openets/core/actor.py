@@ -43,6 +43,16 @@ class Actor:
         if self.role is Role.AUDITOR:
             raise DomainError("read_only", f"{self.describe()} reads everything and changes nothing")
 
+    def require_administrator(self, what: str = "this") -> None:
+        """Refuse (read_only for an auditor, else not_authorised) unless this actor is an administrator
+        (the registry's own staff) or the in-process set-up: purging keys, restoring or upgrading the
+        database are theirs alone."""
+        from openets.core.errors import DomainError
+
+        self.require_may_act()
+        if self.role not in (Role.ADMINISTRATOR, Role.SYSTEM):
+            raise DomainError("not_authorised", f"{self.describe()} may not {what}: only an administrator does")
+
     def is_regulator_of(self, market: str) -> bool:
         return self.role is Role.REGULATOR and self.market == market
 

@@ -213,7 +213,10 @@ class Registry:
         elif actor.party_id != rec.actor_party:
             raise DomainError("approver_not_authorised", f"{actor.describe()} does not represent the proposer's party")
 
-    def approve(self, *, rec: TxRecord, actor: Actor, now: datetime) -> TxRecord:
+    def approve(self, *, rec: TxRecord, actor: Actor, now: datetime, reverses: TxType | None = None) -> TxRecord:
+        """Carry out a proposal. ``reverses``: for a reversal, the type of the transaction it reverses
+        (its reversal period is checked again now). A reversal takes effect at its approval: its time
+        becomes ``now`` (the compliance status counts the units back from then, not from the proposal)."""
         if rec.status is not TxStatus.AWAITING_APPROVAL:
             raise DomainError("not_awaiting_approval", f"transaction {rec.id} is {rec.status}")
         self._approver_ok(rec, actor)
@@ -236,7 +239,9 @@ class Registry:
                       self.restriction(rec.restriction_id), self.ws.book.position(key).available, rec.quantity,
                       self.rules(rec.market, rec.compliance_year or uc.vintage, now),
                       compliance_year=rec.compliance_year,
-                      market=rec.market if rec.type in _checks.SURRENDERS else None)
+                      market=rec.market if rec.type in _checks.SURRENDERS else None,
+                      reverses=reverses if rec.type is TxType.REVERSAL else None,
+                      reverses_year=rec.compliance_year if rec.type is TxType.REVERSAL else None)
             failure = first_failure(ctx, _RECHECKS)
             if failure:
                 raise DomainError(*failure)
@@ -248,6 +253,8 @@ class Registry:
                                                ranges=exact)
             except ValueError as exc:
                 raise DomainError("serials_moved_on", f"cannot reverse: {exc}") from None
+            if rec.type is TxType.REVERSAL:
+                rec.at = now
         rec.status = TxStatus.COMPLETED
         self.ws.changed_txns.append(rec)
         return rec
@@ -369,4 +376,4 @@ class Registry:
 
 # what can change between proposal and approval, checked again when approving
 _RECHECKS = (_checks.sender_status_allows, _checks.receiver_status_allows, _checks.restriction_allows,
-             _checks.available_balance)
+             _checks.reversal_within_period, _checks.available_balance)

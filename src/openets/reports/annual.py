@@ -20,7 +20,7 @@ from openets.market.data import Bar, DayStats
 from openets.reports.excel import Col, add_sheet, columns_for
 from openets.reports.fonts import pyplot
 from openets.reports.market_charts import _png, kline_png, price_comparison_png
-from openets.reports.names import STATUS_NAMES, penalty_kind, status_name
+from openets.reports.names import PENALTY, STATUS, STATUS_NAMES
 
 
 @dataclass
@@ -36,44 +36,44 @@ class AnnualData:
 
 
 # the columns of each table: key, Chinese, English, kind (how the number is typed and shown)
-SUMMARY = (Col("market", "市场", "market"), Col("companies", "纳入企业", "companies", "int"),
-           Col("allocated_t", "分配配额 (吨)", "allocated (t)", "t"), Col("auctioned_t", "有偿竞价 (吨)", "auctioned (t)", "t"),
-           Col("verified_t", "核查排放 (吨)", "verified emissions (t)", "t"),
-           Col("surrendered_t", "清缴 (吨)", "surrendered (t)", "t"), Col("banked_t", "结转 (吨)", "banked (t)", "t"),
-           Col("government_t", "政府账户余额 (吨)", "government remainder (t)", "t"),
-           Col("offsets_counted_t", "抵销 (吨)", "offsets counted (t)", "t"), Col("orders", "委托", "orders", "int"),
-           Col("trades", "成交笔数", "trades", "int"), Col("volume_t", "成交量 (吨)", "volume (t)", "t"),
-           Col("turnover_fen", "成交额 (元)", "turnover (yuan)", "yuan"),
-           Col("close_fen", "收盘价 (元/吨)", "close (yuan/t)", "yuan"),
-           Col("compliance_rate", "履约率", "compliance rate", "rate"),
-           Col("compliance_rate_final", "最终履约率", "compliance rate, final", "rate"),
-           Col("compliance_rate_quantity", "按量履约率", "compliance rate, by quantity", "rate"),
-           Col("compliant", "履约企业", "compliant", "int"),
-           Col("compliant_late", "逾期履约企业", "compliant late", "int"), Col("non_compliant", "未履约企业", "non-compliant", "int"),
-           Col("fines_fen", "罚款 (元)", "fines (yuan)", "yuan"), Col("listed", "公开名单", "listed", "int"))
-COMPANIES = (Col("market", "市场", "market"), Col("company", "统一社会信用代码", "credit code"),
-             Col("name", "企业名称", "company name"), Col("installations", "设施", "installations"),
-             Col("allocated", "分配配额 (吨)", "allocated (t)", "t"),
-             Col("verified_emissions", "核查排放 (吨)", "verified emissions (tCO2e)", "tco2"),
-             Col("obligation", "应清缴 (吨)", "obligation (t)", "t"),
-             Col("surrendered_allowances", "清缴配额 (吨)", "surrendered allowances (t)", "t"),
-             Col("surrendered_offsets", "清缴抵销 (吨)", "surrendered offsets (t)", "t"),
-             Col("status", "履约状态", "status", show=status_name), Col("shortfall", "缺口 (吨)", "shortfall (t)", "t"))
-TRADING = (Col("market", "市场", "market"), Col("day", "日期", "day", "date"), Col("volume_t", "成交量 (吨)", "volume (t)", "t"),
-           Col("turnover_fen", "成交额 (元)", "turnover (yuan)", "yuan"),
-           Col("cumulative_volume_t", "累计成交量 (吨)", "cumulative volume (t)", "t"),
-           Col("cumulative_turnover_fen", "累计成交额 (元)", "cumulative turnover (yuan)", "yuan"))
-PENALTIES = (Col("market", "市场", "market"), Col("company", "企业", "company"), Col("kind", "处理", "kind", show=penalty_kind),
-             Col("shortfall_t", "缺口 (吨)", "shortfall (t)", "t"), Col("amount_fen", "金额 (元)", "amount (yuan)", "yuan"),
-             Col("basis", "依据", "basis"))
-AUCTION = (Col("notice", "公告", "notice"), Col("market", "市场", "market"), Col("document", "文件", "document"),
-           Col("status", "状态", "status"), Col("volume", "拍卖数量 (吨)", "volume offered (t)", "t"),
-           Col("reserve_fen", "底价 (元/吨)", "reserve (yuan/t)", "yuan"),
-           Col("clearing_price_fen", "成交价 (元/吨)", "clearing price (yuan/t)", "yuan"),
-           Col("volume_sold_t", "成交数量 (吨)", "volume sold (t)", "t"), Col("bidders", "竞买人", "bidders", "int"),
-           Col("winners", "中标人", "winners", "int"), Col("cover_ratio", "认购倍数", "cover ratio", "ratio"),
-           Col("revenue_fen", "收入 (元)", "revenue (yuan)", "yuan"), Col("auction", "竞价编号", "auction id"),
-           Col("cancelled", "流拍", "cancelled", show=lambda v: "是 yes" if v else "否 no"))
+SUMMARY = (Col("market", "col_market"), Col("companies", "col_companies_covered", "int"),
+           Col("allocated_t", "col_allocated_t", "t"), Col("auctioned_t", "col_auctioned_t", "t"),
+           Col("verified_t", "col_verified_emissions_t", "t"),
+           Col("surrendered_t", "col_surrendered_t_units", "t"), Col("banked_t", "col_banked_t", "t"),
+           Col("government_t", "col_government_remainder_t", "t"),
+           Col("offsets_counted_t", "col_offsets_counted_t", "t"), Col("orders", "col_orders", "int"),
+           Col("trades", "col_trades", "int"), Col("volume_t", "col_volume_t", "t"),
+           Col("turnover_fen", "col_turnover_yuan", "yuan"),
+           Col("close_fen", "col_close_yuan_t", "yuan"),
+           Col("compliance_rate", "col_compliance_rate", "rate"),
+           Col("compliance_rate_final", "col_compliance_rate_final", "rate"),
+           Col("compliance_rate_quantity", "col_compliance_rate_by_quantity", "rate"),
+           Col("compliant", "col_compliant", "int"),
+           Col("compliant_late", "col_compliant_late", "int"), Col("non_compliant", "col_non_compliant", "int"),
+           Col("fines_fen", "col_fines_yuan", "yuan"), Col("listed", "col_listed", "int"))
+COMPANIES = (Col("market", "col_market"), Col("company", "col_credit_code"),
+             Col("name", "col_company_name"), Col("installations", "col_installations"),
+             Col("allocated", "col_allocated_t", "t"),
+             Col("verified_emissions", "col_verified_emissions_tco2e", "tco2"),
+             Col("obligation", "col_obligation_t", "t"),
+             Col("surrendered_allowances", "col_surrendered_allowances_t", "t"),
+             Col("surrendered_offsets", "col_surrendered_offsets_t", "t"),
+             Col("status", "col_compliance_status", names=STATUS), Col("shortfall", "col_shortfall_t", "t"))
+TRADING = (Col("market", "col_market"), Col("day", "col_day", "date"), Col("volume_t", "col_volume_t", "t"),
+           Col("turnover_fen", "col_turnover_yuan", "yuan"),
+           Col("cumulative_volume_t", "col_cumulative_volume_t", "t"),
+           Col("cumulative_turnover_fen", "col_cumulative_turnover_yuan", "yuan"))
+PENALTIES = (Col("market", "col_market"), Col("company", "col_company"), Col("kind", "col_kind", names=PENALTY),
+             Col("shortfall_t", "col_shortfall_t", "t"), Col("amount_fen", "col_amount_yuan", "yuan"),
+             Col("basis", "col_basis"))
+AUCTION = (Col("notice", "col_notice"), Col("market", "col_market"), Col("document", "col_document"),
+           Col("status", "col_status"), Col("volume", "col_volume_offered_t", "t"),
+           Col("reserve_fen", "col_reserve_yuan_t", "yuan"),
+           Col("clearing_price_fen", "col_clearing_price_yuan_t", "yuan"),
+           Col("volume_sold_t", "col_volume_sold_t", "t"), Col("bidders", "col_bidders", "int"),
+           Col("winners", "col_winners", "int"), Col("cover_ratio", "col_cover_ratio", "ratio"),
+           Col("revenue_fen", "col_revenue_yuan", "yuan"), Col("auction", "col_auction_id"),
+           Col("cancelled", "col_cancelled", show=lambda v: "是 yes" if v else "否 no"))
 
 
 def _status_png(data: AnnualData) -> bytes:

@@ -22,7 +22,7 @@ from openets.reports.annual import (
     penalty_rows,
     summary_rows,
 )
-from openets.reports.excel import Col, columns_for, number, yuan
+from openets.reports.excel import Col, code_name, columns_for, number, yuan
 
 # the per-company list is shown whole up to this many rows per market; beyond, the rest is in the workbook
 COMPANY_ROWS = 2_000
@@ -41,6 +41,8 @@ def show(col: Col, value: object) -> str:
         return f"{y:,.2f}" if isinstance(y, Decimal) else ""
     if col.kind == "date":
         return str(value)[:10]
+    if col.names:
+        return code_name(col.names, value)
     return str(col.show(value) if col.show else value)
 
 

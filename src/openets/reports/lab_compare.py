@@ -18,22 +18,22 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from openets.reports.excel import Col, add_sheet
 from openets.reports.fonts import pyplot
 
-SUMMARY = (Col("variant", "情景", "variant"), Col("year", "年度", "year", "int"),
-           Col("price_fen", "市场价格", "market price", "yuan"), Col("analytic_price_fen", "理论价格", "analytic price", "yuan"),
-           Col("d_price_fen", "价格变化", "price change", "yuan"), Col("d_analytic_price_fen", "理论价格变化", "analytic change", "yuan"),
-           Col("abatement_t", "减排量", "abatement", "t"), Col("analytic_abatement_t", "理论减排量", "analytic abatement", "t"),
-           Col("d_abatement_t", "减排变化", "abatement change", "t"), Col("d_analytic_abatement_t", "理论减排变化", "analytic change", "t"),
-           Col("cost_fen", "总成本", "cost", "yuan"), Col("least_cost_fen", "最低成本", "least cost", "yuan"),
-           Col("no_trade_cost_fen", "无交易成本", "no-trade cost", "yuan"), Col("efficiency", "配置效率", "efficiency", "ratio"),
-           Col("compliance_rate", "履约率", "compliance rate", "ratio"), Col("banked_t", "结转", "banked", "t"),
-           Col("reserve_t", "底价储备收购", "bought by the floor's reserve", "t"))
-SECTORS = (Col("variant", "情景", "variant"), Col("year", "年度", "year", "int"), Col("sector", "行业", "sector"),
-           Col("cost_fen", "成本", "cost", "yuan"), Col("abatement_t", "减排量", "abatement", "t"))
-FIRMS = (Col("variant", "情景", "variant"), Col("year", "年度", "year", "int"), Col("firm_id", "企业", "firm"),
-         Col("sector", "行业", "sector"), Col("cost_fen", "成本", "cost", "yuan"), Col("abatement_t", "减排量", "abatement", "t"),
-         Col("shortfall_t", "缺口", "shortfall", "t"), Col("banked_t", "结转", "banked", "t"))
-DAILY = (Col("variant", "情景", "variant"), Col("year", "年度", "year", "int"), Col("day", "交易日", "trading day", "int"),
-         Col("vwap_fen", "成交均价", "VWAP", "yuan"))
+SUMMARY = (Col("variant", "col_variant"), Col("year", "col_year", "int"),
+           Col("price_fen", "col_market_price", "yuan"), Col("analytic_price_fen", "col_analytic_price", "yuan"),
+           Col("d_price_fen", "col_price_change", "yuan"), Col("d_analytic_price_fen", "col_analytic_price_change", "yuan"),
+           Col("abatement_t", "col_abatement", "t"), Col("analytic_abatement_t", "col_analytic_abatement", "t"),
+           Col("d_abatement_t", "col_abatement_change", "t"), Col("d_analytic_abatement_t", "col_analytic_abatement_change", "t"),
+           Col("cost_fen", "col_cost_total", "yuan"), Col("least_cost_fen", "col_least_cost", "yuan"),
+           Col("no_trade_cost_fen", "col_no_trade_cost", "yuan"), Col("efficiency", "col_efficiency", "ratio"),
+           Col("compliance_rate", "col_compliance_rate", "ratio"), Col("banked_t", "col_banked", "t"),
+           Col("reserve_t", "col_bought_by_the_floor_s_reserve", "t"))
+SECTORS = (Col("variant", "col_variant"), Col("year", "col_year", "int"), Col("sector", "col_sector"),
+           Col("cost_fen", "col_cost", "yuan"), Col("abatement_t", "col_abatement", "t"))
+FIRMS = (Col("variant", "col_variant"), Col("year", "col_year", "int"), Col("firm_id", "col_firm"),
+         Col("sector", "col_sector"), Col("cost_fen", "col_cost", "yuan"), Col("abatement_t", "col_abatement", "t"),
+         Col("shortfall_t", "col_shortfall", "t"), Col("banked_t", "col_banked", "t"))
+DAILY = (Col("variant", "col_variant"), Col("year", "col_year", "int"), Col("day", "col_trading_day", "int"),
+         Col("vwap_fen", "col_vwap", "yuan"))
 FIRM_ROWS = 300  # the page lists this many firm rows; the workbook has them all
 
 

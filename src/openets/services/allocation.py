@@ -25,6 +25,7 @@ from openets.core.errors import DomainError, NotFound
 from openets.core.numbers import parse_decimal
 from openets.registry.commands import Allocate, ReturnExcess
 from openets.registry.model import AccountStatus, AccountType
+from openets.rules.loader import RuleSet
 from openets.services import rulebook
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
@@ -214,6 +215,66 @@ class AllocationService:
                  for company, (sector, source, v) in sorted(verified.items())]
         return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, "final", items,
                                                                      document=rs.document))
+
+    def _industry(self, market: str, year: int, method: str) -> tuple[RuleSet, industry.IndustryRules]:
+        rs = self.registry.rulebook.lookup_at(market, year, self.registry.clock.now(), "industry")
+        rules = rulebook.section(rs, "industry", industry.IndustryRules)
+        if rules.method != method:
+            raise DomainError("kind_invalid", f"{market} {year}: the industrial plan ({rs.document}) allocates by "
+                                                 f"{rules.method!r}, not {method!r}")
+        return rs, rules
+
+    def propose_industry_pre(self, actor: Actor, previous: dict[str, tuple[str, str, Decimal]], *, market: str,
+                             year: int) -> RunSummary:
+        """Steel, cement and aluminium (2025, ``intensity``): the pre-allocation, the plan's share (70 %)
+        of each company's previous year's verified emissions (``allocation.industry.pre_allocation``);
+        ``previous``: company → (sector, installation, the previous year's verified tCO2e). Proposed
+        as a ``pre`` run; a second regulator issues it."""
+        actor.require_may_act()
+        actor.require_regulator(market)
+        rs, rules = self._industry(market, year, "intensity")
+        items = []
+        share = rules.pre_allocation_share
+        assert share is not None  # an intensity plan states it (parse_industry refuses one without)
+        for company, (sector, source, v) in sorted(previous.items()):
+            rules.sector(sector)  # a sector the plan does not cover is named, not pre-allocated
+            items.append((company, industry.pre_allocation(rules, v), str(share * v),
+                          json.dumps([{"source": source, "sector": sector, "method": "pre_allocation",
+                                       "share": str(share), "previous_verified": str(v)}],
+                                     ensure_ascii=False)))
+        return run_in_transaction(self.engine, lambda c: self._store(c, actor, market, year, "pre", items,
+                                                                     document=rs.document))
+
+    def propose_industry_true_up(self, actor: Actor, output: dict[str, tuple[str, str, Decimal]], *, market: str,
+                                 year: int, benchmarks: dict[str, Decimal] | None = None) -> RunSummary:
+        """多退少补 of an intensity plan (2025): each company's final allowances, the sector benchmark
+        (the plan's, else ``benchmarks``, the user's: the references give none) × its confirmed actual
+        output, less what was issued so far (the pre-allocation): positive issues more, negative takes
+        back. ``output``: company → (sector, installation, tonnes of product). A company pre-allocated
+        but absent from ``output`` owes everything back."""
+        actor.require_may_act()
+        actor.require_regulator(market)
+        rs, rules = self._industry(market, year, "intensity")
+        given = benchmarks or {}
+        final = {company: (sector, source, q, industry.allocation(rules, sector, output=q, benchmark=given.get(sector)))
+                 for company, (sector, source, q) in output.items()}
+
+        def work(c: Connection) -> RunSummary:
+            issued = self._issued(c, market, year)
+            items = []
+            for company in sorted(set(final) | set(issued)):
+                if company not in final:
+                    items.append((company, -issued[company], "0", "[]"))
+                    continue
+                sector, source, q, tonnes = final[company]
+                bench = rules.sector(sector).benchmark or given[sector]
+                items.append((company, industry.true_up(tonnes, issued.get(company, 0)), str(bench * q),
+                              json.dumps([{"source": source, "sector": sector, "method": rules.method, "output": str(q),
+                                           "benchmark": str(bench), "final": tonnes,
+                                           "issued_before": issued.get(company, 0)}], ensure_ascii=False)))
+            return self._store(c, actor, market, year, "trueup", items, document=rs.document)
+
+        return run_in_transaction(self.engine, work)
 
     def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int) -> RunSummary:
         """多退少补: the allocation from confirmed actual output minus what was issued so far, per company.

@@ -52,6 +52,18 @@ def _key(text: str) -> str:
     return text.replace("\x00", "\ufffd")[:64]  # a column of 64 characters; NUL bytes never reach it
 
 
+MIN_PASSWORD = 10  # characters
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that would not be accepted (control characters, too long, fewer than
+    ``MIN_PASSWORD`` characters): checked before anything is written — before a user is created with it
+    (``users create --password-stdin``), and when it is changed (``set_password``)."""
+    check_text(password, "the password", max_length=1024)
+    if len(password) < MIN_PASSWORD:
+        raise DomainError("password_weak", f"a password has at least {MIN_PASSWORD} characters")
+
+
 class AuthError(DomainError):
     """401: who you are could not be established."""
 
@@ -77,12 +89,10 @@ class AuthService:
         self.forwarded = trust_forwarded() if forwarded is None else forwarded
 
     def set_password(self, user: str, password: str, *, actor: Actor | None = None) -> None:
-        """Set ``user``'s password. With ``actor``, as that acting user (``authorise_credentials``: oneself
-        or an administrator); without one only where the caller has authorised it itself (creating
-        the user in the same command, test set-ups)."""
-        check_text(password, "the password", max_length=1024)
-        if len(password) < 10:
-            raise DomainError("password_weak", "a password has at least 10 characters")
+        """Set ``user``'s password (refused by :func:`check_password` first). With ``actor``, as that
+        acting user (``authorise_credentials``: oneself or an administrator); without one only where the
+        caller has authorised it itself (creating the user in the same command, test set-ups)."""
+        check_password(password)
         digest = _hasher.hash(password)
 
         def work(c) -> None:

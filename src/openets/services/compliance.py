@@ -317,22 +317,38 @@ class Consequences:
         return self.listed_average(market, start, end), start, end
 
     def listed_average(self, market: str, start: date, end: date) -> Decimal:
-        """The volume-weighted average (fen) of the market's listed trades on the days start–end (market zone)."""
+        """The volume-weighted average (fen, half up to the fen) of the market's listed allowance trades on
+        the days start–end (market zone): the allowance price (配额), never an offset's (CCER and the
+        like trade on the same exchange at their own prices). No such trade in the window: refused
+        (``no_trades``) — no rule set states a fallback price."""
         from openets.compliance.core import average_price
         from openets.core.clock import MARKET_TZ
 
+        tr, uc = t.trades, t.unit_classes
         with self.engine.connect() as c:
             fills = [(from_us(x.at_us).astimezone(MARKET_TZ).date(), x.price_fen, x.quantity) for x in c.execute(
-                select(t.trades.c.at_us, t.trades.c.price_fen, t.trades.c.quantity).where(
-                    t.trades.c.market == market, t.trades.c.mode == "listed"))]
-        return average_price(fills, start, end)
+                select(tr.c.at_us, tr.c.price_fen, tr.c.quantity).join(uc, uc.c.code == tr.c.instrument).where(
+                    tr.c.market == market, tr.c.mode == "listed", uc.c.kind == "allowance"))]
+        try:
+            return average_price(fills, start, end)
+        except DomainError as exc:
+            if exc.code != "no_trades":
+                raise
+            raise DomainError("no_trades", f"no listed allowance trades in {market} from {start} to {end} to set "
+                              "the fine's price (the rules state no other price)") from None
 
     def decide(self, actor: Actor, market: str, year: int, *, multiplier: Decimal | None = None,
-               fixed_fen: int | None = None, now: datetime | None = None) -> list[Penalty]:
+               fixed_fen: int | None = None, now: datetime | None = None,
+               certified_price_fen: Decimal | None = None) -> list[Penalty]:
         """The consequences the market's rules give, each recorded once per company and kind: a fine (a
         multiple of the average price per missing tonne, capped where the rules cap it, or a fixed
         amount), Shenzhen's deduction from the account, the shortfall (× the rules' multiple) owed against
-        next year's allocation (national, Hubei), and the published list."""
+        next year's allocation (national, Hubei), and the published list.
+
+        ``certified_price_fen``: the national market's average price of the month before the deadline as
+        the exchange certifies it (Decree 775; the Ningxia case: 98.00 yuan, certified by the Shanghai
+        exchange), used instead of the listed trades recorded here — where none were (a registry that
+        does not hold the whole market's trades), the fine cannot be priced without it (``no_trades``)."""
         actor.require_may_act()
         from sqlalchemy import insert
 
@@ -345,14 +361,24 @@ class Consequences:
         if now <= (order or deadline):
             raise DomainError("too_early", f"consequences are decided after {(order or deadline).isoformat()}")
         r = self.compliance.compliance_rules(market, year)
-        late = [s for s in self.compliance.statuses(market, year, now=now) if s.status.code == "non_compliant"]
+        statuses = self.compliance.statuses(market, year, now=now)
+        late = [s for s in statuses if s.status.code == "non_compliant"]
         out: list[Penalty] = []
         default = r.default_multiplier
         sanction = sanctioning.governing(self.registry.rulebook, market, year, deadline)
         if sanction is not None:  # the national market: the law in force on the deadline day (sanctioning.py)
-            out.extend(Penalty(d.company, "fine", d.shortfall, d.amount_fen, d.basis) for d in sanctioning.surrender_fines(
-                sanction, [(s.company, s.status.shortfall) for s in late], deadline,
-                lambda a, b: self.listed_average(market, a, b), r, multiplier=multiplier, fixed_fen=fixed_fen))
+            # the fine is for not surrendering in full by the deadline (Decree 775 Art. 24, the Measures
+            # Art. 40): on what was missing then, also for a company that made it good later; only the
+            # next-year deduction (below) is for what is still missing after the order to correct
+            short_then = [(s.company, s.status.at_deadline) for s in statuses
+                          if s.status.code in ("non_compliant", "compliant_late") and s.status.at_deadline > 0]
+            certified = certified_price_fen
+            note = "" if certified is None else "; the price as the exchange certified it"
+            out.extend(Penalty(d.company, "fine", d.shortfall, d.amount_fen, d.basis + note)
+                       for d in sanctioning.surrender_fines(
+                           sanction, short_then, deadline,
+                           (lambda a, b: self.listed_average(market, a, b)) if certified is None else (lambda a, b: certified),
+                           r, multiplier=multiplier, fixed_fen=fixed_fen))
         elif r.fine_multiplier is not None and default is not None and late:
             price, start, end = self.average_price(market, year)
             out.extend(Penalty(f.company, "fine", f.shortfall, f.amount_fen, f.basis) for f in fines(

@@ -40,6 +40,9 @@ class Limit:
     basis: str
 
 
+KINDS = ("borrowing", "carry_over")
+
+
 class FlexibilityService:
     def __init__(self, registry: RegistryService) -> None:
         self.registry = registry
@@ -55,16 +58,17 @@ class FlexibilityService:
         return int(row.id), str(row.number), int(row.party)
 
     def _allocation(self, c: Connection, market: str, year: int, company: str) -> int:
-        """The company's free allocation for the year: the latest issued run's figure (true-up first)."""
+        """The company's free allocation for the year: every issued run's figure added up — the
+        pre-allocation plus the true-up (多退少补: a true-up row is the difference from what was issued
+        before it, negative for a claw-back), or the one final allocation where a market allocates at once."""
         al, runs = t.allocations, t.allocation_runs
-        rank = {"trueup": 2, "final": 1, "pre": 0}
-        got = [(rank.get(r.kind, -1), r.run_id, int(r.quantity)) for r in c.execute(
-            select(al.c.kind, al.c.run_id, al.c.quantity).join(runs, runs.c.id == al.c.run_id).where(
+        got = [int(r.quantity) for r in c.execute(
+            select(al.c.quantity).join(runs, runs.c.id == al.c.run_id).where(
                 al.c.market == market, al.c.compliance_year == year, al.c.company == company,
                 runs.c.status == "issued"))]
         if not got:
             raise DomainError("allocation_missing", f"{company} has no issued {market} allocation for {year}")
-        return max(got)[2]
+        return sum(got)
 
     def grant_borrowing(self, actor: Actor, market: str, year: int, company: str) -> Limit:
         """The borrowing the plan allows ``company`` for ``year`` (owed from its verified emissions, the
@@ -88,6 +92,28 @@ class FlexibilityService:
         basis = (f"gap {owed:,} − {allocation:,} = {gap:,} t > {rule.min_gap_share:%} of the allocation; at most "
                  f"{rule.max_share_of_gap:%} of it: {quantity:,} t of {rule.from_vintage} allowances")
         return self._record(actor, market, company, "borrowing", year, quantity, basis)
+
+    def grant(self, actor: Actor, kind: str, market: str, year: int, company: str) -> Limit:
+        """Grant ``company`` its ``kind`` limit (``borrowing`` for ``year``, or ``carry_over`` under the plan
+        of ``year``) as the act of a regulator of ``market``: ``grant_borrowing`` / ``grant_carry_over``."""
+        if kind == "borrowing":
+            return self.grant_borrowing(actor, market, year, company)
+        if kind == "carry_over":
+            return self.grant_carry_over(actor, market, year, company)
+        raise DomainError("kind_invalid", f"a limit is one of {', '.join(KINDS)}, not {kind!r}")
+
+    def limits(self, number: str) -> list[Limit]:
+        """The limits granted to the account ``number`` (kind, then year); NotFound for an unknown account."""
+        a, p, fl = t.accounts, t.parties, t.flex_limits
+        with self.engine.connect() as c:
+            acc = c.execute(select(a.c.id, p.c.registration_id).join(p, p.c.id == a.c.party_id).where(
+                a.c.number == number)).first()
+            if acc is None:
+                raise NotFound("account", number)
+            rows = c.execute(select(fl.c.kind, fl.c.year, fl.c.quantity, fl.c.basis).where(
+                fl.c.account_id == acc.id).order_by(fl.c.kind, fl.c.year)).all()
+        return [Limit(str(acc.registration_id or ""), number, str(r.kind), int(r.year), int(r.quantity), str(r.basis))
+                for r in rows]
 
     def net_sold(self, market: str, company: str, years: tuple[int, int]) -> int:
         """Allowances of the market transferred out of the company's accounts minus into them, dated in

@@ -25,6 +25,7 @@ from openets.core.text import parse_choice
 from openets.registry.commands import Allocate, Issue
 from openets.registry.model import GOVERNMENT_ACCOUNTS, AccountType, PartyKind
 from openets.services.registry import RegistryService
+from openets.services.registry.setup import REGULATOR_PARTIES, authorise_party
 from openets.services.tabular import Problems, Row, Schema, read_tables
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
@@ -93,9 +94,11 @@ class _Keys:
         return None if found is None else int(found)
 
 
-def check_rows(svc: RegistryService, sheets: dict[str, list[Row]], problems: Problems | None = None) -> None:
+def check_rows(svc: RegistryService, sheets: dict[str, list[Row]], problems: Problems | None = None,
+               actor: Actor | None = None) -> None:
     """Check every row against the file and the database (reads only); name every bad cell under its
-    header as written (with those ``read_file`` found), then refuse them all."""
+    header as written (with those ``read_file`` found), then refuse them all. With ``actor``, each party
+    row is also one ``actor`` may register (``authorise_party``): every refused row is named."""
     keys = _Keys(sheets)
     bad = problems if problems is not None else Problems()
     with svc.engine.connect() as conn:
@@ -153,6 +156,24 @@ def check_rows(svc: RegistryService, sheets: dict[str, list[Row]], problems: Pro
             "allocations": {"unit_class": unit_class, "from_account": known_account, "account": known_account,
                             "quantity": parse_tonnes},
         }
+        refused_rows = 0
+
+        def may_register(row: Row) -> None:
+            nonlocal refused_rows
+            assert actor is not None
+            code = row.values.get("market") or None
+            try:
+                kind = PartyKind(row.values["kind"])
+            except ValueError:
+                return  # named by the kind column's check
+            if code is not None and code not in svc.rulebook.markets:
+                return  # named by the market column's check
+            try:
+                authorise_party(actor, kind, code)
+            except DomainError as exc:
+                bad.add(row, "kind" if kind not in REGULATOR_PARTIES else "market", exc.message)
+                refused_rows += 1
+
         unique = {"parties": "ref", "installations": "ref", "accounts": "number", "issuances": "key",
                   "allocations": "key"}
         for kind in ORDER:
@@ -167,7 +188,10 @@ def check_rows(svc: RegistryService, sheets: dict[str, list[Row]], problems: Pro
                 for col, check in checks[kind].items():
                     if row.values.get(col):
                         bad.parse(row, col, check)
-    bad.refuse("nothing imported")
+                if kind == "parties" and actor is not None:
+                    may_register(row)
+    # only rows the actor may not register: the refusal is theirs (not_authorised), not the file's
+    bad.refuse("nothing imported", "not_authorised" if refused_rows and len(bad.lines) == refused_rows else "file_invalid")
 
 
 def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]], *,
@@ -180,11 +204,13 @@ def import_rows(svc: RegistryService, actor: Actor, sheets: dict[str, list[Row]]
     actor.require_may_act()
     if chunk_rows < 1:
         raise DomainError("chunk_invalid", f"chunk size must be at least 1 row, not {chunk_rows}")
+    # a regulator's party rows are checked row by row in check_rows (which kind, of which market);
+    # anyone else who registers nothing at all is refused here, once
     register = [k for k in ("parties", "installations", "generating_units") if sheets.get(k)]
-    if register and actor.role not in (Role.REGULATOR, Role.ADMINISTRATOR):
+    if register and actor.role not in (Role.REGULATOR, Role.ADMINISTRATOR, Role.SYSTEM):
         raise DomainError("not_authorised", f"{actor.describe()} may not import {', '.join(register)}: "
                           "a regulator or an administrator registers them")
-    check_rows(svc, sheets, problems)
+    check_rows(svc, sheets, problems, actor)
     keys = _Keys(sheets)
     counts = {k: 0 for k in ORDER} | {"already_present": 0}
     total = sum(len(sheets.get(k, [])) for k in ORDER)

@@ -5,13 +5,15 @@ may withdraw it, not approve it: four eyes). And the users of the service, with 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, select
 
 from openets.core.actor import Actor, Role
 from openets.core.clock import from_us
+from openets.messages import Named, Phrases
 from openets.registry.transactions import TxStatus
 from openets.storage import tables as t
 
@@ -20,11 +22,16 @@ from openets.storage import tables as t
 class Task:
     kind: str  # transaction, allocation_run, account, mrv_report
     id: str  # the transaction / run / report id, or the account number
-    what: str  # e.g. "issue 2,000,000 t BEA-2016 to BJ-ISSUANCE"
+    key: str  # the sentence saying what it is: the catalogue's ``sentence_<key>`` …
     proposed_by: str
     at: datetime | None
     mine: bool  # proposed by the user asking: theirs to withdraw, someone else's to approve
     command: str  # how to decide it on the command line
+    params: Mapping[str, object] = field(default_factory=dict)  # … and its params (a code as Named)
+
+    def what(self, phrases: Phrases) -> str:
+        """What it is in ``phrases``' language, e.g. 签发 2,000,000 吨 BEA-2016 → BJ-ISSUANCE."""
+        return phrases.sentence(self.key, **self.params)
 
 
 def pending_for(engine: Engine, me: Actor) -> list[Task]:
@@ -43,25 +50,29 @@ def pending_for(engine: Engine, me: Actor) -> list[Task]:
                            .where(tx.c.status == TxStatus.AWAITING_APPROVAL.value, tx.c.market == me.market)
                            .order_by(tx.c.id)):
             mine = r.actor_user == me.user
-            out.append(Task("transaction", str(r.id), f"{r.type} {r.quantity:,} t {r.code or ''}"
-                            + (f" → {r.number}" if r.number else ""), r.actor_user, from_us(r.at_us), mine,
-                            f"openets registry approve {r.id}" + (" --withdraw" if mine else "")))
+            out.append(Task("transaction", str(r.id), "task_transaction_to" if r.number else "task_transaction",
+                            r.actor_user, from_us(r.at_us), mine,
+                            f"openets registry approve {r.id}" + (" --withdraw" if mine else ""),
+                            {"type": Named("tx", r.type), "quantity": r.quantity, "unit_class": r.code or "",
+                             "receiver": r.number}))
         for a_ in c.execute(select(ar.c.id, ar.c.compliance_year, ar.c.kind, ar.c.total, ar.c.proposed_by,
                                   ar.c.proposed_us).where(ar.c.market == me.market, ar.c.status == "proposed")
                            .order_by(ar.c.id)):
-            out.append(Task("allocation_run", str(a_.id), f"allocation {a_.compliance_year} ({a_.kind}) {a_.total:,} t",
-                            a_.proposed_by, from_us(a_.proposed_us), a_.proposed_by == me.user,
-                            f"openets allocation issue {a_.id} --unit-class … --from …"))
+            out.append(Task("allocation_run", str(a_.id), "task_allocation_run", a_.proposed_by,
+                            from_us(a_.proposed_us), a_.proposed_by == me.user,
+                            f"openets allocation issue {a_.id} --unit-class … --from …",
+                            {"year": a_.compliance_year, "kind": Named("run_kind", a_.kind), "total": a_.total}))
         for q in c.execute(select(ac.c.number, ac.c.type, p.c.name, p.c.registration_id).join(p, p.c.id == ac.c.party_id)
                            .where(ac.c.market == me.market, ac.c.status == "requested").order_by(ac.c.number)):
-            out.append(Task("account", q.number, f"open a {q.type} account for {q.name}"
-                            + (f" ({q.registration_id})" if q.registration_id else ""), q.name, None, False,
-                            f"openets registry approve-account {q.number}"))
+            out.append(Task("account", q.number, "task_account_of" if q.registration_id else "task_account",
+                            q.name, None, False, f"openets registry approve-account {q.number}",
+                            {"type": Named("account_type", q.type), "name": q.name, "company": q.registration_id}))
         for e in c.execute(select(er.c.id, er.c.company, er.c.year, p.c.name).outerjoin(
                 p, p.c.registration_id == er.c.company).where(er.c.market == me.market, er.c.state == "verified")
                 .order_by(er.c.id)):
-            out.append(Task("mrv_report", str(e.id), f"confirm the {e.year} report of {e.name or e.company}"
-                            f" ({e.company})", e.company, None, False, f"openets mrv confirm {e.id}"))
+            out.append(Task("mrv_report", str(e.id), "task_mrv_report", e.company, None, False,
+                            f"openets mrv confirm {e.id}", {"year": e.year, "name": e.name or e.company,
+                                                            "company": e.company}))
     return out
 
 

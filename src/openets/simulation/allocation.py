@@ -3,6 +3,7 @@ proposed and issued), and stage 3b, the power market's true-up (多退少补) af
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 
@@ -28,16 +29,46 @@ def industry_plan(m: Market) -> IndustryRules | None:
         plan = rulebook.industry_rules(m.svc.rulebook, m.spec.code, m.spec.year, m.clock.now())
     except DomainError:
         return None
-    if plan.method != "verified_emissions":
-        raise DomainError("scenario_unsupported", f"{m.spec.code} {m.spec.year}: the simulation allocates an industrial "
-                                                  f"plan by verified emissions only, not {plan.method!r}")
     return plan
+
+
+def industry_output(m: Market, plan: IndustryRules) -> None:
+    """An intensity plan's world: each company's product output this year, from its emissions and an
+    intensity of its own around the sector's benchmark (0.93–1.05 × the benchmark, drawn from a
+    generator of the company's own so that the market's draws stay what they were): a company
+    cleaner than the benchmark is long after the true-up, a dirtier one short."""
+    for c in m.companies:
+        bench = plan.sector(c.sector).benchmark
+        if bench is None:
+            raise DomainError("benchmark_missing", f"{m.spec.code} {m.spec.year}: the plan ships no {c.sector} "
+                                                   "benchmark (not in the references): the scenario's rule file gives it")
+        own = random.Random(f"intensity {c.reg_id}")
+        intensity = bench * Decimal(str(own.uniform(0.93, 1.05)))
+        c.output = (c.actual / intensity).quantize(Decimal(1))
 
 
 def allocate(m: Market, progress: Progress) -> None:
     code, svc = m.spec.code, m.svc
     alloc = AllocationService(svc)
-    if industry_plan(m) is not None:  # allowances = verified emissions: nothing before verification
+    plan = industry_plan(m)
+    if plan is not None and plan.method == "intensity":  # 2025: 70 % of last year's verified emissions first
+        industry_output(m, plan)
+        room = 2 * sum(int(c.actual.to_integral_value(ROUND_CEILING)) for c in m.companies)
+        m.unit_class = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year, cap=room)
+        rec = svc.one(m.r1, Issue(key=f"{code}-{m.spec.year}-cap", to_account=svc.account(f"{code}-ISSUANCE").id,
+                                  unit_class=m.uc.id, quantity=room))
+        if rec.status.value == "awaiting_approval":
+            svc.one(m.r2, Approve(txn=rec.id))
+        # last year's verified emissions: the company's last drawn year
+        run = alloc.propose_industry_pre(m.r1, {c.reg_id: (c.sector, "I1", c.history[-1]) for c in m.companies},
+                                         market=code, year=m.spec.year)
+        alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{code}-ISSUANCE")
+        pre = dict(SimulationQueries(svc.engine).run_allocations(run.run))
+        for c in m.companies:
+            c.allocated = pre.get(c.reg_id, 0)
+        progress.stage(f"{code} allocation", 1)(1)
+        return
+    if plan is not None:  # allowances = verified emissions: nothing before verification
         # room for what verification confirms: twice the companies' emissions (the verifier's corrections
         # add at most 4 %)
         room = 2 * sum(int(c.actual.to_integral_value(ROUND_CEILING)) for c in m.companies)
@@ -84,6 +115,22 @@ def allocate_verified(m: Market, queries: SimulationQueries) -> None:
     m.clock.at = m.clock.now() + timedelta(days=5)
     run = alloc.propose_industry(m.r1, {c.reg_id: (c.sector, "I1", c.verified) for c in m.companies},
                                  market=m.spec.code, year=m.spec.year)
+    alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{m.spec.code}-ISSUANCE")
+    m.true_up = run.total
+    final = {c.reg_id: c for c in m.companies}
+    for company, quantity in queries.run_allocations(run.run):
+        final[company].allocated += quantity
+
+
+def industry_true_up(m: Market, queries: SimulationQueries) -> None:
+    """多退少补 of the intensity plan: benchmark × the output the confirmed reports give, less the pre-allocation."""
+    alloc = AllocationService(m.svc)
+    m.clock.at = m.clock.now() + timedelta(days=5)
+    output: dict[str, tuple[str, str, Decimal]] = {}
+    for row in MrvConfirmedOutput(m.svc.engine).confirmed_output(m.spec.code, m.spec.year):
+        sector, source, q = output.get(row.company, (row.sector, row.source_id, Decimal(0)))
+        output[row.company] = (sector, source, q + row.output)
+    run = alloc.propose_industry_true_up(m.r1, output, market=m.spec.code, year=m.spec.year)
     alloc.issue(m.r2, run.run, unit_class=m.uc.code, from_account=f"{m.spec.code}-ISSUANCE")
     m.true_up = run.total
     final = {c.reg_id: c for c in m.companies}

@@ -56,6 +56,8 @@ def run_mrv(markets: list[Market], progress: Progress) -> None:
                 streams = [{"stream": k, "fuel": f, "monthly": [str(x) for x in v], "tco2_per_unit": str(per[k])}
                            for (k, v), f in zip(monthly.items(), ("natural_gas", "diesel"))]
                 output = [{"source_id": "I1", "sector": c.sector}]
+                if c.output:  # an intensity plan: the product output the true-up multiplies the benchmark by
+                    output[0]["output"] = str(c.output)
             m.clock.at = at(d0, 10)
             rid = reports.submit(c.actor, market=code, year=year, emissions=direct, output=output, streams=streams)
             m.clock.at = at(d0 + timedelta(days=verify_after), 10)

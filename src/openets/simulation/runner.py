@@ -24,7 +24,7 @@ from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook
 from openets.services.sim_queries import SimulationQueries
-from openets.simulation.allocation import allocate, allocate_verified, industry_plan, true_up
+from openets.simulation.allocation import allocate, allocate_verified, industry_plan, industry_true_up, true_up
 from openets.simulation.auction import run_auction
 from openets.simulation.mrv import run_mrv
 from openets.simulation.offsets import run_offsets
@@ -89,8 +89,8 @@ class YearRunner:
             for m in self.markets:
                 if m.spec.power:
                     true_up(m, self.queries)
-                elif industry_plan(m) is not None:
-                    allocate_verified(m, self.queries)
+                elif (plan := industry_plan(m)) is not None:
+                    (industry_true_up if plan.method == "intensity" else allocate_verified)(m, self.queries)
         with self._stage("trading", lambda: f"{sum(m.orders for m in self.markets):,} orders"):
             trade(self.markets, self.progress, self.queries)
         with self._stage("auctions", lambda: ", ".join(m.spec.code for m in self.markets if m.auction) or "none"):

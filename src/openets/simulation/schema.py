@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -32,6 +33,32 @@ class OffsetSpec(_Strict):
     buyers_share: Decimal = Field(gt=0, le=1, description="share of short companies that buy credits")
 
 
+class UnitKind(_Strict):
+    """One kind of generating unit in a power fleet: how often a drawn unit is of this kind, its fuel,
+    rated capacities, cooling, full-load hours, intensity and load rate while running."""
+
+    fuel: Literal["coal", "gas"]
+    share: Decimal = Field(gt=0, le=1, description="the share of drawn units of this kind")
+    capacity_mw: list[int] = Field(min_length=1, description="rated capacities drawn from (MW)")
+    intensity: tuple[Decimal, Decimal] = Field(description="tCO2 per MWh generated: [low, high]")
+    hours: tuple[int, int] = Field((3800, 5600), description="full-load equivalent hours (利用小时数): [low, high]")
+    load_rate: tuple[Decimal, Decimal] = Field((Decimal("0.65"), Decimal("0.90")),
+                                               description="load rate while running (F): [low, high]")
+    cooling: list[Literal["air", "water"]] = Field(["air", "water"], min_length=1)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> UnitKind:
+        if not 0 < self.intensity[0] <= self.intensity[1] <= 3:
+            raise ValueError("intensity is [low, high] tCO2/MWh with 0 < low ≤ high ≤ 3")
+        if not 0 < self.hours[0] <= self.hours[1] <= 8760:
+            raise ValueError("hours is [low, high] with 0 < low ≤ high ≤ 8760")
+        if not 0 < self.load_rate[0] <= self.load_rate[1] <= 1:
+            raise ValueError("load_rate is [low, high] with 0 < low ≤ high ≤ 1")
+        if any(not 0 < mw <= 2000 for mw in self.capacity_mw):
+            raise ValueError("capacity_mw values are between 1 and 2,000 MW")
+        return self
+
+
 class MarketSpec(_Strict):
     code: str
     year: int = Field(ge=2013, le=2060)
@@ -50,6 +77,8 @@ class MarketSpec(_Strict):
     power: bool = Field(False, description="a power market: generating units, pre-allocation from base-year "
                                            "output by benchmark, true-up from verified output (national market)")
     starts: date | None = Field(None, description="when the year's set-up happens (default: 30 June of the year)")
+    fleet: list[UnitKind] | None = Field(None, min_length=1, description="a power market's kinds of generating unit "
+                                         "(shares adding up to 1); without it, the default fleet of world.power_units")
 
     @model_validator(mode="after")
     def _ranges(self) -> MarketSpec:
@@ -65,6 +94,15 @@ class MarketSpec(_Strict):
             raise ValueError("emissions_change is [low, high] with -1 < low ≤ high ≤ 1")
         if self.late_share + self.never_share > 1:
             raise ValueError("late_share + never_share is at most 1")
+        if self.fleet is not None:
+            if not self.power:
+                raise ValueError("fleet describes a power market's units: set power = true")
+            if sum((k.share for k in self.fleet), Decimal(0)) != 1:
+                raise ValueError("the fleet's shares add up to 1")
+            for k in self.fleet:  # this year's generation is the base year's × (1 + change): within the year
+                if k.hours[1] * (1 + self.emissions_change[1]) > 8760:
+                    raise ValueError(f"a {k.fuel} unit of {k.hours[1]} full-load hours grown by {self.emissions_change[1]} "
+                                     "runs more than the 8,760 hours of a year")
         return self
 
 

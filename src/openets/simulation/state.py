@@ -37,6 +37,7 @@ class Company:
     allocated: int = 0
     verified: Decimal = Decimal(0)
     obligation: int = 0
+    output: Decimal = Decimal(0)  # an intensity plan's product output this year (t of product)
 
 
 @dataclass

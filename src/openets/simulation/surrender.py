@@ -15,6 +15,7 @@ from openets.core.errors import DomainError
 from openets.core.ids import UnitClassId
 from openets.registry.commands import Surrender
 from openets.registry.model import UNRESTRICTED
+from openets.services import sanctioning
 from openets.services.allocation import AllocationService
 from openets.services.compliance import ComplianceService, Consequences
 from openets.services.database import run_in_transaction as in_transaction
@@ -93,3 +94,10 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
     except DomainError as exc:
         if exc.code != "no_trades":
             raise
+        if sanctioning.governing(svc.rulebook, code, year, deadline) is None:
+            return  # a pilot's fine window without trades: as before, nothing decided (unchanged here)
+        # no listed trade of this scenario's own in the fine's price window (the national 2024 industrial
+        # year: every company was given its verified emissions, so nobody traded): the fine is priced at
+        # the scenario's stated market price, as the exchange certifies the whole national market's
+        # average (Decree 775) — never all consequences skipped, as they were (issue 15, 0 fines)
+        Consequences(svc).decide(m.r1, code, year, certified_price_fen=Decimal(int(m.spec.price_yuan * 100)))

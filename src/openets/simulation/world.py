@@ -17,6 +17,7 @@ from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.ids import PartyId
 from openets.registry.model import AccountType, PartyKind
 from openets.services.database import run_in_transaction as in_transaction
+from openets.simulation.schema import UnitKind
 from openets.simulation.state import Company, Market, Progress
 
 
@@ -55,7 +56,7 @@ def set_up(m: Market, progress: Progress) -> None:
             co = Company(reg_id, pid, actor, acc.id, acc.number, sector, history,
                          (sum(history, Decimal(0)) / 3 * (1 + change)).quantize(Decimal("0.01")))
             if s.power and not investor:
-                co.units = power_units(rng, base, change)
+                co.units = power_units(rng, base, change, s.fleet)
                 co.actual = sum((u["emissions"] for u in co.units), Decimal(0))
             (inv if investor else out).append(co)
             tick(1)
@@ -70,29 +71,53 @@ def set_up(m: Market, progress: Progress) -> None:
         m.companies[k].behaviour = "late"
 
 
-def power_units(rng: random.Random, target: Decimal, change: Decimal) -> list[dict[str, Any]]:
-    """Generating units whose base-year emissions come to about ``target``: coal (300 or 600 MW,
-    air or water cooled) or gas, each with its base-year and this year's supply and intensity, running
-    hours and load factor F — the load rate while running, generation ÷ (rated MW × running hours)
-    (``load_rate``), not the annual capacity factor hours ÷ 8760."""
+def _kind(rng: random.Random, fleet: list[UnitKind]) -> UnitKind:
+    """The kind of the next unit, by the fleet's shares."""
+    x, upto = Decimal(str(rng.random())), Decimal(0)
+    for kind in fleet:
+        upto += kind.share
+        if x < upto:
+            return kind
+    return fleet[-1]
+
+
+def power_units(rng: random.Random, target: Decimal, change: Decimal,
+                fleet: list[UnitKind] | None = None) -> list[dict[str, Any]]:
+    """Generating units whose base-year emissions come to about ``target``, each with its base-year and
+    this year's supply and intensity, running hours and load factor F — the load rate while running,
+    generation ÷ (rated MW × running hours) (``load_rate``), not the annual capacity factor hours ÷ 8760.
+    The units are of the scenario's ``fleet`` kinds (schema.UnitKind); without one, the default fleet:
+    coal (300, 600 or 1,000 MW, 0.84–1.06 t/MWh) four units in five, else gas (400 MW, 0.37–0.42),
+    3,800–5,600 full-load hours, a load rate of 65–90 %, air or water cooled."""
     units: list[dict[str, Any]] = []
     left, k = target, 0
     while left > 0 and k < 4:
-        gas = rng.random() < 0.2
-        mw = 400 if gas else rng.choice([300, 600, 1000])
-        hours = Decimal(rng.randint(3800, 5600))  # full-load equivalent hours (利用小时数): generation ÷ MW
-        intensity = Decimal(str(rng.uniform(0.37, 0.42) if gas else rng.uniform(0.84, 1.06)))
+        rate: tuple[float, float] = (0.65, 0.90)
+        if fleet is None:
+            gas = rng.random() < 0.2
+            fuel = "gas" if gas else "coal"
+            mw = 400 if gas else rng.choice([300, 600, 1000])
+            hours = Decimal(rng.randint(3800, 5600))  # full-load equivalent hours (利用小时数): generation ÷ MW
+            intensity = Decimal(str(rng.uniform(0.37, 0.42) if gas else rng.uniform(0.84, 1.06)))
+            coolings = ["air", "water"]
+        else:
+            kind = _kind(rng, fleet)
+            fuel, mw = kind.fuel, rng.choice(kind.capacity_mw)
+            hours = Decimal(rng.randint(*kind.hours))
+            intensity = Decimal(str(rng.uniform(float(kind.intensity[0]), float(kind.intensity[1]))))
+            coolings = list(kind.cooling)
+            rate = (float(kind.load_rate[0]), float(kind.load_rate[1]))
         base = (Decimal(mw) * hours).quantize(Decimal(1))
         if base * intensity > left * Decimal("1.3") and units:
             break
         actual = (base * (1 + change)).quantize(Decimal(1))
-        # the hours it ran, at a load rate of 65–90 %: drawn from a generator of the unit's own so that
+        # the hours it ran, at the load rate drawn (default 65–90 %): drawn from a generator of the unit's own so that
         # the market's draws (and with them the rest of the world) stay what they were
         own = random.Random(f"running hours {k} {mw} {hours}")
-        running = min(Decimal(8760), (hours / Decimal(str(own.uniform(0.65, 0.90)))).to_integral_value(ROUND_CEILING))
+        running = min(Decimal(8760), (hours / Decimal(str(own.uniform(*rate)))).to_integral_value(ROUND_CEILING))
         running_now = min(Decimal(8760), (running * (1 + change)).to_integral_value(ROUND_CEILING))
-        units.append({"source_id": f"U{k + 1}", "fuel": "gas" if gas else "coal", "capacity_mw": mw,
-                      "cooling": rng.choice(["air", "water"]), "base_mwh": base, "mwh": actual,
+        units.append({"source_id": f"U{k + 1}", "fuel": fuel, "capacity_mw": mw,
+                      "cooling": rng.choice(coolings), "base_mwh": base, "mwh": actual,
                       "base_running_hours": running, "running_hours": running_now,
                       "base_load_factor": _f(base, mw, running), "load_factor": _f(actual, mw, running_now),
                       "intensity": intensity, "emissions": (actual * intensity).quantize(Decimal("0.01"))})

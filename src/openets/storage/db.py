@@ -138,6 +138,18 @@ def audit_with_writes(pending: PendingAudit) -> Iterator[PendingAudit]:
         _pending_audit.reset(token)
 
 
+@contextmanager
+def audit_suspended() -> Iterator[None]:
+    """Within the block, no write transaction writes (or amends) the surrounding request's audit row:
+    for the system's own work done on the way, such as an exchange's crash recovery when a request
+    opens it (orders another process logged, matched now: not this request's change, nor its user's)."""
+    token = _pending_audit.set(None)
+    try:
+        yield
+    finally:
+        _pending_audit.reset(token)
+
+
 class _Writers(threading.local):
     """Each thread keeps its write connection to an engine between units of work. Checking a
     connection out of the pool, marking it a writer and handing it back cost ~55 µs of Python, more

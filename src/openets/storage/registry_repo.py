@@ -94,7 +94,7 @@ _upd_reservation = (
 _upd_txn = (
     update(t.transactions).where(t.transactions.c.id == bindparam("t_id"))
     .values(status=bindparam("st"), approved_by=bindparam("ap"), serials=bindparam("se"), serial_lo=bindparam("lo"),
-            serial_hi=bindparam("hi"))
+            serial_hi=bindparam("hi"), at_us=bindparam("at"))
 )
 
 
@@ -359,8 +359,9 @@ class RegistryRepo:
         if ws.new_txns:
             run_many(c, _ins_txn, [txn_row(r) for r in ws.new_txns], _TXN_COLS)
         if ws.changed_txns:
-            run_many(c, _upd_txn, [(r.id, r.status.value, r.approved_by, *_serials(r)) for r in ws.changed_txns],
-                     ("t_id", "st", "ap", "se", "lo", "hi"))
+            run_many(c, _upd_txn, [(r.id, r.status.value, r.approved_by, *_serials(r), to_us(r.at))
+                                   for r in ws.changed_txns],  # at: an approved reversal's, its approval
+                     ("t_id", "st", "ap", "se", "lo", "hi", "at"))
         if ws.new_reservations:
             run_many(c, _ins_reservation, [
                 {"id": r.id, "account_id": r.account_id, "unit_class_id": r.unit_class_id,

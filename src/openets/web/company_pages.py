@@ -25,6 +25,7 @@ from openets.services.access import may_see_report, visible_account
 from openets.services.capability_queries import CapabilityQueries
 from openets.services.company_queries import CompanyQueries
 from openets.services.names import NO_CODE, company_names
+from openets.web.i18n import phrases_for
 
 if TYPE_CHECKING:
     from openets.services.queries import RegistryQueries
@@ -113,11 +114,13 @@ def mount_company(app: FastAPI, *, registry: RegistryService, queries: RegistryQ
         _, lines = statement_lines(me, number, 0, 1_000_000)
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["时间 time (Beijing)", "交易 txn", "类型 type", "配额 unit class", "变动 change (t)",
-                         "余额 balance after (t)", "对方账户 counter account", "对方名称 counter holder"])
+        tr = phrases_for(request)  # one language: the page's
+        writer.writerow([f"{tr.word('time')} ({tr.word('beijing_time')})",
+                         *(tr.word(k) for k in ("txn", "kind", "unit_class", "change", "balance_after",
+                                                "counter_account", "counter_holder"))])
         for x in lines:
-            writer.writerow([x["at"], x["txn"], x["type"], x["unit_class"], x["change"], x["balance"], x["counter"],
-                             x["holder"]])
+            writer.writerow([x["at"], x["txn"], tr.name("tx", x["type"]), x["unit_class"], x["change"], x["balance"],
+                             x["counter"], x["holder"]])
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f'attachment; filename="statement-{number}.csv"'})
 

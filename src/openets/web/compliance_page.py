@@ -20,6 +20,7 @@ from openets.core.text import check_text
 from openets.reports.compliance_export import COMPANIES, compliance_xlsx
 from openets.reports.excel import typed_cell
 from openets.services.names import NO_CODE, company_names
+from openets.web.i18n import page_lang
 
 if TYPE_CHECKING:
     from openets.services.registry import RegistryService
@@ -94,9 +95,10 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
                     days_left=(deadline - now).days if deadline and deadline > now else 0,
                     as_of=now.astimezone(MARKET_TZ).strftime("%Y-%m-%d %H:%M"))
 
-    def chosen(request: Request, market: str, year: int, q: str, status: str, sort: str) -> list[dict[str, Any]]:
+    def chosen(request: Request, market: str, year: int, q: str, status: str, sort: str,
+               computed: list[CompanyStatus] | None = None) -> list[dict[str, Any]]:
         registry.rulebook.market(market)
-        rows = statuses(who(request), market, year)
+        rows = statuses(who(request), market, year, computed)
         if rows is None:
             raise DomainError("forbidden", "the companies' statuses are for the market's regulators and auditors")
         return select_rows(rows, q=q, status=status, sort=sort)
@@ -106,20 +108,32 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
                status: Text = "", sort: Text = "company") -> Response:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([c.header for c in COMPANIES])  # the workbook's columns, plain
+        lang = page_lang(request)  # one language, the page's
+        writer.writerow([c.title(lang) for c in COMPANIES])  # the workbook's columns, plain
         for r in chosen(request, market, year, q, status, sort):
-            writer.writerow(["" if v is None else v for v in (typed_cell(c, r.get(c.key)) for c in COMPANIES)])
+            writer.writerow(["" if v is None else v for v in (typed_cell(c, r.get(c.key), lang) for c in COMPANIES)])
         return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                         headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.csv"'})
 
     @app.get("/ui/compliance/{market}/{year}/export.xlsx", include_in_schema=False)
     def export_xlsx(request: Request, market: str, year: Annotated[int, Path(ge=2005, le=2100)], q: Text = "",
                     status: Text = "", sort: Text = "company") -> Response:
-        from openets.services.compliance import ComplianceService
-
-        rows = chosen(request, market, year, q, status, sort)
-        deadline, rates = ComplianceService(registry).year_summary(market, year)
+        cs = ComplianceService(registry)
+        # the statuses computed once: the companies' sheet and the year's rates come from the same ones
+        registry.rulebook.market(market)
+        me = who(request)
+        computed = cs.statuses(market, year) if me is not None and (
+            me.is_regulator_of(market) or me.role is Role.AUDITOR) else []
+        rows = chosen(request, market, year, q, status, sort, computed)  # refuses anyone else
+        got = rates([s.status for s in computed])
+        try:
+            deadline = cs.deadlines(market, year)[0].astimezone(MARKET_TZ).date()
+        except DomainError:
+            deadline = None
+        published = (got.on_time.as_published(1), got.final.as_published(1), got.quantity.as_published(1)) \
+            if got.on_time.covered and deadline else None
         body = compliance_xlsx(rows, market=market, year=year, deadline=deadline,
-                               as_of=registry.clock.now().astimezone(MARKET_TZ), rates=rates)
+                               as_of=registry.clock.now().astimezone(MARKET_TZ), rates=published,
+                               lang=page_lang(request))
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="compliance-{market}-{year}.xlsx"'})

@@ -18,10 +18,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
+from openets.messages import Phrases, words
 from openets.services.market_queries import MarketQueries
 from openets.services.web_queries import WebQueries
 from openets.web.acting import note_actor
-from openets.web.i18n import Phrases, words
+from openets.web.i18n import page_lang
 
 if TYPE_CHECKING:  # the parts of the app the pages are given (no import at run time)
     from openets.services.auth import AuthService
@@ -59,8 +60,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
         return actor
 
     def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-        lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
-        lang = "en" if lang == "en" else "zh"
+        lang = page_lang(request)
         me = ctx.pop("me", None) or who(request)
         w = words(lang)
         tr = Phrases(w, lang)

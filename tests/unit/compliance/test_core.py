@@ -82,6 +82,17 @@ def test_beijing_fine_by_hand() -> None:
         fine(1, D(6), price, low=D(3), high=D(5))
 
 
+def test_average_price_rounded_half_up_to_the_fen() -> None:
+    # (5,000 × 100 + 5,200 × 50) / 150 = 5,066.666… → 5,067; (5,000 + 5,001) / 2 = 5,000.5 → 5,001 (half up);
+    # (5,000 × 3 + 5,001) / 4 = 5,000.25 → 5,000
+    day = date(2017, 5, 2)
+    assert average_price([(day, 5000, 100), (day, 5200, 50)], day, day) == D(5067)
+    assert average_price([(day, 5000, 1), (day, 5001, 1)], day, day) == D(5001)
+    assert average_price([(day, 5000, 3), (day, 5001, 1)], day, day) == D(5000)
+    assert fine(1_000, D(3), average_price([(day, 5000, 100), (day, 5200, 50)], day, day),
+                low=D(3), high=D(5)) == 15_201_000  # 3 × 5,067 × 1,000
+
+
 def test_rates_as_the_seed_reports_them() -> None:
     bj = Rate(925, 947)
     assert bj.as_published() == "98 %" and bj.as_published(1) == "97.7 %"

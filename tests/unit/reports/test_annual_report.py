@@ -28,10 +28,10 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_money_rates_and_units_convert_exactly() -> None:
     assert yuan(537_724_449_60) == Decimal("537724449.60")  # fen / 100, no float on the way
     assert fraction("99.0 %") == Decimal("0.990") and fraction("66.7 %") == Decimal("0.667")
-    assert show(Col("x", "x", "x", "yuan"), 537_724_449_60) == "537,724,449.60"
-    assert show(Col("x", "x", "x", "t"), 1_234_567) == "1,234,567"
-    assert show(Col("x", "x", "x", "tco2"), "480000.5") == "480,000.5"
-    assert show(Col("x", "x", "x", show=lambda c: STATUS_NAMES[c]), "non_compliant") == "未履约 non-compliant"
+    assert show(Col("x", "x", "yuan"), 537_724_449_60) == "537,724,449.60"
+    assert show(Col("x", "x", "t"), 1_234_567) == "1,234,567"
+    assert show(Col("x", "x", "tco2"), "480000.5") == "480,000.5"
+    assert show(Col("x", "x", show=lambda c: STATUS_NAMES[c]), "non_compliant") == "未履约 non-compliant"
 
 
 def test_the_workbook_is_typed(report: Path) -> None:
@@ -75,10 +75,10 @@ def test_the_page_renders_from_templates_with_chinese_status_names(report: Path)
     page = (report / "report.html").read_text(encoding="utf-8")
     assert page == render_html(sample(), {name: (report / name).read_bytes() for name in
                                           ("prices.png", "kline-BJ.png", "kline-SH.png", "compliance.png")})
-    assert '<td class="t">未履约 non-compliant</td>' in page and '<td class="t">逾期履约 compliant late</td>' in page
+    assert '<td class="t">未履约 non-compliant</td>' in page and '<td class="t">逾期后履约 compliant late</td>' in page
     assert "non_compliant<" not in page
     assert "<td>1,234,567</td>" in page and "<td>537,724,449.60</td>" in page and "<td>66.7 %</td>" in page
-    assert '<td class="t">罚款 fine</td>' in page and "<td>15,000.00</td>" in page  # the fine: 1,500,000 fen
+    assert '<td class="t">罚款 Fine</td>' in page and "<td>15,000.00</td>" in page  # the fine: 1,500,000 fen
     assert "<td>480,000.5</td>" in page and "Capital Steel" in page  # every company, whole
     assert '<td class="t">BJ</td>' not in page  # the market is the section's heading, not a column
     assert "北京热电一厂" in page and "&lt;" not in page.split("<body>")[0]

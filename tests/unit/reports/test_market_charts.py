@@ -69,5 +69,5 @@ def test_the_compliance_legend_sits_below_the_bars(figures: Figures) -> None:
     legend = ax.get_legend().get_window_extent()
     bars_box = ax.get_window_extent()
     assert legend.y1 <= bars_box.y0  # outside the axes: it covers no bar
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["按时履约 compliant", "逾期履约 compliant late",
-                                                                   "未履约 non-compliant"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["已按期履约 compliant", "逾期后履约 compliant late",
+                                                                   "未履约 non-compliant"]  # the catalogue's names

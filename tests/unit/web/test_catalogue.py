@@ -15,12 +15,12 @@ from openets.compliance import core as compliance_core
 from openets.core.errors import DomainError
 from openets.market.auction_status import NoticeStatus
 from openets.market.orders import OrderStatus
+from openets.messages import LANGS, WORDS, Phrases, catalogue, po_path, words
 from openets.mrv.documents import PLAN_TRANSITIONS, REPORT_TRANSITIONS
 from openets.registry import checks
 from openets.registry.model import AccountStatus
 from openets.registry.transactions import TxStatus
 from openets.web.compliance_page import SORTS
-from openets.web.i18n import LANGS, WORDS, Phrases, catalogue, po_path, words
 
 SRC = Path(__file__).parents[3] / "src" / "openets"
 TEMPLATES = SRC / "web" / "templates"
@@ -135,7 +135,7 @@ def test_a_refusal_reads_in_the_page_language() -> None:
 def test_words_added_on_a_branch_move_into_both_catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from openets.web import i18n
+    from openets import messages as i18n
 
     shutil.copytree(i18n.LOCALE_DIR, tmp_path / "locale")
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
@@ -165,3 +165,117 @@ def test_the_rates_read_in_the_page_language() -> None:
     assert Phrases(words("zh"), "zh").rates(r) == "按时履约率 97.7 % · 最终履约率 99.3 % · 按配额量 96.7 %"
     assert Phrases(words("en"), "en").rates(r) == "on time 97.7 % · final 99.3 % · of tonnes 96.7 %"
     assert Phrases(words("zh"), "zh").rates("—") == "—"
+
+
+def names() -> dict[str, set[str]]:
+    """The codes shown by their name (``Phrases.name(kind, code)`` reads ``<kind>_<code>``)."""
+    from openets.core.actor import Role
+    from openets.registry.model import AccountType
+    from openets.registry.transactions import TxType
+    from openets.web.work import SOURCES
+
+    events = {e for table in (PLAN_TRANSITIONS, REPORT_TRANSITIONS) for (_a, e) in table}
+    return {"tx": {s.value for s in TxType}, "account_type": {s.value for s in AccountType}, "run_kind": {"pre", "final"},
+            "role": {r.value for r in Role}, "event": events, "source": set(SOURCES)}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_code_shown_by_its_name_has_it(lang: str) -> None:
+    w = words(lang)
+    missing = sorted(f"{k}_{c}" for k, codes in names().items() for c in codes if f"{k}_{c}" not in w)
+    assert not missing, f"{po_path(lang)}: missing {missing}"
+
+
+def _fields(text: str) -> set[str]:
+    import string
+
+    return {f.split(".")[0] for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_sentence_has_the_same_params_in_both_languages() -> None:
+    zh, en = words("zh"), words("en")
+    sentences = sorted(k for k in zh if k.startswith("sentence_"))
+    assert sentences
+    differ = [k for k in sentences if _fields(zh[k]) != _fields(en[k])]
+    assert not differ, differ
+    used = set(re.findall(r'"(task_[a-z_]+)"', (SRC / "services" / "tasks.py").read_text(encoding="utf-8")))
+    assert {"task_transaction_to", "task_account_of", "task_mrv_report"} <= used  # the tasks' sentence keys
+    assert not sorted(k for k in used if f"sentence_{k}" not in zh), "a task's sentence missing from the catalogue"
+
+
+def test_a_sentence_reads_in_the_page_language_with_its_codes_named() -> None:
+    from openets.messages import Named
+
+    params = {"type": Named("tx", "issue"), "quantity": 2_000_000, "unit_class": "BEA-2016", "receiver": "BJ-ISSUANCE"}
+    assert Phrases.of("zh").sentence("task_transaction_to", **params) == "签发 2,000,000 吨 BEA-2016 → BJ-ISSUANCE"
+    assert Phrases.of("en").sentence("task_transaction_to", **params) == "issuance 2,000,000 t BEA-2016 → BJ-ISSUANCE"
+    assert Phrases.of("zh").name("account_type", "compliance") == "履约账户"
+    assert Phrases.of("en").name("account_type", "compliance") == "compliance"
+    assert Phrases.of("zh").name("tx", "no_such") == "no_such"  # unknown: its code
+    # a sentence missing from the catalogue, or missing a param, reads as its key and params: never a traceback
+    assert Phrases.of("en").sentence("no_such", a=1) == "no_such a=1"
+    assert Phrases.of("en").sentence("task_mrv_report", year=2016).startswith("confirm the {year}")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_report_column_header_is_in_the_catalogue(lang: str) -> None:
+    w = words(lang)
+    used: set[str] = set()
+    for path in (SRC / "reports").glob("*.py"):
+        used |= set(re.findall(r'\bCol\("[a-z_0-9]+", "([a-z_0-9]+)"', path.read_text(encoding="utf-8")))
+    assert len(used) > 80 and {"col_company_name", "col_shortfall_t"} <= used
+    missing = sorted(k for k in used if k not in w)
+    assert not missing, f"{po_path(lang)}: missing {missing}"
+
+
+def audited_actions() -> set[str]:
+    """Every action an audit row can name: each CLI command (``openets.registry.issue``, as cli/session.py
+    writes it), each state-changing API route (``<tag>.<name>``) and dashboard form (``ui.<name>``), as
+    api/audit.py writes them."""
+    from sqlalchemy import create_engine
+    from typer.main import get_command
+
+    from openets.api.app import create_app
+    from openets.cli.app import app as cli_app
+
+    out: set[str] = set()
+
+    def walk(cmd: object, path: list[str]) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+        else:
+            out.add(".".join(["openets", *path]))
+
+    walk(get_command(cli_app), [])
+    app = create_app(create_engine("sqlite://"), secret="s" * 32)
+    for route, tags in _routes(app.routes, []):
+        if set(getattr(route, "methods", None) or ()) & {"POST", "PUT", "PATCH", "DELETE"}:
+            ui = not getattr(route, "include_in_schema", False)
+            out.add(f"{'ui' if ui else (list(getattr(route, 'tags', None) or ()) or tags or ['api'])[0]}.{route.name}")
+    return out
+
+
+def _routes(routes: list, tags: list) -> list:  # type: ignore[type-arg]
+    """The app's routes with their router's tags (an included router holds its own routes)."""
+    found = []
+    for r in routes:
+        router = getattr(r, "original_router", None)
+        if router is not None:
+            found += _routes(router.routes, list(router.tags or ()) or tags)
+        else:
+            found.append((r, tags))
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_audited_action_has_its_name(lang: str) -> None:
+    acts = audited_actions()
+    assert {"openets.registry.issue", "openets.login", "ui.verifier_decide", "market.place"} <= acts, sorted(acts)
+    tr = Phrases(words(lang), lang)
+    missing = sorted(a for a in acts if tr.action(a) == a)
+    assert not missing, f"{po_path(lang)}: no action_<…> for {missing}"
+    assert Phrases.of("zh").action("openets.registry.approve-account") == "批准开户"
+    assert Phrases.of("zh").answer("ok") == "成功" and Phrases.of("en").answer("403") == "HTTP 403"
+    assert Phrases.of("zh").answer("four_eyes") == Phrases.of("zh").refusal("four_eyes")

@@ -92,10 +92,13 @@ def my_orders(instrument: Instrument, me: Me, svc: Svc) -> list[OpenOrderRead]:
 
 @router.post("/{instrument}/deposits", status_code=201)
 def deposit(instrument: Instrument, body: DepositCreate, me: Me, svc: Svc) -> CashRead:
-    """Pay cash in at the instrument's exchange (入金); cash is kept per market."""
+    """Pay cash in at the instrument's exchange (入金); cash is kept per market. A member pays into its own
+    account; the exchange operator records a member's bank transfer (``party``); regulators and auditors
+    are refused (403)."""
     ex = svc.hub.get(instrument)
-    ex.deposit(me, body.amount_fen)
-    bal, res = ex.cash(me.party_id)
+    holder = ex.cash_holder(me, body.party)
+    ex.deposit(me, body.amount_fen, party=body.party)
+    bal, res = ex.cash(holder)
     return CashRead(market=ex.market, balance_fen=bal, reserved_fen=res)
 
 

@@ -8,6 +8,8 @@ from openets.api.deps import AccountNo, Me, Svc
 from openets.api.ids import operation_id
 from openets.api.schemas.registry import (
     BalanceRead,
+    LimitCreate,
+    LimitRead,
     ProblemRead,
     SurrenderCreate,
     TransferCreate,
@@ -17,6 +19,7 @@ from openets.api.schemas.registry import (
 from openets.core.actor import Actor
 from openets.registry.commands import Surrender, Transfer
 from openets.services.access import visible_account
+from openets.services.flexibility import FlexibilityService, Limit
 from openets.services.verification import require_verifier, verify_registry
 
 router = APIRouter(prefix="/registry", tags=["registry"], generate_unique_id_function=operation_id)
@@ -28,6 +31,25 @@ def balances(number: AccountNo, me: Me, svc: Svc) -> list[BalanceRead]:
     visible_account(svc.registry, me, number)
     return [BalanceRead(unit_class=b.unit_class, restriction_id=b.restriction_id, total=b.total,
                         reserved=b.reserved, available=b.available) for b in svc.queries.balances(number)]
+
+
+def _limit(x: Limit) -> LimitRead:
+    return LimitRead(company=x.company, account=x.account, kind=x.kind, year=x.year, quantity=x.quantity, basis=x.basis)
+
+
+@router.get("/accounts/{number}/limits")
+def limits(number: AccountNo, me: Me, svc: Svc) -> list[LimitRead]:
+    """The borrowing and carry-over limits granted to an account (its owner, the market's regulators,
+    auditors; anyone else: not found)."""
+    visible_account(svc.registry, me, number)
+    return [_limit(x) for x in FlexibilityService(svc.registry).limits(number)]
+
+
+@router.post("/limits", status_code=201)
+def grant_limit(body: LimitCreate, me: Me, svc: Svc) -> LimitRead:
+    """Grant a company's compliance account its borrowing or carry-over limit from the plan's rule (a
+    regulator of the market; once: the same answer again); the registry refuses surrenders beyond it."""
+    return _limit(FlexibilityService(svc.registry).grant(me, body.kind, body.market, body.year, body.company))
 
 
 def _run(svc: Svc, me: Actor, op: Transfer | Surrender) -> TxnRead:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from openets.core.numbers import MAX_AMOUNT_FEN, MAX_PRICE_FEN, MAX_TONNES  # the bounds the CLI and files use too
+from openets.core.numbers import INT64_MAX, MAX_AMOUNT_FEN, MAX_PRICE_FEN, MAX_TONNES  # the bounds the CLI and files use too
 from openets.core.text import PRINTABLE
 
 
@@ -48,6 +48,8 @@ class CancelRead(BaseModel):
 
 class DepositCreate(BaseModel):
     amount_fen: int = Field(gt=0, le=MAX_AMOUNT_FEN, description="fen (CNY)")
+    party: int | None = Field(None, ge=1, le=INT64_MAX, description="The member whose cash it is: the caller's own "
+                              "party by default; the exchange operator names the member whose bank transfer it records")
 
 
 class CashRead(BaseModel):

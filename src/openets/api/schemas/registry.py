@@ -20,6 +20,24 @@ class SurrenderCreate(BaseModel):
     compliance_year: int = Field(ge=2005, le=2100)
 
 
+class LimitCreate(BaseModel):
+    kind: str = Field(pattern="^(borrowing|carry_over)$", description="borrowing (for ``year``) or carry_over "
+                      "(under the plan of ``year``)")
+    market: str = Field(min_length=1, max_length=16, pattern=PRINTABLE, examples=["CEA"])
+    year: int = Field(ge=2005, le=2100)
+    company: str = Field(min_length=1, max_length=64, pattern=PRINTABLE, description="unified social credit code")
+
+
+class LimitRead(BaseModel):
+    company: str
+    account: str
+    kind: str
+    year: int
+    quantity: int
+    unit: str = "tCO2e"
+    basis: str
+
+
 class TxnRead(BaseModel):
     txn: int
     type: str

@@ -41,7 +41,7 @@ from openets.services.exchange.base import (
 )
 from openets.services.exchange.orders import SELECT, Placed
 from openets.storage import tables as t
-from openets.storage.db import autocommit, refused_in_request, run_in_transaction
+from openets.storage.db import audit_suspended, autocommit, refused_in_request, run_in_transaction
 from openets.storage.fastsql import run, run_many
 
 # every read of the book asks its version first, built once (the driver runs it directly)
@@ -60,9 +60,12 @@ class Matching(ExchangeBase):
         return BookRules(tick=self.trading.tick, lot=self.trading.lot, band_low=low, band_high=high)
 
     def _recover(self) -> None:
-        """Rebuild the book from the open orders, then process what was logged but not processed."""
-        self._rebuild()
-        self._process_pending()
+        """Rebuild the book from the open orders, then process what was logged but not processed (by a
+        process that died in between): the system's work, never the audit row of whatever request
+        happens to open the exchange (``audit_suspended``); its refusals get rows of their own."""
+        with audit_suspended():
+            self._rebuild()
+            self._process_pending()
 
     def _rebuild(self, conn: Connection | None = None) -> None:
         self.rules = self.book_rules()

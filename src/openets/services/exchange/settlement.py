@@ -17,13 +17,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ, to_us
-from openets.core.errors import DomainError
+from openets.core.errors import DomainError, NotFound
 from openets.core.ids import AccountId, PartyId
 from openets.market.data import Print
 from openets.market.orderbook import BUY, TradeExecuted
 from openets.market.orders import OrderStatus, transition
 from openets.market.rules import next_trading_day
 from openets.registry.commands import Release, Transfer
+from openets.registry.model import PartyKind
 from openets.services.exchange.base import ExchangeBase, _Batch, require_operator
 from openets.services.exchange.cash import CashLedger
 from openets.services.exchange.cash import balance as cash_balance
@@ -62,6 +63,13 @@ class Settlement(ExchangeBase):
         if actor.role in (Role.COMPANY, Role.INVESTOR) and party in (None, actor.party_id):
             return actor.party_id
         if actor.role is Role.EXCHANGE and actor.market in (None, self.market) and party is not None:
+            with self.engine.connect() as c:
+                kind = c.execute(select(t.parties.c.kind).where(t.parties.c.id == party)).scalar()
+            if kind is None:
+                raise NotFound("party", party)
+            if kind not in (PartyKind.COMPANY.value, PartyKind.INVESTOR.value):
+                raise DomainError("not_a_member", f"party {party} is a {kind}, not a trading member (a company "
+                                  "or an investor): it keeps no cash at the exchange")
             return party
         raise DomainError("not_authorised", f"{actor.describe()} may not move exchange cash"
                           + (f" of party {party}" if party is not None else ""))

@@ -75,11 +75,13 @@ class RegistryService(SetupMixin, AccountsMixin):
         return UnitOfWork(self, conn, actor, ops, all_or_nothing).run()
 
     # -- retention -------------------------------------------------------------------------------
-    def purge_idempotency_keys(self, *, older_than_days: int, minimum_days: int = 7) -> int:
-        """Forget client keys older than ``older_than_days`` (never fewer than ``minimum_days``).
+    def purge_idempotency_keys(self, actor: Actor, *, older_than_days: int, minimum_days: int = 7) -> int:
+        """Forget client keys older than ``older_than_days`` (never fewer than ``minimum_days``), as an
+        administrator (``Actor.require_administrator``: a forgotten key lets a repeated request act twice).
 
         Only the keys go: transactions and the journal are never deleted (the journal's triggers
         refuse it), so records are kept for as long as the database is (≥ 5 years required)."""
+        actor.require_administrator("purge idempotency keys")
         if older_than_days < minimum_days:
             raise DomainError("retention_too_short",
                               f"idempotency keys are kept at least {minimum_days} days, not {older_than_days}")

@@ -22,6 +22,24 @@ from openets.storage.registry_repo import account_from_row
 _TYPES = {x.value for x in TxType}
 _NEED_PERSON = (Role.REGULATOR, Role.ADMINISTRATOR)
 _REGULATOR_GRANTS = (Role.COMPANY, Role.INVESTOR, Role.VERIFIER)
+REGULATOR_PARTIES = (PartyKind.COMPANY, PartyKind.INVESTOR, PartyKind.VERIFIER)
+
+
+def authorise_party(actor: Actor, kind: PartyKind, market: str | None) -> None:
+    """Who may register a party of ``kind`` in ``market`` (the grant rules of ``add_user``, for parties):
+    an administrator any party; a regulator company, investor and verifier parties of its own market
+    (a party of no market, or of another, is not its to register); anyone else is refused. Refusals:
+    read_only (an auditor), not_authorised."""
+    actor.require_may_act()
+    if actor is SYSTEM_SETUP or actor.role is Role.ADMINISTRATOR:
+        return
+    if actor.role is Role.REGULATOR and kind in REGULATOR_PARTIES:
+        if market is not None and market == actor.market:
+            return
+        raise DomainError("not_authorised", f"{actor.describe()} registers parties only of {actor.market} "
+                          f"(market {market or 'none'} given): an administrator registers the others")
+    raise DomainError("not_authorised", f"{actor.describe()} may not register {kind} parties: an administrator "
+                      "does, or a regulator for company, investor and verifier parties of its own market")
 
 
 def _authorise_grant(c: Connection, actor: Actor | None, role: Role, party_market: str | None) -> None:
@@ -112,6 +130,16 @@ class SetupMixin(ServiceBase):
         if pid is None:
             raise DomainError("not_initialised", f"market {market} is not initialised: run `openets registry init`")
         return pid
+
+    def register_party(self, actor: Actor, *, kind: PartyKind, name: str, name_en: str = "",
+                       market: str | None = None, registration_id: str | None = None, sector: str | None = None,
+                       region: str | None = None) -> int:
+        """Register a party as ``actor`` (``authorise_party``: an administrator, or a regulator for
+        company, investor and verifier parties of its own market); the act behind ``registry add-party``.
+        ``create_party`` is the system set-up's (the demo, simulations, test builders)."""
+        authorise_party(actor, kind, market)
+        return self.create_party(kind=kind, name=name, name_en=name_en, market=market,
+                                 registration_id=registration_id, sector=sector, region=region)
 
     def create_party(self, *, kind: PartyKind, name: str, name_en: str = "", market: str | None = None,
                      registration_id: str | None = None, sector: str | None = None,

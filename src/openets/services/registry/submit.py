@@ -328,7 +328,8 @@ def apply_command(reg: Registry, repo: RegistryRepo, actor: Actor, now: datetime
     if isinstance(op, Decision):
         rec = originals[op.txn]
         if isinstance(op, Approve):
-            return reg.approve(rec=rec, actor=actor, now=now)
+            reversed_ = repo.txn(rec.reverses_id) if rec.type is TxType.REVERSAL and rec.reverses_id else None
+            return reg.approve(rec=rec, actor=actor, now=now, reverses=reversed_.type if reversed_ else None)
         return reg.reject(rec=rec, actor=actor, now=now, withdraw=isinstance(op, Withdraw))
     if isinstance(op, Move):
         if op.from_account is None:  # a session fills it in from the reservation

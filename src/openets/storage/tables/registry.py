@@ -164,6 +164,9 @@ transactions = Table(
     # one reversal per transaction; partial, so the many transactions that reverse nothing are not indexed
     Index("ux_transactions_reverses", "reverses_id", unique=True,
           sqlite_where=text("reverses_id IS NOT NULL"), postgresql_where=text("reverses_id IS NOT NULL")),
+    # a compliance year's surrenders (and allocations) without a scan; partial: trading rows have no year
+    Index("ix_transactions_year", "type", "market", "compliance_year",
+          sqlite_where=text("compliance_year IS NOT NULL"), postgresql_where=text("compliance_year IS NOT NULL")),
 )
 
 reservations = Table(

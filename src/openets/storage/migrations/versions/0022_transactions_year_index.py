@@ -1,0 +1,27 @@
+"""an index on transactions (type, market, compliance_year), partial (only the rows with a compliance year:
+allocations and surrenders): a compliance year's statuses read its surrenders through it instead of scanning
+every transaction (the demo year on SQLite: 176,515 rows scanned for 1,418 surrenders, ~60 ms → < 1 ms); the
+trading path (reserve, release, transfer: no compliance year) writes no entry in it
+
+Revision ID: 0022
+Revises: 0020 (on this branch; re-chained onto 0021 when merged after it)
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0022'
+down_revision = '0020'  # the merge re-chains this onto '0021' (registry exactness), written in parallel
+branch_labels = None
+depends_on = None
+
+WHERE = sa.text('compliance_year IS NOT NULL')
+
+
+def upgrade() -> None:
+    op.create_index('ix_transactions_year', 'transactions', ['type', 'market', 'compliance_year'],
+                    sqlite_where=WHERE, postgresql_where=WHERE)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_transactions_year', table_name='transactions')
