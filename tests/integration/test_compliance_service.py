@@ -326,7 +326,9 @@ def test_shenzhen_deducts_the_shortfall_then_withholds_it(engine) -> None:  # ty
     totals = [x for x in RegistryQueries(engine).totals() if x.unit_class == w.unit_class.code][0]
     assert totals.conserved
     # the 1,000 t went by a forced surrender (the regulator's, for 2016) into SZ's surrender account, not
-    # back to issuance: surrendered 7,000 + 11,000 + 1,000 = 19,000 t; it does not make A compliant
+    # back to issuance: surrendered 7,000 + 11,000 + 1,000 = 19,000 t. It counts as surrendered for 2016
+    # (SURRENDER_TYPES): A owes 11,000, gave 7,000 + 1,000 forced = 8,000, still 3,000 short (what is
+    # withheld from the next allocation) — non-compliant all the same: the deadline passed short
     from sqlalchemy import select
 
     from openets.services.compliance import ComplianceService
@@ -339,7 +341,11 @@ def test_shenzhen_deducts_the_shortfall_then_withholds_it(engine) -> None:  # ty
         (1_000, 2016, w.reg.user, "completed")]
     assert totals.surrendered == 19_000
     assert {s.company: (s.status.code, s.status.shortfall) for s in ComplianceService(w.svc).statuses("SZ", 2016)}[
-        "SZ-REG-00000"] == ("non_compliant", 4_000)
+        "SZ-REG-00000"] == ("non_compliant", 3_000)
+    from openets.services.company_queries import CompanyQueries
+
+    rows = CompanyQueries(engine).surrenders(a.party_id, "SZ", 2016)  # the company's page lists both
+    assert [r.quantity for r in rows] == [7_000, 1_000]
     assert verify_registry(engine, w.svc.rulebook).problems == []  # its journal lines are what its type calls for
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from openets.cli.app import app
@@ -20,9 +21,9 @@ from openets.simulation.schema import BUNDLED
 from openets.storage.db import make_engine
 
 SMALL = {"companies = 600": "companies = 30", "companies = 310": "companies = 24", "companies = 300": "companies = 24",
-         "companies = 150": "companies = 12", "orders_per_day = 600": "orders_per_day = 150",
+         "companies = 150": "companies = 12", "orders_per_day = 400": "orders_per_day = 150",
          "trading_days = 40": "trading_days = 4", "trading_days = 30": "trading_days = 4",
-         "orders_per_day = 1400": "orders_per_day = 150", "orders_per_day = 1300": "orders_per_day = 150"}
+         "orders_per_day = 800": "orders_per_day = 150", "orders_per_day = 750": "orders_per_day = 150"}
 
 
 def small_scenario(tmp: Path) -> Path:
@@ -52,6 +53,10 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
     for m in out["markets"]:
         rate = float(m["compliance"].split()[0])
         assert 50 <= rate <= 100
+    # block agreement trades where the rules have them, each of the rules' size (national: ≥ 100,000 t)
+    with make_engine(db).connect() as conn:
+        blocks = conn.execute(text("SELECT market, quantity FROM trades WHERE mode = 'block'")).all()
+    assert blocks and all(q >= (100_000 if mk == "CEA" else 10_000) for mk, q in blocks)
     # the report: files, and the same totals in the workbook and the page
     names = {Path(f).name for f in out["files"]}
     assert {"report.html", "report.xlsx", "prices.png", "compliance.png", "kline-BJ.png"} <= names

@@ -7,7 +7,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from openets.core.errors import DomainError
-from openets.registry.commands import Allocate, Approve, Freeze, Issue, Reject, Release, Reserve, Reversal, Surrender, Transfer, Unfreeze
+from openets.registry.commands import (
+    Allocate,
+    Approve,
+    AuctionDelivery,
+    CentralTransfer,
+    Freeze,
+    Issue,
+    Reject,
+    Release,
+    Reserve,
+    Reversal,
+    Surrender,
+    Transfer,
+    Unfreeze,
+    Withdraw,
+)
 from openets.registry.model import AccountStatus
 from openets.services.journal import verify
 from openets.services.queries import RegistryQueries
@@ -240,6 +255,40 @@ def test_reversal_returns_the_same_serials_once(world: World) -> None:
     assert code(e) == "not_reversible"
 
 
+def test_a_rejected_or_withdrawn_reversal_does_not_block_a_new_one(world: World) -> None:
+    """Issue 15: the unique index on reverses_id counted every proposal, so a rejected one blocked the
+    reversal for ever; now only a live one (awaiting approval or completed) counts."""
+    svc, uc = world.svc, world.unit_class
+    a = world.accounts[0]
+    s = svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=3_000,
+                                              compliance_year=2016))
+    first = svc.one(world.reg, Reversal(txn=s.id))
+    svc.one(world.reg2, Reject(txn=first.id))  # the second regulator says no
+    assert bal(world, a) == (7_000, 0)  # the units held back for it are released back into the surrender account
+    second = svc.one(world.reg, Reversal(txn=s.id))  # a new proposal is accepted
+    assert second.status.value == "awaiting_approval"
+    svc.one(world.reg, Withdraw(txn=second.id))  # its proposer takes it back
+    third = svc.one(world.reg2, Reversal(txn=s.id))
+    with pytest.raises(DomainError) as e:  # while one is live, no other
+        svc.one(world.reg, Reversal(txn=s.id))
+    assert code(e) == "not_already_reversed"
+    done = svc.one(world.reg, Approve(txn=third.id))
+    assert done.status.value == "completed" and sorted(done.ranges) == sorted(s.ranges)
+    assert bal(world, a) == (10_000, 0)
+    with pytest.raises(DomainError) as e:
+        svc.one(world.reg2, Reversal(txn=s.id))
+    assert code(e) == "not_already_reversed"
+    from sqlalchemy import func, select
+
+    from openets.storage import tables as tb
+
+    with svc.engine.connect() as c:
+        statuses = sorted(c.execute(select(tb.transactions.c.status).where(tb.transactions.c.reverses_id == s.id)).scalars())
+        assert statuses == ["cancelled", "completed", "rejected"]
+        assert c.execute(select(func.count()).select_from(tb.transactions)
+                         .where(tb.transactions.c.reverses_id == s.id)).scalar() == 3
+
+
 def test_idempotency_same_key_one_effect_other_payload_refused(world: World) -> None:
     svc, uc = world.svc, world.unit_class
     a, b = world.accounts
@@ -343,3 +392,63 @@ def test_no_surrender_dated_before_its_units_arrived(world: World) -> None:
     svc.clock.at = arrived  # type: ignore[attr-defined]
     svc.one(world.companies[0], Surrender(from_account=a.id, unit_class=uc.id, quantity=1, compliance_year=2016))
     assert bal(world, a) == (9_999, 0)
+
+
+def _done(world: World, rec):  # type: ignore[no-untyped-def]
+    return world.svc.one(world.reg2, Approve(txn=rec.id)) if rec.status.value == "awaiting_approval" else rec
+
+
+def test_the_arrival_check_is_per_serial_block_and_covers_transfers(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """Serials: allocations take the upper part of issuance's block (blocks.take), so A holds
+    990,001–1,000,000 and C 970,001–980,000, both since T0. At T2 = T0 + 2 h A transfers 100 t to C: C
+    gets 999,901–1,000,000, and its last_in_us is T2. Back at T1 = T0 + 1 h (a simulation's clock):
+    C moving 50 t takes 979,951–980,000 (there since T0): allowed — the position-level check refused it;
+    C moving 10,050 t takes its whole T0 block and 999,951–1,000,000 (arrived at T2 by transfer):
+    refused, by transfer or by surrender; the same at T2 goes."""
+    from datetime import timedelta
+
+    world = build_world(engine, clock, companies=3)
+    svc, uc = world.svc, world.unit_class
+    a, _b, c = world.accounts
+    t0 = clock.now()
+    clock.at = t0 + timedelta(hours=2)
+    moved = svc.one(world.companies[0], Transfer(from_account=a.id, to_account=c.id, unit_class=uc.id, quantity=100))
+    assert moved.ranges == [(999_901, 1_000_000)]
+    clock.at = t0 + timedelta(hours=1)
+    small = svc.one(world.companies[2], Transfer(from_account=c.id, to_account=a.id, unit_class=uc.id, quantity=50))
+    assert small.ranges == [(979_951, 980_000)]
+    for op in (Transfer(from_account=c.id, to_account=a.id, unit_class=uc.id, quantity=10_000),
+               Surrender(from_account=c.id, unit_class=uc.id, quantity=10_000, compliance_year=2016)):
+        with pytest.raises(DomainError) as e:  # 9,950 t left of the T0 block + 50 t of the T2 one
+            svc.one(world.companies[2], op)
+        assert code(e) == "not_before_arrival"
+        assert "arrived in account BJ-C00002 at 2017-06-01T12:00:00+08:00" in e.value.message
+    assert bal(world, c) == (10_050, 0)
+    clock.at = t0 + timedelta(hours=2)
+    svc.one(world.companies[2], Transfer(from_account=c.id, to_account=a.id, unit_class=uc.id, quantity=10_000))
+    assert bal(world, c) == (50, 0)
+
+
+def test_auctioned_units_are_not_surrendered_before_their_delivery(engine) -> None:  # type: ignore[no-untyped-def]
+    """The demo's case (issue 15): Shanghai's auction closes 10:30 on the deadline day and delivers then;
+    a surrender dated 10:00 would take the delivered serials (the lowest) — refused; at 10:31 it goes."""
+    from openets.core.clock import MARKET_TZ, FixedClock
+
+    clock = FixedClock(datetime(2017, 6, 30, 9, 0, tzinfo=MARKET_TZ))
+    world = build_world(engine, clock, companies=2)
+    svc, uc, b = world.svc, world.unit_class, world.accounts[1]
+    auction = svc.account("BJ-AUCTION")
+    _done(world, svc.one(world.reg, CentralTransfer(from_account=world.issuance.id, to_account=auction.id,
+                                                    unit_class=uc.id, quantity=1_000)))
+    clock.at = datetime(2017, 6, 30, 10, 30, tzinfo=MARKET_TZ)
+    _done(world, svc.one(world.reg, AuctionDelivery(from_account=auction.id, to_account=b.id, unit_class=uc.id,
+                                                    quantity=500)))
+    clock.at = datetime(2017, 6, 30, 10, 0, tzinfo=MARKET_TZ)
+    with pytest.raises(DomainError) as e:
+        svc.one(world.companies[1], Surrender(from_account=b.id, unit_class=uc.id, quantity=10_500,
+                                              compliance_year=2016))
+    assert code(e) == "not_before_arrival"
+    assert bal(world, b) == (10_500, 0)
+    clock.at = datetime(2017, 6, 30, 10, 31, tzinfo=MARKET_TZ)
+    svc.one(world.companies[1], Surrender(from_account=b.id, unit_class=uc.id, quantity=10_500, compliance_year=2016))
+    assert bal(world, b) == (0, 0)

@@ -209,3 +209,14 @@ def test_no_checkpoint_of_a_registry_that_does_not_verify(engine: Engine, world:
     with pytest.raises(DomainError) as refused:
         write_checkpoint(engine, world.svc.rulebook, tmp_path / "cp.json.gz", KEY)
     assert refused.value.code == "registry_does_not_verify" and not (tmp_path / "cp.json.gz").exists()
+
+
+def test_h_lowered_last_arrival_is_named(engine: Engine, world: World) -> None:
+    """positions.last_in_us lowered (so that an entry dated before its units arrived would pass the
+    arrival check's fast path): named, for that position only."""
+    c = world.accounts[2].id
+    uc = world.unit_class.id
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE positions SET last_in_us = 0 WHERE account_id = :a AND unit_class_id = :u"),
+                     {"a": c, "u": uc})
+    assert _codes(engine, world) == {"last_arrival_differs_from_journal": [f"position {c}/{uc}/0"]}

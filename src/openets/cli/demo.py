@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from openets.simulation.outcome import ReportData
 
 SCHEMA_HELP = ("A scenario file (TOML): [scenario] name, seed, rules (rule-set files next to it); then one "
-               "[[markets]] table per market: code, year, companies, investors, price_yuan, sectors, "
-               "emissions_t = [low, high], emissions_change = [low, high], trading_days, orders_per_day, "
-               "late_share, never_share, and optionally auction = {rules, bidders_share} and "
+               "[[markets]] table per market: code, year, companies, investors, price_yuan (the starting reference "
+               "price), sectors, emissions_t = [low, high], emissions_change = [low, high], trading_days, orders_per_day, "
+               "late_share, never_share, and optionally mac_yuan = {sector = [low, high]}, mac_share, discount_rate, "
+               "listing_cost_yuan, rush, auction = {rules, bidders_share} and "
                "offsets = {projects, credits_per_project, buyers_share}. Copy src/openets/scenarios/pilots-2016.toml.")
 
 

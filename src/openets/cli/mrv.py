@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, console, emit, run
 from openets.cli.output import csv_requested
+
+if TYPE_CHECKING:
+    from openets.services.falsification import Finding
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -306,5 +310,86 @@ def export(report_id: int = typer.Argument(..., metavar="REPORT"),
         got = reports.export_data(report_id)
         emit({"export": str(write(out, got.report, market=got.market, streams=got.streams, indirect=got.indirect))},
              as_json)
+
+    run(go)
+
+
+def _falsification(db: str | None):
+    from openets.cli.common import clock, engine
+    from openets.services.falsification import FalsificationService
+    from openets.services.registry import RegistryService
+
+    reg = RegistryService(engine(db), clock=clock())
+    return reg, FalsificationService(reg)
+
+
+def _finding_row(f: Finding) -> dict[str, object]:
+    return {"finding": f.id, "market": f.market, "company": f.company, "year": f.report_year, "kind": f.kind,
+            "status": f.status, "found_by": f.found_by, "fine_yuan": None if f.fine_fen is None else f"{f.fine_fen / 100:.2f}",
+            "individuals_yuan": None if f.individual_fen is None else f"{f.individual_fen / 100:.2f}",
+            "cut_share": None if f.cut_share is None else str(f.cut_share), "cut_year": f.cut_year,
+            "cut_t": f.cut_quantity, "decided_by": f.decided_by, "decision": f.decision, "basis": f.basis}
+
+
+@app.command()
+def falsification(market: str = typer.Option(...), company: str = typer.Option(..., help="Registration id."),
+                  year: int = typer.Option(..., help="The report's year."),
+                  kind: str = typer.Option(..., help="not_accounted, major_defect, falsified or no_samples."),
+                  basis: str = typer.Option(..., help="What was found, and where."),
+                  user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+                  as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Record a data-quality finding against a company's report (regulator; Decree 775): decided by a
+    second regulator with `mrv falsification-decide`."""
+
+    def go() -> None:
+        reg, svc = _falsification(db)
+        emit(_finding_row(svc.record(acting(reg, user, party), market=market, company=company, year=year,
+                                     kind=kind, basis=basis)), as_json)
+
+    run(go)
+
+
+@app.command("falsification-decide")
+def falsification_decide(
+        finding_id: int = typer.Argument(..., metavar="FINDING"),
+        gains_yuan: str = typer.Option("0", "--gains-yuan", help="The illegal gains found (yuan; 0: none)."),
+        multiple: str | None = typer.Option(None, help="× the gains, in the rule's range (gains at or above "
+                                                       "its threshold)."),
+        fine_yuan: str | None = typer.Option(None, "--fine-yuan", help="The fine in the rule's fixed range "
+                                                                     "(gains none or below the threshold)."),
+        individuals_yuan: str | None = typer.Option(None, "--individuals-yuan", help="The responsible individuals' fine."),
+        corrected: bool = typer.Option(False, "--corrected", help="The company corrected its data: no cut."),
+        cut: str | None = typer.Option(None, help="Not corrected: the share of next year's allocation cut "
+                                                  "(e.g. 0.5 … 1)."),
+        cut_year: int | None = typer.Option(None, "--cut-year", help="The allocation year cut (default: the "
+                                                                     "report's year + 1)."),
+        user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+        as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Decide a finding (a second regulator): the fine, the individuals' fine, and if not corrected the
+    50–100 % cut of next year's allocation, applied when that year's allocation is issued."""
+
+    def go() -> None:
+        from openets.core.numbers import parse_decimal, parse_fen
+
+        reg, svc = _falsification(db)
+        got = svc.decide(
+            acting(reg, user, party), finding_id, gains_fen=parse_fen(gains_yuan, "--gains-yuan"), corrected=corrected,
+            multiple=parse_decimal(multiple, "--multiple", minimum=0, maximum=1000) if multiple is not None else None,
+            amount_fen=parse_fen(fine_yuan, "--fine-yuan") if fine_yuan is not None else None,
+            individual_fen=parse_fen(individuals_yuan, "--individuals-yuan") if individuals_yuan is not None else None,
+            cut_share=parse_decimal(cut, "--cut", minimum=0, maximum=1) if cut is not None else None, cut_year=cut_year)
+        emit(_finding_row(got), as_json)
+
+    run(go)
+
+
+@app.command()
+def falsifications(market: str = typer.Option(...), company: str | None = typer.Option(None),
+                   db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """The market's data-quality findings, their decisions and the cuts applied."""
+
+    def go() -> None:
+        _, svc = _falsification(db)
+        emit([_finding_row(f) for f in svc.findings(market, company)], as_json, title=f"{market} findings")
 
     run(go)

@@ -179,3 +179,50 @@ def allocation_cut(next_allocation: int, share: Decimal, rule: DataSanction) -> 
     if next_allocation < 0:
         raise DomainError("value_negative", "an allocation cannot be negative")
     return int((share * next_allocation).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+FALSIFICATION_KINDS = ("not_accounted", "major_defect", "falsified", "no_samples")  # what the article lists
+
+
+@dataclass(frozen=True, slots=True)
+class DataDecision:
+    """A data-quality case decided: the company's fine, the responsible individuals' (None: none decided),
+    and the share of next year's allocation cut (None: corrected, no cut)."""
+
+    fine_fen: int
+    individual_fen: int | None
+    cut_share: Decimal | None
+    basis: str
+
+
+def data_sanction(rule: DataSanction, *, gains_fen: int, corrected: bool, multiple: Decimal | None = None,
+                  amount_fen: int | None = None, individual_fen: int | None = None,
+                  cut_share: Decimal | None = None) -> DataDecision:
+    """A data-quality (falsification) case as the second regulator decides it, every figure inside the
+    rule's range and none defaulted: the fine (:func:`data_fine`: ``multiple`` × the illegal gains at or
+    above the threshold, else ``amount_fen`` in the fixed range); the individuals' fine if decided, in its
+    range; and, where the company did not correct its data (``corrected`` False), the share of next year's
+    allocation cut, in the rule's range (the tonnes follow from that allocation: :func:`allocation_cut`).
+    A corrected case has no cut."""
+    fine_fen = data_fine(rule, gains_fen=gains_fen, multiple=multiple, amount_fen=amount_fen)
+    if gains_fen >= rule.gains_threshold_fen:
+        words = f"{multiple} × illegal gains {gains_fen / 100:,.2f} yuan = {fine_fen / 100:,.2f} yuan"
+    else:
+        words = (f"illegal gains {gains_fen / 100:,.2f} yuan, below {rule.gains_threshold_fen / 100:,.2f}: "
+                 f"fine {fine_fen / 100:,.2f} yuan decided in the fixed range")
+    if individual_fen is not None:
+        ilo, ihi = rule.individual_fen
+        if not ilo <= individual_fen <= ihi:
+            raise DomainError("fine_outside_range", f"the individuals' fine is decided between {ilo / 100:,.2f} "
+                                                    f"and {ihi / 100:,.2f} yuan")
+        words += f"; responsible individuals {individual_fen / 100:,.2f} yuan"
+    if corrected:
+        if cut_share is not None:
+            raise DomainError("cut_when_corrected", "a corrected case has no allocation cut")
+        return DataDecision(fine_fen, individual_fen, None, words + "; corrected: no allocation cut")
+    low, high = rule.allocation_cut
+    if cut_share is None or not low <= cut_share <= high:
+        raise DomainError("share_outside_range", f"not corrected: the cut of next year's allocation is decided "
+                                                 f"between {low:.0%} and {high:.0%}")
+    return DataDecision(fine_fen, individual_fen, cut_share,
+                        words + f"; not corrected: next year's allocation cut by {cut_share:.0%}")

@@ -7,11 +7,11 @@ The book knows nothing of accounts' rules: it refuses only what would break the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from openets.ledger import blocks as blk
 from openets.ledger.blocks import Block
-from openets.ledger.journal import GENESIS, JournalLine, format_serials, line_digest
+from openets.ledger.journal import GENESIS, JournalLine, format_serials, line_digest, parse_serials
 
 
 class PositionKey(NamedTuple):
@@ -32,6 +32,15 @@ class BlockSource(Protocol):
         ...
 
 
+@runtime_checkable
+class ArrivalSource(Protocol):
+    """Where the book asks when serials came into a position (storage implements it, from the journal)."""
+
+    def arrived(self, key: PositionKey, ranges: list[tuple[int, int]], after_us: int) -> int | None:
+        """The latest moment after ``after_us`` at which any of ``ranges`` came into the position, or None."""
+        ...
+
+
 @dataclass(slots=True)
 class Position:
     key: PositionKey
@@ -42,6 +51,7 @@ class Position:
     # None: every block is in ``blocks``. Otherwise only those starting at or below it are all there
     # (more are fetched from the source when a movement needs them; merges fetch neighbours).
     prefix_end: int | None = None
+    last_in_us: int | None = None  # when units last came into it (µs; None: never), kept by every line adding to it
 
     @property
     def available(self) -> int:
@@ -66,11 +76,12 @@ class Book:
 
     # -- loading ---------------------------------------------------------------------------------
     def load_position(self, key: PositionKey, total: int, reserved: int, rows: list[tuple[int, int]],
-                      *, complete: bool = True) -> None:
+                      *, complete: bool = True, last_in_us: int | None = None) -> None:
         """``rows``: the stored (start, end) blocks. ``complete=False``: ``rows`` is empty and blocks are
         fetched from the source when needed."""
         rows = sorted(rows)
-        pos = Position(key, total, reserved, [Block(s, e, s) for s, e in rows], True, None if complete else 0)
+        pos = Position(key, total, reserved, [Block(s, e, s) for s, e in rows], True, None if complete else 0,
+                       last_in_us)
         if not complete and self.source is None:
             raise LedgerError("a partly loaded position needs a block source")
         self.positions[key] = pos
@@ -146,6 +157,44 @@ class Book:
                         d_total, d_reserved, serials, kind, at_us, prev, digest)
         )
         self.heads[key.account_id] = (seq, digest)
+        if d_total > 0:
+            pos = self.positions[key]
+            pos.last_in_us = at_us if pos.last_in_us is None else max(pos.last_in_us, at_us)
+
+    def lowest_ranges(self, key: PositionKey, quantity: int) -> list[tuple[int, int]]:
+        """The serial ranges a movement of ``quantity`` out of the position would take, as :meth:`move`
+        takes them (``blocks.take``: whole blocks lowest first, then the upper part of the next one),
+        without moving anything; fewer when it holds fewer."""
+        pos = self.position(key)
+        self._ensure_lowest(pos, quantity)
+        out: list[tuple[int, int]] = []
+        for b in pos.blocks:
+            if quantity <= 0:
+                break
+            size = b.end - b.start + 1
+            out.append((b.start, b.end) if size <= quantity else (b.end - quantity + 1, b.end))
+            quantity -= min(size, quantity)
+        return out
+
+    def arrived_after(self, key: PositionKey, quantity: int, now_us: int) -> int | None:
+        """When the units a movement of ``quantity`` out of the position at ``now_us`` would take arrived,
+        if after ``now_us`` (else None): the registry's time runs forward for each unit. Fast path: the
+        position's ``last_in_us`` is not after ``now_us``. Otherwise, block by block: the serials it would
+        take (:meth:`lowest_ranges`), against this unit of work's lines and the source's journal; without
+        an arrival source, the position's latest arrival (the safe answer)."""
+        pos = self.position(key)
+        if pos.last_in_us is None or pos.last_in_us <= now_us:
+            return None
+        ranges = self.lowest_ranges(key, quantity)
+        latest: int | None = None
+        for ln in self.lines:
+            if (ln.d_total > 0 and ln.at_us > now_us and (ln.account_id, ln.unit_class_id, ln.restriction_id) == key
+                    and any(s <= e2 and s2 <= e for s, e in parse_serials(ln.serials) for s2, e2 in ranges)):
+                latest = ln.at_us if latest is None else max(latest, ln.at_us)
+        if not isinstance(self.source, ArrivalSource):
+            return pos.last_in_us
+        stored = self.source.arrived(key, ranges, now_us)
+        return max((x for x in (latest, stored) if x is not None), default=None)
 
     # -- operations ------------------------------------------------------------------------------
     def create(self, txn_id: int, key: PositionKey, start: int, end: int, kind: str, at_us: int) -> None:

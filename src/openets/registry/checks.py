@@ -13,7 +13,7 @@ from datetime import datetime
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ, from_us, to_us
 from openets.registry.model import GOVERNMENT_ACCOUNTS, Account, Restriction, UnitClass, UnitKind
-from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, StartedBy, TxType
+from openets.registry.transactions import SPECS, STATUS_IN, STATUS_OUT, SURRENDER_TYPES, StartedBy, TxType
 from openets.rules.loader import RegistryRules
 
 
@@ -37,11 +37,11 @@ class Ctx:
     reverses_year: int | None = None  # … and that transaction's compliance year
     # a surrender under an account limit (flex_key): (kind, year, the limit granted or None, used so far)
     flex: tuple[str, int, int | None, int] | None = None
-    arrived_us: int | None = None  # when units last came into the sender's position (None: not loaded)
+    arrived_us: int | None = None  # when the units it takes arrived, if after its time (None: not after)
 
 
 Check = Callable[[Ctx], str | None]
-SURRENDERS = (TxType.SURRENDER, TxType.FORCED_SURRENDER)  # into the market's surrender account, for a year
+SURRENDERS = SURRENDER_TYPES  # into the market's surrender account, for a year
 
 
 def quantity_whole_and_positive(c: Ctx) -> str | None:
@@ -202,8 +202,9 @@ def within_flex_limit(c: Ctx) -> str | None:
 
 
 def not_before_arrival(c: Ctx) -> str | None:
-    """An entry out of a position is not dated before the units last arrived in it (e.g. surrendering
-    auctioned units before their delivery): the registry's time runs forward for every position."""
+    """A movement out of a position is not dated before the units it takes arrived in it, by issuance or
+    by transfer (e.g. surrendering auctioned units before their delivery): the registry's time runs
+    forward for every unit. ``arrived_us`` is found block by block (``Book.arrived_after``)."""
     if c.arrived_us is None or c.sender is None or to_us(c.now) >= c.arrived_us:
         return None
     return (f"units of {c.unit_class.code} arrived in account {c.sender.number} at "

@@ -57,8 +57,6 @@ class WorkingSet:
     # account limits (checks.flex_key): (account, kind, year) → [limit granted or None, used so far];
     # storage loads those a batch's surrenders count against, the engine adds what each one uses
     flex: dict[tuple[int, str, int], list[int | None]] = field(default_factory=dict)
-    # when units last arrived in a position (µs), for the surrenders and cancellations out of it
-    arrivals: dict[PositionKey, int] = field(default_factory=dict)
 
 
 class Registry:
@@ -175,7 +173,8 @@ class Registry:
                   pos.available, from_reserved, rules, compliance_year=compliance_year,
                   market=sender.market if type in _checks.SURRENDERS else None,
                   flex=(fk[0], fk[1], entry[0], entry[1] or 0) if fk is not None and entry is not None else None,
-                  arrived_us=self.ws.arrivals.get(key))
+                  arrived_us=self.ws.book.arrived_after(key, quantity, to_us(now))
+                  if quantity - from_reserved <= pos.available else None)
         self._check(ctx)
         if entry is not None:
             entry[1] = (entry[1] or 0) + quantity

@@ -29,6 +29,12 @@ class TxType(enum.StrEnum):
     UNFREEZE = "unfreeze"
 
 
+# What counts as surrendering for a compliance year, in the registry's checks, compliance and reports:
+# the company's own surrender and the regulator's forced one (Shenzhen's deduction of the shortfall).
+SURRENDER_TYPES: frozenset[TxType] = frozenset({TxType.SURRENDER, TxType.FORCED_SURRENDER})
+SURRENDER_TYPE_VALUES: tuple[str, ...] = tuple(sorted(x.value for x in SURRENDER_TYPES))  # for SQL ``IN``
+
+
 class ReceiverRule(enum.StrEnum):
     ENTERED = "entered"
     MARKET_SURRENDER = "market_surrender"

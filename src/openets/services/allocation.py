@@ -362,12 +362,16 @@ class AllocationService:
                              .where(t.allocations.c.run_id == run_id).order_by(t.allocations.c.id)).all()
             held = self._available(c, [r.account_id for r in rows if r.quantity < 0], uc.id)
             owed = self._outstanding(c, run.market) if self._withholds(run.market, run.compliance_year) else {}
+            from openets.services.falsification import FalsificationService  # Decree 775: a data-fraud cut
+
+            cuts = FalsificationService(self.registry).cuts_for(
+                c, run.market, run.compliance_year, run_id, {r.company: r.quantity for r in rows if r.quantity > 0})
             ops: list[Allocate | ReturnExcess] = []
             debts: list[dict[str, Any]] = []
             now_us = to_us(self.registry.clock.now())
             for r in rows:
                 key = f"alloc-{run_id}-{r.company}"
-                quantity = r.quantity
+                quantity = r.quantity - cuts.get(r.company, 0)
                 withheld = min(owed.get(r.company, 0), quantity) if quantity > 0 else 0
                 if withheld:  # the Shenzhen rule: an unpaid shortfall comes out of the next allocation
                     quantity -= withheld

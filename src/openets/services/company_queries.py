@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, or_, select
 
 from openets.core.clock import from_us
+from openets.registry.transactions import SURRENDER_TYPE_VALUES
 from openets.storage import tables as t
 
 
@@ -163,7 +164,7 @@ class CompanyQueries:
         q = (select(tx.c.id, a.c.number, t.unit_classes.c.code, tx.c.quantity, tx.c.at_us, rev.c.id.label("rev"))
              .join(a, a.c.id == tx.c.sender_id).join(t.unit_classes, t.unit_classes.c.id == tx.c.unit_class_id)
              .outerjoin(rev, (rev.c.reverses_id == tx.c.id) & (rev.c.status == "completed"))
-             .where(a.c.party_id == party_id, tx.c.type == "surrender", tx.c.market == market,
+             .where(a.c.party_id == party_id, tx.c.type.in_(SURRENDER_TYPE_VALUES), tx.c.market == market,
                     tx.c.compliance_year == year, tx.c.status == "completed").order_by(tx.c.id))
         with self.engine.connect() as c:
             return [SurrenderRow(int(r.id), r.number, r.code, int(r.quantity), from_us(r.at_us), r.rev is not None)

@@ -22,6 +22,7 @@ from openets.core.clock import MARKET_TZ, from_us
 from openets.core.errors import DomainError, NotFound
 from openets.core.ids import UnitClassId
 from openets.offsets.rules import OffsetRules, offset_cap
+from openets.registry.transactions import SURRENDER_TYPE_VALUES
 from openets.services import rulebook, sanctioning
 from openets.services.queries import available_positions
 from openets.services.registry import RegistryService
@@ -105,7 +106,7 @@ class ComplianceService:
                 .join(t.accounts, t.accounts.c.id == tx.c.sender_id)
                 .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
                 .join(t.unit_classes, t.unit_classes.c.id == tx.c.unit_class_id)
-                .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
+                .where(tx.c.type.in_(SURRENDER_TYPE_VALUES), tx.c.market == market, tx.c.compliance_year == year,
                        tx.c.status == "completed", *one_party)).all()
             reversed_at = {row.reverses_id: row.at_us for row in c.execute(
                 select(tx.c.reverses_id, tx.c.at_us).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None),
@@ -242,7 +243,7 @@ class ComplianceService:
                                .join(t.accounts, t.accounts.c.id == tx.c.sender_id)
                                .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
                                .join(t.unit_classes, t.unit_classes.c.id == tx.c.unit_class_id)
-                               .where(tx.c.type == "surrender", tx.c.market == market, tx.c.compliance_year == year,
+                               .where(tx.c.type.in_(SURRENDER_TYPE_VALUES), tx.c.market == market, tx.c.compliance_year == year,
                                       tx.c.status == "completed")
                                .group_by(t.parties.c.registration_id, t.unit_classes.c.kind)):
                 got = given.setdefault(r[0], [0, 0])

@@ -104,6 +104,18 @@ def blocks_match_journal(r: Replay, table: dict[Key, list[tuple[int, int]]]) -> 
     return out
 
 
+def arrivals_match_journal(conn: Connection) -> list[Problem]:
+    """Every position's ``last_in_us`` is its latest journal line adding to it (NULL: none): a lowered one
+    would let an entry dated before its units arrived through the arrival check's fast path."""
+    want = {(a, u, x): m for a, u, x, m in conn.exec_driver_sql(
+        "SELECT account_id, unit_class_id, restriction_id, max(at_us) FROM journal WHERE d_total > 0 GROUP BY 1, 2, 3")}
+    return [Problem("last_arrival_differs_from_journal", _pos((a, u, x)),
+                    f"table last_in_us {have}, journal {want.get((a, u, x))}")
+            for a, u, x, have in conn.exec_driver_sql(
+                "SELECT account_id, unit_class_id, restriction_id, last_in_us FROM positions ORDER BY 1, 2, 3")
+            if have != want.get((a, u, x))]
+
+
 def read_positions(conn: Connection) -> dict[Key, list[int]]:
     return {(a, u, x): [t, res] for a, u, x, t, res in conn.exec_driver_sql(
         "SELECT account_id, unit_class_id, restriction_id, total, reserved FROM positions")}

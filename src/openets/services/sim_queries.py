@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
+from openets.registry.transactions import SURRENDER_TYPE_VALUES
 from openets.storage import tables as t
 
 
@@ -91,7 +92,7 @@ class SimulationQueries:
         """Units surrendered in a market for a compliance year (every unit class)."""
         with self.engine.connect() as c:
             return int(c.execute(select(func.coalesce(func.sum(t.transactions.c.quantity), 0)).where(
-                t.transactions.c.market == market, t.transactions.c.type == "surrender",
+                t.transactions.c.market == market, t.transactions.c.type.in_(SURRENDER_TYPE_VALUES),
                 t.transactions.c.compliance_year == compliance_year)).scalar_one())
 
     def trades_after(self, instrument: str, after_id: int) -> list[TradeLine]:

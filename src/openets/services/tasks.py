@@ -20,7 +20,7 @@ from openets.storage import tables as t
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    kind: str  # transaction, allocation_run, account, mrv_report
+    kind: str  # transaction, allocation_run, account, mrv_report, falsification (a finding to decide: Decree 775)
     id: str  # the transaction / run / report id, or the account number
     key: str  # the sentence saying what it is: the catalogue's ``sentence_<key>`` …
     proposed_by: str
@@ -73,6 +73,14 @@ def pending_for(engine: Engine, me: Actor) -> list[Task]:
             out.append(Task("mrv_report", str(e.id), "task_mrv_report", e.company, None, False,
                             f"openets mrv confirm {e.id}", {"year": e.year, "name": e.name or e.company,
                                                             "company": e.company}))
+        ff = t.falsification_findings
+        for f in c.execute(select(ff.c.id, ff.c.company, ff.c.report_year, ff.c.kind, ff.c.found_by, ff.c.found_us)
+                           .where(ff.c.market == me.market, ff.c.status == "found").order_by(ff.c.id)):
+            out.append(Task("falsification", str(f.id), "task_falsification", f.found_by, from_us(f.found_us),
+                            f.found_by == me.user,
+                            f"openets mrv falsification-decide {f.id} --fine-yuan … [--cut 0.5 | --corrected]",
+                            {"kind": Named("falsification_kind", f.kind), "company": f.company,
+                             "year": f.report_year}))
     return out
 
 

@@ -12,6 +12,8 @@ The checks, each named (the pure ones in :mod:`openets.registry.audit`, the jour
   who may approve it;
 - ``positions_match_journal``, ``blocks_match_journal``, ``reserved_matches_reservations``: the
   positions and blocks tables equal a replay of the journal, reserved figures the open reservations;
+- ``arrivals_match_journal``: every position's ``last_in_us`` (the arrival check's fast path) is the
+  time of its latest journal line adding to it;
 - ``positions_agree_with_transactions``: every position's total is what its transactions moved;
 - ``unit_class_figures``: issued / surrendered / cancelled / deleted equal their transactions, and all
   positions add up to the issued figure;
@@ -47,7 +49,7 @@ from openets.services.journal import chains, verify_chains
 
 CHECKS = ("journal_chains", "lines_have_transactions", "lines_agree_with_transactions", "approvals",
           "positions_match_journal", "blocks_match_journal", "reserved_matches_reservations",
-          "positions_agree_with_transactions", "unit_class_figures", "issuance_contiguous",
+          "arrivals_match_journal", "positions_agree_with_transactions", "unit_class_figures", "issuance_contiguous",
           "blocks_within_issuance")
 
 
@@ -177,6 +179,7 @@ def _run(conn: Connection, rulebook: RuleBook, checkpoint: dict[str, Any] | None
     problems += reconcile.positions_match_journal(rep, table)
     problems += reconcile.blocks_match_journal(rep, blocks)
     problems += reconcile.reserved_matches_reservations(table, reconcile.read_open_reservations(conn))
+    problems += reconcile.arrivals_match_journal(conn)
 
     flows = audit.transaction_flows(txns.values())
     problems += audit.positions_agree_with_transactions(flows, {k: v[0] for k, v in table.items()})

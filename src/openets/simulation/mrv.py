@@ -17,6 +17,7 @@ from openets.registry.model import PartyKind
 from openets.services.compliance import ComplianceService
 from openets.services.reports import ReportService
 from openets.simulation.state import Company, Market, Progress, at
+from openets.simulation.trading import first_trading_day
 
 
 def run_mrv(markets: list[Market], progress: Progress) -> None:
@@ -31,9 +32,11 @@ def run_mrv(markets: list[Market], progress: Progress) -> None:
         rules = ComplianceService(svc).compliance_rules(code, year)
         rounding = rules.rounding
         # verification 21 days after the report, confirmation 15 later; squeezed when the year starts
-        # late (the 2024 industrial plan came 45 days before its deadline): everything, and the
-        # allocation 5 days after it, before the deadline
-        room = max((rules.deadline - d0).days - 10, 2)
+        # late (the 2024 industrial plan came 45 days before its deadline; the national 2023 plan 77
+        # days): everything, and the allocation 5 days after it, before the deadline and before the first
+        # trading day (the agents trade what the true-up gave them: it must have arrived by then)
+        first = first_trading_day(m)
+        room = max(min((rules.deadline - d0).days - 10, (first - d0).days - 6), 2)
         verify_after, confirm_after = min(21, room // 2), min(36, room)
         reports = ReportService(svc)
         ver = svc.create_party(kind=PartyKind.VERIFIER, name=f"{code}核查机构", registration_id=f"VER-{code}")

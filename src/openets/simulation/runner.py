@@ -74,7 +74,7 @@ class YearRunner:
             self.rulebook.market(spec.code)  # an unknown market is named before anything runs
             clock = FixedClock(at(spec.starts or date(spec.year, 6, 30), 10))
             svc = RegistryService(self.engine, clock=clock, rulebook=self.rulebook)
-            self.markets.append(Market(spec, svc, clock, random.Random(self.sc.scenario.seed * 1000 + i)))
+            self.markets.append(Market(spec, svc, clock, random.Random(self.sc.scenario.seed * 1000 + i), self.sc.scenario.seed))
         with self._stage("parties and accounts", lambda: f"{sum(len(m.companies) for m in self.markets):,} companies"):
             for m in self.markets:
                 set_up(m, self.progress)

@@ -64,7 +64,8 @@ class MarketSpec(_Strict):
     year: int = Field(ge=2013, le=2060)
     companies: int = Field(ge=2, le=50_000)
     investors: int = Field(0, ge=0, le=1000)
-    price_yuan: Decimal = Field(gt=0, le=10_000)
+    price_yuan: Decimal = Field(gt=0, le=10_000, description="the starting reference price (the exchange opens at it; "
+                                                             "the companies expected it while they emitted); never a corridor")
     sectors: list[str] = Field(min_length=1)
     emissions_t: tuple[int, int]
     emissions_change: tuple[Decimal, Decimal] = (Decimal("-0.05"), Decimal("0.05"))
@@ -79,6 +80,15 @@ class MarketSpec(_Strict):
     starts: date | None = Field(None, description="when the year's set-up happens (default: 30 June of the year)")
     fleet: list[UnitKind] | None = Field(None, min_length=1, description="a power market's kinds of generating unit "
                                          "(shares adding up to 1); without it, the default fleet of world.power_units")
+    mac_yuan: dict[str, tuple[Decimal, Decimal]] = Field(
+        default_factory=dict, description="per sector, [low, high] yuan/t: the MAC of the tonne abated at mac_share of a "
+                                          "company's emissions, drawn log-uniformly per company (a sector not named: "
+                                          "no abatement, a tonne it lacks worth the penalty)")
+    mac_share: Decimal = Field(Decimal("0.1"), gt=0, le=1)
+    discount_rate: Decimal = Field(Decimal("0.05"), ge=0, le=1, description="a banked tonne: next year's expected price ÷ (1 + rate)")
+    listing_cost_yuan: Decimal = Field(Decimal(0), ge=0, description="what being published as non-compliant costs a company")
+    rush: Decimal = Field(Decimal(0), ge=0, le=100, description="orders crowd towards the deadline: day n of N weighs "
+                                                                "1 + rush × (n/(N−1))²")
 
     @model_validator(mode="after")
     def _ranges(self) -> MarketSpec:
@@ -103,6 +113,9 @@ class MarketSpec(_Strict):
                 if k.hours[1] * (1 + self.emissions_change[1]) > 8760:
                     raise ValueError(f"a {k.fuel} unit of {k.hours[1]} full-load hours grown by {self.emissions_change[1]} "
                                      "runs more than the 8,760 hours of a year")
+        for sector, (a, b) in self.mac_yuan.items():
+            if not 0 < a <= b:
+                raise ValueError(f"mac_yuan.{sector} is [low, high] yuan per tonne with 0 < low ≤ high")
         return self
 
 

@@ -16,6 +16,7 @@ from openets.core.ids import AccountId
 from openets.registry.model import UnitClass
 from openets.services.exchange import ExchangeService
 from openets.services.registry import RegistryService
+from openets.simulation.economics import Mac
 from openets.simulation.progress import Progress
 from openets.simulation.schema import MarketSpec
 
@@ -38,6 +39,9 @@ class Company:
     verified: Decimal = Decimal(0)
     obligation: int = 0
     output: Decimal = Decimal(0)  # an intensity plan's product output this year (t of product)
+    mac: Mac | None = None  # a covered company's MAC curve (abatement.draw_mac); investors: None
+    bau: int = 0  # its emissions had it abated nothing, tonnes
+    abated: int = 0  # what it abated at the price it expected
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Market:
     svc: RegistryService  # with this market's clock
     clock: FixedClock
     rng: random.Random
+    seed: int = 0  # the scenario's seed (generators of their own derive from it)
     regulators: tuple[Actor, Actor] | None = None  # set when the market is set up
     unit_class: UnitClass | None = None  # the year's allowances, created at allocation
     companies: list[Company] = field(default_factory=list)
@@ -58,6 +63,7 @@ class Market:
     offsets_used: int = 0
     offsets_sold: int = 0
     true_up: int = 0
+    economy: Any = None  # agents.Economy, set when trading opens (what the agents know; its block trades)
 
     # the stages run in order: each of these is read only after the stage that sets it
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,7 +18,8 @@ from openets.core.actor import SYSTEM_SETUP, Actor, Role
 from openets.core.ids import PartyId
 from openets.registry.model import AccountType, PartyKind
 from openets.services.database import run_in_transaction as in_transaction
-from openets.simulation.schema import UnitKind
+from openets.simulation.abatement import abated_at, draw_mac
+from openets.simulation.schema import MarketSpec, UnitKind
 from openets.simulation.state import Company, Market, Progress
 
 
@@ -32,6 +34,8 @@ def set_up(m: Market, progress: Progress) -> None:
     n_never = int(s.companies * s.never_share)
     n_late = int(s.companies * s.late_share)
     tick = progress.stage(f"{code} parties and accounts", s.companies + s.investors)
+    # the curves from a generator of their own: the companies' emissions stay the draws they were
+    mac_rng = random.Random(f"abatement {m.seed} {code}")
 
     def work(c: Connection) -> tuple[list[Company], list[Company]]:
         out: list[Company] = []
@@ -58,6 +62,8 @@ def set_up(m: Market, progress: Progress) -> None:
             if s.power and not investor:
                 co.units = power_units(rng, base, change, s.fleet)
                 co.actual = sum((u["emissions"] for u in co.units), Decimal(0))
+            if not investor:
+                abate(co, s, mac_rng)
             (inv if investor else out).append(co)
             tick(1)
         return out, inv
@@ -69,6 +75,30 @@ def set_up(m: Market, progress: Progress) -> None:
         m.companies[k].behaviour = "never"
     for k in order[n_never:n_never + n_late]:
         m.companies[k].behaviour = "late"
+
+
+def abate(co: Company, s: MarketSpec, rng: random.Random) -> None:
+    """The company's MAC curve (drawn per sector, ``abatement.draw_mac``) and what it abated while it
+    emitted: every tonne cheaper than the price it expected (the starting reference price). Its
+    emissions follow: business-as-usual less that (a power company's by a lower intensity of each unit)."""
+    co.bau = int(co.actual)
+    if co.sector not in s.mac_yuan:
+        return  # no curve for its sector: it abates nothing (a tonne it lacks is worth the penalty)
+    lo, hi = s.mac_yuan[co.sector]
+    co.mac = draw_mac(rng, co.bau, (Fraction(lo), Fraction(hi)), Fraction(s.mac_share))
+    co.abated = min(abated_at(co.mac, Fraction(s.price_yuan)), co.bau)
+    if not co.abated:
+        return
+    if not co.units:
+        co.actual = (co.actual - co.abated).quantize(Decimal("0.01"))
+        return
+    keep = 1 - Decimal(co.abated) / Decimal(co.bau)
+    for u in co.units:
+        u["intensity"] = (u["intensity"] * keep).quantize(Decimal("0.0001"))
+        u["emissions"] = (u["mwh"] * u["intensity"]).quantize(Decimal("0.01"))
+    after = sum((u["emissions"] for u in co.units), Decimal(0))
+    co.abated = co.bau - int(after)  # what the units' rounded intensities come to
+    co.actual = after
 
 
 def _kind(rng: random.Random, fleet: list[UnitKind]) -> UnitKind:

@@ -74,7 +74,7 @@ _upd_position = (
     update(t.positions)
     .where(t.positions.c.account_id == bindparam("k_a"), t.positions.c.unit_class_id == bindparam("k_u"),
            t.positions.c.restriction_id == bindparam("k_r"))
-    .values(total=bindparam("total"), reserved=bindparam("reserved"))
+    .values(total=bindparam("total"), reserved=bindparam("reserved"), last_in_us=bindparam("last_in"))
 )
 _stored_block = ((t.blocks.c.account_id == bindparam("oa")) & (t.blocks.c.unit_class_id == bindparam("u"))
                  & (t.blocks.c.restriction_id == bindparam("or")) & (t.blocks.c.start == bindparam("os")))
@@ -111,14 +111,14 @@ _sel_idem = select(t.idempotency.c.key, t.idempotency.c.payload_hash, t.idempote
 _pos_key = tuple_(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id)
 _sel_positions = (
     select(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id,
-           t.positions.c.total, t.positions.c.reserved, t.blocks.c.start, t.blocks.c.end)
+           t.positions.c.total, t.positions.c.reserved, t.blocks.c.start, t.blocks.c.end, t.positions.c.last_in_us)
     .outerjoin(t.blocks, (t.blocks.c.account_id == t.positions.c.account_id)
                & (t.blocks.c.unit_class_id == t.positions.c.unit_class_id)
                & (t.blocks.c.restriction_id == t.positions.c.restriction_id))
     .where(_pos_key.in_(bindparam("keys", expanding=True)))
 )
 _sel_positions_only = select(t.positions.c.account_id, t.positions.c.unit_class_id, t.positions.c.restriction_id,
-                             t.positions.c.total, t.positions.c.reserved).where(
+                             t.positions.c.total, t.positions.c.reserved, t.positions.c.last_in_us).where(
     _pos_key.in_(bindparam("keys", expanding=True)))
 _POSITION_PROBES = 8
 
@@ -127,7 +127,7 @@ def _positions_by_key(n: int):
     """n positions by key as n ORed key probes: SQLite answers a row-value IN list through a
     temporary table (~12 µs for two keys against ~3 µs probing the key twice)."""
     p = t.positions.c
-    return select(p.account_id, p.unit_class_id, p.restriction_id, p.total, p.reserved).where(or_(*(
+    return select(p.account_id, p.unit_class_id, p.restriction_id, p.total, p.reserved, p.last_in_us).where(or_(*(
         (p.account_id == bindparam(f"a{i}")) & (p.unit_class_id == bindparam(f"u{i}"))
         & (p.restriction_id == bindparam(f"r{i}")) for i in range(n))))
 
@@ -165,7 +165,8 @@ _TXN_COLS = ("id", "type", "status", "market", "unit_class_id", "restriction_id"
 _ins_txn = _insert(t.transactions, _TXN_COLS)
 _ins_reservation = _insert(t.reservations, ("id", "account_id", "unit_class_id", "restriction_id", "quantity", "kind",
                                             "status", "txn_id", "note"))
-_ins_position = _insert(t.positions, ("account_id", "unit_class_id", "restriction_id", "total", "reserved"))
+_POSITION_COLS = ("account_id", "unit_class_id", "restriction_id", "total", "reserved", "last_in_us")
+_ins_position = _insert(t.positions, _POSITION_COLS)
 _BLOCK_COLS = ("account_id", "unit_class_id", "restriction_id", "start", "end")
 _ins_block = _insert(t.blocks, _BLOCK_COLS)
 _JOURNAL_COLS = JournalLine._fields  # a line is written as it is
@@ -246,6 +247,8 @@ class RegistryRepo:
             select(fl.c.account_id, fl.c.kind, fl.c.year, fl.c.quantity).where(fl.c.account_id.in_(ids)))}
         back = select(tx.c.reverses_id).where(tx.c.type == "reversal", tx.c.reverses_id.is_not(None),
                                               tx.c.status == "completed")
+        # the company's own surrenders only: a forced one is the regulator's deduction, not the company's
+        # use of a limit granted to it (it takes no later vintage: forced_surrender_allowances)
         rows = self.conn.execute(
             select(tx.c.sender_id, tx.c.market, tx.c.compliance_year, uc.c.kind, uc.c.vintage, tx.c.quantity)
             .join(uc, uc.c.id == tx.c.unit_class_id)
@@ -253,14 +256,19 @@ class RegistryRepo:
                    tx.c.id.not_in(back))).all()
         return limits, list(rows)
 
-    def arrivals(self, keys: Iterable[PositionKey]) -> dict[PositionKey, int]:
-        """When units last came into each position (its latest journal line adding to it), in µs."""
-        keys = set(keys)
+    def arrived(self, key: PositionKey, ranges: list[tuple[int, int]], after_us: int) -> int | None:
+        """The latest moment after ``after_us`` at which any of the serial ``ranges`` came into the
+        position (its journal lines adding to it), or None: the arrival check's slow path, asked only when
+        the position's ``last_in_us`` is after the entry's time (the book's ArrivalSource)."""
         j = t.journal
-        rows = self.conn.execute(select(j.c.account_id, j.c.unit_class_id, j.c.restriction_id, func.max(j.c.at_us))
-                                 .where(j.c.account_id.in_(sorted({k.account_id for k in keys})), j.c.d_total > 0)
-                                 .group_by(j.c.account_id, j.c.unit_class_id, j.c.restriction_id)).all()
-        return {k: int(r[3]) for r in rows if (k := PositionKey(r[0], r[1], r[2])) in keys}
+        rows = self.conn.execute(select(j.c.at_us, j.c.serials).where(
+            j.c.account_id == key.account_id, j.c.unit_class_id == key.unit_class_id,
+            j.c.restriction_id == key.restriction_id, j.c.d_total > 0, j.c.at_us > after_us)
+            .order_by(j.c.at_us.desc())).all()
+        for at_us, serials in rows:  # latest first: the first overlap is the answer
+            if any(s <= e2 and s2 <= e for s, e in parse_serials(serials) for s2, e2 in ranges):
+                return int(at_us)
+        return None
 
     def reservations(self, ids: Iterable[int]) -> dict[int, Reservation]:
         ids = sorted(set(ids))
@@ -280,7 +288,10 @@ class RegistryRepo:
         return txn_from_row(r) if r else None
 
     def is_reversed(self, txn_id: int) -> bool:
-        q = select(t.transactions.c.id).where(t.transactions.c.reverses_id == txn_id)
+        """A live reversal of it exists: done, or proposed and awaiting approval (a rejected or withdrawn
+        proposal does not count, as the partial unique index ``ux_transactions_reverses`` says)."""
+        q = select(t.transactions.c.id).where(t.transactions.c.reverses_id == txn_id, t.transactions.c.status.in_(
+            (TxStatus.AWAITING_APPROVAL.value, TxStatus.COMPLETED.value)))
         return self.conn.execute(q).first() is not None
 
     def load_positions(self, ws: WorkingSet, keys: Iterable[PositionKey], *, complete: bool = True) -> None:
@@ -299,18 +310,18 @@ class RegistryRepo:
                 params = {f"{c}{i}": v for i, k in enumerate(keys) for c, v in zip("aur", k, strict=True)}
                 rows = run(self.conn, _sel_positions_probe[len(keys)], params, raw=True)
             for r in rows if rows is not None else run(self.conn, _sel_positions_only, {"keys": keys}, raw=True):
-                ws.book.load_position(PositionKey(r[0], r[1], r[2]), r[3], r[4], [], complete=False)
+                ws.book.load_position(PositionKey(r[0], r[1], r[2]), r[3], r[4], [], complete=False, last_in_us=r[5])
             return
-        found: dict[PositionKey, tuple[int, int, list[tuple[int, int]]]] = {}
+        found: dict[PositionKey, tuple[int, int, list[tuple[int, int]], int | None]] = {}
         for r in run(self.conn, _sel_positions, {"keys": keys}, raw=True):
             key = PositionKey(r[0], r[1], r[2])
             entry = found.get(key)
             if entry is None:
-                entry = found[key] = (r[3], r[4], [])
+                entry = found[key] = (r[3], r[4], [], r[7])
             if r[5] is not None:
                 entry[2].append((r[5], r[6]))
-        for key, (total, reserved, rows) in found.items():
-            ws.book.load_position(key, total, reserved, rows)
+        for key, (total, reserved, rows, last_in) in found.items():
+            ws.book.load_position(key, total, reserved, rows, last_in_us=last_in)
 
     # the book's BlockSource
     def lowest(self, key: PositionKey, after: int, limit: int) -> list[tuple[int, int]]:
@@ -381,12 +392,12 @@ class RegistryRepo:
         upd_pos: list[tuple[Any, ...]] = []
         for key in book.touched:
             p = book.positions[key]
-            (upd_pos if p.loaded else new_pos).append((*key, p.total, p.reserved))
+            (upd_pos if p.loaded else new_pos).append((*key, p.total, p.reserved, p.last_in_us))
             p.loaded = True
         if upd_pos:
-            run_many(c, _upd_position, upd_pos, ("k_a", "k_u", "k_r", "total", "reserved"))
+            run_many(c, _upd_position, upd_pos, ("k_a", "k_u", "k_r", "total", "reserved", "last_in"))
         if new_pos:
-            run_many(c, _ins_position, new_pos, ("account_id", "unit_class_id", "restriction_id", "total", "reserved"))
+            run_many(c, _ins_position, new_pos, _POSITION_COLS)
         updates, inserts, deletes = book.block_diff()
         if deletes:
             run_many(c, _del_block, [(*k, st) for k, st in deletes], ("oa", "u", "or", "os"))

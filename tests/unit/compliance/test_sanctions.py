@@ -7,7 +7,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from openets.compliance.sanctions import allocation_cut, data_fine, month_before, next_year_deduction, parse_sanctions, surrender_fine
+from openets.compliance.sanctions import (
+    allocation_cut,
+    data_fine,
+    data_sanction,
+    month_before,
+    next_year_deduction,
+    parse_sanctions,
+    surrender_fine,
+)
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.rules.loader import RuleSet
@@ -74,6 +82,40 @@ def test_data_falsification() -> None:
     assert allocation_cut(2_000_001, D(1), rule) == 2_000_001
     with pytest.raises(DomainError, match="between 50% and 100%"):
         allocation_cut(2_000_001, D("0.4"), rule)
+
+
+def test_data_sanction_decides_every_figure_in_its_range() -> None:
+    """Decree 775's data-quality article (national rule data: gains × 5–10 at or above 500,000 yuan, else
+    500,000–2,000,000 yuan; individuals 50,000–200,000 yuan; not corrected: next year cut by 50–100 %).
+    Gains 800,000 yuan (≥ 500,000) at 6 ×: 6 × 80,000,000 fen = 480,000,000 fen = 4,800,000 yuan; individuals
+    100,000 yuan; not corrected, cut 60 %: next year's 1,234,567 t × 0.6 = 740,740.2 → 740,740 t cut.
+    Gains 0 (none): fine 500,000 yuan decided; corrected: no cut."""
+    rule = sanctions(default_rulebook(), "CEA", 2024, datetime(2025, 3, 1, tzinfo=MARKET_TZ)).data_quality
+    assert rule is not None
+    d = data_sanction(rule, gains_fen=80_000_000, multiple=D(6), individual_fen=10_000_000, corrected=False,
+                      cut_share=D("0.6"))
+    assert (d.fine_fen, d.individual_fen, d.cut_share) == (480_000_000, 10_000_000, D("0.6"))
+    assert d.basis == ("6 × illegal gains 800,000.00 yuan = 4,800,000.00 yuan; responsible individuals "
+                       "100,000.00 yuan; not corrected: next year's allocation cut by 60%")
+    assert allocation_cut(1_234_567, d.cut_share, rule) == 740_740
+    d = data_sanction(rule, gains_fen=0, amount_fen=50_000_000, corrected=True)
+    assert (d.fine_fen, d.individual_fen, d.cut_share) == (50_000_000, None, None)
+    assert d.basis.endswith("corrected: no allocation cut")
+    with pytest.raises(DomainError) as e:  # not corrected: the cut must be decided, 50–100 %
+        data_sanction(rule, gains_fen=0, amount_fen=50_000_000, corrected=False)
+    assert e.value.code == "share_outside_range"
+    with pytest.raises(DomainError) as e:
+        data_sanction(rule, gains_fen=0, amount_fen=50_000_000, corrected=False, cut_share=D("0.49"))
+    assert e.value.code == "share_outside_range"
+    with pytest.raises(DomainError) as e:  # 20,000 yuan is below the individuals' 50,000
+        data_sanction(rule, gains_fen=0, amount_fen=50_000_000, individual_fen=2_000_000, corrected=True)
+    assert e.value.code == "fine_outside_range"
+    with pytest.raises(DomainError) as e:
+        data_sanction(rule, gains_fen=0, amount_fen=50_000_000, corrected=True, cut_share=D("0.5"))
+    assert e.value.code == "cut_when_corrected"
+    with pytest.raises(DomainError) as e:  # at or above the threshold the multiple is decided, 5–10
+        data_sanction(rule, gains_fen=50_000_000, multiple=D(11), corrected=True)
+    assert e.value.code == "multiplier_outside_range"
 
 
 def test_bad_sanction_data_names_the_fields() -> None:

@@ -27,11 +27,9 @@ from openets.ledger.book import Book, LedgerError, PositionKey
 from openets.registry.checks import flex_key
 from openets.registry.commands import (
     Approve,
-    Cancel,
     Command,
     Decision,
     EnteredMove,
-    ForcedSurrender,
     Freeze,
     Issue,
     Move,
@@ -79,15 +77,11 @@ class Outcome:
 
 
 def load_limits(repo: RegistryRepo, ws: WorkingSet, ops: Sequence[Command], now: datetime) -> None:
-    """What the checks of surrenders and cancellations need beyond positions, for ``ops`` (a unit of
-    work's, or one op of a session; what ``ws`` already holds is kept): when their units last arrived
-    (``not_before_arrival``), and the account limits (borrowing, carry-over) they count against with what
-    the accounts' earlier surrenders (not reversed) used of them (``within_flex_limit``). Nothing is read
-    for a market whose rules state no such limit, nor for any other operation."""
-    dated = {k for op in ops if isinstance(op, (Surrender, ForcedSurrender, Cancel)) and op.from_account is not None
-             and (k := PositionKey(op.from_account, op.unit_class, op.restriction)) not in ws.arrivals}
-    if dated:
-        ws.arrivals.update({k: 0 for k in dated} | repo.arrivals(dated))
+    """What the checks of surrenders need beyond positions, for ``ops`` (a unit of work's, or one op of
+    a session; what ``ws`` already holds is kept): the account limits (borrowing, carry-over) they count
+    against with what the accounts' earlier surrenders (not reversed) used of them (``within_flex_limit``).
+    Nothing is read for a market whose rules state no such limit, nor for any other operation. (When units
+    arrived, for ``not_before_arrival``, comes with the positions: ``positions.last_in_us``.)"""
     registry, wanted = Registry(ws), set[tuple[int, str, int]]()
     for op in ops:
         uc = ws.unit_classes.get(op.unit_class) if isinstance(op, Surrender) else None

@@ -8,6 +8,7 @@ from openets.storage.tables.allocation import (
     allocation_runs,
     allocations,
     deadline_extensions,
+    falsification_findings,
     flex_limits,
     penalties,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "allocation_debts",
     "deadline_extensions",
     "flex_limits",
+    "falsification_findings",
     "penalties",
     "emission_reports",
     "report_steps",

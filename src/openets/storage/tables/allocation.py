@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from openets.storage.tables._meta import metadata
 
@@ -105,4 +105,33 @@ flex_limits = Table(
     Column("decided_us", BigInteger, nullable=False),
     CheckConstraint("quantity >= 0", name="flex_limit_not_negative"),
     UniqueConstraint("account_id", "kind", "year", name="flex_limit_once"),
+)
+
+# Decree 775's data-quality sanction (mrv falsification): a regulator's finding against a company's
+# emissions report for a year (kind: falsified, not_accounted, major_defect, no_samples), decided by a
+# second regulator (the fine, the individuals' fine, the share of next year's allocation cut if not
+# corrected); the cut is applied once, by the next year's first issued allocation (cut_run_id).
+falsification_findings = Table(
+    "falsification_findings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("market", String(8), nullable=False),
+    Column("company", String(32), nullable=False),
+    Column("report_year", Integer, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("status", String(12), nullable=False),  # found, decided
+    Column("found_by", String(64), nullable=False),
+    Column("found_us", BigInteger, nullable=False),
+    Column("gains_fen", BigInteger),
+    Column("fine_fen", BigInteger),
+    Column("individual_fen", BigInteger),
+    Column("cut_share", String(12)),  # a Decimal as text, e.g. "0.5"; NULL: no cut (corrected)
+    Column("cut_year", Integer),  # the compliance year whose allocation is cut
+    Column("corrected", Boolean),
+    Column("decision", Text),  # the arithmetic, in words
+    Column("decided_by", String(64)),
+    Column("decided_us", BigInteger),
+    Column("cut_run_id", Integer),
+    Column("cut_quantity", BigInteger),
+    UniqueConstraint("market", "company", "report_year", "kind", name="falsification_once"),
 )

@@ -118,6 +118,8 @@ positions = Table(
     Column("restriction_id", Integer, primary_key=True),  # 0 = unrestricted
     Column("total", BigInteger, nullable=False),
     Column("reserved", BigInteger, nullable=False),
+    # when units last arrived in it (µs; NULL: never): the arrival check's fast path (not_before_arrival)
+    Column("last_in_us", BigInteger),
     CheckConstraint("total >= 0 AND reserved >= 0 AND reserved <= total", name="no_negative_available"),
 )
 
@@ -134,6 +136,8 @@ blocks = Table(
     Index("ux_blocks_serial", "unit_class_id", "start", unique=True),
     sqlite_with_rowid=False,
 )
+
+_LIVE_REVERSAL = "reverses_id IS NOT NULL AND status IN ('awaiting_approval', 'completed')"
 
 transactions = Table(
     "transactions", metadata,
@@ -161,9 +165,10 @@ transactions = Table(
     Column("serials", Text, nullable=False, default=""),
     Column("serial_lo", BigInteger),
     Column("serial_hi", BigInteger),
-    # one reversal per transaction; partial, so the many transactions that reverse nothing are not indexed
+    # one live reversal per transaction (proposed or done: a rejected or withdrawn proposal does not block
+    # a new one); partial, so the many transactions that reverse nothing are not indexed
     Index("ux_transactions_reverses", "reverses_id", unique=True,
-          sqlite_where=text("reverses_id IS NOT NULL"), postgresql_where=text("reverses_id IS NOT NULL")),
+          sqlite_where=text(_LIVE_REVERSAL), postgresql_where=text(_LIVE_REVERSAL)),
     # a compliance year's surrenders (and allocations) without a scan; partial: trading rows have no year
     Index("ix_transactions_year", "type", "market", "compliance_year",
           sqlite_where=text("compliance_year IS NOT NULL"), postgresql_where=text("compliance_year IS NOT NULL")),

@@ -4,14 +4,14 @@ every transaction (the demo year on SQLite: 176,515 rows scanned for 1,418 surre
 trading path (reserve, release, transfer: no compliance year) writes no entry in it
 
 Revision ID: 0022
-Revises: 0020 (on this branch; re-chained onto 0021 when merged after it)
+Revises: 0021 (written on 0020; re-chained onto 0021, written in parallel)
 """
 import sqlalchemy as sa
 from alembic import op
 
 
 revision = '0022'
-down_revision = '0020'  # the merge re-chains this onto '0021' (registry exactness), written in parallel
+down_revision = '0021'  # re-chained onto 0021 (registry exactness, written in parallel) when wt-regx was rebased on it
 branch_labels = None
 depends_on = None
 

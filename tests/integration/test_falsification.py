@@ -1,0 +1,139 @@
+"""Decree 775's data-quality sanction on a real database (mechanisms.md §8.1): a regulator records a
+finding against a company's report, a second regulator decides the fine and — not corrected — the
+50–100 % cut of next year's allocation, which the next year's allocation run applies once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+from typer.testing import CliRunner
+
+from openets.allocation.plan import CompanyAllocation, PlanResult
+from openets.core.clock import FixedClock
+from openets.core.errors import DomainError
+from openets.services.allocation import AllocationService
+from openets.services.falsification import FalsificationService, data_rule
+from openets.services.queries import RegistryQueries
+from openets.services.reports import ReportService
+from openets.testing.builders import build_world
+
+
+def _code(fn) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(DomainError) as e:
+        fn()
+    return e.value.code
+
+
+def test_a_finding_decided_cuts_next_years_allocation_once(engine) -> None:  # type: ignore[no-untyped-def]
+    """A's 2023 report falsified, no gains found: fine 600,000 yuan (in 500,000–2,000,000), individuals
+    100,000 yuan (in 50,000–200,000); not corrected, cut 50 % of 2024: A's 2024 allocation 100,001 t ×
+    0.5 = 50,000.5 → 50,001 t cut (half up), 50,000 t allocated; B, without a finding, gets its 100,001 t."""
+    clock = FixedClock(datetime(2025, 3, 3, 2, tzinfo=UTC))  # Decree 775 in force (1 May 2024)
+    w = build_world(engine, clock, market="CEA", vintage=2024, companies=2, issue=1_000_000, allocate=0)
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000",
+                                           emissions=D(90_000))
+    svc = FalsificationService(w.svc)
+    record = dict(market="CEA", company="CEA-REG-00000", year=2023, kind="falsified",
+                  basis="coal purchase invoices altered, Mar–May 2023")
+    assert _code(lambda: svc.record(w.companies[0], **record)) == "not_authorised"
+    assert _code(lambda: svc.record(w.reg, **{**record, "kind": "typo"})) == "falsification_kind_invalid"
+    assert _code(lambda: svc.record(w.reg, **{**record, "basis": " "})) == "basis_missing"
+    assert _code(lambda: svc.record(w.reg, **{**record, "company": "CEA-REG-00001"})) == "not_found"  # no report
+    f = svc.record(w.reg, **record)
+    assert (f.status, f.found_by) == ("found", w.reg.user)
+    assert _code(lambda: svc.record(w.reg2, **record)) == "finding_exists"
+    from openets.services.tasks import pending_for
+
+    (task,) = [x for x in pending_for(engine, w.reg2) if x.kind == "falsification"]  # the second regulator's list
+    assert (task.id, task.mine) == (str(f.id), False)
+    from openets.messages import Phrases
+
+    assert task.what(Phrases.of("en")) == "decide the falsified data finding against CEA-REG-00000's 2023 report"
+    assert task.what(Phrases.of("zh")) == "处理CEA-REG-00000 2023 年度报告的虚假数据认定"
+    assert [x.mine for x in pending_for(engine, w.reg) if x.kind == "falsification"] == [True]
+    decide = dict(gains_fen=0, amount_fen=60_000_000, individual_fen=10_000_000, corrected=False, cut_share=D("0.5"))
+    assert _code(lambda: svc.decide(w.reg, f.id, **decide)) == "four_eyes"  # the finder does not decide
+    assert _code(lambda: svc.decide(w.reg2, f.id, **{**decide, "cut_share": D("0.4")})) == "share_outside_range"
+    assert _code(lambda: svc.decide(w.reg2, f.id, **{**decide, "amount_fen": 40_000_000})) == "fine_outside_range"
+    got = svc.decide(w.reg2, f.id, **decide)
+    assert (got.status, got.fine_fen, got.individual_fen, got.cut_share, got.cut_year) == (
+        "decided", 60_000_000, 10_000_000, D("0.5"), 2024)
+    assert got.decision == ("illegal gains 0.00 yuan, below 500,000.00: fine 600,000.00 yuan decided in the fixed "
+                            "range; responsible individuals 100,000.00 yuan; not corrected: next year's allocation "
+                            "cut by 50% (2024)")
+    assert _code(lambda: svc.decide(w.reg2, f.id, **decide)) == "finding_decided"
+    assert [x for x in pending_for(engine, w.reg2) if x.kind == "falsification"] == []
+
+    alloc = AllocationService(w.svc)
+    plan = PlanResult("final", tuple(CompanyAllocation(f"CEA-REG-{i:05d}", ("power",), D(100_001), 100_001, ())
+                                     for i in range(2)), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan, market="CEA", year=2024).run, unit_class=w.unit_class.code,
+                from_account="CEA-ISSUANCE")
+    held = {a.number: sum(x.total for x in RegistryQueries(engine).balances(a.number)) for a in w.accounts}
+    assert held == {"CEA-C00000": 50_000, "CEA-C00001": 100_001}
+    (after,) = svc.findings("CEA", "CEA-REG-00000")
+    assert after.cut_quantity == 50_001 and after.cut_run_id is not None
+    # a second run for 2024 does not cut again
+    plan2 = PlanResult("final", (CompanyAllocation("CEA-REG-00000", ("power",), D(10), 10, ()),), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan2, market="CEA", year=2024).run, unit_class=w.unit_class.code,
+                from_account="CEA-ISSUANCE")
+    assert sum(x.total for x in RegistryQueries(engine).balances("CEA-C00000")) == 50_010
+    # another finding: 2024 is issued, so its cut must name a later year; a corrected one has no cut
+    g = svc.record(w.reg, **{**record, "kind": "no_samples", "basis": "no coal samples kept in 2023"})
+    assert _code(lambda: svc.decide(w.reg2, g.id, **decide)) == "allocation_already_issued"
+    assert _code(lambda: svc.decide(w.reg2, g.id, **{**decide, "cut_year": 2023})) == "cut_year_invalid"
+    assert svc.decide(w.reg2, g.id, **{**decide, "cut_year": 2025}).cut_year == 2025
+    h = svc.record(w.reg2, **{**record, "kind": "major_defect", "basis": "heat rate misreported"})
+    done = svc.decide(w.reg, h.id, gains_fen=100_000_000, multiple=D(5), corrected=True)  # 5 × 1,000,000 yuan
+    assert (done.fine_fen, done.cut_share, done.cut_year) == (500_000_000, None, None)
+
+
+def test_a_market_without_the_rule_is_named() -> None:
+    from openets.services.rulebook import default_rulebook
+
+    with pytest.raises(DomainError) as e:
+        data_rule(default_rulebook(), "BJ", 2016, datetime(2017, 6, 1, tzinfo=UTC))
+    assert e.value.code == "data_sanction_missing"
+    with pytest.raises(DomainError) as e:  # the national market before Decree 775: the Measures state none
+        data_rule(default_rulebook(), "CEA", 2021, datetime(2023, 6, 1, tzinfo=UTC))
+    assert e.value.code == "data_sanction_missing"
+
+
+def test_falsification_on_the_command_line(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openets.cli.app import app
+    from openets.services.database import make_engine
+
+    monkeypatch.setenv("OPENETS_LOCAL_ADMIN", "1")
+    monkeypatch.setenv("OPENETS_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("OPENETS_NOW", "2025-03-03T10:00:00+08:00")
+    runner = CliRunner()
+    eng = make_engine(db_url)
+    w = build_world(eng, FixedClock(datetime(2025, 3, 3, 2, tzinfo=UTC)), market="CEA", vintage=2024, companies=1,
+                    issue=0, allocate=0)
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000", emissions=D(1))
+    eng.dispose()
+
+    def cli(*args: str, ok: bool = True) -> dict:  # type: ignore[type-arg]
+        r = runner.invoke(app, ["mrv", args[0], "--db", db_url, "--json", *args[1:]])
+        if ok:
+            assert r.exit_code == 0, r.stderr
+            return json.loads(r.stdout)
+        assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        return {"stderr": r.stderr}
+
+    f = cli("falsification", "--market", "CEA", "--company", "CEA-REG-00000", "--year", "2023", "--kind",
+            "falsified", "--basis", "invoices altered", "--as", "CEA-reg-1")
+    assert f["status"] == "found"
+    bad = cli("falsification-decide", str(f["finding"]), "--fine-yuan", "600000", "--cut", "0.5", "--as", "CEA-reg-1",
+              ok=False)
+    assert "[four_eyes]" in bad["stderr"]
+    bad = cli("falsification-decide", str(f["finding"]), "--fine-yuan", "1e999999999", "--as", "CEA-reg-2", ok=False)
+    assert "Traceback" not in bad["stderr"]
+    got = cli("falsification-decide", str(f["finding"]), "--fine-yuan", "600000", "--individuals-yuan", "50000",
+              "--cut", "1", "--as", "CEA-reg-2")
+    assert (got["status"], got["fine_yuan"], got["individuals_yuan"], got["cut_share"], got["cut_year"]) == (
+        "decided", "600000.00", "50000.00", "1", 2024)
+    assert [x["finding"] for x in cli("falsifications", "--market", "CEA")] == [f["finding"]]
