@@ -131,8 +131,10 @@ def test_csv_wherever_there_is_json(bids: Path) -> None:
     assert rejected.startswith("# rejected\n") and fills.startswith("# fills\n")
     assert list(csv.DictReader(io.StringIO(fills.split("\n", 1)[1]))) == [
         {"bidder": "1", "bid_id": "a", "quantity": "800000"}, {"bidder": "2", "bid_id": "a", "quantity": "700000"}]
-    both = runner.invoke(app, ["auction", "clear", "--bids", str(bids), "--rules", str(RULES), "--json", "--csv"])
-    assert both.exit_code == 1 and "choose one" in both.stderr
+    for pair in (["--json", "--csv"], ["--csv", "--json"]):  # refused while parsing: a usage error, nothing run
+        both = runner.invoke(app, ["auction", "clear", "--bids", str(bids), "--rules", str(RULES), *pair])
+        assert both.exit_code == 2 and both.stdout == "", (pair, both.stdout)
+        assert both.stderr.strip().splitlines() == ["error: --json and --csv: choose one (see --help)"], both.stderr
 
     def options(cmd, path: str = "") -> list[tuple[str, bool, bool]]:  # type: ignore[no-untyped-def]
         subs = getattr(cmd, "commands", None)

@@ -15,15 +15,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from tests.fuzz.conftest import USERS
-from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, NUMBERS, TALLY, bounded, examples, raw_in, timed
-from typer.main import get_command
-from typer.testing import CliRunner
+from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, NUMBERS, TALLY, bounded, command, examples, invoke, raw_in, timed
 
-from openets.cli.app import app
 from openets.storage.db import make_engine
 from openets.testing.digest import digest
 
-runner = CliRunner()
 EXAMPLES = examples(4)  # per command: ~90 commands, ~360 invocations, ~35 s on SQLite
 # long by design, or not a command that answers: each is tried by its own tests
 SKIPPED = {
@@ -45,7 +41,7 @@ def commands() -> Iterator[tuple[str, typing.Any]]:
         for name, sub in sorted(subs.items()):
             yield from walk(sub, [*path, name])
 
-    yield from walk(get_command(app), [])
+    yield from walk(command(), [])
 
 
 def _files(root: Path) -> list[str]:
@@ -109,7 +105,7 @@ def invocation(path: str, cmd: typing.Any, db: str, files: list[str]) -> st.Sear
 def check(args: list[str], db_engine: typing.Any) -> None:
     before = digest(db_engine)
     with bounded(CLI_BOUND_S), timed() as took:
-        result = runner.invoke(app, args)
+        result = invoke(args)
     TALLY["cli inputs tried"] += 1
     # an answer's own data may name the driver (the database URL): Python's words are looked for in
     # what it says on stderr, and a traceback anywhere

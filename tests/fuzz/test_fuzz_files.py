@@ -5,6 +5,7 @@ database unchanged when refused. A file with several bad rows names every one of
 
 from __future__ import annotations
 
+import itertools
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,15 +13,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, TALLY, bounded, examples, raw_in, timed
-from typer.testing import CliRunner
+from tests.fuzz.hostile import CLI_BOUND_S, HOSTILE, TALLY, bounded, examples, invoke, raw_in, timed
 
-from openets.cli.app import app
 from openets.storage.db import make_engine
 from openets.testing.digest import digest
 
-runner = CliRunner()
 EXAMPLES = examples(10)  # per file kind
+RUNS = itertools.count()  # a lab run's database
 RULES = Path(__file__).resolve().parents[2] / "src" / "openets" / "rules" / "data" / "auctions" / "shanghai-2017.toml"
 
 
@@ -39,6 +38,17 @@ KINDS = (
          (("p1", "company", "甲电厂", "A", "BJ", "FZ-R1", "power", "110105"),
           ("p2", "company", "乙电厂", "B", "BJ", "FZ-R2", "power", "110105")), "region",
          ("registry", "import", "FILE", "--kind", "parties", "--as", "BJ-reg-1")),
+    Kind("installations", ("ref", "party_ref", "name", "county_code", "sector"),
+         (("fz-in1", "BJ-REG-00000", "一号厂", "110105", "power"), ("fz-in2", "BJ-REG-00001", "二号厂", "110105", "power")),
+         "county_code", ("registry", "import", "FILE", "--kind", "installations", "--as", "BJ-reg-1")),
+    # a generating unit names an installation of the same file (CSV: one kind per file, so every valid
+    # row is refused as an unknown installation; the mutations still must be refused cleanly)
+    Kind("generating_units", ("installation_ref", "name", "capacity_mw", "fuel", "cooling", "category"),
+         (("fz-in1", "1号机组", "300", "coal", "wet", "300MW"), ("fz-in1", "2号机组", "600", "coal", "air", "600MW")),
+         "capacity_mw", ("registry", "import", "FILE", "--kind", "generating_units", "--as", "BJ-reg-1")),
+    Kind("accounts", ("number", "party_ref", "market", "type", "name"),
+         (("FZ-ACC-1", "BJ-REG-00000", "BJ", "holding", "一般"), ("FZ-ACC-2", "BJ-REG-00001", "BJ", "holding", "一般")),
+         "type", ("registry", "import", "FILE", "--kind", "accounts", "--as", "BJ-reg-1")),
     Kind("issuances", ("key", "unit_class", "account", "quantity"),
          (("fz-i1", "BEA-2016", "BJ-ISSUANCE", "10"), ("fz-i2", "BEA-2016", "BJ-ISSUANCE", "20")), "quantity",
          ("registry", "import", "FILE", "--kind", "issuances", "--as", "BJ-reg-1")),
@@ -130,12 +140,12 @@ def run_file(kind: Kind, body: bytes, world: typing.Any) -> tuple[int, str]:
     if "LAB" in args:
         lab = root / "lab.toml"
         lab.write_text(LAB.format(firms=path.name), encoding="utf-8")
-        args = [str(lab) if a == "LAB" else a for a in args] + ["--db", f"sqlite:///{root / 'lab.db'}"]
+        args = [str(lab) if a == "LAB" else a for a in args] + ["--db", f"sqlite:///{root / f'lab-{next(RUNS)}.db'}"]
     elif args[0] in ("registry",):
         args += ["--db", url]
     before = digest(eng)
     with bounded(CLI_BOUND_S), timed() as took:
-        result = runner.invoke(app, args)
+        result = invoke(args)
     TALLY["file inputs tried"] += 1
     # an answer's own data may name the driver (the database URL): Python's words are looked for in
     # what it says on stderr, and a traceback anywhere
@@ -192,7 +202,7 @@ def test_auction_rule_files(world, body: str) -> None:  # type: ignore[no-untype
     bids = root / "bids-ok.csv"
     bids.write_text("bidder,bid_id,price,quantity,at\n1,a,45.00,100,2017-06-30T09:35\n", encoding="utf-8")
     with bounded(CLI_BOUND_S):
-        result = runner.invoke(app, ["auction", "clear", "--bids", str(bids), "--rules", str(rules)])
+        result = invoke(["auction", "clear", "--bids", str(bids), "--rules", str(rules)])
     TALLY["file inputs tried"] += 1
     lines = result.stderr.strip().splitlines()
     assert result.exit_code != 0 and len(lines) == 1 and raw_in(result.stderr) is None, (body, result.stderr)
@@ -256,3 +266,122 @@ def test_mutated_mrv_workbook(world) -> None:  # type: ignore[no-untyped-def]
     rows = [list(ACTIVITY[0]), *([*r[:2], "1e999999999"] for r in ACTIVITY[1:])]
     code, line = run_file(MRV, workbook([list(r) for r in STREAMS], rows), world)
     assert code != 0 and "row 2" in line and "row 3" in line, line
+
+
+# TOML files a user gives: a valid file, then one of its values replaced by a hostile TOML literal (a
+# wrong type, a number beyond any range, a date that does not exist), a line dropped or doubled, the file
+# cut short or in another encoding
+SCENARIOS = Path(__file__).resolve().parents[2] / "src" / "openets" / "scenarios"
+TOML_VALUES = ('"x"', '""', "-1", "0", "nan", "inf", "-inf", "1e999", "1e300", str(2**63), str(2**62), str(2**70), "-0.0",
+               "0.5", "[]", "{}", "[1, 2, 3]", '["a", 1]', "{ value = 1 }", "true", '"1e999999999"', '"NaN"',
+               '"Infinity"', '"-5"', '"\\u0000"', '"a\\u0000b"', "1979-05-27", "9999-12-31T23:59:59-23:59",
+               '"2017-02-30"', '"9999-12-31T23:59:59-23:59"', '"碳排放权交易"', '"' + "x" * 10_000 + '"', '"../../etc/passwd"')
+
+
+@dataclass(frozen=True)
+class TomlKind:
+    name: str
+    body: str  # a valid file
+    args: tuple[str, ...]  # FILE where the file goes
+    beside: tuple[tuple[str, str], ...] = ()  # files it names, written next to it
+    bound: float = 1.0  # × CLI_BOUND_S: a valid lab file runs agents
+
+
+def _bundled(name: str) -> str:
+    return "\n".join(line for line in (SCENARIOS / name).read_text(encoding="utf-8").splitlines()
+                     if not line.lstrip().startswith("#"))
+
+
+FACTORS = Path(__file__).resolve().parents[2] / "src" / "openets" / "rules" / "data" / "factors" / "default.toml"
+TOML_KINDS = (
+    TomlKind("scenario", _bundled("pilots-2016.toml"), ("run", "FILE", "--check"),
+             beside=(("pilots-2016-rules.toml", (SCENARIOS / "pilots-2016-rules.toml").read_text(encoding="utf-8")),)),
+    TomlKind("lab", LAB.format(firms="lab-firms.csv"), ("lab", "run", "FILE"),
+             beside=(("lab-firms.csv", "firm_id,sector,bau_t,allocation_t,mac_slope\nA,cement,100,80,1\nB,cement,100,120,2\n"),),
+             bound=3),
+    TomlKind("factors", FACTORS.read_text(encoding="utf-8"), ("mrv", "calc", "WORKBOOK", "--year", "2016", "--factors", "FILE")),
+)
+
+
+@st.composite
+def mutated_toml(draw: st.DrawFn, kind: TomlKind) -> bytes:
+    lines = kind.body.splitlines()
+    values = [i for i, line in enumerate(lines) if "=" in line and not line.lstrip().startswith("[")]
+    how = draw(st.sampled_from(("value", "value", "value", "drop line", "double line", "cut short", "encoding",
+                                "empty", "table")))
+    if how == "value":
+        i = draw(st.sampled_from(values))
+        key = lines[i].split("=", 1)[0]
+        lines[i] = f"{key}= {draw(st.sampled_from(TOML_VALUES))}"
+    elif how == "drop line":
+        del lines[draw(st.sampled_from(values))]
+    elif how == "double line":
+        i = draw(st.sampled_from(values))
+        lines.insert(i, lines[i])
+    elif how == "table":  # a table header renamed or doubled
+        heads = [i for i, line in enumerate(lines) if line.startswith("[")]
+        if heads:
+            lines[draw(st.sampled_from(heads))] = draw(st.sampled_from(("[x]", "[[lab]]", "[scenario.x]", "[fuel]", "[[grid]]")))
+    text = "\n".join(lines) + "\n"
+    if how == "encoding":
+        return text.encode(draw(st.sampled_from(("gbk", "utf-16", "latin-1"))), errors="replace")
+    if how == "cut short":
+        body = text.encode("utf-8")
+        return body[:draw(st.integers(0, len(body) - 1))]
+    return b"" if how == "empty" else text.encode("utf-8")
+
+
+def run_toml(kind: TomlKind, body: bytes, world: typing.Any) -> tuple[int, str]:
+    _, eng, root = world
+    path = root / f"{kind.name}.toml"
+    path.write_bytes(body)
+    for name, text in kind.beside:
+        (root / name).write_text(text, encoding="utf-8")
+    args = [str(path) if a == "FILE" else a for a in kind.args]
+    if "WORKBOOK" in args:
+        wb = root / "report-ok.xlsx"
+        if not wb.exists():
+            wb.write_bytes(workbook([list(r) for r in STREAMS], [list(r) for r in ACTIVITY]))
+        args = [str(wb) if a == "WORKBOOK" else a for a in args]
+    if kind.name == "lab":  # a database of its own for each run (a second run on one is refused)
+        args += ["--db", f"sqlite:///{root / f'lab-{next(RUNS)}.db'}"]
+    before = digest(eng)
+    with bounded(CLI_BOUND_S * kind.bound), timed() as took:
+        result = invoke(args)
+    TALLY["file inputs tried"] += 1
+    shown = result.stderr + ("Traceback" if "Traceback" in result.stdout else "")
+    assert result.exception is None or isinstance(result.exception, SystemExit), (kind.name, body[:300], repr(result.exception))
+    assert raw_in(shown) is None, (kind.name, body[:300], raw_in(shown), shown[-1500:])
+    assert took[0] < CLI_BOUND_S * kind.bound, (kind.name, took[0])
+    assert digest(eng) == before, (kind.name, "a file that is only read changed the database")
+    if result.exit_code != 0:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (kind.name, body[:300], result.stderr[-1500:])
+        TALLY["file inputs refused cleanly"] += 1
+        return result.exit_code, lines[0]
+    TALLY["file inputs answered"] += 1
+    return 0, result.stdout
+
+
+@pytest.mark.parametrize("kind", TOML_KINDS, ids=[k.name for k in TOML_KINDS])
+def test_mutated_toml_file(world, kind: TomlKind) -> None:  # type: ignore[no-untyped-def]
+    code, said = run_toml(kind, kind.body.encode("utf-8"), world)
+    assert code == 0, said  # the valid file is accepted
+
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck), phases=(Phase.explicit, Phase.generate))
+    @given(body=mutated_toml(kind))
+    def run(body: bytes) -> None:
+        run_toml(kind, body, world)
+
+    run()
+
+
+@pytest.mark.parametrize("kind", TOML_KINDS, ids=[k.name for k in TOML_KINDS])
+def test_a_toml_syntax_error_names_its_line(world, kind: TomlKind) -> None:  # type: ignore[no-untyped-def]
+    """services/tabular.read_toml: the file, the line and the column of the first syntax error, one line."""
+    lines = kind.body.splitlines()
+    i = next(i for i, line in enumerate(lines) if "=" in line and not line.startswith("["))
+    lines[i] = lines[i].split("=", 1)[0] + "= "  # line i + 1: a key without a value
+    code, line = run_toml(kind, ("\n".join(lines) + "\n").encode("utf-8"), world)
+    assert code == 1 and f"{kind.name}.toml, line {i + 1}, column " in line and "(invalid value)" in line, line

@@ -8,6 +8,8 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from openets.simulation.lab import LabRunner
 from openets.simulation.labfile import load_lab
 from openets.testing.lab import write_lab_file
@@ -92,3 +94,29 @@ def test_independence_of_the_allocation_method(tmp_path: Path) -> None:
     cost_g = {f["firm_id"]: f["cost_yuan"] for f in g.firms}
     cost_b = {f["firm_id"]: f["cost_yuan"] for f in b.firms}
     assert sum(cost_g[f] != cost_b[f] for f in cost_g) >= len(firms) // 2  # who pays whom moves
+
+
+def test_a_lab_run_on_a_database_in_use_is_refused_before_it_writes(tmp_path: Path) -> None:
+    """The fuzz harness's finding: a second `lab run --db FILE` failed half-way with "lab-cea-reg-1 already
+    represents party 1" (and on a real registry's database the lab would have added its users, parties and
+    units to it). Now refused before anything is written."""
+    from sqlalchemy import text
+
+    from openets.core.errors import DomainError
+    from openets.storage.db import make_engine
+
+    lab = load_lab(lab_file(tmp_path, 2, 1, 4))
+    url = f"sqlite:///{tmp_path / 'lab.db'}"
+    LabRunner(lab, url=url).run()
+    eng = make_engine(url)
+    with eng.connect() as c:
+        before = [c.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("users", "parties", "transactions")]
+    eng.dispose()
+    with pytest.raises(DomainError) as e:
+        LabRunner(lab, url=url).run()
+    assert e.value.code == "lab_database_in_use"
+    assert f"this one has {before[0]} users already" in e.value.message
+    eng = make_engine(url)
+    with eng.connect() as c:
+        assert [c.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("users", "parties", "transactions")] == before
+    eng.dispose()

@@ -15,6 +15,8 @@ except ImportError:  # pragma: no cover - older typer on top of click
     from click.exceptions import Abort, ClickException  # type: ignore[assignment]  # older typer raises click's own classes
 
 from openets.cli import access, allocation, auction, cap, compliance, demo, lab, market, mrv, offsets, registry, service
+from openets.cli.output import csv_requested
+from openets.core.text import one_line
 
 
 class OneLineErrors(TyperGroup):
@@ -22,11 +24,12 @@ class OneLineErrors(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)
+        csv_requested.set(False)  # a command without --csv must not inherit an earlier call's (one process, many calls)
         try:
             rv = super().main(*args, **{**kwargs, "standalone_mode": False})
         except ClickException as exc:
             message = exc.format_message().replace("Value error, ", "")  # the parser's own prefix says nothing
-            sys.stderr.write(f"error: {message} (see --help)\n")
+            sys.stderr.write(f"error: {one_line(message)} (see --help)\n")  # a value given may hold a line break
             sys.exit(exc.exit_code)
         except Abort:
             sys.stderr.write("error: aborted\n")

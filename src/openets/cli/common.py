@@ -9,6 +9,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import typer
+
+try:  # typer ≥ 0.25 carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click.exceptions import UsageError  # type: ignore[assignment]  # older typer raises click's own classes
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,14 +22,29 @@ from openets.cli.output import console, csv_requested, print_table, to_jsonable,
 from openets.cli.session import Failure, acting, audited
 from openets.core.errors import DomainError
 from openets.core.settings import setting
+from openets.core.text import not_utf8, one_line, shown, storable
 
 __all__ = ["Failure", "acting", "console", "to_jsonable"]
 err_console = Console(stderr=True)
 
-JsonOpt = typer.Option(False, "--json", help="Print the result as JSON.")
+def _one_format(ctx: typer.Context, other: str, value: bool) -> None:
+    """``--json`` and ``--csv`` together are refused while the line is parsed (a usage error: one line,
+    exit 2), before anything runs; click processes the options in the order given, so the second one
+    sees the first."""
+    if value and ctx.params.get(other):
+        raise UsageError("--json and --csv: choose one", ctx)
 
 
-def _want_csv(value: bool) -> bool:
+def _want_json(ctx: typer.Context, value: bool) -> bool:
+    _one_format(ctx, "as_csv", value)
+    return value
+
+
+JsonOpt = typer.Option(False, "--json", help="Print the result as JSON.", callback=_want_json)
+
+
+def _want_csv(ctx: typer.Context, value: bool) -> bool:
+    _one_format(ctx, "as_json", value)
     csv_requested.set(bool(value))  # emit reads it: the commands need not pass it on
     return value
 
@@ -82,9 +102,21 @@ def clock():
         raise Failure(f"OPENETS_NOW={at!r} is not an ISO time") from None
 
 
+def _shown_all(data: Any) -> Any:
+    """Every text of an answer printable (``core.text.shown``: a path given in bytes that were not UTF-8
+    is printed with its escapes, not an encoding error half-way through the answer)."""
+    if isinstance(data, str):
+        return shown(data)
+    if isinstance(data, dict):
+        return {shown(str(k)): _shown_all(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_shown_all(v) for v in data]
+    return data
+
+
 def emit(value: Any, as_json: bool, *, title: str | None = None, columns: Iterable[str] | None = None) -> None:
     """A command's result: JSON with --json, CSV with --csv, else a table (``cli/output.py``)."""
-    data = to_jsonable(value)
+    data = _shown_all(to_jsonable(value))
     if as_json and csv_requested.get():
         raise Failure("--json and --csv: choose one")
     if as_json:
@@ -95,33 +127,59 @@ def emit(value: Any, as_json: bool, *, title: str | None = None, columns: Iterab
         print_table(data, title=title, columns=columns)
 
 
+def _arguments_storable() -> None:
+    """Every text argument of the command being run can be stored and shown: bytes of the command line
+    that were not UTF-8 (Python's surrogateescape) or a NUL are refused here, before the audit row or any
+    service sees them (paths are kept as given: they are the file system's names, not stored text)."""
+    try:  # typer ≥ 0.25 carries its own copy of click (as cli/app.py notes)
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older typer on top of click
+        from click import get_current_context  # type: ignore[no-redef,assignment,unused-ignore]
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and (not_utf8(item) is not None or "\x00" in item):
+                opts = getattr(param, "opts", None)
+                name = opts[0] if param.param_type_name == "option" and opts else (param.name or "argument").upper()
+                try:
+                    storable(item, name)
+                except DomainError as exc:
+                    raise Failure(exc.message, 2) from None
+
+
+def _say(message: str) -> None:
+    err_console.print(f"error: {one_line(message)}", highlight=False, soft_wrap=True, markup=False)
+
+
 def run(fn, *args, **kwargs):
     """Call ``fn``; map every expected failure to one stderr line and an exit code."""
     try:
+        _arguments_storable()
         with audited():  # the command's audit row, in its first write transaction
             return fn(*args, **kwargs)
     except Failure as exc:
-        err_console.print(f"error: {exc}", highlight=False, soft_wrap=True)
+        _say(str(exc))
         raise typer.Exit(exc.code) from None
     except DomainError as exc:
-        err_console.print(f"error: {exc.message} [{exc.code}]", highlight=False, soft_wrap=True, markup=False)
+        _say(f"{exc.message} [{exc.code}]")
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
         text = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         if "no such table" in text or "does not exist" in text:
             text = "the database is not initialised, or its schema is older than this version: run `openets registry init`"
-        err_console.print(f"error: database: {text}", highlight=False, soft_wrap=True, markup=False)
+        _say(f"database: {text}")
         raise typer.Exit(1) from None
     except OverflowError:  # a number typer let through that SQLite cannot bind (2**63 and beyond)
-        err_console.print("error: a number given is beyond the range kept (at most 9223372036854775807)",
-                          highlight=False, soft_wrap=True, markup=False)
+        _say("a number given is beyond the range kept (at most 9223372036854775807)")
         raise typer.Exit(1) from None
     except ArithmeticError:  # the last guard: a number too large to compute with (decimal.Overflow …)
-        err_console.print("error: a number given is too large to compute with", highlight=False, soft_wrap=True,
-                          markup=False)
+        _say("a number given is too large to compute with")
         raise typer.Exit(1) from None
     except (ValueError, OSError) as exc:
-        err_console.print(f"error: {_plain(exc)}", highlight=False, soft_wrap=True, markup=False)
+        _say(_plain(exc))
         raise typer.Exit(1) from None
 
 

@@ -119,9 +119,23 @@ def run_scenario(scenario: Path = typer.Argument(..., help=SCHEMA_HELP),
                  db: str = typer.Option("sqlite:///var/scenario.db", "--db", help="Database for the year."),
                  report: Path = typer.Option(Path("var/report"), help="Folder for the annual report."),
                  fresh: bool = typer.Option(True, help="Start from an empty database (SQLite)."),
+                 check: bool = typer.Option(False, "--check", help="Only check the file: its markets, or its first "
+                                                                    "problem with its place; nothing is run."),
                  as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Run your own scenario file (checked first: every problem named with its place in the file)."""
+    if check:
+        run(lambda: _check(scenario, as_json))
+        return
     run(lambda: _run_year(scenario, db, report, fresh, as_json))
+
+
+def _check(path: Path, as_json: bool) -> None:
+    from openets.simulation.schema import load_scenario
+
+    scenario, rule_files = load_scenario(path)
+    emit([{"scenario": scenario.scenario.name, "market": m.code, "year": m.year, "companies": m.companies,
+           "trading_days": m.trading_days, "rules": ", ".join(f.name for f in rule_files)} for m in scenario.markets],
+         as_json, title="scenario checked")
 
 
 def walkthrough(db: str = typer.Option("sqlite:///var/walkthrough.db", "--db", help="Database for the walk-through."),

@@ -41,10 +41,9 @@ def calc(path: Path = typer.Argument(..., help="A report workbook (sheets stream
 
     def go() -> None:
         from openets.mrv.accounting import display
-        from openets.mrv.factors import load_factor_table
-        from openets.services.mrv import read_report
+        from openets.services.mrv import load_factors, read_report
 
-        report = read_report(path, year=year, gwp_set=gwp, table=load_factor_table(factors) if factors else None)
+        report = read_report(path, year=year, gwp_set=gwp, table=load_factors(factors) if factors else None)
         streams = [{"installation": s.resolved.stream.installation, "stream": s.resolved.stream.stream_id,
                     "kind": s.resolved.stream.kind, "activity": str(s.activity),
                     "unit": s.resolved.stream.activity_unit, "tco2e_per_unit": str(s.resolved.per_unit),

@@ -102,10 +102,14 @@ def backup(out: Path, db: str | None = DbOpt, as_json: bool = JsonOpt, as_csv: b
 
 
 @app.command()
-def restore(source: Path, user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
+def restore(source: Path,
+            force: bool = typer.Option(False, "--force", help="Restore a backup whose history differs from the "
+                                                              "database's (a clean backup over a database found altered)."),
+            user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
             as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Restore a backup over the database (as an administrator; a new database with no users yet needs
-    none), then verify its journal."""
+    none; SQLite: refused while another process has it open, and unless the backup is of this registry),
+    say which transactions it discards, then verify its journal."""
 
     def go() -> None:
         from openets.cli.session import administering
@@ -115,9 +119,12 @@ def restore(source: Path, user: str | None = AsOpt, party: int | None = PartyOpt
         svc = _svc(db)
         administering(svc, user, party, "restore a backup over the database")
         eng = svc.engine
-        do_restore(eng, source)
+        done = do_restore(eng, source, force=force)
         report = verify(eng)
-        emit({"restored": str(source), "rows": report.rows, "journal_ok": report.ok}, as_json)
+        emit({"restored": str(source), "lineage": done.lineage, "backup_last_transaction": done.backup_last,
+              "discarded_transactions": done.discarded, "discarded_first": done.discarded_first,
+              "discarded_last": done.discarded_last, "discarded_ids": list(done.discarded_ids),
+              "discarded": done.summary(), "rows": report.rows, "journal_ok": report.ok}, as_json)
         if not report.ok:
             raise Failure(f"restored, but the journal does not verify: {report.problems[0]}", 2)
 

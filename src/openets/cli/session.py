@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from openets.core.actor import Actor
 from openets.core.errors import DomainError
 from openets.core.settings import flag, setting
+from openets.core.text import shown
 
 if TYPE_CHECKING:
     from openets.services.registry import RegistryService
@@ -208,8 +209,10 @@ def _row(state: _Acting, status: int, answer: str) -> dict[str, object] | None:
         return None  # a command that acts as someone: its row waits for a write made once that is known
 
     clock = state.registry.clock if state.registry is not None else SystemClock()
-    target = json.dumps({k: v for k, v in state.params.items() if k not in SECRET_PARAMS and v not in (None, False)},
-                        ensure_ascii=False, default=str)
+    # a path given in bytes that are not UTF-8 is kept as its escapes (core.text.shown): never a lone surrogate
+    # handed to the driver
+    target = shown(json.dumps({k: v for k, v in state.params.items() if k not in SECRET_PARAMS and v not in (None, False)},
+                              ensure_ascii=False, default=str))
     return audit_row(clock, user=state.actor.user if state.actor else None,
                      role=state.actor.role.value if state.actor else None, source=state.source, method="CLI",
                      path=f"{state.command} {target}", status=status, action=state.command.replace(" ", ".")[:64],

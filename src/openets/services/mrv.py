@@ -11,8 +11,8 @@ from openets.core.errors import DomainError
 from openets.core.numbers import parse_decimal
 from openets.mrv import quality
 from openets.mrv.accounting import Stream, StreamEmissions, Totals, emissions, resolve, totals
-from openets.mrv.factors import Factor, FactorTable, default_factors
-from openets.services.tabular import Problems, Row, Schema, read_tables
+from openets.mrv.factors import Factor, FactorTable, default_factors, parse_factor_table
+from openets.services.tabular import Problems, Row, Schema, read_tables, read_toml
 
 STREAMS = Schema(
     columns=("installation", "stream_id", "kind", "fuel", "activity_unit", "ncv", "ncv_unit", "carbon_content",
@@ -89,6 +89,13 @@ def _stream(row: Row) -> Stream:
     return Stream(v["installation"], v["stream_id"], KIND_ALIASES.get(v["kind"], v["kind"]), v["activity_unit"],
                   fuel=v.get("fuel", ""), measured=measured, parameters=params, gas=v.get("gas", ""),
                   grid_series=v.get("grid_series") or "ets_reporting")
+
+
+def load_factors(path: Path) -> FactorTable:
+    """A factor table of a user's own (TOML): read by the one reader of users' TOML (a syntax error as one
+    line with its file, line and column), then every part checked (``mrv.factors.parse_factor_table``)."""
+    path = Path(path)
+    return parse_factor_table(read_toml(path, "factor table", code="factor_file"), path.name)
 
 
 def read_report(path: Path, *, year: int, table: FactorTable | None = None, gwp_set: str = "SAR",

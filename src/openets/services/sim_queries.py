@@ -53,6 +53,11 @@ class SimulationQueries:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def users(self) -> int:
+        """How many users the database has (none: a new database, the lab's own)."""
+        with self.engine.connect() as c:
+            return int(c.execute(select(func.count()).select_from(t.users)).scalar_one())
+
     def vintage_holdings(self, unit_class_id: int, *, total: bool = False) -> dict[int, int]:
         """Units of one class per account, unrestricted: available (or ``total``)."""
         with self.engine.connect() as c:

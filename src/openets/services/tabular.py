@@ -230,20 +230,48 @@ def _rows(origin: str, schema: Schema, records: list[list[str]], problems: Probl
     return rows
 
 
-def read_toml_table(path: Path, table: str, what: str) -> dict[str, Any]:
-    """The ``[table]`` of a TOML file given by a user, or one clear DomainError: not a file, not UTF-8,
-    not TOML (its line), no such table."""
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$|\s*\(at end of document\)$")
+
+
+def read_toml(path: Path, what: str, *, code: str = "file_malformed") -> dict[str, Any]:
+    """A TOML file given by a user, or one clear DomainError line naming the file: not a file
+    (``file_missing``), not UTF-8 (``file_encoding``, with the byte's offset), not TOML (``code``, with the
+    line and column of the first syntax error: ``rules.toml, line 3, column 7: not a TOML auction rule
+    file (invalid value)``)."""
     path = Path(path)
     if not path.is_file():
         raise DomainError("file_missing", f"{path}: no such file")
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise DomainError("file_encoding", f"{path.name}: not UTF-8 text (offset {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DomainError("file_malformed", f"{path.name}: not a TOML {what} ({exc})") from None
+        body = path.read_bytes()
     except OSError as exc:
-        raise DomainError("file_missing", f"{path}: cannot be read ({exc.strerror or 'unreadable'})") from None
+        raise DomainError("file_missing", f"{path}: cannot be read ({(exc.strerror or 'unreadable').lower()})") from None
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = body[:exc.start].count(b"\n") + 1
+        raise DomainError("file_encoding", f"{path.name}, line {line}: not UTF-8 text (byte 0x{body[exc.start]:02x} "
+                                           f"at offset {exc.start}); save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        at = _TOML_AT.search(message)
+        reason = (message[:at.start()] if at else message).strip().lower() or "malformed"
+        if at is None:
+            where = ""
+        elif at.group(1):
+            where = f", line {at.group(1)}, column {at.group(2)}"
+        else:
+            where = f", line {text.count(chr(10)) + 1} (the end)"
+        raise DomainError(code, f"{path.name}{where}: not a TOML {what} ({reason})") from None
+    except RecursionError:  # thousands of nested arrays
+        raise DomainError(code, f"{path.name}: not a TOML {what} (nested too deeply)") from None
+
+
+def read_toml_table(path: Path, table: str, what: str) -> dict[str, Any]:
+    """The ``[table]`` of a TOML file given by a user (``read_toml``), or one clear DomainError: no such table."""
+    path = Path(path)
+    data = read_toml(path, what)
     got = data.get(table)
     if not isinstance(got, dict):
         raise DomainError("file_malformed", f"{path.name}: not a {what}: no [{table}] table")

@@ -286,6 +286,13 @@ class LabRunner:
     def run(self) -> LabResult:
         t0 = time.perf_counter()
         upgrade(self.engine)
+        if self.scratch is None and (users := self.queries.users()):
+            # the lab sets up its own registry: on one in use (a second run, or a real registry) it would add its
+            # users, parties and units to it, and it failed half-way on the second run ("lab-cea-reg-1 already
+            # represents party 1")
+            raise DomainError("lab_database_in_use", f"--db {self.engine.url.render_as_string()}: the lab runs on a "
+                                                     f"database of its own, and this one has {users} users already; "
+                                                     "name a new file (or leave --db out)")
         rulebook = default_rulebook()
         rulebook.market(self.h.market)  # an unknown market is named before anything runs
         years = self.h.years

@@ -29,7 +29,6 @@ abatement, rounded up to whole tonnes, the unit a surrender counts), ``allocatio
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
@@ -39,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from openets.core.errors import BadInput, DomainError
 from openets.core.numbers import MAX_TONNES, parse_decimal, parse_int
-from openets.services.tabular import Problems, Row, Schema, read_tables
+from openets.services.tabular import Problems, Row, Schema, read_tables, read_toml
 from openets.simulation.economics import Firm, Mac, intensity_allocation
 
 
@@ -221,16 +220,16 @@ def _firm(r: Row, problems: list[str]) -> FirmRow | None:
 def load_lab(path: Path) -> Lab:
     """Read and check a lab file and its firms table; every problem named, then refused as one."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DomainError("lab_unreadable", f"{path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DomainError("lab_invalid", f"{path}: not TOML: {exc}") from None
+    try:  # the one reader of a user's TOML: a syntax error as one line with the file, line and column
+        data = read_toml(path, "lab file", code="lab_invalid")
+    except DomainError as exc:
+        raise DomainError({"file_missing": "lab_unreadable", "file_encoding": "lab_invalid"}.get(
+            exc.code, exc.code), exc.message) from None
     try:
         head = LabFile.model_validate(data).lab
     except ValidationError as exc:
-        raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: {e['msg']}"
+        raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: "
+                                               f"{str(e['msg']).removeprefix('Value error, ')}"
                                                for e in exc.errors()])) from None
     table = (path.parent / head.firms).resolve()
     bad = Problems()  # the one collector and message of every table read (services/tabular.py)

@@ -4,7 +4,6 @@ problem named by its place in the file."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from openets.core.errors import DomainError
+from openets.core.numbers import MAX_TONNES
+from openets.services.tabular import read_toml
 
 BUNDLED = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -28,7 +29,7 @@ class AuctionSpec(_Strict):
 
 class OffsetSpec(_Strict):
     projects: int = Field(ge=1, le=1000)
-    credits_per_project: int = Field(ge=1)
+    credits_per_project: int = Field(ge=1, le=MAX_TONNES)
     buyers_share: Decimal = Field(gt=0, le=1, description="share of short companies that buy credits")
 
 
@@ -94,8 +95,13 @@ class MarketSpec(_Strict):
         lo, hi = self.emissions_t
         if not 0 < lo <= hi:
             raise ValueError("emissions_t is [low, high] tonnes with 0 < low ≤ high")
-        if not Decimal(-1) < self.emissions_change[0] <= self.emissions_change[1]:
-            raise ValueError("emissions_change is [low, high] with -1 < low ≤ high")
+        # bounds of sanity, not of a rule: a company's tonnes within what the registry keeps
+        # (core.numbers.MAX_TONNES), its year's change at most doubling; beyond them a run overflowed
+        # the bigint columns half-way through the year (found by the fuzz harness through `run --check`)
+        if hi > MAX_TONNES:
+            raise ValueError(f"emissions_t: a company emits at most {MAX_TONNES:,} t")
+        if not Decimal(-1) < self.emissions_change[0] <= self.emissions_change[1] <= 1:
+            raise ValueError("emissions_change is [low, high] with -1 < low ≤ high ≤ 1")
         if self.late_share + self.never_share > 1:
             raise ValueError("late_share + never_share is at most 1")
         if self.fleet is not None:
@@ -133,19 +139,19 @@ class Scenario(_Strict):
 
 def load_scenario(path: Path) -> tuple[Scenario, list[Path]]:
     """Read and check a scenario file; every problem named with its place in the file."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DomainError("scenario_unreadable", f"{path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DomainError("scenario_invalid", f"{path}: not TOML: {exc}") from None
+    try:  # the one reader of a user's TOML: a syntax error as one line with the file, line and column
+        data = read_toml(Path(path), "scenario file", code="scenario_invalid")
+    except DomainError as exc:
+        raise DomainError({"file_missing": "scenario_unreadable", "file_encoding": "scenario_invalid"}.get(
+            exc.code, exc.code), exc.message) from None
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise DomainError("scenario_invalid", f"{path}: {where}: {first['msg']}{more}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's own prefix says nothing
+        raise DomainError("scenario_invalid", f"{path}: {where}: {message}{more}") from None
     files = []
     for name in sc.scenario.rules:
         f = (Path(path).parent / name).resolve()

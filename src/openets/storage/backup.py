@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+
+from openets.core.errors import DomainError
 
 
 def _pg_url(engine: Engine) -> str:
@@ -44,34 +48,168 @@ def backup(engine: Engine, target: Path) -> Path:
     return target
 
 
-def restore(engine: Engine, source: Path) -> None:
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did: the transactions the database had that the backup has not (discarded by
+    the restore: their count, first and last id, and the ids themselves when few), and the backup's
+    last transaction."""
+
+    discarded: int = 0
+    discarded_first: int | None = None
+    discarded_last: int | None = None
+    discarded_ids: tuple[int, ...] = ()  # every id when at most LISTED, else empty (see first and last)
+    backup_last: int | None = None
+    lineage: str = "checked"  # "checked": the backup's history is this registry's; "empty": nothing to compare
+
+    def summary(self) -> str:
+        if not self.discarded:
+            return "no transaction discarded"
+        ids = (", ".join(map(str, self.discarded_ids)) if self.discarded_ids
+               else f"ids {self.discarded_first}–{self.discarded_last}")
+        return f"{self.discarded} transaction{'s' if self.discarded > 1 else ''} discarded ({ids})"
+
+
+LISTED = 20
+
+
+def restore(engine: Engine, source: Path, *, force: bool = False) -> Restored:
+    """Restore ``source`` over the database of ``engine``. SQLite: refused while another process has the
+    database open (a server, a writer) and unless the backup is of this registry (its journal and its
+    transactions agree with the database's wherever both have them; an empty database takes any
+    backup; ``force``: restore one whose history differs, e.g. a clean backup over a database found
+    altered); answers which transactions the restore discards. PostgreSQL: pg_restore (neither check yet)."""
     source = Path(source)
     if not source.is_file():
         raise ValueError(f"{source}: no such backup file")
     if engine.dialect.name == "sqlite":
+        target = _sqlite_path(engine)
         try:
             src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
             src.execute("SELECT count(*) FROM journal").fetchone()
+            src.execute("SELECT count(*) FROM transactions").fetchone()
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"{source}: not an OpenETS SQLite backup ({exc})") from None
-        engine.dispose()
-        dst = sqlite3.connect(_sqlite_path(engine))
         try:
-            # out of WAL mode while the pages are replaced: a backup may have another page size, which
-            # a WAL database cannot take on
-            dst.execute("PRAGMA journal_mode=DELETE")
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=WAL")
+            engine.dispose()
+            if _in_use(target):
+                raise DomainError("database_in_use", f"{target} is open in another process (a server or a writer): "
+                                                     "stop it, then restore")
+            report = _lineage(src, target, source, force)
+            dst = sqlite3.connect(target, timeout=2)
+            try:
+                # out of WAL mode while the pages are replaced: a backup may have another page size, which
+                # a WAL database cannot take on
+                dst.execute("PRAGMA journal_mode=DELETE")
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:  # a connection of this process, or one opened since the check
+                raise DomainError("database_in_use", f"{target} is in use ({exc}): close what has it open, then "
+                                                     "restore") from None
+            finally:
+                dst.close()
         finally:
-            dst.close()
             src.close()
+        return report
+    _pg_tool("pg_restore")
+    engine.dispose()
+    proc = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                           "--dbname", _pg_url(engine), str(source)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ValueError(f"pg_restore failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else ''}")
+    return Restored(lineage="not checked (PostgreSQL)")
+
+
+# every connection to a WAL database holds a shared lock on this byte of its -shm file while it is open
+# (SQLite's os_unix.c: UNIX_SHM_DMS = (22 + 8) * 4 + 8, the "dead man switch")
+_SHM_DMS = 128
+
+
+def _in_use(path: str) -> bool:
+    """Whether another process has the SQLite database at ``path`` open: an exclusive lock on the
+    -shm file's dead-man-switch byte is refused while any other process holds its shared one. (POSIX
+    locks are per process: this process's own connections are not seen; the engine is disposed first.)"""
+    shm = Path(path + "-shm")
+    if not shm.exists():
+        return False  # no WAL connection open anywhere (the last one to close removes it)
+    import fcntl
+
+    try:
+        fd = os.open(shm, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS)
+    except OSError:
+        return True
     else:
-        _pg_tool("pg_restore")
-        engine.dispose()
-        proc = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                               "--dbname", _pg_url(engine), str(source)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise ValueError(f"pg_restore failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else ''}")
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, _SHM_DMS)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _lineage(src: sqlite3.Connection, target: str, source: Path, force: bool) -> Restored:
+    """The backup against the database it would replace: refused (``backup_other_registry``) when a
+    journal line of the same number has another hash, or a transaction of the same id another type,
+    quantity or time; else which of the database's transactions the backup has not."""
+    if not Path(target).exists():
+        return Restored(lineage="empty")
+    cur = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    cursors = [src.cursor(), cur.cursor(), src.cursor(), cur.cursor()]
+    try:
+        return _compare(cursors, source, force)
+    finally:
+        for c in cursors:  # a statement left unfinished keeps its connection open past close() (close_v2)
+            c.close()
+        cur.close()
+
+
+def _compare(cursors: list[sqlite3.Cursor], source: Path, force: bool) -> Restored:
+    theirs_j, mine_j, theirs_t, mine_t = cursors
+    tables = {r[0] for r in mine_j.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
+    if not {"journal", "transactions"} <= tables:
+        return Restored(lineage="empty")  # a new database: nothing to keep, nothing to compare
+    backup_last = theirs_j.execute("SELECT max(id) FROM transactions").fetchone()[0]
+    lineage = "checked"
+    common = min(theirs_j.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0],
+                 mine_j.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
+    if common:
+        q = "SELECT seq, hash FROM journal WHERE seq <= ? ORDER BY seq"
+        for a, b in zip(theirs_j.execute(q, (common,)), mine_j.execute(q, (common,)), strict=False):
+            if a != b and not force:
+                raise DomainError("backup_other_registry", _other(source, f"journal line {a[0]}"))
+            if a != b:
+                lineage = "differs (forced)"
+                break
+    # both in id order, walked side by side: the database's ids the backup lacks are discarded
+    q = "SELECT id, type, quantity, at_us FROM transactions ORDER BY id"
+    theirs, count, first, last, any_mine = theirs_t.execute(q), 0, None, None, False
+    listed: list[int] = []
+    other = next(theirs, None)
+    for row in mine_t.execute(q):
+        any_mine = True
+        while other is not None and other[0] < row[0]:
+            other = next(theirs, None)
+        if other is not None and other[0] == row[0]:
+            if tuple(other) != tuple(row) and not force:
+                raise DomainError("backup_other_registry", _other(source, f"transaction {row[0]}"))
+            if tuple(other) != tuple(row):
+                lineage = "differs (forced)"
+            continue
+        count += 1
+        first = row[0] if first is None else first
+        last = row[0]
+        if len(listed) <= LISTED:
+            listed.append(row[0])
+    if not any_mine:
+        return Restored(backup_last=backup_last, lineage="empty")
+    return Restored(count, first, last, tuple(listed) if count <= LISTED else (), backup_last, lineage)
+
+
+def _other(source: Path, what: str) -> str:
+    return (f"{source.name} is not a backup of this registry: its {what} differs from the database's (another "
+            "registry's backup, or this database was altered since): restore it into a new, empty database, or "
+            "with --force once that is understood")
 
 
 def _pg_tool(name: str) -> None:

@@ -41,7 +41,14 @@ def test_the_bundled_scenario_loads_with_its_rule_file() -> None:
      "emissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\nmac_yuan={a=['300', '100']}\n", "mac_yuan.a"),
     ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
      "emissions_t=[1, 5]\ntrading_days=1\norders_per_day=1\nrush='-1'\n", "markets.0.rush"),
-    ("not = [toml", "not TOML"),
+    # the harness's finding: a run overflowed the bigint columns half-way (now refused by the check)
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[1, 5000000000000000000]\ntrading_days=1\norders_per_day=1\n",
+     "markets.0: emissions_t: a company emits at most 1,000,000,000,000 t"),
+    ("[scenario]\nname='x'\n[[markets]]\ncode='BJ'\nyear=2016\ncompanies=5\nprice_yuan='50'\nsectors=['a']\n"
+     "emissions_t=[1, 5]\nemissions_change=['0', '1e20']\ntrading_days=1\norders_per_day=1\n", "high ≤ 1"),
+    ("not = [toml", "s.toml, line 1, column 8: not a TOML scenario file (invalid value)"),
+    ("[scenario]\nname = 'x'\nseed = \n", "s.toml, line 3, column 8: not a TOML scenario file (invalid value)"),
 ])
 def test_a_bad_scenario_is_refused_with_its_place(tmp_path: Path, text: str, where: str) -> None:
     path = tmp_path / "s.toml"
@@ -49,6 +56,15 @@ def test_a_bad_scenario_is_refused_with_its_place(tmp_path: Path, text: str, whe
     with pytest.raises(DomainError) as e:
         load_scenario(path)
     assert e.value.code == "scenario_invalid" and where in str(e.value)
+
+
+def test_a_scenario_not_in_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_bytes("[scenario]\nname = '北京'\n".encode("gbk"))  # 北 in GBK is 0xb1 0xb1: line 2, offset 19
+    with pytest.raises(DomainError) as e:
+        load_scenario(path)
+    assert e.value.code == "scenario_invalid"
+    assert e.value.message == "s.toml, line 2: not UTF-8 text (byte 0xb1 at offset 19); save it as UTF-8"
 
 
 def test_an_unreadable_scenario_is_named(tmp_path: Path) -> None:
