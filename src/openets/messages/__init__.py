@@ -39,9 +39,6 @@ DOMAIN = "openets"
 LANGS = ("zh", "en")  # zh first: the default
 
 WORDS: dict[str, tuple[str, str]] = {
-    "action_openets_registry_grant_limit": ("核定账户限额", "registry: grant limit"),
-    "action_openets_registry_limits": ("查看账户限额", "registry: limits"),
-    "action_registry_grant_limit": ("核定账户限额", "grant an account limit"),
     # words added before they reach the catalogues: key: (zh, en) — see the module's docstring
 }
 
