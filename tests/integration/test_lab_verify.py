@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from openets.services.database import make_engine
 from openets.services.journal import verify
 from openets.services.rulebook import default_rulebook
