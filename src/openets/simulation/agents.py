@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from openets.compliance.rules import ComplianceRules
+from openets.compliance.sanctions import SurrenderSanction
 from openets.core.errors import DomainError
 from openets.market.checks import split_listed
 from openets.market.orderbook import BUY, SELL
@@ -40,11 +41,16 @@ class Economy:
     blocks: int = 0  # block trades made
 
     @classmethod
-    def of(cls, m: Market, rules: ComplianceRules | None, rng: random.Random) -> Economy:
+    def of(cls, m: Market, rules: ComplianceRules | None, rng: random.Random,
+           sanction: SurrenderSanction | None = None) -> Economy:
         """The market's economy: banked tonnes at the starting reference price discounted a year (the
         price the companies expected while they emitted), the penalty from the market's compliance rules
         (their default multiple or fixed fine, a next-year deduction), the scenario's listing cost, and
-        each investor's view drawn log-normally around the reference (σ = 10 %)."""
+        each investor's view drawn log-normally around the reference (σ = 10 %). ``sanction``: where the
+        law sanctions a failure to surrender (the national market: the Measures, Decree 775), its fine is
+        the penalty instead of the compliance rules' — the multiple the data state as the default, else
+        the range's lowest (what a company can count on at least), or the fixed fine's lowest — and the
+        shortfall taken from next year's allocation where it says so."""
         start = int(m.spec.price_yuan * 100)
         e = cls(bank_value_fen(start, Fraction(m.spec.discount_rate)), listing_fen=int(m.spec.listing_cost_yuan * 100))
         if rules is not None:
@@ -54,6 +60,15 @@ class Economy:
             e.fixed_fen = None if fixed is None else fixed[0]
             e.cap_fen = rules.fine_cap
             e.deduction = None if rules.next_year_deduction is None else Fraction(rules.next_year_deduction)
+        if sanction is not None:
+            e.multiple, e.fixed_fen, e.cap_fen = None, None, None
+            if sanction.kind == "price_multiple" and sanction.multiple is not None:
+                e.multiple = Fraction(sanction.default_multiple if sanction.default_multiple is not None
+                                      else sanction.multiple[0])
+            elif sanction.fixed_fen is not None:
+                e.fixed_fen = sanction.fixed_fen[0]
+            if sanction.deduct_next_year and e.deduction is None:
+                e.deduction = Fraction(1)
         e.views = {int(c.account): int(start * math.exp(rng.gauss(0, 0.1))) for c in m.investors}
         return e
 

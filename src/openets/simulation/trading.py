@@ -12,6 +12,7 @@ from fractions import Fraction
 from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import MARKET_TZ
 from openets.market.rules import TradingRules, is_trading_day
+from openets.services import sanctioning
 from openets.services.compliance import ComplianceService
 from openets.services.exchange import open_exchange
 from openets.services.sim_queries import SimulationQueries
@@ -73,7 +74,10 @@ def trade(markets: list[Market], progress: Progress, queries: SimulationQueries)
     for m in markets:
         days = calendars[m.spec.code]
         rng, ex, mid0 = m.rng, m.ex, int(m.spec.price_yuan * 100)
-        eco = m.economy = Economy.of(m, ComplianceService(m.svc).compliance_rules(m.spec.code, m.spec.year), rng)
+        cs = ComplianceService(m.svc)
+        law = sanctioning.governing(m.svc.rulebook, m.spec.code, m.spec.year, cs.deadlines(m.spec.code, m.spec.year)[0])
+        eco = m.economy = Economy.of(m, cs.compliance_rules(m.spec.code, m.spec.year), rng,
+                                     None if law is None else law.surrender)
         weights = rush_weights(len(days), Fraction(m.spec.rush))
         owed = Fraction(0)  # orders the rush's rounding still owes (so the day's counts add up to the year's)
         for n, day in enumerate(days):

@@ -229,3 +229,24 @@ def test_block_trades_pair_the_shortest_with_the_longest_inside_the_block_band()
     assert made == [("BJC00002-A", "BJC00001-A", 5750, 250_000)]
     assert held == {11: 950_000, 12: 100_000}
     assert block_trades(m, 5000, held, _eco(m)) == 0  # 50,000 t short, none to spare: below block size
+
+
+def test_the_law_s_sanction_is_the_penalty_a_company_weighs() -> None:
+    """The national market (Decree 775): a tonne short costs 5 × the price (the range's lowest, 5–10,
+    when the data state no default) plus the tonne taken from next year's allocation, worth a banked
+    tonne. Reference 50.00 yuan, discount 5 %: bank = 5,000 ÷ 1.05 = 4,761 + 19/21 fen; at a price of
+    80.00 yuan a tonne short is worth 5 × 8,000 + 4,761.90… = 44,761.90… fen. With a stated default of
+    7: 7 × 8,000 + 4,761.90… = 60,761.90…. Without the sanction (no compliance rules) it is only the
+    listing cost: 0."""
+    from openets.compliance.sanctions import SurrenderSanction
+
+    m = _market([_company(10_000)])
+    bank = Fraction(5000, 1) / Fraction(105, 100)
+    law = SurrenderSanction("price_multiple", (Decimal(5), Decimal(10)), None, deduct_next_year=True)
+    assert Economy.of(m, None, random.Random(1), law).penalty(1_000, 8000) == 5 * 8000 + bank
+    stated = SurrenderSanction("price_multiple", (Decimal(5), Decimal(10)), Decimal(7), deduct_next_year=True)
+    assert Economy.of(m, None, random.Random(1), stated).penalty(1_000, 8000) == 7 * 8000 + bank
+    # the Measures (2019–2020): a fixed 20,000–30,000 yuan shared by the tonnes short, + next year's deduction
+    fixed = SurrenderSanction("fixed", fixed_fen=(2_000_000, 3_000_000), deduct_next_year=True)
+    assert Economy.of(m, None, random.Random(1), fixed).penalty(50_000, 8000) == Fraction(2_000_000, 50_000) + bank
+    assert Economy.of(m, None, random.Random(1)).penalty(1_000, 8000) == 0
