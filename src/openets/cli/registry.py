@@ -46,7 +46,9 @@ KeyOpt = typer.Option(None, "--key", help="Idempotency key: a repeat with the sa
 def _svc(db: str | None) -> RegistryService:
     from openets.services.registry import RegistryService
 
-    return RegistryService(engine(db))
+    # the market clock ($OPENETS_NOW where set), as the market's commands: an entry is dated on the
+    # clock the exchange and compliance judge it by (the arrival check compares the two)
+    return RegistryService(engine(db), clock=clock())
 
 
 def _txn_view(rec: TxRecord, svc: RegistryService) -> dict[str, object]:
