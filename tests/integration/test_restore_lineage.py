@@ -24,7 +24,7 @@ from openets.storage.backup import backup, restore
 from openets.storage.db import make_engine
 from openets.testing.builders import World, build_world
 
-pytestmark = pytest.mark.skipif(ON_PG, reason="the lineage and in-use checks are SQLite's (pg_restore: not yet)")
+pytestmark = pytest.mark.skipif(ON_PG, reason="SQLite's restore (PostgreSQL's: test_restore_lineage_pg.py)")
 
 
 def _world(template: str, path: Path, day: int) -> tuple[str, World]:

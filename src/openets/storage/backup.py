@@ -77,7 +77,10 @@ def restore(engine: Engine, source: Path, *, force: bool = False) -> Restored:
     database open (a server, a writer) and unless the backup is of this registry (its journal and its
     transactions agree with the database's wherever both have them; an empty database takes any
     backup; ``force``: restore one whose history differs, e.g. a clean backup over a database found
-    altered); answers which transactions the restore discards. PostgreSQL: pg_restore (neither check yet)."""
+    altered); answers which transactions the restore discards. PostgreSQL: the same lineage check, on the
+    backup restored into a scratch database beside this one (dropped after; a role that may not create
+    databases gets the restore with the check said not done), then pg_restore; no in-use check (a
+    server's sessions are not told from this process's)."""
     source = Path(source)
     if not source.is_file():
         raise ValueError(f"{source}: no such backup file")
@@ -90,6 +93,9 @@ def restore(engine: Engine, source: Path, *, force: bool = False) -> Restored:
         except sqlite3.DatabaseError as exc:
             raise ValueError(f"{source}: not an OpenETS SQLite backup ({exc})") from None
         try:
+            from openets.storage.db import release_kept_writers
+
+            release_kept_writers()  # this process's own kept connections: the restore replaces the file under them
             engine.dispose()
             if _in_use(target):
                 raise DomainError("database_in_use", f"{target} is open in another process (a server or a writer): "
@@ -112,11 +118,42 @@ def restore(engine: Engine, source: Path, *, force: bool = False) -> Restored:
         return report
     _pg_tool("pg_restore")
     engine.dispose()
+    report = _pg_lineage(engine, source, force)
+    _pg_restore(_pg_url(engine), source)
+    return report
+
+
+def _pg_restore(url: str, source: Path) -> None:
     proc = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                           "--dbname", _pg_url(engine), str(source)], capture_output=True, text=True)
+                           "--dbname", url, str(source)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise ValueError(f"pg_restore failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else ''}")
-    return Restored(lineage="not checked (PostgreSQL)")
+
+
+def _pg_lineage(engine: Engine, source: Path, force: bool) -> Restored:
+    """The backup against the PostgreSQL database it would replace, as :func:`_compare` does for SQLite:
+    the backup is restored into a scratch database (``<name>_restore_check_<pid>``) and read from there."""
+    import psycopg
+
+    url = make_url(_pg_url(engine))
+    scratch = f"{url.database}_restore_check_{os.getpid()}"[:63]
+    admin = url.render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+            c.execute(f'CREATE DATABASE "{scratch}"')
+    except psycopg.errors.InsufficientPrivilege:
+        return Restored(lineage="not checked (this role may not create the scratch database)")
+    try:
+        there = url.set(database=scratch).render_as_string(hide_password=False)
+        _pg_restore(there, source)
+        with psycopg.connect(there) as theirs, psycopg.connect(admin) as mine:
+            tables = {r[0] for r in mine.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+            cursors = [theirs.cursor(), mine.cursor(), theirs.cursor(), mine.cursor()]
+            return _compare(cursors, source, force, tables, "%s")  # type: ignore[arg-type]
+    finally:
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
 
 
 # every connection to a WAL database holds a shared lock on this byte of its -shm file while it is open
@@ -157,16 +194,18 @@ def _lineage(src: sqlite3.Connection, target: str, source: Path, force: bool) ->
     cur = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
     cursors = [src.cursor(), cur.cursor(), src.cursor(), cur.cursor()]
     try:
-        return _compare(cursors, source, force)
+        tables = {r[0] for r in cursors[1].execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
+        return _compare(cursors, source, force, tables, "?")
     finally:
         for c in cursors:  # a statement left unfinished keeps its connection open past close() (close_v2)
             c.close()
         cur.close()
 
 
-def _compare(cursors: list[sqlite3.Cursor], source: Path, force: bool) -> Restored:
+def _compare(cursors: list[sqlite3.Cursor], source: Path, force: bool, tables: set[str], mark: str) -> Restored:
+    """``cursors``: the backup's and the database's, twice (DB-API cursors of sqlite3 or psycopg; ``mark``
+    their parameter marker); ``tables``: the database's tables (a new one has none of the registry's)."""
     theirs_j, mine_j, theirs_t, mine_t = cursors
-    tables = {r[0] for r in mine_j.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     if not {"journal", "transactions"} <= tables:
         return Restored(lineage="empty")  # a new database: nothing to keep, nothing to compare
     backup_last = theirs_j.execute("SELECT max(id) FROM transactions").fetchone()[0]
@@ -174,7 +213,7 @@ def _compare(cursors: list[sqlite3.Cursor], source: Path, force: bool) -> Restor
     common = min(theirs_j.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0],
                  mine_j.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0])
     if common:
-        q = "SELECT seq, hash FROM journal WHERE seq <= ? ORDER BY seq"
+        q = f"SELECT seq, hash FROM journal WHERE seq <= {mark} ORDER BY seq"
         for a, b in zip(theirs_j.execute(q, (common,)), mine_j.execute(q, (common,)), strict=False):
             if a != b and not force:
                 raise DomainError("backup_other_registry", _other(source, f"journal line {a[0]}"))
@@ -183,7 +222,7 @@ def _compare(cursors: list[sqlite3.Cursor], source: Path, force: bool) -> Restor
                 break
     # both in id order, walked side by side: the database's ids the backup lacks are discarded
     q = "SELECT id, type, quantity, at_us FROM transactions ORDER BY id"
-    theirs, count, first, last, any_mine = theirs_t.execute(q), 0, None, None, False
+    theirs, count, first, last, any_mine = iter(theirs_t.execute(q)), 0, None, None, False
     listed: list[int] = []
     other = next(theirs, None)
     for row in mine_t.execute(q):

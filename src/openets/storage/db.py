@@ -204,6 +204,13 @@ def _writer(engine: Engine) -> tuple[Connection, bool]:
     return conn, True
 
 
+def release_kept_writers() -> None:
+    """Close every write connection this thread keeps (``_Writers``): a restore replaces the database
+    file under them, and SQLite refuses the replacement while one of them is open."""
+    for key in list(_writers.conns):
+        _forget(key)
+
+
 def _forget(key: int) -> None:
     kept = _writers.conns.pop(key, None)
     if kept is not None:
