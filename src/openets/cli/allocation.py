@@ -7,7 +7,7 @@ from typing import Literal
 
 import typer
 
-from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, emit, engine, run
+from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 
 app = typer.Typer(no_args_is_help=True)
 AllocationKind = Literal["pre", "final"]  # allocation/plan.py: the two kinds a run computes
@@ -17,7 +17,7 @@ def _services(db: str | None):
     from openets.services.allocation import AllocationService
     from openets.services.registry import RegistryService
 
-    reg = RegistryService(engine(db))
+    reg = RegistryService(engine(db), clock=clock())  # the market clock ($OPENETS_NOW), as every registry command
     return reg, AllocationService(reg)
 
 
@@ -72,7 +72,7 @@ def compare(path: Path = typer.Argument(..., help="Production data with a 'histo
         from openets.services.allocation import AllocationService, read_histories
         from openets.services.registry import RegistryService
 
-        reg = RegistryService(engine(db))
+        reg = RegistryService(engine(db), clock=clock())  # the market clock ($OPENETS_NOW), as every registry command
         if rules is not None:
             reg.rulebook = reg.rulebook.with_file(rules)
         rows, histories = read_histories(path, encoding=encoding)

@@ -116,7 +116,7 @@ def issue(project_id: str = typer.Argument(...), vintage: int = typer.Option(...
 
 
 def _registry(db: str | None):
-    from openets.cli.common import engine
+    from openets.cli.common import clock, engine
     from openets.services.registry import RegistryService
 
-    return RegistryService(engine(db))
+    return RegistryService(engine(db), clock=clock())  # the market clock ($OPENETS_NOW), as every registry command

@@ -67,8 +67,7 @@ class Economy:
                                       else sanction.multiple[0])
             elif sanction.fixed_fen is not None:
                 e.fixed_fen = sanction.fixed_fen[0]
-            if sanction.deduct_next_year and e.deduction is None:
-                e.deduction = Fraction(1)
+            e.deduction = Fraction(1) if sanction.deduct_next_year else None  # as Consequences.decide deducts
         e.views = {int(c.account): int(start * math.exp(rng.gauss(0, 0.1))) for c in m.investors}
         return e
 

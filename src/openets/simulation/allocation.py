@@ -44,7 +44,8 @@ def industry_output(m: Market, plan: IndustryRules) -> None:
                                                    "benchmark (not in the references): the scenario's rule file gives it")
         own = random.Random(f"intensity {c.reg_id}")
         intensity = bench * Decimal(str(own.uniform(0.93, 1.05)))
-        c.output = (c.actual / intensity).quantize(Decimal(1))
+        # output from what it would have emitted: abating (world.abate) lowers intensity, not output
+        c.output = ((c.actual + c.abated) / intensity).quantize(Decimal(1))
 
 
 def allocate(m: Market, progress: Progress) -> None:

@@ -150,7 +150,10 @@ def _pg_lineage(engine: Engine, source: Path, force: bool) -> Restored:
         with psycopg.connect(there) as theirs, psycopg.connect(admin) as mine:
             tables = {r[0] for r in mine.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
             cursors = [theirs.cursor(), mine.cursor(), theirs.cursor(), mine.cursor()]
-            return _compare(cursors, source, force, tables, "%s")  # type: ignore[arg-type]
+            try:
+                return _compare(cursors, source, force, tables, "%s")  # type: ignore[arg-type]
+            except psycopg.errors.UndefinedTable:  # a dump, but not of a registry
+                raise ValueError(f"{source}: not an OpenETS PostgreSQL backup (no journal or transactions)") from None
     finally:
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
