@@ -48,18 +48,25 @@ def industry_output(m: Market, plan: IndustryRules) -> None:
         c.output = ((c.actual + c.abated) / intensity).quantize(Decimal(1))
 
 
+def _issue_room(m: Market) -> None:
+    """An industry market's unit class and its issuance account's room: twice the companies' emissions,
+    room for what verification confirms (the verifier's corrections add at most 4 %)."""
+    code, svc = m.spec.code, m.svc
+    room = 2 * sum(int(c.actual.to_integral_value(ROUND_CEILING)) for c in m.companies)
+    m.unit_class = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year, cap=room)
+    rec = svc.one(m.r1, Issue(key=f"{code}-{m.spec.year}-cap", to_account=svc.account(f"{code}-ISSUANCE").id,
+                              unit_class=m.uc.id, quantity=room))
+    if rec.status.value == "awaiting_approval":
+        svc.one(m.r2, Approve(txn=rec.id))
+
+
 def allocate(m: Market, progress: Progress) -> None:
     code, svc = m.spec.code, m.svc
     alloc = AllocationService(svc)
     plan = industry_plan(m)
     if plan is not None and plan.method == "intensity":  # 2025: 70 % of last year's verified emissions first
         industry_output(m, plan)
-        room = 2 * sum(int(c.actual.to_integral_value(ROUND_CEILING)) for c in m.companies)
-        m.unit_class = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year, cap=room)
-        rec = svc.one(m.r1, Issue(key=f"{code}-{m.spec.year}-cap", to_account=svc.account(f"{code}-ISSUANCE").id,
-                                  unit_class=m.uc.id, quantity=room))
-        if rec.status.value == "awaiting_approval":
-            svc.one(m.r2, Approve(txn=rec.id))
+        _issue_room(m)
         # last year's verified emissions: the company's last drawn year
         run = alloc.propose_industry_pre(m.r1, {c.reg_id: (c.sector, "I1", c.history[-1]) for c in m.companies},
                                          market=code, year=m.spec.year)
@@ -70,14 +77,7 @@ def allocate(m: Market, progress: Progress) -> None:
         progress.stage(f"{code} allocation", 1)(1)
         return
     if plan is not None:  # allowances = verified emissions: nothing before verification
-        # room for what verification confirms: twice the companies' emissions (the verifier's corrections
-        # add at most 4 %)
-        room = 2 * sum(int(c.actual.to_integral_value(ROUND_CEILING)) for c in m.companies)
-        m.unit_class = svc.create_unit_class(m.r1, kind=UnitKind.ALLOWANCE, market=code, vintage=m.spec.year, cap=room)
-        rec = svc.one(m.r1, Issue(key=f"{code}-{m.spec.year}-cap", to_account=svc.account(f"{code}-ISSUANCE").id,
-                                  unit_class=m.uc.id, quantity=room))
-        if rec.status.value == "awaiting_approval":
-            svc.one(m.r2, Approve(txn=rec.id))
+        _issue_room(m)
         progress.stage(f"{code} allocation", 1)(1)
         return
     if m.spec.power:  # pre-allocation: base-year supply × benchmark × corrections × the pre share
