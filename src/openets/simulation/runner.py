@@ -45,7 +45,11 @@ class YearRunner:
             raise TypeError("report_dir and write_report go together")
         self.sc = scenario
         self.url = url
-        self.engine = make_engine(url)
+        # WAL with synchronous=NORMAL: each commit survives the process crashing or being killed (the
+        # WAL is written before the commit returns) and the file never corrupts; only an OS crash or
+        # power cut may lose the last commits. Durable enough for a year its seed replays; no fsync per
+        # commit (~2.7 s of the demo's 71 s were fsyncs). The registry's own engines stay FULL.
+        self.engine = make_engine(url, synchronous="NORMAL")
         book = default_rulebook()
         for f in rule_files or []:
             book = book.with_file(f)

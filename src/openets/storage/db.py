@@ -1,6 +1,6 @@
 """Engine factory and the unit of work.
 
-SQLite (default): WAL, synchronous=FULL (durable), a busy timeout, and every write transaction
+SQLite (default): WAL, synchronous=FULL (durable; NORMAL on request, for the simulated year), a busy timeout, and every write transaction
 opened with BEGIN IMMEDIATE so writers queue for the lock instead of failing with "database is
 locked" half way. PostgreSQL: READ COMMITTED with row locks (SELECT … FOR UPDATE in a fixed order);
 deadlocks and serialization failures are retried.
@@ -38,7 +38,16 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> Engine:
+SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000, synchronous: str = "FULL") -> Engine:
+    """``synchronous`` (SQLite): FULL (the default: a commit is on disk before it returns, against power
+    loss too) or NORMAL (with WAL a commit survives the process crashing or being killed, never corrupts
+    the file, and may be lost only with the last transactions before an OS crash or power cut: no fsync
+    per commit, only at checkpoints — for a simulated year that its seed replays, not a live registry)."""
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, not {synchronous!r}")
     url = database_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -57,7 +66,7 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 120_000) -> En
             # (1 KiB: deeper trees, batches ~13 % slower). Before journal_mode, which writes page 1.
             cur.execute("PRAGMA page_size=2048")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
