@@ -56,7 +56,7 @@ BATCHES_PER_DAY = 1
 @dataclass
 class LabYear:
     year: int
-    price_yuan: Decimal | None  # VWAP of the last MONTH trading days' trades
+    price_yuan: Decimal | None  # VWAP of the last MONTH trading days' trades (none there: the last day that traded)
     analytic_price_yuan: Decimal
     abatement_t: int
     analytic_abatement_t: Decimal
@@ -75,6 +75,7 @@ class LabYear:
     cancelled_t: int = 0  # cancelled at the year's end: beyond the banking limit
     offsets_t: int = 0  # offsets surrendered (bought outside the allowance market at the lab's offset price)
     bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
+    quiet_days: int = 0  # no trade in the last month: trading days from the last day that traded to the year's end
 
 
 @dataclass
@@ -401,6 +402,14 @@ class LabRunner:
             days_pq[d][1] += q
         daily = [None if q == 0 else (pq + q // 2) // q for pq, q in days_pq]  # fen, half up
         month = [(p, q) for d, p, q in tape if d >= n_days - MONTH]
+        quiet = 0
+        if not month and tape:
+            # nothing traded in the last month: the market cleared earlier (every firm's marginal tonne
+            # worth the same, no gain from trade left, e.g. all at a binding penalty) — the price is then
+            # the last trading day's VWAP, as an exchange's close stands on a day without trades;
+            # ``quiet_days`` says how many trading days before the year's end that day was
+            last_day = tape[-1][0]
+            month, quiet = [(p, q) for d, p, q in tape if d == last_day], n_days - 1 - last_day
         vol = sum(q for _, q in month)
         vwap = Decimal(sum(p * q for p, q in month)) / vol / 100 if vol else None
         gain = no_trade - least
@@ -409,4 +418,4 @@ class LabRunner:
             total_a, tonnes(abated), yuan(cost), yuan(least), yuan(no_trade),
             _d((no_trade - cost) / gain) if gain > 0 else None, _d(Fraction(compliant, len(agents))),
             sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms, daily,
-            offsets_t=total_offsets, cancelled_t=cancelled)
+            offsets_t=total_offsets, cancelled_t=cancelled, quiet_days=quiet)

@@ -14,6 +14,7 @@ the price, the lab file never gives a corridor.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -86,15 +87,24 @@ class Agent:
 
     def quote(self, rng: random.Random, ref: int, low: int, high: int, penalty: Fraction,
               bank: Fraction) -> tuple[str, int, int] | None:
-        """(side, tonnes, limit fen) or None: the order this firm places now, if any trade is worth it."""
+        """(side, tonnes, limit fen) or None: the order this firm places now, if any trade is worth it.
+
+        The slice is ``slice_t`` tonnes, halved (down to one tonne) while the spread of its tonnes'
+        values — the first tonne it would buy against the last it would sell, ``value(need − q + 1) −
+        value(need + q)`` — is wider than half the day's band: along a MAC of slope k that spread is
+        about 2·k·q, so where the price is low (a ±10 % band of ~4 yuan at 20 yuan) a thick slice's
+        bid cap lies below the band and its ask floor above it once the firm is near its optimum, and
+        nobody could quote (the offset_cap stall); a thinner slice quotes closer to its marginal tonne."""
         owned = self.position + self.open_buy - self.open_sell
         need = self.bau - owned - self.pending
         q = self.slice_t
-        # the least a buyer gains per tonne of the slice, the most a seller gives up
-        bid_cap = int(self.value(need - q + 1, penalty, bank) * 100)  # fen, rounded down
-        ask_floor = -int(-self.value(need + q, penalty, bank) * 100)  # fen, rounded up
-        if owned < q:  # nothing to sell beyond what it owns (not what it is still to be issued)
-            ask_floor = high + 1
+        while True:
+            bid_cap, ask_floor = self.limits(need, q, penalty, bank)
+            if owned < q:  # nothing to sell beyond what it owns (not what it is still to be issued)
+                ask_floor = high + 1
+            if q == 1 or bid_cap >= low or ask_floor <= high:
+                break
+            q //= 2
         can_buy, can_sell = bid_cap >= low, ask_floor <= high
         if not (can_buy or can_sell):
             return None
@@ -102,6 +112,16 @@ class Agent:
         if side == BUY:  # ZI-C: uniform between the band's floor and what the slice is worth (within the band)
             return BUY, q, rng.randint(low, min(bid_cap, high))
         return SELL, q, rng.randint(max(ask_floor, low), high)
+
+    def limits(self, need: int, q: int, penalty: Fraction, bank: Fraction) -> tuple[int, int]:
+        """(bid cap, ask floor) in fen for a slice of ``q`` tonnes at ``need``: a buyer never bids above
+        the least it gains per tonne (the value of the last tonne the slice spares, ``need − q + 1``),
+        rounded DOWN to the fen; a seller never asks below the most it gives up (the value of the
+        costliest tonne it would have to abate instead, ``need + q``), rounded UP to the fen. Exact:
+        ``math.floor`` / ``math.ceil`` of the Fraction (``-int(-x)``, used before, truncates toward zero,
+        which for a positive value rounds down: an ask a fraction of a fen below what the seller gives up)."""
+        return (math.floor(self.value(need - q + 1, penalty, bank) * 100),
+                math.ceil(self.value(need + q, penalty, bank) * 100))
 
     def abatement(self, penalty: Fraction, bank: Fraction) -> tuple[int, int, int]:
         """At the year's end: (tonnes abated, tonnes left uncovered, offsets surrendered). It abates what
@@ -119,7 +139,7 @@ class Agent:
                 a = max(least, min(a, self.bank_limit + lack))
             return a, max(lack - a, 0), 0
         need = self._abated_for(Fraction(self.position))
-        a = min(max(-int(-need), 0), int(self.curve.abatement((1 - s) * penalty + s * po)))
+        a = min(max(math.ceil(need), 0), int(self.curve.abatement((1 - s) * penalty + s * po)))
         if bank:
             a = max(a, int(self.curve.abatement((1 - s) * bank + s * po)))
         a = min(a, self.bau)
