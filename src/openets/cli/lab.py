@@ -26,6 +26,8 @@ def _years(result: Any, firms: bool) -> list[dict[str, Any]]:
             getattr(y, k), int) else getattr(y, k) for k in YEAR_FIELDS}}
         if firms:
             row["firms"] = y.firms
+        if y.investors:
+            row["investors"] = y.investors
         out.append(row)
     return out
 

@@ -42,7 +42,7 @@ from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook, trading_rules
 from openets.services.sim_queries import SimulationQueries
 from openets.simulation.economics import Mac, tonnes, yuan
-from openets.simulation.lab_agents import Agent
+from openets.simulation.lab_agents import Agent, Investor
 from openets.simulation.lab_analytic import LabModel
 from openets.simulation.labfile import Lab
 from openets.simulation.state import at
@@ -75,6 +75,7 @@ class LabYear:
     cancelled_t: int = 0  # cancelled at the year's end: beyond the banking limit
     offsets_t: int = 0  # offsets surrendered (bought outside the allowance market at the lab's offset price)
     bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
+    investors: list[dict[str, object]] = field(default_factory=list)  # each investor's holding and P&L at the year's end
     quiet_days: int = 0  # no trade in the last month: trading days from the last day that traded to the year's end
 
 
@@ -112,6 +113,7 @@ class LabRunner:
         self.penalty, self.rate, self.floor = self.model.penalty, self.model.rate, self.model.floor
         self.offset_share, self.offset_price = self.model.offset_share, self.model.offset_price
         self.reserve: Agent | None = None  # the floor's buyer (not a covered firm)
+        self.investors: list[Investor] = []  # the lab file's [investors]: non-covered holders with a view
         self.queries = SimulationQueries(self.engine)
         self.digest = hashlib.sha256()
 
@@ -151,6 +153,16 @@ class LabRunner:
                 svc.decide_account(r1, acc.number, approve=True, conn=c)
                 self.reserve = Agent("LAB-RESERVE", "reserve", Mac(Fraction(1), slope=Fraction(1)), 0, actor, acc.id,
                                      acc.number, pid)
+            for j in range(inv.count if (inv := self.lab.investors) is not None else 0):
+                pid = svc.create_party(kind=PartyKind.INVESTOR, name=f"LAB-INV-{j:03d}", name_en=f"investor {j}",
+                                       market=market, registration_id=f"LABINV{j:03d}", sector="investor", conn=c)
+                svc.add_user(SYSTEM_SETUP, name=f"lab-inv-{j:03d}", party_id=pid, role=Role.INVESTOR, conn=c)
+                actor = Actor(f"lab-inv-{j:03d}", PartyId(pid), Role.INVESTOR)
+                acc = svc.request_account(actor, market=market, type=AccountType.HOLDING, number=f"LABINV{j:03d}-A", conn=c)
+                svc.decide_account(r1, acc.number, approve=True, conn=c)
+                assert inv is not None
+                self.investors.append(Investor(f"INV{j:03d}", "investor", Mac(Fraction(1), slope=Fraction(1)), 0, actor,
+                                               acc.id, acc.number, pid, cash_fen=int(inv.cash_yuan * 100)))
             return out
 
         return r1, r2, run_in_transaction(self.engine, work)
@@ -201,6 +213,7 @@ class LabRunner:
         orders = 0
         tape: list[tuple[int, int, int]] = []  # (day index, price fen, tonnes)
         per_batch = max(1, self.h.orders_per_day // BATCHES_PER_DAY)
+        traders = [*agents, *self.investors]  # the firms alone without investors: the same draws as before
         for n, day in enumerate(days):
             clock.at = at(day, 10, 0)
             ex.settle_due()
@@ -228,9 +241,11 @@ class LabRunner:
                         for qty in self._lots(ex, spare):
                             reqs.append(OrderRequest(a.actor, a.number, "sell", qty, floor_fen))
                             who.append(a)
+                for i in self.investors:  # its view of the year's price, discounted over the days left (simple interest)
+                    i.view_now = i.view_year / (1 + self.rate * Fraction(len(days) - 1 - n, 250))
                 for _ in range(per_batch if low <= high and b < BATCHES_PER_DAY else 0):
                     for _try in range(3):
-                        a = agents[rng.randrange(len(agents))]
+                        a = traders[rng.randrange(len(traders))]
                         q = a.quote(rng, ref, low, high, self.penalty, bank)
                         if q is not None:
                             side, qty, price = q
@@ -270,11 +285,27 @@ class LabRunner:
                     a.open_sell = sum(v[1] for v in a.orders.values() if not v[0])
             clock.at = at(day, 15, 5)
             ex.close_day()
-            for a in agents if self.reserve is None else [*agents, self.reserve]:  # day orders: the close cancelled what was left
+            for a in [*traders, *([] if self.reserve is None else [self.reserve])]:  # day orders: the close cancelled what was left
                 a.orders.clear()
                 a.open_buy = a.open_sell = 0
             self.on_day(1)
         return orders, tape
+
+    def _investors(self, uc: UnitClassId, price: Decimal) -> list[dict[str, object]]:
+        """Each investor at the year's end: what it holds (checked against the registry), its cash spent
+        (bought − sold, fees included, since the start) and its P&L marking what it holds at the year's
+        price: holding × price − net spent."""
+        if not self.investors:
+            return []
+        held = self.queries.vintage_holdings(uc, total=True)
+        out: list[dict[str, object]] = []
+        for i in self.investors:
+            if held.get(i.account_id, 0) != i.position:
+                raise RuntimeError(f"lab: {i.firm_id} holds {held.get(i.account_id, 0)} t in the registry, its agent counts {i.position}")
+            hold = i.carried + i.position
+            out.append({"investor_id": i.firm_id, "holding_t": hold, "net_bought_fen": i.paid_fen,
+                        "pnl_yuan": str((Decimal(hold) * price - Decimal(i.paid_fen) / 100).quantize(Decimal("0.01")))})
+        return out
 
     @staticmethod
     def _lots(ex: ExchangeService, q: int) -> list[int]:
@@ -324,6 +355,8 @@ class LabRunner:
             if t == 0:
                 for a in agents:  # cash for every tonne it might buy at the penalty, twice over
                     ex.deposit(a.actor, a.bau * int(self.h.penalty_yuan * 100) * 2 + 10**6)
+                for i in self.investors:
+                    ex.deposit(i.actor, i.cash_fen)
                 if self.reserve is not None and self.floor is not None:  # every allowance of every year, at the floor, twice
                     allowances = sum(self.lab.allocation(f, y) for f in self.lab.firms for y in range(len(years)))
                     ex.deposit(self.reserve.actor, allowances * -int(-self.floor * 100) * 2 + 10**6)
@@ -334,6 +367,13 @@ class LabRunner:
             bank = prices[t + 1] / (1 + self.rate) if t + 1 < len(years) else Fraction(0)
             if self.floor is not None:  # a tonne can always be sold to the floor's reserve
                 bank = max(bank, self.floor)
+            inv = self.lab.investors
+            for i in self.investors:  # this year's instrument: what it held of earlier vintages is carried
+                i.carried, i.position = i.carried + i.position, 0
+                assert inv is not None
+                i.view_year = (Fraction(inv.view_yuan[t]) if inv.view_yuan is not None
+                               else prices[t] * (1 + Fraction(inv.view_premium or 0)))
+                i.slice_t = max(1, int(Fraction(i.cash_fen, 100) / i.view_year / 50))  # ~1/50 of its cash an order
             n_orders, tape = self._trade(clock, ex, agents, rng, days, bank, reserve_q)
             reference = ex.reference
             clock.at = at(days[-1], 15, 30)
@@ -347,6 +387,7 @@ class LabRunner:
             out[-1].bau_t = sum(a.bau for a in agents)
             if self.reserve is not None:
                 out[-1].reserve_t = self.reserve.position - reserve_before
+            out[-1].investors = self._investors(uc.id, out[-1].price_yuan or yuan(prices[t]))
         for a in agents:
             self.digest.update(f"{a.firm_id}:{a.position};".encode())
         self.engine.dispose()

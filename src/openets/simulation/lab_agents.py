@@ -147,3 +147,36 @@ class Agent:
             a += 1  # whole tonnes: the offsets' cap rounds down, so one more tonne abated closes the gap
         offsets = min(int(s * (self.bau - a)), max(self.bau - a - self.position, 0))
         return a, max(self.bau - a - self.position - offsets, 0), offsets
+
+
+@dataclass(eq=False)
+class Investor(Agent):
+    """A non-covered holder (投资机构, a holding account, no obligation) trading on its view of the
+    price: a tonne is worth the view of this year's price discounted to today (set each trading day in
+    ``view_now``); it bids up to that value rounded down to the fen and asks at least that value
+    rounded up — the firms' ZI-C quoting — within its cash; the exchange applies the holding limit."""
+
+    cash_fen: int = 0  # deposited at the start
+    view_now: Fraction = Fraction(0)  # yuan a tonne, today
+    view_year: Fraction = Fraction(0)  # its expected price of this year (the lab file's view)
+    carried: int = 0  # earlier vintages it holds (not tradable on this year's instrument)
+
+    def value(self, need: int, penalty: Fraction, bank: Fraction) -> Fraction:
+        return self.view_now
+
+    def quote(self, rng: random.Random, ref: int, low: int, high: int, penalty: Fraction,
+              bank: Fraction) -> tuple[str, int, int] | None:
+        owned = self.position + self.open_buy - self.open_sell
+        bid_cap, ask_floor = math.floor(self.view_now * 100), math.ceil(self.view_now * 100)
+        # cash left: the deposit less what it paid, less its open bids at the band's top (a bid reserves
+        # its price, fees a margin of 1 %)
+        free = self.cash_fen - self.paid_fen - self.open_buy * high * 101 // 100
+        buy_q = min(self.slice_t, max(free, 0) * 100 // (101 * max(min(bid_cap, high), 1)))
+        sell_q = min(self.slice_t, max(owned, 0))
+        can_buy, can_sell = buy_q > 0 and bid_cap >= low, sell_q > 0 and ask_floor <= high
+        if not (can_buy or can_sell):
+            return None
+        side = (BUY if rng.random() < 0.5 else SELL) if can_buy and can_sell else (BUY if can_buy else SELL)
+        if side == BUY:
+            return BUY, buy_q, rng.randint(low, min(bid_cap, high))
+        return SELL, sell_q, rng.randint(max(ask_floor, low), high)
