@@ -16,7 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 
 YEAR_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
                "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t", "reserve_t", "offsets_t", "cancelled_t",
-               "orders", "trades", "volume_t", "quiet_days")
+               "orders", "trades", "volume_t", "quiet_days", "blocks", "block_t")
 
 
 def _years(result: Any, firms: bool) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook, trading_rules
 from openets.services.sim_queries import SimulationQueries
 from openets.simulation.economics import Mac, tonnes, yuan
-from openets.simulation.lab_agents import Agent, Investor
+from openets.simulation.lab_agents import Agent, Investor, block_deals
 from openets.simulation.lab_analytic import LabModel
 from openets.simulation.labfile import Lab
 from openets.simulation.state import at
@@ -75,6 +75,8 @@ class LabYear:
     cancelled_t: int = 0  # cancelled at the year's end: beyond the banking limit
     offsets_t: int = 0  # offsets surrendered (bought outside the allowance market at the lab's offset price)
     bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
+    blocks: int = 0  # block agreements (大宗协议) made this year; not in the listed tape nor its VWAP
+    block_t: int = 0
     investors: list[dict[str, object]] = field(default_factory=list)  # each investor's holding and P&L at the year's end
     quiet_days: int = 0  # no trade in the last month: trading days from the last day that traded to the year's end
 
@@ -114,6 +116,7 @@ class LabRunner:
         self.offset_share, self.offset_price = self.model.offset_share, self.model.offset_price
         self.reserve: Agent | None = None  # the floor's buyer (not a covered firm)
         self.investors: list[Investor] = []  # the lab file's [investors]: non-covered holders with a view
+        self.blocks = [0, 0]  # this year's block trades: count, tonnes
         self.queries = SimulationQueries(self.engine)
         self.digest = hashlib.sha256()
 
@@ -269,6 +272,8 @@ class LabRunner:
                             a.orders[p.order_id] = [r.side == "buy", r.quantity]
                 for tr in self.queries.trades_after(ex.instrument, last):
                     last = tr.id
+                    if tr.buy_order == 0:  # a block trade: booked when it was agreed (below)
+                        continue
                     buyer, seller = by_order[tr.buy_order], by_order[tr.sell_order]
                     buyer.position += tr.quantity
                     seller.position -= tr.quantity
@@ -283,6 +288,7 @@ class LabRunner:
                     a.orders = {k: v for k, v in a.orders.items() if v[1] > 0}
                     a.open_buy = sum(v[1] for v in a.orders.values() if v[0])
                     a.open_sell = sum(v[1] for v in a.orders.values() if not v[0])
+            last = self._block_trades(clock, ex, day, agents, bank, last)
             clock.at = at(day, 15, 5)
             ex.close_day()
             for a in [*traders, *([] if self.reserve is None else [self.reserve])]:  # day orders: the close cancelled what was left
@@ -290,6 +296,37 @@ class LabRunner:
                 a.open_buy = a.open_sell = 0
             self.on_day(1)
         return orders, tape
+
+    def _block_trades(self, clock: FixedClock, ex: ExchangeService, day: date, agents: list[Agent], bank: Fraction,
+                      last: int) -> int:
+        """The day's block agreements (``lab_agents.block_deals``) through the exchange's block path (size,
+        block band and session checked there; delivery versus payment at once), in the block session;
+        booked to both firms with the fees the trade row carries. Returns the last trade id read."""
+        rules = ex.trading
+        if rules is None or not rules.block_min or not rules.block_sessions or ex.reference is None:
+            return last
+        start = rules.block_sessions[0][0]
+        clock.at = at(day, start.hour, start.minute) + timedelta(minutes=10)
+        made: dict[int, tuple[Agent, Agent]] = {}
+        for buyer, seller, q, price in block_deals(agents, rules, ex.reference, self.penalty, bank):
+            try:
+                made[ex.block_trade(seller.actor, seller.number, buyer.actor, buyer.number, price_fen=price, quantity=q)] = (buyer, seller)
+            except DomainError:
+                continue  # units or cash not there (still to be delivered T+1): no agreement today
+        if not made:
+            return last
+        for tr in self.queries.trades_after(ex.instrument, last):
+            last = tr.id
+            if tr.id in made:
+                buyer, seller = made[tr.id]
+                buyer.position += tr.quantity
+                seller.position -= tr.quantity
+                buyer.paid_fen += tr.price_fen * tr.quantity + tr.buyer_fee_fen
+                seller.paid_fen -= tr.price_fen * tr.quantity - tr.seller_fee_fen
+                self.blocks[0] += 1
+                self.blocks[1] += tr.quantity
+                self.digest.update(f"block:{buyer.firm_id},{seller.firm_id},{tr.price_fen},{tr.quantity};".encode())
+        return last
 
     def _investors(self, uc: UnitClassId, price: Decimal) -> list[dict[str, object]]:
         """Each investor at the year's end: what it holds (checked against the registry), its cash spent
@@ -374,6 +411,7 @@ class LabRunner:
                 i.view_year = (Fraction(inv.view_yuan[t]) if inv.view_yuan is not None
                                else prices[t] * (1 + Fraction(inv.view_premium or 0)))
                 i.slice_t = max(1, int(Fraction(i.cash_fen, 100) / i.view_year / 50))  # ~1/50 of its cash an order
+            self.blocks = [0, 0]
             n_orders, tape = self._trade(clock, ex, agents, rng, days, bank, reserve_q)
             reference = ex.reference
             clock.at = at(days[-1], 15, 30)
@@ -387,6 +425,7 @@ class LabRunner:
             out[-1].bau_t = sum(a.bau for a in agents)
             if self.reserve is not None:
                 out[-1].reserve_t = self.reserve.position - reserve_before
+            out[-1].blocks, out[-1].block_t = self.blocks
             out[-1].investors = self._investors(uc.id, out[-1].price_yuan or yuan(prices[t]))
         for a in agents:
             self.digest.update(f"{a.firm_id}:{a.position};".encode())

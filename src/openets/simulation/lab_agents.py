@@ -22,6 +22,7 @@ from fractions import Fraction
 from openets.core.actor import Actor
 from openets.core.ids import AccountId
 from openets.market.orderbook import BUY, SELL
+from openets.market.rules import TradingRules, band
 from openets.simulation.economics import Mac
 
 
@@ -180,3 +181,41 @@ class Investor(Agent):
         if side == BUY:
             return BUY, buy_q, rng.randint(low, min(bid_cap, high))
         return SELL, sell_q, rng.randint(max(ask_floor, low), high)
+
+
+def block_deals(agents: list[Agent], rules: TradingRules | None, ref: int, penalty: Fraction, bank: Fraction,
+                most: int = 2) -> list[tuple[Agent, Agent, int, int]]:
+    """Block agreements (大宗协议) proposed today where the market's rules have them (``block_min``; the
+    national market: ≥ 100,000 t, ±30 % of the previous close, afternoon only): the firms lacking the most
+    meet those with the most to spare, largest first, each pair for everything the two can agree on (in
+    lots) or else the smallest block, when the buyer's bid cap for those tonnes is at least the seller's
+    ask floor (:meth:`Agent.limits`); at the middle of the two inside the block band, on the tick. At most
+    ``most`` a day. (buyer, seller, tonnes, price fen); the exchange's block path checks and settles them."""
+    if rules is None or not rules.block_min or ref <= 0:
+        return []
+    low, high = band(ref, rules.block_band, rules.tick)
+    smallest = -(-rules.block_min // rules.lot) * rules.lot
+
+    def need(a: Agent) -> int:
+        return a.bau - (a.position + a.open_buy - a.open_sell) - a.pending
+
+    short = sorted((a for a in agents if need(a) >= smallest), key=lambda a: -need(a))
+    long = sorted((a for a in agents if a.position - a.open_sell >= smallest and need(a) < 0), key=need)
+    out: list[tuple[Agent, Agent, int, int]] = []
+    for buyer, seller in zip(short, long):
+        if len(out) >= most:
+            break
+        most_q = min(need(buyer), -need(seller), seller.position - seller.open_sell) // rules.lot * rules.lot
+        for q in dict.fromkeys((most_q, smallest)):
+            if not smallest <= q <= min(need(buyer), seller.position - seller.open_sell):
+                continue
+            cap = buyer.limits(need(buyer), q, penalty, bank)[0]
+            floor = seller.limits(need(seller), q, penalty, bank)[1]
+            lo, hi = max(floor, low), min(cap, high)
+            lo += -lo % rules.tick  # on the tick, inside [lo, hi]
+            hi -= hi % rules.tick
+            if lo <= hi:
+                price = max(lo, (lo + hi) // 2 // rules.tick * rules.tick)
+                out.append((buyer, seller, q, price))
+                break
+    return out

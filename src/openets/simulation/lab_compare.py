@@ -16,7 +16,7 @@ from openets.simulation.labfile import Lab
 
 FIGURES = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
            "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t", "reserve_t", "cancelled_t", "offsets_t",
-           "orders", "trades", "volume_t", "quiet_days")
+           "orders", "trades", "volume_t", "quiet_days", "blocks", "block_t")
 # the changes checked against the analytic model: (market figure, analytic figure)
 CHANGES = (("price_yuan", "analytic_price_yuan"), ("abatement_t", "analytic_abatement_t"))
 
