@@ -36,11 +36,10 @@ def benchmark_lab(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
     lab = load_lab(benchmark_lab(tmp_path_factory.mktemp("whatif")))
-    return compare(lab, parse_what_ifs(["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x", "pre_allocation=0.6",
-                                        "offset_cap=0.02"]))
+    return compare(lab, parse_what_ifs(["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x", "pre_allocation=0.6"]))
 
 
-@pytest.mark.parametrize("what_if", ["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x", "offset_cap=0.02"])
+@pytest.mark.parametrize("what_if", ["cap=-10%", "benchmark=-5%", "floor=80", "penalty=0.15x"])
 def test_what_if_moves_as_the_model_says(doc: dict, what_if: str) -> None:
     (v,) = [v for v in doc["variants"] if v["name"] == what_if]
     (change,) = v["change"]
@@ -48,10 +47,41 @@ def test_what_if_moves_as_the_model_says(doc: dict, what_if: str) -> None:
         dm, da = Decimal(change[figure]["market"]), Decimal(change[figure]["analytic"])
         # the model moves each of these (cap and benchmark tighten: up; the floor of 80 is above the
         # base's ~58: up; a penalty of 300 × 0.15 = 45 yuan is below it and caps the price: down;
-        # offsets for 2 % of emissions at 20 yuan replace allowances: down)
+        # the offset caps: test_offset_caps_move_as_the_model_says)
         assert da != 0, (what_if, figure)
         assert (dm > 0) == (da > 0), (what_if, figure, dm, da)
         assert abs(dm - da) <= abs(da) / 10, (what_if, figure, dm, da)
+
+
+@pytest.mark.parametrize("what_if", ["offset_cap=0.02", "offset_cap=0.05"])
+def test_offset_caps_move_as_the_model_says(tmp_path: Path, what_if: str) -> None:
+    """Offsets for 2 % / 5 % of emissions at 20 yuan replace allowances: price and abatement down. For 5 %
+    the price falls to ~21 yuan, where the ±10 % band is ~4 yuan wide and a firm's slice of BAU/200 t spans
+    more than that along its MAC: before a slice was thinned until one of its limits lay in the band
+    (lab_agents.Agent.quote) no firm could quote and trading stopped before the last month (no price).
+    The check takes the median of three seeds' changes: one seed's market price under offsets lands
+    1–5 % below the analytic one (six seeds measured: the change's ratio to the model's 0.94–1.12 for
+    2 %), the path from the ~50-yuan opening down to it overshooting before the firms' holdings reach
+    the competitive ones — after which nothing is left to gain and the price stays where it stopped."""
+    from statistics import median
+
+    from openets.simulation.lab import LabRunner
+    from openets.simulation.lab_whatif import apply
+
+    lab = load_lab(benchmark_lab(tmp_path))
+    (w,) = parse_what_ifs([what_if])
+    variant = apply(lab, w)
+    dp, da, dpm, dam = [], [], Decimal(0), Decimal(0)
+    for seed in (1, 2, 3):
+        (b,), (v,) = LabRunner(lab, seed=seed).run().years, LabRunner(variant, seed=seed).run().years
+        assert b.price_yuan is not None and v.price_yuan is not None, (what_if, seed)
+        dp.append(v.price_yuan - b.price_yuan)
+        da.append(Decimal(v.abatement_t - b.abatement_t))
+        dpm, dam = v.analytic_price_yuan - b.analytic_price_yuan, v.analytic_abatement_t - b.analytic_abatement_t
+    assert dpm < 0 and dam < 0
+    for market, model in ((median(dp), dpm), (median(da), dam)):
+        assert (market > 0) == (model > 0), (what_if, market, model)
+        assert abs(market - model) <= abs(model) / 10, (what_if, market, model)
 
 
 def test_what_if_sizes_from_the_model(doc: dict) -> None:

@@ -16,7 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 
 YEAR_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
                "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t", "reserve_t", "offsets_t", "cancelled_t",
-               "orders", "trades", "volume_t")
+               "orders", "trades", "volume_t", "quiet_days", "blocks", "block_t")
 
 
 def _years(result: Any, firms: bool) -> list[dict[str, Any]]:
@@ -26,6 +26,8 @@ def _years(result: Any, firms: bool) -> list[dict[str, Any]]:
             getattr(y, k), int) else getattr(y, k) for k in YEAR_FIELDS}}
         if firms:
             row["firms"] = y.firms
+        if y.investors:
+            row["investors"] = y.investors
         out.append(row)
     return out
 

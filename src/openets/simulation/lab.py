@@ -42,7 +42,7 @@ from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook, trading_rules
 from openets.services.sim_queries import SimulationQueries
 from openets.simulation.economics import Mac, tonnes, yuan
-from openets.simulation.lab_agents import Agent
+from openets.simulation.lab_agents import Agent, Investor, block_deals
 from openets.simulation.lab_analytic import LabModel
 from openets.simulation.labfile import Lab
 from openets.simulation.state import at
@@ -56,7 +56,7 @@ BATCHES_PER_DAY = 1
 @dataclass
 class LabYear:
     year: int
-    price_yuan: Decimal | None  # VWAP of the last MONTH trading days' trades
+    price_yuan: Decimal | None  # VWAP of the last MONTH trading days' trades (none there: the last day that traded)
     analytic_price_yuan: Decimal
     abatement_t: int
     analytic_abatement_t: Decimal
@@ -75,6 +75,10 @@ class LabYear:
     cancelled_t: int = 0  # cancelled at the year's end: beyond the banking limit
     offsets_t: int = 0  # offsets surrendered (bought outside the allowance market at the lab's offset price)
     bau_t: int = 0  # the firms' emissions without abatement (an ensemble's shocks move it)
+    blocks: int = 0  # block agreements (大宗协议) made this year; not in the listed tape nor its VWAP
+    block_t: int = 0
+    investors: list[dict[str, object]] = field(default_factory=list)  # each investor's holding and P&L at the year's end
+    quiet_days: int = 0  # no trade in the last month: trading days from the last day that traded to the year's end
 
 
 @dataclass
@@ -111,6 +115,8 @@ class LabRunner:
         self.penalty, self.rate, self.floor = self.model.penalty, self.model.rate, self.model.floor
         self.offset_share, self.offset_price = self.model.offset_share, self.model.offset_price
         self.reserve: Agent | None = None  # the floor's buyer (not a covered firm)
+        self.investors: list[Investor] = []  # the lab file's [investors]: non-covered holders with a view
+        self.blocks = [0, 0]  # this year's block trades: count, tonnes
         self.queries = SimulationQueries(self.engine)
         self.digest = hashlib.sha256()
 
@@ -150,6 +156,16 @@ class LabRunner:
                 svc.decide_account(r1, acc.number, approve=True, conn=c)
                 self.reserve = Agent("LAB-RESERVE", "reserve", Mac(Fraction(1), slope=Fraction(1)), 0, actor, acc.id,
                                      acc.number, pid)
+            for j in range(inv.count if (inv := self.lab.investors) is not None else 0):
+                pid = svc.create_party(kind=PartyKind.INVESTOR, name=f"LAB-INV-{j:03d}", name_en=f"investor {j}",
+                                       market=market, registration_id=f"LABINV{j:03d}", sector="investor", conn=c)
+                svc.add_user(SYSTEM_SETUP, name=f"lab-inv-{j:03d}", party_id=pid, role=Role.INVESTOR, conn=c)
+                actor = Actor(f"lab-inv-{j:03d}", PartyId(pid), Role.INVESTOR)
+                acc = svc.request_account(actor, market=market, type=AccountType.HOLDING, number=f"LABINV{j:03d}-A", conn=c)
+                svc.decide_account(r1, acc.number, approve=True, conn=c)
+                assert inv is not None
+                self.investors.append(Investor(f"INV{j:03d}", "investor", Mac(Fraction(1), slope=Fraction(1)), 0, actor,
+                                               acc.id, acc.number, pid, cash_fen=int(inv.cash_yuan * 100)))
             return out
 
         return r1, r2, run_in_transaction(self.engine, work)
@@ -200,6 +216,7 @@ class LabRunner:
         orders = 0
         tape: list[tuple[int, int, int]] = []  # (day index, price fen, tonnes)
         per_batch = max(1, self.h.orders_per_day // BATCHES_PER_DAY)
+        traders = [*agents, *self.investors]  # the firms alone without investors: the same draws as before
         for n, day in enumerate(days):
             clock.at = at(day, 10, 0)
             ex.settle_due()
@@ -227,9 +244,11 @@ class LabRunner:
                         for qty in self._lots(ex, spare):
                             reqs.append(OrderRequest(a.actor, a.number, "sell", qty, floor_fen))
                             who.append(a)
+                for i in self.investors:  # its view of the year's price, discounted over the days left (simple interest)
+                    i.view_now = i.view_year / (1 + self.rate * Fraction(len(days) - 1 - n, 250))
                 for _ in range(per_batch if low <= high and b < BATCHES_PER_DAY else 0):
                     for _try in range(3):
-                        a = agents[rng.randrange(len(agents))]
+                        a = traders[rng.randrange(len(traders))]
                         q = a.quote(rng, ref, low, high, self.penalty, bank)
                         if q is not None:
                             side, qty, price = q
@@ -253,6 +272,8 @@ class LabRunner:
                             a.orders[p.order_id] = [r.side == "buy", r.quantity]
                 for tr in self.queries.trades_after(ex.instrument, last):
                     last = tr.id
+                    if tr.buy_order == 0:  # a block trade: booked when it was agreed (below)
+                        continue
                     buyer, seller = by_order[tr.buy_order], by_order[tr.sell_order]
                     buyer.position += tr.quantity
                     seller.position -= tr.quantity
@@ -267,13 +288,61 @@ class LabRunner:
                     a.orders = {k: v for k, v in a.orders.items() if v[1] > 0}
                     a.open_buy = sum(v[1] for v in a.orders.values() if v[0])
                     a.open_sell = sum(v[1] for v in a.orders.values() if not v[0])
+            last = self._block_trades(clock, ex, day, agents, bank, last)
             clock.at = at(day, 15, 5)
             ex.close_day()
-            for a in agents if self.reserve is None else [*agents, self.reserve]:  # day orders: the close cancelled what was left
+            for a in [*traders, *([] if self.reserve is None else [self.reserve])]:  # day orders: the close cancelled what was left
                 a.orders.clear()
                 a.open_buy = a.open_sell = 0
             self.on_day(1)
         return orders, tape
+
+    def _block_trades(self, clock: FixedClock, ex: ExchangeService, day: date, agents: list[Agent], bank: Fraction,
+                      last: int) -> int:
+        """The day's block agreements (``lab_agents.block_deals``) through the exchange's block path (size,
+        block band and session checked there; delivery versus payment at once), in the block session;
+        booked to both firms with the fees the trade row carries. Returns the last trade id read."""
+        rules = ex.trading
+        if rules is None or not rules.block_min or not rules.block_sessions or ex.reference is None:
+            return last
+        start = rules.block_sessions[0][0]
+        clock.at = at(day, start.hour, start.minute) + timedelta(minutes=10)
+        made: dict[int, tuple[Agent, Agent]] = {}
+        for buyer, seller, q, price in block_deals(agents, rules, ex.reference, self.penalty, bank):
+            try:
+                made[ex.block_trade(seller.actor, seller.number, buyer.actor, buyer.number, price_fen=price, quantity=q)] = (buyer, seller)
+            except DomainError:
+                continue  # units or cash not there (still to be delivered T+1): no agreement today
+        if not made:
+            return last
+        for tr in self.queries.trades_after(ex.instrument, last):
+            last = tr.id
+            if tr.id in made:
+                buyer, seller = made[tr.id]
+                buyer.position += tr.quantity
+                seller.position -= tr.quantity
+                buyer.paid_fen += tr.price_fen * tr.quantity + tr.buyer_fee_fen
+                seller.paid_fen -= tr.price_fen * tr.quantity - tr.seller_fee_fen
+                self.blocks[0] += 1
+                self.blocks[1] += tr.quantity
+                self.digest.update(f"block:{buyer.firm_id},{seller.firm_id},{tr.price_fen},{tr.quantity};".encode())
+        return last
+
+    def _investors(self, uc: UnitClassId, price: Decimal) -> list[dict[str, object]]:
+        """Each investor at the year's end: what it holds (checked against the registry), its cash spent
+        (bought − sold, fees included, since the start) and its P&L marking what it holds at the year's
+        price: holding × price − net spent."""
+        if not self.investors:
+            return []
+        held = self.queries.vintage_holdings(uc, total=True)
+        out: list[dict[str, object]] = []
+        for i in self.investors:
+            if held.get(i.account_id, 0) != i.position:
+                raise RuntimeError(f"lab: {i.firm_id} holds {held.get(i.account_id, 0)} t in the registry, its agent counts {i.position}")
+            hold = i.carried + i.position
+            out.append({"investor_id": i.firm_id, "holding_t": hold, "net_bought_fen": i.paid_fen,
+                        "pnl_yuan": str((Decimal(hold) * price - Decimal(i.paid_fen) / 100).quantize(Decimal("0.01")))})
+        return out
 
     @staticmethod
     def _lots(ex: ExchangeService, q: int) -> list[int]:
@@ -323,6 +392,8 @@ class LabRunner:
             if t == 0:
                 for a in agents:  # cash for every tonne it might buy at the penalty, twice over
                     ex.deposit(a.actor, a.bau * int(self.h.penalty_yuan * 100) * 2 + 10**6)
+                for i in self.investors:
+                    ex.deposit(i.actor, i.cash_fen)
                 if self.reserve is not None and self.floor is not None:  # every allowance of every year, at the floor, twice
                     allowances = sum(self.lab.allocation(f, y) for f in self.lab.firms for y in range(len(years)))
                     ex.deposit(self.reserve.actor, allowances * -int(-self.floor * 100) * 2 + 10**6)
@@ -333,6 +404,14 @@ class LabRunner:
             bank = prices[t + 1] / (1 + self.rate) if t + 1 < len(years) else Fraction(0)
             if self.floor is not None:  # a tonne can always be sold to the floor's reserve
                 bank = max(bank, self.floor)
+            inv = self.lab.investors
+            for i in self.investors:  # this year's instrument: what it held of earlier vintages is carried
+                i.carried, i.position = i.carried + i.position, 0
+                assert inv is not None
+                i.view_year = (Fraction(inv.view_yuan[t]) if inv.view_yuan is not None
+                               else prices[t] * (1 + Fraction(inv.view_premium or 0)))
+                i.slice_t = max(1, int(Fraction(i.cash_fen, 100) / i.view_year / 50))  # ~1/50 of its cash an order
+            self.blocks = [0, 0]
             n_orders, tape = self._trade(clock, ex, agents, rng, days, bank, reserve_q)
             reference = ex.reference
             clock.at = at(days[-1], 15, 30)
@@ -346,6 +425,8 @@ class LabRunner:
             out[-1].bau_t = sum(a.bau for a in agents)
             if self.reserve is not None:
                 out[-1].reserve_t = self.reserve.position - reserve_before
+            out[-1].blocks, out[-1].block_t = self.blocks
+            out[-1].investors = self._investors(uc.id, out[-1].price_yuan or yuan(prices[t]))
         for a in agents:
             self.digest.update(f"{a.firm_id}:{a.position};".encode())
         self.engine.dispose()
@@ -401,6 +482,14 @@ class LabRunner:
             days_pq[d][1] += q
         daily = [None if q == 0 else (pq + q // 2) // q for pq, q in days_pq]  # fen, half up
         month = [(p, q) for d, p, q in tape if d >= n_days - MONTH]
+        quiet = 0
+        if not month and tape:
+            # nothing traded in the last month: the market cleared earlier (every firm's marginal tonne
+            # worth the same, no gain from trade left, e.g. all at a binding penalty) — the price is then
+            # the last trading day's VWAP, as an exchange's close stands on a day without trades;
+            # ``quiet_days`` says how many trading days before the year's end that day was
+            last_day = tape[-1][0]
+            month, quiet = [(p, q) for d, p, q in tape if d == last_day], n_days - 1 - last_day
         vol = sum(q for _, q in month)
         vwap = Decimal(sum(p * q for p, q in month)) / vol / 100 if vol else None
         gain = no_trade - least
@@ -409,4 +498,4 @@ class LabRunner:
             total_a, tonnes(abated), yuan(cost), yuan(least), yuan(no_trade),
             _d((no_trade - cost) / gain) if gain > 0 else None, _d(Fraction(compliant, len(agents))),
             sum(a.position for a in agents), n_orders, len(tape), sum(q for _, _, q in tape), firms, daily,
-            offsets_t=total_offsets, cancelled_t=cancelled)
+            offsets_t=total_offsets, cancelled_t=cancelled, quiet_days=quiet)

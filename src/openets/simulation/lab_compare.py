@@ -16,7 +16,7 @@ from openets.simulation.labfile import Lab
 
 FIGURES = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
            "no_trade_cost_yuan", "efficiency", "compliance_rate", "banked_t", "reserve_t", "cancelled_t", "offsets_t",
-           "orders", "trades", "volume_t")
+           "orders", "trades", "volume_t", "quiet_days", "blocks", "block_t")
 # the changes checked against the analytic model: (market figure, analytic figure)
 CHANGES = (("price_yuan", "analytic_price_yuan"), ("abatement_t", "analytic_abatement_t"))
 
@@ -32,6 +32,8 @@ def _cell(v: object) -> object:
 def _year(y: LabYear) -> dict[str, Any]:
     row: dict[str, Any] = {"year": y.year, **{k: _cell(getattr(y, k)) for k in FIGURES}}
     row["daily_vwap_yuan"] = [None if p is None else str(Decimal(p) / 100) for p in y.daily_vwap_fen]
+    if y.investors:
+        row["investors"] = y.investors
     sectors: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for f in y.firms:
         s = sectors[str(f["sector"])]

@@ -18,7 +18,17 @@ start_price_yuan = "48"    # optional: the first reference price (default: the m
 allocation_factor = ["1"]  # optional, one per year: each firm's allocation × this
 price_floor_yuan = "40"    # optional: a floor the regulator defends by buying at it (a reserve)
 bau_shock = "0.05"         # optional: an ensemble's emission shocks, the sd of each firm's BAU factor
+
+[investors]                # optional: non-covered holders trading on a view of the price
+count = 5
+cash_yuan = "2000000"      # each investor's cash at the start
+view_premium = "0.10"      # its expected price: the analytic price × (1 + this) ...
+# view_yuan = ["60"]       # ... or a price path, one per year (give one of the two)
 ```
+
+An investor (a 投资机构 with a holding account, no obligation) values a tonne at its view of the year's
+price discounted to today at the discount rate over the trading days left; it buys below that value and
+sells above it (the same ZI-C quoting as the firms), within its cash and the market's holding limit.
 
 Firms table: ``firm_id`` (企业编号), ``sector`` (行业), ``bau_t`` (基准情景排放: emissions without
 abatement, rounded up to whole tonnes, the unit a surrender counts), ``allocation_t`` (配额) or
@@ -92,8 +102,31 @@ class LabHead(_Strict):
         return self
 
 
+class Investors(_Strict):
+    count: int = Field(ge=1, le=1000)
+    cash_yuan: Decimal = Field(gt=0, le=10**12)
+    view_premium: Decimal | None = Field(None, gt=-1, le=10)
+    view_yuan: list[Decimal] | None = None
+
+    @model_validator(mode="after")
+    def _view(self) -> Investors:
+        if (self.view_premium is None) == (self.view_yuan is None):
+            raise ValueError("give the view as view_premium or view_yuan, one of the two")
+        if self.view_yuan is not None and any(not Decimal(0) < v <= 100_000 for v in self.view_yuan):
+            raise ValueError("each view_yuan is a price in (0, 100000]")
+        return self
+
+
 class LabFile(_Strict):
     lab: LabHead
+    investors: Investors | None = None
+
+    @model_validator(mode="after")
+    def _views(self) -> LabFile:
+        if self.investors is not None and self.investors.view_yuan is not None \
+                and len(self.investors.view_yuan) != len(self.lab.years):
+            raise ValueError("investors.view_yuan has one price per year of lab.years")
+        return self
 
 
 COLUMNS = ("firm_id", "sector", "bau_t", "allocation_t", "benchmark", "output", "mac_slope", "mac_points")
@@ -123,6 +156,7 @@ class Lab:
     head: LabHead
     firms: tuple[FirmRow, ...]
     path: Path
+    investors: Investors | None = None
 
     def factor(self, t: int) -> Decimal:
         return self.head.allocation_factor[t] if self.head.allocation_factor else Decimal(1)
@@ -226,7 +260,8 @@ def load_lab(path: Path) -> Lab:
         raise DomainError({"file_missing": "lab_unreadable", "file_encoding": "lab_invalid"}.get(
             exc.code, exc.code), exc.message) from None
     try:
-        head = LabFile.model_validate(data).lab
+        doc = LabFile.model_validate(data)
+        head, investors = doc.lab, doc.investors
     except ValidationError as exc:
         raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: "
                                                f"{str(e['msg']).removeprefix('Value error, ')}"
@@ -250,7 +285,7 @@ def load_lab(path: Path) -> Lab:
     if not rows and not problems:
         problems.append(f"{table.name}: no firms")
     bad.refuse("nothing run", code="lab_invalid")
-    return Lab(head, tuple(firms), path)
+    return Lab(head, tuple(firms), path, investors)
 
 
 def _all(problems: list[str]) -> str:
