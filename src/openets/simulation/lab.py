@@ -34,7 +34,7 @@ from openets.core.ids import AccountId, PartyId, UnitClassId
 from openets.market.checks import split_listed
 from openets.market.rules import is_trading_day
 from openets.registry.commands import Allocate, Approve, Cancel, Issue, Surrender
-from openets.registry.model import AccountType, PartyKind, UnitClass, UnitKind
+from openets.registry.model import Account, AccountType, PartyKind, UnitClass, UnitKind
 from openets.rules.loader import RuleBook
 from openets.services.database import make_engine, run_in_transaction, upgrade
 from openets.services.exchange import ExchangeService, OrderRequest, OrderStatus, open_exchange
@@ -134,38 +134,37 @@ class LabRunner:
             svc.add_user(SYSTEM_SETUP, name=f"lab-{market.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=market)
         r1, r2 = svc.actor(f"lab-{market.lower()}-reg-1"), svc.actor(f"lab-{market.lower()}-reg-2")
 
+        def open_account(c: Connection, kind: PartyKind, name: str, name_en: str, reg: str, sector: str, user: str,
+                         role: Role, type: AccountType) -> tuple[int, Actor, Account]:
+            """A party, its user and its account, opened by the first regulator: (party id, actor, account)."""
+            pid = svc.create_party(kind=kind, name=name, name_en=name_en, market=market, registration_id=reg,
+                                   sector=sector, conn=c)
+            svc.add_user(SYSTEM_SETUP, name=user, party_id=pid, role=role, conn=c)
+            actor = Actor(user, PartyId(pid), role)
+            acc = svc.request_account(actor, market=market, type=type, number=f"{reg}-A", conn=c)
+            svc.decide_account(r1, acc.number, approve=True, conn=c)
+            return pid, actor, acc
+
         def work(c: Connection) -> list[Agent]:
             out = []
             for i, f in enumerate(self.lab.firms):
-                pid = svc.create_party(kind=PartyKind.COMPANY, name=f"{f.firm_id}", name_en=f.firm_id, market=market,
-                                       registration_id=f"LAB{i:06d}", sector=f.sector, conn=c)
-                user = f"lab-{i:06d}"
-                svc.add_user(SYSTEM_SETUP, name=user, party_id=pid, role=Role.COMPANY, conn=c)
-                actor = Actor(user, PartyId(pid), Role.COMPANY)
-                acc = svc.request_account(actor, market=market, type=AccountType.COMPLIANCE, number=f"LAB{i:06d}-A", conn=c)
-                svc.decide_account(r1, acc.number, approve=True, conn=c)
+                pid, actor, acc = open_account(c, PartyKind.COMPANY, f"{f.firm_id}", f.firm_id, f"LAB{i:06d}", f.sector,
+                                               f"lab-{i:06d}", Role.COMPANY, AccountType.COMPLIANCE)
                 out.append(Agent(f.firm_id, f.sector, f.curve(), f.bau, actor, acc.id, acc.number, pid,
                                  slice_t=max(1, f.bau // 200), offset_share=self.offset_share,
                                  offset_price=self.offset_price, bank_limit=self.h.bank_limit_t))
             if self.floor is not None:
-                pid = svc.create_party(kind=PartyKind.COMPANY, name="LAB-RESERVE", name_en="price floor reserve",
-                                       market=market, registration_id="LABRESERVE", sector="reserve", conn=c)
-                svc.add_user(SYSTEM_SETUP, name="lab-reserve", party_id=pid, role=Role.COMPANY, conn=c)
-                actor = Actor("lab-reserve", PartyId(pid), Role.COMPANY)
-                acc = svc.request_account(actor, market=market, type=AccountType.COMPLIANCE, number="LABRESERVE-A", conn=c)
-                svc.decide_account(r1, acc.number, approve=True, conn=c)
+                pid, actor, acc = open_account(c, PartyKind.COMPANY, "LAB-RESERVE", "price floor reserve", "LABRESERVE",
+                                               "reserve", "lab-reserve", Role.COMPANY, AccountType.COMPLIANCE)
                 self.reserve = Agent("LAB-RESERVE", "reserve", Mac(Fraction(1), slope=Fraction(1)), 0, actor, acc.id,
                                      acc.number, pid)
-            for j in range(inv.count if (inv := self.lab.investors) is not None else 0):
-                pid = svc.create_party(kind=PartyKind.INVESTOR, name=f"LAB-INV-{j:03d}", name_en=f"investor {j}",
-                                       market=market, registration_id=f"LABINV{j:03d}", sector="investor", conn=c)
-                svc.add_user(SYSTEM_SETUP, name=f"lab-inv-{j:03d}", party_id=pid, role=Role.INVESTOR, conn=c)
-                actor = Actor(f"lab-inv-{j:03d}", PartyId(pid), Role.INVESTOR)
-                acc = svc.request_account(actor, market=market, type=AccountType.HOLDING, number=f"LABINV{j:03d}-A", conn=c)
-                svc.decide_account(r1, acc.number, approve=True, conn=c)
-                assert inv is not None
-                self.investors.append(Investor(f"INV{j:03d}", "investor", Mac(Fraction(1), slope=Fraction(1)), 0, actor,
-                                               acc.id, acc.number, pid, cash_fen=int(inv.cash_yuan * 100)))
+            if (inv := self.lab.investors) is not None:
+                for j in range(inv.count):
+                    pid, actor, acc = open_account(c, PartyKind.INVESTOR, f"LAB-INV-{j:03d}", f"investor {j}",
+                                                   f"LABINV{j:03d}", "investor", f"lab-inv-{j:03d}", Role.INVESTOR,
+                                                   AccountType.HOLDING)
+                    self.investors.append(Investor(f"INV{j:03d}", "investor", Mac(Fraction(1), slope=Fraction(1)), 0,
+                                                   actor, acc.id, acc.number, pid, cash_fen=int(inv.cash_yuan * 100)))
             return out
 
         return r1, r2, run_in_transaction(self.engine, work)
@@ -404,13 +403,12 @@ class LabRunner:
             bank = prices[t + 1] / (1 + self.rate) if t + 1 < len(years) else Fraction(0)
             if self.floor is not None:  # a tonne can always be sold to the floor's reserve
                 bank = max(bank, self.floor)
-            inv = self.lab.investors
-            for i in self.investors:  # this year's instrument: what it held of earlier vintages is carried
-                i.carried, i.position = i.carried + i.position, 0
-                assert inv is not None
-                i.view_year = (Fraction(inv.view_yuan[t]) if inv.view_yuan is not None
-                               else prices[t] * (1 + Fraction(inv.view_premium or 0)))
-                i.slice_t = max(1, int(Fraction(i.cash_fen, 100) / i.view_year / 50))  # ~1/50 of its cash an order
+            if (inv := self.lab.investors) is not None:
+                for i in self.investors:  # this year's instrument: what it held of earlier vintages is carried
+                    i.carried, i.position = i.carried + i.position, 0
+                    i.view_year = (Fraction(inv.view_yuan[t]) if inv.view_yuan is not None
+                                   else prices[t] * (1 + Fraction(inv.view_premium or 0)))
+                    i.slice_t = max(1, int(Fraction(i.cash_fen, 100) / i.view_year / 50))  # ~1/50 of its cash an order
             self.blocks = [0, 0]
             n_orders, tape = self._trade(clock, ex, agents, rng, days, bank, reserve_q)
             reference = ex.reference
