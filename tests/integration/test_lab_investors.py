@@ -62,3 +62,18 @@ def test_bad_investor_fields_are_named_with_their_place(tmp_path: Path) -> None:
     with pytest.raises(DomainError) as err:
         load_lab(path)
     assert "investors.view_yuan has one price per year of lab.years" in err.value.message
+
+
+def test_a_bad_field_and_a_conflict_between_fields_are_named_together(tmp_path: Path) -> None:
+    # pydantic runs the model's checks only once every field is valid; the lab file's reader runs the
+    # conflict on the raw table too, so the user sees both problems in one go
+    path = write_lab_file(tmp_path, 3, 2, 10)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + '\n[investors]\ncount = 0\ncash_yuan = "100"\nview_premium = "0.1"\n'
+                    'view_yuan = ["50"]\n', encoding="utf-8")
+    with pytest.raises(DomainError) as err:
+        load_lab(path)
+    msg = err.value.message
+    assert "2 problems" in msg, msg
+    assert f"{path}: investors.count" in msg
+    assert f"{path}: investors: give the view as view_premium or view_yuan, one of the two" in msg

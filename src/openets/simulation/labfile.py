@@ -102,6 +102,18 @@ class LabHead(_Strict):
         return self
 
 
+ONE_VIEW = "give the view as view_premium or view_yuan, one of the two"
+
+
+def _crossed(data: object) -> list[str]:
+    """The checks across fields that pydantic runs only once every field is valid, run on the raw file
+    too, so that a file with a bad field and a conflict between fields has both named at once."""
+    inv = data.get("investors") if isinstance(data, dict) else None
+    if isinstance(inv, dict) and ("view_premium" in inv) == ("view_yuan" in inv):
+        return [f"investors: {ONE_VIEW}"]
+    return []
+
+
 class Investors(_Strict):
     count: int = Field(ge=1, le=1000)
     cash_yuan: Decimal = Field(gt=0, le=10**12)
@@ -111,7 +123,7 @@ class Investors(_Strict):
     @model_validator(mode="after")
     def _view(self) -> Investors:
         if (self.view_premium is None) == (self.view_yuan is None):
-            raise ValueError("give the view as view_premium or view_yuan, one of the two")
+            raise ValueError(ONE_VIEW)
         if self.view_yuan is not None and any(not Decimal(0) < v <= 100_000 for v in self.view_yuan):
             raise ValueError("each view_yuan is a price in (0, 100000]")
         return self
@@ -263,9 +275,10 @@ def load_lab(path: Path) -> Lab:
         doc = LabFile.model_validate(data)
         head, investors = doc.lab, doc.investors
     except ValidationError as exc:
-        raise DomainError("lab_invalid", _all([f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: "
-                                               f"{str(e['msg']).removeprefix('Value error, ')}"
-                                               for e in exc.errors()])) from None
+        lines = [f"{path}: {'.'.join(str(x) for x in e['loc']) or 'lab'}: "
+                 f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()]
+        lines += [f"{path}: {c}" for c in _crossed(data) if f"{path}: {c}" not in lines]
+        raise DomainError("lab_invalid", _all(lines)) from None
     table = (path.parent / head.firms).resolve()
     bad = Problems()  # the one collector and message of every table read (services/tabular.py)
     tables = read_tables(table, SHEETS, kind="firms", problems=bad)
