@@ -361,7 +361,8 @@ class AllocationService:
                                     t.allocations.c.account_id, t.allocations.c.quantity)
                              .where(t.allocations.c.run_id == run_id).order_by(t.allocations.c.id)).all()
             held = self._available(c, [r.account_id for r in rows if r.quantity < 0], uc.id)
-            owed = self._outstanding(c, run.market) if self._withholds(run.market, run.compliance_year) else {}
+            owed = (self._outstanding(c, run.market) if self._withholds(run.market, run.compliance_year)
+                    else self._next_year_owed(c, run.market, run.compliance_year))
             from openets.services.falsification import FalsificationService  # Decree 775: a data-fraud cut
 
             cuts = FalsificationService(self.registry).cuts_for(
@@ -373,7 +374,7 @@ class AllocationService:
                 key = f"alloc-{run_id}-{r.company}"
                 quantity = r.quantity - cuts.get(r.company, 0)
                 withheld = min(owed.get(r.company, 0), quantity) if quantity > 0 else 0
-                if withheld:  # the Shenzhen rule: an unpaid shortfall comes out of the next allocation
+                if withheld:  # an unpaid shortfall comes out of the next allocation (Shenzhen; national, Hubei)
                     quantity -= withheld
                     debts.append({"kind": "withheld", "run_id": run_id, "market": run.market,
                                   "compliance_year": run.compliance_year, "company": r.company,
@@ -421,6 +422,19 @@ class AllocationService:
         if year is not None:
             q = q.where(d.c.compliance_year == year)
         return {r.company: int(r.n) for r in c.execute(q) if r.n}
+
+    def _next_year_owed(self, c: Connection, market: str, year: int) -> dict[str, int]:
+        """What a market whose allocation rules do not withhold every debt still withholds: the shortfall
+        a regulator's decision put against the next year's allocation (``nextyear`` rows of an earlier
+        compliance year: Decree 775 Art. 24 and the 2021 Measures, an equal amount; Hubei, the rules'
+        multiple), less what allocations withheld already (the only ``withheld`` rows such a market has).
+        A claw-back a company could not return (``owed``) is not withheld here: no rule says so."""
+        d = t.allocation_debts
+        signed = case((d.c.kind == "withheld", -d.c.quantity), else_=d.c.quantity)
+        q = (select(d.c.company, func.sum(signed).label("n")).where(
+            d.c.market == market, ((d.c.kind == "nextyear") & (d.c.compliance_year < year)) | (d.c.kind == "withheld"))
+            .group_by(d.c.company))
+        return {r.company: int(r.n) for r in c.execute(q) if r.n and r.n > 0}
 
     def _withholds(self, market: str, year: int) -> bool:
         try:

@@ -459,8 +459,8 @@ class Consequences:
 
     def _owe_next_year(self, c: Connection, market: str, year: int, multiple: Decimal, late: list[CompanyStatus],
                        now: datetime) -> list[Penalty]:
-        """The shortfall × ``multiple`` owed against next year's allocation (an ``owed`` debt, withheld by
-        the allocation that withholds debts)."""
+        """The shortfall × ``multiple`` owed against next year's allocation (a ``nextyear`` debt, withheld
+        by the next allocations issued until it is paid: ``AllocationService.issue``)."""
         from sqlalchemy import insert
 
         from openets.core.clock import to_us
@@ -475,7 +475,7 @@ class Consequences:
             owe = next_year_deduction(s.status.shortfall, multiple)
             if party is None or run_id is None or owe <= 0:
                 continue
-            debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,
+            debts.append({"kind": "nextyear", "run_id": run_id, "market": market, "compliance_year": year,
                           "company": s.company, "party_id": party, "quantity": owe, "created_us": to_us(now)})
             out.append(Penalty(s.company, "next_year", s.status.shortfall, 0,
                                f"{multiple} × {s.status.shortfall:,} t = {owe:,} t deducted from the next allocation"))

@@ -42,9 +42,10 @@ allocations = Table(
     Index("ix_allocations_company", "market", "compliance_year", "kind", "company"),
 )
 
-# Tonnes a company owes, append-only: "owed" rows (a claw-back larger than its holding; later an unpaid
-# compliance shortfall) and "withheld" rows (deducted from a later allocation, the Shenzhen rule).
-# Outstanding = owed − withheld. Never a negative balance.
+# Tonnes a company owes, append-only: "owed" rows (a claw-back larger than its holding; Shenzhen's unpaid
+# compliance shortfall), "nextyear" rows (a shortfall decided against the next year's allocation: national,
+# Hubei) and "withheld" rows (deducted from a later allocation). Outstanding = owed + nextyear − withheld.
+# Never a negative balance.
 allocation_debts = Table(
     "allocation_debts", metadata,
     Column("id", Integer, primary_key=True),

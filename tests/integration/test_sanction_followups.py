@@ -1,0 +1,115 @@
+"""What a decided sanction does afterwards, on a real database: the next-year deduction (Decree 775
+Art. 24, the 2021 Measures: an equal amount off the next year's allowances, mechanisms.md §8.1) taken off
+the next allocation that is issued; a decision that is retried whole (a lock) records each penalty once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import func, select
+
+from openets.allocation.plan import CompanyAllocation, PlanResult
+from openets.core.clock import FixedClock
+from openets.core.errors import DomainError
+from openets.registry.commands import Approve, Issue, Surrender
+from openets.registry.model import UnitKind
+from openets.services.allocation import AllocationService
+from openets.services.compliance import Consequences
+from openets.services.reports import ReportService
+from openets.storage import tables as t
+from openets.testing.builders import World, build_world
+
+
+def _run(w: World, year: int, unit_class: str, quantities: list[int]) -> int:
+    alloc = AllocationService(w.svc)
+    plan = PlanResult("final", tuple(CompanyAllocation(f"CEA-REG-{i:05d}", ("power",), D(q), q, ())
+                                     for i, q in enumerate(quantities)), ())
+    run = alloc.propose(w.reg, plan, market="CEA", year=year).run
+    alloc.issue(w.reg2, run, unit_class=unit_class, from_account="CEA-ISSUANCE")
+    return run
+
+
+def _vintage(w: World, year: int, quantity: int) -> str:
+    """The next year's allowance, created and issued into the market's issuance account."""
+    uc = w.svc.create_unit_class(w.reg, kind=UnitKind.ALLOWANCE, market="CEA", vintage=year, cap=20_000_000)
+    rec = w.svc.one(w.reg, Issue(to_account=w.issuance.id, unit_class=uc.id, quantity=quantity))
+    if rec.status.value == "awaiting_approval":
+        w.svc.one(w.reg2, Approve(txn=rec.id))
+    return uc.code
+
+
+def _held(w: World, unit_class: str) -> int:
+    uc = w.svc.unit_class(unit_class)
+    with w.svc.engine.connect() as c:
+        return int(c.execute(select(func.coalesce(func.sum(t.positions.c.total), 0)).where(
+            t.positions.c.account_id == w.accounts[0].id, t.positions.c.unit_class_id == uc.id)).scalar_one())
+
+
+def _ningxia(engine) -> tuple[World, FixedClock]:  # type: ignore[no-untyped-def]
+    """The Ningxia case (mechanisms.md §8.1): obligation 5,128,612 t, 4,263,312 t surrendered by the
+    deadline of 31 Dec 2024 → 865,300 t short, never corrected; decided on 2 Jan 2025 at the certified
+    98.00 yuan."""
+    clock = FixedClock(datetime(2024, 11, 1, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="CEA", vintage=2023, companies=1, cap=20_000_000, issue=12_000_000,
+                    allocate=0)
+    _run(w, 2023, w.unit_class.code, [4_263_312])
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000",
+                                           emissions=D(5_128_612))
+    clock.at = datetime(2024, 12, 31, 3, tzinfo=UTC)
+    w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id,
+                                        quantity=4_263_312, compliance_year=2023))
+    clock.at = datetime(2025, 1, 2, 2, tzinfo=UTC)
+    return w, clock
+
+
+def test_the_ningxia_deduction_comes_off_the_next_allocation(engine) -> None:  # type: ignore[no-untyped-def]
+    """Decided: 865,300 t owed against the next year's allowances. The 2024 run allocates 1,000,000 t:
+    1,000,000 − 865,300 = 134,700 t issued; the debt settled (865,300 owed − 865,300 withheld = 0). The run
+    issued again: refused, nothing issued or withheld twice."""
+    w, clock = _ningxia(engine)
+    got = {p.kind: p for p in Consequences(w.svc).decide(w.reg, "CEA", 2023, certified_price_fen=D(9800))}
+    assert got["next_year"].shortfall == 865_300
+    alloc = AllocationService(w.svc)
+    assert alloc.debts("CEA") == {"CEA-REG-00000": 865_300}
+    code = _vintage(w, 2024, 2_000_000)
+    clock.at = datetime(2025, 3, 1, 2, tzinfo=UTC)
+    run = _run(w, 2024, code, [1_000_000])
+    assert _held(w, code) == 134_700
+    assert alloc.debts("CEA") == {}
+    assert alloc.debts("CEA", 2023) == {"CEA-REG-00000": 865_300}  # owed for 2023, withheld by the 2024 run
+    with pytest.raises(DomainError):
+        alloc.issue(w.reg2, run, unit_class=code, from_account="CEA-ISSUANCE")
+    assert _held(w, code) == 134_700 and alloc.debts("CEA") == {}
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(t.allocation_debts).where(
+            t.allocation_debts.c.kind == "withheld")).scalar_one() == 1
+
+
+def test_a_deduction_larger_than_the_next_allocation_stays_owed(engine) -> None:  # type: ignore[no-untyped-def]
+    """865,300 t owed; the 2024 run allocates 500,000 t: all 500,000 withheld, 0 issued, and
+    865,300 − 500,000 = 365,300 t still owed; a second 2024 run of 400,000 t: 400,000 − 365,300 = 34,700 t
+    issued, nothing owed."""
+    w, clock = _ningxia(engine)
+    Consequences(w.svc).decide(w.reg, "CEA", 2023, certified_price_fen=D(9800))
+    alloc = AllocationService(w.svc)
+    code = _vintage(w, 2024, 2_000_000)
+    clock.at = datetime(2025, 3, 1, 2, tzinfo=UTC)
+    _run(w, 2024, code, [500_000])
+    assert _held(w, code) == 0
+    assert alloc.debts("CEA") == {"CEA-REG-00000": 365_300}
+    _run(w, 2024, code, [400_000])
+    assert _held(w, code) == 34_700
+    assert alloc.debts("CEA") == {}
+
+
+def test_the_deduction_is_not_taken_from_the_same_years_allocation(engine) -> None:  # type: ignore[no-untyped-def]
+    """The deduction is from the next year's allowances: a further 2023 run of 10,000 t issued after the
+    decision is issued whole (10,000 t held: all 4,263,312 t of the first run were surrendered)."""
+    w, clock = _ningxia(engine)
+    Consequences(w.svc).decide(w.reg, "CEA", 2023, certified_price_fen=D(9800))
+    clock.at = datetime(2025, 1, 10, 2, tzinfo=UTC)
+    _run(w, 2023, w.unit_class.code, [10_000])
+    assert _held(w, w.unit_class.code) == 10_000
+    assert AllocationService(w.svc).debts("CEA") == {"CEA-REG-00000": 865_300}
