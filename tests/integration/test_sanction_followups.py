@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from openets.allocation.plan import CompanyAllocation, PlanResult
 from openets.core.clock import FixedClock
@@ -113,3 +114,31 @@ def test_the_deduction_is_not_taken_from_the_same_years_allocation(engine) -> No
     _run(w, 2023, w.unit_class.code, [10_000])
     assert _held(w, w.unit_class.code) == 10_000
     assert AllocationService(w.svc).debts("CEA") == {"CEA-REG-00000": 865_300}
+
+
+def test_a_retried_decision_records_each_penalty_once(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The transaction fails once after its work ran (a lock: retryable) and runs again whole. The
+    Ningxia case: fine 5 × 98.00 × 865,300 = 423,997,000 yuan = 42,399,700,000 fen, listed, 865,300 t off
+    the next year's allocation — each recorded once, the debt once (865,300, not 1,730,600)."""
+    from openets.storage import db
+
+    w, _ = _ningxia(engine)
+    real, failed = db.run_in_transaction, []
+
+    def once_locked(eng, work, **kw):  # type: ignore[no-untyped-def]
+        def flaky(c):  # type: ignore[no-untyped-def]
+            got = work(c)
+            if not failed:
+                failed.append(True)
+                raise OperationalError("COMMIT", {}, Exception("database is locked"))
+            return got
+        return real(eng, flaky, **kw)
+
+    monkeypatch.setattr(db, "run_in_transaction", once_locked)
+    got = Consequences(w.svc).decide(w.reg, "CEA", 2023, certified_price_fen=D(9800))
+    assert failed == [True]
+    assert sorted(p.kind for p in got) == ["fine", "listed", "next_year"]
+    assert {p.kind: p.amount_fen for p in got}["fine"] == 42_399_700_000
+    assert AllocationService(w.svc).debts("CEA") == {"CEA-REG-00000": 865_300}
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(t.penalties)).scalar_one() == 3

@@ -392,7 +392,10 @@ class Consequences:
         for s in late:
             out.append(Penalty(s.company, "listed", s.status.shortfall, 0, "published list of non-compliant companies"))
 
+        decided = out  # what follows from the statuses; a retried transaction starts again from it
+
         def work(c: Connection) -> list[Penalty]:
+            out = list(decided)  # built inside: a retry of the transaction must not add its entries twice
             have = {(x.company, x.kind) for x in c.execute(select(t.penalties.c.company, t.penalties.c.kind).where(
                 t.penalties.c.market == market, t.penalties.c.compliance_year == year))}
             if r.deduct_shortfall:
