@@ -142,3 +142,24 @@ def test_a_retried_decision_records_each_penalty_once(engine, monkeypatch) -> No
     assert AllocationService(w.svc).debts("CEA") == {"CEA-REG-00000": 865_300}
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(t.penalties)).scalar_one() == 3
+
+
+def test_a_deduction_without_an_allocation_run_is_refused_not_dropped(engine) -> None:  # type: ignore[no-untyped-def]
+    """The 2022 period under the Measures, the company's 100,000 t allocated by a plain transfer (no
+    allocation run issued for 2022): 105,000 owed − 100,000 surrendered = 5,000 t short, owed against the
+    next allocation. The debt has no run to be recorded against: the decision is refused whole, naming the
+    company and the 5,000 t — not fined with the deduction silently left out (nothing recorded)."""
+    clock = FixedClock(datetime(2023, 4, 1, 2, tzinfo=UTC))
+    w = build_world(engine, clock, market="CEA", vintage=2022, companies=1, issue=1_000_000, allocate=100_000)
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2022, company="CEA-REG-00000",
+                                           emissions=D(105_000))
+    clock.at = datetime(2023, 11, 10, 2, tzinfo=UTC)
+    w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=100_000,
+                                        compliance_year=2022))
+    clock.at = datetime(2024, 1, 3, 2, tzinfo=UTC)
+    cons = Consequences(w.svc)
+    with pytest.raises(DomainError) as e:
+        cons.decide(w.reg, "CEA", 2022, fixed_fen=2_500_000)
+    assert e.value.code == "no_allocation_run"
+    assert "CEA-REG-00000" in e.value.message and "5,000 t" in e.value.message
+    assert cons.published("CEA", 2022) == [] and AllocationService(w.svc).debts("CEA") == {}

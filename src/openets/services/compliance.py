@@ -438,7 +438,8 @@ class Consequences:
         for s in late:
             row = c.execute(select(p.c.id, a.c.id.label("account")).join(a, a.c.party_id == p.c.id).where(
                 p.c.registration_id == s.company, a.c.market == market, a.c.type == "compliance")).first()
-            if row is None:
+            if row is None:  # not reached: a non-compliant company is a covered one, which has this account
+                _debt_recordable(market, year, s.company, s.status.shortfall, None, run_id)
                 continue
             need = s.status.shortfall
             holdings = [(UnitClassId(h.unit_class_id), int(h.available)) for h in c.execute(
@@ -450,7 +451,8 @@ class Consequences:
                                                      quantity=take, compliance_year=year,
                                                      note=f"deduction: {year} shortfall"))
             taken = need - rest
-            if rest and run_id is not None:
+            if rest:
+                _debt_recordable(market, year, s.company, rest, row.id, run_id)
                 debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,
                               "company": s.company, "party_id": row.id, "quantity": rest, "created_us": to_us(now)})
             out.append(Penalty(s.company, "deduction", need, 0,
@@ -476,8 +478,9 @@ class Consequences:
             party = c.execute(select(p.c.id).join(a, a.c.party_id == p.c.id).where(
                 p.c.registration_id == s.company, a.c.market == market, a.c.type == "compliance")).scalar()
             owe = next_year_deduction(s.status.shortfall, multiple)
-            if party is None or run_id is None or owe <= 0:
+            if owe <= 0:
                 continue
+            _debt_recordable(market, year, s.company, owe, party, run_id)
             debts.append({"kind": "nextyear", "run_id": run_id, "market": market, "compliance_year": year,
                           "company": s.company, "party_id": party, "quantity": owe, "created_us": to_us(now)})
             out.append(Penalty(s.company, "next_year", s.status.shortfall, 0,
@@ -492,3 +495,16 @@ class Consequences:
             return [Penalty(x.company, x.kind, x.shortfall, x.amount_fen, x.basis) for x in c.execute(
                 select(t.penalties).where(t.penalties.c.market == market, t.penalties.c.compliance_year == year)
                 .order_by(t.penalties.c.company, t.penalties.c.kind))]
+
+
+def _debt_recordable(market: str, year: int, company: str, owe: int, party: int | None, run_id: int | None) -> None:
+    """A shortfall owed against the next allocation is recorded against the year's issued allocation run
+    (``allocation_debts.run_id`` is required) and the company's compliance account: without either it
+    cannot be recorded, and the whole decision is refused (never a deduction silently dropped)."""
+    if party is None:
+        raise DomainError("account_missing", f"{company} has no {market} compliance account: the {owe:,} t owed "
+                          "against its next allocation cannot be recorded; nothing was decided")
+    if run_id is None:
+        raise DomainError("no_allocation_run", f"no issued {market} {year} allocation run: the {owe:,} t {company} "
+                          "owes against its next allocation cannot be recorded against one; issue the year's "
+                          "allocation as a run first; nothing was decided")
