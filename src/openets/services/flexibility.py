@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from openets.compliance.plan import borrowable, carry_over_limit
 from openets.core.actor import Actor
@@ -166,4 +167,9 @@ class FlexibilityService:
                                         decided_by=actor.user, decided_us=to_us(self.registry.clock.now())))
             return Limit(company, number, kind, year, quantity, basis)
 
-        return run_in_transaction(self.engine, work)
+        try:
+            return run_in_transaction(self.engine, work)
+        except IntegrityError as exc:  # PostgreSQL: a concurrent grant of the same limit committed first
+            if "flex_limit_once" not in str(exc.orig):
+                raise
+            return run_in_transaction(self.engine, work)  # it reads that grant: the same answer again
