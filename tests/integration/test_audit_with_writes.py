@@ -62,3 +62,53 @@ def test_an_order_refused_at_matching_amends_the_commands_one_row(engine, clock)
         rows = [tuple(r) for r in c.execute(select(t.audit_log.c.user_name, t.audit_log.c.status, t.audit_log.c.answer,
                                                    t.audit_log.c.path).order_by(t.audit_log.c.id))][before:]
     assert rows == [("BJ-co-1", 1, "cash_insufficient", "openets market submit")]
+
+
+def test_a_refusal_rolled_back_with_its_transaction_is_not_on_the_row(engine) -> None:  # type: ignore[no-untyped-def]
+    """A write finds a refusal (refused_in_request) and then fails retryably (a lock): the transaction
+    is rolled back and run again, and this time the act goes through. The request's one row says
+    accepted (201, no answer of a refusal), not refused (422) with a refusal that never committed."""
+    from sqlalchemy.exc import OperationalError
+
+    from openets.storage.db import refused_in_request
+
+    upgrade(engine)
+    count = select(func.count()).select_from(t.parties)
+    pending = PendingAudit(lambda: {"user_name": "li", "method": "POST", "path": "/x", "status": 201, "at_us": 1})
+    attempts: list[int] = []
+
+    def work(c) -> None:  # type: ignore[no-untyped-def]
+        c.execute(count)
+        attempts.append(1)
+        if len(attempts) == 1:
+            assert refused_in_request(c, "price_outside_band")
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    with audit_with_writes(pending):
+        run_in_transaction(engine, work)
+    assert len(attempts) == 2 and pending.written and pending.refusal is None
+    with engine.connect() as c:
+        assert [tuple(r) for r in c.execute(select(t.audit_log.c.status, t.audit_log.c.answer))] == [(201, None)]
+
+
+def test_an_amend_rolled_back_leaves_the_rows_accepted_answer(engine) -> None:  # type: ignore[no-untyped-def]
+    """The row was written (201) by a committed write; a later write of the request amends it to refused
+    and then fails (not retryable): its amend is rolled back, and what the request holds of its row
+    says so too (201, no refusal) — so the caller's last word (amend_audit with the real answer) is not
+    skipped on a refusal that never committed."""
+    from openets.storage.db import refused_in_request
+
+    upgrade(engine)
+    count = select(func.count()).select_from(t.parties)
+    pending = PendingAudit(lambda: {"user_name": "li", "method": "POST", "path": "/x", "status": 201, "at_us": 1})
+
+    def amend_then_fail(c) -> None:  # type: ignore[no-untyped-def]
+        assert refused_in_request(c, "price_outside_band")
+        raise ValueError("later failure")
+
+    with audit_with_writes(pending):
+        run_in_transaction(engine, lambda c: c.execute(count))
+        with pytest.raises(ValueError):
+            run_in_transaction(engine, amend_then_fail)
+    assert pending.refusal is None and pending.row is not None and pending.row["status"] == 201
+    assert _rows(engine) == [("li", 201)]

@@ -234,9 +234,11 @@ def _forget(key: int) -> None:
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Connection]:
     """One write transaction: committed when the block ends, rolled back on any error."""
-    pending = _pending_audit.get()
-    if pending is not None and pending.written:
-        pending = None
+    request = _pending_audit.get()
+    # what the request's audit row holds before this transaction: a refusal found in it
+    # (refused_in_request) or its row amended in it are rolled back with it, here as in the database
+    saved = None if request is None else (request.refusal, request.row, request.row_id)
+    pending = None if request is None or request.written else request
     conn, kept = _writer(engine)
     try:
         with conn.begin():
@@ -249,6 +251,8 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
                     key = conn.execute(_INSERT_AUDIT, pending.row).inserted_primary_key
                     pending.row_id = None if key is None else int(key[0])
     except BaseException as exc:
+        if request is not None and saved is not None:
+            request.refusal, request.row, request.row_id = saved
         if kept and isinstance(exc, Exception) and not isinstance(exc, DBAPIError) and not conn.invalidated \
                 and not conn.in_transaction():
             raise  # a refusal: rolled back, the connection is as good as before
