@@ -74,6 +74,24 @@ def test_hubei_capped_fine_and_double_deduction(engine) -> None:  # type: ignore
     assert got[("HB-REG-00000", "next_year")].basis == "2 × 4,000 t = 8,000 t deducted from the next allocation"
     assert Consequences(w.svc).decide(w.reg, "HB", 2016) == []  # decided once
     assert alloc.debts("HB") == {"HB-REG-00000": 8_000, "HB-REG-00001": 20_000}
+    # and taken off the 2017 allocation: A 30,000 − 8,000 = 22,000 t issued; B 15,000 − 20,000 → none
+    # issued, 20,000 − 15,000 = 5,000 t still owed
+    from openets.registry.commands import Approve, Issue
+    from openets.registry.model import UnitKind
+    from openets.services.queries import RegistryQueries
+
+    v17 = w.svc.create_unit_class(w.reg, kind=UnitKind.ALLOWANCE, market="HB", vintage=2017, cap=1_000_000)
+    rec = w.svc.one(w.reg, Issue(to_account=w.issuance.id, unit_class=v17.id, quantity=100_000))
+    if rec.status.value == "awaiting_approval":
+        w.svc.one(w.reg2, Approve(txn=rec.id))
+    plan17 = PlanResult("final", (CompanyAllocation("HB-REG-00000", ("power",), D(30_000), 30_000, ()),
+                                  CompanyAllocation("HB-REG-00001", ("power",), D(15_000), 15_000, ())), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan17, market="HB", year=2017).run, unit_class=v17.code,
+                from_account="HB-ISSUANCE")
+    held = {(x.account, x.unit_class): x.total for n in (w.accounts[0].number, w.accounts[1].number)
+            for x in RegistryQueries(engine).balances(n)}
+    assert held.get((w.accounts[0].number, v17.code)) == 22_000 and (w.accounts[1].number, v17.code) not in held
+    assert alloc.debts("HB") == {"HB-REG-00001": 5_000}
 
 
 def test_the_national_measures_as_rule_data() -> None:
