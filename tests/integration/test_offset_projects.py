@@ -65,3 +65,36 @@ def test_suspended_ccer_project_gets_no_issuance_from_march_2017(engine) -> None
         offsets.propose_issue(r1, "CCER", "S1", 2016, 1_000)
     assert exc.value.code == "issuance_suspended" and "2017-03-14" in exc.value.message and "592" in exc.value.message
     assert offsets.propose_issue(r1, "CCER", "OK", 2016, 1_000) > 0  # a project not suspended
+
+
+def test_an_offset_issue_proposed_before_the_suspension_is_refused_at_approval_after(engine) -> None:  # type: ignore[no-untyped-def]
+    """Proposed at 23:59 on 13 March 2017 (Beijing time), before the suspension of 592 CCER projects, and
+    approved at 00:00 on 14 March: the approval runs the suspension check again and is refused with the
+    rule's message (the proposal stays, nothing is issued). The untagged project's proposal of the same
+    minute is approved."""
+    from sqlalchemy import text
+
+    from openets.services.queries import RegistryQueries
+
+    clock = FixedClock(datetime(2017, 3, 13, 15, 59, tzinfo=UTC))  # 23:59 on 13 March in Asia/Shanghai
+    svc = RegistryService(engine, clock=clock)
+    r1, r2 = market_regulators(svc, "HB", ("hb-1", "hb-2"))
+    owner = svc.create_party(kind=PartyKind.INVESTOR, name="项目业主", registration_id="OWNER")
+    offsets = OffsetService(svc)
+    for pid, tags in (("S1", frozenset({"ccer_suspended_2017"})), ("OK", frozenset())):
+        offsets.register(r1, "HB", Project("CCER", pid, "某林业碳汇", "forestry", "42", "421123", owner,
+                                           date(2013, 1, 1), date(2016, 12, 31), tags=tags))
+    suspended = offsets.propose_issue(r1, "CCER", "S1", 2015, 1_000)
+    fine = offsets.propose_issue(r1, "CCER", "OK", 2015, 1_000)
+    clock.at = datetime(2017, 3, 13, 16, 0, tzinfo=UTC)  # 00:00 on 14 March in Asia/Shanghai
+    with pytest.raises(DomainError) as exc:
+        svc.one(r2, Approve(txn=suspended))
+    assert (exc.value.code, exc.value.message) == (
+        "issuance_suspended", "CCER issuance for this project is suspended from 2017-03-14 by "
+        "国家发展改革委公告2017年第2号 (number unverified) (592 projects)")  # the proposal's own refusal
+    with engine.connect() as c:
+        status = c.execute(text("SELECT status FROM transactions WHERE id = :i"), {"i": suspended}).scalar()
+    assert status == "awaiting_approval"
+    assert svc.one(r2, Approve(txn=fine)).status == "completed"
+    held = {b.unit_class: b.total for b in RegistryQueries(engine).balances("HB-ISSUANCE")}
+    assert held == {"CCER:OK:2015": 1_000}

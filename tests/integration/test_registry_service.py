@@ -452,3 +452,34 @@ def test_auctioned_units_are_not_surrendered_before_their_delivery(engine) -> No
     clock.at = datetime(2017, 6, 30, 10, 31, tzinfo=MARKET_TZ)
     svc.one(world.companies[1], Surrender(from_account=b.id, unit_class=uc.id, quantity=10_500, compliance_year=2016))
     assert bal(world, b) == (0, 0)
+
+
+def test_an_approved_issue_or_deletion_is_dated_at_its_approval(engine) -> None:  # type: ignore[no-untyped-def]
+    """The national market (CEA) has issues and deletions approved by a second regulator. An issue
+    proposed on 1 June 2022 (02:00 UTC) and approved a day later (2 June, 02:00 UTC), and a deletion
+    proposed on 2 June and approved on 3 June, are each dated at their approval, as their journal
+    entries are (stored too): the proposal's time is not the act's."""
+    from sqlalchemy import text
+
+    from openets.core.clock import FixedClock, to_us
+    from openets.registry.commands import Delete
+
+    day1, day2, day3 = (datetime(2022, 6, d, 2, tzinfo=UTC) for d in (1, 2, 3))
+    clock = FixedClock(day1)
+    w = build_world(engine, clock, market="CEA", vintage=2021, companies=0, issue=0)
+    issue = w.svc.one(w.reg, Issue(to_account=w.issuance.id, unit_class=w.unit_class.id, quantity=1_000))
+    assert issue.status == "awaiting_approval" and issue.at == day1
+    clock.at = day2
+    done = w.svc.one(w.reg2, Approve(txn=issue.id))
+    assert done.status == "completed" and done.at == day2
+    delete = w.svc.one(w.reg, Delete(from_account=w.issuance.id, unit_class=w.unit_class.id, quantity=1))
+    assert delete.status == "awaiting_approval" and delete.at == day2
+    clock.at = day3
+    deleted = w.svc.one(w.reg2, Approve(txn=delete.id))
+    assert deleted.status == "completed" and deleted.at == day3
+    with engine.connect() as c:
+        stored = dict(c.execute(text("SELECT id, at_us FROM transactions WHERE id IN (:a, :b)"),
+                                {"a": issue.id, "b": delete.id}).all())
+        entries = dict(c.execute(text("SELECT txn_id, max(at_us) FROM journal WHERE txn_id IN (:a, :b) "
+                                      "GROUP BY txn_id"), {"a": issue.id, "b": delete.id}).all())
+    assert stored == {issue.id: to_us(day2), delete.id: to_us(day3)} == entries

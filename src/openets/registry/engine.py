@@ -214,8 +214,10 @@ class Registry:
 
     def approve(self, *, rec: TxRecord, actor: Actor, now: datetime, reverses: TxType | None = None) -> TxRecord:
         """Carry out a proposal. ``reverses``: for a reversal, the type of the transaction it reverses
-        (its reversal period is checked again now). A reversal takes effect at its approval: its time
-        becomes ``now`` (the compliance status counts the units back from then, not from the proposal)."""
+        (its reversal period is checked again now). Every approved transaction takes effect at its
+        approval: its time becomes ``now``, as its journal entries' and positions' already are (an issue,
+        a deletion or a reversal approved a day after its proposal is dated that day; the compliance
+        status counts a reversal's units back from then, not from the proposal)."""
         if rec.status is not TxStatus.AWAITING_APPROVAL:
             raise DomainError("not_awaiting_approval", f"transaction {rec.id} is {rec.status}")
         self._approver_ok(rec, actor)
@@ -252,8 +254,7 @@ class Registry:
                                                ranges=exact)
             except ValueError as exc:
                 raise DomainError("serials_moved_on", f"cannot reverse: {exc}") from None
-            if rec.type is TxType.REVERSAL:
-                rec.at = now
+        rec.at = now
         rec.status = TxStatus.COMPLETED
         self.ws.changed_txns.append(rec)
         return rec

@@ -371,7 +371,7 @@ class RegistryRepo:
             run_many(c, _ins_txn, [txn_row(r) for r in ws.new_txns], _TXN_COLS)
         if ws.changed_txns:
             run_many(c, _upd_txn, [(r.id, r.status.value, r.approved_by, *_serials(r), to_us(r.at))
-                                   for r in ws.changed_txns],  # at: an approved reversal's, its approval
+                                   for r in ws.changed_txns],  # at: an approved transaction's, its approval
                      ("t_id", "st", "ap", "se", "lo", "hi", "at"))
         if ws.new_reservations:
             run_many(c, _ins_reservation, [

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from openets.core.actor import Actor
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, IdempotencyConflict, NotFound
 from openets.ledger.book import Book, LedgerError, PositionKey
+from openets.offsets.issuance import refusal
 from openets.registry.checks import flex_key
 from openets.registry.commands import (
     Approve,
@@ -43,7 +44,9 @@ from openets.registry.commands import (
 from openets.registry.engine import Registry, WorkingSet
 from openets.registry.model import Account, AccountType, Reservation, UnitKind
 from openets.registry.transactions import SPECS, ReceiverRule, TxRecord, TxType
+from openets.services import rulebook
 from openets.services.registry.base import person_of
+from openets.storage import tables as t
 from openets.storage.registry_repo import RegistryRepo
 
 if TYPE_CHECKING:
@@ -296,6 +299,8 @@ class UnitOfWork:
         for i in todo:
             op = ops[i]
             try:
+                if isinstance(op, Approve):
+                    self.check_issuance_suspension(ws, self.originals[op.txn])
                 rec = apply_command(reg, repo, actor, now, op, ids, self.originals)
             except DomainError as exc:
                 if self.all_or_nothing:
@@ -313,6 +318,23 @@ class UnitOfWork:
                 if o is not None and o.error is not None:
                     raise o.error
         return idem_rows
+
+
+    def check_issuance_suspension(self, ws: WorkingSet, rec: TxRecord) -> None:
+        """An offset issue approved while its project's issuance is suspended is refused, as its proposal
+        would be then (``offsets.issuance.refusal``: a proposal made the day before the March 2017
+        suspension and approved after it gets no credits). The day is the market's, at the approval."""
+        uc = ws.unit_classes.get(rec.unit_class_id) if rec.unit_class_id is not None else None
+        if (rec.type is not TxType.ISSUE or uc is None or uc.kind is not UnitKind.OFFSET or uc.standard is None
+                or uc.project_id is None):
+            return
+        tags = self.repo.conn.execute(select(t.offset_projects.c.tags).where(
+            t.offset_projects.c.standard == uc.standard, t.offset_projects.c.project_id == uc.project_id)).scalar()
+        today = self.now.astimezone(self.svc.rulebook.market(uc.market).timezone).date()
+        why = refusal(rulebook.issuance_suspensions(self.svc.rulebook), uc.standard,
+                      [x for x in (tags or "").split(";") if x], today)
+        if why:
+            raise DomainError("issuance_suspended", why)
 
 
 def _need(value: object, what: str) -> None:
