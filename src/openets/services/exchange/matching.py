@@ -148,10 +148,18 @@ class Matching(ExchangeBase):
         b = self._batch(c)
         fee_party = {self.exchange_party} if self.exchange_party is not None else set()
         b.cash.load({r.party_id for r in rows} | {st.party for st in self._resting.values()} | fee_party)
-        # the registry rows the batch's reservations (sells), fills and deliveries will need, read at once
-        b.session.preload({r.account_id for r in rows} | {st.account_id for st in self._resting.values()},
-                          {self.unit_class.id},
-                          {st.reservation for st in self._resting.values() if st.reservation is not None})
+        # the registry rows the batch's ops will need, read at once: the new sells' accounts (their units
+        # reserved); with delivery in the batch (T+0) also the buyers' accounts and every resting order's
+        # account and reservation, which a fill may deliver out of. T+1: a fill touches no registry row
+        # until delivery, so nothing more is read ahead (the buys' accounts where a holding limit is checked;
+        # a rare op beyond it, a release on a self-trade prevention, loads its rows itself: the same rows)
+        if self.trading is not None and self.trading.delivery_days:
+            limited = self.trading.holding_limit is not None  # a buy's check counts what its account holds
+            b.session.preload({r.account_id for r in rows if limited or r.side != BUY}, {self.unit_class.id})
+        else:
+            b.session.preload({r.account_id for r in rows} | {st.account_id for st in self._resting.values()},
+                              {self.unit_class.id},
+                              {st.reservation for st in self._resting.values() if st.reservation is not None})
         now = self.clock.now()
         open_market = self.trading is None or in_session(self.trading, now)
         done = {}
@@ -226,9 +234,12 @@ class Matching(ExchangeBase):
             self._sync(c)
             b = self._batch(c)
             b.cash.load({o.party for o in self.book.orders.values()})
-            resting = [self._resting[o] for o in self.book.orders if o in self._resting]
-            b.session.preload({st.account_id for st in resting}, {self.unit_class.id},
-                              {st.reservation for st in resting if st.reservation is not None})
+            # the registry rows of what the close releases: the resting sells' reservations and accounts
+            # (a buy holds cash only)
+            selling = [st for o in self.book.orders if (st := self._resting.get(o)) is not None
+                       and st.reservation is not None]
+            b.session.preload({st.account_id for st in selling}, {self.unit_class.id},
+                              {st.reservation for st in selling if st.reservation is not None})
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
             self._flush(b)
