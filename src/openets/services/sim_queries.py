@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from openets.registry.transactions import SURRENDER_TYPE_VALUES
 from openets.storage import tables as t
+from openets.storage.fastsql import run
+
+# the lab reads its fills after every batch: prebuilt, run on the driver cursor (see storage/fastsql.py)
+_tc = t.trades.c
+_SEL_TRADES_AFTER = select(_tc.id, _tc.buy_order, _tc.sell_order, _tc.price_fen, _tc.quantity, _tc.buyer_fee_fen,
+                           _tc.seller_fee_fen, _tc.at_us).where(
+    _tc.instrument == bindparam("instrument"), _tc.id > bindparam("after")).order_by(_tc.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +105,6 @@ class SimulationQueries:
     def trades_after(self, instrument: str, after_id: int) -> list[TradeLine]:
         """The instrument's trades with an id above ``after_id``, oldest first (the policy lab's agents
         learn their fills from the tape the exchange committed)."""
-        c_ = t.trades.c
         with self.engine.connect() as c:
-            return [TradeLine(*r) for r in c.execute(
-                select(c_.id, c_.buy_order, c_.sell_order, c_.price_fen, c_.quantity, c_.buyer_fee_fen,
-                       c_.seller_fee_fen, c_.at_us).where(c_.instrument == instrument, c_.id > after_id).order_by(c_.id))]
+            return [TradeLine(*r) for r in run(c, _SEL_TRADES_AFTER, {"instrument": instrument, "after": after_id},
+                                               raw=True)]

@@ -146,7 +146,9 @@ def run(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None 
         cur.execute(sql, values)
         # a SELECT has rows to fetch; asking the driver for a description instead costs a column
         # object per column on psycopg
-        rows = cur.fetchall() if getattr(stmt, "is_select", False) or cur.description else []
+        # (a write without RETURNING has none, whatever the driver describes)
+        returns = getattr(stmt, "is_select", False) or not getattr(stmt, "is_dml", False) or getattr(stmt, "_returning", None)
+        rows = cur.fetchall() if returns and (getattr(stmt, "is_select", False) or cur.description) else []
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrap(conn, sql, exc) from exc
     finally:

@@ -25,9 +25,21 @@ from openets.registry.transactions import TxRecord, TxStatus, TxType
 from openets.storage import tables as t
 from openets.storage.fastsql import pipeline, run, run_many, run_together
 
+# accounts already built, by their row's values (an Account is frozen, so one object serves every read of
+# the same row; a changed row is another key). Bounded: emptied when it grows past _ACCOUNTS_KEPT.
+_accounts_seen: dict[tuple[Any, ...], Account] = {}
+_ACCOUNTS_KEPT = 50_000
+
 
 def account_from_row(r: Any) -> Account:  # r: a result row, its columns as attributes
-    return Account(r.id, r.number, r.market, AccountType(r.type), r.party_id, AccountStatus(r.status), r.name)
+    key = (r.id, r.number, r.market, r.type, r.party_id, r.status, r.name)
+    acc = _accounts_seen.get(key)
+    if acc is None:  # the enums converted once per row's values (a value outside them raises, as before)
+        if len(_accounts_seen) >= _ACCOUNTS_KEPT:
+            _accounts_seen.clear()
+        acc = _accounts_seen[key] = Account(r.id, r.number, r.market, AccountType(r.type), r.party_id,
+                                            AccountStatus(r.status), r.name)
+    return acc
 
 
 def unit_class_from_row(r: Any) -> UnitClass:  # r: a result row, its columns as attributes
@@ -277,7 +289,7 @@ class RegistryRepo:
         return {
             r.id: Reservation(r.id, r.account_id, r.unit_class_id, r.restriction_id, r.quantity, r.kind, r.status,
                               r.txn_id, {"note": r.note} if r.note else {})
-            for r in self.conn.execute(_sel_reservations, {"ids": ids})
+            for part in _chunks(ids) for r in run(self.conn, _sel_reservations, {"ids": part})
         }
 
     def txn(self, txn_id: int, *, lock: bool = False) -> TxRecord | None:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from openets.core.errors import DomainError
 from openets.storage import tables as t
-from openets.storage.fastsql import run_many
+from openets.storage.fastsql import run, run_many
 
 _CASH_COLS = ("party_id", "market", "d_balance", "d_reserved", "kind", "ref", "at_us")
 _ins_journal = insert(t.cash_journal).values({c: bindparam(c) for c in _CASH_COLS})
@@ -22,6 +22,10 @@ _ins_account = insert(t.cash_accounts).values({c: bindparam(c) for c in ("party_
 _upd_account = update(t.cash_accounts).where(t.cash_accounts.c.party_id == bindparam("p"),
                                              t.cash_accounts.c.market == bindparam("m")).values(
     balance_fen=bindparam("b"), reserved_fen=bindparam("r"))
+_sel_accounts = select(t.cash_accounts.c.party_id, t.cash_accounts.c.balance_fen, t.cash_accounts.c.reserved_fen).where(
+    t.cash_accounts.c.market == bindparam("m"), t.cash_accounts.c.party_id.in_(bindparam("ps", expanding=True))
+).order_by(t.cash_accounts.c.party_id)
+_sel_accounts_lock = _sel_accounts.with_for_update()  # PostgreSQL: row-locked in party order
 
 
 class CashLedger:
@@ -33,14 +37,10 @@ class CashLedger:
 
     def load(self, parties: set[int]) -> None:
         want = sorted(p for p in parties if p not in self.cash)
-        ca = t.cash_accounts
+        q = _sel_accounts if self.conn.dialect.name == "sqlite" else _sel_accounts_lock
         for i in range(0, len(want), 1000):
             part = want[i:i + 1000]
-            q = select(ca.c.party_id, ca.c.balance_fen, ca.c.reserved_fen).where(
-                ca.c.market == self.market, ca.c.party_id.in_(part)).order_by(ca.c.party_id)
-            if self.conn.dialect.name != "sqlite":
-                q = q.with_for_update()
-            found = {r[0]: [r[1], r[2]] for r in self.conn.execute(q)}
+            found = {r[0]: [r[1], r[2]] for r in run(self.conn, q, {"m": self.market, "ps": part}, raw=True)}
             for p in part:
                 self.cash[p] = found.get(p, [0, 0])
                 self.before[p] = (found[p][0], found[p][1]) if p in found else None

@@ -8,11 +8,10 @@ in ``exchange_books``), so the book and the database never differ.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
 from openets.core.actor import Actor
 from openets.core.clock import MARKET_TZ, to_us
@@ -46,6 +45,13 @@ from openets.storage.fastsql import run, run_many
 
 # every read of the book asks its version first, built once (the driver runs it directly)
 _SEL_VERSION = select(t.exchange_books.c.version).where(t.exchange_books.c.instrument == bindparam("instrument"))
+# the instrument's orders of one status in log order: the pending ones each batch processes, the open ones
+# a rebuild rests again (prebuilt, run on the driver cursor: see storage/fastsql.py)
+_SEL_ORDERS = select(t.orders).where(t.orders.c.instrument == bindparam("instrument"),
+                                     t.orders.c.status == bindparam("status")).order_by(t.orders.c.seq)
+_UPD_VERSION = update(t.exchange_books).where(t.exchange_books.c.instrument == bindparam("inst")).values(
+    version=t.exchange_books.c.version + 1)
+_INS_VERSION = insert(t.exchange_books).values(instrument=bindparam("inst"), version=1)
 
 
 class Matching(ExchangeBase):
@@ -88,10 +94,9 @@ class Matching(ExchangeBase):
             self._resting[r.id] = _Resting(r.account_id, r.party_id, r.price_fen, r.reservation_id, r.reserved_fen)
         self._events.clear()
 
-    def _open_rows(self, c: Connection) -> Sequence[Row[Any]]:
+    def _open_rows(self, c: Connection) -> list[Any]:
         self._seen = self._version(c)
-        return c.execute(select(t.orders).where(t.orders.c.instrument == self.instrument,
-                                                t.orders.c.status == OrderStatus.OPEN.value).order_by(t.orders.c.seq)).all()
+        return run(c, _SEL_ORDERS, {"instrument": self.instrument, "status": OrderStatus.OPEN.value})
 
     def _version(self, c: Connection) -> int:
         """The book's version in the database (0: never written). Every read of the book asks this
@@ -101,9 +106,8 @@ class Matching(ExchangeBase):
 
     def _bump(self, c: Connection) -> None:
         """A write changed the book: the next version, which this process has already seen."""
-        eb = t.exchange_books
-        if c.execute(update(eb).where(eb.c.instrument == self.instrument).values(version=eb.c.version + 1)).rowcount == 0:
-            c.execute(insert(eb).values(instrument=self.instrument, version=1))
+        if c.execute(_UPD_VERSION, {"inst": self.instrument}).rowcount == 0:
+            c.execute(_INS_VERSION, {"inst": self.instrument})
         self._seen = self._version(c)
 
     def refresh(self) -> None:
@@ -138,17 +142,24 @@ class Matching(ExchangeBase):
 
     def _process(self, c: Connection, users: dict[int, str]) -> tuple[dict[int, Placed], list[Print]]:
         self._sync(c)
-        rows = c.execute(select(t.orders).where(t.orders.c.instrument == self.instrument,
-                                                t.orders.c.status == OrderStatus.PENDING.value).order_by(t.orders.c.seq)).all()
+        rows = run(c, _SEL_ORDERS, {"instrument": self.instrument, "status": OrderStatus.PENDING.value})
         if not rows:
             return {}, []
         b = self._batch(c)
         fee_party = {self.exchange_party} if self.exchange_party is not None else set()
         b.cash.load({r.party_id for r in rows} | {st.party for st in self._resting.values()} | fee_party)
-        # the registry rows the batch's reservations (sells), fills and deliveries will need, read at once
-        b.session.preload({r.account_id for r in rows} | {st.account_id for st in self._resting.values()},
-                          {self.unit_class.id},
-                          {st.reservation for st in self._resting.values() if st.reservation is not None})
+        # the registry rows the batch's ops will need, read at once: the new sells' accounts (their units
+        # reserved); with delivery in the batch (T+0) also the buyers' accounts and every resting order's
+        # account and reservation, which a fill may deliver out of. T+1: a fill touches no registry row
+        # until delivery, so nothing more is read ahead (the buys' accounts where a holding limit is checked;
+        # a rare op beyond it, a release on a self-trade prevention, loads its rows itself: the same rows)
+        if self.trading is not None and self.trading.delivery_days:
+            limited = self.trading.holding_limit is not None  # a buy's check counts what its account holds
+            b.session.preload({r.account_id for r in rows if limited or r.side != BUY}, {self.unit_class.id})
+        else:
+            b.session.preload({r.account_id for r in rows} | {st.account_id for st in self._resting.values()},
+                              {self.unit_class.id},
+                              {st.reservation for st in self._resting.values() if st.reservation is not None})
         now = self.clock.now()
         open_market = self.trading is None or in_session(self.trading, now)
         done = {}
@@ -168,7 +179,7 @@ class Matching(ExchangeBase):
             self._bump(c)
         return done, b.published
 
-    def _one(self, b: _Batch, r: Row[Any], open_market: bool) -> Placed:
+    def _one(self, b: _Batch, r: Any, open_market: bool) -> Placed:  # r: an orders row (fastsql's named tuple)
         """One pending order: the pre-trade checks, its cash or units held, then the book; its fills
         settled (T+0) or booked for delivery (T+1) in the batch."""
         oid, party, side, kind, qty, level = r.id, r.party_id, r.side, r.type, r.quantity, r.level
@@ -223,9 +234,12 @@ class Matching(ExchangeBase):
             self._sync(c)
             b = self._batch(c)
             b.cash.load({o.party for o in self.book.orders.values()})
-            resting = [self._resting[o] for o in self.book.orders if o in self._resting]
-            b.session.preload({st.account_id for st in resting}, {self.unit_class.id},
-                              {st.reservation for st in resting if st.reservation is not None})
+            # the registry rows of what the close releases: the resting sells' reservations and accounts
+            # (a buy holds cash only)
+            selling = [st for o in self.book.orders if (st := self._resting.get(o)) is not None
+                       and st.reservation is not None]
+            b.session.preload({st.account_id for st in selling}, {self.unit_class.id},
+                              {st.reservation for st in selling if st.reservation is not None})
             for o in sorted(self.book.orders.values(), key=lambda x: x.seq):
                 self._cancel_in(b, o.id, "session_closed")
             self._flush(b)

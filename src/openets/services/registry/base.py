@@ -5,14 +5,20 @@ from __future__ import annotations
 import enum
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from openets.core.clock import Clock
 from openets.core.errors import DomainError, NotFound
 from openets.registry.model import Account, AccountType, UnitClass
 from openets.rules.loader import RuleBook
 from openets.storage import tables as t
+from openets.storage.fastsql import run
 from openets.storage.registry_repo import RegistryRepo, account_from_row
+
+# the lookups every set-up step and request makes, prebuilt (run on the driver cursor: storage/fastsql.py)
+_SEL_PERSON = select(t.users.c.person_id).where(t.users.c.name == bindparam("name"))
+_SEL_ACCOUNT_BY_NUMBER = select(t.accounts).where(t.accounts.c.number == bindparam("number"))
+_SEL_ACCOUNT_BY_NUMBER_LOCK = _SEL_ACCOUNT_BY_NUMBER.with_for_update()
 
 
 class ServiceBase:
@@ -62,14 +68,13 @@ def person_of(conn: Connection, user: str | None) -> str:
 
     if user is None:
         return ""
-    return person_key(user, conn.execute(select(t.users.c.person_id).where(t.users.c.name == user)).scalar())
+    rows = run(conn, _SEL_PERSON, {"name": user}, raw=True)
+    return person_key(user, rows[0][0] if rows else None)
 
 
 def account_by_number(conn: Connection, number: str, lock: bool = False) -> Account:
-    q = select(t.accounts).where(t.accounts.c.number == number)
-    if lock and conn.dialect.name != "sqlite":
-        q = q.with_for_update()
-    row = conn.execute(q).first()
-    if row is None:
+    q = _SEL_ACCOUNT_BY_NUMBER_LOCK if lock and conn.dialect.name != "sqlite" else _SEL_ACCOUNT_BY_NUMBER
+    rows = run(conn, q, {"number": number})
+    if not rows:
         raise NotFound("account", number)
-    return account_from_row(row)
+    return account_from_row(rows[0])
