@@ -13,8 +13,10 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 import pytest
+import typer.testing
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, make_url, text
 
@@ -49,6 +51,26 @@ def _worker_database(url: str, worker: str) -> str:
 if ON_PG and WORKER:
     PG_URL = _worker_database(PG_URL, WORKER)
     os.environ["OPENETS_DATABASE_URL"] = PG_URL
+
+
+_BUILT: dict[object, object] = {}
+_BUILD = typer.testing._get_command
+
+
+def _command_once(app: typer.Typer) -> object:
+    """typer's ``CliRunner.invoke`` builds the click command from the Typer app on every call (~0.3 s
+    for ~90 commands, most of a short command's time in the CLI tests); build it once per app and
+    process, as ``tests/fuzz/hostile.py`` does. The command is the same each time: built from the
+    same, unchanged app."""
+    if app not in _BUILT:
+        _BUILT[app] = _BUILD(app)
+    return _BUILT[app]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_built_once() -> Iterator[None]:
+    with mock.patch("typer.testing._get_command", _command_once):  # fails loudly if typer renames it
+        yield
 
 
 @pytest.fixture(scope="session")
