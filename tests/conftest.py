@@ -1,7 +1,10 @@
 """Test databases: SQLite by default; PostgreSQL when OPENETS_DATABASE_URL points at one.
 
 The schema is created once per session by the Alembic migrations; each test then starts from an
-empty copy (SQLite: a copied file; PostgreSQL: all tables truncated)."""
+empty copy (SQLite: a copied file; PostgreSQL: all tables truncated). Under pytest-xdist (``-n 2``) each
+worker has its own: SQLite files under the worker's own temporary folder, and on PostgreSQL its own
+database beside the one named, ``<name>_gw0``, ``<name>_gw1``… (created when missing); the worker's
+$OPENETS_DATABASE_URL is set to it, so a process a test starts finds that one too."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock
 
 import pytest
+import typer.testing
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from openets.core.clock import FixedClock
 from openets.storage.db import make_engine
@@ -25,8 +30,47 @@ settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-PG_URL = os.environ.get("OPENETS_DATABASE_URL", "")
+# the URL as given, kept aside: this module is imported twice (as the conftest and as tests.conftest)
+PG_URL = os.environ.setdefault("OPENETS_TEST_DATABASE_URL", os.environ.get("OPENETS_DATABASE_URL", ""))
 ON_PG = PG_URL.startswith("postgresql")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1"… under pytest-xdist; "" without it
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """The URL of this worker's own database beside ``url``'s, created (from template0) when missing."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    eng = create_engine(base, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    eng.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+if ON_PG and WORKER:
+    PG_URL = _worker_database(PG_URL, WORKER)
+    os.environ["OPENETS_DATABASE_URL"] = PG_URL
+
+
+_BUILT: dict[object, object] = {}
+_BUILD = typer.testing._get_command
+
+
+def _command_once(app: typer.Typer) -> object:
+    """typer's ``CliRunner.invoke`` builds the click command from the Typer app on every call (~0.3 s
+    for ~90 commands, most of a short command's time in the CLI tests); build it once per app and
+    process, as ``tests/fuzz/hostile.py`` does. The command is the same each time: built from the
+    same, unchanged app."""
+    if app not in _BUILT:
+        _BUILT[app] = _BUILD(app)
+    return _BUILT[app]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_built_once() -> Iterator[None]:
+    with mock.patch("typer.testing._get_command", _command_once):  # fails loudly if typer renames it
+        yield
 
 
 @pytest.fixture(scope="session")
