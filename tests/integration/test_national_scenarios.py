@@ -88,3 +88,37 @@ def test_national_2024_industry_allocates_verified_emissions(tmp_path: Path) -> 
     assert runs[0][2] == cea["allocated_t"]
     for exact, quantity in rows:  # each company: its verified emissions, up to whole tonnes
         assert quantity == math.ceil(Decimal(exact))
+
+
+def test_national_2025_power_runs_to_a_compliance_outcome_under_2025s_rules(tmp_path: Path) -> None:
+    """Power 2025 beside the 2025 industry run: the references give no 2025 power plan, so the scenario's
+    benchmark set (national-2025-power-rules.toml: 2023–2024's carried forward, an assumption) allocates,
+    and the year is surrendered under the 2025 compliance rule set (31 Dec 2026, unverified) with the
+    carried-forward 20 % gap cap and gas rule; the outcome is named for every company."""
+    text = (BUNDLED / "national-2025.toml").read_text(encoding="utf-8")
+    for a, b in SMALL.items():
+        assert a in text
+        text = text.replace(a, b)
+    shutil.copy(BUNDLED / "national-2025-power-rules.toml", tmp_path / "national-2025-power-rules.toml")
+    path = tmp_path / "small.toml"
+    path.write_text(text, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'year.db'}"
+    r = CliRunner().invoke(app, ["run", str(path), "--db", db, "--report", str(tmp_path / "report"), "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    (cea,) = out["markets"]
+    assert out["conserved"] and cea["market"] == "CEA" and cea["companies"] == 5
+    assert cea["compliance"].endswith("%") and cea["compliance_final"].endswith("%")
+    assert 0 < cea["allocated_t"] and 0 < cea["surrendered_t"] <= cea["verified_t"]
+    with make_engine(db).connect() as c:
+        runs = c.execute(select(t.allocation_runs.c.rule_document)).scalars().all()
+        surrenders = c.execute(select(t.transactions.c.at_us).where(
+            t.transactions.c.type == "surrender", t.transactions.c.compliance_year == 2025)).scalars().all()
+    # the scenario's carried-forward benchmarks won over the shipped user-supplied set
+    assert runs and all(d.startswith("scenario assumption: 国环规气候〔2024〕1号's power benchmarks carried forward")
+                        for d in runs)
+    book = rulebook.default_rulebook()
+    comp = rulebook.compliance_rules(book, "CEA", 2025, datetime(2026, 12, 1, tzinfo=UTC))
+    assert str(comp.deadline) == "2026-12-31" and comp.company_gap_cap == Decimal("0.20")
+    days = sorted(from_us(u).astimezone(MARKET_TZ).date().isoformat() for u in surrenders)
+    assert days and days[0] >= "2026-06-30" and sum(d <= "2026-12-31" for d in days) >= 1

@@ -197,9 +197,13 @@ class ComplianceService:
                 rank = {"trueup": 2, "final": 1, "pre": 0}.get(x.kind, -1)
                 if x.company not in runs or rank >= runs[x.company][0]:
                     runs[x.company] = (rank, x.detail)
+        # a row states its allocation as ``exact`` (benchmark and verified-emissions runs) or ``final`` (an
+        # intensity plan's true-up); a pre-allocation row states neither: a year with power and industry
+        # (national 2025) has both kinds, and only the generating units' rows count per unit
         out: dict[str, dict[str, Decimal]] = {}
         for company, (_, detail) in runs.items():
-            out[company] = {str(d["source"]): Decimal(str(d["exact"])) for d in json.loads(detail or "[]")}
+            out[company] = {str(d["source"]): Decimal(str(d.get("exact", d.get("final"))))
+                            for d in json.loads(detail or "[]") if "exact" in d or "final" in d}
         return out
 
     def _offset_rules(self, market: str, year: int) -> OffsetRules | None:

@@ -6,11 +6,13 @@ published (16 Nov 2025), and for a year no rule set covers, the lookup names wha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 
+from openets.allocation.methods import PowerUnitOutput, power_allowance, to_tonnes
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.services import rulebook
@@ -66,3 +68,71 @@ def test_a_year_no_rule_set_covers_is_named() -> None:
     with pytest.raises(DomainError) as e:
         rulebook.compliance_rules(BOOK, "CEA", 2026, at(2027, 1, 1))
     assert e.value.code == "no_rule_set" and "compliance rules for compliance year 2026" in str(e.value)
+
+
+# -- power 2025: no plan in the references, the 2023–2024 plan carried forward (every value an assumption) --
+
+CARRIED = "assumption: 2023–2024 plan carried forward; no 2025 power plan in shared/reference"
+
+
+@pytest.mark.parametrize("moment", [at(2025, 12, 31), at(2026, 1, 1), at(2026, 6, 30)])
+def test_power_2024_and_2025_each_find_their_own_allocation_rules(moment: datetime) -> None:
+    r24 = rulebook.allocation_rules(BOOK, "CEA", 2024, moment)
+    r25 = rulebook.allocation_rules(BOOK, "CEA", 2025, moment)
+    assert r24.rule_set.document == "国环规气候〔2024〕1号"
+    assert r25.rule_set.document.startswith("assumption: 国环规气候〔2024〕1号 carried forward")
+    assert r25.rule_set.source == CARRIED
+    assert r24.power is not None and r25.power is not None
+    # carried forward: the same structure, value for value (on generation, no heat factor, coal's cooling)
+    # (only the status notes differ: each 2025 value says it is the assumption)
+    assert (r25.power.categories, r25.power.load) == (r24.power.categories, r24.power.load)
+    assert {k: replace(f, status="") for k, f in r25.power.factors.items()} == \
+        {k: replace(f, status="") for k, f in r24.power.factors.items()}
+    assert r25.power_values == r24.power_values == "user-supplied"
+    assert r25.power.output_basis == "generation" and r25.rounding == r24.rounding == "half_up"
+    assert r25.power.factors["coal_conventional"].cooling["air"] == Decimal("1.05")
+
+
+def test_every_power_2025_value_is_marked_with_the_assumption() -> None:
+    rs = BOOK.lookup_at("CEA", 2025, at(2026, 1, 1), "allocation")
+    power = rs.raw["allocation"]["power"]
+    assert CARRIED in power["status"]
+    assert all(CARRIED in f["status"] for f in power["factors"].values())
+    comp = BOOK.lookup_at("CEA", 2025, at(2026, 1, 1), "compliance")
+    assert CARRIED in comp.source and CARRIED in comp.raw["plan"]["status"]
+
+
+def test_power_2025_compliance_carries_the_gap_cap_and_gas_rule() -> None:
+    r = rulebook.compliance_rules(BOOK, "CEA", 2025, at(2026, 1, 1))
+    assert r.company_gap_cap == Decimal("0.20") and r.gas_capped_at_allocation and r.per_unit
+    assert r.deadline == date(2026, 12, 31)
+    plan = rulebook.plan_terms(BOOK, "CEA", 2025, at(2026, 1, 1))
+    assert plan.scope == "direct"
+
+
+def test_before_the_carried_forward_date_power_2025_has_no_allocation_rule() -> None:
+    with pytest.raises(DomainError) as e:
+        rulebook.allocation_rules(BOOK, "CEA", 2025, at(2024, 10, 14))
+    assert e.value.code == "no_rule_set" and "allocation rules for compliance year 2025 on 2024-10-14" in str(e.value)
+    with pytest.raises(DomainError) as e:
+        rulebook.allocation_rules(BOOK, "CEA", 2026, at(2027, 1, 1))
+    assert e.value.code == "no_rule_set" and "compliance year 2026" in str(e.value)
+
+
+def test_one_unit_allocated_alike_in_2024_and_2025_by_hand() -> None:
+    """The same 600 MW air-cooled pure-condensing coal unit, generation 3,000,000 MWh (supply 2,850,000),
+    load rate F = 0.78, with a user's benchmark 0.80 tCO2/MWh in both years (the plans ship none):
+    0.80 × 3,000,000 (generation, not supply) = 2,400,000 × cooling 1.05 = 2,520,000 × heat factor
+    (1 − 0 × 0) = 1 × load 1.007 + 0.0016 × (80 − 78) = 1.0102 → 2,545,704 t — under 2024's plan and
+    under 2025's carried-forward set alike, on either side of New Year 2026."""
+    unit = PowerUnitOutput("U1", "coal_300_plus", "air", Decimal(2_850_000), Decimal(0), Decimal(0),
+                           Decimal("0.78"), generation_mwh=Decimal(3_000_000))
+    for year in (2024, 2025):
+        for moment in (at(2025, 12, 31), at(2026, 1, 1)):
+            p = rulebook.allocation_rules(BOOK, "CEA", year, moment).power
+            assert p is not None
+            cat = replace(p.categories["coal_300_plus"], electricity=Decimal("0.80"), heat=Decimal(0))
+            got = power_allowance(unit, replace(p, categories={**p.categories, "coal_300_plus": cat}))
+            assert (got.cooling_factor, got.heat_factor, got.load_factor_correction) == \
+                (Decimal("1.05"), 1, Decimal("1.0102"))
+            assert to_tonnes(got.total) == 2_545_704
