@@ -137,3 +137,53 @@ def test_falsification_on_the_command_line(db_url: str, monkeypatch: pytest.Monk
     assert (got["status"], got["fine_yuan"], got["individuals_yuan"], got["cut_share"], got["cut_year"]) == (
         "decided", "600000.00", "50000.00", "1", 2024)
     assert [x["finding"] for x in cli("falsifications", "--market", "CEA")] == [f["finding"]]
+
+
+def test_individuals_fines_at_the_range_edges_on_the_command_line(db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The individuals' fine of Decree 775 is 50,000–200,000 yuan, both ends included: 49,999.99 yuan
+    (4,999,999 fen) and 200,000.01 yuan (20,000,001 fen) are refused, 50,000 (5,000,000 fen) and 200,000
+    (20,000,000 fen) decided. Each decision's audit row carries the fines and the deciding user; a
+    refusal's row, its code."""
+    from sqlalchemy import select
+
+    from openets.cli.app import app
+    from openets.services.database import make_engine
+    from openets.storage import tables as t
+
+    monkeypatch.setenv("OPENETS_LOCAL_ADMIN", "1")
+    monkeypatch.setenv("OPENETS_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("OPENETS_NOW", "2025-03-03T10:00:00+08:00")
+    runner = CliRunner()
+    eng = make_engine(db_url)
+    w = build_world(eng, FixedClock(datetime(2025, 3, 3, 2, tzinfo=UTC)), market="CEA", vintage=2024, companies=1,
+                    issue=0, allocate=0)
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000", emissions=D(1))
+    svc = FalsificationService(w.svc)
+    low, high = (svc.record(w.reg, market="CEA", company="CEA-REG-00000", year=2023, kind=kind, basis="invoices")
+                 for kind in ("falsified", "no_samples"))
+
+    def decide(finding: int, individuals: str) -> tuple[int, str]:
+        r = runner.invoke(app, ["mrv", "falsification-decide", str(finding), "--db", db_url, "--json", "--fine-yuan",
+                                "600000", "--individuals-yuan", individuals, "--corrected", "--as", "CEA-reg-2"])
+        return r.exit_code, r.stdout + r.stderr
+
+    for finding, refused in ((low.id, "49999.99"), (high.id, "200000.01")):
+        code, said = decide(finding, refused)
+        assert code == 1 and "[fine_outside_range]" in said and "between 50,000.00 and 200,000.00 yuan" in said
+    for finding, yuan, fen in ((low.id, "50000", 5_000_000), (high.id, "200000", 20_000_000)):
+        code, said = decide(finding, yuan)
+        assert code == 0, said
+        got = json.loads(said)
+        assert (got["status"], got["fine_yuan"], got["individuals_yuan"], got["decided_by"]) == (
+            "decided", "600000.00", f"{fen / 100:.2f}", "CEA-reg-2")
+    assert [(f.individual_fen, f.fine_fen, f.decided_by) for f in svc.findings("CEA")] == [
+        (5_000_000, 60_000_000, "CEA-reg-2"), (20_000_000, 60_000_000, "CEA-reg-2")]
+    with eng.connect() as c:
+        rows = c.execute(select(t.audit_log.c.user_name, t.audit_log.c.action, t.audit_log.c.path,
+                                t.audit_log.c.answer).where(t.audit_log.c.action == "openets.mrv.falsification-decide")
+                         .order_by(t.audit_log.c.id)).all()
+    eng.dispose()
+    assert [(r.user_name, r.answer) for r in rows] == [("CEA-reg-2", "fine_outside_range")] * 2 + [("CEA-reg-2", "ok")] * 2
+    for r, individuals in zip(rows, ("49999.99", "200000.01", "50000", "200000"), strict=True):
+        assert '"fine_yuan": "600000"' in r.path and f'"individuals_yuan": "{individuals}"' in r.path

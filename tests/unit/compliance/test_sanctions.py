@@ -118,6 +118,23 @@ def test_data_sanction_decides_every_figure_in_its_range() -> None:
     assert e.value.code == "multiplier_outside_range"
 
 
+
+def test_the_individuals_fine_range_is_closed_at_both_edges() -> None:
+    """Decree 775 (national rule data): the responsible individuals are fined 50,000–200,000 yuan, both
+    ends included. In fen: 50,000 yuan × 100 = 5,000,000 fen and 200,000 × 100 = 20,000,000 fen are
+    accepted; 49,999.99 yuan = 4,999,999 fen (one fen below) and 200,000.01 yuan = 20,000,001 fen (one fen
+    above) are refused, with the range in the message."""
+    rule = sanctions(default_rulebook(), "CEA", 2024, datetime(2025, 3, 1, tzinfo=MARKET_TZ)).data_quality
+    assert rule is not None and rule.individual_fen == (5_000_000, 20_000_000)
+    for fen in (5_000_000, 20_000_000):
+        d = data_sanction(rule, gains_fen=0, amount_fen=50_000_000, individual_fen=fen, corrected=True)
+        assert d.individual_fen == fen and f"responsible individuals {fen // 100:,}.00 yuan" in d.basis
+    for fen in (4_999_999, 20_000_001):
+        with pytest.raises(DomainError) as e:
+            data_sanction(rule, gains_fen=0, amount_fen=50_000_000, individual_fen=fen, corrected=True)
+        assert (e.value.code, e.value.message) == (
+            "fine_outside_range", "the individuals' fine is decided between 50,000.00 and 200,000.00 yuan")
+
 def test_bad_sanction_data_names_the_fields() -> None:
     got = parse_sanctions(RuleSet.__new__(RuleSet), {
         "surrender": {"kind": "price_multiple", "multiple": ["10", "5"]},
