@@ -19,6 +19,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
+from openets.core.numbers import INT64_MAX
+
 _POST = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
 _NAMED = re.compile(r"%\((\w+)\)s|\(__\[POSTCOMPILE_(\w+)\]\)")
 # per (statement, dialect): its compiled form, the values bound inside it, the names of its IN lists
@@ -94,7 +96,7 @@ def _values(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
     """The driver SQL and its positional values (literals in a statement are parameters too)."""
     sql, steps, defaults, names = _plan(stmt, conn, params)
     if names is not None and not defaults:
-        return sql, [params[n] for n in names]
+        return sql, _bindable(conn, [params[n] for n in names])
     out: list[Any] = []
     for name, width in steps:
         if width is None:
@@ -104,7 +106,16 @@ def _values(stmt: ClauseElement, conn: Connection, params: Mapping[str, Any]) ->
         else:
             for row in params[name]:
                 out.extend(row)
-    return sql, out
+    return sql, _bindable(conn, out)
+
+
+def _bindable(conn: Connection, values: list[Any]) -> list[Any]:
+    """The values, refused as SQLite's driver refuses them when an integer is beyond a BIGINT: psycopg
+    would send it as a numeric, and a read comparing it with a BIGINT column would find nothing instead."""
+    if conn.dialect.name == "postgresql" and any(type(v) is int and not -INT64_MAX - 1 <= v <= INT64_MAX
+                                                 for v in values):
+        raise OverflowError("an integer beyond a BIGINT")
+    return values
 
 
 _row_types: dict[int, Any] = {}

@@ -9,7 +9,6 @@ from sqlalchemy import BindParameter, Connection, bindparam, func, insert, liter
 
 from openets.core.batching import chunks as _chunks
 from openets.core.clock import from_us, to_us
-from openets.core.numbers import INT64_MAX
 from openets.ledger.book import PositionKey
 from openets.ledger.journal import JournalLine, format_serials, parse_serials
 from openets.registry.engine import WorkingSet
@@ -287,10 +286,6 @@ class RegistryRepo:
         ids = sorted(set(ids))
         if not ids:
             return {}
-        if ids[-1] > INT64_MAX or ids[0] < -INT64_MAX - 1:
-            # no BIGINT holds it: refused as SQLite's driver refuses it (psycopg on the driver cursor would
-            # compare it as a numeric and find nothing, so PostgreSQL would answer "not open" instead)
-            raise OverflowError("a reservation id beyond a BIGINT")
         return {
             r.id: Reservation(r.id, r.account_id, r.unit_class_id, r.restriction_id, r.quantity, r.kind, r.status,
                               r.txn_id, {"note": r.note} if r.note else {})
