@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from unittest import mock
 import pytest
 import typer.testing
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
 from openets.core.clock import FixedClock
 from openets.storage.db import make_engine
@@ -71,6 +72,28 @@ def _command_once(app: typer.Typer) -> object:
 def _cli_built_once() -> Iterator[None]:
     with mock.patch("typer.testing._get_command", _command_once):  # fails loudly if typer renames it
         yield
+
+
+_CONNECTED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _note_engine(conn: Connection) -> None:
+    _CONNECTED.add(conn.engine)
+
+
+@pytest.fixture(autouse=True)
+def _engines_disposed() -> Iterator[None]:
+    """Every engine a test connected with is disposed when the test ends, as the end of a process
+    would: a pool the garbage collector has not reached yet keeps its server connections open, and
+    PostgreSQL refuses clients beyond max_connections (the CI run's 100 were reached this way)."""
+    event.listen(Engine, "engine_connect", _note_engine)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", _note_engine)
+        for eng in list(_CONNECTED):
+            eng.dispose()
+        _CONNECTED.clear()
 
 
 @pytest.fixture(scope="session")

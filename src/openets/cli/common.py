@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 import typer
@@ -58,10 +59,22 @@ DbOpt = typer.Option(None, "--db", help="Database URL; default $OPENETS_DATABASE
 
 
 
+# the engines a command made (``run`` sets the list): disposed when the command ends
+_COMMAND_ENGINES: ContextVar[list[Engine] | None] = ContextVar("command_engines", default=None)
+
+
 def engine(url: str | None) -> Engine:
+    """The command's engine, disposed when ``run`` ends the command: its pooled connections closed then,
+    not whenever the garbage collector finds the engine (a process running many commands — the tests, a
+    script on the CLI's app — held up to a pool's worth of server connections per command until then,
+    and PostgreSQL refuses clients beyond max_connections)."""
     from openets.services.database import make_engine
 
-    return make_engine(url)
+    eng = make_engine(url)
+    made = _COMMAND_ENGINES.get()
+    if made is not None:
+        made.append(eng)
+    return eng
 
 
 def refuse_live_registry(url: str | None, what: str) -> None:
@@ -156,6 +169,8 @@ def _say(message: str) -> None:
 
 def run(fn, *args, **kwargs):
     """Call ``fn``; map every expected failure to one stderr line and an exit code."""
+    made: list[Engine] = []
+    token = _COMMAND_ENGINES.set(made)
     try:
         _arguments_storable()
         with audited():  # the command's audit row, in its first write transaction
@@ -181,6 +196,10 @@ def run(fn, *args, **kwargs):
     except (ValueError, OSError) as exc:
         _say(_plain(exc))
         raise typer.Exit(1) from None
+    finally:
+        _COMMAND_ENGINES.reset(token)
+        for eng in made:
+            eng.dispose()
 
 
 def _plain(exc: Exception) -> str:
