@@ -361,7 +361,8 @@ class AllocationService:
                                     t.allocations.c.account_id, t.allocations.c.quantity)
                              .where(t.allocations.c.run_id == run_id).order_by(t.allocations.c.id)).all()
             held = self._available(c, [r.account_id for r in rows if r.quantity < 0], uc.id)
-            owed = (self._outstanding(c, run.market) if self._withholds(run.market, run.compliance_year)
+            withholds_all = self._withholds(run.market, run.compliance_year)
+            owed = (self._outstanding(c, run.market) if withholds_all
                     else self._next_year_owed(c, run.market, run.compliance_year))
             from openets.services.falsification import FalsificationService  # Decree 775: a data-fraud cut
 
@@ -397,12 +398,29 @@ class AllocationService:
                       [{"a_id": r.id, "txn": txn.get(f"alloc-{run_id}-{r.company}")} for r in rows])
             if debts:
                 c.execute(insert(t.allocation_debts), debts)
+            self._link_runless(c, run_id, run.market, run.compliance_year, withholds_all,
+                               sorted({d["company"] for d in debts if d["kind"] == "withheld"}))
             c.execute(update(t.allocation_runs).where(t.allocation_runs.c.id == run_id).values(
                 status=issued.value, decided_by=actor.user, decided_us=to_us(self.registry.clock.now()),
                 unit_class_id=uc.id, from_account_id=source.id))
             return RunSummary(run_id, run.market, run.compliance_year, run.kind, issued, len(rows), run.total)
 
         return run_in_transaction(self.engine, work)
+
+    @staticmethod
+    def _link_runless(c: Connection, run_id: int, market: str, year: int, withholds_all: bool,
+                      companies: list[str]) -> None:
+        """A debt recorded with no run (a deduction decided for a year that had no issued allocation run)
+        is linked to the first run that withholds from it: the debts this run's withholding drew on (every
+        kind but ``withheld`` where the market withholds all debts; else the ``nextyear`` rows of earlier
+        years), of the companies it withheld from. A debt already linked keeps its run."""
+        if not companies:
+            return
+        d = t.allocation_debts
+        drawn = (d.c.kind != "withheld") if withholds_all else ((d.c.kind == "nextyear") & (d.c.compliance_year < year))
+        for part in _chunks(companies):
+            c.execute(update(d).where(d.c.run_id.is_(None), d.c.market == market, d.c.company.in_(part), drawn)
+                      .values(run_id=run_id))
 
     def _available(self, c: Connection, account_ids: list[int], unit_class_id: int) -> dict[int, int]:
         if not account_ids:
