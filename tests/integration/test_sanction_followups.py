@@ -105,6 +105,28 @@ def test_a_deduction_larger_than_the_next_allocation_stays_owed(engine) -> None:
     assert alloc.debts("CEA") == {}
 
 
+def test_a_rest_the_next_year_cannot_cover_is_withheld_the_year_after(engine) -> None:  # type: ignore[no-untyped-def]
+    """The reading taken (unverified: the texts say "deducted from next year's allowances" and nothing of a
+    rest the next year cannot cover — ``AllocationService._next_year_owed``): the rest stays owed until
+    paid, by the runs after. 865,300 t owed; the only 2024 run allocates 500,000 t: 500,000 withheld, 0
+    issued, 865,300 − 500,000 = 365,300 owed; the 2025 run of 400,000 t: 365,300 withheld, 400,000 −
+    365,300 = 34,700 t issued, nothing owed (withheld 500,000 + 365,300 = 865,300)."""
+    w, clock = _ningxia(engine)
+    Consequences(w.svc).decide(w.reg, "CEA", 2023, certified_price_fen=D(9800))
+    alloc = AllocationService(w.svc)
+    code = _vintage(w, 2024, 2_000_000)
+    clock.at = datetime(2025, 3, 1, 2, tzinfo=UTC)
+    _run(w, 2024, code, [500_000])
+    assert _held(w, code) == 0 and alloc.debts("CEA") == {"CEA-REG-00000": 365_300}
+    code25 = _vintage(w, 2025, 2_000_000)
+    clock.at = datetime(2025, 12, 1, 2, tzinfo=UTC)  # the 2025 plan from 16 Nov 2025
+    _run(w, 2025, code25, [400_000])
+    assert _held(w, code25) == 34_700
+    assert alloc.debts("CEA") == {}
+    assert [(k, y, q) for k, _, y, q in _debt_rows(engine)] == [
+        ("nextyear", 2023, 865_300), ("withheld", 2024, 500_000), ("withheld", 2025, 365_300)]
+
+
 def test_the_deduction_is_not_taken_from_the_same_years_allocation(engine) -> None:  # type: ignore[no-untyped-def]
     """The deduction is from the next year's allowances: a further 2023 run of 10,000 t issued after the
     decision is issued whole (10,000 t held: all 4,263,312 t of the first run were surrendered)."""

@@ -446,7 +446,17 @@ class AllocationService:
         a regulator's decision put against the next year's allocation (``nextyear`` rows of an earlier
         compliance year: Decree 775 Art. 24 and the 2021 Measures, an equal amount; Hubei, the rules'
         multiple), less what allocations withheld already (the only ``withheld`` rows such a market has).
-        A claw-back a company could not return (``owed``) is not withheld here: no rule says so."""
+        A claw-back a company could not return (``owed``) is not withheld here: no rule says so.
+
+        A deduction larger than the next year's allocation: the rest stays owed and is withheld by the
+        runs issued after (a further run of that year, then the years after it) until it is paid.
+        unverified: the texts in shared/reference say only that the shortfall is deducted from "next
+        year's allowances" (mechanisms.md §8.1: Decree 775 Art. 24, "equal deduction from next year's
+        allowances"; the 2021 Measures, "deducted from next year's allocation"; Hubei 371号 as recalled in
+        compliance.toml) — none says what becomes of a rest the next year's allocation cannot cover
+        (neither that it is carried to the year after nor that it lapses), so the behaviour is kept as it
+        was: carried until paid. (The wording "不足部分…从其下一年度配额中…扣除" is Shenzhen's rule — the
+        account deduction's rest — not Decree 775's; it says no more about a rest beyond next year.)"""
         d = t.allocation_debts
         signed = case((d.c.kind == "withheld", -d.c.quantity), else_=d.c.quantity)
         q = (select(d.c.company, func.sum(signed).label("n")).where(
