@@ -119,7 +119,7 @@ class ComplianceService:
                 per[s.registration_id].append((Surrendered(from_us(reversed_at[s.id]), -s.quantity), offset))
         offset_rules = self._offset_rules(market, year)
         elsewhere = self._covered_elsewhere(market, year)
-        unit_alloc = self._unit_allocations(market, year) if r.per_unit else {}
+        unit_alloc = self._unit_allocations(market, year, r.gap_cap_sectors) if r.per_unit else {}
         terms = self.plan_terms(market, year)
         out = []
         for company in sorted(covered | set(reports)):
@@ -184,9 +184,10 @@ class ComplianceService:
                                         .where(al.c.market.in_(markets), al.c.compliance_year == year,
                                                t.allocation_runs.c.status == RunStatus.ISSUED.value, al.c.quantity > 0))}
 
-    def _unit_allocations(self, market: str, year: int) -> dict[str, dict[str, Decimal]]:
-        """Per company, each generating unit's free allocation for the year: the true-up's final
-        figures where there is one (its detail holds the final allocation), else the issued run's."""
+    def _unit_allocations(self, market: str, year: int, sectors: frozenset[str]) -> dict[str, dict[str, Decimal]]:
+        """Per company, each generating unit's free allocation for the year (the rows of ``sectors``, the
+        rule set's ``gap_cap_sectors``): the true-up's final figures where there is one (its detail holds
+        the final allocation), else the issued run's."""
         runs: dict[str, tuple[int, str]] = {}
         with self.engine.connect() as c:
             for x in c.execute(select(t.allocations.c.company, t.allocations.c.kind, t.allocations.c.detail,
@@ -199,11 +200,13 @@ class ComplianceService:
                     runs[x.company] = (rank, x.detail)
         # a row states its allocation as ``exact`` (benchmark and verified-emissions runs) or ``final`` (an
         # intensity plan's true-up); a pre-allocation row states neither: a year with power and industry
-        # (national 2025) has both kinds, and only the generating units' rows count per unit
+        # (national 2025) has both kinds, and only the generating units' rows count per unit; a company's
+        # rows of other sectors (steel, cement, aluminium: a verified-emissions run's ``exact``) do not
         out: dict[str, dict[str, Decimal]] = {}
         for company, (_, detail) in runs.items():
             out[company] = {str(d["source"]): Decimal(str(d.get("exact", d.get("final"))))
-                            for d in json.loads(detail or "[]") if "exact" in d or "final" in d}
+                            for d in json.loads(detail or "[]")
+                            if ("exact" in d or "final" in d) and d.get("sector") in sectors}
         return out
 
     def _offset_rules(self, market: str, year: int) -> OffsetRules | None:
