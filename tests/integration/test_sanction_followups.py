@@ -105,6 +105,28 @@ def test_a_deduction_larger_than_the_next_allocation_stays_owed(engine) -> None:
     assert alloc.debts("CEA") == {}
 
 
+def test_a_rest_the_next_year_cannot_cover_is_withheld_the_year_after(engine) -> None:  # type: ignore[no-untyped-def]
+    """The reading taken (unverified: the texts say "deducted from next year's allowances" and nothing of a
+    rest the next year cannot cover — ``AllocationService._next_year_owed``): the rest stays owed until
+    paid, by the runs after. 865,300 t owed; the only 2024 run allocates 500,000 t: 500,000 withheld, 0
+    issued, 865,300 − 500,000 = 365,300 owed; the 2025 run of 400,000 t: 365,300 withheld, 400,000 −
+    365,300 = 34,700 t issued, nothing owed (withheld 500,000 + 365,300 = 865,300)."""
+    w, clock = _ningxia(engine)
+    Consequences(w.svc).decide(w.reg, "CEA", 2023, certified_price_fen=D(9800))
+    alloc = AllocationService(w.svc)
+    code = _vintage(w, 2024, 2_000_000)
+    clock.at = datetime(2025, 3, 1, 2, tzinfo=UTC)
+    _run(w, 2024, code, [500_000])
+    assert _held(w, code) == 0 and alloc.debts("CEA") == {"CEA-REG-00000": 365_300}
+    code25 = _vintage(w, 2025, 2_000_000)
+    clock.at = datetime(2025, 12, 1, 2, tzinfo=UTC)  # the 2025 plan from 16 Nov 2025
+    _run(w, 2025, code25, [400_000])
+    assert _held(w, code25) == 34_700
+    assert alloc.debts("CEA") == {}
+    assert [(k, y, q) for k, _, y, q in _debt_rows(engine)] == [
+        ("nextyear", 2023, 865_300), ("withheld", 2024, 500_000), ("withheld", 2025, 365_300)]
+
+
 def test_the_deduction_is_not_taken_from_the_same_years_allocation(engine) -> None:  # type: ignore[no-untyped-def]
     """The deduction is from the next year's allowances: a further 2023 run of 10,000 t issued after the
     decision is issued whole (10,000 t held: all 4,263,312 t of the first run were surrendered)."""
@@ -144,11 +166,9 @@ def test_a_retried_decision_records_each_penalty_once(engine, monkeypatch) -> No
         assert c.execute(select(func.count()).select_from(t.penalties)).scalar_one() == 3
 
 
-def test_a_deduction_without_an_allocation_run_is_refused_not_dropped(engine) -> None:  # type: ignore[no-untyped-def]
+def _runless_2022(engine):  # type: ignore[no-untyped-def]
     """The 2022 period under the Measures, the company's 100,000 t allocated by a plain transfer (no
-    allocation run issued for 2022): 105,000 owed − 100,000 surrendered = 5,000 t short, owed against the
-    next allocation. The debt has no run to be recorded against: the decision is refused whole, naming the
-    company and the 5,000 t — not fined with the deduction silently left out (nothing recorded)."""
+    allocation run issued for 2022): 105,000 owed − 100,000 surrendered = 5,000 t short."""
     clock = FixedClock(datetime(2023, 4, 1, 2, tzinfo=UTC))
     w = build_world(engine, clock, market="CEA", vintage=2022, companies=1, issue=1_000_000, allocate=100_000)
     ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2022, company="CEA-REG-00000",
@@ -157,9 +177,52 @@ def test_a_deduction_without_an_allocation_run_is_refused_not_dropped(engine) ->
     w.svc.one(w.companies[0], Surrender(from_account=w.accounts[0].id, unit_class=w.unit_class.id, quantity=100_000,
                                         compliance_year=2022))
     clock.at = datetime(2024, 1, 3, 2, tzinfo=UTC)
+    return w, clock
+
+
+def _debt_rows(engine) -> list[tuple[str, int | None, int, int]]:  # type: ignore[no-untyped-def]
+    d = t.allocation_debts
+    with engine.connect() as c:
+        return [(r.kind, r.run_id, r.compliance_year, r.quantity) for r in c.execute(
+            select(d.c.kind, d.c.run_id, d.c.compliance_year, d.c.quantity).order_by(d.c.id))]
+
+
+def test_a_deduction_without_an_allocation_run_is_owed_until_the_next_run(engine) -> None:  # type: ignore[no-untyped-def]
+    """No 2022 run was issued: the 5,000 t short are recorded as owed with no run (migration 0023), not
+    refused — the fine (the Measures: 25,000 yuan decided) and the deduction both recorded. Decided again:
+    nothing new, still one debt of 5,000. The first 2023 run allocates 80,000 t: 80,000 − 5,000 = 75,000 t
+    issued, 5,000 withheld, the debt linked to that run and settled (5,000 − 5,000 = 0). Issued again:
+    refused, nothing withheld twice (one withheld row, 75,000 held)."""
+    w, clock = _runless_2022(engine)
     cons = Consequences(w.svc)
-    with pytest.raises(DomainError) as e:
-        cons.decide(w.reg, "CEA", 2022, fixed_fen=2_500_000)
-    assert e.value.code == "no_allocation_run"
-    assert "CEA-REG-00000" in e.value.message and "5,000 t" in e.value.message
-    assert cons.published("CEA", 2022) == [] and AllocationService(w.svc).debts("CEA") == {}
+    got = {p.kind: p for p in cons.decide(w.reg, "CEA", 2022, fixed_fen=2_500_000)}
+    assert got["fine"].amount_fen == 2_500_000 and got["next_year"].shortfall == 5_000
+    assert "no CEA 2022 allocation run was issued" in got["next_year"].basis
+    alloc = AllocationService(w.svc)
+    assert alloc.debts("CEA") == {"CEA-REG-00000": 5_000}
+    assert _debt_rows(engine) == [("nextyear", None, 2022, 5_000)]
+    assert cons.decide(w.reg, "CEA", 2022, fixed_fen=2_500_000) == []  # decided twice: one debt
+    assert _debt_rows(engine) == [("nextyear", None, 2022, 5_000)]
+    code = _vintage(w, 2023, 1_000_000)
+    clock.at = datetime(2024, 11, 1, 2, tzinfo=UTC)  # the 2023 plan (国环规气候〔2024〕1号) from 15 Oct 2024
+    run = _run(w, 2023, code, [80_000])
+    assert _held(w, code) == 75_000
+    assert alloc.debts("CEA") == {}
+    assert _debt_rows(engine) == [("nextyear", run, 2022, 5_000), ("withheld", run, 2023, 5_000)]
+    with pytest.raises(DomainError):
+        alloc.issue(w.reg2, run, unit_class=code, from_account="CEA-ISSUANCE")
+    assert _held(w, code) == 75_000 and alloc.debts("CEA") == {}
+    assert _debt_rows(engine) == [("nextyear", run, 2022, 5_000), ("withheld", run, 2023, 5_000)]
+
+
+def test_a_runless_debt_is_not_withheld_from_its_own_years_run(engine) -> None:  # type: ignore[no-untyped-def]
+    """The deduction is from the next year's allowances: a 2022 run of 10,000 t issued after the decision
+    is issued whole (100,000 allocated − 100,000 surrendered + 10,000 = 10,000 held) and the debt stays
+    owed with no run (5,000)."""
+    w, clock = _runless_2022(engine)
+    Consequences(w.svc).decide(w.reg, "CEA", 2022, fixed_fen=2_500_000)
+    clock.at = datetime(2024, 1, 10, 2, tzinfo=UTC)
+    _run(w, 2022, w.unit_class.code, [10_000])
+    assert _held(w, w.unit_class.code) == 10_000
+    assert AllocationService(w.svc).debts("CEA") == {"CEA-REG-00000": 5_000}
+    assert _debt_rows(engine) == [("nextyear", None, 2022, 5_000)]

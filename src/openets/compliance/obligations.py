@@ -21,19 +21,31 @@ def per_unit_obligation(owed: int, units: Sequence[Mapping[str, Any]], allocatio
                         rules: ComplianceRules) -> int:
     """The national power market's obligation (国环规气候〔2020〕3号): first the gas rule per unit (a gas
     unit owes at most its free allocation), then the gap cap per company: at most the company's free
-    allocation + cap × its verified emissions ``owed``. ``units``: the verified output's rows, each with
-    its unit's ``emissions`` (and ``source_id``, ``fuel``, ``category``); ``allocation``: each unit's free
-    allocation (exact; the company's is their sum rounded half-up, as issued). Without every unit's
-    emissions the company's total obligation ``owed`` stands."""
-    if not units or any("emissions" not in x for x in units):
+    allocation + cap × its verified emissions. Both are the power plans' and cover only the rows of the
+    sectors the rule set names (``gap_cap_sectors``: ["power"]): a company with a steel, cement or
+    aluminium row beside its generating units has the cap applied to its power part alone — power
+    allocation + cap × power VE — and owes its other rows' emissions in full, ``owed`` − power VE.
+
+    ``owed``: the company's whole verified emissions, rounded; ``units``: the verified output's rows, each
+    with its ``sector`` and, for a generating unit, its ``emissions`` (and ``source_id``, ``fuel``,
+    ``category``); ``allocation``: each generating unit's free allocation (exact; the part's is their
+    sum rounded half-up, as issued; another sector's row's allocation is not counted). Without a covered
+    row, or without every covered row's emissions, the company's total obligation ``owed`` stands."""
+    covered = [x for x in units if x.get("sector") in rules.gap_cap_sectors]
+    if not covered or any("emissions" not in x for x in covered):
         return owed
     total = 0
-    for x in units:
+    for x in covered:
         ve = obligation(Decimal(str(x["emissions"])), rounding=rules.rounding)
         free = int(allocation.get(str(x.get("source_id")), Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
         total += unit_obligation(ve, free, gas=rules.gas_capped_at_allocation and is_gas_unit(x))
-    company_allocation = int(sum(allocation.values(), Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
-    return gap_capped(total, owed, company_allocation, rules.company_gap_cap)
+    others = {str(x.get("source_id")) for x in units if x.get("sector") not in rules.gap_cap_sectors}
+    part_allocation = int(sum((v for k, v in allocation.items() if k not in others), Decimal(0))
+                          .to_integral_value(rounding=ROUND_HALF_UP))
+    if not others:  # a power company: its whole verified emissions are the part's
+        return gap_capped(total, owed, part_allocation, rules.company_gap_cap)
+    part_ve = obligation(sum((Decimal(str(x["emissions"])) for x in covered), Decimal(0)), rounding=rules.rounding)
+    return gap_capped(total, part_ve, part_allocation, rules.company_gap_cap) + max(0, owed - part_ve)
 
 
 def company_obligation(verified: Decimal, rules: ComplianceRules, *, units: Sequence[Mapping[str, Any]] = (),

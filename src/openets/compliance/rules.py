@@ -54,6 +54,9 @@ class ComplianceRules:
     rounding: str = DEFAULT_ROUNDING  # how verified emissions round to whole tonnes owed
     company_gap_cap: Decimal | None = None  # national power market: a company owes at most allocation + this share × VE
     gas_capped_at_allocation: bool = False  # national power market: a gas unit owes at most its allocation
+    # the sectors whose units the gas rule and the gap cap cover (the power plans': ["power"]); a rule set
+    # with either names them, and a company's other rows (steel, cement, aluminium) owe their emissions
+    gap_cap_sectors: frozenset[str] = frozenset()
     takes_over: TakesOver | None = None
 
     @property
@@ -106,6 +109,11 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
     for key in ("deduct_shortfall", "gas_capped_at_allocation"):
         if f.has(key):
             given[key] = f.boolean(key, False)
+    if f.has("gap_cap_sectors"):
+        given["gap_cap_sectors"] = f.strings("gap_cap_sectors")
+    if (given.get("company_gap_cap") is not None or given.get("gas_capped_at_allocation")) and not given.get("gap_cap_sectors"):
+        f.error("gap_cap_sectors", "missing: the sectors the gap cap and the gas rule cover (the power plans: "
+                                   '["power"]); a company\'s rows of other sectors owe their verified emissions')
     if f.has("fine_multiplier"):
         given["fine_multiplier"] = f.decimal_pair("fine_multiplier")
     if f.has("fine_multiplier_default"):

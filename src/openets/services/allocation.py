@@ -361,7 +361,8 @@ class AllocationService:
                                     t.allocations.c.account_id, t.allocations.c.quantity)
                              .where(t.allocations.c.run_id == run_id).order_by(t.allocations.c.id)).all()
             held = self._available(c, [r.account_id for r in rows if r.quantity < 0], uc.id)
-            owed = (self._outstanding(c, run.market) if self._withholds(run.market, run.compliance_year)
+            withholds_all = self._withholds(run.market, run.compliance_year)
+            owed = (self._outstanding(c, run.market) if withholds_all
                     else self._next_year_owed(c, run.market, run.compliance_year))
             from openets.services.falsification import FalsificationService  # Decree 775: a data-fraud cut
 
@@ -397,12 +398,29 @@ class AllocationService:
                       [{"a_id": r.id, "txn": txn.get(f"alloc-{run_id}-{r.company}")} for r in rows])
             if debts:
                 c.execute(insert(t.allocation_debts), debts)
+            self._link_runless(c, run_id, run.market, run.compliance_year, withholds_all,
+                               sorted({d["company"] for d in debts if d["kind"] == "withheld"}))
             c.execute(update(t.allocation_runs).where(t.allocation_runs.c.id == run_id).values(
                 status=issued.value, decided_by=actor.user, decided_us=to_us(self.registry.clock.now()),
                 unit_class_id=uc.id, from_account_id=source.id))
             return RunSummary(run_id, run.market, run.compliance_year, run.kind, issued, len(rows), run.total)
 
         return run_in_transaction(self.engine, work)
+
+    @staticmethod
+    def _link_runless(c: Connection, run_id: int, market: str, year: int, withholds_all: bool,
+                      companies: list[str]) -> None:
+        """A debt recorded with no run (a deduction decided for a year that had no issued allocation run)
+        is linked to the first run that withholds from it: the debts this run's withholding drew on (every
+        kind but ``withheld`` where the market withholds all debts; else the ``nextyear`` rows of earlier
+        years), of the companies it withheld from. A debt already linked keeps its run."""
+        if not companies:
+            return
+        d = t.allocation_debts
+        drawn = (d.c.kind != "withheld") if withholds_all else ((d.c.kind == "nextyear") & (d.c.compliance_year < year))
+        for part in _chunks(companies):
+            c.execute(update(d).where(d.c.run_id.is_(None), d.c.market == market, d.c.company.in_(part), drawn)
+                      .values(run_id=run_id))
 
     def _available(self, c: Connection, account_ids: list[int], unit_class_id: int) -> dict[int, int]:
         if not account_ids:
@@ -428,7 +446,17 @@ class AllocationService:
         a regulator's decision put against the next year's allocation (``nextyear`` rows of an earlier
         compliance year: Decree 775 Art. 24 and the 2021 Measures, an equal amount; Hubei, the rules'
         multiple), less what allocations withheld already (the only ``withheld`` rows such a market has).
-        A claw-back a company could not return (``owed``) is not withheld here: no rule says so."""
+        A claw-back a company could not return (``owed``) is not withheld here: no rule says so.
+
+        A deduction larger than the next year's allocation: the rest stays owed and is withheld by the
+        runs issued after (a further run of that year, then the years after it) until it is paid.
+        unverified: the texts in shared/reference say only that the shortfall is deducted from "next
+        year's allowances" (mechanisms.md §8.1: Decree 775 Art. 24, "equal deduction from next year's
+        allowances"; the 2021 Measures, "deducted from next year's allocation"; Hubei 371号 as recalled in
+        compliance.toml) — none says what becomes of a rest the next year's allocation cannot cover
+        (neither that it is carried to the year after nor that it lapses), so the behaviour is kept as it
+        was: carried until paid. (The wording "不足部分…从其下一年度配额中…扣除" is Shenzhen's rule — the
+        account deduction's rest — not Decree 775's; it says no more about a rest beyond next year.)"""
         d = t.allocation_debts
         signed = case((d.c.kind == "withheld", -d.c.quantity), else_=d.c.quantity)
         q = (select(d.c.company, func.sum(signed).label("n")).where(

@@ -119,7 +119,7 @@ class ComplianceService:
                 per[s.registration_id].append((Surrendered(from_us(reversed_at[s.id]), -s.quantity), offset))
         offset_rules = self._offset_rules(market, year)
         elsewhere = self._covered_elsewhere(market, year)
-        unit_alloc = self._unit_allocations(market, year) if r.per_unit else {}
+        unit_alloc = self._unit_allocations(market, year, r.gap_cap_sectors) if r.per_unit else {}
         terms = self.plan_terms(market, year)
         out = []
         for company in sorted(covered | set(reports)):
@@ -184,9 +184,10 @@ class ComplianceService:
                                         .where(al.c.market.in_(markets), al.c.compliance_year == year,
                                                t.allocation_runs.c.status == RunStatus.ISSUED.value, al.c.quantity > 0))}
 
-    def _unit_allocations(self, market: str, year: int) -> dict[str, dict[str, Decimal]]:
-        """Per company, each generating unit's free allocation for the year: the true-up's final
-        figures where there is one (its detail holds the final allocation), else the issued run's."""
+    def _unit_allocations(self, market: str, year: int, sectors: frozenset[str]) -> dict[str, dict[str, Decimal]]:
+        """Per company, each generating unit's free allocation for the year (the rows of ``sectors``, the
+        rule set's ``gap_cap_sectors``): the true-up's final figures where there is one (its detail holds
+        the final allocation), else the issued run's."""
         runs: dict[str, tuple[int, str]] = {}
         with self.engine.connect() as c:
             for x in c.execute(select(t.allocations.c.company, t.allocations.c.kind, t.allocations.c.detail,
@@ -199,11 +200,13 @@ class ComplianceService:
                     runs[x.company] = (rank, x.detail)
         # a row states its allocation as ``exact`` (benchmark and verified-emissions runs) or ``final`` (an
         # intensity plan's true-up); a pre-allocation row states neither: a year with power and industry
-        # (national 2025) has both kinds, and only the generating units' rows count per unit
+        # (national 2025) has both kinds, and only the generating units' rows count per unit; a company's
+        # rows of other sectors (steel, cement, aluminium: a verified-emissions run's ``exact``) do not
         out: dict[str, dict[str, Decimal]] = {}
         for company, (_, detail) in runs.items():
             out[company] = {str(d["source"]): Decimal(str(d.get("exact", d.get("final"))))
-                            for d in json.loads(detail or "[]") if "exact" in d or "final" in d}
+                            for d in json.loads(detail or "[]")
+                            if ("exact" in d or "final" in d) and d.get("sector") in sectors}
         return out
 
     def _offset_rules(self, market: str, year: int) -> OffsetRules | None:
@@ -443,7 +446,7 @@ class Consequences:
             row = c.execute(select(p.c.id, a.c.id.label("account")).join(a, a.c.party_id == p.c.id).where(
                 p.c.registration_id == s.company, a.c.market == market, a.c.type == "compliance")).first()
             if row is None:  # not reached: a non-compliant company is a covered one, which has this account
-                _debt_recordable(market, year, s.company, s.status.shortfall, None, run_id)
+                _debt_recordable(market, s.company, s.status.shortfall, None)
                 continue
             need = s.status.shortfall
             holdings = [(UnitClassId(h.unit_class_id), int(h.available)) for h in c.execute(
@@ -456,7 +459,7 @@ class Consequences:
                                                      note=f"deduction: {year} shortfall"))
             taken = need - rest
             if rest:
-                _debt_recordable(market, year, s.company, rest, row.id, run_id)
+                _debt_recordable(market, s.company, rest, row.id)
                 debts.append({"kind": "owed", "run_id": run_id, "market": market, "compliance_year": year,
                               "company": s.company, "party_id": row.id, "quantity": rest, "created_us": to_us(now)})
             out.append(Penalty(s.company, "deduction", need, 0,
@@ -469,7 +472,9 @@ class Consequences:
     def _owe_next_year(self, c: Connection, market: str, year: int, multiple: Decimal, late: list[CompanyStatus],
                        now: datetime) -> list[Penalty]:
         """The shortfall × ``multiple`` owed against next year's allocation (a ``nextyear`` debt, withheld
-        by the next allocations issued until it is paid: ``AllocationService.issue``)."""
+        by the next allocations issued until it is paid: ``AllocationService.issue``). Recorded against the
+        year's issued allocation run, or with no run where the year had none (its allowances given by a
+        plain transfer): the first run that withholds it links it to itself."""
         from sqlalchemy import insert
 
         from openets.core.clock import to_us
@@ -484,11 +489,13 @@ class Consequences:
             owe = next_year_deduction(s.status.shortfall, multiple)
             if owe <= 0:
                 continue
-            _debt_recordable(market, year, s.company, owe, party, run_id)
+            _debt_recordable(market, s.company, owe, party)
             debts.append({"kind": "nextyear", "run_id": run_id, "market": market, "compliance_year": year,
                           "company": s.company, "party_id": party, "quantity": owe, "created_us": to_us(now)})
             out.append(Penalty(s.company, "next_year", s.status.shortfall, 0,
-                               f"{multiple} × {s.status.shortfall:,} t = {owe:,} t deducted from the next allocation"))
+                               f"{multiple} × {s.status.shortfall:,} t = {owe:,} t deducted from the next allocation"
+                               + ("" if run_id is not None else f" (no {market} {year} allocation run was issued: "
+                                  "owed until the next run issued withholds it)")))
         if debts:
             c.execute(insert(t.allocation_debts), debts)
         return out
@@ -501,14 +508,12 @@ class Consequences:
                 .order_by(t.penalties.c.company, t.penalties.c.kind))]
 
 
-def _debt_recordable(market: str, year: int, company: str, owe: int, party: int | None, run_id: int | None) -> None:
-    """A shortfall owed against the next allocation is recorded against the year's issued allocation run
-    (``allocation_debts.run_id`` is required) and the company's compliance account: without either it
-    cannot be recorded, and the whole decision is refused (never a deduction silently dropped)."""
+def _debt_recordable(market: str, company: str, owe: int, party: int | None) -> None:
+    """A shortfall owed against the next allocation is recorded against the company's compliance account
+    (the party that owes it): without one it cannot be recorded, and the whole decision is refused (never a
+    deduction silently dropped). ``run_id``: the year's issued allocation run when there is one; a year
+    whose allowances were given without a run (a plain transfer) records the debt with none, owed until
+    the first allocation run that withholds it links it to itself (``AllocationService.issue``)."""
     if party is None:
         raise DomainError("account_missing", f"{company} has no {market} compliance account: the {owe:,} t owed "
                           "against its next allocation cannot be recorded; nothing was decided")
-    if run_id is None:
-        raise DomainError("no_allocation_run", f"no issued {market} {year} allocation run: the {owe:,} t {company} "
-                          "owes against its next allocation cannot be recorded against one; issue the year's "
-                          "allocation as a run first; nothing was decided")

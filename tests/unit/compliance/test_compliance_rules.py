@@ -51,6 +51,24 @@ def test_the_old_per_unit_key_is_refused() -> None:
     assert isinstance(got, list) and "company_gap_cap" in got[0].message
 
 
+def test_the_gap_cap_names_the_sectors_it_covers() -> None:
+    """The gap cap and the gas rule are the power plans': every national rule set with them names
+    ["power"]; a rule set with either and no sectors is refused, naming the key."""
+    from openets.compliance.rules import parse_compliance_rules
+
+    rb = default_rulebook()
+    for year, on in ((2019, date(2021, 6, 1)), (2021, date(2023, 6, 1)), (2023, date(2024, 11, 1)),
+                     (2024, date(2025, 1, 1)), (2025, date(2025, 12, 1))):
+        r = rb.lookup("CEA", year, on, "compliance").section("compliance", ComplianceRules)
+        assert r.per_unit and r.gap_cap_sectors == frozenset({"power"}), year
+    rs = rb.lookup("CEA", 2019, date(2021, 6, 1), "compliance")
+    for data in ({"company_gap_cap": "0.20"}, {"gas_capped_at_allocation": True}):
+        got = parse_compliance_rules(rs, {"deadline": "2021-12-31", **data})
+        assert isinstance(got, list) and [e.field for e in got] == ["gap_cap_sectors"] and "missing" in got[0].message
+    got = parse_compliance_rules(rs, {"deadline": "2021-12-31", "company_gap_cap": "0.20", "gap_cap_sectors": ["power"]})
+    assert isinstance(got, ComplianceRules) and got.gap_cap_sectors == frozenset({"power"})
+
+
 def test_working_days_need_the_order_day() -> None:
     from openets.compliance.rules import parse_compliance_rules
 

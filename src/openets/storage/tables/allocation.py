@@ -45,12 +45,14 @@ allocations = Table(
 # Tonnes a company owes, append-only: "owed" rows (a claw-back larger than its holding; Shenzhen's unpaid
 # compliance shortfall), "nextyear" rows (a shortfall decided against the next year's allocation: national,
 # Hubei) and "withheld" rows (deducted from a later allocation). Outstanding = owed + nextyear − withheld.
-# Never a negative balance.
+# Never a negative balance. run_id: the run the debt was recorded against — the year's issued run, or for a
+# "nextyear" debt decided in a year that had none, NULL until the first allocation run that withholds it
+# (which then sets it to itself); a "withheld" row's run is the run that withheld it.
 allocation_debts = Table(
     "allocation_debts", metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", String(8), nullable=False),  # owed, withheld
-    Column("run_id", Integer, ForeignKey("allocation_runs.id"), nullable=False),
+    Column("run_id", Integer, ForeignKey("allocation_runs.id")),
     Column("market", String(8), nullable=False),
     Column("compliance_year", Integer, nullable=False),
     Column("company", String(32), nullable=False),
