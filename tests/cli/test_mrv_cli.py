@@ -122,3 +122,40 @@ def test_batches_purchases_and_stock(tmp_path: Path) -> None:
     # 12,000 t × 20 GJ/t × 0.026 tC/GJ × 44/12 = 22,880 t, + January's extra 1,000 × 2 × 0.026 × 44/12 = 190.67
     assert out["streams"][0]["emissions_t"] == "23070.67"
     assert any("fuel_balance" in f for f in out["findings"])  # 900 bought vs 12,000 used − 100 from stock
+
+
+def test_mrv_evidence_lists_late_and_missing_months_and_names_every_bad_row(tmp_path: Path) -> None:
+    """National rules (40 days after the month's end, from April 2022, unverified), judged on 20 April 2023
+    for generation and ncv: January is due 31 Jan + 40 = 12 March, February 28 Feb + 40 = 9 April, March
+    31 Mar + 40 = 10 May (not yet due). U1: generation January on 12 March (on time), February on
+    15 April (6 days late); ncv January not uploaded (empty cell: missing), February on 9 April (on
+    time). U2 uploaded nothing: January and February missing for both items. 1 + 1 + 4 = 6 findings."""
+    good = tmp_path / "evidence.csv"
+    good.write_text("机组,月份,数据项,存证日期\nU1,1,generation,2023-03-12\nU1,2,generation,2023-04-15\nU1,1,ncv,\n"
+                    "U1,2,ncv,2023-04-09\nU2,1,generation,\n", encoding="utf-8")
+    args = ["mrv", "evidence", str(good), "--market", "CEA", "--year", "2023", "--today", "2023-04-20",
+            "--items", "generation,ncv"]
+    r = runner.invoke(app, [*args, "--json"])
+    assert r.exit_code == 1 and "6 months late or missing" in r.stderr
+    got = [(f["where"], f["check"]) for f in json.loads(r.stdout)]
+    assert got == [("U1 2023-01 ncv", "evidence_missing"), ("U1 2023-02 generation", "evidence_late"),
+                   ("U2 2023-01 generation", "evidence_missing"), ("U2 2023-01 ncv", "evidence_missing"),
+                   ("U2 2023-02 generation", "evidence_missing"), ("U2 2023-02 ncv", "evidence_missing")]
+    assert "6 days after the due day 2023-04-09" in json.loads(r.stdout)[1]["message"]
+    on_time = tmp_path / "on-time.csv"
+    on_time.write_text("unit,month,item,uploaded\nU1,1,generation,2023-03-12\nU1,2,generation,2023-04-09\n",
+                       encoding="utf-8")
+    r = runner.invoke(app, ["mrv", "evidence", str(on_time), "--market", "CEA", "--year", "2023",
+                            "--today", "2023-04-20", "--items", "generation", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout) == []
+    bad = tmp_path / "bad.csv"  # a month 13, a date that is none, a row twice: every row named, in one line
+    bad.write_text("unit,month,item,uploaded\nU1,13,ncv,2023-03-01\nU1,2,ncv,2023-02-30\nU1,1,ncv,2023-03-01\n"
+                   "U1,1,ncv,2023-03-02\n", encoding="utf-8")
+    r = runner.invoke(app, ["mrv", "evidence", str(bad), "--market", "CEA", "--year", "2023"])
+    assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert all(f"row {n}" in r.stderr for n in (2, 3, 5)) and "given twice" in r.stderr
+    r = runner.invoke(app, [*args[:-1], "generation,coal_colour"])  # an item the rules do not name
+    assert r.exit_code == 1 and "no monthly evidence item coal_colour" in r.stderr
+    r = runner.invoke(app, ["mrv", "evidence", str(good), "--market", "CEA", "--year", "2021",
+                            "--today", "2022-06-01"])  # no evidence rules for 2021: named, not a silent default
+    assert r.exit_code == 1 and "no evidence rules for compliance year 2021" in r.stderr

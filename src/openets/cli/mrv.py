@@ -226,6 +226,36 @@ def check_sector(market: str = typer.Option(...), year: int = typer.Option(...),
     run(go)
 
 
+@app.command()
+def evidence(path: Path = typer.Argument(..., help="Uploads: unit, month, item, uploaded (月度信息化存证; empty "
+                                                   "uploaded: not uploaded); CSV or Excel sheet 'evidence'."),
+             market: str = typer.Option(...), year: int = typer.Option(..., help="The year of the months."),
+             today: str | None = typer.Option(None, help="Judge as on this day (default: today); months not yet "
+                                                         "due are not judged."),
+             items: str | None = typer.Option(None, help="Only these items, comma-separated (of the rules')."),
+             encoding: str = "utf-8-sig", as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
+    """Monthly evidence: each month's items due within the rules' window; late and missing months listed,
+    exit 1 if any."""
+
+    def go() -> None:
+        from datetime import datetime, time
+
+        from openets.core.clock import MARKET_TZ, parse_day
+        from openets.services.evidence import check_uploads, read_uploads
+        from openets.services.rulebook import default_rulebook
+
+        day = parse_day(today, "--today") if today else datetime.now(MARKET_TZ).date()
+        wanted = [i.strip() for i in items.split(",") if i.strip()] if items else []
+        found = check_uploads(default_rulebook(), read_uploads(path, encoding=encoding), market=market, year=year,
+                              today=day, moment=datetime.combine(day, time(12), MARKET_TZ), items=wanted)
+        emit([{"where": f.where, "check": f.check, "message": f.message} for f in found], as_json,
+             title=f"monthly evidence {market} {year}")
+        if found:
+            raise Failure(f"{len(found)} months late or missing, first: {found[0].where}: {found[0].message}")
+
+    run(go)
+
+
 @app.command("list")
 def list_reports(market: str | None = typer.Option(None), year: int | None = typer.Option(None, min=2005, max=2100),
                  state: str | None = typer.Option(None, help="submitted, under_verification, verified, confirmed …"),
