@@ -187,3 +187,27 @@ def test_individuals_fines_at_the_range_edges_on_the_command_line(db_url: str, m
     assert [(r.user_name, r.answer) for r in rows] == [("CEA-reg-2", "fine_outside_range")] * 2 + [("CEA-reg-2", "ok")] * 2
     for r, individuals in zip(rows, ("49999.99", "200000.01", "50000", "200000"), strict=True):
         assert '"fine_yuan": "600000"' in r.path and f'"individuals_yuan": "{individuals}"' in r.path
+
+
+def test_the_annual_reports_sanctions_of_the_year(engine) -> None:  # type: ignore[no-untyped-def]
+    """The annual report's 数据质量处罚 section: the findings against the year's reports and those whose
+    cut falls on the year. A's 2023 report falsified, decided (fine 600,000 yuan = 60,000,000 fen; not
+    corrected: half of 2024 cut); applied by the 2024 run: 100,001 t × 0.5 = 50,000.5 → 50,001 t."""
+    from openets.simulation.outcome import sanction_rows
+
+    w = build_world(engine, FixedClock(datetime(2025, 3, 3, 2, tzinfo=UTC)), market="CEA", vintage=2024, companies=1,
+                    issue=1_000_000, allocate=0)
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000", emissions=D(1))
+    svc = FalsificationService(w.svc)
+    f = svc.record(w.reg, market="CEA", company="CEA-REG-00000", year=2023, kind="falsified", basis="invoices")
+    assert [(r["status"], r["fine_fen"], r["name"]) for r in sanction_rows(w.svc, "CEA", 2023)] == [("found", None, "企业0")]
+    svc.decide(w.reg2, f.id, gains_fen=0, amount_fen=60_000_000, corrected=False, cut_share=D("0.5"))
+    alloc = AllocationService(w.svc)
+    plan = PlanResult("final", (CompanyAllocation("CEA-REG-00000", ("power",), D(100_001), 100_001, ()),), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan, market="CEA", year=2024).run, unit_class=w.unit_class.code,
+                from_account="CEA-ISSUANCE")
+    (row,) = sanction_rows(w.svc, "CEA", 2023)
+    assert (row["kind"], row["status"], row["fine_fen"], row["cut_share"], row["cut_year"], row["cut_t"]) == (
+        "falsified", "decided", 60_000_000, "0.5", 2024, 50_001)
+    assert sanction_rows(w.svc, "CEA", 2024) == [row]  # the year its allocation was cut
+    assert sanction_rows(w.svc, "CEA", 2022) == [] and sanction_rows(w.svc, "BJ", 2023) == []
