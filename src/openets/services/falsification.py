@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from openets.allocation.runs import RunStatus
 from openets.compliance.sanctions import FALSIFICATION_KINDS, DataSanction, allocation_cut, data_sanction
@@ -138,13 +139,25 @@ class FalsificationService:
             if c.execute(select(er.c.id).where(er.c.market == market, er.c.company == company,
                                                er.c.year == year)).first() is None:
                 raise NotFound("emission report", f"{market} {company} {year}")
+            exists = DomainError("finding_exists", f"a {kind} finding against {company}'s {year} report is recorded")
             if c.execute(select(f.c.id).where(f.c.market == market, f.c.company == company, f.c.report_year == year,
                                               f.c.kind == kind)).first() is not None:
-                raise DomainError("finding_exists", f"a {kind} finding against {company}'s {year} report is recorded")
-            fid = c.execute(insert(f).values(market=market, company=company, report_year=year, kind=kind,
-                                             basis=basis.strip(), status="found", found_by=actor.user,
-                                             found_us=to_us(now)).returning(f.c.id)).scalar_one()
-            _remember(c, actor, RECORD_OP, key, digest, fid, now)
+                raise exists
+            # the key claimed first: a concurrent twin waits on it, is refused by its unique index and
+            # retried (storage.db), then replays this one's answer
+            _remember(c, actor, RECORD_OP, key, digest, 0, now)
+            try:
+                fid = c.execute(insert(f).values(market=market, company=company, report_year=year, kind=kind,
+                                                 basis=basis.strip(), status="found", found_by=actor.user,
+                                                 found_us=to_us(now)).returning(f.c.id)).scalar_one()
+            except IntegrityError as exc:  # PostgreSQL: another request recorded the same finding meanwhile
+                if "falsification_once" in str(exc.orig) or "falsification_findings.kind" in str(exc.orig):
+                    raise exists from None
+                raise
+            if key is not None:
+                i = t.idempotency
+                c.execute(update(i).where(i.c.party_id == actor.party_id, i.c.operation == RECORD_OP,
+                                          i.c.key == key).values(txn_id=fid))
             return _finding(c.execute(select(f).where(f.c.id == fid)).one())
 
         return run_in_transaction(self.engine, work)
