@@ -41,12 +41,15 @@ def test_every_state_changing_route_refuses_the_auditor(make_api, login, engine)
         ("POST", "/mrv/reports/{report_id}/start"): None,
         ("POST", "/mrv/reports/{report_id}/verify"): {"emissions": "100"},
         ("POST", "/mrv/reports/{report_id}/confirm"): None,
+        ("POST", "/falsification/findings"): {"market": "BJ", "company": "BJ-REG-00000", "year": 2016,
+                                              "kind": "falsified", "basis": "invoices altered"},
+        ("POST", "/falsification/findings/{finding_id}/decision"): {"corrected": True, "amount_fen": 60_000_000},
     }
     routes = {(m.upper(), path) for path, ops in c.app.openapi()["paths"].items() for m in ops
               if m.upper() in ("POST", "PUT", "PATCH", "DELETE") and path not in SESSION}
     assert routes == set(cases)  # every state-changing route has its case
     h = login(c, "auditor")
-    params = {"instrument": "BEA-2016", "order_id": "1", "notice_id": "1", "market": "BJ", "year": "2016",
+    params = {"instrument": "BEA-2016", "order_id": "1", "notice_id": "1", "finding_id": "1", "market": "BJ", "year": "2016",
               "report_id": str(rid)}
     before = digest(engine)
     for (method, path), body in sorted(cases.items()):

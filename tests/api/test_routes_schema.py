@@ -17,7 +17,7 @@ def test_every_route_has_a_response_model_and_a_unique_operation_id() -> None:
     app = _app()
     routes = [r for r in iter_route_contexts(app.routes) if r.methods]  # the routers' routes flattened
     api = [r for r in routes if r.include_in_schema]
-    assert len(api) == 38  # with GET /registry/verification, GET /audit, GET /compliance/{m}/{y}/rates,
+    assert len(api) == 42  # with the four /falsification routes, GET /registry/verification, GET /audit, GET /compliance/{m}/{y}/rates,
     # POST /registry/limits, GET /registry/accounts/{n}/limits
     assert [f"{sorted(r.methods)} {r.path}" for r in api if r.response_model is None] == []
     assert all(r.tags for r in api)  # each route belongs to its capability's router
@@ -30,7 +30,7 @@ def test_every_route_has_a_response_model_and_a_unique_operation_id() -> None:
 def test_openapi_builds_with_the_schemas_and_problem_details() -> None:
     schema = TestClient(_app()).get("/openapi.json").json()
     ops = [op for path in schema["paths"].values() for op in path.values()]
-    assert len(ops) == 38 and len({op["operationId"] for op in ops}) == 38
+    assert len(ops) == 42 and len({op["operationId"] for op in ops}) == 42
     for op in ops:
         ok = next(v for k, v in op["responses"].items() if k.startswith("2"))
         assert ok["content"]["application/json"]["schema"], op["operationId"]

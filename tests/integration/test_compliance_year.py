@@ -76,6 +76,7 @@ def test_a_small_year_end_to_end(tmp_path: Path) -> None:
     for code, m in by.items():
         assert f"<th>{code}</th>" in page and f"<td>{m['allocated_t']:,}</td>" in page  # markets are the columns
     assert page.count("data:image/png;base64,") >= 5
+    assert page.count("<h3>数据质量处罚 · Data-quality sanctions</h3>") == len(by)  # one per market (none found)
     # the public list and the per-company data through the compliance commands
     for code, m in by.items():
         year = "2019" if code == "CEA" else "2016"  # the national market's year is 2019 (it listed no one before)

@@ -187,3 +187,92 @@ def test_individuals_fines_at_the_range_edges_on_the_command_line(db_url: str, m
     assert [(r.user_name, r.answer) for r in rows] == [("CEA-reg-2", "fine_outside_range")] * 2 + [("CEA-reg-2", "ok")] * 2
     for r, individuals in zip(rows, ("49999.99", "200000.01", "50000", "200000"), strict=True):
         assert '"fine_yuan": "600000"' in r.path and f'"individuals_yuan": "{individuals}"' in r.path
+
+
+def test_the_annual_reports_sanctions_of_the_year(engine) -> None:  # type: ignore[no-untyped-def]
+    """The annual report's 数据质量处罚 section: the findings against the year's reports and those whose
+    cut falls on the year. A's 2023 report falsified, decided (fine 600,000 yuan = 60,000,000 fen; not
+    corrected: half of 2024 cut); applied by the 2024 run: 100,001 t × 0.5 = 50,000.5 → 50,001 t."""
+    from openets.simulation.outcome import sanction_rows
+
+    w = build_world(engine, FixedClock(datetime(2025, 3, 3, 2, tzinfo=UTC)), market="CEA", vintage=2024, companies=1,
+                    issue=1_000_000, allocate=0)
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000", emissions=D(1))
+    svc = FalsificationService(w.svc)
+    f = svc.record(w.reg, market="CEA", company="CEA-REG-00000", year=2023, kind="falsified", basis="invoices")
+    assert [(r["status"], r["fine_fen"], r["name"]) for r in sanction_rows(w.svc, "CEA", 2023)] == [("found", None, "企业0")]
+    svc.decide(w.reg2, f.id, gains_fen=0, amount_fen=60_000_000, corrected=False, cut_share=D("0.5"))
+    alloc = AllocationService(w.svc)
+    plan = PlanResult("final", (CompanyAllocation("CEA-REG-00000", ("power",), D(100_001), 100_001, ()),), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan, market="CEA", year=2024).run, unit_class=w.unit_class.code,
+                from_account="CEA-ISSUANCE")
+    (row,) = sanction_rows(w.svc, "CEA", 2023)
+    assert (row["kind"], row["status"], row["fine_fen"], row["cut_share"], row["cut_year"], row["cut_t"]) == (
+        "falsified", "decided", 60_000_000, "0.5", 2024, 50_001)
+    assert sanction_rows(w.svc, "CEA", 2024) == [row]  # the year its allocation was cut
+    assert sanction_rows(w.svc, "CEA", 2022) == [] and sanction_rows(w.svc, "BJ", 2023) == []
+
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+def test_a_twin_request_committed_meanwhile(engine, keyed: bool) -> None:  # type: ignore[no-untyped-def]
+    """The same finding sent twice at once (a client retrying; two tabs), the twin's transaction still
+    open when this one looks (PostgreSQL lets both start; SQLite queues writers, so there it is the
+    plain second request): one finding. With the same client key, this answer is the twin's finding,
+    replayed; without a key, finding_exists — never a database error."""
+    import threading
+
+    from tests.conftest import ON_PG
+
+    from openets.core.clock import to_us
+    from openets.storage import tables as t
+
+    w = build_world(engine, FixedClock(datetime(2025, 3, 3, 2, tzinfo=UTC)), market="CEA", vintage=2024, companies=1,
+                    issue=0, allocate=0)
+    ReportService(w.svc).determine_missing(w.reg, market="CEA", year=2023, company="CEA-REG-00000", emissions=D(1))
+    svc = FalsificationService(w.svc)
+    ask = dict(market="CEA", company="CEA-REG-00000", year=2023, kind="falsified", basis="invoices",
+               key="retry-1" if keyed else None)
+    if not ON_PG:
+        first = svc.record(w.reg, **ask)  # type: ignore[arg-type]
+        if keyed:
+            assert svc.record(w.reg, **ask).replayed  # type: ignore[arg-type]
+        else:
+            assert _code(lambda: svc.record(w.reg, **ask)) == "finding_exists"  # type: ignore[arg-type]
+        assert [f.id for f in svc.findings("CEA")] == [first.id]
+        return
+    got: list[object] = []
+    twin = engine.connect()
+    tx = twin.begin()
+    # the twin, as the service writes it: the key claimed first, then the finding (not yet committed)
+    if keyed:
+        from openets.services.falsification import RECORD_OP, _digest
+
+        twin.execute(t.idempotency.insert().values(party_id=w.reg.party_id, operation=RECORD_OP, key="retry-1",
+                                                   payload_hash=_digest(w.reg, **{k: v for k, v in ask.items() if k != "key"}),
+                                                   txn_id=0, created_us=to_us(datetime(2025, 3, 3, 2, tzinfo=UTC))))
+    fid = twin.execute(t.falsification_findings.insert().values(
+        market="CEA", company="CEA-REG-00000", report_year=2023, kind="falsified", basis="invoices", status="found",
+        found_by=w.reg.user, found_us=0).returning(t.falsification_findings.c.id)).scalar_one()
+    if keyed:
+        twin.execute(t.idempotency.update().where(t.idempotency.c.key == "retry-1").values(txn_id=fid))
+
+    def send() -> None:
+        try:
+            got.append(svc.record(w.reg, **ask))  # type: ignore[arg-type]
+        except DomainError as exc:
+            got.append(exc.code)
+
+    th = threading.Thread(target=send)
+    th.start()
+    th.join(1.0)
+    assert th.is_alive()  # waiting on the twin's uncommitted row
+    tx.commit()
+    twin.close()
+    th.join(10)
+    (only,) = svc.findings("CEA")
+    if keyed:
+        (answer,) = got
+        assert (answer.id, answer.replayed) == (only.id, True)  # type: ignore[attr-defined]
+    else:
+        assert got == ["finding_exists"]

@@ -48,7 +48,8 @@ def _write_report(data: ReportData, out: Path) -> list[Path]:
     from openets.reports.annual import AnnualData, write_annual_report
 
     return write_annual_report(AnnualData(data.title, data.markets, data.stages, data.conserved, public=data.public,
-                                          bars=data.bars, daily=data.daily, penalties=data.penalties), out)
+                                          bars=data.bars, daily=data.daily, penalties=data.penalties,
+                                          sanctions=data.sanctions), out)
 
 
 def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> None:

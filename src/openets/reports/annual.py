@@ -7,7 +7,7 @@ Figures: per market the companies covered, allowances allocated, verified emissi
 surrendered (allowances and offsets), banked (allowances of the year's vintage companies still hold
 after surrender; the government accounts' remainder apart), orders, trades, volume, turnover, the close, the compliance rates on time, final
 and by quantity (rounded half up to 0.1 %), fines and listed companies; the per-company table in
-the EU Transaction Log manner.
+the EU Transaction Log manner; the data-quality sanctions (数据质量处罚, Decree 775) of the year.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class AnnualData:
     bars: dict[str, list[Bar]] = field(default_factory=dict)  # market → daily bars
     daily: dict[str, list[DayStats]] = field(default_factory=dict)
     penalties: dict[str, list[Any]] = field(default_factory=dict)  # market → Penalty
+    # market → the data-quality sanctions (Decree 775) of the year: the findings against its reports and
+    # those whose allocation cut falls on it, each as a row of SANCTIONS' keys
+    sanctions: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
 
 # the columns of each table: key, Chinese, English, kind (how the number is typed and shown)
@@ -66,6 +69,11 @@ TRADING = (Col("market", "col_market"), Col("day", "col_day", "date"), Col("volu
 PENALTIES = (Col("market", "col_market"), Col("company", "col_company"), Col("kind", "col_kind", names=PENALTY),
              Col("shortfall_t", "col_shortfall_t", "t"), Col("amount_fen", "col_amount_yuan", "yuan"),
              Col("basis", "col_basis"))
+SANCTIONS = (Col("market", "col_market"), Col("company", "col_credit_code"), Col("name", "col_company_name"),
+             Col("report_year", "col_report_year"), Col("kind", "col_finding_kind", names="falsification_kind_"),
+             Col("status", "col_status", names="status_falsification_"), Col("fine_fen", "col_fine_yuan", "yuan"),
+             Col("individual_fen", "col_individuals_fine_yuan", "yuan"), Col("cut_share", "col_cut_share", "ratio"),
+             Col("cut_year", "col_cut_year"), Col("cut_t", "col_cut_t", "t"), Col("decision", "col_decision"))
 AUCTION = (Col("notice", "col_notice"), Col("market", "col_market"), Col("document", "col_document"),
            Col("status", "col_status"), Col("volume", "col_volume_offered_t", "t"),
            Col("reserve_fen", "col_reserve_yuan_t", "yuan"),
@@ -147,6 +155,10 @@ def penalty_rows(data: AnnualData, market: str | None = None) -> list[dict[str, 
              "basis": p.basis} for code, ps in data.penalties.items() if market in (None, code) for p in ps]
 
 
+def sanction_rows(data: AnnualData, market: str | None = None) -> list[dict[str, object]]:
+    return [{"market": code, **r} for code, rows in data.sanctions.items() if market in (None, code) for r in rows]
+
+
 def company_rows(data: AnnualData, market: str | None = None) -> list[dict[str, object]]:
     return [{"market": code, **r} for code, rows in data.public.items() if market in (None, code) for r in rows]
 
@@ -163,6 +175,7 @@ def _excel(data: AnnualData, path: Path) -> Path:
          "cumulative_volume_t": d.cumulative_volume, "cumulative_turnover_fen": d.cumulative_turnover}
         for code, days in data.daily.items() for d in days])
     add_sheet(wb, "Penalties 处罚", PENALTIES, penalty_rows(data), empty="无 · none")
+    add_sheet(wb, "Data quality 数据质量", SANCTIONS, sanction_rows(data), empty="无 · none")
     auctions = [m.auction for m in data.markets if m.auction]
     if auctions:
         add_sheet(wb, "Auctions 竞价", columns_for(auctions, AUCTION), auctions)

@@ -16,10 +16,12 @@ from openets.reports.annual import (
     AUCTION,
     COMPANIES,
     PENALTIES,
+    SANCTIONS,
     STATUS_NAMES,
     SUMMARY,
     AnnualData,
     penalty_rows,
+    sanction_rows,
     summary_rows,
 )
 from openets.reports.excel import Col, code_name, columns_for, number, yuan
@@ -70,6 +72,7 @@ def render_html(data: AnnualData, charts: dict[str, bytes]) -> str:
             "kline": f"kline-{m.code}.png" if f"kline-{m.code}.png" in charts else None,
             "auction": [(c, m.auction[c.key]) for c in columns_for([m.auction], AUCTION)] if m.auction else None,
             "penalties": _table([c for c in PENALTIES if c.key != "market"], penalty_rows(data, m.code)),
+            "sanctions": _table([c for c in SANCTIONS if c.key != "market"], sanction_rows(data, m.code)),
             "companies": _table(columns_for(companies, without_market) if companies else without_market, companies,
                                 COMPANY_ROWS)})
     images = {name: base64.b64encode(png).decode() for name, png in charts.items()}

@@ -1,6 +1,6 @@
 """The annual report as a PDF (fpdf2: pure Python, embeds the bundled Noto Sans SC so Chinese renders
 on any reader): the same figures as the page — the markets side by side, the charts, then per market
-its penalties and the per-company table (the first rows; the whole list is in report.xlsx)."""
+its penalties, its data-quality sanctions and the per-company table (the first rows; the whole list is in report.xlsx)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openets.reports.annual import COMPANIES, PENALTIES, SUMMARY, AnnualData, penalty_rows, summary_rows
+from openets.reports.annual import (
+    COMPANIES,
+    PENALTIES,
+    SANCTIONS,
+    SUMMARY,
+    AnnualData,
+    penalty_rows,
+    sanction_rows,
+    summary_rows,
+)
 from openets.reports.annual_html import show
 from openets.reports.excel import Col, columns_for
 from openets.reports.fonts import font_path
@@ -64,6 +73,8 @@ def write_pdf(data: AnnualData, charts: dict[str, bytes], path: Path) -> Path:
         heading(f"{m.code}")
         heading("处罚 · penalties", 10)
         table([c for c in PENALTIES if c.key != "market"], penalty_rows(data, m.code))
+        heading("数据质量处罚 · data-quality sanctions", 10)
+        table([c for c in SANCTIONS if c.key != "market"], sanction_rows(data, m.code))
         companies = data.public.get(m.code, [])  # the market is the section's
         rest = max(0, len(companies) - PDF_COMPANY_ROWS)
         heading(f"企业 · companies ({len(companies)}" + (f"; the other {rest} in report.xlsx)" if rest else ")"), 10)

@@ -13,7 +13,10 @@ from pathlib import Path
 from openets.compliance.core import rates as compliance_rates
 from openets.market.data import Bar, DayStats, bars, daily_stats
 from openets.services.compliance import ComplianceService, Consequences, Penalty
+from openets.services.falsification import FalsificationService
+from openets.services.names import NO_CODE, company_names
 from openets.services.queries import RegistryQueries
+from openets.services.registry import RegistryService
 from openets.services.sim_queries import SimulationQueries
 from openets.simulation.state import Market
 
@@ -81,6 +84,7 @@ class ReportData:
     bars: dict[str, list[Bar]] = field(default_factory=dict)  # market → daily bars
     daily: dict[str, list[DayStats]] = field(default_factory=dict)
     penalties: dict[str, list[Penalty]] = field(default_factory=dict)  # market → Penalty
+    sanctions: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # market → data-quality rows
 
 
 # the port the annual report is written through: (data, folder) → the files written
@@ -96,7 +100,20 @@ def report_data(result: YearResult, markets: list[Market]) -> ReportData:
         data.daily[code] = daily_stats(prints)
         data.public[code] = ComplianceService(m.svc).public_data(code, m.spec.year, now=m.clock.now())
         data.penalties[code] = Consequences(m.svc).published(code, m.spec.year)
+        data.sanctions[code] = sanction_rows(m.svc, code, m.spec.year)
     return data
+
+
+def sanction_rows(registry: RegistryService, market: str, year: int) -> list[dict[str, object]]:
+    """The year's data-quality sanctions (Decree 775) for the annual report: the findings against the
+    year's reports and those whose allocation cut falls on the year, in the order recorded, each with
+    its decision (none yet: the fines and cut blank) and the tonnes cut once applied."""
+    found = [f for f in FalsificationService(registry).findings(market) if year in (f.report_year, f.cut_year)]
+    names = company_names(registry.engine, (f.company for f in found))
+    return [{"company": f.company, "name": names.get(f.company, NO_CODE), "report_year": f.report_year, "kind": f.kind,
+             "status": f.status, "fine_fen": f.fine_fen, "individual_fen": f.individual_fen,
+             "cut_share": None if f.cut_share is None else str(f.cut_share), "cut_year": f.cut_year,
+             "cut_t": f.cut_quantity, "decision": f.decision} for f in found]
 
 
 def banked(m: Market) -> tuple[int, int]:

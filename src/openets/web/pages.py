@@ -246,6 +246,7 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     from openets.web.company_actions import mount_company_actions
     from openets.web.company_pages import mount_company
     from openets.web.compliance_page import mount_compliance
+    from openets.web.falsification_page import mount_falsification
     from openets.web.lab_page import mount_lab
     from openets.web.role_pages import mount_roles
     from openets.web.work import mount_work
@@ -256,3 +257,4 @@ def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthServic
     mount_company(app, registry=registry, queries=queries, who=who, page=page, yuan=_yuan, local_time=local_time)
     mount_company_actions(app, registry=registry, queries=queries, who=who, page=page)
     mount_roles(app, registry=registry, hub=hub, who=who, page=page, yuan=_yuan)
+    mount_falsification(app, registry=registry, who=who, page=page, yuan=_yuan)

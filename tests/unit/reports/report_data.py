@@ -46,4 +46,13 @@ def sample() -> AnnualData:
         daily={"BJ": [DayStats(date(2017, 3, 1), 1_000, 5_000_000, 1_000, 5_000_000),
                       DayStats(date(2017, 3, 2), 2_500, 12_750_000, 3_500, 17_750_000)]},
         penalties={"BJ": [Penalty("北京水泥二厂", "fine", 10_000, 1_500_000, "京政发〔2014〕14号 第四条"),
-                          Penalty("北京水泥二厂", "listed", 10_000, 0, "公开名单")]})
+                          Penalty("北京水泥二厂", "listed", 10_000, 0, "公开名单")]},
+        # Decree 775: falsified data, no gains, fine 600,000 yuan (60,000,000 fen), individuals 50,000 yuan;
+        # not corrected: 50 % of next year's 100,001 t = 50,000.5 → 50,001 t cut (half up); and one to decide
+        sanctions={"BJ": [{"company": "91110000MA00000001", "name": "北京水泥二厂", "report_year": 2016,
+                           "kind": "falsified", "status": "decided", "fine_fen": 60_000_000,
+                           "individual_fen": 5_000_000, "cut_share": "0.5", "cut_year": 2017, "cut_t": 50_001,
+                           "decision": "illegal gains 0.00 yuan, below 500,000.00: fine 600,000.00 yuan"},
+                          {"company": "91110000MA00000002", "name": "北京热电一厂", "report_year": 2016,
+                           "kind": "no_samples", "status": "found", "fine_fen": None, "individual_fen": None,
+                           "cut_share": None, "cut_year": None, "cut_t": None, "decision": None}]})

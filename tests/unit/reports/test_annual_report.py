@@ -110,3 +110,25 @@ def test_the_pdf_has_pages_and_chinese_text(report: Path) -> None:
     assert "分配配额" in text and "履约状态" in text  # the bilingual headers, drawn in the embedded font
     assert any(name.split()[0] in text for name in STATUS_NAMES.values())  # status names in Chinese
     assert all(m.code in text for m in data.markets)
+
+
+def test_the_data_quality_sanctions_have_their_section(report: Path) -> None:
+    """数据质量处罚 · Data-quality sanctions: per market the year's findings and decisions, in the page,
+    the workbook (typed: fines in yuan from fen, the tonnes cut) and the PDF; none: said so."""
+    page = (report / "report.html").read_text(encoding="utf-8")
+    bj, sh = page.split("<h2>BJ</h2>")[1].split("<h2>SH</h2>")
+    assert "<h3>数据质量处罚 · Data-quality sanctions</h3>" in bj and "数据质量处罚 · Data-quality sanctions" in sh
+    section = bj.split("数据质量处罚 · Data-quality sanctions")[1].split("<h3>")[0]
+    assert '<td class="t">虚假数据 falsified data</td>' in section and '<td class="t">已决定 Decided</td>' in section
+    assert "<td>600,000.00</td>" in section and "<td>50,000.00</td>" in section  # 60,000,000 and 5,000,000 fen
+    assert "<td>0.5</td>" in section and "<td>50,001</td>" in section and "北京水泥二厂" in section
+    assert '<td class="t">未制样送检 no samples sent for testing</td>' in section and "待决定 To decide" in section
+    assert "无 · none" in sh.split("数据质量处罚 · Data-quality sanctions")[1].split("<h3>")[0]
+    sheet = pd.read_excel(report / "report.xlsx", sheet_name="Data quality 数据质量")
+    assert sheet["罚款（元） / fine (yuan)"].tolist()[0] == 600_000
+    assert sheet["核减配额（吨） / cut (t)"].tolist()[0] == 50_001
+    assert sheet["市场 / market"].tolist() == ["BJ", "BJ"]
+    from pypdf import PdfReader
+
+    text = "".join("".join(p.extract_text().replace("\x00", "").split()) for p in PdfReader(report / "report.pdf").pages)
+    assert "数据质量处罚" in text and "600,000.00" in text

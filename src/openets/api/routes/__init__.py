@@ -2,8 +2,20 @@
 
 from fastapi import APIRouter
 
-from openets.api.routes import allocation, auctions, audit, auth, compliance, health, market, mrv, offsets, registry
+from openets.api.routes import (
+    allocation,
+    auctions,
+    audit,
+    auth,
+    compliance,
+    falsification,
+    health,
+    market,
+    mrv,
+    offsets,
+    registry,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (health.router, auth.router, registry.router, market.router, compliance.router,
-                                  allocation.router, mrv.router, auctions.router, offsets.router,
+                                  allocation.router, mrv.router, falsification.router, auctions.router, offsets.router,
                                   audit.router)

@@ -1,0 +1,78 @@
+"""The regulator's read-only page of data-quality findings (web/falsification_page.py) through the app
+with a TestClient, no browser: the findings of the regulator's market with the company's name beside
+its code, the kind, the fines in yuan, the cut share once decided and the tonnes once applied; in
+Chinese and English; linked from the regulator's navigation; anyone else refused."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from tests.api.conftest import PW
+
+from openets.allocation.plan import CompanyAllocation, PlanResult
+from openets.api.deps import COOKIE
+from openets.services.allocation import AllocationService
+from openets.services.falsification import FalsificationService
+
+
+def _as(c, user: str) -> None:  # type: ignore[no-untyped-def]
+    c.cookies.clear()
+    r = c.post("/ui/login", data={"username": user, "password": PW}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    c.cookies.set(COOKIE, r.cookies[COOKIE])
+
+
+def _row(html: str, finding: int) -> str:
+    start = html.index(f'<tr data-id="{finding}"')
+    return html[start:html.index("</tr>", start)]
+
+
+def test_the_regulator_sees_the_findings_decided_and_cut(cea_api) -> None:  # type: ignore[no-untyped-def]
+    c, w, _ = cea_api
+    svc = FalsificationService(w.svc)
+    base = dict(market="CEA", company="CEA-REG-00000", year=2023, basis="invoices altered")
+    cut = svc.record(w.reg, **base, kind="falsified")
+    waiting = svc.record(w.reg, **base, kind="no_samples")
+    # 600,000 yuan (60,000,000 fen) and 50,000 yuan for individuals; not corrected: 50 % of 2024 cut
+    svc.decide(w.reg2, cut.id, gains_fen=0, amount_fen=60_000_000, individual_fen=5_000_000, corrected=False,
+               cut_share=D("0.5"))
+
+    _as(c, "CEA-reg-1")
+    page = c.get("/ui/falsifications")
+    assert page.status_code == 200 and 'id="nav-falsifications"' in page.text and "数据质量违法认定" in page.text
+    row = _row(page.text, cut.id)
+    assert 'data-status="decided"' in row and "已决定" in row and "企业0" in row and "CEA-REG-00000" in row
+    assert "虚假数据" in row and "600,000.00" in row and "50,000.00" in row and "50%" in row and "2024" in row
+    assert "待该年度配额发放时执行" in row  # decided, not yet applied: no tonnes yet
+    other = _row(page.text, waiting.id)
+    assert "待决定" in other and "未制样送检" in other and "600,000.00" not in other
+
+    # the 2024 allocation applies it: A 100,001 t × 0.5 = 50,000.5 → 50,001 t (half up)
+    alloc = AllocationService(w.svc)
+    plan = PlanResult("final", (CompanyAllocation("CEA-REG-00000", ("power",), D(100_001), 100_001, ()),), ())
+    alloc.issue(w.reg2, alloc.propose(w.reg, plan, market="CEA", year=2024).run, unit_class=w.unit_class.code,
+                from_account="CEA-ISSUANCE")
+    en = c.get("/ui/falsifications", params={"lang": "en"})
+    row = _row(en.text, cut.id)
+    assert "Data-quality findings" in en.text and "Decided" in row and "falsified data" in row and "50,001" in row
+    assert "Company 0" not in row and "企业0" in row  # the registered name, as every list shows it
+    assert "To decide" in _row(en.text, waiting.id)
+    assert c.get("/ui/falsifications", params={"year": 2022, "lang": "en"}).text.count("<tr data-id=") == 0
+    assert c.get("/ui/falsifications", params={"year": 99999}).status_code == 422
+
+
+def test_only_regulators_see_the_page(cea_api) -> None:  # type: ignore[no-untyped-def]
+    c, w, _ = cea_api
+    FalsificationService(w.svc).record(w.reg, market="CEA", company="CEA-REG-00000", year=2023, kind="falsified",
+                                       basis="invoices altered")
+    c.cookies.clear()
+    r = c.get("/ui/falsifications", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/ui/login"
+    for user in ("CEA-co-0", "auditor"):
+        _as(c, user)
+        r = c.get("/ui/falsifications")
+        assert r.status_code == 403 and r.headers["content-type"].startswith("text/html"), user
+        assert "CEA-REG-00000" not in r.text and 'id="nav-falsifications"' not in r.text
+    _as(c, "BJ-reg-1")  # another market's regulator: its own market's list, empty
+    r = c.get("/ui/falsifications")
+    assert r.status_code == 200 and "CEA-REG-00000" not in r.text and "· BJ" in r.text
