@@ -9,6 +9,7 @@ import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.core.numbers import MAX_PRICE_FEN, parse_fen
+from openets.core.prices import yuan_text
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -111,7 +112,7 @@ def reserve(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | 
     def go() -> None:
         svc = _svc(db)
         fen = svc.publish_reserve(acting(svc.registry, user), notice_id)
-        emit({"notice": notice_id, "reserve_yuan": f"{fen / 100:.2f}"}, as_json, title="reserve price")
+        emit({"notice": notice_id, "reserve_yuan": f"{yuan_text(fen)}"}, as_json, title="reserve price")
 
     run(go)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, JsonOpt, PartyOpt, acting, clock, emit, engine, run
+from openets.core.prices import yuan_text
 
 if TYPE_CHECKING:
     from openets.services.compliance import ComplianceService
@@ -148,7 +149,7 @@ def _penalties(reg, listed) -> list[dict[str, object]]:
 
     names = company_names(reg.engine, (p.company for p in listed))
     return [{"company": p.company, "company_name": names.get(p.company, NO_CODE), "kind": p.kind,
-             "shortfall_t": p.shortfall, "amount_yuan": f"{p.amount_fen / 100:.2f}", "basis": p.basis} for p in listed]
+             "shortfall_t": p.shortfall, "amount_yuan": f"{yuan_text(p.amount_fen)}", "basis": p.basis} for p in listed]
 
 
 @app.command()

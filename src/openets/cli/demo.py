@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from openets.cli.common import CsvOpt, JsonOpt, console, emit, refuse_live_registry, run
+from openets.core.prices import yuan_text
 from openets.simulation.progress import Progress
 
 if TYPE_CHECKING:
@@ -72,9 +73,10 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
                                 write_report=_write_report).run()
     markets: list[dict[str, Any]] = [{"market": m.code, "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
                 "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "close_yuan":
-                    None if m.close_fen is None else f"{m.close_fen / 100:.2f}", "surrendered_t": m.surrendered,
+                    None if m.close_fen is None else f"{yuan_text(m.close_fen)}", "surrendered_t": m.surrendered,
                 "banked_t": m.banked, "government_t": m.government_remainder, "offsets_t": m.offsets_used, "compliance": m.rate,
-                "compliance_final": m.rate_final, "compliance_quantity": m.rate_quantity, "fines_yuan": f"{m.fines_fen / 100:,.2f}",
+                "compliance_final": m.rate_final, "compliance_quantity": m.rate_quantity,
+                "fines_yuan": yuan_text(m.fines_fen, grouped=True),
                 "listed": m.listed} for m in result.markets]
     stages: list[dict[str, Any]] = [{"stage": s.name, "seconds": round(s.seconds, 2), "budget": round(s.budget, 1), "detail": s.detail}
               for s in result.stages]

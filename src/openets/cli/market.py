@@ -12,6 +12,7 @@ import typer
 
 from openets.cli.common import AsOpt, CsvOpt, DbOpt, Failure, JsonOpt, PartyOpt, acting, clock, emit, engine, run
 from openets.core.numbers import MAX_AMOUNT_FEN, MAX_PRICE_FEN
+from openets.core.prices import yuan_text
 
 app = typer.Typer(no_args_is_help=True)
 # the parser refuses any other value (market/orderbook.py: BUY, SELL, LIMIT, MARKET; select: the exchange)
@@ -28,7 +29,7 @@ def _exchange(db: str | None, instrument: str):
 
 
 def _yuan(fen: int | None) -> str | None:
-    return None if fen is None else f"{fen / 100:.2f}"
+    return None if fen is None else f"{yuan_text(fen)}"
 
 
 def _fen(text: str, what: str, maximum: int = MAX_PRICE_FEN) -> int:
@@ -173,7 +174,7 @@ def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(Non
         out = make_bars(ex.prints(), minutes=minutes)
         emit([{"start": b.start, "open": _yuan(b.open), "high": _yuan(b.high), "low": _yuan(b.low),
                "close": _yuan(b.close), "volume": b.volume, "turnover_yuan": _yuan(b.turnover),
-               "vwap_yuan": f"{b.vwap / 100:.2f}"} for b in out], as_json, title=f"{instrument} bars")
+               "vwap_yuan": f"{yuan_text(b.vwap)}"} for b in out], as_json, title=f"{instrument} bars")
 
     run(go)
 

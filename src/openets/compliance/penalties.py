@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from openets.compliance.core import fine
 from openets.core.errors import DomainError
+from openets.core.prices import yuan_text
 
 
 def _months_back(day: date, months: int) -> date:
@@ -53,9 +54,9 @@ def fines(late: Sequence[tuple[str, int]], price_fen: Decimal, window: tuple[dat
     out = []
     for company, short in late:
         amount = fine(short, m, price_fen, low=low, high=high)
-        basis = f"{m} × {price_fen / 100:.2f} yuan (VWAP of listed trades {start}–{end}) × {short:,} t ({why})"
+        basis = f"{m} × {yuan_text(price_fen)} yuan (VWAP of listed trades {start}–{end}) × {short:,} t ({why})"
         if cap_fen is not None and amount > cap_fen:
-            amount, basis = cap_fen, f"{basis}, capped at {cap_fen / 100:,.2f} yuan"
+            amount, basis = cap_fen, f"{basis}, capped at {yuan_text(cap_fen, grouped=True)} yuan"
         out.append(Fine(company, short, amount, basis))
     return out
 
@@ -68,8 +69,9 @@ def fixed_fines(late: Sequence[tuple[str, int]], range_fen: tuple[int, int], def
     amount, why = (default[0], f"the rules' default: {default[1]}") if amount_fen is None else \
         (amount_fen, "set by the regulator")
     if not low <= amount <= high:
-        raise DomainError("fine_outside_range", f"the fine is set between {low / 100:,.2f} and {high / 100:,.2f} yuan")
-    return [Fine(company, short, amount, f"fixed fine {amount / 100:,.2f} yuan ({why}); {short:,} t short")
+        raise DomainError("fine_outside_range", f"the fine is set between {yuan_text(low, grouped=True)} and "
+                                                f"{yuan_text(high, grouped=True)} yuan")
+    return [Fine(company, short, amount, f"fixed fine {yuan_text(amount, grouped=True)} yuan ({why}); {short:,} t short")
             for company, short in late]
 
 

@@ -11,6 +11,7 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
+from openets.core.prices import yuan_text
 from openets.rules.fields import Fields
 from openets.rules.loader import FieldError, RuleSet
 
@@ -151,8 +152,8 @@ def parse_compliance_rules(rs: RuleSet, data: Mapping[str, Any]) -> ComplianceRu
     if fixed is not None and rng is not None:
         f.error("fine_fixed_yuan", "a rule set fines by a multiple of the price or a fixed amount, not both")
     elif fixed is not None and fixed[0] < fixed[1] and fixed_default is None:
-        f.error("fine_fixed_default_yuan", f"missing: the regulator chooses within {fixed[0] / 100:,.0f}–"
-                                           f"{fixed[1] / 100:,.0f} yuan per case; state the default and its source")
+        f.error("fine_fixed_default_yuan", f"missing: the regulator chooses within {yuan_text(fixed[0], grouped=True)}–"
+                                           f"{yuan_text(fixed[1], grouped=True)} yuan per case; state the default and its source")
     elif fixed is not None and fixed_default is not None and not fixed[0] <= fixed_default <= fixed[1]:
         f.error("fine_fixed_default_yuan", "outside the fixed fine's range")
     if not 1 <= rules.fine_price_months <= 12:

@@ -20,6 +20,7 @@ from typing import Any
 
 from openets.compliance.core import fine
 from openets.core.errors import DomainError
+from openets.core.prices import yuan_text
 from openets.rules.fields import Fields
 from openets.rules.loader import FieldError, RuleSet
 
@@ -133,14 +134,15 @@ def surrender_fine(shortfall: int, rule: SurrenderSanction, *, price_fen: Decima
         assert rule.fixed_fen is not None
         low, high = rule.fixed_fen
         if amount_fen is None or not low <= amount_fen <= high:
-            raise DomainError("fine_outside_range", f"the fine is decided between {low / 100:,.2f} and {high / 100:,.2f} yuan")
-        return SurrenderFine(shortfall, amount_fen, None, f"fixed fine {amount_fen / 100:,.2f} yuan for {shortfall:,} t")
+            raise DomainError("fine_outside_range", f"the fine is decided between {yuan_text(low, grouped=True)} and "
+                                                    f"{yuan_text(high, grouped=True)} yuan")
+        return SurrenderFine(shortfall, amount_fen, None, f"fixed fine {yuan_text(amount_fen, grouped=True)} yuan for {shortfall:,} t")
     assert rule.multiple is not None and rule.default_multiple is not None
     if price_fen is None:
         raise DomainError("price_missing", "the average price of the month before the deadline is needed")
     m = rule.default_multiple if multiple is None else multiple
     amount = fine(shortfall, m, price_fen, low=rule.multiple[0], high=rule.multiple[1])
-    return SurrenderFine(shortfall, amount, m, f"{m} × {price_fen / 100:.2f} yuan (average price of the month "
+    return SurrenderFine(shortfall, amount, m, f"{m} × {yuan_text(price_fen)} yuan (average price of the month "
                                                f"before the deadline) × {shortfall:,} t")
 
 
@@ -167,7 +169,8 @@ def data_fine(rule: DataSanction, *, gains_fen: int, multiple: Decimal | None = 
         return int((multiple * gains_fen).to_integral_value(rounding=ROUND_HALF_UP))
     flo, fhi = rule.fixed_fen
     if amount_fen is None or not flo <= amount_fen <= fhi:
-        raise DomainError("fine_outside_range", f"the fine is decided between {flo / 100:,.2f} and {fhi / 100:,.2f} yuan")
+        raise DomainError("fine_outside_range", f"the fine is decided between {yuan_text(flo, grouped=True)} and "
+                                                f"{yuan_text(fhi, grouped=True)} yuan")
     return amount_fen
 
 
@@ -206,16 +209,16 @@ def data_sanction(rule: DataSanction, *, gains_fen: int, corrected: bool, multip
     A corrected case has no cut."""
     fine_fen = data_fine(rule, gains_fen=gains_fen, multiple=multiple, amount_fen=amount_fen)
     if gains_fen >= rule.gains_threshold_fen:
-        words = f"{multiple} × illegal gains {gains_fen / 100:,.2f} yuan = {fine_fen / 100:,.2f} yuan"
+        words = f"{multiple} × illegal gains {yuan_text(gains_fen, grouped=True)} yuan = {yuan_text(fine_fen, grouped=True)} yuan"
     else:
-        words = (f"illegal gains {gains_fen / 100:,.2f} yuan, below {rule.gains_threshold_fen / 100:,.2f}: "
-                 f"fine {fine_fen / 100:,.2f} yuan decided in the fixed range")
+        words = (f"illegal gains {yuan_text(gains_fen, grouped=True)} yuan, below {yuan_text(rule.gains_threshold_fen, grouped=True)}: "
+                 f"fine {yuan_text(fine_fen, grouped=True)} yuan decided in the fixed range")
     if individual_fen is not None:
         ilo, ihi = rule.individual_fen
         if not ilo <= individual_fen <= ihi:
-            raise DomainError("fine_outside_range", f"the individuals' fine is decided between {ilo / 100:,.2f} "
-                                                    f"and {ihi / 100:,.2f} yuan")
-        words += f"; responsible individuals {individual_fen / 100:,.2f} yuan"
+            raise DomainError("fine_outside_range", f"the individuals' fine is decided between {yuan_text(ilo, grouped=True)} "
+                                                    f"and {yuan_text(ihi, grouped=True)} yuan")
+        words += f"; responsible individuals {yuan_text(individual_fen, grouped=True)} yuan"
     if corrected:
         if cut_share is not None:
             raise DomainError("cut_when_corrected", "a corrected case has no allocation cut")

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import FixedClock
+from openets.core.prices import yuan_text
 from openets.registry.commands import Allocate, Approve, CentralTransfer, Freeze, Issue, Surrender, Transfer, Unfreeze
 from openets.registry.model import AccountType, PartyKind, UnitKind
 from openets.services.database import make_engine, upgrade
@@ -130,7 +131,7 @@ def beijing_compliance(svc: RegistryService, clock: FixedClock, out: Callable[[s
     due = fine(cement.shortfall, Decimal(3), price, low=Decimal(3), high=Decimal(5))
     out(f"[bold]11. Beijing compliance 2016[/bold] (deadline 15 June, order until {order.date()}): "
         f"热电 {statuses[heat_reg].code}, 水泥 {cement.code} ({cement.shortfall:,} t short) → fine 3 × "
-        f"{price / 100:.2f} yuan × {cement.shortfall:,} t = {due / 100:,.2f} yuan; compliance rate "
+        f"{yuan_text(price)} yuan × {cement.shortfall:,} t = {yuan_text(due, grouped=True)} yuan; compliance rate "
         f"{cs.rate('BJ', 2016, now=after)}")
     return {"statuses": {k: v.code for k, v in statuses.items()}, "fine_fen": due}
 
@@ -179,8 +180,8 @@ def shanghai_auction(engine: Engine, out: Callable[[str], None]) -> dict[str, ob
     pub = result.published()
     clearing = pub["clearing_price_fen"]
     assert isinstance(clearing, int)
-    out(f"[bold]12. Shanghai auction[/bold] 30 June 2017: reserve {reserve / 100:.2f} yuan (1.2 × VWAP, ≤ 42), "
-        f"clearing {clearing / 100:.2f} yuan, {pub['volume_sold_t']:,} t to {pub['winners']} "
+    out(f"[bold]12. Shanghai auction[/bold] 30 June 2017: reserve {yuan_text(reserve)} yuan (1.2 × VWAP, ≤ 42), "
+        f"clearing {yuan_text(clearing)} yuan, {pub['volume_sold_t']:,} t to {pub['winners']} "
         f"winners, cover {pub['cover_ratio']}; the units may only be surrendered for 2016")
     return pub
 

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openets.core.actor import Actor, Role
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
+from openets.core.prices import yuan_text
 from openets.messages import Phrases, words
 from openets.services.market_queries import MarketQueries
 from openets.services.web_queries import WebQueries
@@ -40,7 +41,7 @@ def local_time(at: datetime) -> str:
 
 
 def _yuan(fen: int | None) -> str:
-    return "" if fen is None else f"{fen / 100:,.2f}"
+    return "" if fen is None else f"{yuan_text(fen, grouped=True)}"
 
 
 def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthService, hub: Exchanges,

@@ -29,10 +29,11 @@ def test_read_at_each_call_empty_is_unset(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("OPENETS_DATABASE_URL", "postgresql://u@h/db")
     assert database_url() == "postgresql+psycopg://u@h/db"  # seen at once, no cache
     assert database_url("sqlite:///x.db") == "sqlite:///x.db"  # an explicit URL wins
-    monkeypatch.delenv("OPENETS_USER", raising=False)
+    # setenv first, so that monkeypatch restores the variable as it was before the test (a delenv of
+    # an unset variable records nothing, and a later delenv would restore "li" for every test after)
+    monkeypatch.setenv("OPENETS_USER", "")
     export("user", "li")
     assert setting("user") == "li"
-    monkeypatch.delenv("OPENETS_USER")
 
 
 def test_no_other_module_reads_the_environment() -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import Connection, insert
 from openets.core.actor import Actor
 from openets.core.clock import to_us
 from openets.core.errors import DomainError, NotFound
+from openets.core.prices import yuan_text
 from openets.market.checks import BLOCK_CHECKS, Proposed, first_failure
 from openets.registry.commands import Reserve
 from openets.services.exchange.base import ExchangeBase
@@ -51,8 +52,8 @@ class BlockTrades(ExchangeBase):
             bf, sf = self._fee(amount), self._fee(amount)
             if b.cash.available(buyer.party_id) < amount + bf:
                 raise DomainError("cash_insufficient", f"the buyer's available cash "
-                                                       f"{b.cash.available(buyer.party_id) / 100:.2f} yuan does not "
-                                                       f"cover {(amount + bf) / 100:.2f}")
+                                                       f"{yuan_text(b.cash.available(buyer.party_id))} yuan does not "
+                                                       f"cover {yuan_text(amount + bf)}")
             rec = b.session.apply(seller, Reserve(account=sa[0], unit_class=self.unit_class.id,
                                              quantity=quantity, kind="order", note="block trade"))
             b.cash.move(buyer.party_id, 0, amount + bf, "reserve", "block trade")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from openets.core.errors import DomainError
+from openets.core.prices import yuan_text
 from openets.storage import tables as t
 from openets.storage.fastsql import run, run_many
 
@@ -62,7 +63,7 @@ class CashLedger:
         bal, res = cash[0] + d_balance, cash[1] + d_reserved
         if res < 0 or bal < res:
             raise DomainError("cash_insufficient",
-                              f"available cash {(cash[0] - cash[1]) / 100:,.2f} yuan is not enough")
+                              f"available cash {yuan_text(cash[0] - cash[1], grouped=True)} yuan is not enough")
         cash[0], cash[1] = bal, res
         self.rows.append({"party_id": party, "market": self.market, "d_balance": d_balance, "d_reserved": d_reserved,
                           "kind": kind, "ref": ref, "at_us": self.now_us})
