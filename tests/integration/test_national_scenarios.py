@@ -122,3 +122,75 @@ def test_national_2025_power_runs_to_a_compliance_outcome_under_2025s_rules(tmp_
     assert str(comp.deadline) == "2026-12-31" and comp.company_gap_cap == Decimal("0.20")
     days = sorted(from_us(u).astimezone(MARKET_TZ).date().isoformat() for u in surrenders)
     assert days and days[0] >= "2026-06-30" and sum(d <= "2026-12-31" for d in days) >= 1
+
+
+def test_the_bundled_2023_2025_scenario_runs_three_years_under_each_years_rules(tmp_path: Path, db_url: str) -> None:
+    """One `openets run` over 2023, 2024 and 2025 (national-2023-2025.toml, shrunk: 4 power and 3 industry
+    companies, 2 trading days): power every year under that year's plan, steel, cement and aluminium from
+    2024 — no 2023 obligation, 2024 allowances = verified 2024 emissions, 2025 pre-allocated 70 % of them
+    and trued up; each year surrendered under its own compliance rule set; a power company's 2025
+    obligation within the gap cap."""
+    from openets.core.clock import FixedClock
+    from openets.services.compliance import ComplianceService
+    from openets.services.registry import RegistryService
+
+    text = (BUNDLED / "national-2023-2025.toml").read_text(encoding="utf-8")
+    for a, b in {"companies = 60": "companies = 4", "companies = 30": "companies = 3",
+                 "trading_days = 20": "trading_days = 2", "orders_per_day = 300": "orders_per_day = 20"}.items():
+        assert a in text
+        text = text.replace(a, b)
+    for name in ("national-2023-2024-rules.toml", "national-2025-power-rules.toml", "national-2025-industry-rules.toml"):
+        shutil.copy(BUNDLED / name, tmp_path / name)
+    path = tmp_path / "small.toml"
+    path.write_text(text, encoding="utf-8")
+    db = db_url  # an empty database (PostgreSQL where OPENETS_DATABASE_URL names one)
+    r = CliRunner().invoke(app, ["run", str(path), "--db", db, "--no-fresh", "--report", str(tmp_path / "report"), "--json"])
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["conserved"] and out["unit_classes"] == 3  # one vintage a year, every one conserved
+    assert [(m["market"], m["year"], m["companies"]) for m in out["markets"]] == [
+        ("CEA", 2023, 4), ("CEA", 2024, 7), ("CEA", 2025, 7)]
+    # each year's outcome under that year's own compliance rule set: 国环规气候〔2024〕1号 for 2023 and 2024
+    # (deadlines 31 Dec 2024, 31 Dec 2025), the 2025 set for 2025 (31 Dec 2026, unverified)
+    book = rulebook.default_rulebook()
+    for m, deadline in zip(out["markets"], ("2024-12-31", "2025-12-31", "2026-12-31")):
+        at_deadline = datetime.fromisoformat(f"{deadline}T12:00:00+08:00")
+        assert m["rules"] == book.lookup_at("CEA", m["year"], at_deadline, "compliance").label()
+        assert m["rules"].startswith(f"CEA {m['year']}")
+        assert str(rulebook.compliance_rules(book, "CEA", m["year"], at_deadline).deadline) == deadline
+    assert [m["rules"].split("'")[1] for m in out["markets"][:2]] == ["国环规气候〔2024〕1号"] * 2
+    assert all(0 < m["surrendered_t"] <= m["verified_t"] for m in out["markets"])
+    assert sorted(p.name for p in (tmp_path / "report").iterdir() if p.is_dir()) == ["2023", "2024", "2025"]
+
+    engine = make_engine(db)
+    with engine.connect() as c:
+        allocs = c.execute(select(t.allocation_runs.c.compliance_year, t.allocation_runs.c.kind,
+                                  t.allocations.c.company, t.allocations.c.quantity)
+                           .join(t.allocations, t.allocations.c.run_id == t.allocation_runs.c.id)).all()
+        reports = {(row.company, row.year): Decimal(row.verified_emissions) for row in c.execute(
+            select(t.emission_reports.c.company, t.emission_reports.c.year, t.emission_reports.c.verified_emissions))}
+    steel = "CEAC00004"  # the first industry company (numbered after the 4 power companies)
+    # no 2023 obligation: no 2023 report, allocation or status
+    assert (steel, 2023) not in reports and not [a for a in allocs if a.company == steel and a.compliance_year == 2023]
+    svc = RegistryService(engine, clock=FixedClock(datetime(2027, 1, 10, tzinfo=UTC)))
+    (st23,) = [s.status for s in ComplianceService(svc).statuses("CEA", 2023) if s.company == steel]
+    assert not st23.owed, st23
+    # 2024: allowances = verified 2024 emissions, up to whole tonnes (one "final" run, nothing before)
+    ve24 = reports[(steel, 2024)]
+    given24 = [(a.kind, a.quantity) for a in allocs if a.company == steel and a.compliance_year == 2024]
+    assert given24 == [("final", math.ceil(ve24))]
+    # 2025: pre-allocation 70 % × 2024 VE, rounded half up (the plan's rounding); in this run
+    # VE 2024 = 294,067.24 t → 0.70 × 294,067.24 = 205,847.068 → 205,847 t
+    pre25 = [a.quantity for a in allocs if a.company == steel and a.compliance_year == 2025 and a.kind == "pre"]
+    assert pre25 == [int((Decimal("0.70") * ve24).quantize(Decimal(1), rounding="ROUND_HALF_UP"))]
+    assert ve24 == Decimal("294067.24") and pre25 == [205847]
+    # and a true-up after it (benchmark × confirmed output − issued)
+    assert [a.kind for a in allocs if a.company == steel and a.compliance_year == 2025] == ["pre", "trueup"]
+    # a power company's 2025 obligation under the gap cap: at most its allocation + 20 % × VE (rounded up)
+    owed = {s.company: s.status.owed for s in ComplianceService(svc).statuses("CEA", 2025)}
+    for company in ("CEAC00000", "CEAC00001", "CEAC00002", "CEAC00003"):
+        given = sum(a.quantity for a in allocs if a.company == company and a.compliance_year == 2025)
+        ve = reports[(company, 2025)]
+        cap = given + math.ceil(Decimal("0.20") * ve)
+        assert owed[company] is not None and owed[company] == min(math.ceil(ve), cap) or owed[company] < math.ceil(ve)
+        assert owed[company] <= cap

@@ -71,7 +71,8 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
         with Progress(*cols, console=console, transient=False) as p:
             result = YearRunner(scenario, url=db, rule_files=rule_files, progress=_Bars(p), report_dir=report,
                                 write_report=_write_report).run()
-    markets: list[dict[str, Any]] = [{"market": m.code, "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
+    markets: list[dict[str, Any]] = [{"market": m.code, "year": m.year, "rules": m.rules,
+                "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
                 "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "close_yuan":
                     None if m.close_fen is None else f"{yuan_text(m.close_fen)}", "surrendered_t": m.surrendered,
                 "banked_t": m.banked, "government_t": m.government_remainder, "offsets_t": m.offsets_used, "compliance": m.rate,
@@ -89,7 +90,8 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
     t = Table(title=f"{result.name} — every unit class conserved: {result.conserved}")
     t.add_column("")
     for m in markets:
-        t.add_column(str(m["market"]), justify="right")
+        t.add_column(f"{m['market']} {m['year']}" if len(markets) > len({x["market"] for x in markets}) else str(m["market"]),
+                     justify="right")
     for key in ("companies", "allocated_t", "verified_t", "orders", "trades", "volume_t", "close_yuan", "surrendered_t",
                 "banked_t", "government_t", "offsets_t", "compliance", "compliance_final", "compliance_quantity", "fines_yuan", "listed"):
         t.add_row(key, *(f"{m[key]:,}" if isinstance(m[key], int) else str(m[key]) for m in markets))

@@ -4,6 +4,7 @@ registry as one atomic, idempotent batch once a second regulator approves."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -246,7 +247,8 @@ class AllocationService:
                                                                      document=rs.document))
 
     def propose_industry_true_up(self, actor: Actor, output: dict[str, tuple[str, str, Decimal]], *, market: str,
-                                 year: int, benchmarks: dict[str, Decimal] | None = None) -> RunSummary:
+                                 year: int, benchmarks: dict[str, Decimal] | None = None,
+                                 only: Collection[str] | None = None) -> RunSummary:
         """多退少补 of an intensity plan (2025): each company's final allowances, the sector benchmark
         (the plan's, else ``benchmarks``, the user's: the references give none) × its confirmed actual
         output, less what was issued so far (the pre-allocation): positive issues more, negative takes
@@ -260,7 +262,7 @@ class AllocationService:
                  for company, (sector, source, q) in output.items()}
 
         def work(c: Connection) -> RunSummary:
-            issued = self._issued(c, market, year)
+            issued = self._issued(c, market, year, only)
             items = []
             for company in sorted(set(final) | set(issued)):
                 if company not in final:
@@ -276,16 +278,18 @@ class AllocationService:
 
         return run_in_transaction(self.engine, work)
 
-    def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int) -> RunSummary:
+    def propose_true_up(self, actor: Actor, confirmed: PlanResult, *, market: str, year: int,
+                        only: Collection[str] | None = None) -> RunSummary:
         """多退少补: the allocation from confirmed actual output minus what was issued so far, per company.
-        A company issued before but absent from the confirmed data owes back everything."""
+        A company issued before but absent from the confirmed data owes back everything; with ``only``,
+        only among those companies (a year whose steel, cement and aluminium are trued up apart)."""
         actor.require_may_act()
         actor.require_regulator(market)
         if confirmed.kind != "final":
             raise DomainError("kind_invalid", "a true-up is computed from the final (actual output) allocation")
 
         def work(c: Connection) -> RunSummary:
-            issued = self._issued(c, market, year)
+            issued = self._issued(c, market, year, only)
             items = []
             final = {a.company: a for a in confirmed.companies}
             for company in sorted(set(final) | set(issued)):
@@ -302,12 +306,13 @@ class AllocationService:
         confirmed = self.compute(source.confirmed_output(market, year), market=market, year=year, kind="final")
         return self.propose_true_up(actor, confirmed, market=market, year=year)
 
-    def _issued(self, c: Connection, market: str, year: int) -> dict[str, int]:
+    def _issued(self, c: Connection, market: str, year: int, only: Collection[str] | None = None) -> dict[str, int]:
+        """What was issued so far per company (``only``: of those companies)."""
         q = (select(t.allocations.c.company, func.sum(t.allocations.c.quantity).label("n"))
              .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
              .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
                     t.allocation_runs.c.status == RunStatus.ISSUED.value).group_by(t.allocations.c.company))
-        return {r.company: int(r.n) for r in c.execute(q)}
+        return {r.company: int(r.n) for r in c.execute(q) if only is None or r.company in only}
 
     def _store(self, c: Connection, actor: Actor, market: str, year: int, kind: str,
                items: list[tuple[str, int, str, str]], document: str | None = None) -> RunSummary:

@@ -39,14 +39,17 @@ def run_mrv(markets: list[Market], progress: Progress) -> None:
         room = max(min((rules.deadline - d0).days - 10, (first - d0).days - 6), 2)
         verify_after, confirm_after = min(21, room // 2), min(36, room)
         reports = ReportService(svc)
-        ver = svc.create_party(kind=PartyKind.VERIFIER, name=f"{code}核查机构", registration_id=f"VER-{code}")
-        svc.add_user(SYSTEM_SETUP, name=f"{code.lower()}-verifier", party_id=ver, role=Role.VERIFIER)
-        verifier = svc.actor(f"{code.lower()}-verifier")
+        if m.verifier is None:  # the market's first year (a next year keeps its verifier)
+            ver = svc.create_party(kind=PartyKind.VERIFIER, name=f"{code}核查机构", registration_id=f"VER-{code}")
+            svc.add_user(SYSTEM_SETUP, name=f"{code.lower()}-verifier", party_id=ver, role=Role.VERIFIER)
+            m.verifier = svc.actor(f"{code.lower()}-verifier")
+        verifier = m.verifier
+        ver = verifier.party_id
         tick = progress.stage(f"{code} MRV", len(m.companies))
         for c in m.companies:
             streams: list[dict[str, Any]]
             output: list[dict[str, Any]]
-            if m.spec.power:
+            if c.units:  # a power company (a power market's industry companies have none)
                 streams, output, direct = power_streams(c, table, year)
             else:
                 # monthly activity data: gas for ~85 %, diesel for the rest, with a seasonal shape
@@ -71,7 +74,7 @@ def run_mrv(markets: list[Market], progress: Progress) -> None:
             if rng.random() < 0.06:  # the verifier finds fuel purchases missing from the records
                 factor = Decimal(str(1 + rng.uniform(0.01, 0.04)))
                 verified = display(direct * factor)
-                if m.spec.power:  # the correction lands on the units too
+                if c.units:  # the correction lands on the units too
                     output = [{**o, "emissions": str(display(Decimal(o["emissions"]) * factor))} for o in output]
                     verified = sum((Decimal(o["emissions"]) for o in output), Decimal(0))
                 findings = [Finding("major", "fuel purchase records missing for two months: corrected")]

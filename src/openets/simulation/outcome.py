@@ -59,6 +59,8 @@ class MarketOutcome:
     rate_final: str = "-"  # on time or late
     rate_quantity: str = "-"  # tonnes surrendered (up to what each owes) over tonnes owed
     government_remainder: int = 0  # the vintage's allowances left in government accounts (not banked by anyone)
+    year: int = 0  # the compliance year
+    rules: str = ""  # the compliance rule set the year was surrendered under (RuleSet.label)
 
 
 @dataclass
@@ -139,4 +141,4 @@ def market_outcome(m: Market, queries: SimulationQueries) -> MarketOutcome:
         statuses,
         got.on_time.as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
         sum(1 for p in pen if p.kind == "listed"), got.final.as_published(1), got.quantity.as_published(1),
-        government)
+        government, m.spec.year, m.svc.rulebook.lookup_at(m.spec.code, m.spec.year, m.clock.now(), "compliance").label())

@@ -24,7 +24,7 @@ from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.rulebook import default_rulebook
 from openets.services.sim_queries import SimulationQueries
-from openets.simulation.allocation import allocate, allocate_verified, industry_plan, industry_true_up, true_up
+from openets.simulation.allocation import allocate, allocate_verified, industry_plan, industry_true_up, mixed, true_up, true_up_mixed
 from openets.simulation.auction import run_auction
 from openets.simulation.mrv import run_mrv
 from openets.simulation.offsets import run_offsets
@@ -33,7 +33,7 @@ from openets.simulation.schema import Scenario
 from openets.simulation.state import Market, Progress, at
 from openets.simulation.surrender import run_surrender
 from openets.simulation.trading import trade
-from openets.simulation.world import set_up
+from openets.simulation.world import next_year, set_up
 
 
 class YearRunner:
@@ -63,25 +63,69 @@ class YearRunner:
         # the credit buyers of the last market with offsets: as before the split, only they count
         # credits at surrender (the bundled scenario has one such market)
         self.offset_buyers: set[str] = set()
+        self._year = 0  # the year the stages are of, in a scenario of several years (0: one year)
 
     @contextmanager
     def _stage(self, name: str, detail: Callable[[], str] = lambda: "") -> Iterator[None]:
         t0 = time.perf_counter()
         yield
         budget = (sum(m.orders for m in self.markets) / EXCHANGE_RATE if name == "trading" else BUDGET.get(name, 0.0))
-        self.stages.append(StageTime(name, time.perf_counter() - t0, detail(), budget))
+        label = f"{name} ({self._year})" if self._year else name
+        self.stages.append(StageTime(label, time.perf_counter() - t0, detail(), budget))
 
     def run(self) -> YearResult:
+        """Every year of the scenario in turn (one for most: a market over several years carries its companies
+        and their holdings from each year to the next), each year's outcome taken at its end."""
         upgrade(self.engine)
         RegistryService(self.engine, rulebook=self.rulebook).init_markets()
-        for i, spec in enumerate(self.sc.markets):
-            self.rulebook.market(spec.code)  # an unknown market is named before anything runs
-            clock = FixedClock(at(spec.starts or date(spec.year, 6, 30), 10))
-            svc = RegistryService(self.engine, clock=clock, rulebook=self.rulebook)
-            self.markets.append(Market(spec, svc, clock, random.Random(self.sc.scenario.seed * 1000 + i), self.sc.scenario.seed))
+        years = self.sc.years()
+        outcomes = []
+        previous: dict[str, Market] = {}
+        every: list[Market] = []
+        for specs in years:
+            self._year = specs[0].year if len(years) > 1 else 0
+            self.markets = []
+            for spec in specs:
+                i = self.sc.markets.index(spec)  # as before: a generator per market entry
+                self.rulebook.market(spec.code)  # an unknown market is named before anything runs
+                clock = FixedClock(at(spec.starts or date(spec.year, 6, 30), 10))
+                svc = RegistryService(self.engine, clock=clock, rulebook=self.rulebook)
+                self.markets.append(Market(spec, svc, clock, random.Random(self.sc.scenario.seed * 1000 + i),
+                                           self.sc.scenario.seed))
+            self._one_year(previous)
+            outcomes += [market_outcome(m, self.queries) for m in self.markets]
+            previous |= {m.spec.code: m for m in self.markets}
+            every += self.markets
+        totals = RegistryQueries(self.engine).totals()
+        result = YearResult(self.sc.scenario.name, self.stages, outcomes, all(x.conserved for x in totals), len(totals))
+        if self.report_dir is not None and self.write_report is not None:
+            out, write = self.report_dir, self.write_report
+            self._year = 0
+            with self._stage("annual report", lambda: str(out)):
+                if len(years) == 1:
+                    result.files = write(report_data(result, every), out)
+                else:  # a report per year (each market once in it), in a folder of the year's
+                    for specs in years:
+                        year = specs[0].year
+                        ms = [m for m in every if m.spec.year == year]
+                        part = YearResult(f"{self.sc.scenario.name} — {year}", self.stages,
+                                          [o for o in outcomes if o.year == year], result.conserved,
+                                          result.unit_classes)
+                        result.files += write(report_data(part, ms), out / str(year))
+                result.report_dir = out
+
+        self.engine.dispose()
+        return result
+
+    def _one_year(self, previous: dict[str, Market]) -> None:
+        """One compliance year of ``self.markets``: a market already run the year before (``previous``)
+        keeps its parties (world.next_year); its year's allocation, MRV, true-up, trading and surrender."""
         with self._stage("parties and accounts", lambda: f"{sum(len(m.companies) for m in self.markets):,} companies"):
             for m in self.markets:
-                set_up(m, self.progress)
+                if m.spec.code in previous:
+                    next_year(previous[m.spec.code], m)
+                else:
+                    set_up(m, self.progress)
         with self._stage("cap and allocation", lambda: f"{sum(c.allocated for m in self.markets for c in m.companies):,} t"):
             for m in self.markets:
                 allocate(m, self.progress)
@@ -91,7 +135,9 @@ class YearRunner:
         with self._stage("true-up (多退少补)", lambda: ", ".join(f"{m.spec.code} {m.true_up:+,} t" for m in self.markets
                                                              if m.spec.power or m.true_up) or "none"):
             for m in self.markets:
-                if m.spec.power:
+                if mixed(m):
+                    true_up_mixed(m, self.queries)
+                elif m.spec.power:
                     true_up(m, self.queries)
                 elif (plan := industry_plan(m)) is not None:
                     (industry_true_up if plan.method == "intensity" else allocate_verified)(m, self.queries)
@@ -108,13 +154,3 @@ class YearRunner:
         with self._stage("surrender, late payers, fines"):
             for m in self.markets:
                 run_surrender(m, self.progress, self.queries, self.offset_buyers)
-        outcomes = [market_outcome(m, self.queries) for m in self.markets]
-        totals = RegistryQueries(self.engine).totals()
-        result = YearResult(self.sc.scenario.name, self.stages, outcomes, all(x.conserved for x in totals), len(totals))
-        if self.report_dir is not None and self.write_report is not None:
-            out, write = self.report_dir, self.write_report
-            with self._stage("annual report", lambda: str(out)):
-                result.files = write(report_data(result, self.markets), out)
-                result.report_dir = out
-        self.engine.dispose()
-        return result

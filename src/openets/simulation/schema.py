@@ -59,6 +59,27 @@ class UnitKind(_Strict):
         return self
 
 
+class IndustrySpec(_Strict):
+    """A power market's steel, cement and aluminium companies in the same year (national 2024 on): drawn
+    beside the power companies, allocated by the year's industrial plan, trued up apart from power."""
+
+    companies: int = Field(ge=1, le=50_000)
+    sectors: list[str] = Field(min_length=1)
+    emissions_t: tuple[int, int]
+    emissions_change: tuple[Decimal, Decimal] = (Decimal("-0.05"), Decimal("0.05"))
+
+    @model_validator(mode="after")
+    def _ranges(self) -> IndustrySpec:
+        lo, hi = self.emissions_t
+        if not 0 < lo <= hi <= MAX_TONNES:
+            raise ValueError(f"emissions_t is [low, high] tonnes with 0 < low ≤ high ≤ {MAX_TONNES:,}")
+        if not Decimal(-1) < self.emissions_change[0] <= self.emissions_change[1] <= 1:
+            raise ValueError("emissions_change is [low, high] with -1 < low ≤ high ≤ 1")
+        if "power" in self.sectors:
+            raise ValueError("sectors: the power companies are the market's own, not the industry's")
+        return self
+
+
 class MarketSpec(_Strict):
     code: str
     year: int = Field(ge=2013, le=2060)
@@ -78,6 +99,8 @@ class MarketSpec(_Strict):
     power: bool = Field(False, description="a power market: generating units, pre-allocation from base-year "
                                            "output by benchmark, true-up from verified output (national market)")
     starts: date | None = Field(None, description="when the year's set-up happens (default: 30 June of the year)")
+    industry: IndustrySpec | None = Field(None, description="a power market's steel, cement and aluminium companies "
+                                          "in the same year, under the year's industrial plan")
     fleet: list[UnitKind] | None = Field(None, min_length=1, description="a power market's kinds of generating unit "
                                          "(shares adding up to 1); without it, the default fleet of world.power_units")
     mac_yuan: dict[str, tuple[Decimal, Decimal]] = Field(
@@ -113,6 +136,8 @@ class MarketSpec(_Strict):
                 if k.hours[1] * (1 + self.emissions_change[1]) > 8760:
                     raise ValueError(f"a {k.fuel} unit of {k.hours[1]} full-load hours grown by {self.emissions_change[1]} "
                                      "runs more than the 8,760 hours of a year")
+        if self.industry is not None and not self.power:
+            raise ValueError("industry adds steel, cement and aluminium to a power market: set power = true")
         for sector, (a, b) in self.mac_yuan.items():
             if not 0 < a <= b:
                 raise ValueError(f"mac_yuan.{sector} is [low, high] yuan per tonne with 0 < low ≤ high")
@@ -131,10 +156,36 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> Scenario:
-        codes = [m.code for m in self.markets]
-        if len(set(codes)) != len(codes):
-            raise ValueError("each market appears once")
+        """Each market once a year; a market over several years (a later entry of the same code) runs year
+        after year with the same companies, its years in order."""
+        keys = [(m.code, m.year) for m in self.markets]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each market appears once a year")
+        years: dict[str, list[MarketSpec]] = {}
+        for m in self.markets:
+            years.setdefault(m.code, []).append(m)
+        for code, specs in years.items():
+            for a, b in zip(specs, specs[1:]):
+                if b.year != a.year + 1:
+                    raise ValueError(f"{code}: a market's years follow one another ({a.year}, then {b.year})")
+                if (b.companies, b.investors, b.power) != (a.companies, a.investors, a.power):
+                    raise ValueError(f"{code} {b.year}: the same companies, investors and power as {a.year} "
+                                     "(a market's companies carry over from year to year)")
+                if a.industry is not None and (b.industry is None or b.industry.companies != a.industry.companies):
+                    raise ValueError(f"{code} {b.year}: the same industry companies as {a.year}")
         return self
+
+    def years(self) -> list[list[MarketSpec]]:
+        """The markets of each year in turn: the first year's of every market, then the second's, …"""
+        seen: dict[str, int] = {}
+        out: list[list[MarketSpec]] = []
+        for m in self.markets:
+            k = seen.get(m.code, 0)
+            seen[m.code] = k + 1
+            while len(out) <= k:
+                out.append([])
+            out[k].append(m)
+        return out
 
 
 def load_scenario(path: Path) -> tuple[Scenario, list[Path]]:

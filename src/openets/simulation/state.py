@@ -52,6 +52,8 @@ class Market:
     rng: random.Random
     seed: int = 0  # the scenario's seed (generators of their own derive from it)
     regulators: tuple[Actor, Actor] | None = None  # set when the market is set up
+    verifier: Actor | None = None  # the market's verifier, set at its first year's MRV
+    first_year: int = 0  # the market's first year in the run (set up then; its next years carry on)
     unit_class: UnitClass | None = None  # the year's allowances, created at allocation
     companies: list[Company] = field(default_factory=list)
     investors: list[Company] = field(default_factory=list)

@@ -35,8 +35,10 @@ def _open(m: Market) -> list[date]:
     ex = m.exchange = open_exchange(m.svc, m.uc.code)
     ex.reference = int(m.spec.price_yuan * 100)
     ex._rebuild()  # the book's band follows the reference just set (no public way to ask for it yet)
-    m.svc.add_user(SYSTEM_SETUP, name=f"{m.spec.code.lower()}-exchange", party_id=ex.ensure_exchange_party(), role=Role.EXCHANGE,
-                   market=m.spec.code)
+    party = ex.ensure_exchange_party()
+    if m.spec.year == m.first_year:  # a market's next year keeps its exchange operator
+        m.svc.add_user(SYSTEM_SETUP, name=f"{m.spec.code.lower()}-exchange", party_id=party, role=Role.EXCHANGE,
+                       market=m.spec.code)
     # cash: enough for what each company may need to buy, twice over; investors more
     for c in m.companies:  # (their bids go up to what a tonne is worth to them: the penalty at most)
         ex.deposit(c.actor, max(c.obligation - c.allocated, 1000) * int(m.spec.price_yuan * 100) * 5)

@@ -25,6 +25,7 @@ from openets.simulation.state import Company, Market, Progress
 
 def set_up(m: Market, progress: Progress) -> None:
     s, svc, code = m.spec, m.svc, m.spec.code
+    m.first_year = s.year
     party = svc.registry_party(code)
     for n in (1, 2):
         svc.add_user(SYSTEM_SETUP, name=f"{code.lower()}-reg-{n}", party_id=party, role=Role.REGULATOR, market=code)
@@ -59,7 +60,7 @@ def set_up(m: Market, progress: Progress) -> None:
             change = Decimal(str(rng.uniform(float(s.emissions_change[0]), float(s.emissions_change[1]))))
             co = Company(reg_id, pid, actor, acc.id, acc.number, sector, history,
                          (sum(history, Decimal(0)) / 3 * (1 + change)).quantize(Decimal("0.01")))
-            if s.power and not investor:
+            if s.power and not investor:  # (a power market's industry companies are drawn below)
                 co.units = power_units(rng, base, change, s.fleet)
                 co.actual = sum((u["emissions"] for u in co.units), Decimal(0))
             if not investor:
@@ -69,12 +70,82 @@ def set_up(m: Market, progress: Progress) -> None:
         return out, inv
 
     m.companies, m.investors = in_transaction(svc.engine, work)
+    industry = _industry_companies(m, s.companies + s.investors, mac_rng) if s.industry is not None else []
     order = list(range(len(m.companies)))
     rng.shuffle(order)
     for k in order[:n_never]:
         m.companies[k].behaviour = "never"
     for k in order[n_never:n_never + n_late]:
         m.companies[k].behaviour = "late"
+    m.companies += industry
+
+
+def _industry_companies(m: Market, first: int, mac_rng: random.Random) -> list[Company]:
+    """A power market's steel, cement and aluminium companies (``MarketSpec.industry``), numbered after its
+    power companies and investors, their emissions drawn after every power company's (so that the power
+    companies' draws stay what they were without them); on time all (their allowances are their emissions
+    in their first year)."""
+    s, svc, code, rng = m.spec, m.svc, m.spec.code, m.rng
+    ind = s.industry
+    assert ind is not None
+    lo, hi = ind.emissions_t
+
+    def work(c: Connection) -> list[Company]:
+        out: list[Company] = []
+        for j in range(ind.companies):
+            reg_id = f"{code}C{first + j:05d}"
+            sector = ind.sectors[j % len(ind.sectors)]
+            pid = svc.create_party(kind=PartyKind.COMPANY, name=f"{code}企业{first + j:05d}",
+                                   name_en=f"{code} company {first + j}", market=code,
+                                   registration_id=reg_id, sector=sector, conn=c)
+            user = f"{reg_id.lower()}-rep"
+            svc.add_user(SYSTEM_SETUP, name=user, party_id=pid, role=Role.COMPANY, conn=c)
+            actor = Actor(user, PartyId(pid), Role.COMPANY)
+            acc = svc.request_account(actor, market=code, type=AccountType.COMPLIANCE, number=f"{reg_id}-A", conn=c)
+            svc.decide_account(m.r1, acc.number, approve=True, conn=c)
+            base = Decimal(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+            history = tuple((base * Decimal(str(rng.uniform(0.93, 1.07)))).quantize(Decimal(1)) for _ in range(3))
+            change = Decimal(str(rng.uniform(float(ind.emissions_change[0]), float(ind.emissions_change[1]))))
+            co = Company(reg_id, pid, actor, acc.id, acc.number, sector, history,
+                         (sum(history, Decimal(0)) / 3 * (1 + change)).quantize(Decimal("0.01")))
+            abate(co, s, mac_rng)
+            out.append(co)
+        return out
+
+    return in_transaction(svc.engine, work)
+
+
+def next_year(prev: Market, m: Market) -> None:
+    """A market's next year (``m``, its spec the same market's next entry): the same regulators, verifier and
+    companies as ``prev``, each company's emissions history moved on by the year it verified (a power
+    company's units: this year's output becomes the base year), this year's change drawn from ``m``'s
+    generator; the industry companies drawn now when the market first covers them (national 2024)."""
+    s = m.spec
+    m.regulators, m.verifier, m.first_year = prev.regulators, prev.verifier, prev.first_year
+    mac_rng = random.Random(f"abatement {m.seed} {s.code} {s.year}")
+    for co in prev.companies + prev.investors:
+        change = Decimal(str(m.rng.uniform(float(s.emissions_change[0]), float(s.emissions_change[1]))))
+        if co.verified:
+            co.history = (*co.history[1:], co.verified)  # exact: the next pre-allocation is a share of it
+        co.allocated, co.obligation, co.verified, co.output = 0, 0, Decimal(0), Decimal(0)
+        if co.units:
+            for u in co.units:
+                u["intensity"] = u.get("bau_intensity", u["intensity"])
+                u["base_mwh"], u["base_running_hours"], u["base_load_factor"] = (
+                    u["mwh"], u["running_hours"], u["load_factor"])
+                u["mwh"] = (u["base_mwh"] * (1 + change)).quantize(Decimal(1))
+                u["running_hours"] = min(Decimal(8760), (u["base_running_hours"] * (1 + change)).to_integral_value(ROUND_CEILING))
+                u["load_factor"] = _f(u["mwh"], u["capacity_mw"], u["running_hours"])
+                u["emissions"] = (u["mwh"] * u["intensity"]).quantize(Decimal("0.01"))
+            co.actual = sum((u["emissions"] for u in co.units), Decimal(0))
+        elif co.sector != "investment":
+            co.actual = (sum(co.history, Decimal(0)) / 3 * (1 + change)).quantize(Decimal("0.01"))
+        if co.sector != "investment":
+            co.abated, co.mac = 0, None
+            abate(co, s, mac_rng)
+    m.companies, m.investors = list(prev.companies), list(prev.investors)
+    if s.industry is not None and not any(not c.units for c in prev.companies):
+        m.companies += _industry_companies(m, s.companies + s.investors, mac_rng)
 
 
 def abate(co: Company, s: MarketSpec, rng: random.Random) -> None:
@@ -94,6 +165,7 @@ def abate(co: Company, s: MarketSpec, rng: random.Random) -> None:
         return
     keep = 1 - Decimal(co.abated) / Decimal(co.bau)
     for u in co.units:
+        u.setdefault("bau_intensity", u["intensity"])  # a next year abates from business as usual again
         u["intensity"] = (u["intensity"] * keep).quantize(Decimal("0.0001"))
         u["emissions"] = (u["mwh"] * u["intensity"]).quantize(Decimal("0.01"))
     after = sum((u["emissions"] for u in co.units), Decimal(0))
