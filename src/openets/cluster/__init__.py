@@ -1,0 +1,114 @@
+"""Runs on a Ray cluster (``openets lab run --runs N --ray ADDRESS``, ``openets lab compare --ray ADDRESS``),
+for lab ensembles that outgrow one machine: a function over items, each call a Ray task. The only
+module that imports ``ray`` (an optional extra: ``pip install 'openets[ray]'``), and only when a command
+is given ``--ray``; a package of its own, importing nothing of openets, so that the import-linter
+contract in pyproject.toml can forbid ``ray`` to every other package without an exception.
+
+ADDRESS ``local`` or ``auto`` starts a Ray instance on this machine for the one command, kept small
+(:data:`LOCAL_OBJECT_STORE_BYTES`, no dashboard, one CPU per run up to the machine's); any other address
+— ``host:port`` (a cluster's head, GCS port) or ``ray://host:port`` (Ray Client) — is connected to,
+after a TCP probe bounded by :data:`CONNECT_TIMEOUT_S` so an address nothing answers at is refused in
+seconds, not after Ray's own minutes of retries. The caller's lab is already parsed: it is put in Ray's
+object store once and the tasks read it there (a cluster's nodes need openets installed, not the lab's
+files). Ray is shut down when the tasks end, also on an error; a task's error comes back as the error
+it raised, without Ray's remote traceback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+I = TypeVar("I")  # noqa: E741 - an item, beside S(hared) and R(esult)
+R = TypeVar("R")
+
+LOCAL = ("local", "auto")
+LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024  # results are a few MB: Ray's default (30 % of RAM) is not needed
+CONNECT_TIMEOUT_S = 10.0
+MISSING = "Ray is not installed: pip install 'openets[ray]'"
+
+
+class RayMissing(ValueError):
+    """Ray is not importable here (the CLI answers with :data:`MISSING`, exit 2)."""
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise RayMissing(MISSING) from None
+    return ray
+
+
+def available() -> bool:
+    try:
+        _ray()
+    except RayMissing:
+        return False
+    return True
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """host and port of ``host:port`` or ``ray://host:port`` (Ray Client's default port 10001)."""
+    rest = address.removeprefix("ray://")
+    host, sep, port = rest.rpartition(":")
+    if not sep:
+        host, port = rest, "10001" if address.startswith("ray://") else ""
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--ray {address!r}: give local, host:port or ray://host:port")
+    return host.strip("[]"), int(port)
+
+
+def _probe(address: str) -> None:
+    host, port = _host_port(address)
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise ValueError(f"no Ray cluster answers at {address} ({why.lower()} within {CONNECT_TIMEOUT_S:g} s)") from None
+
+
+def _init(ray: Any, address: str, tasks: int) -> None:
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report home from a user's lab
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    if address in LOCAL:
+        cpus = max(1, min(tasks, os.cpu_count() or 1))
+        ray.init(address="local", num_cpus=cpus, object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+                 include_dashboard=False, **quiet)
+        return
+    _probe(address)
+    # something answers: bound Ray's own wait for its control service too (its default is 60 s a try)
+    os.environ.setdefault("RAY_gcs_server_request_timeout_seconds", str(int(CONNECT_TIMEOUT_S)))
+    try:
+        ray.init(address=address, **quiet)
+    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
+        ray.shutdown()
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"Ray at {address}: {text}") from None
+
+
+def run_tasks(address: str, fn: Callable[[S, I], R], shared: S, items: Sequence[I]) -> list[R]:
+    """``[fn(shared, item) for item in items]``, each call a Ray task on ``address``, in order.
+    ``fn`` must be a module-level function (Ray ships it by reference); ``shared`` goes to the object
+    store once."""
+    ray = _ray()
+    _init(ray, address, len(items))
+    try:
+        task = ray.remote(num_cpus=1, max_retries=0)(fn)
+        ref = ray.put(shared)
+        try:
+            return list(ray.get([task.remote(ref, item) for item in items]))
+        except ray.exceptions.RayTaskError as exc:  # the task's own error, not Ray's wrapper and traceback
+            cause = exc.cause if isinstance(getattr(exc, "cause", None), Exception) else None
+            if cause is not None:
+                raise cause from None
+            raise ValueError(f"a Ray task failed: {type(exc).__name__}") from None
+        except ray.exceptions.RayError as exc:  # a worker or node lost, the object store full …
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise ValueError(f"Ray: {type(exc).__name__}: {text}") from None
+    finally:
+        ray.shutdown()
