@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -27,7 +29,8 @@ R = TypeVar("R")
 
 LOCAL = ("local", "auto")
 LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024  # results are a few MB: Ray's default (30 % of RAM) is not needed
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 10.0  # the TCP probe of the address
+PREFLIGHT_TIMEOUT_S = 30.0  # a connection from a child process (see _preflight)
 MISSING = "Ray is not installed: pip install 'openets[ray]'"
 
 
@@ -67,9 +70,11 @@ def _probe(address: str) -> None:
     try:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
             pass
+    except TimeoutError:
+        raise ValueError(f"no Ray cluster answers at {address} (no answer within {CONNECT_TIMEOUT_S:g} s)") from None
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
-        raise ValueError(f"no Ray cluster answers at {address} ({why.lower()} within {CONNECT_TIMEOUT_S:g} s)") from None
+        why = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        raise ValueError(f"no Ray cluster answers at {address} ({why})") from None
 
 
 def _init(ray: Any, address: str, tasks: int) -> None:
@@ -81,14 +86,41 @@ def _init(ray: Any, address: str, tasks: int) -> None:
                  include_dashboard=False, **quiet)
         return
     _probe(address)
-    # something answers: bound Ray's own wait for its control service too (its default is 60 s a try)
-    os.environ.setdefault("RAY_gcs_server_request_timeout_seconds", str(int(CONNECT_TIMEOUT_S)))
+    _preflight(address)
     try:
         ray.init(address=address, **quiet)
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
         ray.shutdown()
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"Ray at {address}: {text}") from None
+        raise ValueError(f"Ray at {address}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_PREFLIGHT = ("import logging, sys, ray\n"
+              "ray.init(address=sys.argv[1], log_to_driver=False, logging_level=logging.ERROR)\n"
+              "ray.shutdown()\n")
+
+
+def _preflight(address: str) -> None:
+    """Connect once from a child process, bounded by :data:`PREFLIGHT_TIMEOUT_S`: something may answer
+    the TCP probe and not be Ray (a proxy, another service), and ``ray.init`` then retries for minutes
+    in its own threads, which cannot be interrupted here; the child can be killed, and its log lines stay
+    out of the command's output."""
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": os.environ.get("RAY_USAGE_STATS_ENABLED", "0")}
+    try:
+        done = subprocess.run([sys.executable, "-c", _PREFLIGHT, address], capture_output=True, text=True,
+                              timeout=PREFLIGHT_TIMEOUT_S, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"no Ray cluster answers at {address} (Ray did not connect within {PREFLIGHT_TIMEOUT_S:g} s)") from None
+    if done.returncode != 0 and ("InvalidAuthToken" in done.stderr or "Unauthenticated" in done.stderr):
+        raise ValueError(f"Ray at {address} refused the connection's token: give this machine the cluster's token "
+                         "(RAY_AUTH_MODE=token, RAY_AUTH_TOKEN or ~/.ray/auth_token; Ray's token-auth guide)")
+    if done.returncode != 0:
+        lines = [x.strip() for x in done.stderr.splitlines() if x.strip() and not x.startswith((" ", "["))]
+        raise ValueError(f"Ray at {address}: {lines[-1] if lines else f'exit {done.returncode}'}")
 
 
 def run_tasks(address: str, fn: Callable[[S, I], R], shared: S, items: Sequence[I]) -> list[R]:
