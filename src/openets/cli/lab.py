@@ -79,7 +79,8 @@ def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, fir
                  if lab.head.bau_shock else "none (bau_shock = 0)")
         emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "ray": ray,
               "bau_shock": shock, "years": summary,
-              "seconds": [round(r.seconds, 2) for r in results]}, as_json, title=f"{lab.head.name}: {runs} runs")
+              "seconds": [round(r.seconds, 2) for r in results], "digests": [r.digest for r in results]},
+             as_json, title=f"{lab.head.name}: {runs} runs")
         return
     if db is not None:
         refuse_live_registry(db, "the lab")

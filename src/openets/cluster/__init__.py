@@ -30,7 +30,7 @@ R = TypeVar("R")
 LOCAL = ("local", "auto")
 LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024  # results are a few MB: Ray's default (30 % of RAM) is not needed
 CONNECT_TIMEOUT_S = 10.0  # the TCP probe of the address
-PREFLIGHT_TIMEOUT_S = 30.0  # a connection from a child process (see _preflight)
+PREFLIGHT_TIMEOUT_S = 30.0  # a connection from a child process (see _preflight); $OPENETS_RAY_TIMEOUT overrides
 MISSING = "Ray is not installed: pip install 'openets[ray]'"
 
 
@@ -104,17 +104,31 @@ _PREFLIGHT = ("import logging, sys, ray\n"
               "ray.shutdown()\n")
 
 
+def _timeout() -> float:
+    text = os.environ.get("OPENETS_RAY_TIMEOUT", "").strip()
+    if not text:
+        return PREFLIGHT_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise ValueError(f"OPENETS_RAY_TIMEOUT={text!r}: give the seconds to wait for a Ray cluster (above 0, at most 3600)")
+    return value
+
+
 def _preflight(address: str) -> None:
-    """Connect once from a child process, bounded by :data:`PREFLIGHT_TIMEOUT_S`: something may answer
+    """Connect once from a child process, bounded by :data:`PREFLIGHT_TIMEOUT_S` (or $OPENETS_RAY_TIMEOUT): something may answer
     the TCP probe and not be Ray (a proxy, another service), and ``ray.init`` then retries for minutes
     in its own threads, which cannot be interrupted here; the child can be killed, and its log lines stay
     out of the command's output."""
+    limit = _timeout()
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": os.environ.get("RAY_USAGE_STATS_ENABLED", "0")}
     try:
         done = subprocess.run([sys.executable, "-c", _PREFLIGHT, address], capture_output=True, text=True,
-                              timeout=PREFLIGHT_TIMEOUT_S, env=env, check=False)
+                              timeout=limit, env=env, check=False)
     except subprocess.TimeoutExpired:
-        raise ValueError(f"no Ray cluster answers at {address} (Ray did not connect within {PREFLIGHT_TIMEOUT_S:g} s)") from None
+        raise ValueError(f"no Ray cluster answers at {address} (Ray did not connect within {limit:g} s)") from None
     if done.returncode != 0 and ("InvalidAuthToken" in done.stderr or "Unauthenticated" in done.stderr):
         raise ValueError(f"Ray at {address} refused the connection's token: give this machine the cluster's token "
                          "(RAY_AUTH_MODE=token, RAY_AUTH_TOKEN or ~/.ray/auth_token; Ray's token-auth guide)")
