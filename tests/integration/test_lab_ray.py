@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -58,6 +59,24 @@ def test_two_run_ensemble_on_local_ray_is_the_two_process_ensemble(tmp_path: Pat
     assert a["digests"] == b["digests"]
     assert _without_timing(a) == _without_timing(b)
     print(f"\ntwo-run ensemble: --workers 2 {t1 - t0:.1f} s, --ray local {t2 - t1:.1f} s")  # the README's figures (-s)
+    import ray
+
+    assert not ray.is_initialized()  # shut down when the ensemble ended
+
+
+@needs_ray
+def test_a_task_error_comes_back_as_itself_and_ray_is_shut_down() -> None:
+    import ray
+
+    from openets.cluster import run_tasks
+
+    # the tasks are textwrap.shorten(text, 40) and textwrap.shorten(text, 1): the second raises
+    # ValueError("placeholder too large for max width") in its worker
+    with pytest.raises(ValueError, match="placeholder too large") as caught:
+        run_tasks("local", textwrap.shorten, "a lab run as a Ray task", [40, 1])
+    assert not isinstance(caught.value, ray.exceptions.RayError)  # the task's own error, not Ray's wrapper
+    assert "Traceback" not in str(caught.value)
+    assert not ray.is_initialized()
 
 
 @needs_ray
