@@ -142,8 +142,8 @@ def run_tasks(address: str, fn: Callable[[S, I], R], shared: S, items: Sequence[
     ``fn`` must be a module-level function (Ray ships it by reference); ``shared`` goes to the object
     store once."""
     ray = _ray()
-    _init(ray, address, len(items))
     try:
+        _init(ray, address, len(items))  # inside: a start that fails half-way is shut down too
         task = ray.remote(num_cpus=1, max_retries=0)(fn)
         ref = ray.put(shared)
         try:
