@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import textwrap
 import threading
@@ -162,3 +163,57 @@ def test_an_address_that_answers_and_is_not_ray_is_refused_in_bounded_time(
     monkeypatch.setenv("OPENETS_RAY_TIMEOUT", "soon")
     bad = runner.invoke(app, ["lab", "run", str(_small_lab(tmp_path)), "--runs", "2", "--ray", address])
     assert bad.exit_code == 1 and "OPENETS_RAY_TIMEOUT='soon'" in bad.stderr
+
+
+def _free_port() -> int:
+    with socket.create_server(("0.0.0.0", 0)) as s:
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def head_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, int]]:
+    """A Ray head node of its own (``ray start --head --block``: its processes end with it), 2 CPUs and a
+    100 MB object store; (its GCS port, its Ray Client port). Ray's token authentication on: the head
+    and the test's commands share the token file, as a user's machine and cluster would share a token."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    gcs, client = _free_port(), _free_port()
+    ray_cli = Path(sys.executable).with_name("ray")
+    log = (tmp_path / "head.log").open("w")
+    proc = subprocess.Popen([str(ray_cli), "start", "--head", "--block", "--port", str(gcs), "--ray-client-server-port",
+                             str(client), "--num-cpus", "2", "--object-store-memory", str(100 * 1024 * 1024),
+                             "--include-dashboard", "false", "--disable-usage-stats"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "block forever" not in (tmp_path / "head.log").read_text(errors="replace"):
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "head.log").read_text(errors="replace")
+            time.sleep(0.5)
+        yield gcs, client
+    finally:
+        proc.terminate()  # the head drains and stops its own processes
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@needs_ray
+@pytest.mark.slow
+def test_ensemble_on_a_head_node_by_address_and_by_ray_client(tmp_path: Path, head_node: tuple[int, int]) -> None:
+    gcs, client = head_node
+    path = str(_small_lab(tmp_path))
+    procs = runner.invoke(app, ["lab", "run", path, "--runs", "2", "--workers", "2", "--json"])
+    assert procs.exit_code == 0, procs.stderr
+    expected = _without_timing(json.loads(procs.stdout))
+    openets = Path(sys.executable).with_name("openets")
+    for address in (f"127.0.0.1:{gcs}", f"ray://127.0.0.1:{client}"):
+        t0 = time.perf_counter()
+        # a fresh process, as a user runs it: Ray reads RAY_AUTH_MODE when it is first imported
+        result = subprocess.run([str(openets), "lab", "run", path, "--runs", "2", "--ray", address, "--json"],
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, (address, result.stderr[-2000:])
+        out = json.loads(result.stdout)
+        assert out["ray"] == address and _without_timing(out) == expected
+        print(f"\n{address}: {time.perf_counter() - t0:.1f} s")
