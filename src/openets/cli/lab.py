@@ -42,22 +42,45 @@ def _table(title: str, years: list[dict[str, Any]]) -> None:
     console.print(t)
 
 
-def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, firms: bool) -> None:
+RayOpt = typer.Option(None, "--ray", metavar="ADDRESS", help="Run the runs as Ray tasks: local (or auto) starts a Ray "
+                      "instance here, host:port or ray://host:port joins a cluster (pip install 'openets[ray]').")
+
+
+def _ray_ready(address: str | None, workers: int) -> None:
+    """Refuse --ray beside --workers (one line, exit 2): --workers counts local processes, and on Ray the
+    cluster's CPUs run the tasks — one of the two would be silently ignored otherwise; and refuse it
+    when Ray is not installed, before the lab is read or anything runs."""
+    if address is None:
+        return
+    if workers > 1:
+        raise Failure("--ray and --workers: choose one (--workers counts local processes; on Ray the cluster's CPUs run "
+                      "the runs)", 2)
+    from openets.cluster import MISSING, available
+
+    if not available():
+        raise Failure(MISSING, 2)
+
+
+def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, firms: bool, ray: str | None) -> None:
     from openets.simulation.lab import LabRunner
     from openets.simulation.lab_ensemble import run_ensemble, summarise
     from openets.simulation.labfile import load_lab
 
+    if ray is not None and runs < 2:
+        raise Failure("--ray runs an ensemble's runs as Ray tasks: give --runs 2 or more (one run runs here)", 2)
+    _ray_ready(ray, workers)
     lab = load_lab(path)  # every problem named before anything runs
     if runs > 1:
         if db is not None:
             raise Failure("--db names one database: an ensemble runs each of its runs on its own (leave --db out)", 2)
-        results = run_ensemble(path, runs, workers, lab.head.seed)
+        results = run_ensemble(path, runs, workers, lab.head.seed, ray=ray, lab=lab)
         summary = summarise(results)
         shock = (f"each firm's BAU × (1 + e), e ~ Normal(0, {lab.head.bau_shock}) truncated at ±3 sd, per seed"
                  if lab.head.bau_shock else "none (bau_shock = 0)")
-        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "bau_shock": shock,
-              "years": summary,
-              "seconds": [round(r.seconds, 2) for r in results]}, as_json, title=f"{lab.head.name}: {runs} runs")
+        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "ray": ray,
+              "bau_shock": shock, "years": summary,
+              "seconds": [round(r.seconds, 2) for r in results], "digests": [r.digest for r in results]},
+             as_json, title=f"{lab.head.name}: {runs} runs")
         return
     if db is not None:
         refuse_live_registry(db, "the lab")
@@ -79,17 +102,18 @@ def run_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its firms
             runs: int = typer.Option(1, "--runs", min=1, max=1000, help="An ensemble: this many runs, seeds seed … seed + N − 1."),
             workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes for an ensemble."),
             db: str | None = typer.Option(None, "--db", help="Run on this database (default: SQLite in memory)."),
-            firms: bool = typer.Option(False, "--firms", help="With --json: each firm's abatement, trades and cost.")) -> None:
+            firms: bool = typer.Option(False, "--firms", help="With --json: each firm's abatement, trades and cost."),
+            ray: str | None = RayOpt) -> None:
     """Run a lab: the firms as agents trading through the exchange under the market's rules, each
     year beside the analytic competitive price, least cost and no-trade cost."""
-    run(lambda: _run(path, as_json, runs, workers, db, firms))
+    run(lambda: _run(path, as_json, runs, workers, db, firms, ray))
 
 
 COMPARE_FIELDS = ("price_yuan", "analytic_price_yuan", "abatement_t", "analytic_abatement_t", "cost_yuan", "least_cost_yuan",
                   "efficiency", "compliance_rate", "banked_t", "reserve_t")
 
 
-def _compare(path: Path, what_ifs: list[str], out: Path | None, as_json: bool, workers: int) -> None:
+def _compare(path: Path, what_ifs: list[str], out: Path | None, as_json: bool, workers: int, ray: str | None) -> None:
     from openets.core.settings import lab_dir
     from openets.reports.lab_compare import write_report
     from openets.simulation.lab_compare import compare
@@ -98,9 +122,10 @@ def _compare(path: Path, what_ifs: list[str], out: Path | None, as_json: bool, w
 
     if not what_ifs:
         raise Failure("give at least one --what-if (e.g. --what-if cap=-10%)", 2)
+    _ray_ready(ray, workers)
     changes = parse_what_ifs(what_ifs)  # every bad what-if named before anything runs
     lab = load_lab(path)
-    doc = compare(lab, changes, workers=workers)
+    doc = compare(lab, changes, workers=workers, ray=ray)
     written = write_report(doc, out or lab_dir() / path.stem)
     if as_json:
         emit({**doc, "written": [str(p) for p in written]}, True)
@@ -128,10 +153,11 @@ def compare_lab(path: Path = typer.Argument(..., help="The lab file (TOML; its f
                 out: Path | None = typer.Option(None, "--out", help="Folder for comparison.html, .xlsx, .json (default: the "
                                                 "lab file's name in $OPENETS_LAB_DIR or var/lab: the dashboard's lab page reads it)."),
                 as_json: bool = JsonOpt, as_csv: bool = CsvOpt,
-                workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (one run each).")) -> None:
+                workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (one run each)."),
+                ray: str | None = RayOpt) -> None:
     """Run the base lab and each what-if side by side, beside the analytic model's prediction; write
     the HTML and Excel report (and the JSON the dashboard's lab page reads)."""
-    run(lambda: _compare(path, what_if, out, as_json, workers))
+    run(lambda: _compare(path, what_if, out, as_json, workers, ray))
 
 
 @app.command()

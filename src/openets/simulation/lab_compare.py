@@ -25,6 +25,10 @@ def _run(lab: Lab) -> LabResult:
     return LabRunner(lab).run()
 
 
+def _run_variant(_: None, lab: Lab) -> LabResult:
+    return _run(lab)
+
+
 def _cell(v: object) -> object:
     return None if v is None else v if isinstance(v, int) else str(v)
 
@@ -61,10 +65,15 @@ def _change(base: dict[str, Any], var: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def compare(lab: Lab, what_ifs: list[WhatIf], *, workers: int = 1) -> dict[str, Any]:
-    """Run the base and every variant (in ``workers`` processes), same seed; the comparison document."""
+def compare(lab: Lab, what_ifs: list[WhatIf], *, workers: int = 1, ray: str | None = None) -> dict[str, Any]:
+    """Run the base and every variant (in ``workers`` processes, or as Ray tasks on the cluster at
+    ``ray``: :mod:`openets.cluster`), same seed; the comparison document."""
     labs = [lab, *(apply(lab, w) for w in what_ifs)]  # every what-if applied (and refused) before anything runs
-    if workers > 1 and len(labs) > 1:
+    if ray is not None:
+        from openets.cluster import run_tasks
+
+        results = run_tasks(ray, _run_variant, None, labs)
+    elif workers > 1 and len(labs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(labs))) as pool:
             results = list(pool.map(_run, labs))
     else:

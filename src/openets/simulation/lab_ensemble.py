@@ -4,7 +4,8 @@ percentiles over the runs). A seed draws the agents' quotes and, with the lab's 
 an emission shock for each firm: BAU × (1 + e), e ~ Normal(0, bau_shock) truncated at ±3 sd (a draw
 outside is drawn again), e to 6 decimals, the shocked BAU rounded up to whole tonnes (the unit a
 surrender counts) — the same shocks in every year of the run, and the analytic answer is the
-shocked firms' own. (Ray is not installed here; runs go to local processes only.)"""
+shocked firms' own. With ``ray`` (an address: :mod:`openets.cluster`) the runs are Ray tasks instead, on the
+lab parsed here (a cluster's nodes need not see its files); the results are the same."""
 
 from __future__ import annotations
 
@@ -44,9 +45,20 @@ def _one(path: str, seed: int) -> LabResult:
     return LabRunner(shocked(load_lab(Path(path)), seed), seed=seed).run()
 
 
-def run_ensemble(path: Path, runs: int, workers: int, first_seed: int) -> list[LabResult]:
-    """``runs`` lab runs with seeds first_seed, first_seed + 1, …; in ``workers`` processes (1: here)."""
+def run_seed(lab: Lab, seed: int) -> LabResult:
+    """One run of an ensemble: the parsed lab, shocked by the seed's draws, run with that seed."""
+    return LabRunner(shocked(lab, seed), seed=seed).run()
+
+
+def run_ensemble(path: Path, runs: int, workers: int, first_seed: int, *, ray: str | None = None,
+                 lab: Lab | None = None) -> list[LabResult]:
+    """``runs`` lab runs with seeds first_seed, first_seed + 1, …; in ``workers`` processes (1: here),
+    or as Ray tasks on the cluster at ``ray`` (the lab, parsed here unless given, shipped to them)."""
     seeds = [first_seed + i for i in range(runs)]
+    if ray is not None:
+        from openets.cluster import run_tasks
+
+        return run_tasks(ray, run_seed, lab if lab is not None else load_lab(path), seeds)
     if workers <= 1:
         return [_one(str(path), s) for s in seeds]
     with ProcessPoolExecutor(max_workers=workers) as pool:
