@@ -1,7 +1,7 @@
 """Runs on a Ray cluster (``openets lab run --runs N --ray ADDRESS``, ``openets lab compare --ray ADDRESS``),
 for lab ensembles that outgrow one machine: a function over items, each call a Ray task. The only
 module that imports ``ray`` (an optional extra: ``pip install 'openets[ray]'``), and only when a command
-is given ``--ray``; a package of its own, importing nothing of openets, so that the import-linter
+is given ``--ray``; a package of its own, importing only openets.core (its settings), so that the import-linter
 contract in pyproject.toml can forbid ``ray`` to every other package without an exception.
 
 ADDRESS ``local`` or ``auto`` starts a Ray instance on this machine for the one command, kept small
@@ -22,6 +22,8 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+
+from openets.core.settings import export, setting
 
 S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 - an item, beside S(hared) and R(esult)
@@ -78,7 +80,8 @@ def _probe(address: str) -> None:
 
 
 def _init(ray: Any, address: str, tasks: int) -> None:
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report home from a user's lab
+    if setting("ray_usage_stats") is None:
+        export("ray_usage_stats", "0")  # no usage report home from a user's lab (its child processes inherit it)
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address in LOCAL:
         cpus = max(1, min(tasks, os.cpu_count() or 1))
@@ -105,7 +108,7 @@ _PREFLIGHT = ("import logging, sys, ray\n"
 
 
 def _timeout() -> float:
-    text = os.environ.get("OPENETS_RAY_TIMEOUT", "").strip()
+    text = (setting("ray_timeout") or "").strip()
     if not text:
         return PREFLIGHT_TIMEOUT_S
     try:
@@ -123,10 +126,11 @@ def _preflight(address: str) -> None:
     in its own threads, which cannot be interrupted here; the child can be killed, and its log lines stay
     out of the command's output."""
     limit = _timeout()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": os.environ.get("RAY_USAGE_STATS_ENABLED", "0")}
+    if setting("ray_usage_stats") is None:
+        export("ray_usage_stats", "0")
     try:
         done = subprocess.run([sys.executable, "-c", _PREFLIGHT, address], capture_output=True, text=True,
-                              timeout=limit, env=env, check=False)
+                              timeout=limit, check=False)
     except subprocess.TimeoutExpired:
         raise ValueError(f"no Ray cluster answers at {address} (Ray did not connect within {limit:g} s)") from None
     if done.returncode != 0 and ("InvalidAuthToken" in done.stderr or "Unauthenticated" in done.stderr):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 Setting = Literal["database_url", "secret", "now", "user", "crash_at", "local_admin", "config_dir", "xdg_config_home",
-                  "trust_forwarded", "checkpoint_key", "lab_dir"]
+                  "trust_forwarded", "checkpoint_key", "lab_dir", "ray_timeout", "ray_usage_stats"]
 VARIABLES: dict[Setting, str] = {
     "database_url": "OPENETS_DATABASE_URL",  # the database (default: storage.db.DEFAULT_URL, SQLite)
     "secret": "OPENETS_SECRET",  # signs the service's tokens; several workers must share one
@@ -22,6 +22,8 @@ VARIABLES: dict[Setting, str] = {
     "trust_forwarded": "OPENETS_TRUST_FORWARDED",  # 1: believe X-Forwarded-For (behind a proxy you run)
     "checkpoint_key": "OPENETS_CHECKPOINT_KEY",  # the regulator's key signing registry checkpoints
     "lab_dir": "OPENETS_LAB_DIR",  # where `openets lab compare` writes and the dashboard's lab page reads (var/lab)
+    "ray_timeout": "OPENETS_RAY_TIMEOUT",  # seconds to wait for a Ray cluster (`lab run --ray`; default 30)
+    "ray_usage_stats": "RAY_USAGE_STATS_ENABLED",  # Ray's own: set to 0 for a lab's Ray unless the user set it
 }
 LAB_DIR = "var/lab"  # the lab comparisons' folder when OPENETS_LAB_DIR is unset
 

@@ -141,6 +141,11 @@ class EmissionReport:
         """The verifier's result: verified (possibly corrected) emissions and output, findings, statement."""
         if emissions < 0:
             raise DomainError("value_negative", "verified emissions cannot be negative")
+        unnamed = [i for i, row in enumerate(output, 1) if isinstance(row, dict) and "emissions" in row
+                   and not row.get("sector")] if isinstance(output, list) else []
+        if unnamed:  # compliance applies the power plans' gap cap by a unit's sector: none is no default
+            raise DomainError("output_sector_missing", f"verified output row{'s' if len(unnamed) > 1 else ''} "
+                              f"{', '.join(map(str, unnamed))}: a unit's emissions are given without its sector")
         done = self.apply("verify", actor=actor, role="verifier", at=at, note=statement, org=org)
         return replace(done, verified_emissions=emissions, verified_output=output, findings=tuple(findings),
                        statement=statement)

@@ -261,12 +261,15 @@ class AllocationService:
         final = {company: (sector, source, q, industry.allocation(rules, sector, output=q, benchmark=given.get(sector)))
                  for company, (sector, source, q) in output.items()}
 
+        # trued up apart (``only``): the sectors the industrial plan covers are this true-up's
+        scope = None if only is None else set(rules.sectors)
+
         def work(c: Connection) -> RunSummary:
-            issued = self._issued(c, market, year, only)
+            issued = self._issued(c, market, year, only, scope)
             items = []
             for company in sorted(set(final) | set(issued)):
                 if company not in final:
-                    items.append((company, -issued[company], "0", "[]"))
+                    items.append((company, -issued[company], "0", _given_back(scope)))
                     continue
                 sector, source, q, tonnes = final[company]
                 bench = rules.sector(sector).benchmark or given[sector]
@@ -288,15 +291,18 @@ class AllocationService:
         if confirmed.kind != "final":
             raise DomainError("kind_invalid", "a true-up is computed from the final (actual output) allocation")
 
+        # trued up apart (``only``): the sectors of the confirmed plan's rows are this true-up's
+        scope = None if only is None else {r.row.sector for a in confirmed.companies for r in a.rows}
+
         def work(c: Connection) -> RunSummary:
-            issued = self._issued(c, market, year, only)
+            issued = self._issued(c, market, year, only, scope)
             items = []
             final = {a.company: a for a in confirmed.companies}
             for company in sorted(set(final) | set(issued)):
                 a = final.get(company)
                 target = a.tonnes if a else 0
                 delta = target - issued.get(company, 0)
-                items.append((company, delta, str(a.exact) if a else "0", _detail(a) if a else "[]"))
+                items.append((company, delta, str(a.exact) if a else "0", _detail(a) if a else _given_back(scope)))
             return self._store(c, actor, market, year, "trueup", items)
 
         return run_in_transaction(self.engine, work)
@@ -306,13 +312,31 @@ class AllocationService:
         confirmed = self.compute(source.confirmed_output(market, year), market=market, year=year, kind="final")
         return self.propose_true_up(actor, confirmed, market=market, year=year)
 
-    def _issued(self, c: Connection, market: str, year: int, only: Collection[str] | None = None) -> dict[str, int]:
-        """What was issued so far per company (``only``: of those companies)."""
-        q = (select(t.allocations.c.company, func.sum(t.allocations.c.quantity).label("n"))
-             .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
-             .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
-                    t.allocation_runs.c.status == RunStatus.ISSUED.value).group_by(t.allocations.c.company))
-        return {r.company: int(r.n) for r in c.execute(q) if only is None or r.company in only}
+    def _issued(self, c: Connection, market: str, year: int, only: Collection[str] | None = None,
+                sectors: Collection[str] | None = None) -> dict[str, int]:
+        """What was issued so far per company (``only``: of those companies). With ``sectors`` (a year
+        whose power and steel, cement, aluminium are trued up apart), only the allocations of those
+        sectors: a row counts when every sector its detail names is among them — so a company with power
+        units and a cement line has its cement run left out of the power true-up, and the reverse. A row
+        naming no sector (a true-up's give-back written before sectors were recorded) counts in each."""
+        if sectors is None:
+            q = (select(t.allocations.c.company, func.sum(t.allocations.c.quantity).label("n"))
+                 .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
+                 .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
+                        t.allocation_runs.c.status == RunStatus.ISSUED.value).group_by(t.allocations.c.company))
+            return {r.company: int(r.n) for r in c.execute(q) if only is None or r.company in only}
+        scope = set(sectors)
+        out: dict[str, int] = {}
+        for r in c.execute(select(t.allocations.c.company, t.allocations.c.quantity, t.allocations.c.detail)
+                           .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
+                           .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
+                                  t.allocation_runs.c.status == RunStatus.ISSUED.value)):
+            if only is not None and r.company not in only:
+                continue
+            named = {d.get("sector") for d in json.loads(r.detail or "[]")}
+            if named <= scope:
+                out[r.company] = out.get(r.company, 0) + int(r.quantity)
+        return out
 
     def _store(self, c: Connection, actor: Actor, market: str, year: int, kind: str,
                items: list[tuple[str, int, str, str]], document: str | None = None) -> RunSummary:
@@ -489,6 +513,12 @@ class AllocationService:
         pre = [q for k, q in got if k == "pre"]
         final = [q for k, q in got if k == "final"]
         return sum(pre) if pre else (sum(final) if final else None)
+
+
+def _given_back(scope: set[str] | None) -> str:
+    """The detail of a true-up row that takes back all a company was issued: the sectors it covers, so
+    that a later true-up of other sectors does not count it (none: the whole company's)."""
+    return json.dumps([{"sector": s, "method": "given_back"} for s in sorted(scope or ())], ensure_ascii=False)
 
 
 def _detail(a: CompanyAllocation) -> str:

@@ -188,26 +188,28 @@ class ComplianceService:
         """Per company, each generating unit's free allocation for the year (the rows of ``sectors``, the
         rule set's ``gap_cap_sectors``): the true-up's final figures where there is one (its detail holds
         the final allocation), else the issued run's."""
-        runs: dict[str, tuple[int, str]] = {}
+        # a row states its allocation as ``exact`` (benchmark and verified-emissions runs) or ``final`` (an
+        # intensity plan's true-up); a pre-allocation row states neither: a year with power and industry
+        # (national 2025) has both kinds, and only the generating units' rows count per unit. The best run
+        # is chosen among those holding the company's rows of ``sectors``: a company with power units and a
+        # cement line allocated in two runs has its power run's units, whichever of the two ranks higher
+        best: dict[str, tuple[int, dict[str, Decimal]]] = {}
         with self.engine.connect() as c:
             for x in c.execute(select(t.allocations.c.company, t.allocations.c.kind, t.allocations.c.detail,
                                       t.allocations.c.run_id)
                                .join(t.allocation_runs, t.allocation_runs.c.id == t.allocations.c.run_id)
                                .where(t.allocations.c.market == market, t.allocations.c.compliance_year == year,
-                                      t.allocation_runs.c.status == RunStatus.ISSUED.value)):
+                                      t.allocation_runs.c.status == RunStatus.ISSUED.value)
+                               .order_by(t.allocations.c.run_id)):
+                units = {str(d["source"]): Decimal(str(d.get("exact", d.get("final"))))
+                         for d in json.loads(x.detail or "[]")
+                         if ("exact" in d or "final" in d) and d.get("sector") in sectors}
+                if not units:
+                    continue
                 rank = {"trueup": 2, "final": 1, "pre": 0}.get(x.kind, -1)
-                if x.company not in runs or rank >= runs[x.company][0]:
-                    runs[x.company] = (rank, x.detail)
-        # a row states its allocation as ``exact`` (benchmark and verified-emissions runs) or ``final`` (an
-        # intensity plan's true-up); a pre-allocation row states neither: a year with power and industry
-        # (national 2025) has both kinds, and only the generating units' rows count per unit; a company's
-        # rows of other sectors (steel, cement, aluminium: a verified-emissions run's ``exact``) do not
-        out: dict[str, dict[str, Decimal]] = {}
-        for company, (_, detail) in runs.items():
-            out[company] = {str(d["source"]): Decimal(str(d.get("exact", d.get("final"))))
-                            for d in json.loads(detail or "[]")
-                            if ("exact" in d or "final" in d) and d.get("sector") in sectors}
-        return out
+                if x.company not in best or rank >= best[x.company][0]:  # the same rank: the later run
+                    best[x.company] = (rank, units)
+        return {company: units for company, (_, units) in best.items()}
 
     def _offset_rules(self, market: str, year: int) -> OffsetRules | None:
         try:

@@ -18,7 +18,8 @@ def test_the_names_are_the_documented_ones() -> None:
                          "user": "OPENETS_USER", "crash_at": "OPENETS_CRASH_AT",
                          "local_admin": "OPENETS_LOCAL_ADMIN", "config_dir": "OPENETS_CONFIG_DIR",
                          "xdg_config_home": "XDG_CONFIG_HOME", "trust_forwarded": "OPENETS_TRUST_FORWARDED",
-                         "checkpoint_key": "OPENETS_CHECKPOINT_KEY", "lab_dir": "OPENETS_LAB_DIR"}
+                         "checkpoint_key": "OPENETS_CHECKPOINT_KEY", "lab_dir": "OPENETS_LAB_DIR",
+                         "ray_timeout": "OPENETS_RAY_TIMEOUT", "ray_usage_stats": "RAY_USAGE_STATS_ENABLED"}
 
 
 def test_read_at_each_call_empty_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -71,3 +71,18 @@ def test_a_finding_is_written_severity_colon_text() -> None:
         with pytest.raises(DomainError) as e:
             parse_finding(bad)
         assert e.value.code == "finding_invalid"
+
+
+def test_a_units_emissions_without_its_sector_are_refused_every_row_named() -> None:
+    """The power plans' gap cap covers the units of its sectors (gap_cap_sectors): a verified row with a
+    unit's emissions and no sector would silently fall outside it, so the verification is refused."""
+    r = EmissionReport("P1", 2024, D("1200000"), [])
+    r = r.apply("submit", actor="zhao", role="company", at=AT).assign("V-Org", actor="li", at=AT)
+    r = r.apply("start_verification", actor="V-Org", role="verifier", at=AT)
+    rows = [{"source_id": "U1", "sector": "power", "emissions": "1000000"}, {"source_id": "G1", "emissions": "200000"},
+            {"source_id": "C1", "sector": "cement"}, {"source_id": "G2", "sector": "", "emissions": "5"}]
+    with pytest.raises(DomainError) as e:
+        r.verify(actor="V-Org", at=AT, emissions=D("1200005"), output=rows, statement="x")
+    assert e.value.code == "output_sector_missing" and "rows 2, 4:" in e.value.message
+    done = r.verify(actor="V-Org", at=AT, emissions=D("1200000"), output=rows[:1] + rows[2:3], statement="x")
+    assert done.state == "verified"
