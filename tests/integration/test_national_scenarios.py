@@ -124,6 +124,24 @@ def test_national_2025_power_runs_to_a_compliance_outcome_under_2025s_rules(tmp_
     assert days and days[0] >= "2026-06-30" and sum(d <= "2026-12-31" for d in days) >= 1
 
 
+def _run_bundled(tmp_path: Path, db: str) -> dict:  # type: ignore[type-arg]
+    """`openets run --json` of national-2023-2025.toml shrunk (4 power and 3 industry companies, 2 trading
+    days of 20 orders) on the empty database ``db`` (PostgreSQL where OPENETS_DATABASE_URL names one)."""
+    text = (BUNDLED / "national-2023-2025.toml").read_text(encoding="utf-8")
+    for a, b in {"companies = 60": "companies = 4", "companies = 30": "companies = 3",
+                 "trading_days = 20": "trading_days = 2", "orders_per_day = 300": "orders_per_day = 20"}.items():
+        assert a in text
+        text = text.replace(a, b)
+    for name in ("national-2023-2024-rules.toml", "national-2025-power-rules.toml", "national-2025-industry-rules.toml"):
+        shutil.copy(BUNDLED / name, tmp_path / name)
+    path = tmp_path / "small.toml"
+    path.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(path), "--db", db, "--no-fresh", "--report", str(tmp_path / "report"), "--json"])
+    assert r.exit_code == 0, r.stderr
+    out: dict = json.loads(r.stdout)  # type: ignore[type-arg]
+    return out
+
+
 def test_the_bundled_2023_2025_scenario_runs_three_years_under_each_years_rules(tmp_path: Path, db_url: str) -> None:
     """One `openets run` over 2023, 2024 and 2025 (national-2023-2025.toml, shrunk: 4 power and 3 industry
     companies, 2 trading days): power every year under that year's plan, steel, cement and aluminium from
@@ -134,19 +152,8 @@ def test_the_bundled_2023_2025_scenario_runs_three_years_under_each_years_rules(
     from openets.services.compliance import ComplianceService
     from openets.services.registry import RegistryService
 
-    text = (BUNDLED / "national-2023-2025.toml").read_text(encoding="utf-8")
-    for a, b in {"companies = 60": "companies = 4", "companies = 30": "companies = 3",
-                 "trading_days = 20": "trading_days = 2", "orders_per_day = 300": "orders_per_day = 20"}.items():
-        assert a in text
-        text = text.replace(a, b)
-    for name in ("national-2023-2024-rules.toml", "national-2025-power-rules.toml", "national-2025-industry-rules.toml"):
-        shutil.copy(BUNDLED / name, tmp_path / name)
-    path = tmp_path / "small.toml"
-    path.write_text(text, encoding="utf-8")
-    db = db_url  # an empty database (PostgreSQL where OPENETS_DATABASE_URL names one)
-    r = CliRunner().invoke(app, ["run", str(path), "--db", db, "--no-fresh", "--report", str(tmp_path / "report"), "--json"])
-    assert r.exit_code == 0, r.stderr
-    out = json.loads(r.stdout)
+    out = _run_bundled(tmp_path, db_url)
+    db = db_url
     assert out["conserved"] and out["unit_classes"] == 3  # one vintage a year, every one conserved
     assert [(m["market"], m["year"], m["companies"]) for m in out["markets"]] == [
         ("CEA", 2023, 4), ("CEA", 2024, 7), ("CEA", 2025, 7)]
@@ -214,3 +221,94 @@ def test_the_bundled_2023_2025_scenario_runs_three_years_under_each_years_rules(
             part += tonnes
         assert owed[company] == min(part, cap), (company, owed[company], part, cap)
     assert gas_relieved > 0  # the run has a gas unit over its allocation: the gas rule is exercised
+
+
+def test_the_bundled_2023_2025_scenario_banks_within_the_carry_over_limit(tmp_path: Path, db_url: str) -> None:
+    """Banking in the three-year run (国环规气候〔2024〕1号, mechanisms.md §8.3: carry-over limited to
+    10,000 t + 1.5 × the net allowances sold 2019–2024; which vintages and what happens to the excess are
+    `?` there — the registry's reading: vintages up to 2024 surrendered for 2025 on count against it, the
+    excess is refused and stays in the account; 2023 allowances for 2024 are within the one plan, unlimited).
+
+    By hand, from the registry's transfers dated up to 31 Dec 2024 (Beijing): CEAC00003 sold 49,790 t net
+    in the 2023 year's trading (Oct–Nov 2024) → limit 10,000 + 1.5 × 49,790 = 10,000 + 74,685 = 84,685 t;
+    every other company sold nothing net or bought (CEAC00002 bought 49,790) → 10,000 t; together
+    84,685 + 6 × 10,000 = 144,685 t. The 93 t of 2023 allowances left after 2023 are all surrendered for
+    2024 (its 2023 holders short). After 2024 CEAC00003 alone holds vintages ≤ 2024, 93 t: it carries
+    min(93, 84,685) = 93 t into 2025 (surrendered first), 84,685 − 93 = 84,592 t of its limit left. Given
+    90,000 t more 2024 allowances afterwards, it may surrender 84,592 of them for 2026 (the limit covers
+    every later year together) and the next tonne is refused; 90,000 − 84,592 = 5,408 t stay in its account."""
+    from openets.core.clock import FixedClock
+    from openets.core.errors import DomainError
+    from openets.registry.commands import Allocate, Surrender
+    from openets.services.flexibility import FlexibilityService
+    from openets.services.registry import RegistryService
+
+    out = _run_bundled(tmp_path, db_url)
+    y23, y24, y25 = out["markets"]
+    engine = make_engine(db_url)
+    with engine.connect() as c:
+        number = {r.id: r.number for r in c.execute(select(t.accounts.c.id, t.accounts.c.number))}
+        vintage = {r.id: (r.code, r.vintage) for r in c.execute(select(t.unit_classes.c.id, t.unit_classes.c.code,
+                                                                         t.unit_classes.c.vintage))}
+        txs = c.execute(select(t.transactions).where(t.transactions.c.status == "completed")).all()
+        limits = {number[r.account_id]: (r.kind, r.year, r.quantity, r.basis) for r in c.execute(select(t.flex_limits))}
+        held_now = {}
+        for p in c.execute(select(t.positions)):
+            if vintage[p.unit_class_id][1] <= 2024:
+                held_now[number[p.account_id]] = held_now.get(number[p.account_id], 0) + int(p.total)
+    # net sold 2019–2024 by hand: transfers out minus in, dated up to 31 Dec 2024 in market time
+    net: dict[str, int] = {}
+    for x in txs:
+        if x.type == "transfer" and from_us(x.at_us).astimezone(MARKET_TZ).date().year <= 2024:
+            net[number[x.sender_id]] = net.get(number[x.sender_id], 0) + int(x.quantity)
+            net[number[x.receiver_id]] = net.get(number[x.receiver_id], 0) - int(x.quantity)
+    companies = [f"CEAC{i:05d}-A" for i in range(7)]
+    assert set(limits) == set(companies)  # every company granted once, between the years
+    for acc in companies:
+        kind, year, quantity, basis = limits[acc]
+        assert (kind, year) == ("carry_over", 2024)
+        assert quantity == 10_000 + int(Decimal("1.5") * max(0, net.get(acc, 0)))  # 1.5 × N, rounded down
+    assert net["CEAC00003-A"] == 49_790 and net["CEAC00002-A"] == -49_790
+    assert limits["CEAC00003-A"][2] == 84_685 and "10,000 t + 1.5 × 49,790 t" in limits["CEAC00003-A"][3]
+    assert [m["carry_granted_t"] for m in out["markets"]] == [0, 144_685, 144_685]  # granted once, read again
+    # 2023 → 2024: within the plan, every banked 2023 tonne surrendered for 2024, no limit counted
+    assert y23["banked_t"] == 93 and y24["carried_in_t"] == 93 and y23["carry_limit_t"] == 0
+    assert sum(int(x.quantity) for x in txs if x.type == "surrender" and x.compliance_year == 2024
+               and vintage[x.unit_class_id][1] == 2023) == 93
+    # 2024 → 2025: what each carries is min(held after 2024, limit); none of it moved in the 2025 year (from
+    # 2026, when its allocation starts) but by surrender
+    assert not [x for x in txs if x.type == "transfer" and vintage[x.unit_class_id][1] <= 2024
+                and from_us(x.at_us).astimezone(MARKET_TZ).date().year >= 2026]
+    used25 = {acc: sum(int(x.quantity) for x in txs if x.type == "surrender" and number[x.sender_id] == acc
+                       and x.compliance_year == 2025 and vintage[x.unit_class_id][1] <= 2024) for acc in companies}
+    for acc in companies:
+        held_after_2024 = used25[acc] + held_now.get(acc, 0)
+        assert used25[acc] == min(held_after_2024, limits[acc][2]), acc
+    assert used25 == {acc: 93 if acc == "CEAC00003-A" else 0 for acc in companies}
+    assert held_now.get("CEAC00003-A", 0) == 0
+    assert (y24["banked_t"], y24["carry_limit_t"], y24["carry_used_t"], y24["carry_left_t"], y24["carry_beyond_t"]) == (
+        93, 144_685, 0, 93, 0)
+    assert (y25["carried_in_t"], y25["carry_used_t"], y25["carry_left_t"], y25["carry_beyond_t"]) == (93, 93, 0, 0)
+    # within the limit passes, beyond it is refused (the registry's within_flex_limit)
+    svc = RegistryService(engine, clock=FixedClock(datetime(2027, 1, 20, 2, tzinfo=UTC)))
+    ids = {v: k for k, v in number.items()}
+    v24 = next(k for k, (code, _) in vintage.items() if code == "CEA-2024")
+    svc.submit(svc.actor("cea-reg-1"), [Allocate(from_account=ids["CEA-ISSUANCE"], to_account=ids["CEAC00003-A"],
+                                                 unit_class=v24, quantity=90_000)])
+    (lim, used), = FlexibilityService(svc).standing("CEA", "CEAC00003")
+    assert (lim.quantity, used) == (84_685, 93)
+    company = svc.actor("ceac00003-rep")
+
+    def carry(qty: int) -> Surrender:
+        return Surrender(from_account=ids["CEAC00003-A"], unit_class=v24, quantity=qty, compliance_year=2026)
+
+    svc.one(company, carry(84_592))
+    with pytest.raises(DomainError) as e:
+        svc.one(company, carry(1))
+    assert e.value.code == "within_flex_limit"
+    assert "limit 84,685 t, 84,685 t used, 1 t asked" in e.value.message
+    with engine.connect() as c:
+        left = c.execute(select(t.positions.c.total).where(t.positions.c.account_id == ids["CEAC00003-A"],
+                                                            t.positions.c.unit_class_id == v24)).scalar_one()
+    assert left == 90_000 - 84_592 == 5_408  # stays in the account, unusable for later years
+    engine.dispose()

@@ -78,7 +78,9 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
                 "banked_t": m.banked, "government_t": m.government_remainder, "offsets_t": m.offsets_used, "compliance": m.rate,
                 "compliance_final": m.rate_final, "compliance_quantity": m.rate_quantity,
                 "fines_yuan": yuan_text(m.fines_fen, grouped=True),
-                "listed": m.listed} for m in result.markets]
+                "listed": m.listed, "carried_in_t": m.carried_in, "carry_granted_t": m.carry_granted,
+                "carry_limit_t": m.carry_limit, "carry_used_t": m.carry_used, "carry_left_t": m.carry_left,
+                "carry_beyond_t": m.carry_beyond} for m in result.markets]
     stages: list[dict[str, Any]] = [{"stage": s.name, "seconds": round(s.seconds, 2), "budget": round(s.budget, 1), "detail": s.detail}
               for s in result.stages]
     if as_json:
@@ -92,8 +94,11 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
     for m in markets:
         t.add_column(f"{m['market']} {m['year']}" if len(markets) > len({x["market"] for x in markets}) else str(m["market"]),
                      justify="right")
+    carry = ("carried_in_t", "carry_granted_t", "carry_limit_t", "carry_used_t", "carry_left_t", "carry_beyond_t")
+    shown = tuple(k for k in carry if any(m[k] for m in markets))  # banking between years: where there is any
     for key in ("companies", "allocated_t", "verified_t", "orders", "trades", "volume_t", "close_yuan", "surrendered_t",
-                "banked_t", "government_t", "offsets_t", "compliance", "compliance_final", "compliance_quantity", "fines_yuan", "listed"):
+                "banked_t", "government_t", "offsets_t", "compliance", "compliance_final", "compliance_quantity", "fines_yuan",
+                "listed", *shown):
         t.add_row(key, *(f"{m[key]:,}" if isinstance(m[key], int) else str(m[key]) for m in markets))
     console.print(t)
     st = Table(title="time per stage (s) against its budget")

@@ -24,11 +24,14 @@ from openets.compliance.plan import borrowable, carry_over_limit
 from openets.core.actor import Actor
 from openets.core.clock import MARKET_TZ, from_us, to_us
 from openets.core.errors import DomainError, NotFound
+from openets.registry.checks import flex_key
+from openets.registry.model import UnitKind
 from openets.services import rulebook
 from openets.services.compliance import ComplianceService
 from openets.services.registry import RegistryService
 from openets.storage import tables as t
 from openets.storage.db import run_in_transaction
+from openets.storage.registry_repo import RegistryRepo
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,27 @@ class FlexibilityService:
                 fl.c.account_id == acc.id).order_by(fl.c.kind, fl.c.year)).all()
         return [Limit(str(acc.registration_id or ""), number, str(r.kind), int(r.year), int(r.quantity), str(r.basis))
                 for r in rows]
+
+    def standing(self, market: str, company: str) -> list[tuple[Limit, int]]:
+        """Each limit granted to the company's compliance account in ``market`` with the tonnes its own
+        surrenders not reversed have used of it so far (as the registry counts them: ``within_flex_limit``)."""
+        now = self.registry.clock.now()
+        with self.engine.connect() as c:
+            account, number, _ = self._account(c, market, company)
+            limits, rows = RegistryRepo(c).flex([account])
+            basis = {(str(r.kind), int(r.year)): str(r.basis) for r in c.execute(
+                select(t.flex_limits.c.kind, t.flex_limits.c.year, t.flex_limits.c.basis).where(
+                    t.flex_limits.c.account_id == account))}
+        used: dict[tuple[str, int], int] = {}
+        for r in rows:
+            if r.compliance_year is None:
+                continue
+            rules = self.registry.rulebook.lookup_at(str(r.market), int(r.compliance_year), now, "registry").registry
+            key = flex_key(UnitKind(r.kind), int(r.vintage), int(r.compliance_year), rules)
+            if key is not None:
+                used[key] = used.get(key, 0) + int(r.quantity)
+        return [(Limit(company, number, kind, year, quantity, basis.get((kind, year), "")), used.get((kind, year), 0))
+                for (_, kind, year), quantity in sorted(limits.items())]
 
     def net_sold(self, market: str, company: str, years: tuple[int, int]) -> int:
         """Allowances of the market transferred out of the company's accounts minus into them, dated in

@@ -35,6 +35,8 @@ class UnitClassLine:
     id: int
     code: str
     kind: str
+    market: str = ""
+    vintage: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +81,9 @@ class SimulationQueries:
 
     def unit_classes(self) -> list[UnitClassLine]:
         with self.engine.connect() as c:
-            return [UnitClassLine(r.id, r.code, r.kind) for r in
-                    c.execute(select(t.unit_classes.c.id, t.unit_classes.c.code, t.unit_classes.c.kind))]
+            return [UnitClassLine(r.id, r.code, r.kind, r.market, int(r.vintage)) for r in
+                    c.execute(select(t.unit_classes.c.id, t.unit_classes.c.code, t.unit_classes.c.kind,
+                                     t.unit_classes.c.market, t.unit_classes.c.vintage))]
 
     def run_allocations(self, run_id: int) -> list[tuple[str, int]]:
         """(company registration id, tonnes) of each line of an allocation run."""

@@ -18,6 +18,7 @@ from openets.services.names import NO_CODE, company_names
 from openets.services.queries import RegistryQueries
 from openets.services.registry import RegistryService
 from openets.services.sim_queries import SimulationQueries
+from openets.simulation.banking import carry_outcome
 from openets.simulation.state import Market
 
 
@@ -31,7 +32,7 @@ class StageTime:
 
 # each stage's share of the 120 s the bundled year may take; trading's is set by the exchange's
 # end-to-end rate (5,000 orders/s) times the orders the agents sent
-BUDGET = {"parties and accounts": 10.0, "cap and allocation": 5.0, "true-up (多退少补)": 3.0,
+BUDGET = {"parties and accounts": 10.0, "carry-over limits": 2.0, "cap and allocation": 5.0, "true-up (多退少补)": 3.0,
           "MRV: monthly data, reports, verification": 30.0,
           "auctions": 5.0, "offsets": 5.0, "surrender, late payers, fines": 10.0, "annual report": 10.0}
 EXCHANGE_RATE = 5_000
@@ -61,6 +62,16 @@ class MarketOutcome:
     government_remainder: int = 0  # the vintage's allowances left in government accounts (not banked by anyone)
     year: int = 0  # the compliance year
     rules: str = ""  # the compliance rule set the year was surrendered under (RuleSet.label)
+    # banking between years (simulation.banking): earlier vintages surrendered for this year; the carry-over
+    # limits granted to the companies at this year's start; at its end, for the limit the next year counts
+    # against: the limits in force (t), used so far, what the companies may still carry of the limited
+    # vintages they hold (each the smaller of holding and limit left) and what they hold beyond it
+    carried_in: int = 0
+    carry_granted: int = 0
+    carry_limit: int = 0
+    carry_used: int = 0
+    carry_left: int = 0
+    carry_beyond: int = 0
 
 
 @dataclass
@@ -134,6 +145,7 @@ def market_outcome(m: Market, queries: SimulationQueries) -> MarketOutcome:
     pen = Consequences(m.svc).published(m.spec.code, m.spec.year)
     got = compliance_rates(every)
     held, government = banked(m)
+    co = carry_outcome(m, queries)
     return MarketOutcome(
         m.spec.code, len(m.companies), sum(c.allocated for c in m.companies),
         int(sum((c.verified for c in m.companies), Decimal(0))), m.orders, tr.trades, tr.volume, tr.turnover_fen,
@@ -141,4 +153,5 @@ def market_outcome(m: Market, queries: SimulationQueries) -> MarketOutcome:
         statuses,
         got.on_time.as_published(1), sum(p.amount_fen for p in pen if p.kind == "fine"),
         sum(1 for p in pen if p.kind == "listed"), got.final.as_published(1), got.quantity.as_published(1),
-        government, m.spec.year, m.svc.rulebook.lookup_at(m.spec.code, m.spec.year, m.clock.now(), "compliance").label())
+        government, m.spec.year, m.svc.rulebook.lookup_at(m.spec.code, m.spec.year, m.clock.now(), "compliance").label(),
+        m.carried_in, m.carry_granted, co.limit, co.used, co.left, co.beyond)

@@ -26,6 +26,7 @@ from openets.services.rulebook import default_rulebook
 from openets.services.sim_queries import SimulationQueries
 from openets.simulation.allocation import allocate, allocate_verified, industry_plan, industry_true_up, mixed, true_up, true_up_mixed
 from openets.simulation.auction import run_auction
+from openets.simulation.banking import grant_carry_over
 from openets.simulation.mrv import run_mrv
 from openets.simulation.offsets import run_offsets
 from openets.simulation.outcome import BUDGET, EXCHANGE_RATE, ReportWriter, StageTime, YearResult, market_outcome, report_data
@@ -126,6 +127,11 @@ class YearRunner:
                     next_year(previous[m.spec.code], m)
                 else:
                     set_up(m, self.progress)
+        going_on = [m for m in self.markets if m.spec.code in previous]
+        if going_on:  # a market's next year: its companies' carry-over limits granted between the years
+            with self._stage("carry-over limits", lambda: ", ".join(f"{m.spec.code} {m.carry_granted:,} t" for m in going_on)):
+                for m in going_on:
+                    m.carry_granted = grant_carry_over(previous[m.spec.code], m)
         with self._stage("cap and allocation", lambda: f"{sum(c.allocated for m in self.markets for c in m.companies):,} t"):
             for m in self.markets:
                 allocate(m, self.progress)

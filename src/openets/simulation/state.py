@@ -65,6 +65,8 @@ class Market:
     offsets_used: int = 0
     offsets_sold: int = 0
     true_up: int = 0
+    carried_in: int = 0  # allowances of earlier vintages (banked) surrendered for this year
+    carry_granted: int = 0  # carry-over limits granted at this year's start (banking.grant_carry_over), t
     economy: Any = None  # agents.Economy, set when trading opens (what the agents know; its block trades)
 
     # the stages run in order: each of these is read only after the stage that sets it

@@ -1,5 +1,7 @@
 """Stage 7, surrender and its consequences: on the deadline day the punctual companies surrender
-(counting offsets first, then the compliance-only auction units, then allowances); five days later
+(counting offsets first, then the allowances they banked from earlier years — oldest vintage first, those
+a carry-over limit counts only within the limit left (``banking``) — then the compliance-only auction
+units, then the year's allowances); five days later
 the late ones, and those that never comply in part; then the regulator decides the consequences."""
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from openets.services.database import run_in_transaction as in_transaction
 from openets.services.offsets import OffsetService
 from openets.services.registry import RegistrySession
 from openets.services.sim_queries import SimulationQueries
+from openets.simulation.banking import carry, limited_classes, registry_rules
 from openets.simulation.state import Company, Market, Progress, at
 
 
@@ -50,6 +53,13 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
     classes = queries.unit_classes()
     codes = {r.code: UnitClassId(r.id) for r in classes}
     offset_classes = {r.id for r in classes if r.kind == "offset"}
+    # the market's earlier vintages, where its registry banks them (one market's single year: none)
+    rules = registry_rules(m, year)
+    earlier = {r.id: r.vintage for r in classes if r.market == code and r.kind == "allowance" and r.vintage < year
+               and rules is not None and (rules.banking or any(a <= r.vintage <= b and a <= year <= b for a, b in rules.periods))}
+    limited, until = limited_classes(m, year, {i: ("allowance", v) for i, v in earlier.items()})
+    standing = carry(m, until)
+    m.carried_in = 0
     held: dict[int, list[tuple[int, int, int]]] = {}
     for p in positions:
         if p.available > 0:
@@ -59,9 +69,12 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
     def plan(c: Company, share: Decimal = Decimal(1)) -> list[Surrender]:
         """Offsets first (what counts), then compliance-only auction units, then allowances."""
         need = int((Decimal(c.obligation) * share).to_integral_value(rounding=ROUND_HALF_UP))
+        s_c = standing.get(c.reg_id)
         steps = surrender_plan(need, usable.get(c.reg_id, {}), held.get(c.account, []),
-                               allowance_class=m.uc.id, offset_classes=offset_classes)
+                               allowance_class=m.uc.id, offset_classes=offset_classes, banked=earlier,
+                               limited=limited, limit_left=s_c.left if s_c is not None else None)
         m.offsets_used += sum(s.quantity for s in steps if s.offset)
+        m.carried_in += sum(s.quantity for s in steps if not s.offset and s.unit_class in earlier)
         return [Surrender(from_account=c.account, quantity=s.quantity, compliance_year=year,
                           unit_class=codes[str(s.unit_class)] if s.offset else UnitClassId(int(s.unit_class)),
                           restriction=UNRESTRICTED if s.restriction is None else s.restriction)
