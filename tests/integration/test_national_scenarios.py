@@ -124,22 +124,40 @@ def test_national_2025_power_runs_to_a_compliance_outcome_under_2025s_rules(tmp_
     assert days and days[0] >= "2026-06-30" and sum(d <= "2026-12-31" for d in days) >= 1
 
 
-def _run_bundled(tmp_path: Path, db: str) -> dict:  # type: ignore[type-arg]
+def _invoke_bundled(tmp_path: Path, db: str, days_2024: int = 2):  # type: ignore[no-untyped-def]
     """`openets run --json` of national-2023-2025.toml shrunk (4 power and 3 industry companies, 2 trading
-    days of 20 orders) on the empty database ``db`` (PostgreSQL where OPENETS_DATABASE_URL names one)."""
+    days of 20 orders; 2024's ``days_2024``) on the empty database ``db`` (PostgreSQL where
+    OPENETS_DATABASE_URL names one)."""
     text = (BUNDLED / "national-2023-2025.toml").read_text(encoding="utf-8")
     for a, b in {"companies = 60": "companies = 4", "companies = 30": "companies = 3",
-                 "trading_days = 20": "trading_days = 2", "orders_per_day = 300": "orders_per_day = 20"}.items():
+                 "trading_days = 20": "trading_days = 2", "trading_days = 15": f"trading_days = {days_2024}",
+                 "orders_per_day = 300": "orders_per_day = 20"}.items():
         assert a in text
         text = text.replace(a, b)
     for name in ("national-2023-2024-rules.toml", "national-2025-power-rules.toml", "national-2025-industry-rules.toml"):
         shutil.copy(BUNDLED / name, tmp_path / name)
     path = tmp_path / "small.toml"
     path.write_text(text, encoding="utf-8")
-    r = CliRunner().invoke(app, ["run", str(path), "--db", db, "--no-fresh", "--report", str(tmp_path / "report"), "--json"])
+    return CliRunner().invoke(app, ["run", str(path), "--db", db, "--no-fresh", "--report", str(tmp_path / "report"), "--json"])
+
+
+def _run_bundled(tmp_path: Path, db: str) -> dict:  # type: ignore[type-arg]
+    r = _invoke_bundled(tmp_path, db)
     assert r.exit_code == 0, r.stderr
     out: dict = json.loads(r.stdout)  # type: ignore[type-arg]
     return out
+
+
+def test_trading_days_before_the_allocation_is_in_are_refused_in_the_scenarios_terms(tmp_path: Path, db_url: str) -> None:
+    """2024 starts on 20 Nov 2025 (after the industrial plan): MRV from 30 Nov (set-up + 10 days), confirmed
+    2 Dec (the room left is 2 days), the allocation issued 5 days later, 7 Dec. The last 20 trading days
+    before 31 Dec 2025 begin on 3 Dec: the agents would trade units that had not arrived (the registry
+    refuses each such transfer, `not_before_arrival`). Refused before any trade, in the scenario's terms:
+    8–30 Dec holds 17 trading days (weekdays 8–12, 15–19, 22–26: 15, and 29–30: 2)."""
+    r = _invoke_bundled(tmp_path, db_url, days_2024=20)
+    assert r.exit_code == 1
+    assert "[trading_days_too_many]" in r.stderr and "CEA 2024: trading_days = 20 start on 2025-12-03" in r.stderr
+    assert "(2025-12-07;" in r.stderr and "give at most 17" in r.stderr
 
 
 def test_the_bundled_2023_2025_scenario_runs_three_years_under_each_years_rules(tmp_path: Path, db_url: str) -> None:

@@ -8,9 +8,12 @@ tables itself, moved here unchanged (same filters, same order)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, bindparam, func, select
 
+from openets.allocation.runs import RunStatus
+from openets.core.clock import from_us
 from openets.registry.transactions import SURRENDER_TYPE_VALUES
 from openets.storage import tables as t
 from openets.storage.fastsql import run
@@ -90,6 +93,14 @@ class SimulationQueries:
         with self.engine.connect() as c:
             return [(r.company, int(r.quantity)) for r in c.execute(
                 select(t.allocations.c.company, t.allocations.c.quantity).where(t.allocations.c.run_id == run_id))]
+
+    def last_issued(self, market: str, compliance_year: int) -> datetime | None:
+        """When the year's last allocation run was issued (its units arrived then), or None."""
+        with self.engine.connect() as c:
+            us = c.execute(select(func.max(t.allocation_runs.c.decided_us)).where(
+                t.allocation_runs.c.market == market, t.allocation_runs.c.compliance_year == compliance_year,
+                t.allocation_runs.c.status == RunStatus.ISSUED.value)).scalar()
+        return None if us is None else from_us(int(us))
 
     def trade_totals(self, market: str) -> TradeTotals:
         with self.engine.connect() as c:

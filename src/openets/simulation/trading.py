@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from openets.core.actor import SYSTEM_SETUP, Role
 from openets.core.clock import MARKET_TZ
+from openets.core.errors import DomainError
 from openets.market.rules import TradingRules, is_trading_day
 from openets.services import sanctioning
 from openets.services.compliance import ComplianceService
@@ -26,7 +27,7 @@ def deadline(m: Market) -> date:
     return ComplianceService(m.svc).deadlines(m.spec.code, m.spec.year)[0].astimezone(MARKET_TZ).date()
 
 
-def _open(m: Market) -> list[date]:
+def _open(m: Market, queries: SimulationQueries) -> list[date]:
     """Open the market's exchange, deposit the agents' cash; the trading days, oldest first."""
     # 90 days before the deadline, but not before the year's compliance rules were published (the
     # national 2023 plan came out on 15 Oct 2024, 77 days before its deadline)
@@ -45,7 +46,18 @@ def _open(m: Market) -> list[date]:
     for c in m.investors:
         ex.deposit(c.actor, 200_000 * int(m.spec.price_yuan * 100) * 3)
     assert ex.trading is not None  # open_exchange always passes the market's trading rules
-    return _days(m, ex.trading)
+    days = _days(m, ex.trading)
+    issued = queries.last_issued(m.spec.code, m.spec.year)
+    allocated = issued.astimezone(MARKET_TZ).date() if issued is not None else None
+    if allocated is not None and days[0] <= allocated:
+        # the registry would refuse the first trades (units dated before they arrived): say so in the
+        # scenario's own terms, not as the registry's refusal of one transfer
+        fit = len([d for d in days if d > allocated])
+        raise DomainError("trading_days_too_many", f"{m.spec.code} {m.spec.year}: trading_days = {m.spec.trading_days} "
+                          f"start on {days[0]}, before the year's allocation was in ({allocated}; it follows the "
+                          f"set-up on `starts`, MRV and the true-up); {fit} fit between it and the deadline "
+                          f"({deadline(m)}): give at most {fit} or an earlier `starts`")
+    return days
 
 
 def _days(m: Market, rules: TradingRules) -> list[date]:
@@ -70,7 +82,7 @@ def first_trading_day(m: Market) -> date:
 
 
 def trade(markets: list[Market], progress: Progress, queries: SimulationQueries) -> None:
-    calendars = {m.spec.code: _open(m) for m in markets}
+    calendars = {m.spec.code: _open(m, queries) for m in markets}
     total = sum(m.spec.trading_days * m.spec.orders_per_day for m in markets)
     tick = progress.stage("trading (all markets)", total)
     for m in markets:
