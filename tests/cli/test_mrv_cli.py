@@ -136,7 +136,7 @@ def test_mrv_evidence_lists_late_and_missing_months_and_names_every_bad_row(tmp_
     args = ["mrv", "evidence", str(good), "--market", "CEA", "--year", "2023", "--today", "2023-04-20",
             "--items", "generation,ncv"]
     r = runner.invoke(app, [*args, "--json"])
-    assert r.exit_code == 1 and "6 months late or missing" in r.stderr
+    assert r.exit_code == 1 and "6 unit-month items late or missing" in r.stderr  # 6 findings over 2 units
     got = [(f["where"], f["check"]) for f in json.loads(r.stdout)]
     assert got == [("U1 2023-01 ncv", "evidence_missing"), ("U1 2023-02 generation", "evidence_late"),
                    ("U2 2023-01 generation", "evidence_missing"), ("U2 2023-01 ncv", "evidence_missing"),

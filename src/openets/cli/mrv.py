@@ -252,7 +252,7 @@ def evidence(path: Path = typer.Argument(..., help="Uploads: unit, month, item, 
         emit([{"where": f.where, "check": f.check, "message": f.message} for f in found], as_json,
              title=f"monthly evidence {market} {year}")
         if found:
-            raise Failure(f"{len(found)} months late or missing, first: {found[0].where}: {found[0].message}")
+            raise Failure(f"{len(found)} unit-month items late or missing, first: {found[0].where}: {found[0].message}")
 
     run(go)
 

@@ -29,7 +29,16 @@ from openets.simulation.auction import run_auction
 from openets.simulation.banking import grant_carry_over
 from openets.simulation.mrv import run_mrv
 from openets.simulation.offsets import run_offsets
-from openets.simulation.outcome import BUDGET, EXCHANGE_RATE, ReportWriter, StageTime, YearResult, market_outcome, report_data
+from openets.simulation.outcome import (
+    BUDGET,
+    EXCHANGE_RATE,
+    MarketOutcome,
+    ReportWriter,
+    StageTime,
+    YearResult,
+    market_outcome,
+    report_data,
+)
 from openets.simulation.schema import Scenario
 from openets.simulation.state import Market, Progress, at
 from openets.simulation.surrender import run_surrender
@@ -83,6 +92,7 @@ class YearRunner:
         outcomes = []
         previous: dict[str, Market] = {}
         every: list[Market] = []
+        groups: list[tuple[list[Market], list[MarketOutcome]]] = []  # each turn's markets and outcomes, for its report
         for specs in years:
             self._year = specs[0].year if len(years) > 1 else 0
             self.markets = []
@@ -94,7 +104,9 @@ class YearRunner:
                 self.markets.append(Market(spec, svc, clock, random.Random(self.sc.scenario.seed * 1000 + i),
                                            self.sc.scenario.seed))
             self._one_year(previous)
-            outcomes += [market_outcome(m, self.queries) for m in self.markets]
+            done = [market_outcome(m, self.queries) for m in self.markets]
+            outcomes += done
+            groups.append((self.markets, done))
             previous |= {m.spec.code: m for m in self.markets}
             every += self.markets
         totals = RegistryQueries(self.engine).totals()
@@ -105,14 +117,13 @@ class YearRunner:
             with self._stage("annual report", lambda: str(out)):
                 if len(years) == 1:
                     result.files = write(report_data(result, every), out)
-                else:  # a report per year (each market once in it), in a folder of the year's
-                    for specs in years:
-                        year = specs[0].year
-                        ms = [m for m in every if m.spec.year == year]
-                        part = YearResult(f"{self.sc.scenario.name} — {year}", self.stages,
-                                          [o for o in outcomes if o.year == year], result.conserved,
+                else:  # a report per turn (each market once in it), in a folder named by its year(s):
+                    # a turn may hold markets of different years (CEA 2023 beside BJ 2016): "2016+2023"
+                    for ms, done in groups:
+                        name = "+".join(str(y) for y in sorted({m.spec.year for m in ms}))
+                        part = YearResult(f"{self.sc.scenario.name} — {name}", self.stages, done, result.conserved,
                                           result.unit_classes)
-                        result.files += write(report_data(part, ms), out / str(year))
+                        result.files += write(report_data(part, ms), out / name)
                 result.report_dir = out
 
         self.engine.dispose()

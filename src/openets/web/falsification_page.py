@@ -40,7 +40,8 @@ def mount_falsification(app: FastAPI, *, registry: RegistryService, who: Callabl
         rows: list[dict[str, Any]] = [
             {"id": f.id, "status": f.status, "company": f.company, "name": names.get(f.company, NO_CODE),
              "year": f.report_year, "kind": f.kind, "fine": yuan(f.fine_fen), "individuals": yuan(f.individual_fen),
-             "cut_share": "" if f.cut_share is None else f"{f.cut_share:.0%}", "cut_year": f.cut_year or "",
+             # the share exactly (0.505: 50.5 %; a rounded 50 % would not be the decision)
+             "cut_share": "" if f.cut_share is None else f"{(f.cut_share * 100).normalize():f} %", "cut_year": f.cut_year or "",
              "cut_t": f.cut_quantity, "cut_pending": f.cut_share is not None and f.cut_run_id is None,
              "found_by": f.found_by, "decided_by": f.decided_by or "", "decision": f.decision or ""}
             for f in found]
