@@ -291,6 +291,12 @@ def test_the_bundled_2023_2025_scenario_banks_within_the_carry_over_limit(tmp_pa
     assert [m["carry_granted_t"] for m in out["markets"]] == [0, 144_685, 144_685]  # granted once, read again
     # 2023 → 2024: within the plan, every banked 2023 tonne surrendered for 2024, no limit counted
     assert y23["banked_t"] == 93 and y24["carried_in_t"] == 93 and y23["carry_limit_t"] == 0
+    # and the year's annual report says so (its markets sheet, one row: CEA 2024)
+    import pandas as pd
+
+    sheet = pd.read_excel(tmp_path / "report" / "2024" / "report.xlsx", sheet_name="Markets 市场")
+    assert sheet["上年度结转使用 (吨) / carried in from earlier years (t)"].tolist() == [93]
+    assert sheet["结转上限 (吨) / carry-over limit (t)"].tolist() == [y24["carry_limit_t"]]
     assert sum(int(x.quantity) for x in txs if x.type == "surrender" and x.compliance_year == 2024
                and vintage[x.unit_class_id][1] == 2023) == 93
     # 2024 → 2025: what each carries is min(held after 2024, limit); none of it moved in the 2025 year (from

@@ -44,6 +44,10 @@ SUMMARY = (Col("market", "col_market"), Col("companies", "col_companies_covered"
            Col("verified_t", "col_verified_emissions_t", "t"),
            Col("surrendered_t", "col_surrendered_t_units", "t"), Col("banked_t", "col_banked_t", "t"),
            Col("government_t", "col_government_remainder_t", "t"),
+           # banking between years (a multi-year run; 0 in a single year): earlier vintages surrendered
+           # for this year, the carry-over limits in force, and what companies hold beyond them
+           Col("carried_in_t", "col_carried_in_t", "t"), Col("carry_limit_t", "col_carry_limit_t", "t"),
+           Col("carry_beyond_t", "col_carry_beyond_t", "t"),
            Col("offsets_counted_t", "col_offsets_counted_t", "t"), Col("orders", "col_orders", "int"),
            Col("trades", "col_trades", "int"), Col("volume_t", "col_volume_t", "t"),
            Col("turnover_fen", "col_turnover_yuan", "yuan"),
@@ -140,6 +144,7 @@ def summary_rows(data: AnnualData) -> list[dict[str, object]]:
             "market": m.code, "companies": m.companies, "allocated_t": m.allocated, "auctioned_t": auction_sold,
             "verified_t": m.verified, "surrendered_t": m.surrendered, "banked_t": m.banked,
             "government_t": m.government_remainder,
+            "carried_in_t": m.carried_in, "carry_limit_t": m.carry_limit, "carry_beyond_t": m.carry_beyond,
             "offsets_counted_t": m.offsets_used,
             "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "turnover_fen": m.turnover_fen,
             "close_fen": m.close_fen, "compliance_rate": m.rate, "compliance_rate_final": m.rate_final,

@@ -62,7 +62,7 @@ def test_the_workbook_is_typed(report: Path) -> None:
 def test_the_workbook_has_formats_widths_frozen_header_and_filter(report: Path) -> None:
     ws = openpyxl.load_workbook(report / "report.xlsx")["Markets 市场"]
     head = {c.value: c.column_letter for c in ws[1]}
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:V3"  # 22 columns (rates, late, government)
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:Y3"  # 25 columns (rates, late, government, carry-over)
     assert ws[f"{head['分配配额 (吨) / allocated (t)']}2"].number_format == "#,##0"
     assert ws[f"{head['成交额 (元) / turnover (yuan)']}2"].number_format == "#,##0.00"
     assert ws[f"{head['履约率 / compliance rate']}2"].number_format == "0.0%"
