@@ -19,13 +19,10 @@ from openets.services.registry import RegistryService
 from openets.services.reports import ReportService
 
 
-def test_a_company_with_power_and_cement_is_capped_on_its_power_part(engine) -> None:  # type: ignore[no-untyped-def]
-    """National 2024 (国环规气候〔2024〕1号 for power: the cap and the gas rule kept, unverified; steel,
-    cement, aluminium: allowances = verified 2024 emissions). Allocated: coal U1 600,000, gas G1 150,000,
-    cement C1 300,000 = 1,050,000 t. Verified: U1 1,000,000, G1 200,000, C1 300,000 = 1,500,000 t.
-    Power part: gas rule G1 min(200,000, 150,000) = 150,000 → 1,000,000 + 150,000 = 1,150,000; cap 750,000 +
-    0.2 × 1,200,000 = 990,000 → 990,000. Cement: 1,500,000 − 1,200,000 = 300,000. Owed 1,290,000 t
-    (the whole company escaped both rules before and owed 1,500,000)."""
+def _world(engine):  # type: ignore[no-untyped-def]
+    """A CEA registry with two regulators, the company P1 (a power plant and a cement line, 电厂与水泥) and
+    its compliance account, 2,000,000 t of 2024 allowances issued; the power units' rows: coal U1 600,000,
+    gas G1 150,000."""
     clock = FixedClock(datetime(2025, 12, 1, 2, tzinfo=UTC))
     svc = RegistryService(engine, clock=clock)
     svc.init_markets()
@@ -41,11 +38,13 @@ def test_a_company_with_power_and_cement_is_capped_on_its_power_part(engine) -> 
     rec = svc.one(r1, Issue(to_account=svc.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=2_000_000))
     svc.one(r2, Approve(txn=rec.id))
     rows = (RowAllocation(ProductionRow("r1", "P1", "U1", "power", fuel="coal"), "benchmark", D(600_000)),
-            RowAllocation(ProductionRow("r2", "P1", "G1", "power", fuel="gas"), "benchmark", D(150_000)),
-            RowAllocation(ProductionRow("r3", "P1", "C1", "cement"), "verified_emissions", D(300_000)))
-    plan = PlanResult("final", (CompanyAllocation("P1", ("cement", "power"), D(1_050_000), 1_050_000, rows),), ())
-    alloc = AllocationService(svc)
-    alloc.issue(r2, alloc.propose(r1, plan, market="CEA", year=2024).run, unit_class=uc.code, from_account="CEA-ISSUANCE")
+            RowAllocation(ProductionRow("r2", "P1", "G1", "power", fuel="gas"), "benchmark", D(150_000)))
+    return svc, AllocationService(svc), (r1, r2, co), uc, rows
+
+
+def _owed_after_verification(svc, r1, r2, co) -> int:  # type: ignore[no-untyped-def]
+    """P1's 2024 report verified at U1 1,000,000, G1 200,000 (the units' emissions) and 1,500,000 in all
+    (the cement line C1 the rest, 300,000) and confirmed; what it owes."""
     out = [{"source_id": "U1", "sector": "power", "fuel": "coal", "emissions": "1000000"},
            {"source_id": "G1", "sector": "power", "fuel": "gas", "emissions": "200000"},
            {"source_id": "C1", "sector": "cement"}]
@@ -58,59 +57,38 @@ def test_a_company_with_power_and_cement_is_capped_on_its_power_part(engine) -> 
     reports.verify(svc.actor("v"), rid, emissions=D(1_500_000), output=out, findings=[Finding("minor", "ok")],
                    statement="verified")
     reports.step(r2, rid, "confirm")
-    got = ComplianceService(svc).statuses("CEA", 2024, now=datetime(2025, 12, 2, tzinfo=UTC))[0].status
-    assert got.owed == 1_290_000
+    owed: int = ComplianceService(svc).statuses("CEA", 2024, now=datetime(2025, 12, 2, tzinfo=UTC))[0].status.owed
+    return owed
 
 
-def _mixed_company(engine):  # type: ignore[no-untyped-def]
-    """The same company, its power units and its cement line allocated as the service's own flows do it:
-    power by the power plan's run (U1 600,000 + G1 150,000 = 750,000 t), the cement line by the
-    industrial plan's run (allowances = verified emissions, 300,000 t) — two runs, not one."""
-    clock = FixedClock(datetime(2025, 12, 1, 2, tzinfo=UTC))
-    svc = RegistryService(engine, clock=clock)
-    svc.init_markets()
-    cea = svc.registry_party("CEA")
-    for n in (1, 2):
-        svc.add_user(SYSTEM_SETUP, name=f"m-{n}", party_id=cea, role=Role.REGULATOR, market="CEA")
-    r1, r2 = svc.actor("m-1"), svc.actor("m-2")
-    pid = svc.create_party(kind=PartyKind.COMPANY, name="x", market="CEA", registration_id="P1", sector="power")
-    svc.add_user(SYSTEM_SETUP, name="u-p1", party_id=pid, role=Role.COMPANY)
-    co = svc.actor("u-p1")
-    svc.decide_account(r1, svc.request_account(co, market="CEA", type=AccountType.COMPLIANCE).number, approve=True)
-    uc = svc.create_unit_class(r1, kind=UnitKind.ALLOWANCE, market="CEA", vintage=2024, cap=20_000_000)
-    rec = svc.one(r1, Issue(to_account=svc.account("CEA-ISSUANCE").id, unit_class=uc.id, quantity=2_000_000))
-    svc.one(r2, Approve(txn=rec.id))
-    rows = (RowAllocation(ProductionRow("r1", "P1", "U1", "power", fuel="coal"), "benchmark", D(600_000)),
-            RowAllocation(ProductionRow("r2", "P1", "G1", "power", fuel="gas"), "benchmark", D(150_000)))
-    alloc = AllocationService(svc)
-    return svc, alloc, (r1, r2, co), uc, rows
+def test_a_company_with_power_and_cement_is_capped_on_its_power_part(engine) -> None:  # type: ignore[no-untyped-def]
+    """National 2024 (国环规气候〔2024〕1号 for power: the cap and the gas rule kept, unverified; steel,
+    cement, aluminium: allowances = verified 2024 emissions). Allocated in one run: coal U1 600,000, gas G1
+    150,000, cement C1 300,000 = 1,050,000 t. Verified: U1 1,000,000, G1 200,000, C1 300,000 = 1,500,000 t.
+    Power part: gas rule G1 min(200,000, 150,000) = 150,000 → 1,000,000 + 150,000 = 1,150,000; cap 750,000 +
+    0.2 × 1,200,000 = 990,000 → 990,000. Cement: 1,500,000 − 1,200,000 = 300,000. Owed 1,290,000 t
+    (the whole company escaped both rules before and owed 1,500,000)."""
+    svc, alloc, (r1, r2, co), uc, rows = _world(engine)
+    rows = (*rows, RowAllocation(ProductionRow("r3", "P1", "C1", "cement"), "verified_emissions", D(300_000)))
+    plan = PlanResult("final", (CompanyAllocation("P1", ("cement", "power"), D(1_050_000), 1_050_000, rows),), ())
+    alloc.issue(r2, alloc.propose(r1, plan, market="CEA", year=2024).run, unit_class=uc.code, from_account="CEA-ISSUANCE")
+    assert _owed_after_verification(svc, r1, r2, co) == 1_290_000
 
 
 def test_power_and_cement_in_two_runs_the_cap_counts_the_power_runs_units(engine) -> None:  # type: ignore[no-untyped-def]
-    """The review's case: the industry run ranks as high as the power run (both ``final``) and came
-    later; the units' allocations still come from the power run. Owed as in the one-run test:
-    power min(1,000,000 + min(200,000, 150,000), 750,000 + 0.2 × 1,200,000 = 990,000) = 990,000,
-    + cement 1,500,000 − 1,200,000 = 300,000 → 1,290,000 t (with the cement run taken as the units'
-    allocation it was min(1,150,000, 0 + 240,000) + 300,000 = 540,000)."""
-    svc, alloc, (r1, r2, co), uc, rows = _mixed_company(engine)
+    """The same company allocated as the service's own flows do it: power by the power plan's run (U1
+    600,000 + G1 150,000 = 750,000 t), the cement line by the industrial plan's (allowances = verified
+    emissions, 300,000 t) — two runs, the industry run ranking as high (both ``final``) and later. The
+    units' allocations still come from the power run: owed as in one run, power min(1,000,000 +
+    min(200,000, 150,000), 750,000 + 0.2 × 1,200,000 = 990,000) = 990,000 + cement 300,000 = 1,290,000 t
+    (with the cement run taken as the units' allocation it was min(1,150,000, 0 + 240,000) + 300,000 =
+    540,000)."""
+    svc, alloc, (r1, r2, co), uc, rows = _world(engine)
     plan = PlanResult("final", (CompanyAllocation("P1", ("power",), D(750_000), 750_000, rows),), ())
     alloc.issue(r2, alloc.propose(r1, plan, market="CEA", year=2024).run, unit_class=uc.code, from_account="CEA-ISSUANCE")
     ind = alloc.propose_industry(r1, {"P1": ("cement", "C1", D(300_000))}, market="CEA", year=2024)
     alloc.issue(r2, ind.run, unit_class=uc.code, from_account="CEA-ISSUANCE")
-    out = [{"source_id": "U1", "sector": "power", "fuel": "coal", "emissions": "1000000"},
-           {"source_id": "G1", "sector": "power", "fuel": "gas", "emissions": "200000"},
-           {"source_id": "C1", "sector": "cement"}]
-    reports = ReportService(svc)
-    ver = svc.create_party(kind=PartyKind.VERIFIER, name="v", registration_id="V1")
-    svc.add_user(SYSTEM_SETUP, name="v", party_id=ver, role=Role.VERIFIER)
-    rid = reports.submit(co, market="CEA", year=2024, emissions=D(1_500_000), output=out)
-    reports.assign(r1, rid, str(ver))
-    reports.step(svc.actor("v"), rid, "start_verification")
-    reports.verify(svc.actor("v"), rid, emissions=D(1_500_000), output=out, findings=[Finding("minor", "ok")],
-                   statement="verified")
-    reports.step(r2, rid, "confirm")
-    got = ComplianceService(svc).statuses("CEA", 2024, now=datetime(2025, 12, 2, tzinfo=UTC))[0].status
-    assert got.owed == 990_000 + 300_000
+    assert _owed_after_verification(svc, r1, r2, co) == 990_000 + 300_000
 
 
 def test_the_power_true_up_of_a_mixed_company_leaves_its_cement_run_alone(engine) -> None:  # type: ignore[no-untyped-def]
@@ -118,7 +96,7 @@ def test_the_power_true_up_of_a_mixed_company_leaves_its_cement_run_alone(engine
     company) with the final power plan of 750,000 counts the power part issued, 750,000: 750,000 −
     750,000 = 0 (it counted the cement run too and took it back: 750,000 − 1,050,000 = −300,000); the
     issued sums by sector: cement 300,000, power 750,000, the whole company 1,050,000."""
-    svc, alloc, (r1, r2, _), uc, rows = _mixed_company(engine)
+    svc, alloc, (r1, r2, _), uc, rows = _world(engine)
     pre = PlanResult("pre", (CompanyAllocation("P1", ("power",), D(750_000), 750_000, rows),), ())
     alloc.issue(r2, alloc.propose(r1, pre, market="CEA", year=2024).run, unit_class=uc.code, from_account="CEA-ISSUANCE")
     ind = alloc.propose_industry(r1, {"P1": ("cement", "C1", D(300_000))}, market="CEA", year=2024)
