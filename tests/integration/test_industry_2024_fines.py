@@ -8,8 +8,10 @@ deadline (1–31 Dec 2025 for a 31 Dec deadline); with no trade of its own in th
 fine, no listing and no next-year deduction were decided for anyone. A registry that does not hold the
 whole market's trades takes the price as the exchange certifies it (the Ningxia case: 98.00 yuan,
 certified by the Shanghai exchange): ``decide(certified_price_fen=…)``; the simulation passes the
-scenario's stated market price. The late payers are fined too: at the decision (two days after the
-deadline) they had surrendered nothing, so their whole obligation is the shortfall."""
+scenario's stated market price. The late payers are fined too: at the deadline they had surrendered
+nothing, so their whole obligation is the fine's shortfall; the consequences are decided after their late
+surrender (deadline + 5 days), so a late payer that paid in full is neither listed nor owes anything
+against next year (decided before it, as they were, it owed its whole obligation)."""
 
 from __future__ import annotations
 
@@ -49,13 +51,14 @@ def test_the_missed_deadlines_are_fined_at_the_certified_price(tmp_path: Path) -
     svc = RegistryService(engine, clock=FixedClock(datetime(2026, 1, 10, tzinfo=UTC)), rulebook=default_rulebook())
     got = Consequences(svc).published("CEA", 2024)
     fines = [p for p in got if p.kind == "fine"]
-    assert len(fines) == 2 and len([p for p in got if p.kind == "listed"]) == 2
+    listed = {p.company for p in got if p.kind == "listed"}
+    assert len(fines) == 2 and len(listed) == 1  # the never payer; the late one paid in full, late
     for f in fines:  # 5 (the stated default multiple) × 60.00 yuan × the shortfall, in fen
         assert f.amount_fen == 5 * 6000 * f.shortfall
         assert "60.00 yuan (average price of the month before the deadline)" in f.basis
         assert "2025-12-01–2025-12-31" in f.basis and "certified" in f.basis
     # and the shortfall owed against next year (Art. 24: if not corrected), as it stood at the decision
-    assert {p.company for p in got if p.kind == "next_year"} == {f.company for f in fines}
+    assert {p.company for p in got if p.kind == "next_year"} == listed < {f.company for f in fines}
     # the cause: without the certified price, the Decree's price cannot be had from this market's trades
     with pytest.raises(DomainError) as e:
         Consequences(svc).decide(svc.actor("cea-reg-1"), "CEA", 2024)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -124,14 +125,18 @@ def test_national_2025_power_runs_to_a_compliance_outcome_under_2025s_rules(tmp_
     assert days and days[0] >= "2026-06-30" and sum(d <= "2026-12-31" for d in days) >= 1
 
 
-def _invoke_bundled(tmp_path: Path, db: str, days_2024: int = 2):  # type: ignore[no-untyped-def]
+def _invoke_bundled(tmp_path: Path, db: str, days_2024: int = 2, more: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     """`openets run --json` of national-2023-2025.toml shrunk (4 power and 3 industry companies, 2 trading
     days of 20 orders; 2024's ``days_2024``) on the empty database ``db`` (PostgreSQL where
-    OPENETS_DATABASE_URL names one)."""
+    OPENETS_DATABASE_URL names one); ``more``: further replacements. The shrunk run keeps the economy the
+    hand figures below were derived from: no abatement curves (the full file's mac_yuan/mac_share, its
+    calibration, are taken out: they would move every draw and trade of the small run)."""
     text = (BUNDLED / "national-2023-2025.toml").read_text(encoding="utf-8")
+    text, curves = re.subn(r"^mac_(yuan|share) = .*\n", "", text, flags=re.MULTILINE)
+    assert curves == 6  # a curve and its share in each of the three years
     for a, b in {"companies = 60": "companies = 4", "companies = 30": "companies = 3",
                  "trading_days = 20": "trading_days = 2", "trading_days = 15": f"trading_days = {days_2024}",
-                 "orders_per_day = 300": "orders_per_day = 20"}.items():
+                 "orders_per_day = 300": "orders_per_day = 20", **(more or {})}.items():
         assert a in text
         text = text.replace(a, b)
     for name in ("national-2023-2024-rules.toml", "national-2025-power-rules.toml", "national-2025-industry-rules.toml"):
@@ -336,3 +341,44 @@ def test_the_bundled_2023_2025_scenario_banks_within_the_carry_over_limit(tmp_pa
                                                             t.positions.c.unit_class_id == v24)).scalar_one()
     assert left == 90_000 - 84_592 == 5_408  # stays in the account, unusable for later years
     engine.dispose()
+
+
+def test_a_late_payer_owes_next_year_only_what_it_still_lacks_after_its_late_surrender(tmp_path: Path, db_url: str) -> None:
+    """The late payers surrender five days after the deadline; the regulator decides the consequences after
+    that (it decided them two days after the deadline, before the late surrender it follows, and a late payer
+    that had then surrendered in full was still owed its whole obligation against its next allocation: in the
+    full three-year run 1,322,398 t of CEAC00010's 2024 allowances withheld, the 2024 market short by them).
+    Shrunk run with one of the 4 power companies late (late_share 0.25: int(4 × 0.25) = 1, the same shuffle):
+    its fine is for what was missing at the deadline (its whole obligation, Decree 775 Art. 24), its next-year
+    debt what is still missing when decided: owed − surrendered (0 when it paid in full late)."""
+    r = _invoke_bundled(tmp_path, db_url, more={'late_share = "0.02"': 'late_share = "0.25"'})
+    assert r.exit_code == 0, r.stderr
+    engine = make_engine(db_url)
+    deadline_us = int(datetime.fromisoformat("2024-12-31T23:59:59.999999+08:00").timestamp() * 1_000_000)
+    with engine.connect() as c:
+        number = {x.id: x.number for x in c.execute(select(t.accounts.c.id, t.accounts.c.number))}
+        surrenders = c.execute(select(t.transactions).where(t.transactions.c.type == "surrender",
+                                                          t.transactions.c.compliance_year == 2023,
+                                                          t.transactions.c.status == "completed")).all()
+        penalties = {(x.company, x.kind): x for x in c.execute(
+            select(t.penalties).where(t.penalties.c.compliance_year == 2023))}
+        debts = {x.company: x.quantity for x in c.execute(
+            select(t.allocation_debts).where(t.allocation_debts.c.compliance_year == 2023,
+                                             t.allocation_debts.c.kind == "nextyear"))}
+    from openets.core.clock import FixedClock
+    from openets.services.compliance import ComplianceService
+    from openets.services.registry import RegistryService
+
+    svc = RegistryService(engine, clock=FixedClock(datetime(2025, 2, 1, tzinfo=UTC)))
+    owed = {x.company: x.status.owed for x in ComplianceService(svc).statuses("CEA", 2023)}
+    engine.dispose()
+    late = {number[x.sender_id].removesuffix("-A") for x in surrenders if x.at_us > deadline_us}
+    assert len(late) == 1
+    (company,) = late
+    paid = sum(int(x.quantity) for x in surrenders if number[x.sender_id] == f"{company}-A")
+    fine = penalties[(company, "fine")]
+    # the fine: on the whole obligation (nothing surrendered by the deadline), decided after the late surrender
+    assert fine.shortfall == owed[company] and fine.decided_us > max(x.at_us for x in surrenders)
+    still = max(0, owed[company] - paid)
+    assert debts.get(company, 0) == still  # not its whole obligation
+    assert ((company, "listed") in penalties) == (still > 0)

@@ -101,7 +101,10 @@ def run_surrender(m: Market, progress: Progress, queries: SimulationQueries, off
     surrender([(c, plan(c)) for c in m.companies if c.behaviour == "late"]
               + [(c, plan(c, Decimal("0.6"))) for c in m.companies if c.behaviour == "never"])
     tick(sum(1 for c in m.companies if c.behaviour != "on_time"))
-    m.clock.at = (order or deadline) + timedelta(days=2)
+    # the consequences after every surrender above (the late payers' too): decided before the late day (as
+    # they were where the rules give no order deadline, deadline + 2 days), a late payer's whole obligation
+    # was owed against its next allocation though it had surrendered it — a three-year run withheld it
+    m.clock.at = max(order or deadline, at(late_day, 10)) + timedelta(days=2)
     try:
         Consequences(svc).decide(m.r1, code, year)
     except DomainError as exc:
