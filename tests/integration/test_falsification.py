@@ -124,18 +124,24 @@ def test_falsification_on_the_command_line(db_url: str, monkeypatch: pytest.Monk
         assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         return {"stderr": r.stderr}
 
-    f = cli("falsification", "--market", "CEA", "--company", "CEA-REG-00000", "--year", "2023", "--kind",
-            "falsified", "--basis", "invoices altered", "--as", "CEA-reg-1")
+    record = ["--market", "CEA", "--company", "CEA-REG-00000", "--year", "2023", "--kind", "falsified",
+              "--as", "CEA-reg-1", "--key", "finding-1"]
+    f = cli("falsification", *record, "--basis", "invoices altered")
     assert f["status"] == "found"
+    # the same request with its key again: the same finding, none recorded twice; another with that key refused
+    assert cli("falsification", *record, "--basis", "invoices altered")["finding"] == f["finding"]
+    assert "finding-1" in cli("falsification", *record, "--basis", "other", ok=False)["stderr"]
     bad = cli("falsification-decide", str(f["finding"]), "--fine-yuan", "600000", "--cut", "0.5", "--as", "CEA-reg-1",
               ok=False)
     assert "[four_eyes]" in bad["stderr"]
     bad = cli("falsification-decide", str(f["finding"]), "--fine-yuan", "1e999999999", "--as", "CEA-reg-2", ok=False)
     assert "Traceback" not in bad["stderr"]
-    got = cli("falsification-decide", str(f["finding"]), "--fine-yuan", "600000", "--individuals-yuan", "50000",
-              "--cut", "1", "--as", "CEA-reg-2")
+    decide = ["falsification-decide", str(f["finding"]), "--fine-yuan", "600000", "--individuals-yuan", "50000",
+              "--cut", "1", "--as", "CEA-reg-2", "--key", "decision-1"]
+    got = cli(*decide)
     assert (got["status"], got["fine_yuan"], got["individuals_yuan"], got["cut_share"], got["cut_year"]) == (
         "decided", "600000.00", "50000.00", "1", 2024)
+    assert cli(*decide) == got  # replayed with its key: the same decision, not "already decided"
     assert [x["finding"] for x in cli("falsifications", "--market", "CEA")] == [f["finding"]]
 
 

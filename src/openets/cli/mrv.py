@@ -367,6 +367,8 @@ def falsification(market: str = typer.Option(...), company: str = typer.Option(.
                   year: int = typer.Option(..., help="The report's year."),
                   kind: str = typer.Option(..., help="not_accounted, major_defect, falsified or no_samples."),
                   basis: str = typer.Option(..., help="What was found, and where."),
+                  key: str | None = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key "
+                                                                     "answers the same finding, records no second."),
                   user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
                   as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Record a data-quality finding against a company's report (regulator; Decree 775): decided by a
@@ -375,7 +377,7 @@ def falsification(market: str = typer.Option(...), company: str = typer.Option(.
     def go() -> None:
         reg, svc = _falsification(db)
         emit(_finding_row(svc.record(acting(reg, user, party), market=market, company=company, year=year,
-                                     kind=kind, basis=basis)), as_json)
+                                     kind=kind, basis=basis, key=key)), as_json)
 
     run(go)
 
@@ -394,6 +396,8 @@ def falsification_decide(
                                                   "(e.g. 0.5 … 1)."),
         cut_year: int | None = typer.Option(None, "--cut-year", help="The allocation year cut (default: the "
                                                                      "report's year + 1)."),
+        key: str | None = typer.Option(None, "--key", help="Idempotency key: a repeat with the same key answers "
+                                                           "the same decision, decides nothing twice."),
         user: str | None = AsOpt, party: int | None = PartyOpt, db: str | None = DbOpt,
         as_json: bool = JsonOpt, as_csv: bool = CsvOpt) -> None:
     """Decide a finding (a second regulator): the fine, the individuals' fine, and if not corrected the
@@ -408,7 +412,8 @@ def falsification_decide(
             multiple=parse_decimal(multiple, "--multiple", minimum=0, maximum=1000) if multiple is not None else None,
             amount_fen=parse_fen(fine_yuan, "--fine-yuan") if fine_yuan is not None else None,
             individual_fen=parse_fen(individuals_yuan, "--individuals-yuan") if individuals_yuan is not None else None,
-            cut_share=parse_decimal(cut, "--cut", minimum=0, maximum=1) if cut is not None else None, cut_year=cut_year)
+            cut_share=parse_decimal(cut, "--cut", minimum=0, maximum=1) if cut is not None else None, cut_year=cut_year,
+            key=key)
         emit(_finding_row(got), as_json)
 
     run(go)
