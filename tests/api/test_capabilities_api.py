@@ -31,6 +31,11 @@ def refused(r, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
 def test_mrv_report_through_its_roles(client, login) -> None:  # type: ignore[no-untyped-def]
     c, w = client
     h = {u: login(c, u) for u in ("BJ-co-0", "BJ-co-1", "BJ-reg-1", "BJ-reg-2", "ver-V1", "ver-V2", "SH-reg", "auditor")}
+    # a unit's emissions without its sector (it would fall outside the power plans' gap cap): refused, nothing filed
+    bad = c.post("/mrv/BJ/2016/reports", json={"emissions": "12000.50", "output": [
+        {"source_id": "I1", "sector": "heat"}, {"source_id": "U1", "emissions": "12000.50"}]}, headers=h["BJ-co-0"])
+    assert bad.status_code == 422 and bad.json()["type"].endswith("/output_sector_missing"), bad.text
+    assert "output row 2:" in bad.json()["detail"]
     filed = c.post("/mrv/BJ/2016/reports", json={"emissions": "12000.50", "output": [{"source_id": "I1",
                                                                                       "sector": "heat"}]},
                    headers=h["BJ-co-0"])

@@ -107,6 +107,16 @@ def parse_finding(written: str) -> Finding:
     return Finding(sev.strip(), text.strip())
 
 
+def sectors_named(output: object, what: str) -> None:
+    """Every production row that gives a unit's ``emissions`` names its ``sector`` (compliance applies the
+    power plans' gap cap by a unit's sector: none is no default); all such rows named at once."""
+    unnamed = [i for i, row in enumerate(output, 1) if isinstance(row, dict) and "emissions" in row
+               and not row.get("sector")] if isinstance(output, list) else []
+    if unnamed:
+        raise DomainError("output_sector_missing", f"{what} row{'s' if len(unnamed) > 1 else ''} "
+                          f"{', '.join(map(str, unnamed))}: a unit's emissions are given without its sector")
+
+
 @dataclass(frozen=True, slots=True)
 class EmissionReport:
     company: str
@@ -141,11 +151,7 @@ class EmissionReport:
         """The verifier's result: verified (possibly corrected) emissions and output, findings, statement."""
         if emissions < 0:
             raise DomainError("value_negative", "verified emissions cannot be negative")
-        unnamed = [i for i, row in enumerate(output, 1) if isinstance(row, dict) and "emissions" in row
-                   and not row.get("sector")] if isinstance(output, list) else []
-        if unnamed:  # compliance applies the power plans' gap cap by a unit's sector: none is no default
-            raise DomainError("output_sector_missing", f"verified output row{'s' if len(unnamed) > 1 else ''} "
-                              f"{', '.join(map(str, unnamed))}: a unit's emissions are given without its sector")
+        sectors_named(output, "verified output")
         done = self.apply("verify", actor=actor, role="verifier", at=at, note=statement, org=org)
         return replace(done, verified_emissions=emissions, verified_output=output, findings=tuple(findings),
                        statement=statement)

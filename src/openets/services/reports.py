@@ -22,6 +22,7 @@ from openets.mrv.documents import (
     Step,
     VerifierHistory,
     conflict_of_interest,
+    sectors_named,
 )
 from openets.mrv.rules import MrvRules
 from openets.services import rulebook
@@ -140,6 +141,7 @@ class ReportService:
             company = self._company_of(c, actor)
             if actor.role is not Role.COMPANY:
                 raise DomainError("not_authorised", "a report is filed by the company's representative")
+            sectors_named(output, "output")  # refused when filed, not first at verification
             report = EmissionReport(company, year, emissions, output).apply(
                 "submit", actor=actor.user, role="company", at=now)
             if c.execute(select(t.emission_reports.c.id).where(

@@ -10,6 +10,7 @@ from openets.mrv.documents import (
     MonitoringPlan,
     VerifierHistory,
     conflict_of_interest,
+    sectors_named,
 )
 
 AT = datetime(2022, 3, 1, tzinfo=UTC)
@@ -83,6 +84,9 @@ def test_a_units_emissions_without_its_sector_are_refused_every_row_named() -> N
             {"source_id": "C1", "sector": "cement"}, {"source_id": "G2", "sector": "", "emissions": "5"}]
     with pytest.raises(DomainError) as e:
         r.verify(actor="V-Org", at=AT, emissions=D("1200005"), output=rows, statement="x")
-    assert e.value.code == "output_sector_missing" and "rows 2, 4:" in e.value.message
+    assert e.value.code == "output_sector_missing" and "verified output rows 2, 4:" in e.value.message
+    with pytest.raises(DomainError) as e:  # the same check the report service runs when a report is filed
+        sectors_named(rows[1:2], "output")
+    assert e.value.message == "output row 1: a unit's emissions are given without its sector"
     done = r.verify(actor="V-Org", at=AT, emissions=D("1200000"), output=rows[:1] + rows[2:3], statement="x")
     assert done.state == "verified"
