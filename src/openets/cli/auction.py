@@ -112,7 +112,7 @@ def reserve(notice_id: int = typer.Argument(..., metavar="NOTICE"), user: str | 
     def go() -> None:
         svc = _svc(db)
         fen = svc.publish_reserve(acting(svc.registry, user), notice_id)
-        emit({"notice": notice_id, "reserve_yuan": f"{yuan_text(fen)}"}, as_json, title="reserve price")
+        emit({"notice": notice_id, "reserve_yuan": yuan_text(fen)}, as_json, title="reserve price")
 
     run(go)
 

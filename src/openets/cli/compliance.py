@@ -149,7 +149,7 @@ def _penalties(reg, listed) -> list[dict[str, object]]:
 
     names = company_names(reg.engine, (p.company for p in listed))
     return [{"company": p.company, "company_name": names.get(p.company, NO_CODE), "kind": p.kind,
-             "shortfall_t": p.shortfall, "amount_yuan": f"{yuan_text(p.amount_fen)}", "basis": p.basis} for p in listed]
+             "shortfall_t": p.shortfall, "amount_yuan": yuan_text(p.amount_fen), "basis": p.basis} for p in listed]
 
 
 @app.command()

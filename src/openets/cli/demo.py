@@ -74,7 +74,7 @@ def _run_year(path: Path, db: str, report: Path, fresh: bool, as_json: bool) -> 
     markets: list[dict[str, Any]] = [{"market": m.code, "year": m.year, "rules": m.rules,
                 "companies": m.companies, "allocated_t": m.allocated, "verified_t": m.verified,
                 "orders": m.orders, "trades": m.trades, "volume_t": m.volume, "close_yuan":
-                    None if m.close_fen is None else f"{yuan_text(m.close_fen)}", "surrendered_t": m.surrendered,
+                    None if m.close_fen is None else yuan_text(m.close_fen), "surrendered_t": m.surrendered,
                 "banked_t": m.banked, "government_t": m.government_remainder, "offsets_t": m.offsets_used, "compliance": m.rate,
                 "compliance_final": m.rate_final, "compliance_quantity": m.rate_quantity,
                 "fines_yuan": yuan_text(m.fines_fen, grouped=True),

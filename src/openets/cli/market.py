@@ -29,7 +29,7 @@ def _exchange(db: str | None, instrument: str):
 
 
 def _yuan(fen: int | None) -> str | None:
-    return None if fen is None else f"{yuan_text(fen)}"
+    return None if fen is None else yuan_text(fen)
 
 
 def _fen(text: str, what: str, maximum: int = MAX_PRICE_FEN) -> int:
@@ -174,7 +174,7 @@ def bars(instrument: str = InstrumentArg, minutes: int | None = typer.Option(Non
         out = make_bars(ex.prints(), minutes=minutes)
         emit([{"start": b.start, "open": _yuan(b.open), "high": _yuan(b.high), "low": _yuan(b.low),
                "close": _yuan(b.close), "volume": b.volume, "turnover_yuan": _yuan(b.turnover),
-               "vwap_yuan": f"{yuan_text(b.vwap)}"} for b in out], as_json, title=f"{instrument} bars")
+               "vwap_yuan": yuan_text(b.vwap)} for b in out], as_json, title=f"{instrument} bars")
 
     run(go)
 

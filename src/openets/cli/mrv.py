@@ -356,8 +356,8 @@ def _falsification(db: str | None):
 
 def _finding_row(f: Finding) -> dict[str, object]:
     return {"finding": f.id, "market": f.market, "company": f.company, "year": f.report_year, "kind": f.kind,
-            "status": f.status, "found_by": f.found_by, "fine_yuan": None if f.fine_fen is None else f"{yuan_text(f.fine_fen)}",
-            "individuals_yuan": None if f.individual_fen is None else f"{yuan_text(f.individual_fen)}",
+            "status": f.status, "found_by": f.found_by, "fine_yuan": None if f.fine_fen is None else yuan_text(f.fine_fen),
+            "individuals_yuan": None if f.individual_fen is None else yuan_text(f.individual_fen),
             "cut_share": None if f.cut_share is None else str(f.cut_share), "cut_year": f.cut_year,
             "cut_t": f.cut_quantity, "decided_by": f.decided_by, "decision": f.decision, "basis": f.basis}
 

@@ -27,7 +27,7 @@ def deadline(m: Market) -> date:
     return ComplianceService(m.svc).deadlines(m.spec.code, m.spec.year)[0].astimezone(MARKET_TZ).date()
 
 
-def _open(m: Market, queries: SimulationQueries) -> list[date]:
+def _open(m: Market) -> list[date]:
     """Open the market's exchange, deposit the agents' cash; the trading days, oldest first."""
     # 90 days before the deadline, but not before the year's compliance rules were published (the
     # national 2023 plan came out on 15 Oct 2024, 77 days before its deadline)
@@ -46,18 +46,24 @@ def _open(m: Market, queries: SimulationQueries) -> list[date]:
     for c in m.investors:
         ex.deposit(c.actor, 200_000 * int(m.spec.price_yuan * 100) * 3)
     assert ex.trading is not None  # open_exchange always passes the market's trading rules
-    days = _days(m, ex.trading)
+    return _days(m, ex.trading)
+
+
+def _days_after_allocation(m: Market, queries: SimulationQueries) -> None:
+    """Refuse, before any exchange opens, trading days that start before the year's last allocation run
+    was issued: the registry would refuse the first trades (units dated before they arrived); said in the
+    scenario's own terms, not as the registry's refusal of one transfer."""
     issued = queries.last_issued(m.spec.code, m.spec.year)
-    allocated = issued.astimezone(MARKET_TZ).date() if issued is not None else None
-    if allocated is not None and days[0] <= allocated:
-        # the registry would refuse the first trades (units dated before they arrived): say so in the
-        # scenario's own terms, not as the registry's refusal of one transfer
+    if issued is None:
+        return
+    allocated = issued.astimezone(MARKET_TZ).date()
+    days = _trading_days(m)
+    if days[0] <= allocated:
         fit = len([d for d in days if d > allocated])
         raise DomainError("trading_days_too_many", f"{m.spec.code} {m.spec.year}: trading_days = {m.spec.trading_days} "
                           f"start on {days[0]}, before the year's allocation was in ({allocated}; it follows the "
                           f"set-up on `starts`, MRV and the true-up); {fit} fit between it and the deadline "
                           f"({deadline(m)}): give at most {fit} or an earlier `starts`")
-    return days
 
 
 def _days(m: Market, rules: TradingRules) -> list[date]:
@@ -71,18 +77,25 @@ def _days(m: Market, rules: TradingRules) -> list[date]:
     return sorted(days)
 
 
+def _trading_days(m: Market) -> list[date]:
+    """The market's trading days under the trading rules in force at the clock's date."""
+    from openets.services.rulebook import trading_rules
+
+    today = m.clock.now().astimezone(MARKET_TZ).date()
+    return _days(m, trading_rules(m.svc.rulebook.lookup(m.spec.code, m.spec.year, today, "trading")))
+
+
 def first_trading_day(m: Market) -> date:
     """The first of the market's trading days (the rules in force at the clock's date), for the stages
     before trading to finish before it: units allocated after it could not have been traded on it (the
     registry refuses an entry dated before its units arrived)."""
-    from openets.services.rulebook import trading_rules
-
-    today = m.clock.now().astimezone(MARKET_TZ).date()
-    return _days(m, trading_rules(m.svc.rulebook.lookup(m.spec.code, m.spec.year, today, "trading")))[0]
+    return _trading_days(m)[0]
 
 
 def trade(markets: list[Market], progress: Progress, queries: SimulationQueries) -> None:
-    calendars = {m.spec.code: _open(m, queries) for m in markets}
+    for m in markets:  # every market's days checked before any exchange opens
+        _days_after_allocation(m, queries)
+    calendars = {m.spec.code: _open(m) for m in markets}
     total = sum(m.spec.trading_days * m.spec.orders_per_day for m in markets)
     tick = progress.stage("trading (all markets)", total)
     for m in markets:

@@ -41,7 +41,7 @@ def local_time(at: datetime) -> str:
 
 
 def _yuan(fen: int | None) -> str:
-    return "" if fen is None else f"{yuan_text(fen, grouped=True)}"
+    return "" if fen is None else yuan_text(fen, grouped=True)
 
 
 def mount_dashboard(app: FastAPI, *, registry: RegistryService, auth: AuthService, hub: Exchanges,
