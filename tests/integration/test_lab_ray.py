@@ -220,3 +220,59 @@ def test_ensemble_on_a_head_node_by_address_and_by_ray_client(tmp_path: Path, he
         out = json.loads(result.stdout)
         assert out["ray"] == address and _without_timing(out) == expected
         print(f"\n{address}: {time.perf_counter() - t0:.1f} s")
+
+
+_START_FAILED = ("RuntimeError: Starting Ray client server failed. See ray_client_server_23000.err for "
+                 "detailed logs.\n")
+
+
+def test_ray_clients_failed_server_start_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray Client's head spawns a server process per connection, and that start fails now and then (CI
+    saw it: the process gone 10 ms after its spawn, its logs empty): the connection is tried again, up to
+    CLIENT_ATTEMPTS times, in the preflight child and in ray.init; any other failure is not."""
+    from types import SimpleNamespace
+
+    import openets.cluster as cluster
+
+    monkeypatch.setattr(cluster, "CLIENT_RETRY_PAUSE_S", 0.0)
+    monkeypatch.setattr(cluster, "_probe", lambda address: None)
+    children: list[str] = []
+
+    def child(stderrs: list[str]):  # the preflight children's answers, in order
+        def run(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+            err = stderrs[len(children)]
+            children.append(err)
+            return subprocess.CompletedProcess(args, 1 if err else 0, "", err)
+        return run
+
+    inits: list[str] = []
+
+    def fake_ray(errors: list[str]) -> SimpleNamespace:
+        def init(**kw: object) -> None:
+            inits.append(str(kw["address"]))
+            if errors[len(inits) - 1]:
+                raise RuntimeError(errors[len(inits) - 1])
+        return SimpleNamespace(init=init, shutdown=lambda: None)
+
+    # twice a failed start in the preflight, then connected; then ray.init: one failed start, then connected
+    monkeypatch.setattr(cluster.subprocess, "run", child([_START_FAILED, _START_FAILED, ""]))
+    cluster._init(fake_ray(["Starting Ray client server failed. See ray_client_server_23003.err", ""]),
+                  "ray://127.0.0.1:10001", 2)
+    assert len(children) == 3 and inits == ["ray://127.0.0.1:10001"] * 2
+
+    # three failed starts: the last one's line, one line
+    children.clear()
+    monkeypatch.setattr(cluster.subprocess, "run", child([_START_FAILED] * 3))
+    with pytest.raises(ValueError) as caught:
+        cluster._init(fake_ray([""]), "ray://127.0.0.1:10001", 2)
+    assert len(children) == cluster.CLIENT_ATTEMPTS == 3
+    assert str(caught.value) == ("Ray at ray://127.0.0.1:10001: RuntimeError: Starting Ray client server failed. "
+                                 "See ray_client_server_23000.err for detailed logs.")
+
+    # another failure (a refused token, a wrong version …) is not tried again
+    children.clear()
+    inits.clear()
+    monkeypatch.setattr(cluster.subprocess, "run", child([""]))
+    with pytest.raises(ValueError, match="version mismatch"):
+        cluster._init(fake_ray(["version mismatch: the cluster runs 2.9", ""]), "127.0.0.1:6379", 2)
+    assert len(children) == 1 and len(inits) == 1
