@@ -87,9 +87,12 @@ def test_recorded_decided_replayed_and_cut_by_the_next_allocation(cea_api, engin
     assert c.get("/falsification/findings", params={"market": "CEA", "year": 2023, "company": "CEA-REG-00000"},
                  headers=h["CEA-reg-2"]).json()["total"] == 1
     refused(c.get("/falsification/findings", params={"market": "CEA"}, headers=h["BJ-reg-1"]), 403, "not_authorised")
-    for user in ("CEA-co-0", "auditor"):
-        refused(c.get("/falsification/findings", headers=h[user]), 403, "forbidden")
-        refused(c.get(f"/falsification/findings/{f['id']}", headers=h[user]), 403, "forbidden")
+    refused(c.get("/falsification/findings", headers=h["CEA-co-0"]), 403, "forbidden")
+    refused(c.get(f"/falsification/findings/{f['id']}", headers=h["CEA-co-0"]), 403, "forbidden")
+    # an auditor reads every market's findings (as every other record), and changes none (above: read_only)
+    assert [x["id"] for x in c.get("/falsification/findings", headers=h["auditor"]).json()["items"]] == [f["id"]]
+    assert c.get("/falsification/findings", params={"market": "BJ"}, headers=h["auditor"]).json()["total"] == 0
+    assert c.get(f"/falsification/findings/{f['id']}", headers=h["auditor"]).json()["status"] == "decided"
     refused(c.get(f"/falsification/findings/{f['id']}", headers=h["BJ-reg-1"]), 404, "not_found")
     refused(c.get("/falsification/findings/999", headers=h["CEA-reg-1"]), 404, "not_found")
 

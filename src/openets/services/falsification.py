@@ -208,10 +208,12 @@ class FalsificationService:
 
         return run_in_transaction(self.engine, work)
 
-    def findings(self, market: str, company: str | None = None, year: int | None = None) -> list[Finding]:
-        """The market's findings in the order recorded: of one company, of the reports of one ``year``."""
+    def findings(self, market: str | None, company: str | None = None, year: int | None = None) -> list[Finding]:
+        """The market's findings (every market's: ``None``) in the order recorded: of one company, of the
+        reports of one ``year``."""
         f = t.falsification_findings
-        q = select(f).where(f.c.market == market, *([f.c.company == company] if company is not None else []),
+        q = select(f).where(*([f.c.market == market] if market is not None else []),
+                            *([f.c.company == company] if company is not None else []),
                             *([f.c.report_year == year] if year is not None else []))
         with self.engine.connect() as c:
             return [_finding(r) for r in c.execute(q.order_by(f.c.id))]

@@ -1,8 +1,9 @@
 """Decree 775's data-quality findings (services/falsification.py): a regulator of the market records a
 finding against a company's report year; a second regulator (another person) decides it — the fine,
 the individuals' fine, the 50–100 % cut of next year's allocation, applied by that year's first
-allocation run. Regulators only: anyone else is refused (403); a regulator of another market finds no
-such finding (404). Both POSTs take an Idempotency-Key: the same request again answers the same
+allocation run. Recorded and decided by regulators only; read by the market's regulators and by
+auditors (every market's, as everywhere else); anyone else is refused (403); a regulator of another
+market finds no such finding (404). Both POSTs take an Idempotency-Key: the same request again answers the same
 finding (``replayed``), another request with the key is refused (409)."""
 
 from typing import Annotated
@@ -32,9 +33,11 @@ def _read(svc: Svc, f: Finding, names: dict[str, str] | None = None) -> FindingR
                        decided_by=f.decided_by, replayed=f.replayed)
 
 
-def _regulator(me: Actor) -> None:
-    if me.role is not Role.REGULATOR:
-        raise DomainError("forbidden", f"{me.describe()}: data-quality findings are for the market's regulators")
+def _regulator(me: Actor, *, auditor_reads: bool = False) -> None:
+    if me.role is Role.REGULATOR or (auditor_reads and me.role is Role.AUDITOR):
+        return
+    raise DomainError("forbidden", f"{me.describe()}: data-quality findings are for the market's regulators"
+                      + (" and auditors" if auditor_reads else ""))
 
 
 @router.post("/findings", status_code=201)
@@ -69,11 +72,13 @@ def findings(me: Me, svc: Svc, market: MarketQ = None,
              company: Annotated[str | None, Query(min_length=1, max_length=32, pattern=PRINTABLE)] = None,
              year: Annotated[int | None, Query(ge=2005, le=2100)] = None,
              offset: Offset = 0, limit: Limit = 100) -> FindingPage:
-    """The findings of your market (a regulator of another market is refused), of one company, of one
-    report year; in the order recorded."""
-    _regulator(me)
-    chosen = market or me.market or ""
-    me.require_regulator(chosen)
+    """The findings of your market (a regulator of another market is refused; an auditor reads every
+    market's, or the one asked), of one company, of one report year; in the order recorded."""
+    _regulator(me, auditor_reads=True)
+    chosen: str | None = market
+    if me.role is Role.REGULATOR:
+        chosen = market or me.market or ""
+        me.require_regulator(chosen)
     rows = FalsificationService(svc.registry).findings(chosen, company, year)
     page = rows[offset:offset + limit]
     names = company_names(svc.registry.engine, (f.company for f in page))
@@ -82,8 +87,8 @@ def findings(me: Me, svc: Svc, market: MarketQ = None,
 
 @router.get("/findings/{finding_id}")
 def finding(finding_id: Id, me: Me, svc: Svc) -> FindingRead:
-    _regulator(me)
+    _regulator(me, auditor_reads=True)
     f = FalsificationService(svc.registry).finding(finding_id)
-    if not me.is_regulator_of(f.market):
+    if not (me.role is Role.AUDITOR or me.is_regulator_of(f.market)):
         raise NotFound("falsification finding", finding_id)  # another market's looks like none at all
     return _read(svc, f)
