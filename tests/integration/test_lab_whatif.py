@@ -133,3 +133,31 @@ def test_bank_limit_over_three_years(tmp_path: Path) -> None:
     assert Decimal(lim[0]["analytic_price_yuan"]) < Decimal(b[0]["analytic_price_yuan"])
     assert Decimal(lim[2]["analytic_price_yuan"]) > Decimal(b[2]["analytic_price_yuan"])
     assert Decimal(lim[0]["price_yuan"]) < Decimal(b[0]["price_yuan"])  # the market moves the same way
+
+
+def test_a_floor_with_fractions_of_a_fen_is_defended_at_the_fen_above(tmp_path: Path) -> None:
+    """A floor of 80.555 yuan/t is 8,055.5 fen: the year opens at it and the reserve bids it rounded up,
+    8,056 fen (the old -int(-x) truncated to 8,055, half a fen under the floor the lab file states)."""
+    from sqlalchemy import func, select
+
+    from openets.services.database import make_engine
+    from openets.simulation.lab import LabRunner
+    from openets.storage import tables as t
+
+    path = write_lab_file(tmp_path, 12, 3, 40)
+    path.write_text(path.read_text(encoding="utf-8") + 'price_floor_yuan = "80.555"\n', encoding="utf-8")
+    db = tmp_path / "lab.db"
+    runner = LabRunner(load_lab(path), url=f"sqlite:///{db}")
+    assert runner.floor_fen == 8056
+    (year,) = runner.run().years
+    assert year.reserve_t > 0  # the generated firms' price is ~58 yuan: the reserve buys at the floor
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as c:
+            bids = dict(c.execute(select(t.orders.c.price_fen, func.count()).where(t.orders.c.side == "buy")
+                                  .group_by(t.orders.c.price_fen)).all())
+            lowest = c.execute(select(func.min(t.trades.c.price_fen))).scalar_one()
+    finally:
+        engine.dispose()
+    assert bids.get(8056, 0) > 0 and 8055 not in bids
+    assert lowest >= 8056  # every trade at the floor or above it

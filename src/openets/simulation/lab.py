@@ -13,6 +13,7 @@ compares the two).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import random
 import tempfile
@@ -113,6 +114,9 @@ class LabRunner:
         self.on_day = on_day or (lambda n: None)
         self.model = LabModel(lab)  # the lab's inputs as exact fractions, and its analytic answer
         self.penalty, self.rate, self.floor = self.model.penalty, self.model.rate, self.model.floor
+        # the floor in fen, rounded up: a floor of 40.555 yuan is defended at 40.56, never below it (-int(-x),
+        # used before, truncated towards zero: 40.55)
+        self.floor_fen = None if self.floor is None else math.ceil(self.floor * 100)
         self.offset_share, self.offset_price = self.model.offset_share, self.model.offset_price
         self.reserve: Agent | None = None  # the floor's buyer (not a covered firm)
         self.investors: list[Investor] = []  # the lab file's [investors]: non-covered holders with a view
@@ -226,17 +230,17 @@ class LabRunner:
                 low, high = ex.rules.band_low or 1, ex.rules.band_high or ref * 2
                 reqs: list[OrderRequest] = []
                 who: list[Agent] = []
-                if self.reserve is not None and self.floor is not None and b == 0:
+                if self.reserve is not None and self.floor_fen is not None and b == 0:
                     # the floor's reserve bids first each day, at the floor (within the band: a floor
                     # above today's band is bid at the band's top, and the close climbs towards it)
-                    floor_fen = min(-int(-self.floor * 100), high)
+                    floor_fen = min(self.floor_fen, high)
                     low = max(low, floor_fen)
                     for qty in self._lots(ex, reserve_q):
                         reqs.append(OrderRequest(self.reserve.actor, self.reserve.number, "buy", qty, floor_fen))
                         who.append(self.reserve)
                 if b == BATCHES_PER_DAY:  # the floor window: every firm sells what abating to the floor frees
-                    assert self.floor is not None
-                    floor_fen = min(-int(-self.floor * 100), high)
+                    assert self.floor is not None and self.floor_fen is not None
+                    floor_fen = min(self.floor_fen, high)
                     for a in agents:
                         spare = min(a.position - a.open_sell,
                                     a.position + a.pending - a.bau + int(a.curve.abatement(self.floor)))
@@ -381,10 +385,10 @@ class LabRunner:
             uc = self._allocate(svc, r1, r2, t, agents)
             vintages.append(uc.id)
             ex = open_exchange(svc, uc.code)
-            if self.floor is not None and (reference or ex.reference or 0) < self.floor * 100:
+            if self.floor_fen is not None and (reference or ex.reference or 0) < self.floor_fen:
                 # a floor above the reference: the regulator's floor is the price the year opens at (a
                 # reserve bid outside the band could not trade, and without trades the band never moves)
-                reference = -int(-self.floor * 100)
+                reference = self.floor_fen
             if reference is not None:
                 ex.reference = reference
                 ex._rebuild()  # the book's band follows the reference just set (as the year runner does)
@@ -393,9 +397,9 @@ class LabRunner:
                     ex.deposit(a.actor, a.bau * int(self.h.penalty_yuan * 100) * 2 + 10**6)
                 for i in self.investors:
                     ex.deposit(i.actor, i.cash_fen)
-                if self.reserve is not None and self.floor is not None:  # every allowance of every year, at the floor, twice
+                if self.reserve is not None and self.floor_fen is not None:  # every allowance of every year, at the floor, twice
                     allowances = sum(self.lab.allocation(f, y) for f in self.lab.firms for y in range(len(years)))
-                    ex.deposit(self.reserve.actor, allowances * -int(-self.floor * 100) * 2 + 10**6)
+                    ex.deposit(self.reserve.actor, allowances * self.floor_fen * 2 + 10**6)
             reserve_before = 0 if self.reserve is None else self.reserve.position
             reserve_q = sum(self.lab.allocation(f, t) for f in self.lab.firms)
             # a tonne kept past this year is worth next year's expected price, discounted (rational
