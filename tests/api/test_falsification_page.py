@@ -64,3 +64,19 @@ def test_the_regulator_sees_the_findings_decided_and_cut(cea_api) -> None:  # ty
     assert "Company 0" not in row and "企业0" in row  # the registered name, as every list shows it
     assert "To decide" in _row(en.text, waiting.id)
     assert c.get("/ui/falsifications", params={"year": 2022, "lang": "en"}).text.count("<tr data-id=") == 0
+
+
+def test_an_auditor_reads_every_markets_findings_and_a_company_none(cea_api) -> None:  # type: ignore[no-untyped-def]
+    c, w, _ = cea_api
+    found = FalsificationService(w.svc).record(w.reg, market="CEA", company="CEA-REG-00000", year=2023,
+                                               basis="invoices altered", kind="falsified")
+    _as(c, "auditor")
+    page = c.get("/ui/falsifications", params={"lang": "en"})
+    assert page.status_code == 200 and 'id="nav-falsifications"' in page.text
+    assert "Data-quality findings · All" in page.text  # every market's, each row naming its market
+    row = _row(page.text, found.id)
+    assert '<td class="l market">CEA</td>' in row and "To decide" in row and "CEA-REG-00000" in row
+    assert "<form" not in page.text.split('id="findings"')[1]  # read-only: nothing to record or decide here
+    _as(c, "CEA-co-0")
+    refused = c.get("/ui/falsifications", params={"lang": "en"})
+    assert refused.status_code == 403 and 'id="nav-falsifications"' not in refused.text
