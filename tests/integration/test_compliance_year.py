@@ -114,3 +114,43 @@ def test_bad_scenario_files_are_named(tmp_path: Path) -> None:
         assert r.exit_code == 1 and "Traceback" not in r.stderr
         line = r.stderr.strip().splitlines()
         assert len(line) == 1 and re.search(re.escape(expect), line[0]), r.stderr
+
+
+def test_the_year_runs_again_over_its_own_database(tmp_path: Path) -> None:
+    """``make demo`` twice: the second run replaces the first one's database. Its agents' refused orders
+    are in the audit trail as the exchange writes them (the user, no source): not a person's act through
+    the API, the dashboard or the CLI, so the database is still the run's own, not a live registry (the
+    second `make demo` of a fresh clone was refused: "users who have acted (bji00607-rep)")."""
+    from openets.services.administration import live_registry
+    from openets.services.exchange.base import INS_AUDIT, refusal_audit
+
+    db = f"sqlite:///{tmp_path / 'year.db'}"
+    path = str(small_scenario(tmp_path))
+    first = CliRunner().invoke(app, ["run", path, "--db", db, "--report", str(tmp_path / "r1"), "--json"])
+    assert first.exit_code == 0, first.stderr
+    eng = make_engine(db)
+    try:
+        with eng.begin() as c:  # the exchange's own row for a refused order (the full demo writes hundreds)
+            user = c.execute(text("SELECT user_name FROM representatives LIMIT 1")).scalar_one()
+            c.execute(INS_AUDIT, [refusal_audit("BEA-2016", user, 1, "available_balance", 0)])
+        assert live_registry(eng) is None
+    finally:
+        eng.dispose()
+    again = CliRunner().invoke(app, ["run", path, "--db", db, "--report", str(tmp_path / "r2"), "--json"])
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["conserved"]
+    # one act of that user through the CLI (its row has a source) and the database is a live registry
+    from openets.core.clock import SystemClock
+    from openets.services.audit import audit_row
+    from openets.storage import tables as t
+
+    eng = make_engine(db)
+    try:
+        with eng.begin() as c:
+            user = c.execute(text("SELECT user_name FROM representatives LIMIT 1")).scalar_one()
+            c.execute(t.audit_log.insert(), [audit_row(SystemClock(), user=user, role="company", source="cli",
+                                                       method="CLI", path="openets market submit …", status=200,
+                                                       action="market.submit", answer="ok")])
+        assert live_registry(eng) == f"users who have acted ({user})"
+    finally:
+        eng.dispose()

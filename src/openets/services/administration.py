@@ -6,7 +6,7 @@ bootstrap, like the first administrator's creation (``add_user`` with no actor).
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, inspect, or_, select
+from sqlalchemy import Engine, and_, inspect, or_, select
 
 from openets.core.actor import Actor, Role
 from openets.core.errors import DomainError
@@ -33,10 +33,11 @@ def authorise_administration(engine: Engine, actor: Actor | None, what: str) -> 
 
 def live_registry(engine: Engine) -> str | None:
     """Why the database is a live registry (None if it is not): it has users and someone could act, or
-    has acted, as one — a password or an API token given, or an audit row of a user's act or of the
-    first administrator's bootstrap. The demo, ``run``, the walk-through and the lab write as the
-    system set-up (nobody): they run only on a database that is none, such as their own from before
-    (whose users they made themselves, with no password, unaudited)."""
+    has acted, as one — a password or an API token given, or an audit row of a user's act (through the
+    API, the dashboard or the CLI: rows with a source) or of the first administrator's bootstrap. The
+    demo, ``run``, the walk-through and the lab write as the system set-up (nobody): they run only on a
+    database that is none, such as their own from before (whose users they made themselves, with no
+    password, acting through no edge)."""
     if not has_users(engine):
         return None
     with engine.connect() as c:
@@ -44,8 +45,12 @@ def live_registry(engine: Engine) -> str | None:
             return "users with passwords"
         if c.execute(select(t.api_tokens.c.user_name).limit(1)).first() is not None:
             return "users with API tokens"
-        acted = c.execute(select(t.audit_log.c.user_name, t.audit_log.c.source).where(or_(
-            t.audit_log.c.user_name.is_not(None), t.audit_log.c.source == "cli-bootstrap")).limit(1)).first()
+        # a person's act comes in through an edge (API, dashboard, CLI), which writes its row with its
+        # source; the exchange's own row for a refused order has none: the simulations' agents write
+        # those by the thousand (the demo's database from before is still its own, to run again over)
+        a = t.audit_log
+        acted = c.execute(select(a.c.user_name, a.c.source).where(or_(
+            and_(a.c.user_name.is_not(None), a.c.source.is_not(None)), a.c.source == "cli-bootstrap")).limit(1)).first()
         if acted is not None:
             return f"users who have acted ({acted.user_name or 'the bootstrap administrator'})"
     return None
