@@ -114,3 +114,17 @@ def test_compare_names_every_bad_what_if_and_runs_nothing(tmp_path: Path) -> Non
     assert result.exit_code != 0
     assert "--what-if cap=ten" in result.stderr and "--what-if bank_limit=-5" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_worker_processes_start_fresh_and_give_the_runs_made_here(tmp_path: Path) -> None:
+    """The ensemble's and the comparison's workers are spawned, not forked: a fork copies the parent's
+    threads mid-call (CI: a forked worker died at once, BrokenProcessPool, after an in-process Ray run had
+    left gRPC's threads behind). Spawned, the runs are the same runs as in this process, digest for digest."""
+    from openets.simulation.lab_ensemble import run_ensemble, worker_pool
+
+    with worker_pool(2) as pool:
+        assert pool._mp_context.get_start_method() == "spawn"  # type: ignore[attr-defined]
+    path = lab_file(tmp_path, 6, 2, 20)
+    here = run_ensemble(path, 2, 1, 7)
+    spawned = run_ensemble(path, 2, 2, 7)
+    assert [r.digest for r in spawned] == [r.digest for r in here] and len({r.digest for r in here}) == 2

@@ -6,11 +6,11 @@ report (:mod:`openets.reports.lab_compare`) and the dashboard's lab page render.
 from __future__ import annotations
 
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from typing import Any
 
 from openets.simulation.lab import LabResult, LabRunner, LabYear
+from openets.simulation.lab_ensemble import worker_pool
 from openets.simulation.lab_whatif import WhatIf, apply
 from openets.simulation.labfile import Lab
 
@@ -74,7 +74,7 @@ def compare(lab: Lab, what_ifs: list[WhatIf], *, workers: int = 1, ray: str | No
 
         results = run_tasks(ray, _run_variant, None, labs)
     elif workers > 1 and len(labs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(labs))) as pool:
+        with worker_pool(min(workers, len(labs))) as pool:
             results = list(pool.map(_run, labs))
     else:
         results = [_run(x) for x in labs]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import multiprocessing
 import random
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
@@ -41,6 +42,14 @@ def shocked(lab: Lab, seed: int) -> Lab:
     return dataclasses.replace(lab, firms=tuple(firms))
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` processes started fresh (``spawn``), not forked: a fork copies the parent's threads
+    mid-call — Ray's and gRPC's after a ``--ray`` run in the same process: a forked worker died at once
+    (BrokenProcessPool, seen in CI) — and a fresh one reads the environment as it is now. Costs each
+    worker an interpreter start and openets' imports (~1 s), once per pool."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _one(path: str, seed: int) -> LabResult:
     return LabRunner(shocked(load_lab(Path(path)), seed), seed=seed).run()
 
@@ -61,7 +70,7 @@ def run_ensemble(path: Path, runs: int, workers: int, first_seed: int, *, ray: s
         return run_tasks(ray, run_seed, lab if lab is not None else load_lab(path), seeds)
     if workers <= 1:
         return [_one(str(path), s) for s in seeds]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         return list(pool.map(_one, [str(path)] * runs, seeds))
 
 
