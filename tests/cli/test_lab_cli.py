@@ -128,3 +128,23 @@ def test_worker_processes_start_fresh_and_give_the_runs_made_here(tmp_path: Path
     here = run_ensemble(path, 2, 1, 7)
     spawned = run_ensemble(path, 2, 2, 7)
     assert [r.digest for r in spawned] == [r.digest for r in here] and len({r.digest for r in here}) == 2
+
+
+def test_an_ensembles_table_shows_each_figure_whole_in_80_columns(tmp_path: Path) -> None:
+    """Each year's figures a row each, median | 5 % | 95 % in columns of their own (before: nested tables in
+    the cells of a 13-column table, every number broken across lines in an 80-column terminal); the same
+    figures as --json gives."""
+    import re
+
+    path = str(lab_file(tmp_path, 6, 2, 20))
+    table = runner.invoke(app, ["lab", "run", path, "--runs", "2", "--workers", "2"], env={"COLUMNS": "80"})
+    doc = runner.invoke(app, ["lab", "run", path, "--runs", "2", "--workers", "2", "--json"])
+    assert table.exit_code == 0 and doc.exit_code == 0, (table.stderr, doc.stderr)
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    (year,) = json.loads(doc.stdout)["years"]
+    assert "2021, median and 5–95 % over 2 runs" in table.stdout
+    for figure in ("bau_t", "price_yuan", "cost_yuan", "efficiency", "banked_t"):
+        band = year[figure]
+        row = re.search(rf"│ {figure} +│ +(\S+) │ +(\S+) │ +(\S+) │", table.stdout)
+        assert row is not None, (figure, table.stdout)
+        assert row.groups() == (band["median"], band["p5"], band["p95"]), figure

@@ -42,6 +42,22 @@ def _table(title: str, years: list[dict[str, Any]]) -> None:
     console.print(t)
 
 
+def _bands(title: str, summary: list[dict[str, Any]]) -> None:
+    """An ensemble's figures, a table per year: each figure's median and its 5–95 % band in columns of
+    their own (nested in the generic record table, an 80-column terminal broke every number in two)."""
+    from openets.simulation.lab_ensemble import FIGURES
+
+    for row in summary:
+        t = Table(title=f"{title}: {row['year']}, median and 5–95 % over {row['runs']} runs")
+        t.add_column("")
+        for head in ("median", "5 %", "95 %"):
+            t.add_column(head, justify="right", no_wrap=True)
+        for name in FIGURES:
+            band = row[name]
+            t.add_row(name, *(("", "", "") if band is None else (band["median"], band["p5"], band["p95"])))
+        console.print(t)
+
+
 RayOpt = typer.Option(None, "--ray", metavar="ADDRESS", help="Run the runs as Ray tasks: local (or auto) starts a Ray "
                       "instance here, host:port or ray://host:port joins a cluster (pip install 'openets[ray]').")
 
@@ -77,10 +93,15 @@ def _run(path: Path, as_json: bool, runs: int, workers: int, db: str | None, fir
         summary = summarise(results)
         shock = (f"each firm's BAU × (1 + e), e ~ Normal(0, {lab.head.bau_shock}) truncated at ±3 sd, per seed"
                  if lab.head.bau_shock else "none (bau_shock = 0)")
-        emit({"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "ray": ray,
-              "bau_shock": shock, "years": summary,
-              "seconds": [round(r.seconds, 2) for r in results], "digests": [r.digest for r in results]},
-             as_json, title=f"{lab.head.name}: {runs} runs")
+        doc = {"lab": lab.head.name, "market": lab.head.market, "runs": runs, "workers": workers, "ray": ray,
+               "bau_shock": shock, "years": summary,
+               "seconds": [round(r.seconds, 2) for r in results], "digests": [r.digest for r in results]}
+        title = f"{lab.head.name}: {runs} runs"
+        if as_json or csv_requested.get():
+            emit(doc, as_json, title=title)
+            return
+        emit({k: v for k, v in doc.items() if k != "years"}, False, title=title)
+        _bands(title, summary)
         return
     if db is not None:
         refuse_live_registry(db, "the lab")
