@@ -1,6 +1,7 @@
 """A national-market regulator's data-quality findings in the browser (Decree 775): the second regulator
 opens the page from the navigation and sees the finding decided — the fine in yuan, the cut share as
-decided, the year it cuts — in Chinese, then in English; a company user is refused the page."""
+decided, the year it cuts — in Chinese, then in English; an auditor reads it from its own navigation, the
+market named on the row; a company user is refused the page."""
 
 from __future__ import annotations
 
@@ -38,7 +39,12 @@ def server(engine):  # type: ignore[no-untyped-def]
     f = svc.record(w.reg, market="CEA", company="CEA-REG-00000", year=2023, kind="falsified", basis="invoices altered")
     svc.decide(w.reg2, f.id, gains_fen=0, amount_fen=60_000_000, individual_fen=5_000_000, corrected=False,
                cut_share=D("0.505"))
-    for user in ("CEA-reg-2", "CEA-co-0"):
+    from openets.core.actor import SYSTEM_SETUP, Role
+    from openets.registry.model import PartyKind
+
+    aud = w.svc.create_party(kind=PartyKind.REGULATOR, name="审计", registration_id="AUD")
+    w.svc.add_user(SYSTEM_SETUP, name="auditor", party_id=aud, role=Role.AUDITOR)
+    for user in ("CEA-reg-2", "CEA-co-0", "auditor"):
         AuthService(w.svc).set_password(user, PW)
     app = create_app(engine, secret="browser-secret-of-thirty-two-bytes-or-more", clock=clock)
     with socket.socket() as s:
@@ -56,7 +62,7 @@ def server(engine):  # type: ignore[no-untyped-def]
     thread.join(10)
 
 
-def test_the_regulator_reads_the_decided_finding_and_a_company_is_refused(server, page) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_regulator_and_an_auditor_read_the_decided_finding_and_a_company_is_refused(server, page) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     base, finding = server
     _login(page, base, "CEA-reg-2")
     page.click("#nav-falsifications")
@@ -67,6 +73,11 @@ def test_the_regulator_reads_the_decided_finding_and_a_company_is_refused(server
     assert row.locator("td.cut-year").inner_text() == "2024"
     page.goto(f"{base}/ui/falsifications?lang=en")
     assert "falsified data" in page.locator(f'tr[data-id="{finding}"]').inner_text()
+    _login(page, base, "auditor")  # every market's findings, read-only
+    page.click("#nav-falsifications")
+    page.wait_for_url(f"{base}/ui/falsifications*")
+    row = page.locator(f'tr[data-id="{finding}"]')
+    assert row.locator("td.market").inner_text() == "CEA" and "600,000.00" in row.inner_text()
     _login(page, base, "CEA-co-0")
     r = page.goto(f"{base}/ui/falsifications")
     assert r is not None and r.status == 403 and "Traceback" not in page.content()
