@@ -56,6 +56,10 @@ class Actor:
     def is_regulator_of(self, market: str) -> bool:
         return self.role is Role.REGULATOR and self.market == market
 
+    def oversees(self, market: str) -> bool:
+        """Reads everything of ``market`` that its regulators read: a regulator of it, or an auditor (every market)."""
+        return self.role is Role.AUDITOR or self.is_regulator_of(market)
+
     def require_regulator(self, market: str) -> None:
         """Refuse (not_authorised) unless this actor regulates ``market``."""
         from openets.core.errors import DomainError

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from openets.compliance.core import Rates, rates
-from openets.core.actor import Actor, Role
+from openets.core.actor import Actor
 from openets.core.clock import MARKET_TZ
 from openets.core.errors import DomainError
 from openets.core.text import check_text
@@ -45,7 +45,7 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
 
     def statuses(me: Actor | None, market: str, year: int,
                  rows: list[CompanyStatus] | None = None) -> list[dict[str, Any]] | None:
-        if me is None or not (me.is_regulator_of(market) or me.role is Role.AUDITOR):
+        if me is None or not me.oversees(market):
             return None
         rows = ComplianceService(registry).statuses(market, year) if rows is None else rows
         names = company_names(registry.engine, (s.company for s in rows))
@@ -122,8 +122,7 @@ def mount_compliance(app: FastAPI, *, registry: RegistryService, who: Callable[[
         # the statuses computed once: the companies' sheet and the year's rates come from the same ones
         registry.rulebook.market(market)
         me = who(request)
-        computed = cs.statuses(market, year) if me is not None and (
-            me.is_regulator_of(market) or me.role is Role.AUDITOR) else []
+        computed = cs.statuses(market, year) if me is not None and me.oversees(market) else []
         rows = chosen(request, market, year, q, status, sort, computed)  # refuses anyone else
         got = rates([s.status for s in computed])
         try:

@@ -6,7 +6,6 @@ from openets.api.deps import MarketCode, Me, Svc, Year
 from openets.api.ids import operation_id
 from openets.api.schemas.compliance import ComplianceStatusRead, PenaltyRead, RateRead, RatesRead
 from openets.compliance.core import Rate
-from openets.core.actor import Role
 from openets.services.compliance import ComplianceService, Consequences
 from openets.services.names import NO_CODE, company_names
 
@@ -17,7 +16,7 @@ router = APIRouter(prefix="/compliance", tags=["compliance"], generate_unique_id
 def statuses(market: MarketCode, year: Year, me: Me, svc: Svc) -> list[ComplianceStatusRead]:
     """Regulators of the market and auditors see every company; a company sees its own."""
     rows = ComplianceService(svc.registry).statuses(market, year)
-    if not (me.role is Role.AUDITOR or me.is_regulator_of(market)):
+    if not me.oversees(market):
         mine = svc.registry.registration_id(me.party_id)
         rows = [r for r in rows if r.company == mine]
     names = company_names(svc.registry.engine, (r.company for r in rows))

@@ -33,11 +33,15 @@ def _read(svc: Svc, f: Finding, names: dict[str, str] | None = None) -> FindingR
                        decided_by=f.decided_by, replayed=f.replayed)
 
 
-def _regulator(me: Actor, *, auditor_reads: bool = False) -> None:
-    if me.role is Role.REGULATOR or (auditor_reads and me.role is Role.AUDITOR):
-        return
-    raise DomainError("forbidden", f"{me.describe()}: data-quality findings are for the market's regulators"
-                      + (" and auditors" if auditor_reads else ""))
+def _regulator(me: Actor) -> None:
+    if me.role is not Role.REGULATOR:
+        raise DomainError("forbidden", f"{me.describe()}: data-quality findings are for the market's regulators")
+
+
+def _reader(me: Actor) -> None:
+    if me.role not in (Role.REGULATOR, Role.AUDITOR):
+        raise DomainError("forbidden", f"{me.describe()}: data-quality findings are for the market's regulators "
+                          "and auditors")
 
 
 @router.post("/findings", status_code=201)
@@ -74,7 +78,7 @@ def findings(me: Me, svc: Svc, market: MarketQ = None,
              offset: Offset = 0, limit: Limit = 100) -> FindingPage:
     """The findings of your market (a regulator of another market is refused; an auditor reads every
     market's, or the one asked), of one company, of one report year; in the order recorded."""
-    _regulator(me, auditor_reads=True)
+    _reader(me)
     chosen: str | None = market
     if me.role is Role.REGULATOR:
         chosen = market or me.market or ""
@@ -87,8 +91,8 @@ def findings(me: Me, svc: Svc, market: MarketQ = None,
 
 @router.get("/findings/{finding_id}")
 def finding(finding_id: Id, me: Me, svc: Svc) -> FindingRead:
-    _regulator(me, auditor_reads=True)
+    _reader(me)
     f = FalsificationService(svc.registry).finding(finding_id)
-    if not (me.role is Role.AUDITOR or me.is_regulator_of(f.market)):
+    if not me.oversees(f.market):
         raise NotFound("falsification finding", finding_id)  # another market's looks like none at all
     return _read(svc, f)
